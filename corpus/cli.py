@@ -1,0 +1,173 @@
+"""`corpus` command line. Other packages add their commands through a `register(app)` hook."""
+
+from __future__ import annotations
+
+import importlib
+import json
+import os
+import sys
+from typing import Optional
+
+import typer
+
+from corpus.configlib import ConfigError
+
+app = typer.Typer(no_args_is_help=True, add_completion=False, pretty_exceptions_enable=False,
+                  help="Turn web-crawl shards into a clean bilingual corpus; inspect it with SQL; train proxies.")
+PLUGINS = ("filters.cli", "dedup.cli", "mixtures.cli", "train.cli", "reports.cli")
+
+
+def fail(message: str, code: int = 2) -> None:
+    typer.echo(f"error: {message}", err=True)
+    raise typer.Exit(code)
+
+
+def _setup_logging(verbose: bool) -> None:
+    from loguru import logger
+
+    logger.remove()
+    fmt = "{time:HH:mm:ss} | {level: <7} | {message}"
+    logger.add(sys.stderr, level="DEBUG" if verbose else "INFO", format=fmt, colorize=sys.stderr.isatty())
+
+
+def print_funnel(funnel: dict) -> None:
+    """All languages summed per stage; funnel.json keeps the stage x language x reason detail."""
+    from collections import Counter
+
+    from corpus.sql import format_table
+
+    stages: dict[str, list] = {}
+    for r in funnel["stages"]:
+        row = stages.setdefault(r["stage"], [0, 0, 0, Counter()])
+        row[0] += r["docs_in"]
+        row[1] += r["docs_out"]
+        row[2] += r["chars_out"]
+        row[3].update({k: v["docs"] for k, v in r["removed"].items()})
+    rows = [(s, a, b, c, ", ".join(f"{k}={n}" for k, n in sorted(d.items())))
+            for s, (a, b, c, d) in stages.items()]
+    typer.echo(format_table(["stage", "docs_in", "docs_out", "chars_out", "removed"], rows, max_width=90))
+    t = funnel["totals"]
+    typer.echo(f"records: {sum(t.values())}  kept: {t['kept']}  dropped: {t['dropped']}  failed: {t['failed']}")
+
+
+@app.command()
+def build(
+    inputs: list[str] = typer.Argument(None, help="WARC/WET/JSONL/Parquet files, directories or globs"),
+    output: Optional[str] = typer.Option(None, "-o", "--output", help="output directory"),
+    config: Optional[str] = typer.Option(None, "-c", "--config", help="YAML config"),
+    workers: Optional[int] = typer.Option(None, "--workers", help="parallel processes (executor.workers)"),
+    tasks: Optional[int] = typer.Option(None, "--tasks", help="tasks (executor.tasks; 0 = one per file)"),
+    annotate_all: Optional[bool] = typer.Option(None, "--annotate-all", help="compute every signal for every document"),
+    print_config: bool = typer.Option(False, "--print-config", help="print the effective config and exit"),
+    overwrite: bool = typer.Option(False, "--overwrite", help="delete OUTPUT first instead of resuming"),
+    verbose: bool = typer.Option(False, "-v", "--verbose"),
+):
+    """Build a corpus: extract, identify language, filter, deduplicate; write kept/dropped/failed Parquet."""
+    from corpus.config import dump_config, load_config
+
+    executor = {k: v for k, v in (("workers", workers), ("tasks", tasks)) if v is not None}
+    try:
+        cfg = load_config(config, inputs=tuple(inputs) if inputs else None, output=output,
+                          annotate_all=annotate_all, executor=executor or None)
+    except ConfigError as e:
+        fail(str(e))
+    if print_config:
+        typer.echo(dump_config(cfg), nl=False)
+        return
+    if not cfg.inputs:
+        fail("no inputs: pass INPUT... or set 'inputs' in the config")
+    _setup_logging(verbose)
+    from corpus.build import ConfigChanged, build as run_build
+
+    try:
+        result = run_build(cfg, overwrite=overwrite)
+    except ConfigChanged as e:
+        fail(str(e))
+    print_funnel(result.funnel)
+    bad = [s for s, v in result.shards.items() if v.get("shard_errors") or not v["balanced"]]
+    for s in bad:
+        v = result.shards[s]
+        typer.echo(f"shard with errors: {s} (records {v['records']}, failed {v['failed']})", err=True)
+    typer.echo(f"output: {os.path.abspath(result.out)}")
+    raise typer.Exit(result.exit_code)
+
+
+@app.command()
+def sql(
+    out: str = typer.Argument(..., help="build output directory"),
+    query: Optional[str] = typer.Argument(None, help="SQL over views docs, kept, dropped, failed; none: prompt"),
+    fmt: str = typer.Option("table", "--format", help="table, csv or json"),
+):
+    """Query a build with DuckDB."""
+    import duckdb
+
+    from corpus.sql import connect, run_query
+
+    if fmt not in ("table", "csv", "json"):
+        fail(f"--format must be table, csv or json, not {fmt!r}")
+    try:
+        con = connect(out)
+    except FileNotFoundError as e:
+        fail(str(e))
+    queries = [query] if query else None
+    if queries is None:
+        typer.echo("views: docs (with fate), kept, dropped, failed. End with ';'. Ctrl-D quits.", err=True)
+    code = 0
+    for q in queries or _prompt():
+        try:
+            typer.echo(run_query(con, q, fmt))
+        except duckdb.Error as e:
+            typer.echo(f"error: {e}", err=True)
+            code = 1
+    raise typer.Exit(code if query else 0)
+
+
+def _prompt():
+    buf = []
+    while True:
+        try:
+            line = input("sql> " if not buf else "...> ")
+        except EOFError:
+            return
+        buf.append(line)
+        if line.rstrip().endswith(";"):
+            yield "\n".join(buf)
+            buf = []
+
+
+@app.command()
+def demo(
+    output: str = typer.Option("out/demo", "-o", "--output"),
+    workers: int = typer.Option(1, "--workers"),
+):
+    """Generate the built-in demo WARC (English and Chinese pages) and build it."""
+    from corpus.demo import write_demo_warc
+
+    _setup_logging(False)
+    warc = write_demo_warc(os.path.join(output, "input", "demo.warc.gz"))
+    typer.echo(f"demo input: {warc}")
+    from corpus.build import build as run_build
+    from corpus.config import load_config
+
+    cfg = load_config(None, inputs=(warc,), output=os.path.join(output, "build"), executor={"workers": workers})
+    result = run_build(cfg, overwrite=True)
+    print_funnel(result.funnel)
+    typer.echo(f"output: {os.path.abspath(result.out)}")
+    typer.echo(f"try: corpus sql {result.out} \"select fate, stage, reason, lang, count(*) from docs group by all\"")
+    raise typer.Exit(result.exit_code)
+
+
+def main() -> None:
+    for name in PLUGINS:
+        try:
+            module = importlib.import_module(name)
+        except ModuleNotFoundError as e:
+            if e.name != name:
+                raise
+            continue
+        module.register(app)
+    app()
+
+
+if __name__ == "__main__":
+    main()

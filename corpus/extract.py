@@ -1,0 +1,116 @@
+"""Main-text extraction: a content filter before it, trafilatura as a formatter, a filter after."""
+
+from __future__ import annotations
+
+import signal
+import threading
+
+from datatrove.data import Document, DocumentsPipeline
+from datatrove.pipeline.base import PipelineStep
+
+from corpus import vocab
+from corpus.layout import Layout
+from corpus.writers import FateWriter, fail
+from filters.base import CorpusFilter
+
+EXTRACT_STATUS = "_extract_status"  # ok | empty | timeout; read by ExtractionFilter
+
+
+class ContentFilter(CorpusFilter):
+    name = "ContentFilter"
+    stage = vocab.CONTENT
+
+    def __init__(self, layout: Layout | None = None, max_bytes: int = 5_000_000, keep_text_plain: bool = True,
+                 segment: int = 0):
+        super().__init__(layout, segment)
+        self.max_bytes, self.keep_text_plain = max_bytes, keep_text_plain
+
+    def filter(self, doc: Document) -> bool | tuple[bool, str]:
+        md = doc.metadata
+        kind = md.get(vocab.PAYLOAD_KIND)
+        if not md.get(vocab.PAYLOAD_BYTES):
+            return False, vocab.R_EMPTY_PAYLOAD
+        if kind == "other" or (kind == "text" and not self.keep_text_plain):
+            return False, vocab.R_NOT_HTML
+        if md[vocab.PAYLOAD_BYTES] > self.max_bytes:
+            return False, vocab.R_OVERSIZED
+        return True
+
+
+class _Timeout(Exception):
+    pass
+
+
+def _alarm(signum, frame):
+    raise _Timeout()
+
+
+class Extractor(PipelineStep):
+    """Replaces HTML by its main text (trafilatura). Text documents pass unchanged.
+
+    The per-document timeout uses SIGALRM where the step runs on a process's main thread (local
+    and Slurm executors); elsewhere (some Ray setups) extraction runs without a timeout.
+    """
+
+    name = "trafilatura"
+    type = "✂️ - EXTRACTOR"
+
+    def __init__(self, layout: Layout, timeout_s: float = 10.0, include_tables: bool = True,
+                 include_comments: bool = False, favor: str = "balanced", segment: int = 0):
+        super().__init__()
+        self.timeout_s, self.include_tables, self.include_comments, self.favor = (
+            timeout_s, include_tables, include_comments, favor)
+        self.failed = FateWriter(layout, vocab.FATE_FAILED, stage=vocab.EXTRACT, segment=segment)
+
+    def extract(self, html: str, url: str | None) -> str:
+        import trafilatura
+
+        return trafilatura.extract(
+            html, url=url, include_comments=self.include_comments, include_tables=self.include_tables,
+            favor_precision=self.favor == "precision", favor_recall=self.favor == "recall",
+            deduplicate=False, with_metadata=False) or ""
+
+    def _extract_with_timeout(self, html: str, url: str | None) -> str:
+        if threading.current_thread() is not threading.main_thread():
+            return self.extract(html, url)
+        old = signal.signal(signal.SIGALRM, _alarm)
+        signal.setitimer(signal.ITIMER_REAL, self.timeout_s)
+        try:
+            return self.extract(html, url)
+        finally:
+            signal.setitimer(signal.ITIMER_REAL, 0)
+            signal.signal(signal.SIGALRM, old)
+
+    def run(self, data: DocumentsPipeline, rank: int = 0, world_size: int = 1) -> DocumentsPipeline:
+        with self.failed as failed:
+            for doc in data:
+                md = doc.metadata
+                if md.get(vocab.PAYLOAD_KIND) != "html":
+                    md[EXTRACT_STATUS] = "ok" if doc.text.strip() else "empty"
+                    yield doc
+                    continue
+                try:
+                    with self.track_time():
+                        doc.text = self._extract_with_timeout(doc.text, md.get(vocab.URL))
+                    md[EXTRACT_STATUS] = "ok" if doc.text.strip() else "empty"
+                except _Timeout:
+                    md[EXTRACT_STATUS] = "timeout"
+                except Exception as e:  # trafilatura/lxml crash on this page only
+                    self.stat_update("failed")
+                    failed.write(fail(doc, e), rank)
+                    continue
+                md[vocab.EXTRACT_CHARS] = len(doc.text)
+                yield doc
+
+
+class ExtractionFilter(CorpusFilter):
+    name = "ExtractionFilter"
+    stage = vocab.EXTRACT
+
+    def filter(self, doc: Document) -> bool | tuple[bool, str]:
+        status = doc.metadata.pop(EXTRACT_STATUS, "ok")
+        if status == "timeout":
+            return False, vocab.R_EXTRACT_TIMEOUT
+        if status == "empty":
+            return False, vocab.R_EMPTY_EXTRACTION
+        return True

@@ -1,0 +1,74 @@
+"""Every path a build reads or writes under OUT, named in one place.
+
+Stages, executors and the SQL views all call these functions, so a file-name template or a
+task count can never disagree between the stage that writes and the stage that reads.
+"""
+
+from __future__ import annotations
+
+import glob
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+from corpus.vocab import FATE_DROPPED, FATE_FAILED, FATE_KEPT, FATES
+
+
+def rank_name(rank: int) -> str:
+    return f"{rank:05d}"
+
+
+@dataclass(frozen=True)
+class Layout:
+    root: str
+
+    def path(self, *parts: str) -> str:
+        return os.path.join(self.root, *parts)
+
+    # ---- final tables
+    def fate_dir(self, fate: str) -> str:
+        assert fate in FATES, fate
+        return self.path(fate)
+
+    def fate_glob(self, fate: str) -> str:
+        return os.path.join(self.fate_dir(fate), "*.parquet")
+
+    def fate_filename(self, fate: str, writer: str, segment: int) -> str:
+        """File name (datatrove template, ${rank} filled per task) inside fate_dir(fate)."""
+        return f"{writer}-s{segment:02d}-${{rank}}.parquet" if fate != FATE_KEPT else "${rank}.parquet"
+
+    # ---- intermediate data between segments (survivors of segment i, read by segment i+1)
+    def work_dir(self, segment: int) -> str:
+        return self.path("work", f"seg{segment:02d}")
+
+    def logging_dir(self, segment: int, part: str = "") -> str:
+        return self.path("logs", f"seg{segment:02d}" + (f"-{part}" if part else ""))
+
+    def accounting_dir(self) -> str:
+        return self.path("logs", "accounting")
+
+    def accounting_file(self, rank: int) -> str:
+        return os.path.join(self.accounting_dir(), f"{rank_name(rank)}.json")
+
+    def manifest(self) -> str:
+        return self.path("manifest.json")
+
+    def funnel(self) -> str:
+        return self.path("funnel.json")
+
+    def inputs_failed_file(self) -> str:
+        return os.path.join(self.fate_dir(FATE_FAILED), "inputs.parquet")
+
+    def rank_outputs(self, segment: int, rank: int) -> list[str]:
+        """Files a task of this segment may have written: removed when the task (re)starts, so a
+        task killed half-way leaves nothing behind that its rerun would not overwrite."""
+        r = rank_name(rank)
+        pats = [os.path.join(self.fate_dir(f), f"*-s{segment:02d}-{r}.parquet") for f in (FATE_DROPPED, FATE_FAILED)]
+        pats.append(os.path.join(self.work_dir(segment), f"{r}.parquet"))
+        pats.append(os.path.join(self.fate_dir(FATE_KEPT), f"{r}.parquet"))
+        return [p for pat in pats for p in glob.glob(pat)]
+
+    def ensure(self) -> None:
+        for f in FATES:
+            Path(self.fate_dir(f)).mkdir(parents=True, exist_ok=True)
+        Path(self.accounting_dir()).mkdir(parents=True, exist_ok=True)

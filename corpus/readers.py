@@ -1,0 +1,277 @@
+"""Readers: every record of every input shard becomes a Document or a `failed` row.
+
+datatrove's WarcReader silently skips records whose payload type it cannot establish or whose
+charset detection fails; this reader yields every response/resource/conversion record and lets
+the `content` stage decide, so the accounting identity (records = kept + dropped + failed)
+holds per shard.
+"""
+
+from __future__ import annotations
+
+import glob as globlib
+import gzip
+import io
+import json
+import os
+import time
+from collections import Counter
+from collections.abc import Iterator
+from pathlib import Path
+
+from datatrove.data import Document, DocumentsPipeline
+from datatrove.pipeline.base import PipelineStep
+from loguru import logger
+
+from corpus import vocab
+from corpus.charset import decode
+from corpus.layout import Layout
+from corpus.writers import FateWriter, fail
+
+WARC_DOC_TYPES = ("response", "resource", "conversion")
+FORMAT_SUFFIXES = (  # longest first
+    (".warc.wet.gz", "wet"), (".wet.gz", "wet"), (".wet", "wet"),
+    (".warc.gz", "warc"), (".warc", "warc"), (".arc.gz", "warc"),
+    (".jsonl.gz", "jsonl"), (".jsonl.zst", "jsonl"), (".jsonl", "jsonl"), (".json.gz", "jsonl"),
+    (".ndjson", "jsonl"), (".parquet", "parquet"),
+)
+PROGRESS_EVERY_S = 10.0
+
+
+class InputError(Exception):
+    pass
+
+
+def detect_format(path: str, configured: str = "auto") -> str:
+    if configured != "auto":
+        return configured
+    name = os.path.basename(path).lower()
+    for suffix, fmt in FORMAT_SUFFIXES:
+        if name.endswith(suffix):
+            return fmt
+    raise InputError(f"cannot tell the format of {path!r} from its name; set input.format")
+
+
+def resolve_inputs(inputs: tuple[str, ...], pattern: str = "**/*") -> tuple[list[str], list[str]]:
+    """Expand paths, directories and globs; returns (files sorted, missing inputs)."""
+    files, missing = set(), []
+    for item in inputs:
+        if any(ch in item for ch in "*?["):
+            hits = [h for h in globlib.glob(item, recursive=True) if os.path.isfile(h)]
+            (files.update(hits) if hits else missing.append(item))
+        elif os.path.isdir(item):
+            files.update(h for h in globlib.glob(os.path.join(item, pattern), recursive=True) if os.path.isfile(h))
+        elif os.path.isfile(item):
+            files.add(item)
+        else:
+            missing.append(item)
+    return sorted(os.path.abspath(f) for f in files), missing
+
+
+def doc_id(rel_path: str, index: int) -> str:
+    return f"{rel_path}#{index}"
+
+
+def _sniff_kind(content_type: str, body: bytes, identified: str | None) -> str:
+    ct = (identified or content_type or "").lower()
+    if "html" in ct or "xml" in ct and b"<html" in body[:2048].lower():
+        return "html"
+    head = body[:1024].lstrip().lower()
+    if head.startswith((b"<!doctype html", b"<html", b"<head", b"<body")) or b"<html" in head:
+        return "html"
+    if ct.startswith("text/plain"):
+        return "text"
+    return "other"
+
+
+class CrawlReader(PipelineStep):
+    """Reads WARC/WET/JSONL/Parquet files assigned to this task (files[rank::world_size])."""
+
+    name = "crawl reader"
+    type = "📖 - READER"
+
+    def __init__(self, files: list[str], base_dir: str, layout: Layout, fmt: str = "auto",
+                 text_field: str = "text", id_field: str = "", url_field: str = "url",
+                 max_bytes: int = 5_000_000, segment: int = 0):
+        super().__init__()
+        self.files, self.base_dir, self.layout, self.fmt = files, base_dir, layout, fmt
+        self.text_field, self.id_field, self.url_field = text_field, id_field, url_field
+        self.max_bytes, self.segment = max_bytes, segment
+        self.failed = FateWriter(layout, vocab.FATE_FAILED, stage=vocab.READ, segment=segment)
+
+    # ------------------------------------------------------------------ per-format record iterators
+    def _warc_records(self, path: str, rel: str) -> Iterator[Document]:
+        from warcio.archiveiterator import ArchiveIterator
+
+        with open(path, "rb") as fh:
+            it = ArchiveIterator(fh, check_digests=False)
+            index = 0
+            while True:
+                try:
+                    record = next(it)
+                except StopIteration:
+                    return
+                except Exception as e:  # truncated gzip, garbage bytes, bad headers: rest of shard lost
+                    offset = fh.tell()
+                    yield fail(self._doc(rel, path, index, offset, "warc"), InputError(
+                        f"{type(e).__name__}: {e} (unreadable from about byte {offset}; the rest of the shard is lost)"))
+                    self._shard_errors += 1
+                    return
+                if record.rec_type not in WARC_DOC_TYPES:
+                    self._skipped[record.rec_type] += 1
+                    continue
+                doc = self._doc(rel, path, index, None, "wet" if record.rec_type == "conversion" else "warc")
+                index += 1
+                try:
+                    self._fill_warc(doc, record)
+                except Exception as e:  # a broken record (bad chunking, bad encoding): this record only
+                    fail(doc, e)
+                # after the payload is read: warcio computes the offset by reading to the record's end
+                doc.metadata[vocab.SOURCE_OFFSET] = it.get_record_offset()
+                yield doc
+
+    def _fill_warc(self, doc: Document, record) -> None:
+        md = doc.metadata
+        h = record.rec_headers
+        md[vocab.URL] = h.get_header("WARC-Target-URI")
+        md[vocab.WARC_RECORD_ID] = h.get_header("WARC-Record-ID")
+        md[vocab.WARC_DATE] = h.get_header("WARC-Date")
+        if record.http_headers is not None and record.rec_type == "response":
+            ct = record.http_headers.get_header("Content-Type") or ""
+        else:
+            ct = h.get_header("Content-Type") or ""
+        stream = record.content_stream()
+        body = stream.read(self.max_bytes + 1)
+        size = len(body)
+        while chunk := stream.read(1 << 20):  # oversized: count the rest without holding it
+            size += len(chunk)
+        md[vocab.CONTENT_TYPE] = ct.split(";")[0].strip().lower() or None
+        md[vocab.PAYLOAD_BYTES] = size
+        kind = "text" if record.rec_type == "conversion" else _sniff_kind(
+            ct, body, h.get_header("WARC-Identified-Payload-Type"))
+        md[vocab.PAYLOAD_KIND] = kind
+        if kind == "other":
+            return
+        doc.text, md[vocab.CHARSET], md[vocab.CHARSET_SOURCE] = decode(body[: self.max_bytes], ct)
+
+    def _jsonl_records(self, path: str, rel: str) -> Iterator[Document]:
+        for index, line in enumerate(self._open_text(path)):
+            doc = self._doc(rel, path, index, index, "jsonl")
+            try:
+                row = json.loads(line)
+                self._fill_row(doc, row)
+            except Exception as e:
+                fail(doc, e)
+            yield doc
+
+    def _parquet_records(self, path: str, rel: str) -> Iterator[Document]:
+        import pyarrow.parquet as pq
+
+        index = 0
+        for batch in pq.ParquetFile(path).iter_batches(batch_size=1024):
+            for row in batch.to_pylist():
+                doc = self._doc(rel, path, index, index, "parquet")
+                try:
+                    self._fill_row(doc, row)
+                except Exception as e:
+                    fail(doc, e)
+                index += 1
+                yield doc
+
+    def _open_text(self, path: str):
+        if path.endswith(".gz"):
+            return io.TextIOWrapper(gzip.open(path, "rb"), encoding="utf-8", errors="replace")
+        if path.endswith(".zst"):
+            import zstandard
+
+            return io.TextIOWrapper(zstandard.ZstdDecompressor().stream_reader(open(path, "rb")),
+                                    encoding="utf-8", errors="replace")
+        return open(path, encoding="utf-8", errors="replace")
+
+    def _fill_row(self, doc: Document, row: dict) -> None:
+        if not isinstance(row, dict):
+            raise InputError(f"record is a {type(row).__name__}, not an object")
+        if self.text_field not in row:
+            raise InputError(f"record has no {self.text_field!r} field (input.text_field)")
+        text = row[self.text_field]
+        if not isinstance(text, str):
+            raise InputError(f"field {self.text_field!r} is {type(text).__name__}, not a string")
+        doc.text = text
+        if self.id_field and row.get(self.id_field) is not None:
+            doc.id = str(row[self.id_field])
+        url = row.get(self.url_field)
+        doc.metadata[vocab.URL] = str(url) if url is not None else None
+        doc.metadata[vocab.PAYLOAD_KIND] = "text"
+        doc.metadata[vocab.PAYLOAD_BYTES] = len(text.encode("utf-8"))
+
+    def _doc(self, rel: str, path: str, index: int, offset: int, fmt: str) -> Document:
+        return Document(text="", id=doc_id(rel, index), metadata={
+            vocab.SOURCE_FILE: path, vocab.SOURCE_OFFSET: offset, vocab.RECORD_INDEX: index,
+            vocab.SOURCE_FORMAT: fmt})
+
+    # ------------------------------------------------------------------ the step
+    def _records(self, path: str) -> Iterator[Document]:
+        rel = os.path.relpath(path, self.base_dir)
+        try:
+            fmt = detect_format(path, self.fmt)
+            reader = {"warc": self._warc_records, "wet": self._warc_records,
+                      "jsonl": self._jsonl_records, "parquet": self._parquet_records}[fmt]
+            yield from reader(path, rel)
+        except Exception as e:  # cannot open / parse at all
+            self._shard_errors += 1
+            yield fail(self._doc(rel, path, -1, 0, self.fmt), e)
+
+    def run(self, data: DocumentsPipeline = None, rank: int = 0, world_size: int = 1) -> DocumentsPipeline:
+        for stale in self.layout.rank_outputs(self.segment, rank):
+            os.remove(stale)
+        mine = self.files[rank::world_size]
+        accounting, last, start, total = {}, time.monotonic(), time.monotonic(), 0
+        with self.failed as failed:
+            for i, path in enumerate(mine):
+                self._skipped, self._shard_errors, records = Counter(), 0, 0
+                for doc in self._records(path):
+                    records += 1
+                    total += 1
+                    self.stat_update("records")
+                    if "_error" in doc.metadata:
+                        self.stat_update("failed")
+                        failed.write(doc, rank)
+                    else:
+                        yield doc
+                    if time.monotonic() - last > PROGRESS_EVERY_S:
+                        last = time.monotonic()
+                        logger.info(f"task {rank}: {total} records, {total / (last - start):.0f} records/s, "
+                                    f"file {i + 1}/{len(mine)}")
+                accounting[path] = {"records": records, "shard_errors": self._shard_errors,
+                                    "skipped_record_types": dict(self._skipped)}
+        Path(self.layout.accounting_dir()).mkdir(parents=True, exist_ok=True)
+        with open(self.layout.accounting_file(rank), "w") as f:
+            json.dump(accounting, f, indent=1)
+
+
+def row_document(row: dict) -> Document:
+    """Inverse of corpus.writers.document_row for signal columns (nulls are absent signals)."""
+    md = {k: v for k, v in row.items() if k in vocab.KEYS and v is not None}
+    return Document(text=row[vocab.TEXT] or "", id=row[vocab.ID], metadata=md)
+
+
+class SignalReader(PipelineStep):
+    """Reads survivors written by a previous segment (our Parquet schema) back into Documents."""
+
+    name = "signal reader"
+    type = "📖 - READER"
+
+    def __init__(self, input_dir: str, layout: Layout, segment: int):
+        super().__init__()
+        self.input_dir, self.layout, self.segment = input_dir, layout, segment
+
+    def run(self, data: DocumentsPipeline = None, rank: int = 0, world_size: int = 1) -> DocumentsPipeline:
+        import pyarrow.parquet as pq
+
+        for stale in self.layout.rank_outputs(self.segment, rank):
+            os.remove(stale)
+        files = sorted(globlib.glob(os.path.join(self.input_dir, "*.parquet")))[rank::world_size]
+        for path in files:
+            for batch in pq.ParquetFile(path).iter_batches(batch_size=1024):
+                for row in batch.to_pylist():
+                    self.stat_update("documents")
+                    yield row_document(row)

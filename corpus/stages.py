@@ -1,0 +1,63 @@
+"""Stage registry: a stage name in the config maps to the function that builds its steps.
+
+A per-document stage returns datatrove steps that run inside one pipeline; a corpus-level
+stage (dedup, clustering) runs its own chain of pipelines between two per-document segments,
+reading the survivors in ``input_dir`` and writing survivors to ``output_dir``.
+"""
+
+from __future__ import annotations
+
+import importlib
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from corpus import vocab
+from corpus.layout import Layout
+
+if TYPE_CHECKING:
+    from corpus.config import BuildConfig
+
+
+@dataclass(frozen=True)
+class StageContext:
+    layout: Layout
+    segment: int
+
+
+@dataclass(frozen=True)
+class StageSpec:
+    name: str
+    target: str  # "module:function"
+    corpus_level: bool = False
+
+    def builder(self):
+        module, fn = self.target.split(":")
+        return getattr(importlib.import_module(module), fn)
+
+
+def url_filter(cfg: "BuildConfig", ctx: StageContext) -> list:
+    from filters.url import UrlBlocklistFilter
+
+    u = cfg.url_filter
+    return [UrlBlocklistFilter(ctx.layout, u.domain_lists, u.url_lists, u.use_default, ctx.segment)]
+
+
+def lang_id(cfg: "BuildConfig", ctx: StageContext) -> list:
+    from filters.language import LanguageFilter, LanguageScorer
+
+    lc = cfg.lang
+    return [LanguageScorer(lc.model_path, lc.max_chars),
+            LanguageFilter(ctx.layout, lc.keep, lc.min_score, lc.default_min_score, ctx.segment)]
+
+
+SPECS = [
+    StageSpec(vocab.URL_FILTER, "corpus.stages:url_filter"),
+    StageSpec(vocab.LANG_ID, "corpus.stages:lang_id"),
+    # heuristics
+    # correction and PII
+    # learned scorers
+    # dedup
+    # topics and clusters
+]
+STAGE_BUILDERS: dict[str, StageSpec] = {s.name: s for s in SPECS}
+DEFAULT_ORDER: list[str] = [s.name for s in SPECS]  # registration order is Yi's cascade order

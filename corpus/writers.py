@@ -1,0 +1,62 @@
+"""Parquet writers for the three fates, all with the one explicit schema from corpus.vocab."""
+
+from __future__ import annotations
+
+from datatrove.data import Document
+from datatrove.pipeline.writers.parquet import ParquetWriter
+
+from corpus import vocab
+from corpus.layout import Layout
+
+# metadata keys that travel with a document inside a pipeline but are not signal columns
+FILTER_REASON = "filter_reason"  # set by datatrove's BaseFilter on excluded documents
+ERROR = "_error"  # (class name, message) set by a step that routes a document to `failed`
+PRIVATE_PREFIX = "_"
+
+
+def document_row(doc: Document, stage: str | None = None) -> dict:
+    """Flatten a Document into one row of vocab.arrow_schema(); undeclared keys are a bug."""
+    row = {vocab.ID: doc.id, vocab.TEXT: doc.text}
+    md = doc.metadata
+    for k, v in md.items():
+        if k == FILTER_REASON or k.startswith(PRIVATE_PREFIX):
+            continue
+        if k not in vocab.KEYS:
+            raise KeyError(f"metadata key {k!r} is not declared in corpus/vocab.py")
+        row[k] = v
+    if stage is not None:
+        row[vocab.STAGE_COL] = stage
+        row[vocab.REASON_COL] = md.get(FILTER_REASON)
+    if ERROR in md:
+        row[vocab.ERROR_CLASS], row[vocab.ERROR_MESSAGE] = md[ERROR]
+    return row
+
+
+class FateWriter(ParquetWriter):
+    """Writes kept, dropped (stage + reason) or failed (stage + error) rows.
+
+    `writer` names the file family (usually the stage); a stage with two dropping steps gives
+    each its own writer name so that their files never collide.
+    """
+
+    name = "fate writer"
+
+    def __init__(self, layout: Layout, fate: str, stage: str | None = None, segment: int = 0,
+                 writer: str | None = None, output_dir: str | None = None):
+        folder = output_dir or layout.fate_dir(fate)
+        filename = layout.fate_filename(fate, writer or stage or fate, segment)
+        if output_dir:
+            filename = "${rank}.parquet"
+        super().__init__(folder, output_filename=filename, compression="zstd", schema=vocab.arrow_schema(),
+                         max_file_size=-1, adapter=_adapter, use_content_defined_chunking=False)
+        self.fate = fate
+        self.stage = stage
+
+
+def _adapter(self: FateWriter, doc: Document) -> dict:
+    return document_row(doc, self.stage if self.fate != vocab.FATE_KEPT else None)
+
+
+def fail(doc: Document, error: BaseException) -> Document:
+    doc.metadata[ERROR] = (type(error).__name__, str(error)[:2000])
+    return doc

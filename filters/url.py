@@ -1,0 +1,63 @@
+"""URL / domain blocklist filter."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from urllib.parse import urlsplit
+
+from datatrove.data import Document
+
+from corpus import vocab
+from corpus.layout import Layout
+from filters.base import CorpusFilter
+
+DEFAULT_DOMAIN_LIST = Path(__file__).resolve().parent.parent / "corpus" / "data" / "blocklist_domains.txt"
+
+
+def read_list(path: str | Path) -> set[str]:
+    entries = set()
+    for line in Path(path).read_text(encoding="utf-8").splitlines():
+        line = line.split("#", 1)[0].strip().lower()
+        if line:
+            entries.add(line)
+    return entries
+
+
+def host_of(url: str) -> str | None:
+    try:
+        host = urlsplit(url.strip()).hostname
+    except ValueError:
+        return None
+    return host.rstrip(".").lower() if host else None
+
+
+def parent_domains(host: str) -> list[str]:
+    parts = host.split(".")
+    return [".".join(parts[i:]) for i in range(len(parts))]
+
+
+class UrlBlocklistFilter(CorpusFilter):
+    name = "UrlBlocklistFilter"
+    """Documents without a URL (plain JSONL text, say) pass; a URL without a host is dropped."""
+
+    stage = vocab.URL_FILTER
+
+    def __init__(self, layout: Layout | None = None, domain_lists: tuple[str, ...] = (),
+                 url_lists: tuple[str, ...] = (), use_default: bool = True, segment: int = 0):
+        super().__init__(layout, segment)
+        lists = ((DEFAULT_DOMAIN_LIST,) if use_default else ()) + tuple(domain_lists)
+        self.domains = set().union(*(read_list(p) for p in lists)) if lists else set()
+        self.urls = set().union(*(read_list(p) for p in url_lists)) if url_lists else set()
+
+    def filter(self, doc: Document) -> bool | tuple[bool, str]:
+        url = doc.metadata.get(vocab.URL)
+        if not url:
+            return True
+        if url.strip().lower() in self.urls:
+            return False, vocab.R_BLOCKED_URL
+        host = host_of(url)
+        if host is None:
+            return False, vocab.R_BAD_URL
+        if any(d in self.domains for d in parent_domains(host)):
+            return False, vocab.R_BLOCKED_DOMAIN
+        return True

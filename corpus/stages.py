@@ -22,6 +22,7 @@ if TYPE_CHECKING:
 class StageContext:
     layout: Layout
     segment: int
+    annotate_only: bool = False  # filters forward everything and note their verdict (--annotate-all)
 
 
 @dataclass(frozen=True)
@@ -39,7 +40,7 @@ def url_filter(cfg: "BuildConfig", ctx: StageContext) -> list:
     from filters.url import UrlBlocklistFilter
 
     u = cfg.url_filter
-    return [UrlBlocklistFilter(ctx.layout, u.domain_lists, u.url_lists, u.use_default, ctx.segment)]
+    return [UrlBlocklistFilter(ctx, u.domain_lists, u.url_lists, u.use_default)]
 
 
 def lang_id(cfg: "BuildConfig", ctx: StageContext) -> list:
@@ -47,7 +48,7 @@ def lang_id(cfg: "BuildConfig", ctx: StageContext) -> list:
 
     lc = cfg.lang
     return [LanguageScorer(lc.model_path, lc.max_chars),
-            LanguageFilter(ctx.layout, lc.keep, lc.min_score, lc.default_min_score, ctx.segment)]
+            LanguageFilter(ctx, lc.keep, lc.min_score, lc.default_min_score)]
 
 
 SPECS = [
@@ -55,8 +56,9 @@ SPECS = [
     StageSpec(vocab.LANG_ID, "corpus.stages:lang_id"),
     # heuristics
     # correction and PII
-    # learned scorers
+    # learned scorers (perplexity, quality, coherence)
     # dedup
+    # safety (after dedup, as in Yi)
     # topics and clusters
 ]
 STAGE_BUILDERS: dict[str, StageSpec] = {s.name: s for s in SPECS}

@@ -140,6 +140,7 @@ R_LANG_LOW_SCORE = reason("lang_low_score", LANG_ID, "top language score below l
 # ---------------------------------------------------------------- correction and PII
 
 # ---------------------------------------------------------------- learned scorers
+QUALITY_SCORE = key("quality_score", "float64", QUALITY, "probability that the page is reference-like (higher is better)")
 
 # ---------------------------------------------------------------- dedup
 

@@ -11,6 +11,7 @@ from corpus.layout import Layout
 # metadata keys that travel with a document inside a pipeline but are not signal columns
 FILTER_REASON = "filter_reason"  # set by datatrove's BaseFilter on excluded documents
 ERROR = "_error"  # (class name, message) set by a step that routes a document to `failed`
+PENDING_DROP = "_pending_drop"  # (stage, reason) noted by a filter in --annotate-all mode
 PRIVATE_PREFIX = "_"
 
 
@@ -24,7 +25,9 @@ def document_row(doc: Document, stage: str | None = None) -> dict:
         if k not in vocab.KEYS:
             raise KeyError(f"metadata key {k!r} is not declared in corpus/vocab.py")
         row[k] = v
-    if stage is not None:
+    if PENDING_DROP in md:
+        row[vocab.STAGE_COL], row[vocab.REASON_COL] = md[PENDING_DROP]
+    elif stage is not None:
         row[vocab.STAGE_COL] = stage
         row[vocab.REASON_COL] = md.get(FILTER_REASON)
     if ERROR in md:

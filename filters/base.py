@@ -11,32 +11,64 @@ from abc import abstractmethod
 
 from datatrove.data import Document, DocumentsPipeline
 from datatrove.pipeline.base import PipelineStep
-from datatrove.pipeline.filters.base_filter import BaseFilter
+from datatrove.pipeline.filters.base_filter import BaseFilter, get_filter_result
 
 from corpus import vocab
-from corpus.layout import Layout
-from corpus.writers import FateWriter
-
-ANNOTATE_ALL = "_annotate_all"  # private marker: downstream scorers still run on this document
+from corpus.stages import StageContext
+from corpus.writers import PENDING_DROP, FateWriter
 
 
 class CorpusFilter(BaseFilter):
     """A BaseFilter whose stage is known, so dropped rows carry (stage, reason).
 
-    With ``annotate_only`` the filter records its verdict but forwards the document, which is
-    how `corpus build --annotate-all` computes every signal for every document; the verdict is
-    then re-applied by `corpus refilter` from the stored signals.
+    With ``ctx.annotate_only`` (`corpus build --annotate-all`) the filter forwards every
+    document and only notes its first verdict; PendingDropWriter at the end of the segment
+    sends such documents to `dropped`, so every signal is computed for every document while the
+    fates stay those of a short-circuiting build.
     """
 
     stage: str = ""
 
-    def __init__(self, layout: Layout | None = None, segment: int = 0, writer: str | None = None):
+    def __init__(self, ctx: StageContext | None = None, writer: str | None = None, stage: str | None = None):
+        self.stage = stage or self.stage
         assert self.stage in vocab.STAGES, f"{type(self).__name__}.stage must be declared in corpus.vocab"
-        excl = FateWriter(layout, vocab.FATE_DROPPED, stage=self.stage, segment=segment, writer=writer) if layout else None
+        excl = (FateWriter(ctx.layout, vocab.FATE_DROPPED, stage=self.stage, segment=ctx.segment, writer=writer)
+                if ctx else None)
         super().__init__(exclusion_writer=excl)
+        self.annotate_only = bool(ctx and ctx.annotate_only)
 
     @abstractmethod
     def filter(self, doc: Document) -> bool | tuple[bool, str]: ...
+
+    def filter_batch(self, batch: list[Document]) -> list[bool | tuple[bool, str]]:
+        results = [self.filter(d) for d in batch]
+        if not self.annotate_only:
+            return results
+        for doc, res in zip(batch, results):
+            keep, reason = get_filter_result(res)
+            if not keep and PENDING_DROP not in doc.metadata:
+                doc.metadata[PENDING_DROP] = (self.stage, reason)
+        return [True] * len(batch)
+
+
+class PendingDropWriter(PipelineStep):
+    """Last step of an --annotate-all segment: documents a filter voted out go to `dropped`."""
+
+    name = "pending drops"
+    type = "💽 - WRITER"
+
+    def __init__(self, ctx: StageContext):
+        super().__init__()
+        self.writer = FateWriter(ctx.layout, vocab.FATE_DROPPED, stage=None, segment=ctx.segment, writer="annotated")
+
+    def run(self, data: DocumentsPipeline, rank: int = 0, world_size: int = 1) -> DocumentsPipeline:
+        with self.writer as w:
+            for doc in data:
+                if PENDING_DROP in doc.metadata:
+                    self.stat_update("dropped")
+                    w.write(doc, rank)
+                else:
+                    yield doc
 
 
 class Scorer(PipelineStep):

@@ -7,7 +7,7 @@ import os
 from datatrove.data import Document
 
 from corpus import vocab
-from corpus.layout import Layout
+from corpus.stages import StageContext
 from filters.base import CorpusFilter, Scorer
 
 
@@ -55,9 +55,9 @@ class LanguageFilter(CorpusFilter):
     name = "LanguageFilter"
     stage = vocab.LANG_ID
 
-    def __init__(self, layout: Layout | None = None, keep: tuple[str, ...] = ("en", "zh"),
-                 min_score: dict[str, float] | None = None, default_min_score: float = 0.5, segment: int = 0):
-        super().__init__(layout, segment)
+    def __init__(self, ctx: StageContext | None = None, keep: tuple[str, ...] = ("en", "zh"),
+                 min_score: dict[str, float] | None = None, default_min_score: float = 0.5):
+        super().__init__(ctx)
         self.keep, self.min_score, self.default_min_score = tuple(keep), dict(min_score or {}), default_min_score
 
     def filter(self, doc: Document) -> bool | tuple[bool, str]:

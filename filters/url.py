@@ -8,7 +8,7 @@ from urllib.parse import urlsplit
 from datatrove.data import Document
 
 from corpus import vocab
-from corpus.layout import Layout
+from corpus.stages import StageContext
 from filters.base import CorpusFilter
 
 DEFAULT_DOMAIN_LIST = Path(__file__).resolve().parent.parent / "corpus" / "data" / "blocklist_domains.txt"
@@ -42,9 +42,9 @@ class UrlBlocklistFilter(CorpusFilter):
 
     stage = vocab.URL_FILTER
 
-    def __init__(self, layout: Layout | None = None, domain_lists: tuple[str, ...] = (),
-                 url_lists: tuple[str, ...] = (), use_default: bool = True, segment: int = 0):
-        super().__init__(layout, segment)
+    def __init__(self, ctx: StageContext | None = None, domain_lists: tuple[str, ...] = (),
+                 url_lists: tuple[str, ...] = (), use_default: bool = True):
+        super().__init__(ctx)
         lists = ((DEFAULT_DOMAIN_LIST,) if use_default else ()) + tuple(domain_lists)
         self.domains = set().union(*(read_list(p) for p in lists)) if lists else set()
         self.urls = set().union(*(read_list(p) for p in url_lists)) if url_lists else set()

@@ -28,12 +28,20 @@ class StageContext:
 @dataclass(frozen=True)
 class StageSpec:
     name: str
-    target: str  # "module:function"
+    target: str  # "module:function" building the steps
     corpus_level: bool = False
+    rules: str = ""  # "module:function": cfg -> {lang or "*": (Rule, ...)}; what `corpus refilter` replays
 
     def builder(self):
-        module, fn = self.target.split(":")
-        return getattr(importlib.import_module(module), fn)
+        return _resolve(self.target)
+
+    def rules_of(self, cfg: "BuildConfig") -> dict:
+        return _resolve(self.rules)(cfg) if self.rules else {}
+
+
+def _resolve(target: str):
+    module, fn = target.split(":")
+    return getattr(importlib.import_module(module), fn)
 
 
 def url_filter(cfg: "BuildConfig", ctx: StageContext) -> list:

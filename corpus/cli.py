@@ -28,7 +28,10 @@ def _setup_logging(verbose: bool) -> None:
 
     logger.remove()
     fmt = "{time:HH:mm:ss} | {level: <7} | {message}"
-    logger.add(sys.stderr, level="DEBUG" if verbose else "INFO", format=fmt, colorize=sys.stderr.isatty())
+    # datatrove's per-task stats tables are long; the funnel printed at the end replaces them
+    quiet = (lambda r: "📉" not in r["message"]) if not verbose else None
+    logger.add(sys.stderr, level="DEBUG" if verbose else "INFO", format=fmt, colorize=sys.stderr.isatty(),
+               filter=quiet)
 
 
 def print_funnel(funnel: dict) -> None:

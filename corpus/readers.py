@@ -41,6 +41,10 @@ class InputError(Exception):
     pass
 
 
+class TruncatedRecord(InputError):
+    pass
+
+
 def detect_format(path: str, configured: str = "auto") -> str:
     if configured != "auto":
         return configured
@@ -125,6 +129,7 @@ class CrawlReader(PipelineStep):
                     self._fill_warc(doc, record)
                 except Exception as e:  # a broken record (bad chunking, bad encoding): this record only
                     fail(doc, e)
+                    self._shard_errors += isinstance(e, TruncatedRecord)
                 # after the payload is read: warcio computes the offset by reading to the record's end
                 doc.metadata[vocab.SOURCE_OFFSET] = it.get_record_offset()
                 yield doc
@@ -144,6 +149,9 @@ class CrawlReader(PipelineStep):
         size = len(body)
         while chunk := stream.read(1 << 20):  # oversized: count the rest without holding it
             size += len(chunk)
+        missing = getattr(record.raw_stream, "limit", 0)
+        if missing:  # warcio returns a cut-off last record without complaint
+            raise TruncatedRecord(f"record truncated: {missing} bytes of its block are missing")
         md[vocab.CONTENT_TYPE] = ct.split(";")[0].strip().lower() or None
         md[vocab.PAYLOAD_BYTES] = size
         kind = "text" if record.rec_type == "conversion" else _sniff_kind(

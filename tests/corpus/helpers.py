@@ -1,0 +1,26 @@
+import os
+
+from corpus.config import load_config
+from corpus.sql import connect
+
+
+def make_config(inputs, out, **overrides):
+    return load_config(None, inputs=tuple(str(i) for i in inputs), output=str(out), **overrides)
+
+
+def all_rows(out) -> dict[str, list[tuple]]:
+    """Every row of every fate, sorted by id: what two equivalent builds must share exactly."""
+    con = connect(str(out))
+    return {fate: con.execute(f"select * from {fate} order by id").fetchall() for fate in ("kept", "dropped", "failed")}
+
+
+def fates_by_id(out) -> dict[str, tuple]:
+    con = connect(str(out))
+    return {r[0]: r[1:] for r in con.execute("select id, fate, stage, reason from docs").fetchall()}
+
+
+def env_with_path():
+    env = dict(os.environ)
+    root = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+    env["PYTHONPATH"] = root + os.pathsep + env.get("PYTHONPATH", "")
+    return env

@@ -1,0 +1,144 @@
+import glob
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+
+import pytest
+
+from corpus import vocab
+from corpus.build import build
+from corpus.demo import demo_pages, write_demo_warc
+from tests.corpus.helpers import all_rows, env_with_path, fates_by_id, make_config
+
+SPINE = ["url_filter", "lang_id"]
+
+
+@pytest.fixture(scope="module")
+def demo_warc(tmp_path_factory):
+    return write_demo_warc(str(tmp_path_factory.mktemp("demo") / "demo.warc.gz"))
+
+
+def test_demo_build_funnel_and_reasons(tmp_path, demo_warc):
+    result = build(make_config([demo_warc], tmp_path / "out", stages=SPINE))
+    assert result.exit_code == 0
+    t = result.funnel["totals"]
+    assert sum(t.values()) == len(demo_pages()) == 19
+    reasons = {(r[1], r[2]) for r in fates_by_id(tmp_path / "out").values() if r[0] == "dropped"}
+    assert reasons == {(vocab.CONTENT, vocab.R_NOT_HTML), (vocab.CONTENT, vocab.R_EMPTY_PAYLOAD),
+                       (vocab.URL_FILTER, vocab.R_BLOCKED_DOMAIN), (vocab.LANG_ID, vocab.R_LANG_NOT_KEPT)}
+    manifest = json.load(open(tmp_path / "out" / "manifest.json"))
+    assert manifest["assets"]["lid_model"]["sha256"] and manifest["versions"]["datatrove"]
+    stages = [r["stage"] for r in result.funnel["stages"]]
+    assert stages.index("read") < stages.index("content") < stages.index("lang_id")
+
+
+def test_annotate_all_keeps_the_same_fates(tmp_path, demo_warc):
+    build(make_config([demo_warc], tmp_path / "a", stages=SPINE))
+    build(make_config([demo_warc], tmp_path / "b", stages=SPINE, annotate_all=True))
+    assert fates_by_id(tmp_path / "a") == fates_by_id(tmp_path / "b")
+
+
+def test_same_input_same_output(tmp_path, demo_warc):
+    build(make_config([demo_warc], tmp_path / "a", stages=SPINE))
+    build(make_config([demo_warc], tmp_path / "b", stages=SPINE, executor={"workers": 2, "tasks": 3}))
+    assert all_rows(tmp_path / "a") == all_rows(tmp_path / "b")
+
+
+def _big_demo_shards(d, shards=4, copies=12):
+    """Shards long enough (a few seconds each) for a kill to land mid-build."""
+    import shutil
+
+    one = write_demo_warc(str(d / "one.warc.gz"))
+    paths = []
+    for s in range(shards):
+        p = d / f"shard-{s}.warc.gz"
+        with open(p, "wb") as out:
+            for _ in range(copies):
+                with open(one, "rb") as f:
+                    shutil.copyfileobj(f, out)  # gzip members concatenate into one valid WARC
+        paths.append(str(p))
+    os.remove(one)
+    return paths
+
+
+def test_sigkill_then_resume_gives_identical_rows(tmp_path):
+    shards = _big_demo_shards(tmp_path)
+    cmd = [sys.executable, "-m", "corpus.cli", "build", *shards, "--workers", "1", "-c", str(tmp_path / "c.yaml")]
+    (tmp_path / "c.yaml").write_text("stages: [url_filter, lang_id]\n")
+    build(make_config(shards, tmp_path / "clean", stages=SPINE))
+
+    victim = subprocess.Popen(cmd + ["-o", str(tmp_path / "killed")], env=env_with_path(),
+                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+    completions = str(tmp_path / "killed" / "logs" / "seg00" / "completions" / "*")
+    deadline = time.time() + 120
+    while not glob.glob(completions) and time.time() < deadline and victim.poll() is None:
+        time.sleep(0.02)
+    os.killpg(victim.pid, signal.SIGKILL)
+    victim.wait()
+    done = len(glob.glob(completions))
+    assert 1 <= done < len(shards), f"kill landed outside the build ({done} tasks done)"
+    assert not os.path.exists(tmp_path / "killed" / "manifest.json")
+
+    rerun = subprocess.run(cmd + ["-o", str(tmp_path / "killed")], env=env_with_path(), capture_output=True, text=True)
+    assert rerun.returncode == 0, rerun.stderr[-2000:]
+    assert all_rows(tmp_path / "killed") == all_rows(tmp_path / "clean")
+
+
+def test_ray_executor_matches_local(tmp_path, demo_warc):
+    pytest.importorskip("ray")
+    build(make_config([demo_warc], tmp_path / "local", stages=SPINE))
+    result = build(make_config([demo_warc], tmp_path / "ray", stages=SPINE,
+                               executor={"kind": "ray", "workers": 2, "ray": {"init": {"num_cpus": 2}}}))
+    assert result.exit_code == 0
+    assert all_rows(tmp_path / "ray") == all_rows(tmp_path / "local")
+
+
+def test_changed_config_refuses_to_resume(tmp_path, demo_warc):
+    from corpus.build import ConfigChanged
+
+    build(make_config([demo_warc], tmp_path / "o", stages=SPINE))
+    with pytest.raises(ConfigChanged):
+        build(make_config([demo_warc], tmp_path / "o", stages=["lang_id"]))
+
+
+def test_sql_cli_table_csv_json_and_errors(tmp_path, demo_warc):
+    build(make_config([demo_warc], tmp_path / "o", stages=SPINE))
+    run = lambda *a: subprocess.run([sys.executable, "-m", "corpus.cli", "sql", str(tmp_path / "o"), *a],  # noqa: E731
+                                    capture_output=True, text=True, env=env_with_path())
+    r = run("select fate, count(*) as n from docs group by fate order by fate")
+    assert r.returncode == 0 and r.stdout.splitlines()[2].split("|")[0].strip() == "dropped"
+    r = run("select count(*) as n from kept", "--format", "json")
+    assert json.loads(r.stdout) == [{"n": 14}]
+    r = run("select lang, count(*) as n from kept group by lang order by lang", "--format", "csv")
+    assert r.stdout.splitlines() == ["lang,n", "en,9", "zh,5"]
+    r = run("select nope from kept")
+    assert r.returncode == 1 and r.stderr.startswith("error:") and "Traceback" not in r.stderr
+
+
+@pytest.mark.realdata
+def test_real_warc_shards_accounted(tmp_path, shared_data):
+    shards = sorted(glob.glob(str(shared_data / "warc" / "*.warc.gz")))
+    result = build(make_config(shards, tmp_path / "o", stages=SPINE, executor={"workers": 2}))
+    assert result.exit_code == 0
+    assert sum(s["records"] for s in result.shards.values()) == 360
+    assert all(s["balanced"] and not s["shard_errors"] for s in result.shards.values())
+    from corpus.sql import connect
+
+    con = connect(str(tmp_path / "o"))
+    assert con.execute("select count(*) from docs").fetchone()[0] == 360
+    langs = dict(con.execute("select lang, count(*) from kept group by lang").fetchall())
+    assert set(langs) == {"en", "zh"} and langs["zh"] >= 60 and langs["en"] >= 150
+
+
+@pytest.mark.realdata
+def test_real_edge_case_crawls_accounted(tmp_path, shared_data):
+    files = sorted(p for p in glob.glob(str(shared_data / "warc-real" / "**" / "*"), recursive=True)
+                   if os.path.isfile(p) and any(p.endswith(s) for s in (".warc", ".warc.gz", ".wet", ".wet.gz", ".arc.gz")))
+    assert files, "warc-real has no WARC files"
+    result = build(make_config(files, tmp_path / "o", stages=SPINE, executor={"workers": 2}))
+    for src, s in result.shards.items():
+        assert s["balanced"], src
+    assert result.funnel["totals"]["kept"] > 0

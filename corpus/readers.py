@@ -45,6 +45,10 @@ class TruncatedRecord(InputError):
     pass
 
 
+class _NonChunkedGzip(Exception):
+    pass
+
+
 def detect_format(path: str, configured: str = "auto") -> str:
     if configured != "auto":
         return configured
@@ -106,33 +110,44 @@ class CrawlReader(PipelineStep):
     def _warc_records(self, path: str, rel: str) -> Iterator[Document]:
         from warcio.archiveiterator import ArchiveIterator
 
-        with open(path, "rb") as fh:
-            it = ArchiveIterator(fh, check_digests=False)
-            index = 0
-            while True:
+        whole_gzip = False  # one gzip member around all records: warcio refuses it, we decompress it as a stream
+        while True:
+            with (gzip.open(path, "rb") if whole_gzip else open(path, "rb")) as fh:
                 try:
-                    record = next(it)
-                except StopIteration:
+                    yield from self._warc_iter(ArchiveIterator(fh, check_digests=False), fh, path, rel)
                     return
-                except Exception as e:  # truncated gzip, garbage bytes, bad headers: rest of shard lost
-                    offset = fh.tell()
-                    yield fail(self._doc(rel, path, index, offset, "warc"), InputError(
-                        f"{type(e).__name__}: {e} (unreadable from about byte {offset}; the rest of the shard is lost)"))
-                    self._shard_errors += 1
-                    return
-                if record.rec_type not in WARC_DOC_TYPES:
-                    self._skipped[record.rec_type] += 1
-                    continue
-                doc = self._doc(rel, path, index, None, "wet" if record.rec_type == "conversion" else "warc")
-                index += 1
-                try:
-                    self._fill_warc(doc, record)
-                except Exception as e:  # a broken record (bad chunking, bad encoding): this record only
-                    fail(doc, e)
-                    self._shard_errors += isinstance(e, TruncatedRecord)
-                # after the payload is read: warcio computes the offset by reading to the record's end
-                doc.metadata[vocab.SOURCE_OFFSET] = it.get_record_offset()
-                yield doc
+                except _NonChunkedGzip:
+                    whole_gzip = True
+                    self._skipped.clear()
+
+    def _warc_iter(self, it, fh, path: str, rel: str) -> Iterator[Document]:
+        index = 0
+        while True:
+            try:
+                record = next(it)
+            except StopIteration:
+                return
+            except Exception as e:  # truncated gzip, garbage bytes, bad headers: rest of shard lost
+                if index == 0 and "non-chunked gzip" in str(e) and not isinstance(fh, gzip.GzipFile):
+                    raise _NonChunkedGzip() from e
+                offset = fh.tell()
+                yield fail(self._doc(rel, path, index, offset, "warc"), InputError(
+                    f"{type(e).__name__}: {e} (unreadable from about byte {offset}; the rest of the shard is lost)"))
+                self._shard_errors += 1
+                return
+            if record.rec_type not in WARC_DOC_TYPES:
+                self._skipped[record.rec_type] += 1
+                continue
+            doc = self._doc(rel, path, index, None, "wet" if record.rec_type == "conversion" else "warc")
+            index += 1
+            try:
+                self._fill_warc(doc, record)
+            except Exception as e:  # a broken record (bad chunking, bad encoding): this record only
+                fail(doc, e)
+                self._shard_errors += isinstance(e, TruncatedRecord)
+            # after the payload is read: warcio computes the offset by reading to the record's end
+            doc.metadata[vocab.SOURCE_OFFSET] = it.get_record_offset()
+            yield doc
 
     def _fill_warc(self, doc: Document, record) -> None:
         md = doc.metadata
@@ -151,7 +166,8 @@ class CrawlReader(PipelineStep):
             size += len(chunk)
         missing = getattr(record.raw_stream, "limit", 0)
         if missing:  # warcio returns a cut-off last record without complaint
-            raise TruncatedRecord(f"record truncated: {missing} bytes of its block are missing")
+            raise TruncatedRecord(f"record body ends {missing} bytes before its Content-Length "
+                                  "(truncated file or broken chunked encoding)")
         md[vocab.CONTENT_TYPE] = ct.split(";")[0].strip().lower() or None
         md[vocab.PAYLOAD_BYTES] = size
         kind = "text" if record.rec_type == "conversion" else _sniff_kind(

@@ -144,7 +144,9 @@ def run_segments(cfg: BuildConfig, layout: Layout, files: list[str], base_dir: s
         if i > 0:
             tasks = max(1, len(glob.glob(os.path.join(layout.work_dir(i - 1), "*.parquet"))))
         logger.info(f"segment {i}: {' -> '.join(s.name for s in seg.stages) or 'write'} on {tasks} tasks")
+        t0 = time.time()
         run_pipeline(cfg.executor, steps, layout.logging_dir(i), tasks)
+        logger.info(f"segment {i} finished in {time.time() - t0:.1f}s")
 
 
 def build(cfg: BuildConfig, overwrite: bool = False) -> BuildResult:

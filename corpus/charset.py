@@ -17,6 +17,12 @@ _SUPERSETS = {"gb2312": "gb18030", "gbk": "gb18030", "gb_2312-80": "gb18030", "x
               "big5": "big5hkscs"}
 
 
+# Share of undecodable characters under which a labelled codec is still believed (decoded with
+# U+FFFD replacements) before falling back to detection: one stray byte in a gb2312 page is not
+# evidence against the label, and detection then tends to pick a single-byte codec (mojibake).
+MAX_BAD_FRACTION = 0.01
+
+
 def _codec(label: str | None) -> str | None:
     if not label:
         return None
@@ -44,10 +50,12 @@ def decode(body: bytes, content_type: str | None = None) -> tuple[str, str, str]
     """Returns (text, codec, source) where source is http_header, meta, bom, detected or fallback."""
     if body.startswith(codecs.BOM_UTF8):
         return body[3:].decode("utf-8", "replace"), "utf-8", "bom"
+    labelled = []
     for source, label in (("http_header", header_charset(content_type)), ("meta", meta_charset(body))):
         codec = _codec(label)
         if codec is None:
             continue
+        labelled.append((source, codec))
         try:
             return body.decode(codec), codec, source
         except (UnicodeDecodeError, LookupError):
@@ -56,6 +64,10 @@ def decode(body: bytes, content_type: str | None = None) -> tuple[str, str, str]
         return body.decode("utf-8"), "utf-8", "detected"
     except UnicodeDecodeError:
         pass
+    for source, codec in labelled:  # a right label on a page with a few bad bytes: what browsers do
+        text = body.decode(codec, "replace")
+        if len(text) - len(body.decode(codec, "ignore")) <= MAX_BAD_FRACTION * len(text):
+            return text, codec, source
     best = from_bytes(body[:200_000]).best()
     if best is not None and best.encoding:
         codec = _codec(best.encoding) or best.encoding

@@ -15,6 +15,7 @@ from corpus.writers import FateWriter, fail
 from filters.base import CorpusFilter
 
 EXTRACT_STATUS = "_extract_status"  # ok | empty | timeout; read by ExtractionFilter
+DUBIOUS_PREFIX = 50  # characters trafilatura.utils.load_html searches for "html" (is_dubious_html)
 
 
 class ContentFilter(CorpusFilter):
@@ -65,10 +66,19 @@ class Extractor(PipelineStep):
     def extract(self, html: str, url: str | None) -> str:
         import trafilatura
 
-        return trafilatura.extract(
-            html, url=url, include_comments=self.include_comments, include_tables=self.include_tables,
-            favor_precision=self.favor == "precision", favor_recall=self.favor == "recall",
-            deduplicate=False, with_metadata=False) or ""
+        def run(page: str) -> str:
+            return trafilatura.extract(
+                page, url=url, include_comments=self.include_comments, include_tables=self.include_tables,
+                favor_precision=self.favor == "precision", favor_recall=self.favor == "recall",
+                deduplicate=False, with_metadata=False) or ""
+
+        text = run(html)
+        if not text and "html" not in html[:DUBIOUS_PREFIX].lower():
+            # trafilatura discards a page whose first characters never say "html" when lxml finds
+            # a single top-level element (old pages opening with a <script> before <html>); the
+            # content stage already sniffed HTML here, so give the element lxml would imply.
+            text = run("<html>" + html)
+        return text
 
     def _extract_with_timeout(self, html: str, url: str | None) -> str:
         if threading.current_thread() is not threading.main_thread():

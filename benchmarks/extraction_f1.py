@@ -1,0 +1,142 @@
+"""Extraction quality on labelled real pages: our build's path beside plain trafilatura.extract.
+
+Ours: the WARC shards of the labelled pages go through `corpus.build.build` (CrawlReader ->
+content -> trafilatura Extractor -> ...), and the text each record ends with (kept or dropped
+after extraction; empty when dropped before or failed) is scored. Baseline: the same pages'
+raw bytes given to `trafilatura.extract` with its defaults. Scores are bag-of-tokens precision,
+recall and F1 per page (mean over pages) and pooled over all pages (micro); tokens are Han
+characters one by one and runs of other letters/digits, case-folded; whitespace and
+punctuation are ignored for both systems alike.
+
+    PYTHONPATH=$PWD python benchmarks/extraction_f1.py [--data ../shared/data] [--out /tmp/f1-build]
+"""
+
+from __future__ import annotations
+
+import argparse
+import gzip
+import json
+import os
+import re
+import shutil
+import sys
+import time
+from collections import Counter
+from pathlib import Path
+
+SETS = {"en": "en-articles", "zh": "zh-news"}
+GT_FIELD = {"en": "articleBody", "zh": "content"}
+# Han ideographs (CJK unified + ext A + compatibility) one by one; other word characters in runs
+_TOKEN = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]|[^\W_\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]+")
+
+
+def tokens(text: str | None) -> Counter:
+    return Counter(_TOKEN.findall((text or "").casefold()))
+
+
+def prf(pred: Counter, gold: Counter) -> tuple[float, float, float, int, int, int]:
+    overlap = sum((pred & gold).values())
+    npred, ngold = sum(pred.values()), sum(gold.values())
+    p = overlap / npred if npred else (1.0 if not ngold else 0.0)
+    r = overlap / ngold if ngold else 1.0
+    f = 2 * p * r / (p + r) if p + r else 0.0
+    return p, r, f, overlap, npred, ngold
+
+
+def load_truth(data: Path, lang: str) -> dict[str, dict]:
+    """page id -> {url, text, path}."""
+    folder = data / "html" / SETS[lang]
+    with gzip.open(folder / "ground-truth.json.gz", "rt", encoding="utf-8") as f:
+        gt = json.load(f)
+    return {pid: {"url": v["url"], "text": v[GT_FIELD[lang]], "path": folder / "pages" / f"{pid}.html.gz"}
+            for pid, v in gt.items()}
+
+
+def ours(data: Path, out: str) -> dict[str, str]:
+    """URL -> text our build ends with, for every record of the labelled pages' WARC shards."""
+    from corpus import vocab
+    from corpus.build import build
+    from corpus.config import load_config
+    from corpus.sql import connect
+
+    shutil.rmtree(out, ignore_errors=True)
+    shards = [str(data / "warc" / f"{SETS[lang]}-00.warc.gz") for lang in SETS]
+    cfg = load_config(None, inputs=shards, output=out, stages=[vocab.URL_FILTER, vocab.LANG_ID],
+                      executor={"workers": 1})
+    res = build(cfg)
+    assert res.exit_code == 0, f"build failed: {res.shards}"
+    rows = connect(out).execute(
+        "select url, fate, stage, text from docs").fetchall()
+    before_extract = (vocab.READ, vocab.CONTENT, vocab.EXTRACT)
+    texts = {}
+    for url, fate, stage, text in rows:
+        extracted = fate == "kept" or (fate == "dropped" and stage not in before_extract)
+        texts[url] = text if extracted else ""
+    return texts
+
+
+def plain(path: Path) -> str:
+    import trafilatura
+
+    with gzip.open(path, "rb") as f:
+        return trafilatura.extract(f.read()) or ""
+
+
+def score(truth: dict[str, dict], texts: dict[str, str]) -> dict:
+    per_page, pooled = [], [0, 0, 0]
+    for pid, t in truth.items():
+        p, r, f, ov, npred, ngold = prf(tokens(texts.get(pid)), tokens(t["text"]))
+        per_page.append((p, r, f))
+        pooled = [pooled[0] + ov, pooled[1] + npred, pooled[2] + ngold]
+    n = len(per_page)
+    mp, mr = pooled[0] / max(pooled[1], 1), pooled[0] / max(pooled[2], 1)
+    return {"pages": n, "precision": sum(x[0] for x in per_page) / n, "recall": sum(x[1] for x in per_page) / n,
+            "f1": sum(x[2] for x in per_page) / n, "micro_f1": 2 * mp * mr / (mp + mr) if mp + mr else 0.0,
+            "per_page_f1": {pid: x[2] for pid, x in zip(truth, per_page)}}
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--data", default=str(Path(__file__).resolve().parents[2] / "shared" / "data"))
+    ap.add_argument("--out", default="/tmp/extraction-f1-build")
+    ap.add_argument("--worst", type=int, default=0, help="list the N pages where ours trails plain most")
+    args = ap.parse_args()
+    data = Path(os.environ.get("CORPUS_SHARED_DATA", args.data))
+    truth = {lang: load_truth(data, lang) for lang in SETS}
+
+    t0 = time.perf_counter()
+    by_url = ours(data, args.out)
+    t_ours = time.perf_counter() - t0
+    results, times = {}, {"ours (corpus build)": t_ours, "plain trafilatura.extract": 0.0}
+    for lang, pages in truth.items():
+        missing = [pid for pid, t in pages.items() if t["url"] not in by_url]
+        assert not missing, f"{len(missing)} {lang} pages not found in the WARC shard by URL"
+        t0 = time.perf_counter()
+        base = {pid: plain(t["path"]) for pid, t in pages.items()}
+        times["plain trafilatura.extract"] += time.perf_counter() - t0
+        results[lang] = {"ours (corpus build)": score(pages, {pid: by_url[t["url"]] for pid, t in pages.items()}),
+                         "plain trafilatura.extract": score(pages, base)}
+
+    print(f"{'lang':4} {'system':28} {'pages':>5} {'P':>6} {'R':>6} {'F1':>6} {'microF1':>7}")
+    for lang, systems in results.items():
+        for name, s in systems.items():
+            print(f"{lang:4} {name:28} {s['pages']:5d} {s['precision']:6.3f} {s['recall']:6.3f} "
+                  f"{s['f1']:6.3f} {s['micro_f1']:7.3f}")
+    print("wall seconds: " + ", ".join(f"{k} {v:.1f}" for k, v in times.items())
+          + " (ours includes LID and Parquet writing)")
+    for lang, systems in results.items():
+        a, b = (systems[k]["per_page_f1"] for k in systems)
+        diff = [a[p] - b[p] for p in a]
+        print(f"{lang}: ours better on {sum(d > 1e-9 for d in diff)} pages, worse on "
+              f"{sum(d < -1e-9 for d in diff)}, equal on {sum(abs(d) <= 1e-9 for d in diff)}")
+    if args.worst:  # the pages where ours scores lowest, with plain's score beside
+        for lang, systems in results.items():
+            a, b = (systems[k]["per_page_f1"] for k in systems)
+            for pid in sorted(a, key=a.get)[: args.worst]:
+                gap = a[pid] - b[pid]
+                print(f"{lang} {pid} ours-plain {gap:+.3f} (ours {a[pid]:.3f}, plain {b[pid]:.3f}) {truth[lang][pid]['url']}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -11,7 +11,7 @@ import numpy as np
 
 from corpus import vocab
 from dedup.config import MinhashConfig
-from dedup.hashing import jaccard, shingles
+from dedup.hashing import batch_shingles, jaccard
 from dedup.layout import DedupPlan, doc_ref
 from dedup.minhash import MinHasher
 from dedup.records import SpillWriter, group_starts, load_shard, read_docs, save_npy
@@ -33,36 +33,48 @@ class MinhashSignatures(FileStep):
         hasher = MinHasher(self.mcfg.bands, self.mcfg.rows, self.seed)
         spill = SpillWriter(self.plan, rank, RECORD)
         table = DocTable(self.survivor_key)
-        kept_sets, batch, refs = [], [], []
+        sets: list[tuple[np.ndarray, np.ndarray]] = []  # (hashes, owner) per batch, kept for verification
+        batch: list = []
         for idx, doc in read_docs(self.plan.files[rank]):
             table.add(idx, doc)
-            sh = shingles(doc.text, self.mcfg.shingling_for(doc.metadata.get(vocab.LANG)))
-            batch.append(sh)
-            refs.append(doc_ref(rank, idx))
-            if self.mcfg.verify:
-                kept_sets.append(sh)
+            batch.append((idx, doc))
             if len(batch) == BATCH:
-                spill.add(self._records(hasher, batch, refs))
-                batch, refs = [], []
+                sets.append(self._batch(hasher, spill, rank, batch))
+                batch = []
             self.stat_update("documents")
         if batch:
-            spill.add(self._records(hasher, batch, refs))
+            sets.append(self._batch(hasher, spill, rank, batch))
         spill.flush()
         table.save(self.plan.doc_table(rank))
         if self.mcfg.verify:
-            lengths = np.array([len(s) for s in kept_sets], dtype=np.int64)
-            save_npy(self.plan.shingle_offsets(rank), np.concatenate([[0], np.cumsum(lengths)]))
-            flat = np.concatenate(kept_sets) if kept_sets else np.zeros(0, dtype=np.uint64)
+            flat = np.concatenate([h for h, _ in sets]) if sets else np.zeros(0, dtype=np.uint64)
+            owner = np.concatenate([o for _, o in sets]) if sets else np.zeros(0, dtype=np.int64)
+            offsets = np.searchsorted(owner, np.arange(table.count + 1))  # owner is the row, ascending
+            save_npy(self.plan.shingle_offsets(rank), offsets)
             save_npy(self.plan.shingles_file(rank), flat)
 
-    def _records(self, hasher: MinHasher, sets: list[np.ndarray], refs: list[int]) -> np.ndarray:
+    def _batch(self, hasher: MinHasher, spill: SpillWriter, rank: int, batch: list) -> tuple[np.ndarray, np.ndarray]:
+        """Shingles, signatures and band records of a batch; returns its shingles keyed by row."""
         with self.track_time("batch"):
-            has = np.array([len(s) > 0 for s in sets])  # a document without shingles is never a candidate
-            keys = hasher.band_keys(hasher.signatures([s for s, h in zip(sets, has) if h]))  # (D', bands)
-            recs = np.zeros(keys.size, dtype=RECORD)
-            recs["key"] = keys.ravel()
-            recs["doc"] = np.repeat(np.array(refs, dtype=np.uint64)[has], hasher.bands)
-        return recs
+            groups: dict = {}
+            for i, (_, doc) in enumerate(batch):  # documents shingled alike are hashed together
+                groups.setdefault(self.mcfg.shingling_for(doc.metadata.get(vocab.LANG)), []).append(i)
+            hs, os_ = [], []
+            for sh, members in groups.items():
+                h, o = batch_shingles([batch[i][1].text for i in members], sh)
+                hs.append(h)
+                os_.append(np.asarray(members, dtype=np.int64)[o])
+            h, o = np.concatenate(hs), np.concatenate(os_)
+            order = np.argsort(o, kind="stable")  # (M,) back in batch order; hashes stay sorted per document
+            h, o = h[order], o[order]
+            keys = hasher.band_keys(hasher.signatures_flat(h, o, len(batch)))  # (B, bands)
+            rows = np.array([idx for idx, _ in batch], dtype=np.int64)
+            has = np.bincount(o, minlength=len(batch)) > 0  # a document without shingles is never a candidate
+            recs = np.zeros(int(has.sum()) * hasher.bands, dtype=RECORD)
+            recs["key"] = keys[has].ravel()
+            recs["doc"] = np.repeat(doc_ref(rank, rows[has].astype(np.uint64)), hasher.bands)
+            spill.add(recs)
+        return h, rows[o]
 
 
 def star_edges(keys: np.ndarray, docs: np.ndarray) -> np.ndarray:

@@ -54,37 +54,67 @@ def code_points(text: str) -> np.ndarray:
     return np.frombuffer(text.encode("utf-32-le"), dtype=np.uint32)
 
 
-def tokens(text: str, unit: str) -> np.ndarray:
-    """Token hashes (uint64) of the normalised text: words, or word characters one by one."""
-    cp = code_points(normalise(text))
+def batch_tokens(texts: list[str], unit: str) -> tuple[np.ndarray, np.ndarray]:
+    """(token hashes uint64, owning text index int64) of the normalised texts, in text order.
+
+    The texts are joined with NUL (not a word character), so one pass of array operations
+    tokenises a whole batch; a word is a maximal run of word characters.
+    """
+    cp = code_points("\x00".join(normalise(t) for t in texts))
+    owner = np.cumsum(cp == 0)  # (chars,) text index of each code point
     table = _word_char_table()
     # astral code points (CJK extensions, emoji) count as word characters
     mask = np.where(cp < 0x10000, table[np.minimum(cp, 0xFFFF)], True)
-    chars = cp[mask].astype(np.uint64)
-    if unit == "char" or len(chars) == 0:
-        return mix64(chars + U64(1))
     idx = np.flatnonzero(mask)
+    chars = mix64(cp[idx].astype(np.uint64) + U64(1))
+    if unit == "char" or len(idx) == 0:
+        return chars, owner[idx]
     starts = np.flatnonzero(np.diff(idx, prepend=-2) != 1)  # a gap in positions starts a word
     pos = np.arange(len(idx)) - np.repeat(starts, np.diff(starts, append=len(idx)))
-    vals = mix64(chars + U64(1)) + pos.astype(np.uint64) * _POS
-    return mix64(np.add.reduceat(vals, starts))
+    words = np.add.reduceat(chars + pos.astype(np.uint64) * _POS, starts)
+    return mix64(words), owner[idx[starts]]
 
 
-def ngram_hashes(tok: np.ndarray, n: int) -> np.ndarray:
-    """Hashes of every run of n consecutive tokens; a text shorter than n is one shingle."""
-    if len(tok) == 0:
-        return tok
-    n = min(n, len(tok))
+def batch_ngrams(tok: np.ndarray, owner: np.ndarray, n: int, n_texts: int) -> tuple[np.ndarray, np.ndarray]:
+    """Hashes of every run of n consecutive tokens of one text; a text with fewer than n tokens
+    is one shingle of all its tokens. Returns (shingle hashes, owner)."""
+    counts = np.bincount(owner, minlength=n_texts)
     m = len(tok) - n + 1
-    acc = np.zeros(m, dtype=np.uint64)
-    for j in range(n):  # (m,) += tok[j : j+m] * slot_j
-        acc += tok[j: j + m] * _SLOT[j % 64]
-    return mix64(acc)
+    out_h, out_o = [], []
+    if m > 0:
+        acc = np.zeros(m, dtype=np.uint64)
+        for j in range(n):  # (m,) += tok[j : j+m] * slot_j
+            acc += tok[j: j + m] * _SLOT[j % 64]
+        whole = owner[:m] == owner[n - 1:]  # windows inside one text
+        out_h.append(mix64(acc[whole]))
+        out_o.append(owner[:m][whole])
+    short = (counts > 0) & (counts < n)
+    if short.any():
+        sel = short[owner]
+        first = np.concatenate([[0], np.cumsum(counts)])[owner[sel]]
+        pos = np.flatnonzero(sel) - first  # position of each token inside its text
+        vals = tok[sel] * _SLOT[pos % 64]
+        starts = np.flatnonzero(pos == 0)
+        out_h.append(mix64(np.add.reduceat(vals, starts)))
+        out_o.append(owner[sel][starts])
+    if not out_h:
+        return np.zeros(0, dtype=np.uint64), np.zeros(0, dtype=np.int64)
+    return np.concatenate(out_h), np.concatenate(out_o)
+
+
+def batch_shingles(texts: list[str], sh: Shingling) -> tuple[np.ndarray, np.ndarray]:
+    """Shingle sets of a batch as (hashes, owner): sorted by owner then hash, unique per text."""
+    tok, owner = batch_tokens(texts, sh.unit)
+    h, o = batch_ngrams(tok, owner, sh.n, len(texts))
+    order = np.lexsort((h, o))
+    h, o = h[order], o[order]
+    keep = np.r_[True, (h[1:] != h[:-1]) | (o[1:] != o[:-1])] if len(h) else np.zeros(0, dtype=bool)
+    return h[keep], o[keep]
 
 
 def shingles(text: str, sh: Shingling) -> np.ndarray:
     """Sorted unique shingle hashes (the set whose Jaccard similarity dedup estimates)."""
-    return np.unique(ngram_hashes(tokens(text, sh.unit), sh.n))
+    return batch_shingles([text], sh)[0]
 
 
 def jaccard(a: np.ndarray, b: np.ndarray) -> float:

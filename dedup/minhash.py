@@ -31,17 +31,18 @@ class MinHasher:
 
     def signatures(self, sets: list[np.ndarray]) -> np.ndarray:
         """(D, P) uint64 signatures of D shingle arrays."""
-        sig = np.full((len(sets), self.permutations), EMPTY, dtype=np.uint64)
-        lengths = np.array([len(s) for s in sets], dtype=np.int64)
-        if lengths.sum() == 0:
-            return sig
-        flat = np.concatenate(sets)  # (M,)
-        owner = np.repeat(np.arange(len(sets)), lengths)  # (M,) document of each shingle
+        lengths = [len(x) for x in sets]
+        flat = np.concatenate(sets) if sets else np.zeros(0, dtype=np.uint64)
+        return self.signatures_flat(flat, np.repeat(np.arange(len(sets)), lengths), len(sets))
+
+    def signatures_flat(self, flat: np.ndarray, owner: np.ndarray, n_docs: int) -> np.ndarray:
+        """(n_docs, P) signatures from shingles `flat` (M,) grouped by their document `owner` (M,)."""
+        sig = np.full((n_docs, self.permutations), EMPTY, dtype=np.uint64)
         for s in range(0, len(flat), CHUNK):
             h, who = flat[s: s + CHUNK], owner[s: s + CHUNK]
             vals = h[:, None] * self.a[None, :] + self.b[None, :]  # (m, P)
             starts = np.flatnonzero(np.diff(who, prepend=-1))  # first row of each document in the chunk
-            mins = np.minimum.reduceat(vals, starts, axis=0)  # (docs in chunk, P)
+            mins = np.minimum.reduceat(vals, starts, axis=0)  # (documents in chunk, P)
             docs = who[starts]
             sig[docs] = np.minimum(sig[docs], mins)
         return sig

@@ -79,3 +79,16 @@ def dedup_exact(cfg: "BuildConfig", ctx: StageContext, input_dir: str, output_di
     _run(cfg, ctx, plan, "exact-clusters", [Clusters(plan, key)], 1)
     annotate = ClusterAnnotator(plan, None, vocab.DEDUP_EXACT_COPIES, vocab.R_DUPLICATE_EXACT)
     _finish(cfg, ctx, plan, vocab.DEDUP_EXACT, [annotate], output_dir)
+
+
+def run_standalone(stage: str, cfg: "BuildConfig", input_dir: str, segment: int = 1) -> str:
+    """Runs one dedup stage on a folder of survivors Parquet outside a build (benchmarks, tests);
+    survivors land in work_dir(segment) and dropped rows in the dropped table under cfg.output."""
+    from corpus.layout import Layout
+
+    layout = Layout(cfg.output)
+    layout.ensure()
+    out = layout.work_dir(segment)
+    {vocab.DEDUP_PARAGRAPH: dedup_paragraph, vocab.DEDUP_MINHASH: dedup_minhash,
+     vocab.DEDUP_EXACT: dedup_exact}[stage](cfg, StageContext(layout, segment), input_dir, out)
+    return out

@@ -42,6 +42,10 @@ class DocTable:
             row[f] = len(doc.text) if f == LENGTH else doc.metadata.get(f)
         self.rows.append(row)
 
+    @property
+    def count(self) -> int:
+        return len(self.rows)
+
     def save(self, path: str) -> None:
         save_parquet(path, pa.Table.from_pylist(self.rows) if self.rows else pa.table({"idx": pa.array([], pa.int64())}))
 

@@ -77,13 +77,14 @@ class DedupConfig:
     # which copy of a duplicate group survives: fields in priority order, "-" = highest first;
     # missing values rank last; the document id breaks remaining ties (deterministic)
     survivor_key: tuple[str, ...] = ("-quality_score", "-length", "warc_date")
-    # per-task memory for hash records: sets how many hash shards the records are spread over
-    memory_mb: int = 256
+    # per-task memory for hash records: sets how many hash shards the records are spread over and
+    # how many records a task buffers before spilling them to disk
+    memory_mb: float = 256.0
 
     def __post_init__(self):
         from corpus import vocab
 
-        check(self.memory_mb >= 1, "dedup.memory_mb", "must be >= 1")
+        check(self.memory_mb > 0, "dedup.memory_mb", "must be > 0")
         for f in self.survivor_key:
             name = f.lstrip("-")
             check(name in SURVIVOR_FIELDS or name in vocab.KEYS, "dedup.survivor_key",

@@ -29,6 +29,7 @@ class DedupPlan:
     work: str  # folder of this stage's intermediate files
     files: tuple[str, ...]  # input Parquet files: task r of the hash and filter steps reads files[r]
     shards: int  # hash shards: task s of the group step reads shard s of every input task
+    spill_records: int  # records a hash task buffers before writing them out
 
     # ---- task counts
     @property
@@ -73,14 +74,15 @@ class DedupPlan:
 
 
 def make_plan(layout: Layout, segment: int, stage: str, input_dir: str, records, record_bytes: int,
-              memory_mb: int) -> DedupPlan:
+              memory_mb: float) -> DedupPlan:
     """Shards enough that one shard's records, sorted, fit memory_mb. `records(files)` estimates
     the record count from Parquet metadata, so a rerun on the same input computes the same plan."""
     files = tuple(sorted(glob.glob(os.path.join(input_dir, "*.parquet"))))
     need = records(files) * record_bytes * SORT_OVERHEAD
-    shards = max(1, math.ceil(need / (memory_mb * 2**20)))
+    budget = memory_mb * 2**20
+    shards = max(1, math.ceil(need / budget))
     work = layout.path("work", f"seg{segment:02d}-{stage}")
-    return DedupPlan(work, files, shards)
+    return DedupPlan(work, files, shards, spill_records=max(1024, int(budget / SORT_OVERHEAD / record_bytes)))
 
 
 def row_count(files: tuple[str, ...]) -> int:

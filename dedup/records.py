@@ -19,8 +19,6 @@ from datatrove.data import Document
 from corpus.readers import row_document
 from dedup.layout import DedupPlan
 
-SPILL_RECORDS = 1 << 20  # records buffered per task before spilling (16-24 MB)
-
 
 def save_npy(path: str, arr: np.ndarray) -> None:
     os.makedirs(os.path.dirname(path), exist_ok=True)
@@ -42,8 +40,8 @@ def shard_of(keys: np.ndarray, shards: int) -> np.ndarray:
 
 
 class SpillWriter:
-    def __init__(self, plan: DedupPlan, rank: int, dtype: np.dtype, limit: int = SPILL_RECORDS):
-        self.plan, self.rank, self.dtype, self.limit = plan, rank, dtype, limit
+    def __init__(self, plan: DedupPlan, rank: int, dtype: np.dtype):
+        self.plan, self.rank, self.dtype, self.limit = plan, rank, dtype, plan.spill_records
         self.buffer: list[np.ndarray] = []
         self.buffered = 0
         self.part = 0

@@ -96,7 +96,7 @@ class ShingleStore:
         rank, idx = ref >> 32, ref & 0xFFFFFFFF
         if rank not in self.open:
             self.open[rank] = (np.load(self.plan.shingles_file(rank), mmap_mode="r"),
-                               np.load(self.plan.shingle_offsets(rank)))
+                               np.load(self.plan.shingle_offsets(rank), mmap_mode="r"))
         flat, off = self.open[rank]
         return np.asarray(flat[off[idx]: off[idx + 1]])
 

@@ -50,7 +50,9 @@ def plan_segments(stages: tuple[str, ...]) -> list[Segment]:
     for name in stages:
         spec = STAGE_BUILDERS[name]
         if spec.corpus_level:
-            segments += [Segment(tuple(current)), Segment((spec,), corpus_level=True)]
+            if current or not segments:  # consecutive corpus-level stages need no copy between them
+                segments.append(Segment(tuple(current)))
+            segments.append(Segment((spec,), corpus_level=True))
             current = []
         else:
             current.append(spec)

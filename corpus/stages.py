@@ -66,6 +66,9 @@ SPECS = [
     # correction and PII
     # learned scorers (perplexity, quality, coherence)
     # dedup
+    StageSpec(vocab.DEDUP_PARAGRAPH, "dedup.stages:dedup_paragraph", corpus_level=True),
+    StageSpec(vocab.DEDUP_MINHASH, "dedup.stages:dedup_minhash", corpus_level=True),
+    StageSpec(vocab.DEDUP_EXACT, "dedup.stages:dedup_exact", corpus_level=True),
     # safety (after dedup, as in Yi)
     # topics and clusters
 ]

@@ -143,6 +143,20 @@ R_LANG_LOW_SCORE = reason("lang_low_score", LANG_ID, "top language score below l
 QUALITY_SCORE = key("quality_score", "float64", QUALITY, "probability that the page is reference-like (higher is better)")
 
 # ---------------------------------------------------------------- dedup
+DEDUP_PARAGRAPHS_REMOVED = key("dedup_paragraphs_removed", "int64", DEDUP_PARAGRAPH,
+                               "lines removed because an earlier document already had them often enough")
+DEDUP_PARAGRAPH_CHARS_REMOVED = key("dedup_paragraph_chars_removed", "int64", DEDUP_PARAGRAPH,
+                                    "characters removed by paragraph dedup")
+DEDUP_CLUSTER_ID = key("dedup_cluster_id", "string", DEDUP_MINHASH,
+                       "id of the smallest document id in the near-duplicate cluster (own id when alone)")
+DEDUP_CLUSTER_SIZE = key("dedup_cluster_size", "int64", DEDUP_MINHASH, "documents in the near-duplicate cluster")
+DEDUP_EXACT_COPIES = key("dedup_exact_copies", "int64", DEDUP_EXACT,
+                         "documents sharing this normalised text (1 when unique)")
+R_EMPTIED_BY_PARAGRAPH_DEDUP = reason("emptied_by_paragraph_dedup", DEDUP_PARAGRAPH,
+                                      "nothing but already-seen paragraphs was left")
+R_DUPLICATE_FUZZY = reason("duplicate_fuzzy", DEDUP_MINHASH,
+                           "near-duplicate (MinHash LSH) of the cluster's surviving document")
+R_DUPLICATE_EXACT = reason("duplicate_exact", DEDUP_EXACT, "same normalised text as the surviving document")
 
 # ---------------------------------------------------------------- topics and clusters
 

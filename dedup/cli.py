@@ -1,0 +1,49 @@
+"""`corpus dedup ...` commands."""
+
+from __future__ import annotations
+
+from typing import Optional
+
+import typer
+
+
+def register(app: typer.Typer) -> None:
+    dedup = typer.Typer(no_args_is_help=True, help="Deduplication: explain LSH parameters.")
+    app.add_typer(dedup, name="dedup")
+
+    @dedup.command("explain")
+    def explain_cmd(
+        config: Optional[str] = typer.Option(None, "-c", "--config", help="YAML config (dedup.minhash bands/rows)"),
+        bands: Optional[int] = typer.Option(None, "--bands", help="override dedup.minhash.bands"),
+        rows: Optional[int] = typer.Option(None, "--rows", help="override dedup.minhash.rows"),
+        threshold: Optional[float] = typer.Option(None, "--threshold",
+                                                  help="similarity to catch (default dedup.minhash.verify_threshold)"),
+        plot_path: Optional[str] = typer.Option(None, "--plot", help="write the S-curve as a PNG here"),
+        compare: list[str] = typer.Option([], "--compare", help="other BANDSxROWS curves for the plot, e.g. 20x5"),
+    ):
+        """Probability that a pair is caught, by Jaccard similarity, for the configured bands x rows."""
+        from corpus.config import load_config
+        from corpus.configlib import ConfigError
+        from corpus.sql import format_table
+        from dedup.explain import explain, plot
+
+        try:
+            m = load_config(config).dedup.minhash
+        except ConfigError as e:
+            typer.echo(f"error: {e}", err=True)
+            raise typer.Exit(2)
+        b, r = bands or m.bands, rows or m.rows
+        t = threshold if threshold is not None else m.verify_threshold
+        ex = explain(b, r, t)
+        typer.echo(f"{b} bands x {r} rows = {b * r} permutations; caught with probability 1/2 at Jaccard "
+                   f"~{ex.midpoint:.3f}")
+        typer.echo(format_table(["jaccard", "p_caught"], [(f"{s:.2f}", f"{p:.4f}") for s, p in ex.rows_table]))
+        typer.echo(f"threshold {t:g}: false-positive area {ex.false_positive_area:.4f}, false-negative area "
+                   f"{ex.false_negative_area:.4f}; datasketch's optimum for {b * r} permutations: "
+                   f"{ex.suggested[0]} bands x {ex.suggested[1]} rows")
+        if m.verify and threshold is None:
+            typer.echo(f"candidates are then verified by true Jaccard >= {m.verify_threshold:g} "
+                       "(dedup.minhash.verify), which removes the false positives")
+        if plot_path:
+            others = tuple(tuple(int(x) for x in c.lower().split("x")) for c in compare)
+            typer.echo(f"plot: {plot(plot_path, b, r, t, others)}")

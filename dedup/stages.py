@@ -1,0 +1,94 @@
+"""Corpus-level stage builders: each runs its chain of datatrove pipelines on the configured
+executor, reading survivors from input_dir and writing survivors to output_dir."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from corpus import vocab
+from corpus.executors import run_pipeline
+from corpus.stages import StageContext
+from corpus.writers import FateWriter
+from dedup import exact, fuzzy, paragraph
+from dedup.layout import DedupPlan, make_plan, row_count, text_bytes
+from dedup.steps import DecisionFilter, RankReader
+from dedup.survivors import ClusterAnnotator, Clusters
+
+if TYPE_CHECKING:
+    from corpus.config import BuildConfig
+
+
+def _run(cfg: "BuildConfig", ctx: StageContext, plan: DedupPlan, part: str, steps: list, tasks: int) -> None:
+    run_pipeline(cfg.executor, steps, DedupPlan.logging_dir(ctx.layout, ctx.segment, part), tasks)
+
+
+def _finish(cfg, ctx, plan, stage: str, middle: list, output_dir: str) -> None:
+    """Last pipeline of every chain: read, annotate/rewrite, drop what was decided against, write."""
+    steps = [RankReader(plan, ctx), *middle, DecisionFilter(ctx, stage),
+             FateWriter(ctx.layout, vocab.FATE_KEPT, segment=ctx.segment, output_dir=output_dir)]
+    _run(cfg, ctx, plan, f"{stage}-filter", steps, plan.input_tasks)
+
+
+def _passthrough(cfg, ctx, input_dir: str, output_dir: str, stage: str) -> None:
+    """dedup.enabled: false keeps every survivor (the stage still copies them forward)."""
+    plan = make_plan(ctx.layout, ctx.segment, stage, input_dir, row_count, 1, cfg.dedup.memory_mb)
+    if plan.files:
+        _finish(cfg, ctx, plan, stage, [], output_dir)
+
+
+def dedup_paragraph(cfg: "BuildConfig", ctx: StageContext, input_dir: str, output_dir: str) -> None:
+    if not cfg.dedup.enabled:
+        return _passthrough(cfg, ctx, input_dir, output_dir, vocab.DEDUP_PARAGRAPH)
+    p = cfg.dedup.paragraph
+    shortest = max(1, min(p.min_chars.values()))  # every record is a line of at least this many bytes
+    plan = make_plan(ctx.layout, ctx.segment, "paragraph", input_dir, lambda fs: text_bytes(fs) // shortest,
+                     paragraph.RECORD.itemsize, cfg.dedup.memory_mb)
+    if not plan.files:
+        return
+    _run(cfg, ctx, plan, "paragraph-hash", [paragraph.ParagraphHashes(plan, p)], plan.input_tasks)
+    _run(cfg, ctx, plan, "paragraph-repeats", [paragraph.ParagraphRepeats(plan, p.max_repeats)], plan.shards)
+    _finish(cfg, ctx, plan, vocab.DEDUP_PARAGRAPH, [paragraph.ParagraphRemover(plan)], output_dir)
+
+
+def dedup_minhash(cfg: "BuildConfig", ctx: StageContext, input_dir: str, output_dir: str) -> None:
+    if not cfg.dedup.enabled:
+        return _passthrough(cfg, ctx, input_dir, output_dir, vocab.DEDUP_MINHASH)
+    m, key = cfg.dedup.minhash, cfg.dedup.survivor_key
+    plan = make_plan(ctx.layout, ctx.segment, "minhash", input_dir, lambda fs: row_count(fs) * m.bands,
+                     fuzzy.RECORD.itemsize, cfg.dedup.memory_mb)
+    if not plan.files:
+        return
+    _run(cfg, ctx, plan, "minhash-signatures", [fuzzy.MinhashSignatures(plan, m, cfg.seed, key)], plan.input_tasks)
+    threshold = m.verify_threshold if m.verify else None
+    _run(cfg, ctx, plan, "minhash-pairs", [fuzzy.CandidatePairs(plan, threshold)], plan.shards)
+    _run(cfg, ctx, plan, "minhash-clusters", [Clusters(plan, key)], 1)
+    annotate = ClusterAnnotator(plan, vocab.DEDUP_CLUSTER_ID, vocab.DEDUP_CLUSTER_SIZE, vocab.R_DUPLICATE_FUZZY)
+    _finish(cfg, ctx, plan, vocab.DEDUP_MINHASH, [annotate], output_dir)
+
+
+def dedup_exact(cfg: "BuildConfig", ctx: StageContext, input_dir: str, output_dir: str) -> None:
+    if not cfg.dedup.enabled:
+        return _passthrough(cfg, ctx, input_dir, output_dir, vocab.DEDUP_EXACT)
+    key = cfg.dedup.survivor_key
+    plan = make_plan(ctx.layout, ctx.segment, "exact", input_dir, row_count, fuzzy.RECORD.itemsize,
+                     cfg.dedup.memory_mb)
+    if not plan.files:
+        return
+    _run(cfg, ctx, plan, "exact-hash", [exact.TextHashes(plan, cfg.seed, key)], plan.input_tasks)
+    _run(cfg, ctx, plan, "exact-groups", [exact.ExactGroups(plan)], plan.shards)
+    _run(cfg, ctx, plan, "exact-clusters", [Clusters(plan, key)], 1)
+    annotate = ClusterAnnotator(plan, None, vocab.DEDUP_EXACT_COPIES, vocab.R_DUPLICATE_EXACT)
+    _finish(cfg, ctx, plan, vocab.DEDUP_EXACT, [annotate], output_dir)
+
+
+def run_standalone(stage: str, cfg: "BuildConfig", input_dir: str, segment: int = 1) -> str:
+    """Runs one dedup stage on a folder of survivors Parquet outside a build (benchmarks, tests);
+    survivors land in work_dir(segment) and dropped rows in the dropped table under cfg.output."""
+    from corpus.layout import Layout
+
+    layout = Layout(cfg.output)
+    layout.ensure()
+    out = layout.work_dir(segment)
+    {vocab.DEDUP_PARAGRAPH: dedup_paragraph, vocab.DEDUP_MINHASH: dedup_minhash,
+     vocab.DEDUP_EXACT: dedup_exact}[stage](cfg, StageContext(layout, segment), input_dir, out)
+    return out

@@ -1,0 +1,32 @@
+import pytest
+from typer.testing import CliRunner
+
+from corpus.cli import app
+from dedup import cli as dedup_cli
+from dedup.explain import catch_probability, explain
+
+
+@pytest.mark.parametrize("s,bands,rows,expected", [(0.8, 14, 8, 0.9235), (0.5, 14, 8, 0.0533), (1.0, 3, 4, 1.0),
+                                                   (0.0, 3, 4, 0.0), (0.5, 1, 1, 0.5)])
+def test_catch_probability(s, bands, rows, expected):
+    assert catch_probability(s, bands, rows) == pytest.approx(expected, abs=1e-4)
+
+
+def test_explain_is_monotone_with_midpoint():
+    ex = explain(14, 8, 0.8)
+    probs = [p for _, p in ex.rows_table]
+    assert probs == sorted(probs)
+    assert catch_probability(ex.midpoint, 14, 8) == pytest.approx(0.5, abs=1e-9)
+    assert ex.false_negative_area < ex.false_positive_area  # 14x8 leans towards recall at 0.8
+
+
+def test_cli_prints_table_and_writes_plot(tmp_path):
+    if "dedup" not in {g.name for g in app.registered_groups}:
+        dedup_cli.register(app)
+    png = tmp_path / "curve.png"
+    res = CliRunner().invoke(app, ["dedup", "explain", "--bands", "20", "--rows", "5", "--plot", str(png),
+                                   "--compare", "14x8"])
+    assert res.exit_code == 0, res.output
+    assert "20 bands x 5 rows = 100 permutations" in res.output
+    assert "0.80    | 0.9996" in res.output
+    assert png.read_bytes()[:4] == b"\x89PNG"

@@ -34,8 +34,10 @@ def main() -> None:
     ap.add_argument("--data", default="../shared/data")
     ap.add_argument("-o", "--out", default="out/proxy")
     ap.add_argument("--steps", type=int, default=1000)
-    ap.add_argument("--vocab", type=int, default=4096)
+    ap.add_argument("--vocab", type=int, default=2048)
     ap.add_argument("--preset", default="tiny")
+    ap.add_argument("--d-model", type=int, default=96, help="override the preset's width (0: keep it)")
+    ap.add_argument("--batch", type=int, default=8)
     ap.add_argument("--mc-sample", type=int, default=8, help="questions per subject")
     ap.add_argument("--threads", type=int, default=1)
     args = ap.parse_args()
@@ -53,12 +55,12 @@ def main() -> None:
     t0 = time.time()
     tok_dir, shard_dir, run_dir = (os.path.join(args.out, d) for d in ("tok", "shards", "run"))
     manifest = train_tokenizer(inputs, tok_dir, TokenizerConfig(vocab_size=args.vocab, char_budget=3_000_000,
-                                                                character_coverage=0.995))
+                                                                character_coverage=0.98))
     index = tokenize(inputs, tok_dir, shard_dir, TokenizeConfig(val_fraction=0.01, workers=2))
     t_data = time.time() - t0
     cfg = load_train_config(data={
-        "data": shard_dir, "out_dir": run_dir, "model": {"preset": args.preset}, "seq_len": 128,
-        "batch_size": 16, "max_steps": args.steps, "log_every": 10, "eval_every": 100, "ckpt_every": 500,
+        "data": shard_dir, "out_dir": run_dir, "model": {"preset": args.preset, **({"d_model": args.d_model} if args.d_model else {})},
+        "seq_len": 128, "batch_size": args.batch, "max_steps": args.steps, "log_every": 10, "eval_every": 100, "ckpt_every": 500,
         "eval_batches": 20, "cpu_threads": args.threads,
         "optim": {"lr": 2e-3, "min_lr": 2e-4, "warmup_steps": 50}})
     t1 = time.time()

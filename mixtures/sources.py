@@ -94,7 +94,7 @@ def _parquet_docs(files: list[str], where: str, source_expr: str | None) -> Iter
         rel = rel.replace("filename = true", "filename = true, file_row_number = true")
     query = (f"select {id_expr} as id, text, cast({source_expr} as varchar) as source from {rel} "
              f"where text is not null and length(text) > 0 and ({where or 'true'}) order by filename, id")
-    reader = con.execute(query).fetch_record_batch(PARQUET_BATCH_ROWS)
+    reader = con.sql(query).to_arrow_reader(PARQUET_BATCH_ROWS)
     for batch in reader:
         d = batch.to_pydict()
         for i, t, s in zip(d["id"], d["text"], d["source"]):

@@ -1,0 +1,134 @@
+"""`corpus train`, `corpus train upscale`, `corpus eval`, `corpus export`."""
+
+from __future__ import annotations
+
+import json
+import os
+from typing import Optional
+
+import typer
+
+from corpus.configlib import ConfigError
+
+
+def resolve_checkpoint(path: str) -> str:
+    """A checkpoint directory, or a run directory (its latest checkpoint)."""
+    from train import checkpoint
+
+    if os.path.exists(os.path.join(path, checkpoint.STATE_FILE)):
+        return path
+    found = checkpoint.latest(path)
+    if not found:
+        raise typer.BadParameter(f"{path} is neither a checkpoint nor a run directory with checkpoints")
+    return found
+
+
+def _load(path: str):
+    from train import checkpoint
+
+    ckpt = resolve_checkpoint(path)
+    state = checkpoint.load_state(ckpt)
+    model = checkpoint.load_model(ckpt)
+    return ckpt, model, state.get("tokenizer")
+
+
+def _set_pairs(pairs: list[str]) -> dict:
+    """--set optim.lr=3e-4 --set max_steps=100 -> nested mapping (values parsed as YAML scalars)."""
+    import yaml
+
+    out: dict = {}
+    for pair in pairs:
+        key, _, value = pair.partition("=")
+        node = out
+        *parents, leaf = key.split(".")
+        for p in parents:
+            node = node.setdefault(p, {})
+        node[leaf] = yaml.safe_load(value)
+    return out
+
+
+def register(app: typer.Typer) -> None:
+    train_app = typer.Typer(help="Train a proxy model; `upscale` deepens a checkpoint.")
+    app.add_typer(train_app, name="train")
+
+    @train_app.callback(invoke_without_command=True)
+    def train_cmd(
+        ctx: typer.Context,
+        config: Optional[str] = typer.Option(None, "-c", "--config", help="run YAML (data, out_dir, model, ...)"),
+        set_: list[str] = typer.Option([], "--set", help="override a config key: --set optim.lr=3e-4"),
+    ):
+        """Train (or resume) the run described by a YAML config; works unchanged under `accelerate launch`."""
+        if ctx.invoked_subcommand is not None:
+            return
+        if not config:
+            raise typer.BadParameter("pass -c train.yaml")
+        from train.config import load_train_config
+        from train.loop import train
+
+        try:
+            cfg = load_train_config(config, overrides=_set_pairs(set_))
+        except ConfigError as e:
+            typer.echo(f"error: {e}", err=True)
+            raise typer.Exit(2)
+        typer.echo(json.dumps(train(cfg)))
+
+    @train_app.command("upscale")
+    def upscale_cmd(
+        checkpoint_path: str = typer.Argument(..., help="checkpoint or run directory"),
+        output: str = typer.Option(..., "-o", "--output", help="new checkpoint directory (use as init_from)"),
+        start: int = typer.Option(..., "--start", help="first layer to duplicate"),
+        end: int = typer.Option(..., "--end", help="one past the last layer to duplicate"),
+        data: str = typer.Option(..., "--data", help="token shards; their validation split measures the change"),
+        seq_len: int = typer.Option(256, "--seq-len"),
+        batches: int = typer.Option(8, "--batches"),
+    ):
+        """Duplicate layers [start, end); report per-layer input/output cosine and the loss before and after."""
+        from train.surgery import upscale_report
+
+        ckpt, model, tokenizer = _load(checkpoint_path)
+        report = upscale_report(model, start, end, data, seq_len, batches, output, tokenizer)
+        typer.echo(json.dumps(report, indent=2))
+
+    @app.command("eval")
+    def eval_cmd(
+        checkpoint_path: str = typer.Argument(..., help="checkpoint or run directory"),
+        data: Optional[str] = typer.Option(None, "--data", help="token shards: per-source validation loss / bpb"),
+        mc: list[str] = typer.Option([], "--mc", help="multiple-choice task dir (with test/, dev/), "
+                                     "optionally LANG:DIR, e.g. zh:../shared/data/eval/cmmlu"),
+        shots: int = typer.Option(5, "--shots"),
+        mode: str = typer.Option("cloze", "--mode", help="cloze: score option texts; letter: score ' A'..' D'"),
+        sample: int = typer.Option(0, "--sample", help="questions sampled per subject (0: all)"),
+        seq_len: int = typer.Option(0, "--seq-len", help="window for validation loss (0: model max)"),
+        tokenizer: Optional[str] = typer.Option(None, "--tokenizer"),
+        output: Optional[str] = typer.Option(None, "-o", "--output", help="write the JSON here too"),
+    ):
+        """Evaluate a checkpoint: validation loss and bits per byte per source, multiple-choice accuracy."""
+        from mixtures.tokenizer import load as load_tokenizer
+        from train.evaluate import eval_mc_task, source_losses
+
+        ckpt, model, tok = _load(checkpoint_path)
+        result: dict = {"checkpoint": ckpt}
+        if data:
+            result["val"] = source_losses(model, data, seq_len or model.cfg.max_seq_len)
+        if mc:
+            sp = load_tokenizer(tokenizer or tok)
+            for spec in mc:
+                lang, _, root = spec.rpartition(":") if ":" in spec else ("en", "", spec)
+                name = os.path.basename(os.path.normpath(root))
+                result[name] = eval_mc_task(model, sp, root, shots=shots, mode=mode, lang=lang or "en", sample=sample)
+        text = json.dumps(result, indent=2, ensure_ascii=False)
+        if output:
+            with open(output, "w") as f:
+                f.write(text)
+        typer.echo(text)
+
+    @app.command("export")
+    def export_cmd(
+        checkpoint_path: str = typer.Argument(..., help="checkpoint or run directory"),
+        output: str = typer.Option(..., "-o", "--output", help="Hugging Face model directory"),
+    ):
+        """Export to the Hugging Face Llama layout (config.json + model.safetensors + tokenizer.model)."""
+        from train.export import export_hf
+
+        _, model, tok = _load(checkpoint_path)
+        typer.echo(export_hf(model, output, tok if tok and os.path.exists(tok) else None))

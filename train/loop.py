@@ -1,0 +1,168 @@
+"""The training loop on Accelerate: the same code on one CPU and under `accelerate launch` on GPUs.
+
+Writes OUT/log.jsonl (one record per logged step: step, tokens, loss, lr, tokens_per_s; eval
+records add val_loss), OUT/config.json, checkpoints under OUT/ckpt/ and OUT/loss.png at the end.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import math
+import os
+import time
+
+import torch
+
+from corpus.configlib import to_dict
+from mixtures.shards import read_index
+from train import checkpoint
+from train.config import OptimConfig, TrainConfig
+from train.data import TokenWindows
+from train.model import Transformer
+
+LOG_FILE = "log.jsonl"
+
+
+def lr_at(step: int, o: OptimConfig, max_steps: int) -> float:
+    if step < o.warmup_steps:
+        return o.lr * (step + 1) / o.warmup_steps
+    if o.schedule == "constant":
+        return o.lr
+    progress = (step - o.warmup_steps) / max(1, max_steps - o.warmup_steps)
+    return o.min_lr + 0.5 * (o.lr - o.min_lr) * (1 + math.cos(math.pi * min(1.0, progress)))
+
+
+def make_optimizer(model: torch.nn.Module, o: OptimConfig) -> torch.optim.AdamW:
+    # weight decay on matrices only; norms' gains (1-D) are left alone, as in nanoGPT and Llama
+    params = [p for p in model.parameters() if p.requires_grad]
+    groups = [{"params": [p for p in params if p.dim() >= 2], "weight_decay": o.weight_decay},
+              {"params": [p for p in params if p.dim() < 2], "weight_decay": 0.0}]
+    return torch.optim.AdamW(groups, lr=o.lr, betas=(o.beta1, o.beta2), fused=None)
+
+
+@torch.no_grad()
+def evaluate(model, val: TokenWindows, cfg: TrainConfig, accelerator) -> float:
+    model.eval()
+    total = torch.zeros(2, device=accelerator.device)  # (sum of losses, batches)
+    for x, y in val.sequential_batches(cfg.batch_size, cfg.eval_batches, accelerator.process_index,
+                                       accelerator.num_processes):
+        _, loss = model(x.to(accelerator.device), y.to(accelerator.device))
+        total += torch.stack([loss.float(), torch.ones((), device=loss.device)])
+    model.train()
+    total = accelerator.reduce(total, "sum")
+    return (total[0] / total[1].clamp(min=1)).item()
+
+
+class RunLog:
+    """log.jsonl; on resume, records after the checkpoint's step are dropped (they will be redone)."""
+
+    def __init__(self, out_dir: str, resume_step: int, enabled: bool):
+        self.path, self.enabled = os.path.join(out_dir, LOG_FILE), enabled
+        if enabled and os.path.exists(self.path):
+            keep = [r for r in read_log(out_dir) if r["step"] <= resume_step]
+            with open(self.path, "w") as f:
+                f.writelines(json.dumps(r) + "\n" for r in keep)
+
+    def write(self, record: dict) -> None:
+        if self.enabled:
+            with open(self.path, "a") as f:
+                f.write(json.dumps(record) + "\n")
+
+
+def read_log(out_dir: str) -> list[dict]:
+    with open(os.path.join(out_dir, LOG_FILE)) as f:
+        return [json.loads(line) for line in f if line.strip()]
+
+
+def _build(cfg: TrainConfig, accelerator):
+    torch.manual_seed(cfg.seed)
+    model = Transformer(cfg.model)
+    if cfg.init_from:  # weights only; rope buffers are rebuilt from the (possibly new) rope_theta
+        model.load_state_dict(checkpoint.load_state(cfg.init_from)["model"])
+    optimizer = make_optimizer(model, cfg.optim)
+    resume = checkpoint.latest(cfg.out_dir)
+    step = 0
+    if resume:
+        state = checkpoint.load_state(resume)
+        model.load_state_dict(state["model"])
+        optimizer.load_state_dict(state["optimizer"])
+        step = state["step"]
+    if cfg.compile:
+        model = torch.compile(model)
+    model, optimizer = accelerator.prepare(model, optimizer)
+    return model, optimizer, step
+
+
+def train(cfg: TrainConfig, stop_after: int | None = None) -> dict:
+    """Run (or resume) to cfg.max_steps; stop_after ends early as a kill would (tests of resume)."""
+    from accelerate import Accelerator
+    from tqdm.auto import tqdm
+
+    accelerator = Accelerator(mixed_precision=cfg.mixed_precision)
+    if cfg.cpu_threads:
+        torch.set_num_threads(cfg.cpu_threads)
+    main = accelerator.is_main_process
+    if main:
+        os.makedirs(cfg.out_dir, exist_ok=True)
+        with open(os.path.join(cfg.out_dir, "config.json"), "w") as f:
+            json.dump(to_dict(cfg), f, indent=2)
+    model, optimizer, start = _build(cfg, accelerator)
+    data = TokenWindows(cfg.data, "train", cfg.seq_len)
+    val = TokenWindows(cfg.data, "val", cfg.seq_len)
+    log = RunLog(cfg.out_dir, start, main)
+    raw = accelerator.unwrap_model(model)
+    tokens_per_step = cfg.tokens_per_step(accelerator.num_processes)
+    extra = {"tokenizer": read_index(cfg.data)["tokenizer"]}
+    bar = tqdm(total=cfg.max_steps, initial=start, disable=not (cfg.progress and main), unit="step")
+    losses, t0, last, done = [], time.perf_counter(), {}, start
+    for step in range(start, cfg.max_steps):
+        lr = lr_at(step, cfg.optim, cfg.max_steps)
+        for group in optimizer.param_groups:
+            group["lr"] = lr
+        losses.append(_train_step(model, optimizer, data, cfg, step, accelerator))
+        done = step + 1
+        if done % cfg.log_every == 0 or done == cfg.max_steps:
+            loss = accelerator.reduce(torch.stack(losses), "mean").mean().item()
+            dt = time.perf_counter() - t0
+            last = {"step": done, "tokens": done * tokens_per_step, "loss": loss, "lr": lr,
+                    "tokens_per_s": round(len(losses) * tokens_per_step / dt, 1)}
+            if done % cfg.eval_every == 0 or done == cfg.max_steps:
+                last["val_loss"] = evaluate(model, val, cfg, accelerator)
+            log.write(last)
+            bar.set_postfix(loss=f"{loss:.3f}")
+            losses, t0 = [], time.perf_counter()
+        bar.update(1)
+        if done % cfg.ckpt_every == 0 or done == cfg.max_steps:
+            t_ck = time.perf_counter()
+            accelerator.wait_for_everyone()
+            if main:
+                checkpoint.save(cfg.out_dir, done, raw, optimizer, extra,
+                                cfg.keep_checkpoints)
+            t0 += time.perf_counter() - t_ck  # tokens/s counts training time only
+        if stop_after is not None and done >= stop_after:
+            break
+    bar.close()
+    if main and checkpoint.latest(cfg.out_dir) and done == cfg.max_steps:
+        from train.plot import plot_run
+
+        plot_run(cfg.out_dir)
+    return last
+
+
+def _train_step(model, optimizer, data: TokenWindows, cfg: TrainConfig, step: int, accelerator) -> torch.Tensor:
+    total = torch.zeros((), device=accelerator.device)
+    for micro in range(cfg.grad_accum):
+        x, y = data.random_batch(cfg.batch_size, cfg.seed, step, micro, accelerator.process_index)
+        x, y = x.to(accelerator.device), y.to(accelerator.device)
+        # gradients are all-reduced only on the last micro-batch of a step
+        sync = micro == cfg.grad_accum - 1
+        with contextlib.nullcontext() if sync else accelerator.no_sync(model):
+            _, loss = model(x, y)
+            accelerator.backward(loss / cfg.grad_accum)
+        total += loss.detach().float()
+    if cfg.optim.grad_clip > 0:
+        accelerator.clip_grad_norm_(model.parameters(), cfg.optim.grad_clip)
+    optimizer.step()
+    optimizer.zero_grad(set_to_none=True)
+    return total / cfg.grad_accum

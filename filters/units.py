@@ -38,7 +38,7 @@ _ABBREV = r"\b(?:Mr|Mrs|Ms|Dr|Prof|St|Jr|Sr|Inc|Ltd|Co|Corp|vs|Jan|Feb|Mar|Apr|J
 # terminal punctuation, which needs no following space.
 _EN_SENT_END = re.compile(_ABBREV + r"|\b[A-Z]\.|(?:[A-Za-z]{1,2}\.){2,}|\.{2,}|…+"
                           r"|([.!?]+)[\"'”’)\]]*(?=\s|$)")
-_ZH_SENT_END = re.compile(r"()[。！？!?]+[”’」』）)]*|\.(?=\s|$)()")
+_ZH_SENT_END = re.compile(r"()[。！？!?]+[”’」』）)]*|\.(?=\s|$|[\u4e00-\u9fff])()")  # some sites end with "."
 _HAN = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
 
 

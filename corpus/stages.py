@@ -63,7 +63,15 @@ SPECS = [
     StageSpec(vocab.URL_FILTER, "corpus.stages:url_filter"),
     StageSpec(vocab.LANG_ID, "corpus.stages:lang_id"),
     # heuristics
+    StageSpec(vocab.GOPHER_QUALITY, "filters.heuristics.steps:gopher_quality", rules="filters.heuristics.steps:gopher_quality_rules"),
+    StageSpec(vocab.GOPHER_REPETITION, "filters.heuristics.steps:gopher_repetition", rules="filters.heuristics.steps:gopher_repetition_rules"),
+    StageSpec(vocab.C4, "filters.heuristics.steps:c4", rules="filters.heuristics.steps:c4_rules"),
+    StageSpec(vocab.FINEWEB, "filters.heuristics.steps:fineweb", rules="filters.heuristics.steps:fineweb_rules"),
+    StageSpec(vocab.GARBLED, "filters.heuristics.steps:garbled_text", rules="filters.heuristics.steps:garbled_rules"),
+    StageSpec(vocab.WORD_BLOCKLIST, "filters.heuristics.steps:word_blocklist", rules="filters.heuristics.steps:word_blocklist_rules"),
     # correction and PII
+    StageSpec(vocab.CORRECTION, "filters.correction:correction_steps"),
+    StageSpec(vocab.PII, "filters.pii:pii_steps"),
     # learned scorers (perplexity, quality, coherence)
     # dedup
     StageSpec(vocab.DEDUP_PARAGRAPH, "dedup.stages:dedup_paragraph", corpus_level=True),

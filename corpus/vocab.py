@@ -136,8 +136,86 @@ R_LANG_NOT_KEPT = reason("lang_not_kept", LANG_ID, "top language is not in lang.
 R_LANG_LOW_SCORE = reason("lang_low_score", LANG_ID, "top language score below lang.min_score for it")
 
 # ---------------------------------------------------------------- heuristics (issue: heuristic cascade)
+# Units: English words from the regex tokenizer, Chinese words from jieba (filters/units.py).
+GOPHER_WORD_COUNT = key("gopher_word_count", "int64", GOPHER_QUALITY, "words with at least one non-punctuation character")
+GOPHER_MEAN_WORD_LENGTH = key("gopher_mean_word_length", "float64", GOPHER_QUALITY, "mean characters per such word")
+GOPHER_HASH_RATIO = key("gopher_hash_ratio", "float64", GOPHER_QUALITY, "'#' count per word")
+GOPHER_ELLIPSIS_RATIO = key("gopher_ellipsis_ratio", "float64", GOPHER_QUALITY, "'...' and '…' count per word")
+GOPHER_BULLET_LINES_RATIO = key("gopher_bullet_lines_ratio", "float64", GOPHER_QUALITY, "lines starting with a bullet")
+GOPHER_ELLIPSIS_LINES_RATIO = key("gopher_ellipsis_lines_ratio", "float64", GOPHER_QUALITY, "lines ending with an ellipsis")
+GOPHER_ALPHA_WORDS_RATIO = key("gopher_alpha_words_ratio", "float64", GOPHER_QUALITY, "words with an alphabetic character")
+GOPHER_STOP_WORDS = key("gopher_stop_words", "int64", GOPHER_QUALITY, "distinct stop words of the language present")
+R_GOPHER_SHORT_DOC = reason("gopher_short_doc", GOPHER_QUALITY, "too few words")
+R_GOPHER_LONG_DOC = reason("gopher_long_doc", GOPHER_QUALITY, "too many words")
+R_GOPHER_SHORT_WORDS = reason("gopher_short_words", GOPHER_QUALITY, "mean word length too small")
+R_GOPHER_LONG_WORDS = reason("gopher_long_words", GOPHER_QUALITY, "mean word length too large")
+R_GOPHER_HASHES = reason("gopher_too_many_hashes", GOPHER_QUALITY, "too many '#' per word")
+R_GOPHER_ELLIPSIS = reason("gopher_too_many_ellipsis", GOPHER_QUALITY, "too many ellipses per word")
+R_GOPHER_BULLETS = reason("gopher_too_many_bullets", GOPHER_QUALITY, "too many lines start with a bullet")
+R_GOPHER_END_ELLIPSIS = reason("gopher_too_many_end_ellipsis", GOPHER_QUALITY, "too many lines end with an ellipsis")
+R_GOPHER_FEW_ALPHA = reason("gopher_few_alpha_words", GOPHER_QUALITY, "too few words with a letter")
+R_GOPHER_FEW_STOP = reason("gopher_few_stop_words", GOPHER_QUALITY, "too few stop words")
+
+GOPHER_DUP_PARA_FRAC = key("gopher_dup_para_frac", "float64", GOPHER_REPETITION, "duplicate paragraphs / paragraphs")
+GOPHER_DUP_PARA_CHAR_FRAC = key("gopher_dup_para_char_frac", "float64", GOPHER_REPETITION, "chars in duplicate paragraphs / chars")
+GOPHER_DUP_LINE_FRAC = key("gopher_dup_line_frac", "float64", GOPHER_REPETITION, "duplicate lines / lines")
+GOPHER_DUP_LINE_CHAR_FRAC = key("gopher_dup_line_char_frac", "float64", GOPHER_REPETITION, "chars in duplicate lines / chars")
+R_GOPHER_DUP_PARA = reason("gopher_dup_para_frac", GOPHER_REPETITION, "too many duplicate paragraphs")
+R_GOPHER_DUP_PARA_CHAR = reason("gopher_dup_para_char_frac", GOPHER_REPETITION, "too many chars in duplicate paragraphs")
+R_GOPHER_DUP_LINE = reason("gopher_dup_line_frac", GOPHER_REPETITION, "too many duplicate lines")
+R_GOPHER_DUP_LINE_CHAR = reason("gopher_dup_line_char_frac", GOPHER_REPETITION, "too many chars in duplicate lines")
+NGRAM_WORDS = {2: "bigram", 3: "trigram", 4: "fourgram", 5: "fivegram", 6: "sixgram", 7: "sevengram",
+               8: "eightgram", 9: "ninegram", 10: "tengram"}  # reasons never embed numbers
+TOP_NGRAM_KEYS = {n: key(f"gopher_top_{n}gram_char_frac", "float64", GOPHER_REPETITION,
+                         f"chars covered by the most frequent word {n}-gram / chars") for n in (2, 3, 4)}
+DUP_NGRAM_KEYS = {n: key(f"gopher_dup_{n}gram_char_frac", "float64", GOPHER_REPETITION,
+                         f"chars in repeated word {n}-grams / chars") for n in range(5, 11)}
+TOP_NGRAM_REASONS = {n: reason(f"gopher_top_{NGRAM_WORDS[n]}", GOPHER_REPETITION, "most frequent n-gram covers too much")
+                     for n in TOP_NGRAM_KEYS}
+DUP_NGRAM_REASONS = {n: reason(f"gopher_dup_{NGRAM_WORDS[n]}s", GOPHER_REPETITION, "repeated n-grams cover too much")
+                     for n in DUP_NGRAM_KEYS}
+
+C4_LOREM_IPSUM = key("c4_lorem_ipsum", "int64", C4, "candidate lines containing 'lorem ipsum'")
+C4_CURLY_BRACKET = key("c4_curly_bracket", "int64", C4, "candidate lines containing '{'")
+C4_SENTENCES = key("c4_sentences", "int64", C4, "sentences in the lines C4 keeps")
+C4_KEPT_LINES_FRAC = key("c4_kept_lines_frac", "float64", C4, "lines C4 keeps / lines")
+C4_JAVASCRIPT_LINES = key("c4_javascript_lines", "int64", C4, "lines dropped for mentioning javascript")
+C4_POLICY_LINES = key("c4_policy_lines", "int64", C4, "lines dropped for cookie / terms / privacy phrases")
+R_C4_LOREM = reason("lorem_ipsum", C4, "placeholder text")
+R_C4_CURLY = reason("curly_bracket", C4, "a kept line has a curly bracket (code)")
+R_C4_FEW_SENTENCES = reason("too_few_sentences", C4, "too few sentences in the lines C4 keeps")
+
+FINEWEB_LINE_PUNCT_RATIO = key("fineweb_line_punct_ratio", "float64", FINEWEB, "non-empty lines ending in terminal punctuation")
+FINEWEB_SHORT_LINE_RATIO = key("fineweb_short_line_ratio", "float64", FINEWEB, "non-empty lines at most params.short_line_length chars")
+FINEWEB_CHAR_DUP_RATIO = key("fineweb_char_dup_ratio", "float64", FINEWEB, "chars in duplicate lines / non-newline chars")
+FINEWEB_NEWLINE_RATIO = key("fineweb_newline_ratio", "float64", FINEWEB, "newlines per word")
+R_FINEWEB_LINE_PUNCT = reason("fineweb_line_punct_ratio", FINEWEB, "too few lines end in punctuation")
+R_FINEWEB_SHORT_LINES = reason("fineweb_short_line_ratio", FINEWEB, "too many short lines")
+R_FINEWEB_CHAR_DUP = reason("fineweb_char_dup_ratio", FINEWEB, "too many chars in duplicate lines")
+R_FINEWEB_LIST = reason("fineweb_list_ratio", FINEWEB, "too many newlines per word (a list)")
+
+GARBLED_REPLACEMENT_RATIO = key("garbled_replacement_ratio", "float64", GARBLED, "U+FFFD replacement characters / chars")
+GARBLED_MOJIBAKE_RATIO = key("garbled_mojibake_ratio", "float64", GARBLED, "chars in mojibake patterns (UTF-8 read as Latin-1/GBK) / chars")
+GARBLED_UNEXPECTED_SCRIPT_RATIO = key("garbled_unexpected_script_ratio", "float64", GARBLED, "letters outside the language's scripts / letters")
+GARBLED_CONTROL_RATIO = key("garbled_control_ratio", "float64", GARBLED, "control and private-use characters / chars")
+R_GARBLED_REPLACEMENT = reason("garbled_replacement_chars", GARBLED, "too many replacement characters")
+R_GARBLED_MOJIBAKE = reason("garbled_mojibake", GARBLED, "mojibake")
+R_GARBLED_SCRIPT = reason("garbled_unexpected_script", GARBLED, "too many letters outside the expected scripts")
+R_GARBLED_CONTROL = reason("garbled_control_chars", GARBLED, "too many control characters")
+
+BLOCKLIST_HITS = key("blocklist_hits", "int64", WORD_BLOCKLIST, "occurrences of blocklisted terms")
+BLOCKLIST_DISTINCT = key("blocklist_distinct", "int64", WORD_BLOCKLIST, "distinct blocklisted terms present")
+BLOCKLIST_HITS_PER_KWORD = key("blocklist_hits_per_kword", "float64", WORD_BLOCKLIST, "occurrences per 1000 words")
+R_BLOCKLIST_TERMS = reason("blocklist_terms", WORD_BLOCKLIST, "too many distinct blocklisted terms")
+R_BLOCKLIST_DENSITY = reason("blocklist_density", WORD_BLOCKLIST, "blocklisted terms too dense")
 
 # ---------------------------------------------------------------- correction and PII
+CORRECTION_LINES_REMOVED = key("correction_lines_removed", "int64", CORRECTION, "boilerplate lines removed (formatter rewrote text)")
+CORRECTION_CHARS_REMOVED = key("correction_chars_removed", "int64", CORRECTION, "characters removed by boilerplate and whitespace fixes")
+PII_EMAILS = key("pii_emails", "int64", PII, "email addresses replaced")
+PII_IPS = key("pii_ips", "int64", PII, "IPv4 / IPv6 addresses replaced")
+PII_PHONES = key("pii_phones", "int64", PII, "phone numbers replaced (international and Chinese mobile)")
+PII_CN_IDS = key("pii_cn_ids", "int64", PII, "Chinese resident ID numbers (valid checksum) replaced")
 
 # ---------------------------------------------------------------- learned scorers
 QUALITY_SCORE = key("quality_score", "float64", QUALITY, "probability that the page is reference-like (higher is better)")

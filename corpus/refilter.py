@@ -1,0 +1,142 @@
+"""`corpus refilter`: re-apply the threshold rules of every stage to a build's stored signals.
+
+Nothing is re-extracted or re-scored: DuckDB reads the kept/dropped/failed tables of OUT, gives
+each document the fate the new rules imply, and writes the three tables and a funnel to OUT2.
+A document dropped by a stage without rules (language ID, dedup, ...) keeps that fate unless a
+rule of an earlier stage now fires. Signals absent from a row (a stage after the one that
+dropped it, in a build without --annotate-all) never fire, so loosening a threshold can only
+be studied fully on an --annotate-all build.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import time
+from dataclasses import dataclass
+
+from corpus import vocab
+from corpus.config import BuildConfig, from_dict
+from corpus.configlib import ConfigError, load_yaml, merge
+from corpus.funnel import compute_funnel, write_json
+from corpus.layout import Layout
+from corpus.sql import connect
+from corpus.stages import STAGE_BUILDERS
+from filters.rules import ANY_LANG, Rule
+
+
+@dataclass(frozen=True)
+class RefilterResult:
+    out: str
+    funnel: dict
+    seconds: float
+
+
+def build_config(out: str) -> dict:
+    with open(Layout(out).manifest(), encoding="utf-8") as f:
+        return json.load(f)["config"]
+
+
+def parse_set(item: str) -> dict:
+    """'a.b.c=VALUE' -> {'a': {'b': {'c': VALUE}}}; a path not starting with a config section is
+    taken under heuristics.thresholds (LANG.SIGNAL.min/max or SIGNAL.min/max for every language)."""
+    import yaml
+
+    if "=" not in item:
+        raise ConfigError(item, "expected KEY=VALUE")
+    path, raw = item.split("=", 1)
+    parts = path.strip().split(".")
+    if parts[0] not in BuildConfig.__dataclass_fields__:
+        if parts[0] in vocab.KEYS:
+            parts = [ANY_LANG] + parts
+        parts = ["heuristics", "thresholds"] + parts
+    value = yaml.safe_load(raw)
+    value = None if value in ("none", "null") else value
+    for p in reversed(parts):
+        value = {p: value}
+    return value
+
+
+def effective_config(out: str, config: str | None = None, sets: tuple[str, ...] = ()) -> BuildConfig:
+    data = build_config(out)
+    if config:
+        data = merge(data, load_yaml(config))
+    for item in sets:
+        data = merge(data, parse_set(item))
+    return from_dict(BuildConfig, data)
+
+
+def stage_rules(cfg: BuildConfig) -> list[tuple[str, dict[str, tuple[Rule, ...]]]]:
+    return [(s, STAGE_BUILDERS[s].rules_of(cfg)) for s in cfg.stages if STAGE_BUILDERS[s].rules]
+
+
+def fate_sql(cfg: BuildConfig) -> str:
+    """SELECT over `docs` adding _new_stage/_new_reason (null: kept) for non-failed rows."""
+    rules = stage_rules(cfg)
+    rule_stages = [s for s, _ in rules]
+    order = {s: i for i, s in enumerate(cfg.stages)}
+    pos = "case stage " + " ".join(f"when '{s}' then {i}" for s, i in order.items()) + " else -1 end"
+    whens = []
+    for s, by_lang in rules:
+        langs = [lang for lang in by_lang if lang != ANY_LANG]
+        # rules_for semantics: a language's own rules, else the "*" rules
+        scopes = [(f"{vocab.LANG} = '{lang}'", by_lang[lang]) for lang in langs]
+        if ANY_LANG in by_lang:
+            others = f"({vocab.LANG} is null or {vocab.LANG} not in ({', '.join(repr(x) for x in langs) or 'null'}))"
+            scopes.append((others, by_lang[ANY_LANG]))
+        # a row dropped by a non-rule stage only moves to a rule stage that comes before it
+        reach = f"(_orig_rule or _orig_pos > {order[s]})"
+        for scope, rs in scopes:
+            for r in rs:
+                whens.append((f"{reach} and {scope} and {r.sql_fires()}", s, r.reason))
+    kept_like = "fate = 'kept' or _orig_rule"
+    stage_case = " ".join(f"when {c} then '{s}'" for c, s, _ in whens)
+    reason_case = " ".join(f"when {c} then '{r}'" for c, _, r in whens)
+    orig_rule = f"(fate = 'dropped' and stage in ({', '.join(repr(s) for s in rule_stages) or 'null'}))"
+    return f"""
+        with d as (select *, {orig_rule} as _orig_rule, {pos} as _orig_pos from docs where fate <> 'failed')
+        select * exclude (_orig_rule, _orig_pos, fate),
+          case {stage_case + ' ' if whens else ''}when {kept_like} then null else stage end as _new_stage,
+          case {reason_case + ' ' if whens else ''}when {kept_like} then null else reason end as _new_reason
+        from d"""
+
+
+def refilter(out: str, out2: str, cfg: BuildConfig, overwrite: bool = False) -> RefilterResult:
+    started = time.time()
+    if os.path.abspath(out) == os.path.abspath(out2):
+        raise ValueError("refilter writes a new output directory; OUT2 must differ from OUT")
+    if os.path.exists(out2):
+        if not overwrite:
+            raise FileExistsError(f"{out2} exists; pass --overwrite")
+        shutil.rmtree(out2)
+    layout2 = Layout(out2)
+    layout2.ensure()
+    con = connect(out)
+    con.execute(f"create temp table _refiltered as {fate_sql(cfg)}")
+    cols = "* exclude (_new_stage, _new_reason, stage, reason), _new_stage as stage, _new_reason as reason"
+    _copy(con, f"select {cols} from _refiltered where _new_stage is null", os.path.join(layout2.fate_dir(vocab.FATE_KEPT), "00000.parquet"))
+    _copy(con, f"select {cols} from _refiltered where _new_stage is not null",
+          os.path.join(layout2.fate_dir(vocab.FATE_DROPPED), "refilter-s00-00000.parquet"))
+    _copy(con, "select * exclude (fate) from docs where fate = 'failed'",
+          os.path.join(layout2.fate_dir(vocab.FATE_FAILED), "refilter-s00-00000.parquet"))
+    funnel = compute_funnel(out2, cfg.stages)
+    write_json(layout2.funnel(), funnel)
+    from corpus.configlib import to_dict
+
+    write_json(layout2.manifest(), {"config": to_dict(cfg), "refiltered_from": os.path.abspath(out),
+                                    "started": started, "finished": time.time()})
+    return RefilterResult(out2, funnel, time.time() - started)
+
+
+def _copy(con, query: str, path: str) -> None:
+    """Write rows in the one schema's column order; a column the source build lacks (it was built
+    before a key was declared) is written as nulls."""
+    have = {r[0] for r in con.execute(f"describe ({query})").fetchall()}
+    cols = []
+    for f in vocab.arrow_schema():
+        cols.append(f'"{f.name}"' if f.name in have else f'cast(null as {_SQL_TYPES[str(f.type)]}) as "{f.name}"')
+    con.execute(f"copy (select {', '.join(cols)} from ({query})) to '{path}' (format parquet, compression zstd)")
+
+
+_SQL_TYPES = {"string": "varchar", "int64": "bigint", "double": "double", "bool": "boolean"}

@@ -1,0 +1,1 @@
+"""Heuristic rule families: each computes named signals from shared units; thresholds decide."""

@@ -1,0 +1,26 @@
+"""CLI command of the reports package: `corpus report`."""
+
+from __future__ import annotations
+
+from typing import Optional
+
+import typer
+
+
+def register(app: typer.Typer) -> None:
+    app.command()(report)
+
+
+def report(
+    out: str = typer.Argument(..., help="build (or refilter) output directory"),
+    output: Optional[str] = typer.Option(None, "-o", "--output", help="HTML file (default OUT/report.html)"),
+):
+    """Self-contained HTML report: funnel, signal histograms with thresholds, dropped samples."""
+    from reports.report import write_report
+
+    try:
+        path = write_report(out, output)
+    except FileNotFoundError as e:
+        typer.echo(f"error: {e}", err=True)
+        raise typer.Exit(2)
+    typer.echo(f"report: {path}")

@@ -65,8 +65,12 @@ SPECS = [
     # heuristics
     # correction and PII
     # learned scorers (perplexity, quality, coherence)
+    StageSpec(vocab.PERPLEXITY, "filters.scorer_stages:perplexity", rules="filters.scorer_stages:perplexity_rules"),
+    StageSpec(vocab.QUALITY, "filters.scorer_stages:quality", rules="filters.scorer_stages:quality_rules"),
+    StageSpec(vocab.COHERENCE, "filters.scorer_stages:coherence", rules="filters.scorer_stages:coherence_rules"),
     # dedup
     # safety (after dedup, as in Yi)
+    StageSpec(vocab.SAFETY, "filters.scorer_stages:safety", rules="filters.scorer_stages:safety_rules"),
     # topics and clusters
 ]
 STAGE_BUILDERS: dict[str, StageSpec] = {s.name: s for s in SPECS}

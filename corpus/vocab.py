@@ -219,6 +219,23 @@ PII_CN_IDS = key("pii_cn_ids", "int64", PII, "Chinese resident ID numbers (valid
 
 # ---------------------------------------------------------------- learned scorers
 QUALITY_SCORE = key("quality_score", "float64", QUALITY, "probability that the page is reference-like (higher is better)")
+PPL_KENLM = key("ppl_kenlm", "float64", PERPLEXITY, "KenLM 5-gram perplexity over SentencePiece pieces (CCNet per-line formula)")
+PPL_BUCKET = key("ppl_bucket", "string", PERPLEXITY, "head, middle or tail: perplexity against the reference percentiles")
+R_PPL_TAIL = reason("ppl_tail", PERPLEXITY, "perplexity in a bucket listed in perplexity drop (reference percentiles)")
+R_PPL_ABOVE_CAP = reason("ppl_above_cap", PERPLEXITY, "perplexity above the absolute cap for the language")
+R_LOW_QUALITY = reason("low_quality", QUALITY, "quality classifier probability below quality.min_score")
+COHERENCE_SCORE = key("coherence_score", "float64", COHERENCE, "probability that adjacent segments belong to one document")
+COHERENCE_WEAKEST_BOUNDARY = key("coherence_weakest_boundary", "int64", COHERENCE,
+                                 "character offset of the least similar boundary between segments (-1: one segment)")
+COHERENCE_BOUNDARY_SIM = key("coherence_boundary_sim", "float64", COHERENCE, "similarity of the two sides of the weakest boundary")
+COHERENCE_SEGMENTED = key("coherence_segmented", "bool", COHERENCE, "text was cut at the weakest boundary (coherence.action: segment)")
+R_INCOHERENT = reason("incoherent", COHERENCE, "coherence score below coherence.min_score")
+SAFETY_SCORE = key("safety_score", "float64", SAFETY, "classifier probability that the text is offensive or unsafe")
+SAFETY_TERM_HITS = key("safety_term_hits", "int64", SAFETY, "distinct gambling / pornography / violence list terms found")
+SAFETY_URL_HIT = key("safety_url_hit", "int64", SAFETY, "1 when the URL matches an unsafe URL pattern, else 0")
+R_UNSAFE_CLASSIFIER = reason("unsafe_classifier", SAFETY, "safety classifier probability above safety.max_score")
+R_UNSAFE_TERMS = reason("unsafe_terms", SAFETY, "more distinct unsafe list terms than safety.max_term_hits")
+R_UNSAFE_URL = reason("unsafe_url", SAFETY, "URL matches an unsafe URL pattern")
 
 # ---------------------------------------------------------------- dedup
 DEDUP_PARAGRAPHS_REMOVED = key("dedup_paragraphs_removed", "int64", DEDUP_PARAGRAPH,

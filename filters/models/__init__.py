@@ -1,0 +1,1 @@
+"""Training and loading of the learned scorers' models (`corpus models train`)."""

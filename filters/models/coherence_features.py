@@ -1,0 +1,159 @@
+"""Segments of a document and the topical-drift features the coherence model reads.
+
+A document is cut into paragraphs (when it has at least MIN_PARAGRAPHS of them) or else into
+sentences; each segment becomes an IDF-weighted bag of content tokens (Latin words, Han
+character bigrams) hashed into N_BUCKETS. Drift shows up as a boundary whose two sides share
+little vocabulary, compared with how much the rest of the document shares.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+import zlib
+from dataclasses import dataclass
+
+import numpy as np
+
+from filters.models.common import tokens
+
+N_BUCKETS = 1 << 18
+MIN_PARAGRAPHS = 4
+MIN_SEGMENT_TOKENS = 15  # shorter pieces join the previous segment (titles, "Yes.")
+STEM = 6
+WINDOW = 2  # segments on each side of a boundary
+_SENT_END = re.compile(r"[.!?。！？；;]+[\"'”’」』)）]*\s*|\n+")
+_HAN = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]")
+_STOP = frozenset("the and for are but not you all any can had her was one our out his has him how its may new now "
+                  "see two who did get let say she too use that with have this will your from they been were said "
+                  "each which their there what about would these other into than then them some could only also "
+                  "more such when where after over most very".split())
+FEATURES = ("min_block_sim", "block_at_weakest", "mean_block_sim", "min_window_sim", "mean_window_sim", "min_adjacent_sim", "mean_adjacent_sim", "adjacent_minus_distant",
+            "min_rest_sim", "min_over_mean", "zero_adjacent_frac", "log_segments", "log_tokens_per_segment")
+
+
+@dataclass(frozen=True)
+class Segment:
+    start: int  # character offset in the document
+    text: str
+
+
+def segments(text: str) -> list[Segment]:
+    paragraphs = _spans(text, re.compile(r"\n+"))
+    spans = paragraphs if len(paragraphs) >= MIN_PARAGRAPHS else _spans(text, _SENT_END)
+    merged: list[Segment] = []
+    for seg in spans:
+        if merged and len(tokens(seg.text)) < MIN_SEGMENT_TOKENS:
+            prev = merged[-1]
+            merged[-1] = Segment(prev.start, text[prev.start: seg.start + len(seg.text)])
+        else:
+            merged.append(seg)
+    if len(merged) > 1 and len(tokens(merged[0].text)) < MIN_SEGMENT_TOKENS:  # a short first piece
+        merged[:2] = [Segment(merged[0].start, text[merged[0].start: merged[1].start + len(merged[1].text)])]
+    return merged
+
+
+def _spans(text: str, boundary: re.Pattern) -> list[Segment]:
+    out, pos = [], 0
+    for m in boundary.finditer(text):
+        _add(out, text, pos, m.end())
+        pos = m.end()
+    _add(out, text, pos, len(text))
+    return out
+
+
+def _add(out: list, text: str, a: int, b: int) -> None:
+    piece = text[a:b]
+    stripped = piece.strip()
+    if stripped:
+        out.append(Segment(a + piece.index(stripped[0]), stripped))
+
+
+def content_terms(text: str) -> list[str]:
+    toks = tokens(text, max_chars=100_000)
+    # words cut to their first STEM letters: "lobsters" and "lobster" meet (a stemmer for free)
+    terms = [t[:STEM] for t in toks if len(t) > 2 and t.isalpha() and not _HAN.match(t) and t not in _STOP]
+    terms += [a + b for a, b in zip(toks, toks[1:]) if _HAN.match(a) and _HAN.match(b)]
+    return terms
+
+
+def bucket(term: str) -> int:
+    return zlib.crc32(term.encode("utf-8")) & (N_BUCKETS - 1)
+
+
+def seg_vectors(segs: list[Segment], idf: np.ndarray) -> list[dict[int, float]]:
+    vecs = []
+    for s in segs:
+        v: dict[int, float] = {}
+        for t in content_terms(s.text):
+            b = bucket(t)
+            v[b] = v.get(b, 0.0) + float(idf[b])
+        vecs.append(v)
+    return vecs
+
+
+def _add_vecs(vs: list[dict]) -> dict:
+    out: dict[int, float] = {}
+    for v in vs:
+        for k, x in v.items():
+            out[k] = out.get(k, 0.0) + x
+    return out
+
+
+def cosine(a: dict, b: dict) -> float:
+    if not a or not b:
+        return 0.0
+    if len(a) > len(b):
+        a, b = b, a
+    dot = sum(x * b.get(k, 0.0) for k, x in a.items())
+    na = math.sqrt(sum(x * x for x in a.values()))
+    nb = math.sqrt(sum(x * x for x in b.values()))
+    return dot / (na * nb) if na and nb else 0.0
+
+
+def features(segs: list[Segment], idf: np.ndarray) -> tuple[np.ndarray, int, float] | None:
+    """(feature vector, index of the weakest boundary's right segment, its window similarity);
+    None for a document with fewer than two segments (nothing to compare)."""
+    n = len(segs)
+    if n < 2:
+        return None
+    vecs = seg_vectors(segs, idf)
+    window = [cosine(_add_vecs(vecs[max(0, i - WINDOW): i]), _add_vecs(vecs[i: i + WINDOW])) for i in range(1, n)]
+    block = _block_sims(vecs)
+    adjacent = [cosine(vecs[i - 1], vecs[i]) for i in range(1, n)]
+    distant = [cosine(vecs[i], vecs[j]) for i in range(n) for j in range(i + 2, min(n, i + 8))]
+    total = _add_vecs(vecs)
+    rest = [cosine(v, {k: x - v.get(k, 0.0) for k, x in total.items()}) for v in vecs]
+    weakest = int(np.argmin(np.asarray(window) + np.asarray(block)))
+    mean_w = float(np.mean(window))
+    n_tokens = sum(len(content_terms(s.text)) for s in segs)
+    f = [min(block), block[weakest], float(np.mean(block)), min(window), mean_w, min(adjacent), float(np.mean(adjacent)),
+         float(np.mean(adjacent)) - (float(np.mean(distant)) if distant else float(np.mean(adjacent))),
+         min(rest), min(window) / (mean_w + 1e-6), sum(a == 0.0 for a in adjacent) / len(adjacent),
+         math.log(n), math.log1p(n_tokens / n)]
+    return np.asarray(f, dtype=np.float64), weakest + 1, window[weakest]
+
+
+def _block_sims(vecs: list[dict]) -> list[float]:
+    """Similarity of everything before each boundary with everything after it: a splice of two
+    documents shows as one boundary whose sides share almost nothing."""
+    total = _add_vecs(vecs)
+    left: dict[int, float] = {}
+    out = []
+    for v in vecs[:-1]:
+        for k, x in v.items():
+            left[k] = left.get(k, 0.0) + x
+        out.append(cosine(left, {k: x - left.get(k, 0.0) for k, x in total.items() if x - left.get(k, 0.0) > 1e-9}))
+    return out
+
+
+def document_frequencies(docs: list[str]) -> np.ndarray:
+    """IDF per bucket with segments as the 'documents' (drift is measured between segments)."""
+    df = np.zeros(N_BUCKETS, dtype=np.float64)
+    n = 0
+    for d in docs:
+        for s in segments(d):
+            n += 1
+            for b in {bucket(t) for t in content_terms(s.text)}:
+                df[b] += 1
+    return np.log((1 + n) / (1 + df)).astype(np.float32) + 1.0

@@ -1,0 +1,111 @@
+"""Readers for the training inputs named in a sources file (filters/data/train_sources.yaml)."""
+
+from __future__ import annotations
+
+import csv
+import gzip
+import io
+import json
+import re
+from pathlib import Path
+
+import yaml
+
+DEFAULT_SOURCES = Path(__file__).resolve().parents[1] / "data" / "train_sources.yaml"
+_WIKITEXT_FIXES = ((" @-@ ", "-"), (" @,@ ", ","), (" @.@ ", "."), (" <unk>", ""), ("<unk> ", ""))
+_SPACE_BEFORE = re.compile(r" ([,.;:!?)\]]|n't|'s)(?=\s|$)")
+_SPACE_AFTER = re.compile(r"([(\[]) ")
+
+
+def load_sources(path: str | Path | None = None) -> dict:
+    return yaml.safe_load(Path(path or DEFAULT_SOURCES).read_text(encoding="utf-8"))
+
+
+def _open(path: Path):
+    return io.TextIOWrapper(gzip.open(path), encoding="utf-8", errors="replace") if path.suffix == ".gz" \
+        else open(path, encoding="utf-8", errors="replace")
+
+
+def detokenize_wikitext(line: str) -> str:
+    for a, b in _WIKITEXT_FIXES:
+        line = line.replace(a, b)
+    return _SPACE_AFTER.sub(r"\1", _SPACE_BEFORE.sub(r"\1", line)).strip()
+
+
+def _wikitext_articles(f) -> list[str]:
+    """Articles start at a level-1 heading (' = Title = '); paragraphs are the non-empty lines."""
+    docs, cur = [], []
+    for line in f:
+        words = line.split()
+        heading = len(words) > 1 and words[0] == "=" and words[-1] == "="
+        if heading and words[1] != "=":  # level 1: a new article
+            if cur:
+                docs.append("\n".join(cur))
+            cur = []
+        elif not heading and words:
+            cur.append(detokenize_wikitext(line.strip()))
+    if cur:
+        docs.append("\n".join(cur))
+    return docs
+
+
+def _rows(f, fmt: str, header: bool):
+    if fmt == "jsonl":
+        return (json.loads(line) for line in f if line.strip())
+    if fmt == "csv":
+        return csv.DictReader(f)
+    reader = csv.reader(f, delimiter="\t", quoting=csv.QUOTE_NONE)
+    if header:
+        names = next(reader)
+        return (dict(zip(names, r)) for r in reader)
+    return ({str(i): v for i, v in enumerate(r)} for r in reader)
+
+
+def read_source(root: str | Path, spec: dict) -> list[str] | list[tuple[str, int]]:
+    """Texts of one source; (text, label) pairs when the spec names a label column."""
+    path = Path(root) / spec["path"]
+    fmt = spec.get("format", "lines")
+    with _open(path) as f:
+        if fmt == "lines":
+            return [line.strip() for line in f if line.strip()]
+        if fmt == "wikitext":
+            return _wikitext_articles(f)
+        where = {str(k): str(v) for k, v in (spec.get("where") or {}).items()}
+        out = []
+        for row in _rows(f, fmt, bool(spec.get("header"))):
+            if any(str(row.get(k)) != v for k, v in where.items()):
+                continue
+            text = str(row.get(spec["field"]) or "").strip()
+            if not text:
+                continue
+            if "label" in spec:
+                out.append((text, int(str(row.get(spec["label"])) in spec["unsafe"])))
+            else:
+                out.append(text)
+        return out
+
+
+def read_role(root: str | Path, sources: dict, role: str, lang: str) -> tuple[list, list[dict]]:
+    """All texts of one role and language, and the input records (path, checksum, count) for a manifest."""
+    from filters.models.common import sha256_file
+
+    texts, inputs = [], []
+    for spec in sources.get(role, {}).get(lang, []):
+        got = read_source(root, spec)
+        texts += got
+        inputs.append({"path": spec["path"], "sha256": sha256_file(Path(root) / spec["path"]), "records": len(got)})
+    return texts, inputs
+
+
+def crawl_texts(build_dirs: list[str], lang: str, limit: int, seed: int) -> tuple[list[str], list[dict]]:
+    """A random sample (fixed by seed) of a build's kept documents in one language."""
+    from corpus.sql import connect
+
+    texts, inputs = [], []
+    for d in build_dirs:
+        con = connect(d)
+        rows = con.execute("select text from kept where lang = ? and length(text) > 0 "
+                           "order by hash(id || ?) limit ?", [lang, str(seed), limit]).fetchall()
+        texts += [r[0] for r in rows]
+        inputs.append({"path": str(Path(d).resolve()), "lang": lang, "records": len(rows)})
+    return texts, inputs

@@ -1,0 +1,89 @@
+"""fastText supervised binary classifiers (quality, safety): training, scoring, held-out metrics."""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+import random
+import tempfile
+
+import numpy as np
+
+from filters.models.common import ft_line
+
+POS, NEG = "__label__pos", "__label__neg"
+MODEL_FILE = "model.ftz"
+MIN_ROWS = 1000
+
+
+def train_fasttext(pos: list[str], neg: list[str], out_path: str, params: dict, seed: int, threads: int,
+                   balance: bool = True) -> int:
+    """Negatives are oversampled to the positives' count when `balance` (crawl negatives are scarce)."""
+    rng = random.Random(seed)
+    if balance and neg and len(neg) < len(pos):
+        neg = neg + [rng.choice(neg) for _ in range(len(pos) - len(neg))]
+    rows = [f"{POS} {ft_line(t)}" for t in pos] + [f"{NEG} {ft_line(t)}" for t in neg]
+    # a few dozen lines make fastText's learning-rate schedule jump in steps and, now and then,
+    # diverge ("Encountered NaN"); repeating the data gives it MIN_ROWS lines (epochs scale down)
+    repeat = max(1, -(-MIN_ROWS // max(1, len(rows))))
+    rows = rows * repeat
+    params = {**params, "epoch": max(1, round(params.get("epoch", 5) / repeat))}
+    rng.shuffle(rows)
+    with tempfile.TemporaryDirectory(prefix="ft-") as tmp:
+        path = os.path.join(tmp, "train.txt")
+        with open(path, "w", encoding="utf-8") as f:
+            f.write("\n".join(rows) + "\n")
+        # a fresh interpreter per training: in a process that has run other native trainers
+        # (SentencePiece, KenLM) fastText was seen to diverge for seeds that train cleanly alone
+        ctx = multiprocessing.get_context("spawn")
+        with ctx.Pool(1) as pool:
+            return pool.apply(_train, (path, out_path, params, seed, threads))
+
+
+def _train(path: str, out_path: str, params: dict, seed: int, threads: int) -> int:
+    """thread=1 by default: fastText's Hogwild updates make multi-threaded training nondeterministic.
+    A seed that still diverges ("Encountered NaN") is followed by the next; the seed used is returned."""
+    import fasttext
+
+    for used in range(seed, seed + 5):
+        try:
+            model = fasttext.train_supervised(input=path, seed=used, thread=threads, verbose=0, **params)
+            break
+        except RuntimeError as e:
+            if "NaN" not in str(e) or used == seed + 4:
+                raise
+    model.save_model(out_path)
+    return used
+
+
+class Classifier:
+    def __init__(self, path: str):
+        import fasttext
+
+        self.model = fasttext.load_model(path)
+
+    def __call__(self, texts: list[str]) -> list[float]:
+        """Probability of the positive label per text."""
+        labels, probs = self.model.predict([ft_line(t) for t in texts], k=2)
+        out = []
+        for lab, p in zip(labels, probs):
+            d = dict(zip(lab, p))
+            out.append(float(min(1.0, max(0.0, d.get(POS, 1.0 - d.get(NEG, 0.0))))))
+        return out
+
+
+def auc(pos_scores: list[float], neg_scores: list[float]) -> float | None:
+    from sklearn.metrics import roc_auc_score
+
+    if not pos_scores or not neg_scores:
+        return None
+    y = np.r_[np.ones(len(pos_scores)), np.zeros(len(neg_scores))]
+    return float(roc_auc_score(y, np.r_[pos_scores, neg_scores]))
+
+
+def precision_recall(pos_scores: list[float], neg_scores: list[float], threshold: float) -> dict:
+    tp = sum(s > threshold for s in pos_scores)
+    fp = sum(s > threshold for s in neg_scores)
+    fn = len(pos_scores) - tp
+    return {"threshold": threshold, "precision": tp / (tp + fp) if tp + fp else None,
+            "recall": tp / (tp + fn) if tp + fn else None, "positives": len(pos_scores), "negatives": len(neg_scores)}

@@ -1,0 +1,43 @@
+"""`corpus models train`: build the learned scorers' models from reference, crawl and labelled text."""
+
+from __future__ import annotations
+
+from typing import Optional
+
+import typer
+
+models_app = typer.Typer(no_args_is_help=True, help="Train the models behind the learned scorers.")
+
+
+@models_app.command("train")
+def train(
+    data: str = typer.Option(..., "--data", help="folder the sources file's paths are relative to"),
+    output: str = typer.Option("models", "-o", "--output", help="models directory to write"),
+    crawl: Optional[list[str]] = typer.Option(None, "--crawl", help="build output(s) whose kept documents are the crawl sample"),
+    sources: Optional[str] = typer.Option(None, "--sources", help="sources YAML (default filters/data/train_sources.yaml)"),
+    langs: str = typer.Option("en,zh", "--langs"),
+    kinds: str = typer.Option("kenlm,quality,coherence,safety", "--kinds"),
+    seed: int = typer.Option(0, "--seed"),
+    threads: int = typer.Option(1, "--threads", help="training threads (fastText is deterministic only with 1)"),
+    heldout: float = typer.Option(0.2, "--heldout", help="fraction held out by content hash"),
+    sp_vocab: int = typer.Option(8000, "--sp-vocab"),
+):
+    """Train KenLM, quality, coherence and safety models per language; write manifests with held-out metrics."""
+    from filters.models.collect import collect
+    from filters.models.registry import write_index
+    from filters.models.train import TRAINERS, TrainParams, train_all
+
+    kind_list = tuple(k for k in kinds.split(",") if k)
+    bad = [k for k in kind_list if k not in TRAINERS]
+    if bad:
+        typer.echo(f"error: unknown kinds {bad} (known: {', '.join(TRAINERS)})", err=True)
+        raise typer.Exit(2)
+    params = TrainParams(seed=seed, threads=threads, heldout=heldout, sp_vocab=sp_vocab)
+    per_lang = collect(data, tuple(crawl or ()), sources, tuple(langs.split(",")), params)
+    entries = train_all(per_lang, output, params, kind_list, log=typer.echo)
+    write_index(output, entries, {"data": data, "crawl": list(crawl or ()), "seed": seed, "threads": threads})
+    typer.echo(f"models: {output}")
+
+
+def register(app: typer.Typer) -> None:
+    app.add_typer(models_app, name="models")

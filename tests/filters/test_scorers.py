@@ -1,0 +1,89 @@
+import pytest
+from datatrove.data import Document
+
+from corpus import vocab
+from filters.models.coherence import CoherenceModel, make_negatives
+from filters.models.coherence_features import segments
+from filters.models.demo import DEMO_DIR
+from filters.models.registry import model_dir
+from filters.safety_lists import SafetyLists
+from filters.scorers import CoherenceScorer, PerplexityScorer, QualityScorer, SafetyScorer
+
+BEES = ("The honey bee lives in colonies of many thousands of workers and a single queen. "
+        "Workers clean cells, feed larvae, build comb and guard the hive entrance.\n"
+        "A forager bee that finds flowers returns to the hive and dances on the comb. "
+        "The dance tells other bees the direction and distance of the flowers.\n"
+        "Bees pollinate many crops, and farmers worry about the decline of bee colonies.")
+ENGINE = ("The steam engine turns the heat of burning coal into work: boiling water makes steam in a boiler. "
+          "Steam pressure pushes a piston back and forth inside the cylinder of the engine.\n"
+          "Early steam engines pumped water out of coal mines, and a separate condenser made the engine efficient.\n"
+          "Railway locomotives and ships were later driven by steam engines burning coal.")
+
+
+def doc(text: str, lang: str = "en", url: str = "") -> Document:
+    return Document(text=text, id="t", metadata={vocab.LANG: lang, vocab.URL: url})
+
+
+def test_scorers_annotate_declared_keys_and_skip_unknown_languages(demo_models):
+    docs = [doc(BEES), doc("冰川在移动过程中不断刨蚀地面。许多河流的源头来自冰川融水。", "zh"), doc("Hallo Welt", "de")]
+    for cls in (PerplexityScorer, QualityScorer, CoherenceScorer, SafetyScorer):
+        out = list(cls(demo_models, batch_size=2).run(iter([Document(d.text, d.id, dict(d.metadata)) for d in docs])))
+        assert len(out) == 3 and [d.text for d in out] == [d.text for d in docs]  # never drops, never edits
+        for d in out:
+            assert set(d.metadata) - {vocab.LANG, vocab.URL} <= set(vocab.signal_keys(cls.kind and {
+                "kenlm": vocab.PERPLEXITY}.get(cls.kind, cls.kind)))
+    ppl = list(PerplexityScorer(demo_models).run(iter(docs)))
+    assert ppl[0].metadata[vocab.PPL_BUCKET] in ("head", "middle", "tail") and ppl[0].metadata[vocab.PPL_KENLM] > 1
+    assert vocab.PPL_KENLM not in ppl[2].metadata  # no German model: no signal, no rule can fire
+
+
+def test_quality_prefers_reference_text(demo_models):
+    ref = (DEMO_DIR / "en_reference.txt").read_text().split("\n\n")[0]
+    low = "CLICK HERE to get the best deals!!! limited offer, buy now and save 90% today only"
+    scores = QualityScorer(demo_models).score_batch([doc(ref), doc(low)])
+    assert scores[0][vocab.QUALITY_SCORE] > scores[1][vocab.QUALITY_SCORE]
+
+
+def test_weakest_boundary_is_the_splice(demo_models):
+    text = BEES + "\n" + ENGINE
+    model = CoherenceModel(str(model_dir(demo_models, "coherence", "en")))
+    score, boundary, sim = model(text)
+    assert boundary == len(BEES) + 1  # the first character of the engine part
+    assert 0.0 <= score <= 1.0 and sim < 0.2
+
+
+def test_one_segment_has_no_coherence_score(demo_models):
+    model = CoherenceModel(str(model_dir(demo_models, "coherence", "en")))
+    assert model("Just one short sentence here.") == (None, -1, None)
+
+
+@pytest.mark.parametrize("text,n", [("Some text about bees.", 1), ("冰川 融水", 1), ("ok", 1)])
+def test_segments_keep_offsets(text, n):
+    segs = segments(text)
+    assert len(segs) == n and all(text[s.start: s.start + len(s.text)] == s.text for s in segs)
+
+
+def test_negatives_mix_documents():
+    negs = make_negatives([BEES, ENGINE, BEES.replace("bee", "wasp")], seed=0)
+    assert len(negs) == 3 and all(n not in (BEES, ENGINE) for n in negs)
+
+
+@pytest.mark.parametrize("text,url,hits,url_hit", [
+    ("Visit our online casino for free spins and baccarat tonight", "", 3, 0),
+    ("The casino was a building; a roulette table.", "", 1, 0),
+    ("正规博彩娱乐城，真人荷官在线，百家乐", "", 4, 0),
+    ("A quiet article about tea.", "http://best-casino.example/x", 0, 1),
+    ("A quiet article about tea.", "http://example.org/tea", 0, 0),
+])
+def test_safety_lists(text, url, hits, url_hit, demo_models):
+    out = SafetyScorer(demo_models).score_batch([doc(text, "zh" if "博" in text else "en", url)])[0]
+    assert out[vocab.SAFETY_TERM_HITS] == hits and out[vocab.SAFETY_URL_HIT] == url_hit
+    assert 0.0 <= out[vocab.SAFETY_SCORE] <= 1.0
+
+
+def test_safety_lists_load_user_file(tmp_path):
+    p = tmp_path / "lists.yaml"
+    p.write_text("terms:\n  en:\n    x: [bad word]\nurl_patterns: ['evil']\n")
+    lists = SafetyLists.load(p)
+    assert lists.term_hits("a Bad Word here, bad word again") == 1 and lists.url_hit("http://evil.example")
+    assert lists.term_hits("badword") == 0

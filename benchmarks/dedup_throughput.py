@@ -15,7 +15,6 @@ import tempfile
 import time
 
 
-
 def best_cpu(fn, repeat: int) -> tuple[float, float]:
     """(best CPU seconds, wall seconds of that run)."""
     runs = []

@@ -14,8 +14,6 @@ import os
 import tempfile
 import time
 
-import numpy as np
-
 
 def best_cpu(fn, repeat: int) -> tuple[float, float]:
     """(best CPU seconds, wall seconds of that run)."""

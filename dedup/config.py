@@ -36,6 +36,7 @@ def _default_shingles() -> dict[str, Shingling]:
 @dataclass(frozen=True)
 class ParagraphConfig:
     max_repeats: int = 1  # copies of a paragraph kept corpus-wide: the first ones in document order
+    # lines with fewer letters and digits than this are never removed
     min_chars: dict[str, int] = field(default_factory=lambda: dict(_defaults()["paragraph_min_chars"]))
 
     def __post_init__(self):

@@ -19,7 +19,7 @@ from dedup.config import Shingling
 U64 = np.uint64
 # distinct odd multipliers: token position inside a word, token slot inside an n-gram
 _POS = U64(0x9E3779B97F4A7C15)
-_SLOT = np.array([(0xD6E8FEB86659FD93 + 2 * i * 0x9E3779B97F4A7C15) % 2**64 | 1 for i in range(64)], dtype=np.uint64)
+SLOTS = np.array([(0xD6E8FEB86659FD93 + 2 * i * 0x9E3779B97F4A7C15) % 2**64 | 1 for i in range(64)], dtype=np.uint64)
 _SPACES = re.compile(r"\s+")
 
 
@@ -60,7 +60,7 @@ def batch_tokens(texts: list[str], unit: str) -> tuple[np.ndarray, np.ndarray]:
     The texts are joined with NUL (not a word character), so one pass of array operations
     tokenises a whole batch; a word is a maximal run of word characters.
     """
-    cp = code_points("\x00".join(normalise(t) for t in texts))
+    cp = code_points("\x00".join(normalise(t).replace("\x00", " ") for t in texts))  # NUL only between texts
     owner = np.cumsum(cp == 0)  # (chars,) text index of each code point
     table = _word_char_table()
     # astral code points (CJK extensions, emoji) count as word characters
@@ -84,7 +84,7 @@ def batch_ngrams(tok: np.ndarray, owner: np.ndarray, n: int, n_texts: int) -> tu
     if m > 0:
         acc = np.zeros(m, dtype=np.uint64)
         for j in range(n):  # (m,) += tok[j : j+m] * slot_j
-            acc += tok[j: j + m] * _SLOT[j % 64]
+            acc += tok[j: j + m] * SLOTS[j % 64]
         whole = owner[:m] == owner[n - 1:]  # windows inside one text
         out_h.append(mix64(acc[whole]))
         out_o.append(owner[:m][whole])
@@ -93,7 +93,7 @@ def batch_ngrams(tok: np.ndarray, owner: np.ndarray, n: int, n_texts: int) -> tu
         sel = short[owner]
         first = np.concatenate([[0], np.cumsum(counts)])[owner[sel]]
         pos = np.flatnonzero(sel) - first  # position of each token inside its text
-        vals = tok[sel] * _SLOT[pos % 64]
+        vals = tok[sel] * SLOTS[pos % 64]
         starts = np.flatnonzero(pos == 0)
         out_h.append(mix64(np.add.reduceat(vals, starts)))
         out_o.append(owner[sel][starts])

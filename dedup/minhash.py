@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from dedup.hashing import _SLOT, U64, mix64
+from dedup.hashing import SLOTS, U64, mix64
 
 EMPTY = np.iinfo(np.uint64).max  # signature of a document without shingles (never bucketed)
 CHUNK = 8192  # shingles permuted at once: (8192, permutations) uint64 ~ 7 MB at 112
@@ -52,5 +52,5 @@ class MinHasher:
         bands = sig.reshape(len(sig), self.bands, self.rows)  # (D, bands, rows)
         acc = np.zeros(bands.shape[:2], dtype=np.uint64)
         for j in range(self.rows):
-            acc += bands[:, :, j] * _SLOT[j % 64]
+            acc += bands[:, :, j] * SLOTS[j % 64]
         return mix64(acc ^ self.band_salt[None, :])

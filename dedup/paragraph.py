@@ -6,6 +6,8 @@ hash (one task per input file) -> repeats (one task per hash shard) -> remove + 
 
 from __future__ import annotations
 
+import re
+
 import numpy as np
 from datatrove.data import DocumentsPipeline
 from datatrove.pipeline.base import PipelineStep
@@ -17,17 +19,19 @@ from dedup.layout import DedupPlan, doc_ref
 from dedup.records import SpillWriter, group_starts, load_shard, read_docs, save_npy
 from dedup.steps import IDX, KEEP, REASON, FileStep
 
+_NOT_WORD = re.compile(r"[\W_]+")
 RECORD = np.dtype([("key", np.uint64), ("doc", np.uint64), ("line", np.uint32)])
 REMOVAL = np.dtype([("doc", np.uint64), ("line", np.uint32)])
 
 
 def eligible_lines(text: str, lang: str | None, pcfg: ParagraphConfig) -> list[tuple[int, int]]:
-    """(line number, hash) of the lines long enough to be deduplicated."""
+    """(line number, hash) of the lines with enough letters and digits to be deduplicated (a table
+    rule "|---|---|" or a row of dashes is layout, not a repeated paragraph)."""
     min_chars = pcfg.min_chars_for(lang)
     out = []
     for i, line in enumerate(text.split("\n")):
         norm = normalise_line(line)
-        if len(norm) >= min_chars:
+        if len(norm) >= min_chars and len(_NOT_WORD.sub("", norm)) >= min_chars:
             out.append((i, hash_str(norm)))
     return out
 

@@ -18,18 +18,18 @@ if TYPE_CHECKING:
     from corpus.config import BuildConfig
 
 
-def _run(cfg: "BuildConfig", ctx: StageContext, plan: DedupPlan, part: str, steps: list, tasks: int) -> None:
+def _run(cfg: "BuildConfig", ctx: StageContext, part: str, steps: list, tasks: int) -> None:
     run_pipeline(cfg.executor, steps, DedupPlan.logging_dir(ctx.layout, ctx.segment, part), tasks)
 
 
-def _finish(cfg, ctx, plan, stage: str, middle: list, output_dir: str) -> None:
+def _finish(cfg: "BuildConfig", ctx: StageContext, plan: DedupPlan, stage: str, middle: list, output_dir: str) -> None:
     """Last pipeline of every chain: read, annotate/rewrite, drop what was decided against, write."""
     steps = [RankReader(plan, ctx), *middle, DecisionFilter(ctx, stage),
              FateWriter(ctx.layout, vocab.FATE_KEPT, segment=ctx.segment, output_dir=output_dir)]
-    _run(cfg, ctx, plan, f"{stage}-filter", steps, plan.input_tasks)
+    _run(cfg, ctx, f"{stage}-filter", steps, plan.input_tasks)
 
 
-def _passthrough(cfg, ctx, input_dir: str, output_dir: str, stage: str) -> None:
+def _passthrough(cfg: "BuildConfig", ctx: StageContext, input_dir: str, output_dir: str, stage: str) -> None:
     """dedup.enabled: false keeps every survivor (the stage still copies them forward)."""
     plan = make_plan(ctx.layout, ctx.segment, stage, input_dir, row_count, 1, cfg.dedup.memory_mb)
     if plan.files:
@@ -45,8 +45,8 @@ def dedup_paragraph(cfg: "BuildConfig", ctx: StageContext, input_dir: str, outpu
                      paragraph.RECORD.itemsize, cfg.dedup.memory_mb)
     if not plan.files:
         return
-    _run(cfg, ctx, plan, "paragraph-hash", [paragraph.ParagraphHashes(plan, p)], plan.input_tasks)
-    _run(cfg, ctx, plan, "paragraph-repeats", [paragraph.ParagraphRepeats(plan, p.max_repeats)], plan.shards)
+    _run(cfg, ctx, "paragraph-hash", [paragraph.ParagraphHashes(plan, p)], plan.input_tasks)
+    _run(cfg, ctx, "paragraph-repeats", [paragraph.ParagraphRepeats(plan, p.max_repeats)], plan.shards)
     _finish(cfg, ctx, plan, vocab.DEDUP_PARAGRAPH, [paragraph.ParagraphRemover(plan)], output_dir)
 
 
@@ -58,10 +58,10 @@ def dedup_minhash(cfg: "BuildConfig", ctx: StageContext, input_dir: str, output_
                      fuzzy.RECORD.itemsize, cfg.dedup.memory_mb)
     if not plan.files:
         return
-    _run(cfg, ctx, plan, "minhash-signatures", [fuzzy.MinhashSignatures(plan, m, cfg.seed, key)], plan.input_tasks)
+    _run(cfg, ctx, "minhash-signatures", [fuzzy.MinhashSignatures(plan, m, cfg.seed, key)], plan.input_tasks)
     threshold = m.verify_threshold if m.verify else None
-    _run(cfg, ctx, plan, "minhash-pairs", [fuzzy.CandidatePairs(plan, threshold)], plan.shards)
-    _run(cfg, ctx, plan, "minhash-clusters", [Clusters(plan, key)], 1)
+    _run(cfg, ctx, "minhash-pairs", [fuzzy.CandidatePairs(plan, threshold)], plan.shards)
+    _run(cfg, ctx, "minhash-clusters", [Clusters(plan, key)], 1)
     annotate = ClusterAnnotator(plan, vocab.DEDUP_CLUSTER_ID, vocab.DEDUP_CLUSTER_SIZE, vocab.R_DUPLICATE_FUZZY)
     _finish(cfg, ctx, plan, vocab.DEDUP_MINHASH, [annotate], output_dir)
 
@@ -74,9 +74,9 @@ def dedup_exact(cfg: "BuildConfig", ctx: StageContext, input_dir: str, output_di
                      cfg.dedup.memory_mb)
     if not plan.files:
         return
-    _run(cfg, ctx, plan, "exact-hash", [exact.TextHashes(plan, cfg.seed, key)], plan.input_tasks)
-    _run(cfg, ctx, plan, "exact-groups", [exact.ExactGroups(plan)], plan.shards)
-    _run(cfg, ctx, plan, "exact-clusters", [Clusters(plan, key)], 1)
+    _run(cfg, ctx, "exact-hash", [exact.TextHashes(plan, cfg.seed, key)], plan.input_tasks)
+    _run(cfg, ctx, "exact-groups", [exact.ExactGroups(plan)], plan.shards)
+    _run(cfg, ctx, "exact-clusters", [Clusters(plan, key)], 1)
     annotate = ClusterAnnotator(plan, None, vocab.DEDUP_EXACT_COPIES, vocab.R_DUPLICATE_EXACT)
     _finish(cfg, ctx, plan, vocab.DEDUP_EXACT, [annotate], output_dir)
 

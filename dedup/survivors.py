@@ -1,7 +1,8 @@
 """Connected components over duplicate edges, the surviving copy of each, and the annotator.
 
-Memory of the components step is O(documents that have a duplicate): edges are read from the
-per-shard files, nodes are renumbered densely, and scipy's connected_components labels them.
+Memory of the components step is O(documents that have a duplicate) plus one shard's edges:
+edges are merged into the component labels one shard file at a time (scipy's
+connected_components over the labels so far).
 Survivor choice is a sort by the configured key over cluster members only.
 """
 
@@ -50,13 +51,21 @@ class DocTable:
         save_parquet(path, pa.Table.from_pylist(self.rows) if self.rows else pa.table({"idx": pa.array([], pa.int64())}))
 
 
-def components(edges: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """(nodes, label) for an (E, 2) uint64 edge array: nodes sorted, label = component number."""
-    nodes, inv = np.unique(edges, return_inverse=True)
-    inv = inv.reshape(-1, 2)
-    n = len(nodes)
-    graph = coo_matrix((np.ones(len(inv), dtype=np.int8), (inv[:, 0], inv[:, 1])), shape=(n, n))
-    _, labels = connected_components(graph, directed=False)
+def components(edge_files: list[str]) -> tuple[np.ndarray, np.ndarray]:
+    """(nodes, label) over the edges of several (E, 2) uint64 .npy files: nodes sorted, label =
+    component number. Memory: the nodes plus one file's edges. Each file merges its edges into
+    the labels so far: a graph over the current labels, whose components relabel every node."""
+    uniques = [np.unique(np.load(f, mmap_mode="r")) for f in edge_files]
+    nodes = np.unique(np.concatenate(uniques)) if uniques else np.zeros(0, dtype=np.uint64)
+    labels = np.arange(len(nodes))
+    for f in edge_files:
+        edges = np.searchsorted(nodes, np.load(f))  # (E, 2) node numbers
+        if len(edges) == 0:
+            continue
+        ends = labels[edges]  # (E, 2) current labels of both ends
+        graph = coo_matrix((np.ones(len(ends), dtype=np.int8), (ends[:, 0], ends[:, 1])), shape=(len(nodes),) * 2)
+        _, merged = connected_components(graph, directed=False)
+        labels = merged[labels]
     return nodes, labels
 
 
@@ -97,11 +106,9 @@ class Clusters(FileStep):
         self.survivor_key = survivor_key
 
     def work(self, rank: int) -> None:
-        parts = [np.load(p) for p in self.plan.group_outputs()]
-        edges = np.concatenate(parts) if parts else np.zeros((0, 2), dtype=np.uint64)
+        nodes, labels = components(self.plan.group_outputs())
         by_rank = {}
-        if len(edges):
-            nodes, labels = components(edges)
+        if len(nodes):
             df = choose(member_table(self.plan, nodes, labels, [f for f, _ in key_fields(self.survivor_key)]),
                         self.survivor_key)
             self.stat_update("clusters", value=int(df["comp"].n_unique()))

@@ -46,3 +46,14 @@ def test_build_runs_the_dedup_cascade_and_every_record_is_accounted_for(tmp_path
                           group by 1 having count(*) <> max({vocab.DEDUP_CLUSTER_SIZE})
                               or sum(case when fate = 'kept' then 1 else 0 end) <> 1""").fetchall()
     assert bad == []
+
+
+def test_consecutive_dedup_stages_need_no_copy_segment_between_them():
+    from corpus.build import plan_segments
+    from corpus.stages import DEFAULT_ORDER
+
+    kinds = [(s.corpus_level, [x.name for x in s.stages]) for s in plan_segments(tuple(DEFAULT_ORDER))]
+    dedup = [vocab.DEDUP_PARAGRAPH, vocab.DEDUP_MINHASH, vocab.DEDUP_EXACT]
+    at = kinds.index((True, [vocab.DEDUP_PARAGRAPH]))
+    assert kinds[at: at + 3] == [(True, [name]) for name in dedup]
+    assert kinds[0][0] is False and kinds[-1][0] is False

@@ -27,7 +27,7 @@ def test_one_edit_keeps_jaccard_high_and_normalisation_ignores_case_and_width(te
 
 
 def test_batch_equals_one_by_one():
-    texts = [EN, ZH, "", "too short", EN[:40]]
+    texts = [EN, ZH, "", "too short", EN[:40], "a NUL\x00inside a text stays in that text"]
     for sh in (Shingling("word", 5), Shingling("char", 3)):
         h, o = batch_shingles(texts, sh)
         for i, t in enumerate(texts):

@@ -21,12 +21,13 @@ BOILER_ZH = "本文来源于网络，如有侵权请联系删除，谢谢合作�
 
 
 def test_paragraph_dedup_removes_later_copies_and_drops_emptied_docs(tmp_path):
-    docs = [Doc("a", f"{BOILER}\n{EN1}", "en"), Doc("b", f"{EN2}\n{BOILER}\nShare", "en"),
+    rule = "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|"  # layout, not text
+    docs = [Doc("a", f"{BOILER}\n{rule}\n{EN1}", "en"), Doc("b", f"{EN2}\n{BOILER}\n{rule}\nShare", "en"),
             Doc("c", f"{BOILER}\nShare", "en"), Doc("d", f"{BOILER_ZH}\n{ZH1}", "zh"),
             Doc("e", f"{ZH2}\n{BOILER_ZH}", "zh")]
     rows = run(vocab.DEDUP_PARAGRAPH, docs, tmp_path, files=1)
-    assert rows["a"]["text"] == f"{BOILER}\n{EN1}" and rows["a"][vocab.DEDUP_PARAGRAPHS_REMOVED] == 0
-    assert rows["b"]["text"] == f"{EN2}\nShare"  # "Share" is shorter than min_chars: never removed
+    assert rows["a"]["text"] == f"{BOILER}\n{rule}\n{EN1}" and rows["a"][vocab.DEDUP_PARAGRAPHS_REMOVED] == 0
+    assert rows["b"]["text"] == f"{EN2}\n{rule}\nShare"  # too few letters to be removed
     assert rows["b"][vocab.DEDUP_PARAGRAPHS_REMOVED] == 1
     assert rows["b"][vocab.DEDUP_PARAGRAPH_CHARS_REMOVED] == len(BOILER)
     assert rows["c"]["fate"] == "kept" and rows["c"]["text"] == "Share"

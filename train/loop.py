@@ -88,10 +88,11 @@ def _build(cfg: TrainConfig, accelerator):
         model.load_state_dict(state["model"])
         optimizer.load_state_dict(state["optimizer"])
         step = state["step"]
+    raw = model  # the plain module: checkpoints and exports never see compile or DDP wrappers
     if cfg.compile:
         model = torch.compile(model)
     model, optimizer = accelerator.prepare(model, optimizer)
-    return model, optimizer, step
+    return model, optimizer, step, raw
 
 
 def train(cfg: TrainConfig, stop_after: int | None = None) -> dict:
@@ -107,11 +108,10 @@ def train(cfg: TrainConfig, stop_after: int | None = None) -> dict:
         os.makedirs(cfg.out_dir, exist_ok=True)
         with open(os.path.join(cfg.out_dir, "config.json"), "w") as f:
             json.dump(to_dict(cfg), f, indent=2)
-    model, optimizer, start = _build(cfg, accelerator)
+    model, optimizer, start, raw = _build(cfg, accelerator)
     data = TokenWindows(cfg.data, "train", cfg.seq_len)
     val = TokenWindows(cfg.data, "val", cfg.seq_len)
     log = RunLog(cfg.out_dir, start, main)
-    raw = accelerator.unwrap_model(model)
     tokens_per_step = cfg.tokens_per_step(accelerator.num_processes)
     extra = {"tokenizer": read_index(cfg.data)["tokenizer"]}
     bar = tqdm(total=cfg.max_steps, initial=start, disable=not (cfg.progress and main), unit="step")

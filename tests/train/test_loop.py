@@ -59,3 +59,10 @@ def test_bad_run_config_names_the_key(run_config, override, key):
     with pytest.raises(ConfigError) as e:
         run_config(**override)
     assert e.value.key == key
+
+
+def test_bf16_mixed_precision_runs_and_learns(run_config, tmp_path):
+    cfg = run_config(out_dir=str(tmp_path / "bf16"), mixed_precision="bf16", max_steps=10, ckpt_every=10)
+    last = train(cfg)
+    log = read_log(cfg.out_dir)
+    assert math.isfinite(last["loss"]) and log[-1]["loss"] < log[0]["loss"]

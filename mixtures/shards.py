@@ -106,16 +106,8 @@ def tokenize(inputs: list[str], tokenizer_dir: str, out: str, cfg: TokenizeConfi
     writers = {s: _ShardWriter(out, s, dtype, cfg.shard_tokens) for s in SPLITS}
     rows = _DocIndex(os.path.join(out, DOCS_FILE))
     batches = _batches(iter_docs(inputs, where, source_expr), DOCS_PER_TASK)
-    # ordered imap keeps the output identical for any worker count
-    with get_context("spawn").Pool(cfg.workers, initializer=_init_worker, initargs=(model_path,)) as pool:
-        pending = ((b, pool.apply_async(_encode, ([d.text for d in b],))) for b in batches)
-        window = []
-        for item in pending:
-            window.append(item)
-            if len(window) > 2 * cfg.workers:
-                _write_batch(*_resolve(window.pop(0)), writers, rows, cfg)
-        for item in window:
-            _write_batch(*_resolve(item), writers, rows, cfg)
+    for batch, encoded in _encoded(batches, model_path, cfg.workers):
+        _write_batch(batch, encoded, writers, rows, cfg)
     for w in writers.values():
         w.flush()
     rows.close()
@@ -160,9 +152,21 @@ class _DocIndex:
         self.writer.close()
 
 
-def _resolve(item):
-    batch, result = item
-    return batch, result.get()
+def _encoded(batches: Iterator[list[Doc]], model_path: str, workers: int) -> Iterator[tuple[list[Doc], list]]:
+    """(batch, token ids) in input order, whatever the worker count; at most 2 batches per worker in flight."""
+    if workers <= 1:
+        _init_worker(model_path)
+        yield from ((b, _encode([d.text for d in b])) for b in batches)
+        return
+    with get_context("spawn").Pool(workers, initializer=_init_worker, initargs=(model_path,)) as pool:
+        window: list = []
+        for b in batches:
+            window.append((b, pool.apply_async(_encode, ([d.text for d in b],))))
+            if len(window) > 2 * workers:
+                batch, result = window.pop(0)
+                yield batch, result.get()
+        for batch, result in window:
+            yield batch, result.get()
 
 
 def _write_batch(batch: list[Doc], encoded: list[list[int]], writers, rows, cfg: TokenizeConfig) -> None:

@@ -33,9 +33,13 @@ class TokenWindows:
         return self._stack(picks)
 
     def sequential_batches(self, batch_size: int, max_batches: int, rank: int = 0, world_size: int = 1):
-        """Non-overlapping windows in order (validation): the same ones every time."""
+        """Non-overlapping windows (validation), the same ones every time, spread evenly over the whole
+        split: the split is ordered by input file, so its first windows would be one source only."""
         picks = [(s, o) for s, shard in enumerate(self.shards)
                  for o in range(0, len(shard) - self.seq_len - 1, self.seq_len)]
+        wanted = batch_size * max_batches * world_size
+        if len(picks) > wanted:
+            picks = [picks[i] for i in np.linspace(0, len(picks) - 1, wanted).round().astype(int)]
         picks = picks[rank::world_size]
         for i in range(0, min(len(picks), batch_size * max_batches), batch_size):
             yield self._stack(picks[i:i + batch_size])

@@ -76,18 +76,21 @@ LETTERS = "ABCD"
 def read_mc_csv(path: str) -> list[dict]:
     """Questions from the MMLU layout (question, choice0..choice3, answer 0-3) or the CMMLU / C-Eval
     layout (Question or question, A, B, C, D, Answer letter)."""
-    import pandas as pd
+    import csv
+    import gzip
 
-    df = pd.read_csv(path, dtype=str, keep_default_na=False)
-    cols = {c.lower(): c for c in df.columns}
+    opener = gzip.open if path.endswith(".gz") else open
+    with opener(path, "rt", encoding="utf-8", newline="") as f:
+        rows = list(csv.DictReader(f))
+    cols = {c.lower(): c for c in (rows[0].keys() if rows else ())}
     if "choice0" in cols:
         opts, ans = [cols[f"choice{i}"] for i in range(4)], lambda v: int(v)
     elif all(k in cols for k in ("a", "b", "c", "d")):
         opts, ans = [cols[k] for k in "abcd"], lambda v: LETTERS.index(v.strip().upper())
     else:
-        raise ValueError(f"{path}: neither the MMLU nor the CMMLU/C-Eval column layout: {list(df.columns)}")
+        raise ValueError(f"{path}: neither the MMLU nor the CMMLU/C-Eval column layout: {list(cols.values())}")
     q, a = cols["question"], cols["answer"]
-    return [{"question": r[q], "choices": [r[o] for o in opts], "answer": ans(r[a])} for _, r in df.iterrows()]
+    return [{"question": r[q], "choices": [r[o] for o in opts], "answer": ans(r[a])} for r in rows]
 
 
 def subject_of(path: str) -> str:

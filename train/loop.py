@@ -82,23 +82,27 @@ def _build(cfg: TrainConfig, accelerator):
         model.load_state_dict(checkpoint.load_state(cfg.init_from)["model"])
     optimizer = make_optimizer(model, cfg.optim)
     resume = checkpoint.latest(cfg.out_dir)
-    step = 0
+    state = checkpoint.load_state(resume) if resume else {"step": 0}
     if resume:
-        state = checkpoint.load_state(resume)
         model.load_state_dict(state["model"])
         optimizer.load_state_dict(state["optimizer"])
-        step = state["step"]
+    raw = model  # the plain module: checkpoints and exports never see compile or DDP wrappers
     if cfg.compile:
         model = torch.compile(model)
     model, optimizer = accelerator.prepare(model, optimizer)
-    return model, optimizer, step
+    if accelerator.scaler is not None and state.get("scaler"):  # fp16 loss scale continues too
+        accelerator.scaler.load_state_dict(state["scaler"])
+    return model, optimizer, state["step"], raw
 
 
 def train(cfg: TrainConfig, stop_after: int | None = None) -> dict:
     """Run (or resume) to cfg.max_steps; stop_after ends early as a kill would (tests of resume)."""
     from accelerate import Accelerator
+    from accelerate.state import AcceleratorState
     from tqdm.auto import tqdm
 
+    # one process may run several trainings (sweeps, tests); the process group itself is kept
+    AcceleratorState._reset_state()
     accelerator = Accelerator(mixed_precision=cfg.mixed_precision)
     if cfg.cpu_threads:
         torch.set_num_threads(cfg.cpu_threads)
@@ -107,11 +111,10 @@ def train(cfg: TrainConfig, stop_after: int | None = None) -> dict:
         os.makedirs(cfg.out_dir, exist_ok=True)
         with open(os.path.join(cfg.out_dir, "config.json"), "w") as f:
             json.dump(to_dict(cfg), f, indent=2)
-    model, optimizer, start = _build(cfg, accelerator)
+    model, optimizer, start, raw = _build(cfg, accelerator)
     data = TokenWindows(cfg.data, "train", cfg.seq_len)
     val = TokenWindows(cfg.data, "val", cfg.seq_len)
     log = RunLog(cfg.out_dir, start, main)
-    raw = accelerator.unwrap_model(model)
     tokens_per_step = cfg.tokens_per_step(accelerator.num_processes)
     extra = {"tokenizer": read_index(cfg.data)["tokenizer"]}
     bar = tqdm(total=cfg.max_steps, initial=start, disable=not (cfg.progress and main), unit="step")
@@ -137,8 +140,8 @@ def train(cfg: TrainConfig, stop_after: int | None = None) -> dict:
             t_ck = time.perf_counter()
             accelerator.wait_for_everyone()
             if main:
-                checkpoint.save(cfg.out_dir, done, raw, optimizer, extra,
-                                cfg.keep_checkpoints)
+                scaler = {"scaler": accelerator.scaler.state_dict()} if accelerator.scaler is not None else {}
+                checkpoint.save(cfg.out_dir, done, raw, optimizer, extra | scaler, cfg.keep_checkpoints)
             t0 += time.perf_counter() - t_ck  # tokens/s counts training time only
         if stop_after is not None and done >= stop_after:
             break

@@ -49,7 +49,7 @@ def shards(shared_data, tmp_path_factory) -> Path:
 def run_config(shards, tmp_path):
     def make(**overrides):
         data = {"data": str(shards), "out_dir": str(tmp_path / "run"), "model": {"preset": "tiny", "d_model": 64,
-                "n_layers": 2, "max_seq_len": 64}, "seq_len": 64, "batch_size": 8, "max_steps": 30,
+                "n_layers": 2, "max_seq_len": 64}, "seq_len": 64, "batch_size": 8, "max_steps": 20,
                 "log_every": 5, "eval_every": 10, "ckpt_every": 10, "eval_batches": 2, "progress": False,
                 "optim": {"lr": 3e-3, "warmup_steps": 5}}
         return load_train_config(data=data, overrides=overrides)

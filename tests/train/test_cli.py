@@ -1,0 +1,57 @@
+import json
+
+import pytest
+import yaml
+from typer.testing import CliRunner
+
+from corpus.cli import app
+import mixtures.cli
+import train.cli
+
+mixtures.cli.register(app)
+train.cli.register(app)
+runner = CliRunner()
+
+
+def invoke(*args):
+    result = runner.invoke(app, [str(a) for a in args])
+    assert result.exit_code == 0, result.output + repr(result.exception)
+    return result.output
+
+
+def test_tokenizer_shards_train_eval_export_upscale_and_extend_context(shards, tmp_path):
+    sample = shards.parent / "sample.jsonl"
+    invoke("tokenizer", "train", sample, "-o", tmp_path / "tok", "--vocab-size", 600, "--chars", 200_000,
+           "--coverage", 0.99)
+    out = json.loads(invoke("tokenize", sample, "-t", tmp_path / "tok", "-o", tmp_path / "sh", "--workers", 1,
+                            "--val-fraction", 0.05).strip().splitlines()[-1])
+    assert out["train"]["tokens"] > 10 * out["val"]["tokens"] > 0
+    run = {"data": str(tmp_path / "sh"), "out_dir": str(tmp_path / "run"), "seq_len": 32, "batch_size": 4,
+           "model": {"preset": "tiny", "d_model": 64, "n_layers": 2, "max_seq_len": 32}, "max_steps": 6,
+           "log_every": 3, "eval_every": 6, "ckpt_every": 6, "eval_batches": 1, "progress": False, "cpu_threads": 1}
+    (tmp_path / "train.yaml").write_text(yaml.safe_dump(run))
+    invoke("train", "-c", tmp_path / "train.yaml", "--set", "optim.warmup_steps=2")
+    assert len((tmp_path / "run" / "log.jsonl").read_text().splitlines()) == 2
+
+    ev = json.loads(invoke("eval", tmp_path / "run", "--data", tmp_path / "sh", "-o", tmp_path / "eval.json"))
+    assert set(ev["val"]) == {"en", "zh"}  # the JSONL's source field
+    assert all(0 < v["bpb"] < 20 and v["tokens"] > 0 for v in ev["val"].values())
+    invoke("export", tmp_path / "run", "-o", tmp_path / "hf")
+    assert {p.name for p in (tmp_path / "hf").iterdir()} == {"config.json", "model.safetensors", "tokenizer.model"}
+
+    report = json.loads(invoke("train", "upscale", tmp_path / "run", "-o", tmp_path / "up", "--start", 0,
+                               "--end", 1, "--data", tmp_path / "sh", "--seq-len", 32, "--batches", 1))
+    assert report["layers_after"] == 3 and len(report["layer_cosine"]) == 2
+
+    # Yi's context extension: the upscaled weights, a larger RoPE base, longer sequences
+    ext = dict(run, out_dir=str(tmp_path / "ext"), init_from=str(tmp_path / "up"), seq_len=64,
+               model={"rope_theta": 100000.0, "max_seq_len": 64}, max_steps=3, log_every=3, ckpt_every=3)
+    (tmp_path / "ext.yaml").write_text(yaml.safe_dump(ext))
+    invoke("train", "-c", tmp_path / "ext.yaml")
+    model_json = json.loads(next((tmp_path / "ext" / "ckpt").glob("step_*/model.json")).read_text())
+    assert (model_json["rope_theta"], model_json["max_seq_len"], model_json["n_layers"]) == (100000.0, 64, 3)
+
+    bad = dict(ext, model={"d_model": 32})
+    (tmp_path / "bad.yaml").write_text(yaml.safe_dump(bad))
+    result = runner.invoke(app, ["train", "-c", str(tmp_path / "bad.yaml")])
+    assert result.exit_code == 2 and "config key 'model'" in result.output

@@ -25,7 +25,7 @@ def cfg_for(models: str, **scorers):
 def test_rules_come_from_defaults_file_manifest_and_overrides(demo_models):
     cfg = cfg_for(demo_models, quality={"thresholds": {"zh": {"min_score": 0.3}}})
     q = quality_rules(cfg)
-    assert q["en"][0].min == 0.05 and q["zh"][0].min == 0.3 and q["en"][0].reason == vocab.R_LOW_QUALITY
+    assert q["en"][0].min == 0.001 and q["zh"][0].min == 0.3 and q["en"][0].reason == vocab.R_LOW_QUALITY
     p = perplexity_rules(cfg)
     reasons = [r.reason for r in p["en"]]
     assert reasons == [vocab.R_PPL_TAIL, vocab.R_PPL_ABOVE_CAP]

@@ -36,6 +36,16 @@ def test_rules_come_from_defaults_file_manifest_and_overrides(demo_models):
     assert thresholds(cfg, "safety")["*"]["max_term_hits"] == 2
 
 
+def test_demo_models_come_with_lenient_thresholds(demo_models, monkeypatch):
+    import filters.models.demo as demo
+
+    monkeypatch.setattr(demo, "cache_root", lambda: demo_models)
+    cfg = load_config(None)
+    assert quality_rules(cfg) == {"en": (), "zh": ()}
+    assert [r.reason for r in perplexity_rules(cfg)["en"]] == [vocab.R_PPL_ABOVE_CAP]
+    assert [r.reason for r in safety_rules(cfg)["zh"]] == [vocab.R_UNSAFE_URL, vocab.R_UNSAFE_TERMS]
+
+
 def test_every_scorer_stage_is_registered_with_rules(demo_models):
     cfg = cfg_for(demo_models)
     for name in (vocab.PERPLEXITY, vocab.QUALITY, vocab.COHERENCE, vocab.SAFETY):

@@ -59,7 +59,9 @@ def ensure_demo_models(root: str | Path | None = None) -> str:
     with open(root.parent / f"{root.name}.lock", "w") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)
         if not (root / INDEX).exists():
-            entries = train_all(demo_data(), str(root), DEMO_PARAMS, log=lambda msg: None)
+            from loguru import logger
+
+            entries = train_all(demo_data(), str(root), DEMO_PARAMS, log=logger.info, skip_without_kenlm=True)
             write_index(root, entries, {"demo": True, "digest": demo_digest(),
                                         "note": "demo-quality models from filters/data/demo; not for real thresholds"})
     return str(root)

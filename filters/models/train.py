@@ -136,8 +136,15 @@ TRAINERS = {"kenlm": train_kenlm, "quality": train_quality, "coherence": train_c
 
 
 def train_all(data: dict[str, LangData], root: str, p: TrainParams, kinds: tuple[str, ...] = tuple(TRAINERS),
-              log=print) -> list[dict]:
+              log=print, skip_without_kenlm: bool = False) -> list[dict]:
+    """`skip_without_kenlm`: leave KenLM out (no perplexity signal) where lmplz is not built."""
     entries = []
+    if skip_without_kenlm and "kenlm" in kinds:
+        try:
+            lm.kenlm_tool("lmplz"), lm.kenlm_tool("build_binary")
+        except FileNotFoundError as e:
+            log(f"no KenLM model: {e}")
+            kinds = tuple(k for k in kinds if k != "kenlm")
     for lang, d in data.items():
         for kind in kinds:
             if kind == "safety" and not d.safety:

@@ -27,7 +27,7 @@ def _docs(path: Path) -> list[str]:
 
 
 def demo_data() -> dict[str, LangData]:
-    safety = [line.split("\t") for line in (DEMO_DIR / "safety.tsv").read_text(encoding="utf-8").splitlines() if line]
+    safety = [line.split("\t") for line in (DEMO_DIR / "safety_labelled.txt").read_text(encoding="utf-8").splitlines() if line]
     out = {}
     for lang in ("en", "zh"):
         low = (DEMO_DIR / f"{lang}_low_quality.txt").read_text(encoding="utf-8").splitlines()

@@ -20,7 +20,8 @@ def load_docs(build_out: str):
     from corpus import vocab
     from corpus.sql import connect
 
-    rows = connect(build_out).execute("select id, text, lang, url from kept order by id").fetchall()
+    rows = connect(build_out).execute(
+        "select id, text, lang, url from docs where lang in ('en', 'zh') order by id").fetchall()
     return [Document(text=t, id=i, metadata={vocab.LANG: lang, vocab.URL: url or ""}) for i, t, lang, url in rows]
 
 

@@ -47,7 +47,8 @@ class ScorersConfig:
     enabled: bool = True
     # directory written by `corpus models train`; empty: tiny demo models trained once into a cache
     models_dir: str = ""
-    defaults_file: str = ""  # per-language thresholds; empty: filters/data/scorers.yaml
+    # per-language thresholds; empty: filters/data/scorers.yaml (scorers_demo.yaml with the demo models)
+    defaults_file: str = ""
     batch_size: int = 64  # documents per scorer call (fastText predicts a list at once)
     perplexity: ScorerSection = field(default_factory=ScorerSection)
     quality: ScorerSection = field(default_factory=ScorerSection)

@@ -16,6 +16,7 @@ from corpus.stages import StageContext
 from filters.rules import ANY_LANG, Rule, ThresholdFilter
 
 DEFAULTS_FILE = Path(__file__).parent / "data" / "scorers.yaml"
+DEMO_DEFAULTS_FILE = Path(__file__).parent / "data" / "scorers_demo.yaml"  # with the demo models
 
 
 @lru_cache(maxsize=8)
@@ -26,7 +27,8 @@ def _defaults(path: str) -> dict:
 def thresholds(cfg, scorer: str) -> dict[str, dict[str, float]]:
     """Per-language thresholds: the defaults file, then the config's overrides on top."""
     sc = cfg.scorers
-    base = _defaults(str(sc.defaults_file or DEFAULTS_FILE)).get(scorer, {})
+    default = DEFAULTS_FILE if sc.models_dir else DEMO_DEFAULTS_FILE
+    base = _defaults(str(sc.defaults_file or default)).get(scorer, {})
     out = {lang: dict(v) for lang, v in base.items()}
     for lang, v in getattr(sc, scorer).thresholds.items():
         out[lang] = {**out.get(lang, out.get(ANY_LANG, {})), **v}

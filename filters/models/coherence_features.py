@@ -81,15 +81,18 @@ def bucket(term: str) -> int:
     return zlib.crc32(term.encode("utf-8")) & (N_BUCKETS - 1)
 
 
-def seg_vectors(segs: list[Segment], idf: np.ndarray) -> list[dict[int, float]]:
-    vecs = []
+def seg_vectors(segs: list[Segment], idf: np.ndarray) -> tuple[list[dict[int, float]], int]:
+    """IDF-weighted hashed bags, one per segment, and the number of content terms seen."""
+    vecs, n_terms = [], 0
     for s in segs:
         v: dict[int, float] = {}
-        for t in content_terms(s.text):
+        terms = content_terms(s.text)
+        n_terms += len(terms)
+        for t in terms:
             b = bucket(t)
             v[b] = v.get(b, 0.0) + float(idf[b])
         vecs.append(v)
-    return vecs
+    return vecs, n_terms
 
 
 def _add_vecs(vs: list[dict]) -> dict:
@@ -117,16 +120,14 @@ def features(segs: list[Segment], idf: np.ndarray) -> tuple[np.ndarray, int, flo
     n = len(segs)
     if n < 2:
         return None
-    vecs = seg_vectors(segs, idf)
+    vecs, n_tokens = seg_vectors(segs, idf)
     window = [cosine(_add_vecs(vecs[max(0, i - WINDOW): i]), _add_vecs(vecs[i: i + WINDOW])) for i in range(1, n)]
-    block = _block_sims(vecs)
+    total = _add_vecs(vecs)
+    block, rest = _split_sims(vecs, total)
     adjacent = [cosine(vecs[i - 1], vecs[i]) for i in range(1, n)]
     distant = [cosine(vecs[i], vecs[j]) for i in range(n) for j in range(i + 2, min(n, i + 8))]
-    total = _add_vecs(vecs)
-    rest = [cosine(v, {k: x - v.get(k, 0.0) for k, x in total.items()}) for v in vecs]
     weakest = int(np.argmin(np.asarray(window) + np.asarray(block)))
     mean_w = float(np.mean(window))
-    n_tokens = sum(len(content_terms(s.text)) for s in segs)
     f = [min(block), block[weakest], float(np.mean(block)), min(window), mean_w, min(adjacent), float(np.mean(adjacent)),
          float(np.mean(adjacent)) - (float(np.mean(distant)) if distant else float(np.mean(adjacent))),
          min(rest), min(window) / (mean_w + 1e-6), sum(a == 0.0 for a in adjacent) / len(adjacent),
@@ -134,17 +135,33 @@ def features(segs: list[Segment], idf: np.ndarray) -> tuple[np.ndarray, int, flo
     return np.asarray(f, dtype=np.float64), weakest + 1, window[weakest]
 
 
-def _block_sims(vecs: list[dict]) -> list[float]:
-    """Similarity of everything before each boundary with everything after it: a splice of two
-    documents shows as one boundary whose sides share almost nothing."""
-    total = _add_vecs(vecs)
-    left: dict[int, float] = {}
-    out = []
+def _dot(a: dict, b: dict) -> float:
+    if len(a) > len(b):
+        a, b = b, a
+    return sum(x * b.get(k, 0.0) for k, x in a.items())
+
+
+def _split_sims(vecs: list[dict], total: dict) -> tuple[list[float], list[float]]:
+    """(block, rest): similarity of everything before each boundary with everything after it (a
+    splice shows as one boundary whose sides share almost nothing), and of each segment with the
+    rest of the document. Norms come from running dot products: O(terms), not O(segments x vocabulary)."""
+    tt = _dot(total, total)
+    block, left, lt, ll = [], {}, 0.0, 0.0  # left block, <left, total>, <left, left>
     for v in vecs[:-1]:
+        ll += 2 * _dot(left, v) + _dot(v, v)
+        lt += _dot(v, total)
         for k, x in v.items():
             left[k] = left.get(k, 0.0) + x
-        out.append(cosine(left, {k: x - left.get(k, 0.0) for k, x in total.items() if x - left.get(k, 0.0) > 1e-9}))
-    return out
+        block.append(_cos(lt - ll, ll, tt - 2 * lt + ll))
+    rest = []
+    for v in vecs:
+        vt, vv = _dot(v, total), _dot(v, v)
+        rest.append(_cos(vt - vv, vv, tt - 2 * vt + vv))
+    return block, rest
+
+
+def _cos(dot: float, na2: float, nb2: float) -> float:
+    return dot / math.sqrt(na2 * nb2) if na2 > 1e-12 and nb2 > 1e-12 else 0.0
 
 
 def document_frequencies(docs: list[str]) -> np.ndarray:

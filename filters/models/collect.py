@@ -12,11 +12,11 @@ def collect(data_root: str, crawl_builds: tuple[str, ...], sources_file: str | N
     out = {}
     for lang in langs:
         roles, inputs = {}, {}
-        for role in ("reference", "low_quality", "spam", "safety"):
+        for role in ("reference", "coherent", "low_quality", "spam", "safety"):
             roles[role], inputs[role] = read_role(data_root, sources, role, lang)
         crawl, inputs["crawl"] = crawl_texts(list(crawl_builds), lang, p.max_crawl, p.seed) if crawl_builds else ([], [])
         if not roles["reference"]:
             raise ValueError(f"no reference text for {lang!r} in the sources file")
-        out[lang] = LangData(reference=roles["reference"], crawl=crawl, low_quality=roles["low_quality"],
+        out[lang] = LangData(reference=roles["reference"], crawl=crawl, coherent=roles["coherent"], low_quality=roles["low_quality"],
                              spam=roles["spam"], safety=roles["safety"], inputs=inputs)
     return out

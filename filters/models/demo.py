@@ -16,7 +16,7 @@ from filters.models.registry import INDEX, write_index
 from filters.models.train import LangData, TrainParams, train_all
 
 DEMO_DIR = Path(__file__).resolve().parents[1] / "data" / "demo"
-DEMO_VERSION = "1"  # bump when training code changes what the demo models are
+DEMO_VERSION = "2"  # bump when something outside filters/models changes what the demo models are
 DEMO_PARAMS = TrainParams(seed=0, threads=1, heldout=0.25, sp_vocab=400,
                           fasttext={"epoch": 50, "lr": 0.1, "wordNgrams": 2, "dim": 16, "minCount": 1,
                                     "bucket": 20_000})
@@ -27,7 +27,7 @@ def _docs(path: Path) -> list[str]:
 
 
 def demo_data() -> dict[str, LangData]:
-    safety = [line.split("\t") for line in (DEMO_DIR / "safety.tsv").read_text(encoding="utf-8").splitlines() if line]
+    safety = [line.split("\t") for line in (DEMO_DIR / "safety_labelled.txt").read_text(encoding="utf-8").splitlines() if line]
     out = {}
     for lang in ("en", "zh"):
         low = (DEMO_DIR / f"{lang}_low_quality.txt").read_text(encoding="utf-8").splitlines()
@@ -38,8 +38,9 @@ def demo_data() -> dict[str, LangData]:
 
 
 def demo_digest() -> str:
+    """Covers the demo text and the training code, so a changed trainer never reuses stale models."""
     h = hashlib.sha256(DEMO_VERSION.encode())
-    for p in sorted(DEMO_DIR.iterdir()):
+    for p in sorted(DEMO_DIR.iterdir()) + sorted(Path(__file__).parent.glob("*.py")):
         h.update(p.name.encode() + p.read_bytes())
     return h.hexdigest()[:16]
 
@@ -58,7 +59,9 @@ def ensure_demo_models(root: str | Path | None = None) -> str:
     with open(root.parent / f"{root.name}.lock", "w") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)
         if not (root / INDEX).exists():
-            entries = train_all(demo_data(), str(root), DEMO_PARAMS, log=lambda msg: None)
+            from loguru import logger
+
+            entries = train_all(demo_data(), str(root), DEMO_PARAMS, log=logger.info, skip_without_kenlm=True)
             write_index(root, entries, {"demo": True, "digest": demo_digest(),
                                         "note": "demo-quality models from filters/data/demo; not for real thresholds"})
     return str(root)

@@ -25,8 +25,10 @@ class TrainParams:
     heldout: float = 0.2
     sp_vocab: int = 8000
     order: int = 5
-    head_percentile: float = 50.0  # reference perplexity percentiles that close the head and middle buckets
-    tail_percentile: float = 90.0
+    # reference perplexity percentiles closing the head and middle buckets: the tail is what is
+    # less reference-like than 99% of held-out reference (about a fifth of the sample crawl)
+    head_percentile: float = 50.0
+    tail_percentile: float = 99.0
     fasttext: dict = field(default_factory=lambda: {"epoch": 15, "lr": 0.5, "wordNgrams": 2, "dim": 64,
                                                     "minCount": 1, "bucket": 200_000})
     safety_threshold: float = 0.5
@@ -39,6 +41,7 @@ class LangData:
     """Texts for one language, by role; `inputs` are the manifest records of where they came from."""
     reference: list[str]
     crawl: list[str] = field(default_factory=list)
+    coherent: list[str] = field(default_factory=list)  # extra coherence positives (news articles)
     low_quality: list[str] = field(default_factory=list)
     spam: list[str] = field(default_factory=list)
     safety: list[tuple[str, int]] = field(default_factory=list)
@@ -97,17 +100,20 @@ def train_quality(lang: str, data: LangData, root: str, p: TrainParams) -> dict:
 def train_coherence(lang: str, data: LangData, root: str, p: TrainParams) -> dict:
     out, t0 = ensure_dir(model_dir(root, "coherence", lang)), time.time()
     # pure-Python features: a fixed-seed sample bounds the time on large reference sets
-    docs = data.reference + data.crawl
+    docs = data.reference + data.crawl + data.coherent
     if len(docs) > p.max_coherence_docs:
         docs = random.Random(p.seed).sample(docs, p.max_coherence_docs)
     train, held = split(docs, p.heldout, p.seed)
     counts = coherence.train_coherence(train, out, p.seed)
-    metrics = {**coherence.evaluate(coherence.CoherenceModel(out), held, p.seed), **counts}
+    model = coherence.CoherenceModel(out)
+    ref_crawl = set(data.reference) | set(data.crawl)
+    metrics = {**coherence.evaluate(model, held, p.seed), **counts,
+               "reference_and_crawl_only": coherence.evaluate(model, [d for d in held if d in ref_crawl], p.seed)}
     params = {"seed": p.seed, "heldout": p.heldout, "max_docs": p.max_coherence_docs, "C": 0.3,
               "model": "logistic regression over drift features and their pairwise products",
-              "negatives": "splice / insert / shuffle of the positives, one per document"}
-    return write_manifest(out, "coherence", lang, _inputs(data, "reference", "crawl"), params, metrics, t0,
-                          {"checksum": model_checksum(out)})
+              "negatives": "splice / insert / shuffled mix of two documents, one per positive"}
+    return write_manifest(out, "coherence", lang, _inputs(data, "reference", "crawl", "coherent"), params, metrics,
+                          t0, {"checksum": model_checksum(out)})
 
 
 def train_safety(lang: str, data: LangData, root: str, p: TrainParams) -> dict:
@@ -130,8 +136,15 @@ TRAINERS = {"kenlm": train_kenlm, "quality": train_quality, "coherence": train_c
 
 
 def train_all(data: dict[str, LangData], root: str, p: TrainParams, kinds: tuple[str, ...] = tuple(TRAINERS),
-              log=print) -> list[dict]:
+              log=print, skip_without_kenlm: bool = False) -> list[dict]:
+    """`skip_without_kenlm`: leave KenLM out (no perplexity signal) where lmplz is not built."""
     entries = []
+    if skip_without_kenlm and "kenlm" in kinds:
+        try:
+            lm.kenlm_tool("lmplz"), lm.kenlm_tool("build_binary")
+        except FileNotFoundError as e:
+            log(f"no KenLM model: {e}")
+            kinds = tuple(k for k in kinds if k != "kenlm")
     for lang, d in data.items():
         for kind in kinds:
             if kind == "safety" and not d.safety:

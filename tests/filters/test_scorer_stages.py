@@ -25,7 +25,7 @@ def cfg_for(models: str, **scorers):
 def test_rules_come_from_defaults_file_manifest_and_overrides(demo_models):
     cfg = cfg_for(demo_models, quality={"thresholds": {"zh": {"min_score": 0.3}}})
     q = quality_rules(cfg)
-    assert q["en"][0].min == 0.05 and q["zh"][0].min == 0.3 and q["en"][0].reason == vocab.R_LOW_QUALITY
+    assert q["en"][0].min == 0.001 and q["zh"][0].min == 0.3 and q["en"][0].reason == vocab.R_LOW_QUALITY
     p = perplexity_rules(cfg)
     reasons = [r.reason for r in p["en"]]
     assert reasons == [vocab.R_PPL_TAIL, vocab.R_PPL_ABOVE_CAP]
@@ -34,6 +34,16 @@ def test_rules_come_from_defaults_file_manifest_and_overrides(demo_models):
     s = safety_rules(cfg)
     assert [r.reason for r in s["zh"]] == [vocab.R_UNSAFE_URL, vocab.R_UNSAFE_TERMS, vocab.R_UNSAFE_CLASSIFIER]
     assert thresholds(cfg, "safety")["*"]["max_term_hits"] == 2
+
+
+def test_demo_models_come_with_lenient_thresholds(demo_models, monkeypatch):
+    import filters.models.demo as demo
+
+    monkeypatch.setattr(demo, "cache_root", lambda: demo_models)
+    cfg = load_config(None)
+    assert quality_rules(cfg) == {"en": (), "zh": ()}
+    assert [r.reason for r in perplexity_rules(cfg)["en"]] == [vocab.R_PPL_ABOVE_CAP]
+    assert [r.reason for r in safety_rules(cfg)["zh"]] == [vocab.R_UNSAFE_URL, vocab.R_UNSAFE_TERMS]
 
 
 def test_every_scorer_stage_is_registered_with_rules(demo_models):

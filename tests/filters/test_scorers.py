@@ -26,12 +26,13 @@ def doc(text: str, lang: str = "en", url: str = "") -> Document:
 
 def test_scorers_annotate_declared_keys_and_skip_unknown_languages(demo_models):
     docs = [doc(BEES), doc("冰川在移动过程中不断刨蚀地面。许多河流的源头来自冰川融水。", "zh"), doc("Hallo Welt", "de")]
-    for cls in (PerplexityScorer, QualityScorer, CoherenceScorer, SafetyScorer):
+    stages = {PerplexityScorer: vocab.PERPLEXITY, QualityScorer: vocab.QUALITY, CoherenceScorer: vocab.COHERENCE,
+              SafetyScorer: vocab.SAFETY}
+    for cls, stage in stages.items():
         out = list(cls(demo_models, batch_size=2).run(iter([Document(d.text, d.id, dict(d.metadata)) for d in docs])))
         assert len(out) == 3 and [d.text for d in out] == [d.text for d in docs]  # never drops, never edits
         for d in out:
-            assert set(d.metadata) - {vocab.LANG, vocab.URL} <= set(vocab.signal_keys(cls.kind and {
-                "kenlm": vocab.PERPLEXITY}.get(cls.kind, cls.kind)))
+            assert set(d.metadata) - {vocab.LANG, vocab.URL} <= set(vocab.signal_keys(stage))
     ppl = list(PerplexityScorer(demo_models).run(iter(docs)))
     assert ppl[0].metadata[vocab.PPL_BUCKET] in ("head", "middle", "tail") and ppl[0].metadata[vocab.PPL_KENLM] > 1
     assert vocab.PPL_KENLM not in ppl[2].metadata  # no German model: no signal, no rule can fire

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from bisect import bisect_left
 from collections import Counter
 
 from datatrove.utils.text import PUNCTUATION_SET
@@ -57,17 +58,35 @@ def _top_ngram_chars(words: list[str], n: int) -> int:
 
 
 def _dup_ngram_chars(words: list[str], cum: list[int], n: int) -> int:
-    """Characters (spaces excluded) in n-grams seen earlier, skipping past each repeat."""
+    """Characters (spaces excluded) in n-grams seen earlier, walking left to right and jumping
+    past each repeat (Gopher's definition; positions jumped over are never 'seen').
+
+    Equal to the plain walk, but only positions whose n-gram occurred before are visited in
+    Python: for them, the earlier occurrence counts if a jump did not skip it.
+    """
     grams = list(zip(*(words[i:] for i in range(n))))
-    seen, chars, idx, last = set(), 0, 0, len(grams)
-    while idx < last:
-        g = grams[idx]
-        if g in seen:
-            chars += cum[idx + n] - cum[idx]
-            idx += n
+    last = len(grams)
+    first = {g: i for i, g in zip(range(last - 1, -1, -1), reversed(grams))}
+    if len(first) == last:
+        return 0
+    candidates = [i for i, g in enumerate(grams) if first[g] != i]
+    repeats: list[int] = []
+    in_seen: dict = {}
+    chars, idx = 0, 0
+    for i in candidates:
+        if i < idx:  # jumped over
+            continue
+        g = grams[i]
+        if g not in in_seen:
+            f = first[g]
+            k = bisect_left(repeats, f) - 1
+            in_seen[g] = not (k >= 0 and repeats[k] < f < repeats[k] + n)
+        if in_seen[g]:
+            chars += cum[i + n] - cum[i]
+            repeats.append(i)
+            idx = i + n
         else:
-            seen.add(g)
-            idx += 1
+            in_seen[g] = True
     return chars
 
 
@@ -88,6 +107,9 @@ def repetition(u: Units, params: dict) -> dict:
     cum = [0]
     for w in u.word_lengths:
         cum.append(cum[-1] + w)
-    for n, k in v.DUP_NGRAM_KEYS.items():
-        out[k] = _ratio(_dup_ngram_chars(words, cum, n), size)
+    repeats = True
+    for n, k in v.DUP_NGRAM_KEYS.items():  # ascending n: once no n-gram repeats, no longer one does
+        chars = _dup_ngram_chars(words, cum, n) if repeats else 0
+        repeats = chars > 0
+        out[k] = _ratio(chars, size)
     return out

@@ -124,3 +124,23 @@ def test_report_is_self_contained(annotated, tmp_path):
     for needle in ("gopher_word_count", "fineweb_line_punct_ratio", "lang_not_kept", "too_few_sentences"):
         assert needle in page
     assert "<script" not in page.split("<pre>", 1)[-1].split("</pre>")[0]  # dropped text is escaped
+
+
+@pytest.mark.realdata
+def test_cli_calibrate_then_refilter(annotated, tmp_path):
+    from typer.testing import CliRunner
+
+    from corpus.cli import app
+    from filters import heuristics_cli
+
+    heuristics_cli.register(app)
+    runner = CliRunner()
+    frag = tmp_path / "t.yaml"
+    r = runner.invoke(app, ["calibrate", str(annotated), "-p", "5", "-o", str(frag)])
+    assert r.exit_code == 0, r.output
+    r = runner.invoke(app, ["refilter", str(annotated), "-c", str(frag), "-o", str(tmp_path / "o2")])
+    assert r.exit_code == 0, r.output
+    funnel = json.load(open(tmp_path / "o2" / "funnel.json"))
+    assert funnel["totals"]["dropped"] > json.load(open(annotated / "funnel.json"))["totals"]["dropped"]
+    r = runner.invoke(app, ["refilter", str(annotated), "--set", "en.gopher_word_count.min", "-o", str(tmp_path / "o3")])
+    assert r.exit_code == 2

@@ -86,7 +86,7 @@ def fate_sql(cfg: BuildConfig) -> str:
             others = f"({vocab.LANG} is null or {vocab.LANG} not in ({', '.join(repr(x) for x in langs) or 'null'}))"
             scopes.append((others, by_lang[ANY_LANG]))
         # a row dropped by a non-rule stage only moves to a rule stage that comes before it
-        reach = f"(_orig_rule or _orig_pos > {order[s]})"
+        reach = f"(fate = 'kept' or _orig_rule or _orig_pos > {order[s]})"
         for scope, rs in scopes:
             for r in rs:
                 whens.append((f"{reach} and {scope} and {r.sql_fires()}", s, r.reason))

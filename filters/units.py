@@ -49,7 +49,9 @@ def en_words(text: str) -> list[str]:
 def zh_words(text: str) -> list[str]:
     import jieba
 
-    return [w for w in jieba.lcut(text) if not w.isspace()]
+    # dictionary-only segmentation: the HMM pass that guesses unknown words costs 4-5x the time
+    # and only merges characters of rare names, which moves word counts by a few percent
+    return [w for w in jieba.lcut(text, HMM=False) if not w.isspace()]
 
 
 def is_han(lang: str | None) -> bool:

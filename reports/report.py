@@ -31,7 +31,7 @@ def _png(fig) -> str:
     return f'<img src="data:image/png;base64,{base64.b64encode(buf.getvalue()).decode()}">'
 
 
-def funnel_section(funnel: dict) -> str:
+def funnel_section(funnel: dict, langs: tuple[str, ...]) -> str:
     rows = ["<tr><th>stage</th><th>lang</th><th>docs in</th><th>docs out</th><th>chars in</th><th>chars out</th><th>removed</th></tr>"]
     for r in funnel["stages"]:
         removed = ", ".join(f"{html.escape(k)}={v['docs']}" for k, v in r["removed"].items())
@@ -39,14 +39,15 @@ def funnel_section(funnel: dict) -> str:
                     f"<td>{r['docs_out']}</td><td>{r['chars_in']}</td><td>{r['chars_out']}</td><td>{removed}</td></tr>")
     t = funnel["totals"]
     return (f"<h2>Funnel</h2><p>kept {t['kept']}, dropped {t['dropped']}, failed {t['failed']}</p>"
-            f"<table>{''.join(rows)}</table>" + funnel_plot(funnel))
+            f"<table>{''.join(rows)}</table>" + funnel_plot(funnel, langs))
 
 
-def funnel_plot(funnel: dict) -> str:
+def funnel_plot(funnel: dict, langs: tuple[str, ...]) -> str:
     import matplotlib.pyplot as plt
 
-    langs = sorted({r["lang"] for r in funnel["stages"]})
-    fig, axes = plt.subplots(1, 2, figsize=(12, 3.5))
+    langs = [lang for lang in langs if any(r["lang"] == lang for r in funnel["stages"])]
+    fig, axes = plt.subplots(1, 2, figsize=(12, 4))
+    fig.subplots_adjust(bottom=0.35, wspace=0.25)
     for ax, (unit, col) in zip(axes, (("documents", "docs_out"), ("characters", "chars_out"))):
         for lang in langs:
             rows = [r for r in funnel["stages"] if r["lang"] == lang]
@@ -73,7 +74,9 @@ def signal_section(con, rules: dict, langs: tuple[str, ...]) -> str:
     import numpy as np
 
     have = {r[0] for r in con.execute("describe docs").fetchall()}
-    keys = [k for k in vocab.KEYS.values() if k.dtype in ("int64", "float64") and k.name in have]
+    # every numeric signal, less the read stage's bookkeeping (offsets, indices, sizes)
+    keys = [k for k in vocab.KEYS.values()
+            if k.dtype in ("int64", "float64") and k.name in have and k.stage != vocab.READ]
     cols = ", ".join(f"{k.name}::double as {k.name}" for k in keys)
     # one scan of the signal columns (never the text) for every histogram
     table = con.sql(f"select {vocab.LANG}, {cols} from docs where fate <> 'failed' and {vocab.LANG} in "
@@ -92,10 +95,17 @@ def signal_section(con, rules: dict, langs: tuple[str, ...]) -> str:
         fig, axes = plt.subplots(1, len(data), figsize=(3.6 * len(data), 2.4), squeeze=False)
         fig.subplots_adjust(bottom=0.15, top=0.85, wspace=0.3)
         for ax, (lang, xs) in zip(axes[0], data.items()):
-            ax.hist(xs, bins=40, color="#4c72b0", histtype="stepfilled")  # one patch: fast to draw
-            for label, value in thresholds_of(rules, k.name, lang):
-                ax.axvline(value, color="#c44e52", linestyle="--", linewidth=1.2, label=label)
-            ax.set_title(f"{k.name} [{lang}] n={len(xs)}", fontsize=8)
+            lo, hi = float(xs.min()), float(xs.max())
+            span = (hi - lo) or 1.0
+            shown, off = [], []
+            for label, value in thresholds_of(rules, k.name, lang):  # far-off bounds would squash the data
+                (shown if lo - span <= value <= hi + span else off).append((label, value))
+            lo, hi = min([lo] + [x for _, x in shown]), max([hi] + [x for _, x in shown])
+            ax.hist(xs, bins=40, range=(lo, hi if hi > lo else lo + 1), color="#4c72b0", histtype="stepfilled")
+            for label, value in shown:
+                ax.axvline(value, color="#c44e52", linestyle="--", linewidth=1.2)
+            note = "".join(f"; {x:g} off-scale" for _, x in off)
+            ax.set_title(f"{k.name} [{lang}] n={len(xs)}{note}", fontsize=8)
             ax.tick_params(labelsize=7)
         parts.append(f"<h3>{html.escape(k.name)}</h3><p>{html.escape(k.doc)} (stage {html.escape(k.stage)})</p>{_png(fig)}")
     return "".join(parts)
@@ -129,7 +139,7 @@ def write_report(out: str, path: str | None = None) -> str:
     cfg = effective_config(out)
     rules = dict(stage_rules(cfg))
     con = connect(out)
-    body = funnel_section(funnel) + signal_section(con, rules, cfg.lang.keep) + samples_section(con)
+    body = funnel_section(funnel, cfg.lang.keep) + signal_section(con, rules, cfg.lang.keep) + samples_section(con)
     path = path or layout.path("report.html")
     with open(path, "w", encoding="utf-8") as f:
         f.write(f"<!doctype html><html><head><meta charset='utf-8'><title>corpus report: {html.escape(os.path.abspath(out))}"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from bisect import bisect_left
 from collections import Counter
 
 from datatrove.utils.text import PUNCTUATION_SET
@@ -56,19 +57,47 @@ def _top_ngram_chars(words: list[str], n: int) -> int:
     return (sum(map(len, gram)) + n - 1) * count
 
 
-def _dup_ngram_chars(words: list[str], cum: list[int], n: int) -> int:
-    """Characters (spaces excluded) in n-grams seen earlier, skipping past each repeat."""
-    grams = list(zip(*(words[i:] for i in range(n))))
-    seen, chars, idx, last = set(), 0, 0, len(grams)
-    while idx < last:
-        g = grams[idx]
-        if g in seen:
-            chars += cum[idx + n] - cum[idx]
-            idx += n
+def _dup_ngram_chars(words: list[str], cum: list[int], n: int, positions: list[int] | None = None) -> tuple[int, list[int]]:
+    """Characters (spaces excluded) in n-grams seen earlier, walking left to right and jumping
+    past each repeat (Gopher's definition; positions jumped over are never 'seen').
+
+    Equal to the plain walk, but only positions whose n-gram occurred before are visited in
+    Python: for them, the earlier occurrence counts if a jump did not skip it. Also returns the
+    positions whose n-gram occurs more than once: an (n+1)-gram can only repeat there, so the
+    next n looks at those positions only.
+    """
+    last = len(words) - n + 1
+    if positions is None:
+        positions = range(max(last, 0))
+        grams = list(zip(*(words[i:] for i in range(n))))
+    else:
+        positions = [i for i in positions if i < last]
+        grams = [tuple(words[i:i + n]) for i in positions]
+    first = {g: i for i, g in zip(reversed(positions), reversed(grams))}
+    if len(first) == len(grams):
+        return 0, []
+    at = dict(zip(positions, grams))
+    candidates = [i for i, g in zip(positions, grams) if first[g] != i]
+    repeated = set(at[i] for i in candidates)
+    group = [i for i, g in zip(positions, grams) if g in repeated]
+    repeats: list[int] = []
+    in_seen: dict = {}
+    chars, idx = 0, 0
+    for i in candidates:
+        if i < idx:  # jumped over
+            continue
+        g = at[i]
+        if g not in in_seen:
+            f = first[g]
+            k = bisect_left(repeats, f) - 1
+            in_seen[g] = not (k >= 0 and repeats[k] < f < repeats[k] + n)
+        if in_seen[g]:
+            chars += cum[i + n] - cum[i]
+            repeats.append(i)
+            idx = i + n
         else:
-            seen.add(g)
-            idx += 1
-    return chars
+            in_seen[g] = True
+    return chars, group
 
 
 def repetition(u: Units, params: dict) -> dict:
@@ -88,6 +117,8 @@ def repetition(u: Units, params: dict) -> dict:
     cum = [0]
     for w in u.word_lengths:
         cum.append(cum[-1] + w)
-    for n, k in v.DUP_NGRAM_KEYS.items():
-        out[k] = _ratio(_dup_ngram_chars(words, cum, n), size)
+    group = None
+    for n, k in v.DUP_NGRAM_KEYS.items():  # ascending n: an (n+1)-gram repeats only where its n-gram does
+        chars, group = _dup_ngram_chars(words, cum, n, group) if group != [] else (0, [])
+        out[k] = _ratio(chars, size)
     return out

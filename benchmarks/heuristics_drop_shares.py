@@ -1,0 +1,39 @@
+"""Share of documents each heuristic family drops, per language, on an --annotate-all build.
+
+    python benchmarks/heuristics_drop_shares.py BUILD_OUT
+
+'alone': the family's rules fire on the document (every family judged on every document that
+passed language ID); 'in cascade': the document's recorded drop stage is the family.
+"""
+
+from __future__ import annotations
+
+import sys
+
+from corpus import vocab
+from corpus.refilter import effective_config, stage_rules
+from corpus.sql import connect
+from filters.rules import ANY_LANG
+
+
+def main() -> None:
+    out = sys.argv[1]
+    cfg = effective_config(out)
+    con = connect(out)
+    base = f"from docs where fate <> 'failed' and {vocab.LANG} in ('en', 'zh') and coalesce(stage, '') not in ('url_filter', 'lang_id')"
+    totals = dict(con.execute(f"select {vocab.LANG}, count(*) {base} group by 1").fetchall())
+    print(f"{'family':18} " + " ".join(f"{lang + ' alone':>10} {lang + ' cascade':>11}" for lang in ("en", "zh")))
+    for stage, by_lang in stage_rules(cfg):
+        cells = []
+        for lang in ("en", "zh"):
+            rules = by_lang.get(lang, by_lang.get(ANY_LANG, ()))
+            fires = " or ".join(r.sql_fires() for r in rules) or "false"
+            alone = con.execute(f"select count(*) {base} and {vocab.LANG} = ? and ({fires})", [lang]).fetchall()[0][0]
+            casc = con.execute(f"select count(*) {base} and {vocab.LANG} = ? and stage = ?", [lang, stage]).fetchall()[0][0]
+            cells.append(f"{alone / totals[lang]:10.1%} {casc / totals[lang]:11.1%}")
+        print(f"{stage:18} " + " ".join(cells))
+    print(f"documents after language ID: en {totals['en']}, zh {totals['zh']}")
+
+
+if __name__ == "__main__":
+    main()

@@ -249,6 +249,8 @@ DEDUP_EXACT_COPIES = key("dedup_exact_copies", "int64", DEDUP_EXACT,
                          "documents sharing this normalised text (1 when unique)")
 R_EMPTIED_BY_PARAGRAPH_DEDUP = reason("emptied_by_paragraph_dedup", DEDUP_PARAGRAPH,
                                       "nothing but already-seen paragraphs was left")
+R_MOSTLY_DUPLICATE_PARAGRAPHS = reason("mostly_duplicate_paragraphs", DEDUP_PARAGRAPH,
+                                       "more than dedup.paragraph.max_removed_fraction of it was already-seen paragraphs")
 R_DUPLICATE_FUZZY = reason("duplicate_fuzzy", DEDUP_MINHASH,
                            "near-duplicate (MinHash LSH) of the cluster's surviving document")
 R_DUPLICATE_EXACT = reason("duplicate_exact", DEDUP_EXACT, "same normalised text as the surviving document")

@@ -36,11 +36,14 @@ def _default_shingles() -> dict[str, Shingling]:
 @dataclass(frozen=True)
 class ParagraphConfig:
     max_repeats: int = 1  # copies of a paragraph kept corpus-wide: the first ones in document order
+    # a document that lost more than this share of its characters is dropped, not kept as a remnant
+    max_removed_fraction: float = 0.8
     # lines with fewer letters and digits than this are never removed
     min_chars: dict[str, int] = field(default_factory=lambda: dict(_defaults()["paragraph_min_chars"]))
 
     def __post_init__(self):
         check(self.max_repeats >= 1, "dedup.paragraph.max_repeats", "must be >= 1")
+        check(0.0 < self.max_removed_fraction <= 1.0, "dedup.paragraph.max_removed_fraction", "must be in (0, 1]")
         check("*" in self.min_chars, "dedup.paragraph.min_chars", "needs a '*' entry for other languages")
 
     def min_chars_for(self, lang: str | None) -> int:

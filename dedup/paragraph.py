@@ -97,9 +97,9 @@ class ParagraphRemover(PipelineStep):
     name = "paragraph remover"
     type = "✂️ - FORMAT"
 
-    def __init__(self, plan: DedupPlan):
+    def __init__(self, plan: DedupPlan, max_removed_fraction: float = 1.0):
         super().__init__()
-        self.plan = plan
+        self.plan, self.max_removed_fraction = plan, max_removed_fraction
 
     def run(self, data: DocumentsPipeline, rank: int = 0, world_size: int = 1) -> DocumentsPipeline:
         gone = removals_of(self.plan, rank)
@@ -114,6 +114,10 @@ class ParagraphRemover(PipelineStep):
                 if not doc.text.strip():
                     doc.metadata[KEEP] = False
                     doc.metadata[REASON] = vocab.R_EMPTIED_BY_PARAGRAPH_DEDUP
+                elif removed_chars > self.max_removed_fraction * (removed_chars + len(doc.text)):
+                    # a title or a caption left over from a copied article is not a document
+                    doc.metadata[KEEP] = False
+                    doc.metadata[REASON] = vocab.R_MOSTLY_DUPLICATE_PARAGRAPHS
             doc.metadata[vocab.DEDUP_PARAGRAPHS_REMOVED] = len(lines)
             doc.metadata[vocab.DEDUP_PARAGRAPH_CHARS_REMOVED] = removed_chars
             yield doc

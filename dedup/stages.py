@@ -47,7 +47,7 @@ def dedup_paragraph(cfg: "BuildConfig", ctx: StageContext, input_dir: str, outpu
         return
     _run(cfg, ctx, "paragraph-hash", [paragraph.ParagraphHashes(plan, p)], plan.input_tasks)
     _run(cfg, ctx, "paragraph-repeats", [paragraph.ParagraphRepeats(plan, p.max_repeats)], plan.shards)
-    _finish(cfg, ctx, plan, vocab.DEDUP_PARAGRAPH, [paragraph.ParagraphRemover(plan)], output_dir)
+    _finish(cfg, ctx, plan, vocab.DEDUP_PARAGRAPH, [paragraph.ParagraphRemover(plan, p.max_removed_fraction)], output_dir)
 
 
 def dedup_minhash(cfg: "BuildConfig", ctx: StageContext, input_dir: str, output_dir: str) -> None:

@@ -30,9 +30,17 @@ def test_paragraph_dedup_removes_later_copies_and_drops_emptied_docs(tmp_path):
     assert rows["b"]["text"] == f"{EN2}\n{rule}\nShare"  # too few letters to be removed
     assert rows["b"][vocab.DEDUP_PARAGRAPHS_REMOVED] == 1
     assert rows["b"][vocab.DEDUP_PARAGRAPH_CHARS_REMOVED] == len(BOILER)
-    assert rows["c"]["fate"] == "kept" and rows["c"]["text"] == "Share"
+    # nearly all of c was already seen: the remnant is dropped, not kept
+    assert (rows["c"]["fate"], rows["c"]["reason"]) == ("dropped", vocab.R_MOSTLY_DUPLICATE_PARAGRAPHS)
+    assert rows["c"]["text"] == "Share"
     assert rows["e"]["text"] == ZH2 and rows["e"][vocab.DEDUP_PARAGRAPHS_REMOVED] == 1
     assert rows["d"]["text"] == f"{BOILER_ZH}\n{ZH1}"
+
+
+def test_remnant_threshold_is_configurable(tmp_path):
+    docs = [Doc("a", f"{BOILER}\n{EN1}", "en"), Doc("c", f"{BOILER}\nShare", "en")]
+    rows = run(vocab.DEDUP_PARAGRAPH, docs, tmp_path, files=1, paragraph=ParagraphConfig(max_removed_fraction=1.0))
+    assert rows["c"]["fate"] == "kept" and rows["c"]["text"] == "Share"
 
 
 def test_document_with_only_repeated_paragraphs_is_dropped_with_reason(tmp_path):

@@ -4,7 +4,6 @@ import json
 import os
 
 import pytest
-from datatrove.data import Document
 from warcio.statusandheaders import StatusAndHeaders
 from warcio.warcwriter import WARCWriter
 

@@ -6,7 +6,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
-from mixtures.shards import TokenizeConfig, open_split, read_index, tokenize
+from mixtures.shards import TokenizeConfig, open_split, tokenize
 from mixtures.sources import iter_docs, split_of
 from mixtures.tokenizer import EOS_ID, TokenizerConfig, load, train_tokenizer
 

@@ -1,6 +1,5 @@
 import json
 
-import pytest
 import yaml
 from typer.testing import CliRunner
 

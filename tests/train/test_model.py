@@ -2,9 +2,8 @@ import math
 
 import pytest
 import torch
-import torch.nn.functional as F
 
-from train.config import model_config, presets
+from train.config import model_config
 from train.model import ModelConfig, Transformer, apply_rope, rope_cache, swiglu_hidden
 from corpus.configlib import ConfigError
 

@@ -23,6 +23,8 @@ def fail(message: str, code: int = 2) -> None:
 
 
 def _setup_logging(verbose: bool) -> None:
+    # datatrove re-creates its stderr log sink per task; plain text when stderr is a file or pipe
+    os.environ.setdefault("DATATROVE_COLORIZE_LOGS", "1" if sys.stderr.isatty() else "0")
     from loguru import logger
 
     logger.remove()

@@ -53,8 +53,10 @@ def funnel_plot(funnel: dict, langs: tuple[str, ...]) -> str:
             rows = [r for r in funnel["stages"] if r["lang"] == lang]
             ax.plot([r["stage"] for r in rows], [r[col] for r in rows], marker="o", label=lang)
         ax.set_title(f"{unit} surviving each stage")
-        ax.tick_params(axis="x", rotation=60)
-        ax.set_yscale("symlog")
+        ax.tick_params(axis="x", rotation=60, labelsize=7)
+        ax.set_ylim(bottom=0)
+        ax.set_ylabel(unit)
+        ax.grid(axis="y", alpha=0.3)
     axes[0].legend(fontsize=7)
     return _png(fig)
 
@@ -93,7 +95,7 @@ def signal_section(con, rules: dict, langs: tuple[str, ...]) -> str:
         if not data:
             continue
         fig, axes = plt.subplots(1, len(data), figsize=(3.6 * len(data), 2.4), squeeze=False)
-        fig.subplots_adjust(bottom=0.15, top=0.85, wspace=0.3)
+        fig.subplots_adjust(bottom=0.15, top=0.8, wspace=0.3)
         for ax, (lang, xs) in zip(axes[0], data.items()):
             lo, hi = float(xs.min()), float(xs.max())
             span = (hi - lo) or 1.0
@@ -104,8 +106,8 @@ def signal_section(con, rules: dict, langs: tuple[str, ...]) -> str:
             ax.hist(xs, bins=40, range=(lo, hi if hi > lo else lo + 1), color="#4c72b0", histtype="stepfilled")
             for label, value in shown:
                 ax.axvline(value, color="#c44e52", linestyle="--", linewidth=1.2)
-            note = "".join(f"; {x:g} off-scale" for _, x in off)
-            ax.set_title(f"{k.name} [{lang}] n={len(xs)}{note}", fontsize=8)
+            note = ", ".join(f"{x:g}" for _, x in off)
+            ax.set_title(f"{k.name} [{lang}] n={len(xs)}" + (f"\nthreshold off-scale: {note}" if note else ""), fontsize=8)
             ax.tick_params(labelsize=7)
         parts.append(f"<h3>{html.escape(k.name)}</h3><p>{html.escape(k.doc)} (stage {html.escape(k.stage)})</p>{_png(fig)}")
     return "".join(parts)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
@@ -108,10 +108,6 @@ def load_config(path: str | Path | None = None, **overrides: Any) -> BuildConfig
     data = load_yaml(path) if path else {}
     data = merge(data, {k: v for k, v in overrides.items() if v is not None})
     return from_dict(BuildConfig, data)
-
-
-def with_changes(cfg: BuildConfig, **changes: Any) -> BuildConfig:
-    return replace(cfg, **changes)
 
 
 def dump_config(cfg: BuildConfig) -> str:

@@ -37,6 +37,11 @@ class Layout:
         """File name (datatrove template, ${rank} filled per task) inside fate_dir(fate)."""
         return f"{writer}-s{segment:02d}-${{rank}}.parquet" if fate != FATE_KEPT else "${rank}.parquet"
 
+    def fate_file(self, fate: str, writer: str, segment: int, rank: int) -> str:
+        """The file fate_filename names for one task, for writers that do not go through datatrove."""
+        name = self.fate_filename(fate, writer, segment).replace("${rank}", rank_name(rank))
+        return os.path.join(self.fate_dir(fate), name)
+
     # ---- intermediate data between segments (survivors of segment i, read by segment i+1)
     def work_dir(self, segment: int) -> str:
         return self.path("work", f"seg{segment:02d}")

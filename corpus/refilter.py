@@ -115,11 +115,12 @@ def refilter(out: str, out2: str, cfg: BuildConfig, overwrite: bool = False) -> 
     con = connect(out)
     con.execute(f"create temp table _refiltered as {fate_sql(cfg)}")
     cols = "* exclude (_new_stage, _new_reason, stage, reason), _new_stage as stage, _new_reason as reason"
-    _copy(con, f"select {cols} from _refiltered where _new_stage is null", os.path.join(layout2.fate_dir(vocab.FATE_KEPT), "00000.parquet"))
+    _copy(con, f"select {cols} from _refiltered where _new_stage is null",
+          layout2.fate_file(vocab.FATE_KEPT, "refilter", 0, 0))
     _copy(con, f"select {cols} from _refiltered where _new_stage is not null",
-          os.path.join(layout2.fate_dir(vocab.FATE_DROPPED), "refilter-s00-00000.parquet"))
+          layout2.fate_file(vocab.FATE_DROPPED, "refilter", 0, 0))
     _copy(con, "select * exclude (fate) from docs where fate = 'failed'",
-          os.path.join(layout2.fate_dir(vocab.FATE_FAILED), "refilter-s00-00000.parquet"))
+          layout2.fate_file(vocab.FATE_FAILED, "refilter", 0, 0))
     funnel = compute_funnel(out2, cfg.stages)
     write_json(layout2.funnel(), funnel)
     from corpus.configlib import to_dict

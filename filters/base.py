@@ -71,6 +71,24 @@ class PendingDropWriter(PipelineStep):
                     yield doc
 
 
+class Formatter(PipelineStep):
+    """Rewrites `doc.text` in place (and may record what it changed as signals); never drops."""
+
+    type = "✂️ - FORMAT"
+
+    @abstractmethod
+    def rewrite(self, doc: Document) -> None: ...
+
+    def run(self, data: DocumentsPipeline, rank: int = 0, world_size: int = 1) -> DocumentsPipeline:
+        for doc in data:
+            before = doc.text
+            with self.track_time():
+                self.rewrite(doc)
+            if doc.text != before:
+                self.stat_update("rewritten")
+            yield doc
+
+
 class Scorer(PipelineStep):
     """Annotates documents with `score(doc) -> dict`; never drops, never edits text."""
 

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from datatrove.data import DocumentsPipeline
-from datatrove.pipeline.base import PipelineStep
+from datatrove.data import Document
 
 from corpus import vocab
+from filters.base import Formatter
 
 
-class CoherenceSegmenter(PipelineStep):
+class CoherenceSegmenter(Formatter):
     """Formatter: below the language's min_score, keep the longer side of the weakest boundary.
 
     The text changes, so the document records it (coherence_segmented); its other signals were
@@ -16,21 +16,17 @@ class CoherenceSegmenter(PipelineStep):
     """
 
     name = "coherence segmenter"
-    type = "✂️ - FORMAT"
 
     def __init__(self, min_score: dict[str, float | None]):
         super().__init__()
         self.min_score = dict(min_score)
 
-    def run(self, data: DocumentsPipeline, rank: int = 0, world_size: int = 1) -> DocumentsPipeline:
-        for doc in data:
-            md = doc.metadata
-            score, cut = md.get(vocab.COHERENCE_SCORE), md.get(vocab.COHERENCE_WEAKEST_BOUNDARY)
-            limit = self.min_score.get(md.get(vocab.LANG), self.min_score.get("*"))
-            segmented = score is not None and limit is not None and score < limit and cut is not None and cut > 0
-            if segmented:
-                left, right = doc.text[:cut].rstrip(), doc.text[cut:].lstrip()
-                doc.text = left if len(left) >= len(right) else right
-                self.stat_update("segmented")
-            md[vocab.COHERENCE_SEGMENTED] = segmented
-            yield doc
+    def rewrite(self, doc: Document) -> None:
+        md = doc.metadata
+        score, cut = md.get(vocab.COHERENCE_SCORE), md.get(vocab.COHERENCE_WEAKEST_BOUNDARY)
+        limit = self.min_score.get(md.get(vocab.LANG), self.min_score.get("*"))
+        segmented = score is not None and limit is not None and score < limit and cut is not None and cut > 0
+        if segmented:
+            left, right = doc.text[:cut].rstrip(), doc.text[cut:].lstrip()
+            doc.text = left if len(left) >= len(right) else right
+        md[vocab.COHERENCE_SEGMENTED] = segmented

@@ -13,10 +13,10 @@ from pathlib import Path
 
 import yaml
 from datatrove.data import Document
-from datatrove.pipeline.formatters.base import BaseFormatter
 
 from corpus import vocab
 from corpus.stages import StageContext
+from filters.base import Formatter
 
 DATA = Path(__file__).resolve().parent / "data" / "boilerplate.yaml"
 _SPACES = re.compile(r"[ \t\u00a0]{2,}|\t")
@@ -49,7 +49,7 @@ def remove_boilerplate(text: str, path: str = str(DATA)) -> tuple[str, int]:
     return "\n".join(kept), removed
 
 
-class CorrectionFormatter(BaseFormatter):
+class CorrectionFormatter(Formatter):
     """Rewrites text: boilerplate lines out, whitespace normalised; counts what it removed."""
 
     name = "correction (rewrites text)"
@@ -58,24 +58,12 @@ class CorrectionFormatter(BaseFormatter):
         super().__init__()
         self.patterns = patterns or str(DATA)
 
-    def format(self, text: str) -> str:  # datatrove's formatter hook (no metadata access)
-        return normalise_whitespace(remove_boilerplate(text, self.patterns)[0])
-
-    def run(self, data, rank: int = 0, world_size: int = 1):
-        for doc in data:
-            with self.track_time():
-                self.correct(doc)
-            yield doc
-
-    def correct(self, doc: Document) -> None:
+    def rewrite(self, doc: Document) -> None:
         before = len(doc.text)
         text, removed = remove_boilerplate(doc.text, self.patterns)
-        text = normalise_whitespace(text)
-        if text != doc.text:
-            doc.text = text
-            self.stat_update("rewritten")
+        doc.text = normalise_whitespace(text)
         doc.metadata[vocab.CORRECTION_LINES_REMOVED] = removed
-        doc.metadata[vocab.CORRECTION_CHARS_REMOVED] = before - len(text)
+        doc.metadata[vocab.CORRECTION_CHARS_REMOVED] = before - len(doc.text)
 
 
 def correction_steps(cfg, ctx: StageContext) -> list:

@@ -11,10 +11,10 @@ import ipaddress
 import re
 
 from datatrove.data import Document
-from datatrove.pipeline.base import PipelineStep
 
 from corpus import vocab
 from corpus.stages import StageContext
+from filters.base import Formatter
 
 EMAIL = re.compile(r"(?<![\w.+-])[A-Za-z0-9][A-Za-z0-9._%+-]*@(?:[A-Za-z0-9-]+\.)+[A-Za-z]{2,}(?![\w-])")
 CN_ID = re.compile(r"(?<![0-9A-Za-z])[1-9]\d{5}(?:18|19|20)\d{2}(?:0[1-9]|1[0-2])(?:0[1-9]|[12]\d|3[01])\d{3}[\dXx](?![0-9A-Za-z])")
@@ -78,23 +78,13 @@ def anonymise(text: str) -> tuple[str, dict[str, int]]:
     return text, counts
 
 
-class PiiFormatter(PipelineStep):
+class PiiFormatter(Formatter):
     """Rewrites text: PII replaced by placeholders; counts per kind as signals."""
 
     name = "PII anonymisation (rewrites text)"
-    type = "✂️ - FORMAT"
 
-    def run(self, data, rank: int = 0, world_size: int = 1):
-        for doc in data:
-            with self.track_time():
-                self.anonymise(doc)
-            yield doc
-
-    def anonymise(self, doc: Document) -> None:
-        text, counts = anonymise(doc.text)
-        if text != doc.text:
-            doc.text = text
-            self.stat_update("rewritten")
+    def rewrite(self, doc: Document) -> None:
+        doc.text, counts = anonymise(doc.text)
         doc.metadata.update(counts)
 
 

@@ -76,10 +76,11 @@ SPECS = [
     StageSpec(vocab.PERPLEXITY, "filters.scorer_stages:perplexity", rules="filters.scorer_stages:perplexity_rules"),
     StageSpec(vocab.QUALITY, "filters.scorer_stages:quality", rules="filters.scorer_stages:quality_rules"),
     StageSpec(vocab.COHERENCE, "filters.scorer_stages:coherence", rules="filters.scorer_stages:coherence_rules"),
-    # dedup
-    StageSpec(vocab.DEDUP_PARAGRAPH, "dedup.stages:dedup_paragraph", corpus_level=True),
+    # dedup: whole documents first. Paragraph dedup before MinHash would strip the shared
+    # paragraphs from one copy of a near-duplicate pair, and MinHash would no longer see the pair.
     StageSpec(vocab.DEDUP_MINHASH, "dedup.stages:dedup_minhash", corpus_level=True),
     StageSpec(vocab.DEDUP_EXACT, "dedup.stages:dedup_exact", corpus_level=True),
+    StageSpec(vocab.DEDUP_PARAGRAPH, "dedup.stages:dedup_paragraph", corpus_level=True),
     # safety (after dedup, as in Yi)
     StageSpec(vocab.SAFETY, "filters.scorer_stages:safety", rules="filters.scorer_stages:safety_rules"),
     # topics and clusters

@@ -50,7 +50,7 @@ def wikitext_articles(path: str | Path) -> list[str]:
 _LAST_END = re.compile(r"^.*[。！？!?][”’」』]?", re.S)
 
 
-def _uncut(line: str) -> str:
+def uncut(line: str) -> str:
     if not line.endswith("..."):
         return line
     m = _LAST_END.match(line[:-3])
@@ -61,7 +61,7 @@ def lines(path: str | Path, n: int, seed: int = 0, per_doc: int = 1) -> list[str
     """n documents of `per_doc` randomly sampled lines each (one paragraph per line). A trailing
     '...' marks where the dataset cut a passage mid-sentence (ChID): the cut sentence is removed."""
     with gzip.open(path, "rt", encoding="utf-8") as f:
-        rows = [_uncut(ln.strip()) for ln in f if ln.strip()]
+        rows = [uncut(ln.strip()) for ln in f if ln.strip()]
     rows = [r for r in rows if r]
     random.Random(seed).shuffle(rows)
     rows = rows[: n * per_doc]

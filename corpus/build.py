@@ -91,7 +91,7 @@ class ConfigChanged(RuntimeError):
 
 def _check_same_config(layout: Layout, cfg: BuildConfig) -> None:
     """Resuming is only sound with the config that produced the partial output."""
-    path = layout.path("build-config.json")
+    path = layout.config_file()
     current = json.dumps(to_dict(cfg), sort_keys=True, ensure_ascii=False)
     if os.path.exists(path):
         with open(path, encoding="utf-8") as f:

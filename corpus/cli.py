@@ -106,13 +106,19 @@ def sql(
     """Query a build with DuckDB."""
     import duckdb
 
-    from corpus.sql import connect, run_query
+    from corpus.layout import Layout
+    from corpus.sql import NotReadOnly, UnreadableBuild, check_read_only, connect, run_query
 
     if fmt not in ("table", "csv", "json"):
         fail(f"--format must be table, csv or json, not {fmt!r}")
+    layout = Layout(out)
+    if not os.path.isdir(out) or not layout.holds_a_build():
+        fail(f"{out!r} is not a build output directory (no manifest.json)")
+    if not os.path.isfile(layout.manifest()):
+        typer.echo(f"warning: {out} is a build still running or interrupted; its tables may be partial", err=True)
     try:
-        con = connect(out)
-    except FileNotFoundError as e:
+        con = connect(out, sandbox=True)
+    except UnreadableBuild as e:
         fail(str(e))
     queries = [query] if query else None
     if queries is None:
@@ -120,11 +126,19 @@ def sql(
     code = 0
     for q in queries or _prompt():
         try:
+            check_read_only(con, q)
             typer.echo(run_query(con, q, fmt))
-        except duckdb.Error as e:
+        except NotReadOnly as e:
             typer.echo(f"error: {e}", err=True)
-            code = 1
+            code = 2
+        except duckdb.Error as e:
+            typer.echo(f"error: {_first_line(e)}", err=True)
+            code = code or 1
     raise typer.Exit(code if query else 0)
+
+
+def _first_line(e: Exception) -> str:
+    return (str(e).strip().splitlines() or [type(e).__name__])[0]
 
 
 def _prompt():

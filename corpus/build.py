@@ -6,7 +6,6 @@ import glob
 import hashlib
 import json
 import os
-import shutil
 import sys
 import time
 from dataclasses import dataclass
@@ -17,10 +16,12 @@ from loguru import logger
 
 from corpus import vocab
 from corpus.config import BuildConfig, to_dict
+from corpus.configlib import ConfigError
 from corpus.executors import run_pipeline
 from corpus.extract import ContentFilter, ExtractionFilter, Extractor
 from corpus.funnel import compute_funnel, shard_accounting, write_json
 from corpus.layout import Layout
+from corpus.outdir import BuildLock, check_not_running, check_writable, remove_output
 from corpus.readers import CrawlReader, InputError, SignalReader, resolve_inputs
 from corpus.stages import STAGE_BUILDERS, StageContext, StageSpec
 from corpus.writers import FateWriter, document_row, fail
@@ -152,13 +153,23 @@ def run_segments(cfg: BuildConfig, layout: Layout, files: list[str], base_dir: s
 
 
 def build(cfg: BuildConfig, overwrite: bool = False) -> BuildResult:
-    layout = Layout(cfg.output)
-    if overwrite and os.path.isdir(cfg.output):
-        shutil.rmtree(cfg.output)
-    layout.ensure()
-    _check_same_config(layout, cfg)
-    started = time.time()
+    """Raises ConfigError, OutputError or ConfigChanged before OUT is touched."""
     files, missing = resolve_inputs(cfg.inputs, cfg.input.glob)
+    if not files:
+        raise ConfigError("inputs", f"no input files found in {', '.join(cfg.inputs) or 'nothing'}")
+    check_writable(cfg.output)
+    if overwrite:
+        check_not_running(cfg.output)
+        remove_output(cfg.output)
+    layout = Layout(cfg.output)
+    layout.ensure()
+    with BuildLock(cfg.output):
+        _check_same_config(layout, cfg)
+        return _build(cfg, layout, files, missing)
+
+
+def _build(cfg: BuildConfig, layout: Layout, files: list[str], missing: list[str]) -> BuildResult:
+    started = time.time()
     for m in missing:
         logger.error(f"input not found: {m}")
     _record_missing(layout, missing)

@@ -83,10 +83,11 @@ def build(
         fail("no inputs: pass INPUT... or set 'inputs' in the config")
     _setup_logging(verbose)
     from corpus.build import ConfigChanged, build as run_build
+    from corpus.outdir import OutputError
 
     try:
         result = run_build(cfg, overwrite=overwrite)
-    except ConfigChanged as e:
+    except (ConfigChanged, ConfigError, OutputError) as e:
         fail(str(e))
     print_funnel(result.funnel)
     bad = [s for s, v in result.shards.items() if v.get("shard_errors") or not v["balanced"]]

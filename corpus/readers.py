@@ -60,7 +60,8 @@ def detect_format(path: str, configured: str = "auto") -> str:
 
 
 def resolve_inputs(inputs: tuple[str, ...], pattern: str = "**/*") -> tuple[list[str], list[str]]:
-    """Expand paths, directories and globs; returns (files sorted, missing inputs)."""
+    """Expand paths, directories and globs; returns (files sorted, missing inputs). A file is named by
+    its real path, so one given twice under two spellings (or through a symlink) is read once."""
     files, missing = set(), []
     for item in inputs:
         if any(ch in item for ch in "*?["):
@@ -72,7 +73,7 @@ def resolve_inputs(inputs: tuple[str, ...], pattern: str = "**/*") -> tuple[list
             files.add(item)
         else:
             missing.append(item)
-    return sorted(os.path.abspath(f) for f in files), missing
+    return sorted({os.path.realpath(f) for f in files}), missing
 
 
 def doc_id(rel_path: str, index: int) -> str:

@@ -97,3 +97,81 @@ def test_sql_on_a_half_written_build(tmp_path, built):
         f.truncate(100)  # a writer killed mid-file
     line = one_line_error(corpus("sql", half, "select count(*) from kept"))
     assert "cannot read the tables" in line
+
+
+# ---- --overwrite deletes only a build of ours
+
+
+def _precious(d):
+    d.mkdir(parents=True, exist_ok=True)
+    (d / "thesis.txt").write_text("years of work")
+    return d
+
+
+@pytest.mark.parametrize("target", ["cwd", "home", "root", "plain", "file"])
+def test_overwrite_refuses_what_is_not_a_build(tmp_path, demo_warc, target):
+    work = _precious(tmp_path / "work")
+    env = env_with_path()
+    if target == "home":
+        env["HOME"] = str(_precious(tmp_path / "home"))
+    out = {"cwd": ".", "home": env.get("HOME"), "root": "/", "plain": str(_precious(tmp_path / "plain")),
+           "file": str(tmp_path / "work" / "thesis.txt")}[target]
+    config = _spine_yaml(tmp_path)
+    before = sorted(map(str, tmp_path.rglob("*")))
+    line = one_line_error(corpus("build", demo_warc, "-o", out, "--overwrite", "-c", config, cwd=work, env=env))
+    assert "refusing to delete" in line or "not a directory" in line
+    assert sorted(map(str, tmp_path.rglob("*"))) == before
+
+
+def _spine_yaml(d):
+    p = d / "spine.yaml"
+    p.write_text("stages: [url_filter, lang_id]\n")
+    return p
+
+
+def test_overwrite_replaces_a_build_and_refilter_follows_the_same_rule(tmp_path, demo_warc, built):
+    out = tmp_path / "out"
+    r = corpus("build", demo_warc, "-o", out, "-c", _spine_yaml(tmp_path))
+    assert r.returncode == 0, r.stderr[-2000:]
+    (out / "stray.txt").write_text("scratch")
+    r = corpus("build", demo_warc, "-o", out, "-c", _spine_yaml(tmp_path), "--overwrite")
+    assert r.returncode == 0 and not (out / "stray.txt").exists()
+
+    plain = _precious(tmp_path / "plain")
+    line = one_line_error(corpus("refilter", built, "-o", plain, "--overwrite"))
+    assert "refusing to delete" in line and (plain / "thesis.txt").exists()
+    line = one_line_error(corpus("refilter", built, "-o", built.parent, "--overwrite"))
+    assert "OUT2" in line and (built / "manifest.json").exists()
+    assert corpus("refilter", built, "-o", out, "--overwrite").returncode == 0
+    assert json.load(open(out / "manifest.json"))["refiltered_from"] == str(built)
+
+
+# ---- inputs by real path; one writer per OUT
+
+
+def test_one_file_under_two_spellings_is_read_once(tmp_path, demo_warc):
+    d = os.path.dirname(demo_warc)
+    twice = os.path.join(d, "..", os.path.basename(d), os.path.basename(demo_warc))
+    os.symlink(demo_warc, tmp_path / "link.warc.gz")
+    result = build(make_config([demo_warc, twice, tmp_path / "link.warc.gz"], tmp_path / "o", stages=SPINE))
+    assert sum(result.funnel["totals"].values()) == 19
+    assert result.exit_code == 0 and all(s["balanced"] for s in result.shards.values())
+
+
+def test_a_live_lock_refuses_and_a_stale_one_is_taken_over(tmp_path, demo_warc):
+    out = tmp_path / "out"
+    out.mkdir()
+    owner = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"])
+    try:
+        from corpus.outdir import _start_time
+
+        (out / "build.lock").write_text(json.dumps({"pid": owner.pid, "start": _start_time(owner.pid)}))
+        for extra in ([], ["--overwrite"]):
+            line = one_line_error(corpus("build", demo_warc, "-o", out, "-c", _spine_yaml(tmp_path), *extra))
+            assert f"pid {owner.pid}" in line
+    finally:
+        owner.kill()
+        owner.wait()
+    r = corpus("build", demo_warc, "-o", out, "-c", _spine_yaml(tmp_path))  # the owner is dead now
+    assert r.returncode == 0, r.stderr[-2000:]
+    assert not (out / "build.lock").exists()

@@ -22,7 +22,7 @@ from corpus.extract import ContentFilter, ExtractionFilter, Extractor
 from corpus.funnel import compute_funnel, shard_accounting, write_json
 from corpus.layout import Layout
 from corpus.outdir import BuildLock, check_not_running, check_writable, remove_output
-from corpus.readers import CrawlReader, InputError, SignalReader, resolve_inputs
+from corpus.readers import CrawlReader, InputError, SignalReader, check_text_field, resolve_inputs
 from corpus.stages import STAGE_BUILDERS, StageContext, StageSpec
 from corpus.writers import FateWriter, document_row, fail
 from filters.base import PendingDropWriter
@@ -103,6 +103,17 @@ def _check_same_config(layout: Layout, cfg: BuildConfig) -> None:
         f.write(current)
 
 
+def _every_record_failed(layout: Layout) -> bool:
+    """A finished build with nothing kept or dropped (a wrong input.text_field, say): nothing there to
+    resume or protect, so the corrected rerun replaces it."""
+    try:
+        with open(layout.funnel(), encoding="utf-8") as f:
+            t = json.load(f)["totals"]
+        return os.path.isfile(layout.manifest()) and t["failed"] > 0 and t["kept"] + t["dropped"] == 0
+    except (OSError, ValueError, KeyError, TypeError):
+        return False
+
+
 def _sha256(path: str) -> str:
     h = hashlib.sha256()
     with open(path, "rb") as f:
@@ -157,7 +168,11 @@ def build(cfg: BuildConfig, overwrite: bool = False) -> BuildResult:
     files, missing = resolve_inputs(cfg.inputs, cfg.input.glob)
     if not files:
         raise ConfigError("inputs", f"no input files found in {', '.join(cfg.inputs) or 'nothing'}")
+    check_text_field(files, cfg.input.format, cfg.input.text_field)
     check_writable(cfg.output)
+    if _every_record_failed(Layout(cfg.output)):
+        logger.warning(f"{cfg.output}: every record of the previous build failed; starting afresh")
+        overwrite = True
     if overwrite:
         check_not_running(cfg.output)
         remove_output(cfg.output)
@@ -181,7 +196,9 @@ def _build(cfg: BuildConfig, layout: Layout, files: list[str], missing: list[str
     funnel["shards"] = shards
     write_json(layout.funnel(), funnel)
     bad = [s for s, v in shards.items() if v.get("shard_errors") or not v["balanced"]]
-    exit_code = 1 if bad or not files else 0
+    t = funnel["totals"]
+    all_failed = t["failed"] > 0 and t["kept"] + t["dropped"] == 0
+    exit_code = 1 if bad or not files or all_failed else 0
     write_json(layout.manifest(), {
         "config": to_dict(cfg), "versions": _versions(), "assets": _assets(cfg),
         "inputs": [{"path": f, "bytes": os.path.getsize(f)} for f in files], "missing_inputs": missing,

@@ -90,12 +90,24 @@ def build(
     except (ConfigChanged, ConfigError, OutputError) as e:
         fail(str(e))
     print_funnel(result.funnel)
+    _say_if_everything_failed(result)
     bad = [s for s, v in result.shards.items() if v.get("shard_errors") or not v["balanced"]]
     for s in bad:
         v = result.shards[s]
         typer.echo(f"shard with errors: {s} (records {v['records']}, failed {v['failed']})", err=True)
     typer.echo(f"output: {os.path.abspath(result.out)}")
     raise typer.Exit(result.exit_code)
+
+
+def _say_if_everything_failed(result) -> None:
+    t = result.funnel["totals"]
+    if not t["failed"] or t["kept"] + t["dropped"]:
+        return
+    from corpus.sql import connect
+
+    cause, n = connect(result.out).execute(
+        "select error_class || ': ' || error_message, count(*) from failed group by 1 order by 2 desc limit 1").fetchone()
+    typer.echo(f"error: every record failed ({t['failed']}); most often ({n}): {cause}", err=True)
 
 
 @app.command()

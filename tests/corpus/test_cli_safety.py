@@ -205,3 +205,82 @@ def test_sigkilled_build_takes_its_workers_with_it(tmp_path):
     assert_all_gone(family)
     r = corpus(*cmd)  # the lock of the dead build is taken over
     assert r.returncode == 0, r.stderr[-2000:]
+
+
+# ---- every everyday mistake: one line naming it, exit 2, no output directory left behind
+
+SPINE_YAML = "stages: [url_filter, lang_id]\n"
+CASES = {  # id: (argv, files to write first, what the line must name)
+    "malformed_yaml": ("build {warc} -o {tmp}/out -c {tmp}/c.yaml", {"c.yaml": "stages: [url_filter\n"}, "not valid YAML"),
+    "unknown_signal": ("build {warc} -o {tmp}/out -c {tmp}/c.yaml",
+                       {"c.yaml": SPINE_YAML + "heuristics: {thresholds: {en: {no_such_signal: {min: 1}}}}\n"},
+                       "heuristics.thresholds.en.no_such_signal"),
+    "empty_stages": ("build {warc} -o {tmp}/out -c {tmp}/c.yaml", {"c.yaml": "stages: []\n"}, "'stages'"),
+    "unknown_language": ("build {warc} -o {tmp}/out -c {tmp}/c.yaml",
+                         {"c.yaml": SPINE_YAML + "lang: {keep: [chinese]}\n"}, "lang.keep[0]"),
+    "refilter_unknown_language": ("refilter {built} -o {tmp}/out --set zz.gopher_word_count.min=80", {},
+                                  "heuristics.thresholds.zz"),
+    "wrong_text_field": ("build {tmp}/in -o {tmp}/out -c {tmp}/c.yaml",
+                         {"c.yaml": SPINE_YAML + "input: {text_field: body}\n", "in/a.jsonl": '{"text": "hello"}\n'},
+                         "input.text_field"),
+    "empty_input_dir": ("build {tmp}/in -o {tmp}/out -c {tmp}/c.yaml", {"c.yaml": SPINE_YAML, "in/": None},
+                        "no input files"),
+    "output_is_a_file": ("build {warc} -o {tmp}/f.txt -c {tmp}/c.yaml", {"c.yaml": SPINE_YAML, "f.txt": "x"},
+                         "not a directory"),
+    "output_under_a_file": ("build {warc} -o {tmp}/f.txt/out -c {tmp}/c.yaml", {"c.yaml": SPINE_YAML, "f.txt": "x"},
+                            "is a file"),
+    "explain_compare": ("dedup explain --compare 14by8", {}, "14by8"),
+    "explain_threshold": ("dedup explain --threshold 1.5", {}, "--threshold"),
+    "explain_bands_0": ("dedup explain --bands 0", {}, "--bands"),
+    "explain_bands_negative": ("dedup explain --bands -3", {}, "--bands"),
+    "tokenizer_empty_dir": ("tokenizer train {tmp}/in -o {tmp}/out", {"in/": None}, "no .parquet"),
+    "tokenizer_missing_path": ("tokenizer train {tmp}/nope -o {tmp}/out", {}, "does not exist"),
+    "tokenize_bad_where": ("tokenize {built}/kept -t {tmp}/tok -o {tmp}/out --where 'nonsense > 1'", {}, "nonsense"),
+    "tokenize_no_tokenizer": ("tokenize {built}/kept -t nope -o {tmp}/out", {}, "tokenizer 'nope' not found"),
+    "eval_missing_mc": ("eval {tmp} --mc /nonexistent", {}, "--mc /nonexistent"),
+}
+
+
+@pytest.mark.parametrize("case", CASES)
+def test_mistake_gives_one_line_and_exit_2(tmp_path, demo_warc, built, case):
+    import shlex
+
+    argv, files, named = CASES[case]
+    for name, text in files.items():
+        p = tmp_path / name
+        (p if text is None else p.parent).mkdir(parents=True, exist_ok=True)  # None: an empty directory
+        if text is not None:
+            p.write_text(text)
+    line = one_line_error(corpus(*shlex.split(argv.format(warc=demo_warc, tmp=tmp_path, built=built))))
+    assert named in line, line
+    assert not (tmp_path / "out").exists(), "a failed command left its output directory behind"
+
+
+def test_fixed_config_reruns_after_a_config_error(tmp_path, demo_warc):
+    bad = tmp_path / "bad.yaml"
+    bad.write_text(SPINE_YAML + "heuristics: {thresholds: {en: {no_such_signal: {min: 1}}}}\n")
+    one_line_error(corpus("build", demo_warc, "-o", tmp_path / "out", "-c", bad))
+    r = corpus("build", demo_warc, "-o", tmp_path / "out", "-c", _spine_yaml(tmp_path))
+    assert r.returncode == 0, r.stderr[-2000:]
+
+
+def test_every_record_failing_says_why_and_the_fixed_rerun_replaces_it(tmp_path):
+    (tmp_path / "in").mkdir()
+    (tmp_path / "in" / "a.jsonl").write_text('{"body": "Hello there, this is text.", "n": 1}\n' * 3)
+    wrong, right = tmp_path / "wrong.yaml", tmp_path / "right.yaml"
+    wrong.write_text(SPINE_YAML + "input: {text_field: n}\n")  # exists, but is not text
+    right.write_text(SPINE_YAML + "input: {text_field: body}\n")
+    r = corpus("build", tmp_path / "in", "-o", tmp_path / "out", "-c", wrong)
+    line = one_line_error(r, code=1)
+    assert "every record failed (3)" in line and "'n' is int" in line
+    r = corpus("build", tmp_path / "in", "-o", tmp_path / "out", "-c", right)
+    assert r.returncode == 0, r.stderr[-2000:]
+    assert json.load(open(tmp_path / "out" / "funnel.json"))["totals"]["failed"] == 0
+
+
+@pytest.mark.skipif(os.geteuid() == 0, reason="root writes into read-only directories")
+def test_read_only_output_parent(tmp_path, demo_warc):
+    ro = tmp_path / "ro"
+    ro.mkdir(mode=0o555)
+    line = one_line_error(corpus("build", demo_warc, "-o", ro / "out", "-c", _spine_yaml(tmp_path)))
+    assert "not writable" in line

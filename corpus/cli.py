@@ -83,12 +83,16 @@ def build(
         fail("no inputs: pass INPUT... or set 'inputs' in the config")
     _setup_logging(verbose)
     from corpus.build import ConfigChanged, build as run_build
+    from corpus.executors import IncompleteRun
     from corpus.outdir import OutputError
 
     try:
         result = run_build(cfg, overwrite=overwrite)
     except (ConfigChanged, ConfigError, OutputError) as e:
         fail(str(e))
+    except IncompleteRun as e:  # slurm: submitted; or tasks that did not complete
+        typer.echo(f"incomplete: {e}", err=True)
+        raise typer.Exit(3)
     print_funnel(result.funnel)
     _say_if_everything_failed(result)
     bad = [s for s, v in result.shards.items() if v.get("shard_errors") or not v["balanced"]]

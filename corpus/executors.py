@@ -102,11 +102,44 @@ def make_executor(ecfg: ExecutorConfig, pipeline: list, logging_dir: str, tasks:
 def run_pipeline(ecfg: ExecutorConfig, pipeline: list, logging_dir: str, tasks: int, workers: int | None = None) -> None:
     """Run to completion (resuming completed tasks); raise if any task did not complete."""
     executor = make_executor(ecfg, pipeline, logging_dir, tasks, workers)
+    if ecfg.kind == "slurm":
+        return _run_slurm(executor, logging_dir, tasks)
     with _children_die_with_us() if ecfg.kind == "local" else contextlib.nullcontext():
         executor.run()
-    if ecfg.kind == "slurm":
-        logger.info("slurm jobs submitted; rerun the same command when they finish to continue the build")
-        raise IncompleteRun("slurm: submitted, not waited for")
     missing = executor.get_incomplete_ranks(range(tasks))
     if missing:
         raise IncompleteRun(f"{len(missing)} of {tasks} tasks did not complete (see {logging_dir}/logs)")
+
+
+def _run_slurm(executor, logging_dir: str, tasks: int) -> None:
+    """Submit the incomplete tasks and stop (the build is rerun once the jobs finish); return when every
+    task is complete, so the rerun goes on to the next pipeline."""
+    missing = executor.get_incomplete_ranks(range(tasks))
+    if not missing:
+        return
+    job_file = os.path.join(logging_dir, "slurm_job_id")
+    if os.path.isfile(job_file):
+        with open(job_file, encoding="utf-8") as f:
+            job = f.read().strip()
+        if _slurm_job_queued(job):  # submitting again would run the same tasks twice
+            raise IncompleteRun(f"slurm job {job} ({len(missing)} of {tasks} tasks left) is still queued or "
+                                "running; rerun the same command when it has finished")
+    executor.run()
+    if executor.job_id in (None, -1):
+        return
+    os.makedirs(logging_dir, exist_ok=True)
+    with open(job_file, "w", encoding="utf-8") as f:
+        f.write(str(executor.job_id))
+    raise IncompleteRun(f"slurm job {executor.job_id} submitted ({len(missing)} tasks); rerun the same command "
+                        "when it has finished to continue the build")
+
+
+def _slurm_job_queued(job: str) -> bool:
+    import subprocess
+
+    try:
+        r = subprocess.run(["squeue", "-h", "-j", job, "-o", "%i"], capture_output=True, text=True, timeout=60)
+    except (OSError, subprocess.TimeoutExpired) as e:
+        logger.warning(f"squeue failed ({e}); assuming job {job} is no longer queued")
+        return False
+    return r.returncode == 0 and bool(r.stdout.strip())

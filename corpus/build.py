@@ -184,6 +184,8 @@ def build(cfg: BuildConfig, overwrite: bool = False) -> BuildResult:
 
 
 def _build(cfg: BuildConfig, layout: Layout, files: list[str], missing: list[str]) -> BuildResult:
+    from filters.scorer_stages import scorer_models
+
     started = time.time()
     for m in missing:
         logger.error(f"input not found: {m}")
@@ -200,7 +202,7 @@ def _build(cfg: BuildConfig, layout: Layout, files: list[str], missing: list[str
     all_failed = t["failed"] > 0 and t["kept"] + t["dropped"] == 0
     exit_code = 1 if bad or not files or all_failed else 0
     write_json(layout.manifest(), {
-        "config": to_dict(cfg), "versions": _versions(), "assets": _assets(cfg),
+        "config": to_dict(cfg), "versions": _versions(), "assets": _assets(cfg), "scorer_models": scorer_models(cfg),
         "inputs": [{"path": f, "bytes": os.path.getsize(f)} for f in files], "missing_inputs": missing,
         "started": started, "finished": time.time(), "exit_code": exit_code, "unreadable_shards": bad,
     })

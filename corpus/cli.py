@@ -82,6 +82,10 @@ def build(
     if not cfg.inputs:
         fail("no inputs: pass INPUT... or set 'inputs' in the config")
     _setup_logging(verbose)
+    from filters.scorer_stages import scorer_models
+
+    if notice := scorer_models(cfg).get("notice"):
+        typer.echo(f"note: {notice}", err=True)
     from corpus.build import ConfigChanged, build as run_build
     from corpus.executors import IncompleteRun
     from corpus.outdir import OutputError

@@ -284,3 +284,18 @@ def test_read_only_output_parent(tmp_path, demo_warc):
     ro.mkdir(mode=0o555)
     line = one_line_error(corpus("build", demo_warc, "-o", ro / "out", "-c", _spine_yaml(tmp_path)))
     assert "not writable" in line
+
+
+# ---- a build on the demo scorer models says so
+
+
+def test_demo_scorer_models_are_announced_and_recorded(tmp_path, demo_warc, built):
+    cfg = tmp_path / "c.yaml"
+    cfg.write_text("stages: [url_filter, lang_id, quality]\n")
+    r = corpus("build", demo_warc, "-o", tmp_path / "out", "-c", cfg)
+    assert r.returncode == 0, r.stderr[-2000:]
+    first = r.stderr.splitlines()[0]
+    assert first.startswith("note: quality score with the tiny demo models") and "corpus models train" in first
+    models = json.load(open(tmp_path / "out" / "manifest.json"))["scorer_models"]
+    assert models["demo"] and models["stages"] == ["quality"] and "corpus models train" in models["train_command"]
+    assert json.load(open(built / "manifest.json"))["scorer_models"]["demo"] is False  # no learned stage

@@ -114,7 +114,8 @@ def _say_if_everything_failed(result) -> None:
     from corpus.sql import connect
 
     cause, n = connect(result.out).execute(
-        "select error_class || ': ' || error_message, count(*) from failed group by 1 order by 2 desc limit 1").fetchone()
+        "select coalesce(error_class, '?') || ': ' || coalesce(error_message, ''), count(*) from failed "
+        "group by 1 order by 2 desc limit 1").fetchone()
     typer.echo(f"error: every record failed ({t['failed']}); most often ({n}): {cause}", err=True)
 
 

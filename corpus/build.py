@@ -6,7 +6,6 @@ import glob
 import hashlib
 import json
 import os
-import shutil
 import sys
 import time
 from dataclasses import dataclass
@@ -17,11 +16,13 @@ from loguru import logger
 
 from corpus import vocab
 from corpus.config import BuildConfig, to_dict
+from corpus.configlib import ConfigError
 from corpus.executors import run_pipeline
 from corpus.extract import ContentFilter, ExtractionFilter, Extractor
 from corpus.funnel import compute_funnel, shard_accounting, write_json
 from corpus.layout import Layout
-from corpus.readers import CrawlReader, InputError, SignalReader, resolve_inputs
+from corpus.outdir import BuildLock, check_not_running, check_writable, remove_output
+from corpus.readers import CrawlReader, InputError, SignalReader, check_text_field, resolve_inputs
 from corpus.stages import STAGE_BUILDERS, StageContext, StageSpec
 from corpus.writers import FateWriter, document_row, fail
 from filters.base import PendingDropWriter
@@ -91,7 +92,7 @@ class ConfigChanged(RuntimeError):
 
 def _check_same_config(layout: Layout, cfg: BuildConfig) -> None:
     """Resuming is only sound with the config that produced the partial output."""
-    path = layout.path("build-config.json")
+    path = layout.config_file()
     current = json.dumps(to_dict(cfg), sort_keys=True, ensure_ascii=False)
     if os.path.exists(path):
         with open(path, encoding="utf-8") as f:
@@ -100,6 +101,17 @@ def _check_same_config(layout: Layout, cfg: BuildConfig) -> None:
                                     "use a new output directory or --overwrite")
     with open(path, "w", encoding="utf-8") as f:
         f.write(current)
+
+
+def _every_record_failed(layout: Layout) -> bool:
+    """A finished build with nothing kept or dropped (a wrong input.text_field, say): nothing there to
+    resume or protect, so the corrected rerun replaces it."""
+    try:
+        with open(layout.funnel(), encoding="utf-8") as f:
+            t = json.load(f)["totals"]
+        return os.path.isfile(layout.manifest()) and t["failed"] > 0 and t["kept"] + t["dropped"] == 0
+    except (OSError, ValueError, KeyError, TypeError):
+        return False
 
 
 def _sha256(path: str) -> str:
@@ -152,13 +164,29 @@ def run_segments(cfg: BuildConfig, layout: Layout, files: list[str], base_dir: s
 
 
 def build(cfg: BuildConfig, overwrite: bool = False) -> BuildResult:
-    layout = Layout(cfg.output)
-    if overwrite and os.path.isdir(cfg.output):
-        shutil.rmtree(cfg.output)
-    layout.ensure()
-    _check_same_config(layout, cfg)
-    started = time.time()
+    """Raises ConfigError, OutputError or ConfigChanged before OUT is touched."""
     files, missing = resolve_inputs(cfg.inputs, cfg.input.glob)
+    if not files:
+        raise ConfigError("inputs", f"no input files found in {', '.join(cfg.inputs) or 'nothing'}")
+    check_text_field(files, cfg.input.format, cfg.input.text_field)
+    check_writable(cfg.output)
+    if _every_record_failed(Layout(cfg.output)):
+        logger.warning(f"{cfg.output}: every record of the previous build failed; starting afresh")
+        overwrite = True
+    if overwrite:
+        check_not_running(cfg.output)
+        remove_output(cfg.output)
+    layout = Layout(cfg.output)
+    layout.ensure()
+    with BuildLock(cfg.output):
+        _check_same_config(layout, cfg)
+        return _build(cfg, layout, files, missing)
+
+
+def _build(cfg: BuildConfig, layout: Layout, files: list[str], missing: list[str]) -> BuildResult:
+    from filters.scorer_stages import scorer_models
+
+    started = time.time()
     for m in missing:
         logger.error(f"input not found: {m}")
     _record_missing(layout, missing)
@@ -170,9 +198,11 @@ def build(cfg: BuildConfig, overwrite: bool = False) -> BuildResult:
     funnel["shards"] = shards
     write_json(layout.funnel(), funnel)
     bad = [s for s, v in shards.items() if v.get("shard_errors") or not v["balanced"]]
-    exit_code = 1 if bad or not files else 0
+    t = funnel["totals"]
+    all_failed = t["failed"] > 0 and t["kept"] + t["dropped"] == 0
+    exit_code = 1 if bad or not files or all_failed else 0
     write_json(layout.manifest(), {
-        "config": to_dict(cfg), "versions": _versions(), "assets": _assets(cfg),
+        "config": to_dict(cfg), "versions": _versions(), "assets": _assets(cfg), "scorer_models": scorer_models(cfg),
         "inputs": [{"path": f, "bytes": os.path.getsize(f)} for f in files], "missing_inputs": missing,
         "started": started, "finished": time.time(), "exit_code": exit_code, "unreadable_shards": bad,
     })

@@ -82,19 +82,41 @@ def build(
     if not cfg.inputs:
         fail("no inputs: pass INPUT... or set 'inputs' in the config")
     _setup_logging(verbose)
+    from filters.scorer_stages import scorer_models
+
+    if notice := scorer_models(cfg).get("notice"):
+        typer.echo(f"note: {notice}", err=True)
     from corpus.build import ConfigChanged, build as run_build
+    from corpus.executors import IncompleteRun
+    from corpus.outdir import OutputError
 
     try:
         result = run_build(cfg, overwrite=overwrite)
-    except ConfigChanged as e:
+    except (ConfigChanged, ConfigError, OutputError) as e:
         fail(str(e))
+    except IncompleteRun as e:  # slurm: submitted; or tasks that did not complete
+        typer.echo(f"incomplete: {e}", err=True)
+        raise typer.Exit(3)
     print_funnel(result.funnel)
+    _say_if_everything_failed(result)
     bad = [s for s, v in result.shards.items() if v.get("shard_errors") or not v["balanced"]]
     for s in bad:
         v = result.shards[s]
         typer.echo(f"shard with errors: {s} (records {v['records']}, failed {v['failed']})", err=True)
     typer.echo(f"output: {os.path.abspath(result.out)}")
     raise typer.Exit(result.exit_code)
+
+
+def _say_if_everything_failed(result) -> None:
+    t = result.funnel["totals"]
+    if not t["failed"] or t["kept"] + t["dropped"]:
+        return
+    from corpus.sql import connect
+
+    cause, n = connect(result.out).execute(
+        "select coalesce(error_class, '?') || ': ' || coalesce(error_message, ''), count(*) from failed "
+        "group by 1 order by 2 desc limit 1").fetchone()
+    typer.echo(f"error: every record failed ({t['failed']}); most often ({n}): {cause}", err=True)
 
 
 @app.command()
@@ -106,13 +128,19 @@ def sql(
     """Query a build with DuckDB."""
     import duckdb
 
-    from corpus.sql import connect, run_query
+    from corpus.layout import Layout
+    from corpus.sql import NotReadOnly, UnreadableBuild, check_read_only, connect, run_query
 
     if fmt not in ("table", "csv", "json"):
         fail(f"--format must be table, csv or json, not {fmt!r}")
+    layout = Layout(out)
+    if not os.path.isdir(out) or not layout.holds_a_build():
+        fail(f"{out!r} is not a build output directory (no manifest.json)")
+    if not os.path.isfile(layout.manifest()):
+        typer.echo(f"warning: {out} is a build still running or interrupted; its tables may be partial", err=True)
     try:
-        con = connect(out)
-    except FileNotFoundError as e:
+        con = connect(out, sandbox=True)
+    except UnreadableBuild as e:
         fail(str(e))
     queries = [query] if query else None
     if queries is None:
@@ -120,11 +148,19 @@ def sql(
     code = 0
     for q in queries or _prompt():
         try:
+            check_read_only(con, q)
             typer.echo(run_query(con, q, fmt))
-        except duckdb.Error as e:
+        except NotReadOnly as e:
             typer.echo(f"error: {e}", err=True)
-            code = 1
+            code = 2
+        except duckdb.Error as e:
+            typer.echo(f"error: {_first_line(e)}", err=True)
+            code = code or 1
     raise typer.Exit(code if query else 0)
+
+
+def _first_line(e: Exception) -> str:
+    return (str(e).strip().splitlines() or [type(e).__name__])[0]
 
 
 def _prompt():

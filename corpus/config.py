@@ -72,8 +72,21 @@ class LangConfig:
 
     def __post_init__(self):
         check(len(self.keep) > 0, "lang.keep", "keep at least one language")
+        check(not self.model_path or Path(self.model_path).is_file(), "lang.model_path", "file not found")
+        for i, lang in enumerate(self.keep):
+            check_language(lang, f"lang.keep[{i}]", self.model_path)
         for lang, s in self.min_score.items():
             check(0.0 <= s <= 1.0, f"lang.min_score.{lang}", "must be within [0, 1]")
+            check_language(lang, f"lang.min_score.{lang}", self.model_path)
+
+
+def check_language(lang: str, key: str, model_path: str = "") -> None:
+    """A code the language-ID model can return: any other would silently match no document."""
+    from filters.language import known_languages
+
+    known = known_languages(model_path)
+    check(lang in known, key, f"{lang!r} is not a language code the language-ID model knows "
+                              f"(ISO 639 codes, e.g. {', '.join(c for c in ('en', 'zh', 'de', 'fr', 'ja') if c in known)})")
 
 
 @dataclass(frozen=True)
@@ -101,12 +114,27 @@ class BuildConfig:
         for i, s in enumerate(self.stages):
             check(s in STAGE_BUILDERS, f"stages[{i}]", f"unknown stage {s!r} (known: {', '.join(STAGE_BUILDERS)})")
         check(len(set(self.stages)) == len(self.stages), "stages", "a stage is listed twice")
+        self._check_threshold_languages()
+
+    def _check_threshold_languages(self) -> None:
+        from filters.rules import ANY_LANG
+
+        sections = {"heuristics": self.heuristics.thresholds}
+        sections.update({f"scorers.{s}": getattr(self.scorers, s).thresholds
+                         for s in ("perplexity", "quality", "coherence", "safety")})
+        for name, by_lang in sections.items():
+            for lang in by_lang:
+                if lang != ANY_LANG:
+                    check_language(lang, f"{name}.thresholds.{lang}", self.lang.model_path)
 
 
 def load_config(path: str | Path | None = None, **overrides: Any) -> BuildConfig:
     """YAML file (optional) plus overrides (CLI flags, dotted sections as nested dicts)."""
     data = load_yaml(path) if path else {}
     data = merge(data, {k: v for k, v in overrides.items() if v is not None})
+    # an empty list is a mistake, not a request for the default cascade (leave the key out for that)
+    check(data.get("stages", None) != [], "stages", "empty: list the stages to run, or leave 'stages' out "
+                                                    "for the default cascade")
     return from_dict(BuildConfig, data)
 
 

@@ -109,7 +109,12 @@ def load_yaml(path: str | Path) -> dict:
     p = Path(path)
     if not p.exists():
         raise ConfigError(str(path), "config file does not exist")
-    data = yaml.safe_load(p.read_text(encoding="utf-8")) or {}
+    try:
+        data = yaml.safe_load(p.read_text(encoding="utf-8")) or {}
+    except yaml.YAMLError as e:
+        mark = getattr(e, "problem_mark", None)
+        where = f" (line {mark.line + 1}, column {mark.column + 1})" if mark else ""
+        raise ConfigError(str(path), f"not valid YAML: {getattr(e, 'problem', None) or e}{where}") from None
     if not isinstance(data, dict):
         raise ConfigError(str(path), "top level of a config file must be a mapping")
     return data

@@ -2,8 +2,13 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
+import signal
+import sys
+import threading
 
+from datatrove.executor import LocalPipelineExecutor
 from loguru import logger
 
 from corpus.config import ExecutorConfig
@@ -13,13 +18,67 @@ class IncompleteRun(RuntimeError):
     pass
 
 
+def die_with_parent() -> None:
+    """Linux: have the kernel SIGKILL this process when its parent dies, so a killed build leaves no
+    worker writing into OUT behind it."""
+    if not sys.platform.startswith("linux"):
+        return
+    import ctypes
+
+    parent = os.getppid()
+    pr_set_pdeathsig = 1
+    ctypes.CDLL(None, use_errno=True).prctl(pr_set_pdeathsig, signal.SIGKILL, 0, 0, 0)
+    if os.getppid() != parent:  # it died before the signal was armed
+        os._exit(1)
+
+
+# datatrove forks a multiprocess Manager from the running thread; a fork made from the main thread
+# while a pipeline runs gets the parent-death signal (one made from another thread would die with
+# that thread, so it is left alone)
+_fork_state = {"armed": False, "from_main": False}
+
+
+def _before_fork() -> None:
+    _fork_state["from_main"] = threading.current_thread() is threading.main_thread()
+
+
+def _after_fork_in_child() -> None:
+    if _fork_state["armed"] and _fork_state["from_main"]:
+        _fork_state["armed"] = False
+        die_with_parent()
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(before=_before_fork, after_in_child=_after_fork_in_child)
+
+
+@contextlib.contextmanager
+def _children_die_with_us():
+    _fork_state["armed"] = True
+    try:
+        yield
+    finally:
+        _fork_state["armed"] = False
+
+
+class _LocalExecutor(LocalPipelineExecutor):
+    """Pool workers (forked by the forkserver, itself gone when the build dies) die with their parent."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self._owner_pid = os.getpid()
+
+    def _launch_run_for_rank(self, rank: int, ranks_q, completed=None, completed_lock=None):
+        if os.getpid() != self._owner_pid:  # in a pool worker, not in the build itself (workers=1)
+            die_with_parent()
+        return super()._launch_run_for_rank(rank, ranks_q, completed, completed_lock)
+
+
 def make_executor(ecfg: ExecutorConfig, pipeline: list, logging_dir: str, tasks: int, workers: int | None = None):
     workers = ecfg.workers if workers is None else workers
     workers = tasks if workers == -1 else min(workers, tasks)
     if ecfg.kind == "local":
-        from datatrove.executor import LocalPipelineExecutor
-
-        return LocalPipelineExecutor(pipeline=pipeline, tasks=tasks, workers=workers, logging_dir=logging_dir,
+        return _LocalExecutor(pipeline=pipeline, tasks=tasks, workers=workers, logging_dir=logging_dir,
                                      skip_completed=True)
     if ecfg.kind == "ray":
         import ray
@@ -43,10 +102,44 @@ def make_executor(ecfg: ExecutorConfig, pipeline: list, logging_dir: str, tasks:
 def run_pipeline(ecfg: ExecutorConfig, pipeline: list, logging_dir: str, tasks: int, workers: int | None = None) -> None:
     """Run to completion (resuming completed tasks); raise if any task did not complete."""
     executor = make_executor(ecfg, pipeline, logging_dir, tasks, workers)
-    executor.run()
     if ecfg.kind == "slurm":
-        logger.info("slurm jobs submitted; rerun the same command when they finish to continue the build")
-        raise IncompleteRun("slurm: submitted, not waited for")
+        return _run_slurm(executor, logging_dir, tasks)
+    with _children_die_with_us() if ecfg.kind == "local" else contextlib.nullcontext():
+        executor.run()
     missing = executor.get_incomplete_ranks(range(tasks))
     if missing:
         raise IncompleteRun(f"{len(missing)} of {tasks} tasks did not complete (see {logging_dir}/logs)")
+
+
+def _run_slurm(executor, logging_dir: str, tasks: int) -> None:
+    """Submit the incomplete tasks and stop (the build is rerun once the jobs finish); return when every
+    task is complete, so the rerun goes on to the next pipeline."""
+    missing = executor.get_incomplete_ranks(range(tasks))
+    if not missing:
+        return
+    job_file = os.path.join(logging_dir, "slurm_job_id")
+    if os.path.isfile(job_file):
+        with open(job_file, encoding="utf-8") as f:
+            job = f.read().strip()
+        if _slurm_job_queued(job):  # submitting again would run the same tasks twice
+            raise IncompleteRun(f"slurm job {job} ({len(missing)} of {tasks} tasks left) is still queued or "
+                                "running; rerun the same command when it has finished")
+    executor.run()
+    if executor.job_id in (None, -1):
+        return
+    os.makedirs(logging_dir, exist_ok=True)
+    with open(job_file, "w", encoding="utf-8") as f:
+        f.write(str(executor.job_id))
+    raise IncompleteRun(f"slurm job {executor.job_id} submitted ({len(missing)} tasks); rerun the same command "
+                        "when it has finished to continue the build")
+
+
+def _slurm_job_queued(job: str) -> bool:
+    import subprocess
+
+    try:
+        r = subprocess.run(["squeue", "-h", "-j", job, "-o", "%i"], capture_output=True, text=True, timeout=60)
+    except (OSError, subprocess.TimeoutExpired) as e:
+        logger.warning(f"squeue failed ({e}); assuming job {job} is no longer queued")
+        return False
+    return r.returncode == 0 and bool(r.stdout.strip())

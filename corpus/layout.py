@@ -61,6 +61,17 @@ class Layout:
     def funnel(self) -> str:
         return self.path("funnel.json")
 
+    def config_file(self) -> str:
+        """Written first by a build: the config a resumed build must match."""
+        return self.path("build-config.json")
+
+    def lock_file(self) -> str:
+        return self.path("build.lock")
+
+    def holds_a_build(self) -> bool:
+        """A directory made by `corpus build` or `corpus refilter`, finished or not."""
+        return os.path.isfile(self.manifest()) or os.path.isfile(self.config_file())
+
     def inputs_failed_file(self) -> str:
         return os.path.join(self.fate_dir(FATE_FAILED), "inputs.parquet")
 

@@ -60,7 +60,8 @@ def detect_format(path: str, configured: str = "auto") -> str:
 
 
 def resolve_inputs(inputs: tuple[str, ...], pattern: str = "**/*") -> tuple[list[str], list[str]]:
-    """Expand paths, directories and globs; returns (files sorted, missing inputs)."""
+    """Expand paths, directories and globs; returns (files sorted, missing inputs). A file is named by
+    its real path, so one given twice under two spellings (or through a symlink) is read once."""
     files, missing = set(), []
     for item in inputs:
         if any(ch in item for ch in "*?["):
@@ -72,7 +73,56 @@ def resolve_inputs(inputs: tuple[str, ...], pattern: str = "**/*") -> tuple[list
             files.add(item)
         else:
             missing.append(item)
-    return sorted(os.path.abspath(f) for f in files), missing
+    return sorted({os.path.realpath(f) for f in files}), missing
+
+
+def first_record_fields(path: str, fmt: str) -> list[str] | None:
+    """Field names of a JSONL file's first record or a Parquet file's columns; None if unreadable."""
+    try:
+        if fmt == "parquet":
+            import pyarrow.parquet as pq
+
+            return pq.read_schema(path).names
+        with open_text(path) as f:
+            line = next((ln for ln in f if ln.strip()), None)
+        row = json.loads(line) if line else None
+        return list(row) if isinstance(row, dict) else None
+    except Exception:  # an unreadable file is reported per shard by the build itself
+        return None
+
+
+def open_text(path: str):
+    if path.endswith(".gz"):
+        return io.TextIOWrapper(gzip.open(path, "rb"), encoding="utf-8", errors="replace")
+    if path.endswith(".zst"):
+        import zstandard
+
+        return io.TextIOWrapper(zstandard.ZstdDecompressor().stream_reader(open(path, "rb")),
+                                encoding="utf-8", errors="replace")
+    return open(path, encoding="utf-8", errors="replace")
+
+
+def check_text_field(files: list[str], configured: str, text_field: str, sample: int = 20) -> None:
+    """Say up front when input.text_field names no field of the JSONL/Parquet inputs (every record
+    would fail). Only when no sampled file has it: a mixed input still builds, failing per record."""
+    from corpus.configlib import ConfigError
+
+    seen = []
+    for path in files:
+        try:
+            fmt = detect_format(path, configured)
+        except InputError:
+            continue
+        if fmt in ("jsonl", "parquet") and (fields := first_record_fields(path, fmt)) is not None:
+            if text_field in fields:
+                return
+            seen.append((path, fields))
+        if len(seen) >= sample:
+            break
+    if seen:
+        path, fields = seen[0]
+        raise ConfigError("input.text_field", f"no field {text_field!r} in {os.path.basename(path)} "
+                                              f"(its fields: {', '.join(map(str, fields[:12]))})")
 
 
 def doc_id(rel_path: str, index: int) -> str:
@@ -178,7 +228,7 @@ class CrawlReader(PipelineStep):
         doc.text, md[vocab.CHARSET], md[vocab.CHARSET_SOURCE] = decode(body[: self.max_bytes], ct)
 
     def _jsonl_records(self, path: str, rel: str) -> Iterator[Document]:
-        for index, line in enumerate(self._open_text(path)):
+        for index, line in enumerate(open_text(path)):
             doc = self._doc(rel, path, index, index, "jsonl")
             try:
                 row = json.loads(line)
@@ -200,16 +250,6 @@ class CrawlReader(PipelineStep):
                     fail(doc, e)
                 index += 1
                 yield doc
-
-    def _open_text(self, path: str):
-        if path.endswith(".gz"):
-            return io.TextIOWrapper(gzip.open(path, "rb"), encoding="utf-8", errors="replace")
-        if path.endswith(".zst"):
-            import zstandard
-
-            return io.TextIOWrapper(zstandard.ZstdDecompressor().stream_reader(open(path, "rb")),
-                                    encoding="utf-8", errors="replace")
-        return open(path, encoding="utf-8", errors="replace")
 
     def _fill_row(self, doc: Document, row: dict) -> None:
         if not isinstance(row, dict):

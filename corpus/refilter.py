@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 import time
 from dataclasses import dataclass
 
@@ -21,6 +20,7 @@ from corpus.config import BuildConfig, from_dict
 from corpus.configlib import ConfigError, load_yaml, merge
 from corpus.funnel import compute_funnel, write_json
 from corpus.layout import Layout
+from corpus.outdir import check_writable, remove_output
 from corpus.sql import connect
 from corpus.stages import STAGE_BUILDERS
 from filters.rules import ANY_LANG, Rule
@@ -34,6 +34,8 @@ class RefilterResult:
 
 
 def build_config(out: str) -> dict:
+    if not os.path.isfile(Layout(out).manifest()):
+        raise FileNotFoundError(f"{out!r} is not a finished build (no manifest.json)")
     with open(Layout(out).manifest(), encoding="utf-8") as f:
         return json.load(f)["config"]
 
@@ -104,12 +106,14 @@ def fate_sql(cfg: BuildConfig) -> str:
 
 def refilter(out: str, out2: str, cfg: BuildConfig, overwrite: bool = False) -> RefilterResult:
     started = time.time()
-    if os.path.abspath(out) == os.path.abspath(out2):
-        raise ValueError("refilter writes a new output directory; OUT2 must differ from OUT")
+    src, dst = os.path.realpath(out), os.path.realpath(out2)
+    if src == dst or src.startswith(dst.rstrip(os.sep) + os.sep):
+        raise ValueError("refilter writes a new output directory; OUT2 must neither be OUT nor hold it")
     if os.path.exists(out2):
         if not overwrite:
             raise FileExistsError(f"{out2} exists; pass --overwrite")
-        shutil.rmtree(out2)
+        remove_output(out2)
+    check_writable(out2)
     layout2 = Layout(out2)
     layout2.ensure()
     con = connect(out)

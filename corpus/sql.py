@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import glob
 import os
+import re
 
 import duckdb
 import pyarrow as pa
@@ -16,24 +17,78 @@ def _files(layout: Layout, fate: str) -> list[str]:
     return sorted(glob.glob(layout.fate_glob(fate)))
 
 
-def connect(out: str, database: str = ":memory:") -> duckdb.DuckDBPyConnection:
+class NotReadOnly(ValueError):
+    pass
+
+
+class UnreadableBuild(ValueError):
+    pass
+
+
+def connect(out: str, database: str = ":memory:", sandbox: bool = False) -> duckdb.DuckDBPyConnection:
+    """Views over OUT's tables. sandbox: the connection can read nothing but those tables and
+    its configuration is locked (for `corpus sql`, which runs what a user types)."""
     layout = Layout(out)
     if not os.path.isdir(out):
         raise FileNotFoundError(f"{out!r} is not a build output directory")
     con = duckdb.connect(database)
+    try:
+        _create_views(con, layout)
+    except duckdb.Error as e:
+        first = str(e).strip().splitlines()[0]
+        raise UnreadableBuild(f"cannot read the tables of {out!r} (a build still running or killed?): {first}") from None
+    if sandbox:
+        _sandbox(con, layout)
+    return con
+
+
+def _sandbox(con: duckdb.DuckDBPyConnection, layout: Layout) -> None:
+    # file access stays possible only below the three table folders, which the views read at query time
+    dirs = ", ".join("'" + os.path.abspath(layout.fate_dir(f)).replace("'", "''") + "/'" for f in vocab.FATES)
+    con.execute(f"set allowed_directories = [{dirs}]")
+    con.execute("set enable_external_access = false")
+    con.execute("set lock_configuration = true")
+
+
+# statement kinds DuckDB parses DESCRIBE, SHOW, SUMMARIZE and WITH into are SELECT
+_READ_TYPES = {duckdb.StatementType.SELECT, duckdb.StatementType.EXPLAIN, duckdb.StatementType.PRAGMA}
+_READ_PRAGMAS = {"table_info", "show", "show_tables", "show_tables_expanded", "show_databases", "database_list",
+                 "database_size", "storage_info", "version", "platform", "functions", "collations", "user_agent",
+                 "metadata_info"}
+_EXPLAIN_ANALYZE = re.compile(r"^\s*explain\s+analy[sz]e\s+", re.I)
+_PRAGMA_NAME = re.compile(r"^\s*pragma\s+([a-z_]+)", re.I)
+
+
+def check_read_only(con: duckdb.DuckDBPyConnection, query: str) -> None:
+    """Refuse anything but queries: a build's tables must agree with its funnel and manifest."""
+    for st in con.extract_statements(query):
+        text = st.query
+        if st.type == duckdb.StatementType.EXPLAIN and _EXPLAIN_ANALYZE.match(text):
+            check_read_only(con, _EXPLAIN_ANALYZE.sub("", text, count=1))  # EXPLAIN ANALYZE runs its statement
+            continue
+        if st.type == duckdb.StatementType.PRAGMA:
+            m = _PRAGMA_NAME.match(text)
+            if m and m.group(1).lower() in _READ_PRAGMAS:
+                continue
+            raise NotReadOnly(f"only read-only PRAGMAs are allowed ({', '.join(sorted(_READ_PRAGMAS))})")
+        if st.type not in _READ_TYPES:
+            raise NotReadOnly(f"{st.type.name} statements are refused: corpus sql only runs queries "
+                              "(SELECT, WITH, DESCRIBE, SHOW, SUMMARIZE, EXPLAIN, PRAGMA table_info ...)")
+
+
+def _create_views(con: duckdb.DuckDBPyConnection, layout: Layout) -> None:
     empty = pa.Table.from_pylist([], schema=vocab.arrow_schema())
     con.register("_empty", empty)
     for fate in vocab.FATES:
         files = _files(layout, fate)
         if files:
-            lst = ", ".join("'" + f.replace("'", "''") + "'" for f in files)
+            lst = ", ".join("'" + os.path.abspath(f).replace("'", "''") + "'" for f in files)
             src = f"select * from read_parquet([{lst}], union_by_name=true)"
         else:
             src = "select * from _empty"
         con.execute(f"create or replace view {fate} as {src}")
     union = " union all by name ".join(f"select '{f}' as fate, * from {f}" for f in vocab.FATES)
     con.execute(f"create or replace view docs as {union}")
-    return con
 
 
 def format_table(columns: list[str], rows: list[tuple], max_width: int = 60) -> str:

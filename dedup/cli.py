@@ -2,9 +2,23 @@
 
 from __future__ import annotations
 
+import re
 from typing import Optional
 
 import typer
+
+
+def _fail(message: str) -> None:
+    typer.echo(f"error: {message}", err=True)
+    raise typer.Exit(2)
+
+
+def parse_curve(spec: str) -> tuple[int, int]:
+    """'20x5' -> (20, 5): bands x rows, both >= 1."""
+    m = re.fullmatch(r"\s*(\d+)\s*[xX]\s*(\d+)\s*", spec)
+    if not m or min(int(m.group(1)), int(m.group(2))) < 1:
+        raise ValueError(f"--compare {spec!r}: expected BANDSxROWS with positive numbers, e.g. 20x5")
+    return int(m.group(1)), int(m.group(2))
 
 
 def register(app: typer.Typer) -> None:
@@ -29,11 +43,17 @@ def register(app: typer.Typer) -> None:
 
         try:
             m = load_config(config).dedup.minhash
-        except ConfigError as e:
-            typer.echo(f"error: {e}", err=True)
-            raise typer.Exit(2)
-        b, r = bands or m.bands, rows or m.rows
+            others = tuple(parse_curve(c) for c in compare)
+        except (ConfigError, ValueError) as e:
+            _fail(str(e))
+        b = bands if bands is not None else m.bands
+        r = rows if rows is not None else m.rows
         t = threshold if threshold is not None else m.verify_threshold
+        for name, value in (("--bands", b), ("--rows", r)):
+            if value < 1:
+                _fail(f"{name} must be >= 1, not {value}")
+        if not 0 < t < 1:
+            _fail(f"--threshold must be within (0, 1), not {t:g}")
         ex = explain(b, r, t)
         typer.echo(f"{b} bands x {r} rows = {b * r} permutations; caught with probability 1/2 at Jaccard "
                    f"~{ex.midpoint:.3f}")
@@ -45,5 +65,4 @@ def register(app: typer.Typer) -> None:
             typer.echo(f"candidates are then verified by true Jaccard >= {m.verify_threshold:g} "
                        "(dedup.minhash.verify), which removes the false positives")
         if plot_path:
-            others = tuple(tuple(int(x) for x in c.lower().split("x")) for c in compare)
             typer.echo(f"plot: {plot(plot_path, b, r, t, others)}")

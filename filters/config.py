@@ -24,8 +24,11 @@ class HeuristicsConfig:
     def __post_init__(self):
         for i, f in enumerate(self.families):
             check(f in HEURISTIC_FAMILIES, f"heuristics.families[{i}]", f"unknown family {f!r}")
+        from filters.heuristics.params import REASONS  # (imports this module)
+
         for lang, rules in self.thresholds.items():
             for key, bounds in rules.items():
+                check(key in REASONS, f"heuristics.thresholds.{lang}.{key}", "not a heuristic signal")
                 for b in bounds:
                     check(b in ("min", "max"), f"heuristics.thresholds.{lang}.{key}.{b}", "bound must be min or max")
 

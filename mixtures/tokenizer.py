@@ -14,7 +14,7 @@ from dataclasses import asdict, dataclass
 from typing import Iterator
 
 from corpus.configlib import check
-from mixtures.sources import Doc, iter_docs, source_name, expand
+from mixtures.sources import Doc, check_inputs, expand, iter_docs, source_name
 
 MODEL_FILE = "tokenizer.model"
 MANIFEST_FILE = "manifest.json"
@@ -57,9 +57,11 @@ def training_lines(inputs: list[str], cfg: TokenizerConfig, where: str = "") -> 
 
 
 def train_tokenizer(inputs: list[str], out_dir: str, cfg: TokenizerConfig, where: str = "") -> dict:
+    import itertools
+
     import sentencepiece as spm
 
-    os.makedirs(out_dir, exist_ok=True)
+    check_inputs(inputs, where)
     stats = {"lines": 0, "chars": 0}
 
     def counted():
@@ -68,8 +70,13 @@ def train_tokenizer(inputs: list[str], out_dir: str, cfg: TokenizerConfig, where
             stats["chars"] += len(line)
             yield line
 
+    lines = counted()
+    first = next(lines, None)
+    if first is None:
+        raise ValueError("the inputs hold no text to train on" + (f" where {where}" if where else ""))
+    os.makedirs(out_dir, exist_ok=True)
     spm.SentencePieceTrainer.train(
-        sentence_iterator=counted(), model_prefix=os.path.join(out_dir, "tokenizer"), model_type="bpe",
+        sentence_iterator=itertools.chain([first], lines), model_prefix=os.path.join(out_dir, "tokenizer"), model_type="bpe",
         vocab_size=cfg.vocab_size, character_coverage=cfg.character_coverage, split_digits=True,
         byte_fallback=True, normalization_rule_name="identity", add_dummy_prefix=False,
         remove_extra_whitespaces=False, allow_whitespace_only_pieces=True, split_by_whitespace=True,
@@ -114,4 +121,7 @@ def load(path: str):
 
     if os.path.isdir(path):
         path = os.path.join(path, MODEL_FILE)
+    if not os.path.isfile(path):
+        raise FileNotFoundError(f"tokenizer {path!r} not found (a directory made by `corpus tokenizer train`, "
+                                "or a .model file)")
     return spm.SentencePieceProcessor(model_file=path)

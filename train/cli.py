@@ -17,9 +17,9 @@ def resolve_checkpoint(path: str) -> str:
 
     if os.path.exists(os.path.join(path, checkpoint.STATE_FILE)):
         return path
-    found = checkpoint.latest(path)
+    found = checkpoint.latest(path) if os.path.isdir(path) else None
     if not found:
-        raise typer.BadParameter(f"{path} is neither a checkpoint nor a run directory with checkpoints")
+        _fail(f"{path} is neither a checkpoint nor a run directory with checkpoints")
     return found
 
 
@@ -30,6 +30,17 @@ def _load(path: str):
     state = checkpoint.load_state(ckpt)
     model = checkpoint.load_model(ckpt)
     return ckpt, model, state.get("tokenizer")
+
+
+def _fail(message: str) -> None:
+    typer.echo(f"error: {message}", err=True)
+    raise typer.Exit(2)
+
+
+def _mc_spec(spec: str) -> tuple[str, str]:
+    """'zh:DIR' -> ('zh', DIR); 'DIR' -> ('en', DIR)."""
+    lang, _, root = spec.rpartition(":") if ":" in spec else ("en", "", spec)
+    return lang or "en", root
 
 
 def _set_pairs(pairs: list[str]) -> dict:
@@ -104,16 +115,19 @@ def register(app: typer.Typer) -> None:
     ):
         """Evaluate a checkpoint: validation loss and bits per byte per source, multiple-choice accuracy."""
         from mixtures.tokenizer import load as load_tokenizer
-        from train.evaluate import eval_mc_task, source_losses
+        from train.evaluate import eval_mc_task, mc_tests, source_losses
 
+        tasks = [_mc_spec(spec) for spec in mc]
+        for _, root in tasks:
+            if not mc_tests(root):
+                _fail(f"--mc {root}: not a multiple-choice task directory (expected {root}/test/*.csv)")
         ckpt, model, tok = _load(checkpoint_path)
         result: dict = {"checkpoint": ckpt}
         if data:
             result["val"] = source_losses(model, data, seq_len or model.cfg.max_seq_len)
         if mc:
             sp = load_tokenizer(tokenizer or tok)
-            for spec in mc:
-                lang, _, root = spec.rpartition(":") if ":" in spec else ("en", "", spec)
+            for lang, root in tasks:
                 name = os.path.basename(os.path.normpath(root))
                 result[name] = eval_mc_task(model, sp, root, shots=shots, mode=mode, lang=lang or "en", sample=sample)
         text = json.dumps(result, indent=2, ensure_ascii=False)

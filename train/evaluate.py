@@ -152,10 +152,14 @@ def eval_mc_file(model, sp, test_path: str, dev_path: str | None, shots: int, mo
     return {"n": n, "acc": correct / max(1, n), "acc_norm": correct_norm / max(1, n)}
 
 
+def mc_tests(root: str) -> list[str]:
+    return sorted(glob.glob(os.path.join(root, "test", "*.csv*")))
+
+
 def eval_mc_task(model, sp, root: str, shots: int = 5, mode: str = "cloze", lang: str = "en",
                  sample: int = 0, seed: int = 0, subjects: list[str] | None = None) -> dict:
     """A task directory with test/ (and dev/ for few-shot examples) holding one CSV per subject."""
-    tests = sorted(glob.glob(os.path.join(root, "test", "*.csv*")))
+    tests = mc_tests(root)
     if not tests:
         raise FileNotFoundError(f"{root}/test/ holds no CSV files")
     dev = {subject_of(p): p for p in glob.glob(os.path.join(root, "dev", "*.csv*"))}

@@ -24,3 +24,33 @@ def env_with_path():
     root = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
     env["PYTHONPATH"] = root + os.pathsep + env.get("PYTHONPATH", "")
     return env
+
+
+def descendants(pid):
+    """Living child processes of pid, recursively (psutil is a test dependency)."""
+    import psutil
+
+    try:
+        family = psutil.Process(pid).children(recursive=True)
+    except psutil.NoSuchProcess:
+        return []
+    return [p for p in family if _alive(p)]
+
+
+def _alive(p):
+    import psutil
+
+    try:
+        return p.is_running() and p.status() != psutil.STATUS_ZOMBIE
+    except psutil.NoSuchProcess:
+        return False
+
+
+def assert_all_gone(procs, timeout=15):
+    import psutil
+
+    _, alive = psutil.wait_procs(procs, timeout=timeout)
+    leaked = [p for p in alive if _alive(p)]
+    for p in leaked:
+        p.kill()
+    assert not leaked, f"processes outlived the killed build: {leaked}"

@@ -11,7 +11,7 @@ import pytest
 from corpus import vocab
 from corpus.build import build
 from corpus.demo import demo_pages, write_demo_warc
-from tests.corpus.helpers import all_rows, env_with_path, fates_by_id, make_config
+from tests.corpus.helpers import all_rows, assert_all_gone, descendants, env_with_path, fates_by_id, make_config
 
 SPINE = ["url_filter", "lang_id"]
 
@@ -76,8 +76,10 @@ def test_sigkill_then_resume_gives_identical_rows(tmp_path):
     deadline = time.time() + 120
     while not glob.glob(completions) and time.time() < deadline and victim.poll() is None:
         time.sleep(0.02)
-    os.killpg(victim.pid, signal.SIGKILL)
+    family = descendants(victim.pid)
+    victim.send_signal(signal.SIGKILL)  # the build alone: its workers must die with it
     victim.wait()
+    assert_all_gone(family)
     done = len(glob.glob(completions))
     assert 1 <= done < len(shards), f"kill landed outside the build ({done} tasks done)"
     assert not os.path.exists(tmp_path / "killed" / "manifest.json")

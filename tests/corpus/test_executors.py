@@ -19,3 +19,87 @@ def test_slurm_options_pass_through(tmp_path):
     ex = make_executor(ecfg, [step], str(tmp_path / "logs"), tasks=10)
     assert type(ex).__name__ == "SlurmPipelineExecutor"
     assert (ex.partition, ex.cpus_per_task, ex.time, ex.tasks) == ("cpu", 4, "02:00:00", 10)
+
+
+SBATCH = """#!/bin/bash
+# records the job script and its arguments, queues the job, answers like sbatch
+d="$SLURM_STUB_DIR"; n=$(( $(cat "$d/next" 2>/dev/null || echo 100) + 1 )); echo $n > "$d/next"
+cp "${@: -1}" "$d/job-$n.sh"; printf '%s\\n' "$@" > "$d/job-$n.args"; echo $n >> "$d/queue"
+echo "Submitted batch job $n"
+"""
+SQUEUE = """#!/bin/bash
+while [ $# -gt 0 ]; do [ "$1" = -j ] && id=$2; shift; done
+grep -qx "$id" "$SLURM_STUB_DIR/queue" 2>/dev/null && echo "$id"
+exit 0
+"""
+SCONTROL = """#!/bin/bash
+[ "$1 $2" = "show hostnames" ] && echo "$3"
+exit 0
+"""
+
+
+def _stub_cluster(tmp_path):
+    import os
+    import stat
+    import sys
+
+    from tests.corpus.helpers import env_with_path
+
+    bin_dir, state = tmp_path / "bin", tmp_path / "slurm"
+    bin_dir.mkdir()
+    state.mkdir()
+    for name, text in (("sbatch", SBATCH), ("squeue", SQUEUE), ("scontrol", SCONTROL)):
+        (bin_dir / name).write_text(text)
+        (bin_dir / name).chmod(stat.S_IRWXU)
+    env = env_with_path()
+    env["PATH"] = os.pathsep.join([str(bin_dir), os.path.dirname(sys.executable), env["PATH"]])
+    env["SLURM_STUB_DIR"] = str(state)
+    return env, state
+
+
+def _cluster_runs_the_queue(state, env):
+    """What the cluster would do: run every array task of every queued pipeline job, then empty the queue."""
+    import re
+    import subprocess
+
+    for job in (state / "queue").read_text().split():
+        script = (state / f"job-{job}.sh").read_text()
+        if "launch_pickled_pipeline" not in script:
+            continue  # datatrove's merge-stats job
+        last = int(re.search(r"#SBATCH --array=0-(\d+)", script).group(1))
+        offset = re.search(r"RUN_OFFSET=(\d+)", (state / f"job-{job}.args").read_text()).group(1)
+        for i in range(last + 1):
+            subprocess.run(["bash", str(state / f"job-{job}.sh")], env={**env, "SLURM_ARRAY_TASK_ID": str(i),
+                           "SLURM_NODELIST": "node1", "SLURM_NODEID": "0",
+                           "RUN_OFFSET": offset}, check=True, capture_output=True)
+    (state / "queue").write_text("")
+
+
+def test_slurm_build_submits_waits_and_finishes_on_the_rerun(tmp_path):
+    import subprocess
+    import sys
+
+    from corpus.build import build
+    from corpus.demo import write_demo_warc
+    from tests.corpus.helpers import all_rows, make_config
+
+    warc = write_demo_warc(str(tmp_path / "in" / "demo.warc.gz"))
+    env, state = _stub_cluster(tmp_path)
+    (tmp_path / "c.yaml").write_text("stages: [url_filter, lang_id]\n"
+                                     "executor: {kind: slurm, slurm: {with_srun: false, partition: cpu}}\n")
+    cmd = [sys.executable, "-m", "corpus.cli", "build", warc, "-o", str(tmp_path / "out"), "-c", str(tmp_path / "c.yaml")]
+    run = lambda: subprocess.run(cmd, env=env, capture_output=True, text=True)  # noqa: E731
+
+    first = run()
+    assert first.returncode == 3 and "submitted" in first.stderr, first.stderr[-2000:]
+    jobs = sorted(state.glob("job-*.sh"))
+    again = run()  # the job is still queued: nothing is submitted twice
+    assert again.returncode == 3 and "still queued" in again.stderr, again.stderr[-2000:]
+    assert sorted(state.glob("job-*.sh")) == jobs
+
+    _cluster_runs_the_queue(state, env)
+    done = run()  # every task complete: the build goes on and finishes
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert sorted(state.glob("job-*.sh")) == jobs
+    build(make_config([warc], tmp_path / "local", stages=["url_filter", "lang_id"]))
+    assert all_rows(tmp_path / "out") == all_rows(tmp_path / "local")

@@ -13,6 +13,7 @@ from corpus import vocab
 from dedup.synth import Doc, plant, real_docs
 from dedup_testlib import config, read, run
 from dedup.stages import run_standalone
+from tests.corpus.helpers import assert_all_gone, descendants
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
@@ -57,6 +58,7 @@ RUNNER = """
 import sys
 from corpus.config import BuildConfig, ExecutorConfig
 from dedup.stages import run_standalone
+from tests.corpus.helpers import assert_all_gone, descendants
 if __name__ == "__main__":
     run_standalone(sys.argv[1], BuildConfig(output=sys.argv[2], executor=ExecutorConfig(workers=1)), sys.argv[3])
 """
@@ -78,8 +80,10 @@ def test_sigkill_then_rerun_gives_the_same_result(tmp_path, reference, stage, tr
     deadline = time.time() + 120
     while not os.path.exists(os.path.join(out, trigger)) and proc.poll() is None and time.time() < deadline:
         time.sleep(0.005)
+    family = descendants(proc.pid)
     proc.send_signal(signal.SIGKILL)
     proc.wait()
+    assert_all_gone(family)  # datatrove's manager process dies with the run
     assert proc.returncode == -signal.SIGKILL, "the run finished before it could be killed"
     cfg = config(out)
     assert read(run_standalone(stage, cfg, inp), cfg.output) == expected

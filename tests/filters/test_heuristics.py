@@ -217,3 +217,4 @@ def test_every_family_declares_its_signals():
         for lang, text in (("en", EN_GOOD), ("zh", ZH_GOOD)):
             keys = set(signals(text, lang, family))
             assert keys and keys <= set(v.signal_keys(family)), family
+

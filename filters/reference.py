@@ -30,10 +30,13 @@ def detokenise(line: str) -> str:
 
 def wikitext_articles(path: str | Path) -> list[str]:
     """Articles (split at top-level '= Title =' headings), detokenised, paragraphs kept."""
-    articles, current = [], []
+    articles, current, after_blank = [], [], True
     with gzip.open(path, "rt", encoding="utf-8") as f:
         for raw in f:
-            m = _HEADING.match(raw.rstrip("\n"))
+            # a heading follows a blank line; " = 1 rad / s and ... = " inside a paragraph run is
+            # an equation that happens to look like one
+            m = _HEADING.match(raw.rstrip("\n")) if after_blank else None
+            after_blank = not raw.strip()
             if m and m.group(1) == "= ":
                 if current:
                     articles.append("\n\n".join(current))

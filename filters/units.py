@@ -72,6 +72,26 @@ def count_sentences(line: str, lang: str | None = None) -> int:
     return count + (1 if line[last:].strip() else 0)
 
 
+def has_content(s: str) -> bool:
+    """A line or paragraph with a letter or digit: lines of bare markup ("-", "|", "| |") that
+    extraction leaves between list items and table cells repeat without repeating any text."""
+    return any(c.isalnum() for c in s)
+
+
+def split_sentences(line: str, lang: str | None) -> list[str]:
+    """A Han line cut after each sentence end (a Chinese paragraph is one line holding many
+    sentences); the unterminated rest, if any, is the last piece. Other languages: the line."""
+    if not is_han(lang):
+        return [line]
+    pieces, last = [], 0
+    for m in _ZH_SENT_END.finditer(line):
+        pieces.append(line[last:m.end()])
+        last = m.end()
+    if line[last:].strip():
+        pieces.append(line[last:])
+    return pieces
+
+
 def line_words(line: str, lang: str | None) -> int:
     """Words of one line without segmenting it: whitespace tokens, and for Han text about
     1.5 characters per jieba word (the mean measured on news and abstracts)."""

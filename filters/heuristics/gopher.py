@@ -8,7 +8,7 @@ from collections import Counter
 from datatrove.utils.text import PUNCTUATION_SET
 
 from corpus import vocab as v
-from filters.units import Units
+from filters.units import Units, has_content, is_han
 
 BULLETS = ("•", "-")
 ELLIPSES = ("...", "…")
@@ -18,11 +18,23 @@ def _ratio(num: float, den: float) -> float | None:
     return num / den if den else None
 
 
+def _has_letter(word: str) -> bool:
+    return any(c.isalpha() for c in word)
+
+
+def alpha_words(u: Units, content: list[str]) -> tuple[int, int]:
+    """(words with a letter, words) for Gopher's "80% of words contain an alphabetic character".
+    Gopher counts whitespace-separated words, so "6-2," is one word and stray punctuation is part
+    of its neighbour; Chinese has no spaces, so there the words are jieba's minus punctuation."""
+    words = content if is_han(u.lang) else u.text.split()
+    return sum(map(_has_letter, words)), len(words)
+
+
 def quality(u: Units, params: dict) -> dict:
     words, text = u.words, u.text
     n = len(words)
     content = [w for w in words if not PUNCTUATION_SET.issuperset(w)]
-    alpha = sum(1 for w in words if w.isalpha() or any(c.isalpha() for c in w))
+    alpha, n_alpha = alpha_words(u, content)
     lines = u.lines
     return {
         v.GOPHER_WORD_COUNT: len(content),
@@ -31,7 +43,7 @@ def quality(u: Units, params: dict) -> dict:
         v.GOPHER_ELLIPSIS_RATIO: _ratio(text.count("...") + text.count("…"), n),
         v.GOPHER_BULLET_LINES_RATIO: _ratio(sum(ln.lstrip().startswith(BULLETS) for ln in lines), len(lines)),
         v.GOPHER_ELLIPSIS_LINES_RATIO: _ratio(sum(ln.rstrip().endswith(ELLIPSES) for ln in lines), len(lines)),
-        v.GOPHER_ALPHA_WORDS_RATIO: _ratio(alpha, n),
+        v.GOPHER_ALPHA_WORDS_RATIO: _ratio(alpha, n_alpha),
         v.GOPHER_STOP_WORDS: len(params["stop_words_set"].intersection(words)),
     }
 
@@ -48,13 +60,14 @@ def duplicates(items: list[str]) -> tuple[int, int]:
     return n_dup, chars
 
 
-def _top_ngram_chars(words: list[str], n: int) -> int:
-    """Characters covered by the most frequent n-gram, its words joined by single spaces."""
+def _top_ngram_chars(words: list[str], n: int, spaced: bool = True) -> int:
+    """Characters covered by the most frequent n-gram, its words joined by single spaces where
+    the language writes spaces (Chinese does not: the spaces would inflate short documents)."""
     grams = Counter(zip(*(words[i:] for i in range(n))))
     if not grams:
         return 0
     gram, count = grams.most_common(1)[0]
-    return (sum(map(len, gram)) + n - 1) * count
+    return (sum(map(len, gram)) + (n - 1 if spaced else 0)) * count
 
 
 def _dup_ngram_chars(words: list[str], cum: list[int], n: int, positions: list[int] | None = None) -> tuple[int, list[int]]:
@@ -103,7 +116,7 @@ def _dup_ngram_chars(words: list[str], cum: list[int], n: int, positions: list[i
 def repetition(u: Units, params: dict) -> dict:
     text, words = u.text, u.words
     size = len(text)
-    paras, lines = u.paragraphs, u.line_runs
+    paras, lines = [p for p in u.paragraphs if has_content(p)], [ln for ln in u.line_runs if has_content(ln)]
     p_dup, p_chars = duplicates(paras)
     l_dup, l_chars = duplicates(lines)
     out = {
@@ -113,7 +126,7 @@ def repetition(u: Units, params: dict) -> dict:
         v.GOPHER_DUP_LINE_CHAR_FRAC: _ratio(l_chars, size),
     }
     for n, k in v.TOP_NGRAM_KEYS.items():
-        out[k] = _ratio(_top_ngram_chars(words, n), size) if len(words) >= n else None
+        out[k] = _ratio(_top_ngram_chars(words, n, not is_han(u.lang)), size) if len(words) >= n else None
     cum = [0]
     for w in u.word_lengths:
         cum.append(cum[-1] + w)

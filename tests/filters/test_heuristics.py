@@ -97,10 +97,21 @@ def test_gopher_repetition_values():
     ("Lorem ipsum dolor sit amet, consectetur.\n" + EN_GOOD, "en", v.R_C4_LOREM),
     ("Use the braces { and } in your code carefully.\n" + EN_GOOD, "en", v.R_C4_CURLY),
     ("One sentence here only.\nNo punctuation line", "en", v.R_C4_FEW_SENTENCES),
-    ("只有一句话而已。", "zh", v.R_C4_FEW_SENTENCES),
+    ("没有任何句号的一行文字而已", "zh", v.R_C4_FEW_SENTENCES),
 ])
 def test_c4_reasons(text, lang, reason):
     assert decide(text, lang, v.C4) == (False, reason)
+
+
+@pytest.mark.parametrize("text,lang,n", [
+    # a Chinese paragraph cut short keeps the sentences that end inside it
+    ("今天下雨了。我们没有出门！你呢", "zh", 2),
+    ("今天下雨了，我们没有出门", "zh", 0),
+    # typeset English ends a quoted sentence with a curly quote
+    ("“We will win the league this year,” he said. “Nobody doubts it.”", "en", 2),
+])
+def test_c4_sentences(text, lang, n):
+    assert signals(text, lang, v.C4)[v.C4_SENTENCES] == n
 
 
 def test_c4_values():
@@ -124,10 +135,25 @@ def test_sentences(line, lang, n):
 @pytest.mark.parametrize("text,lang,reason", [
     ("\n".join([f"Menu item number {i} without any stop at all" for i in range(9)] + ["Some line that ends well."]), "en", v.R_FINEWEB_LINE_PUNCT),
     ("\n".join(["首页", "新闻", "体育", "娱乐", "财经。"]), "zh", v.R_FINEWEB_SHORT_LINES),
-    ("This line is repeated many times over.\n" * 2 + EN_GOOD, "en", v.R_FINEWEB_CHAR_DUP),
+    ("This line is repeated many times over.\n" * 12 + EN_GOOD, "en", v.R_FINEWEB_CHAR_DUP),
 ])
 def test_fineweb_reasons(text, lang, reason):
     assert decide(text, lang, v.FINEWEB) == (False, reason)
+
+
+def test_markup_lines_are_not_duplicates():
+    # "-" and "|" lines that extraction leaves between list items repeat no text
+    text = EN_GOOD + "\n" + "\n".join(["-", "| |"] * 10)
+    assert signals(text, "en", v.FINEWEB)[v.FINEWEB_CHAR_DUP_RATIO] == 0
+    assert signals(text, "en", v.GOPHER_REPETITION)[v.GOPHER_DUP_LINE_FRAC] == 0
+
+
+def test_alpha_ratio_counts_whitespace_words():
+    # Gopher's unit: "6-2," is one word without a letter, the comma is not a word of its own
+    s = signals("Nadal won 6-2, 2-6, 6-4 in Madrid on Friday night", "en", v.GOPHER_QUALITY)
+    assert s[v.GOPHER_ALPHA_WORDS_RATIO] == pytest.approx(7 / 10)
+    s = signals("我们在2019年看了3场比赛。", "zh", v.GOPHER_QUALITY)  # jieba words, punctuation left out
+    assert 0.6 < s[v.GOPHER_ALPHA_WORDS_RATIO] < 1
 
 
 def test_fineweb_values():
@@ -191,3 +217,4 @@ def test_every_family_declares_its_signals():
         for lang, text in (("en", EN_GOOD), ("zh", ZH_GOOD)):
             keys = set(signals(text, lang, family))
             assert keys and keys <= set(v.signal_keys(family)), family
+

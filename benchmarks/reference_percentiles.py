@@ -1,0 +1,77 @@
+"""Where the heuristic thresholds sit in clean reference text: per language and rule, the share of
+reference documents the default threshold removes and the reference percentile at the chosen
+tail, on calibration rows disjoint from the ones `benchmarks/retention.py` evaluates.
+
+This is how the Chinese defaults in filters/data/heuristics.yaml were checked (in the spirit of
+FineWeb-2's per-language calibration against Wikipedia): a published threshold that removes more
+than `--tail` of reference documents on its own is loosened to that percentile.
+
+    PYTHONPATH=$PWD python benchmarks/reference_percentiles.py [--tail 0.002]
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from pathlib import Path
+
+import numpy as np
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from datatrove.data import Document  # noqa: E402
+
+from benchmarks import retention as R  # noqa: E402
+from filters.config import HeuristicsConfig  # noqa: E402
+from filters.heuristics.params import stage_rules  # noqa: E402
+from filters.heuristics.steps import FAMILIES, HeuristicScorer  # noqa: E402
+from filters.rules import rules_for  # noqa: E402
+
+
+def calibration_docs(data: Path, name: str) -> list[str]:
+    """Rows of a reference set that the retention sample skips (it takes every step-th from 0)."""
+    saved = R.REF_DOCS
+    R.REF_DOCS = 10 ** 9  # every document, then drop the evaluated ones
+    try:
+        docs = R.reference_docs(data, name)
+    finally:
+        R.REF_DOCS = saved
+    step = max(1, len(docs) // saved)
+    evaluated = set(range(0, len(docs), step)[:saved])
+    return [d for i, d in enumerate(docs) if i not in evaluated]
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--data", default=os.environ.get(
+        "CORPUS_SHARED_DATA", str(Path(__file__).resolve().parents[2] / "shared" / "data")))
+    ap.add_argument("--tail", type=float, default=0.002, help="share of reference a rule may remove on its own")
+    ap.add_argument("--per-set", type=int, default=400, help="calibration documents per reference set")
+    args = ap.parse_args()
+    hc = HeuristicsConfig()
+    scorer = HeuristicScorer(tuple(FAMILIES), hc)
+    for lang in ("en", "zh"):
+        names = [n for n, (lg, _, _) in R.REFERENCE.items() if lg == lang and n not in R.NO_FLOOR]
+        signals = []
+        for name in names:
+            docs = calibration_docs(Path(args.data), name)
+            docs = docs[:: max(1, len(docs) // args.per_set)][: args.per_set]
+            signals += [scorer.score(Document(text=t, id=str(i), metadata={"lang": lang})) for i, t in enumerate(docs)]
+        print(f"\n{lang}: {len(signals)} calibration documents from {', '.join(names)}")
+        print(f"  {'signal':32} {'bound':>5} {'default':>9} {'removes':>8} {'p(tail)':>9}")
+        for fam in FAMILIES:
+            for rule in rules_for(stage_rules(hc, fam), lang):
+                vals = np.array([s[rule.key] for s in signals if s.get(rule.key) is not None], dtype=float)
+                if not len(vals):
+                    continue
+                removes = float(np.mean([rule.fires(x) for x in vals]))
+                side, bound = ("min", rule.min) if rule.min is not None else ("max", rule.max)
+                q = np.quantile(vals, args.tail if side == "min" else 1 - args.tail)
+                flag = "  <-- above tail" if removes > args.tail else ""
+                print(f"  {rule.key:32} {side:>5} {bound:9.4g} {100 * removes:7.2f}% {q:9.4g}{flag}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

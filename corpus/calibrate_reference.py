@@ -226,10 +226,12 @@ class _Removal:
         self.masks = [fires(_col(frame, s.key), s.bound, v) for s, v in zip(ss, values)]
         self.count = np.sum(self.masks, axis=0, dtype=np.int64) if ss else np.zeros(len(frame), dtype=np.int64)
 
-    def gain(self, i: int, value: float) -> tuple[int, np.ndarray]:
-        """Documents newly removed if bound i moved to a tighter value, and its new mask."""
+    def gain(self, i: int, value: float) -> tuple[int, int, np.ndarray]:
+        """If bound i moved to a tighter value: documents no bound removed before that it would
+        remove, documents it would newly remove itself, and its new mask."""
         new = fires(_col(self.frame, self.ss[i].key), self.ss[i].bound, value)
-        return int(np.count_nonzero(new & ~self.masks[i] & (self.count == 0))), new
+        fresh = new & ~self.masks[i]
+        return int(np.count_nonzero(fresh & (self.count == 0))), int(np.count_nonzero(fresh)), new
 
     def move(self, i: int, new: np.ndarray) -> None:
         self.count += new.astype(np.int64) - self.masks[i]
@@ -240,11 +242,13 @@ class _Removal:
 
 
 def allocate(ss: list[_Slot], ref: pd.DataFrame, crawl: pd.DataFrame, keep: float, tighten: bool) -> list[float]:
-    """All bounds together keep `keep` of the reference: every bound starts at its loosest
-    candidate; then, while the budget lasts, the move (one bound to any tighter candidate) that
-    removes the most crawl per reference document lost is taken. Moves that lose no reference
-    come first, so a bound ends no looser than the reference needs; moves that lose reference
-    and remove no crawl are never taken."""
+    """All bounds together keep `keep` of the reference. Every bound starts at its loosest
+    candidate; then, while the budget lasts, the move of one bound to a tighter candidate that
+    removes the most crawl per reference document lost is taken: first by crawl no other bound
+    removes, then by crawl the bound removes itself (a second line against junk the crawl
+    sample happens to catch twice). Moves that lose no reference come first, so no bound ends
+    looser than the reference needs; moves that lose reference and remove no crawl are never
+    taken."""
     cands = [s.candidates(keep, tighten) for s in ss]
     pos = [0] * len(ss)
     r, c = _Removal(ref, ss, [x[0] for x in cands]), _Removal(crawl, ss, [x[0] for x in cands])
@@ -253,13 +257,13 @@ def allocate(ss: list[_Slot], ref: pd.DataFrame, crawl: pd.DataFrame, keep: floa
         best = None
         for i, cand in enumerate(cands):
             for j in range(pos[i] + 1, len(cand)):
-                dr, rnew = r.gain(i, cand[j])
+                dr, _, rnew = r.gain(i, cand[j])
                 if dr > budget:
                     break  # tighter candidates lose more
-                dc, cnew = c.gain(i, cand[j])
-                if dr and not dc:
+                joint, own, cnew = c.gain(i, cand[j])
+                if dr and not own:
                     continue
-                score = (dr == 0, dc / max(dr, 1), -dr, j - pos[i])
+                score = (dr == 0, joint / max(dr, 1), own / max(dr, 1), -dr, j - pos[i])
                 if best is None or score > best[0]:
                     best = (score, i, j, dr, rnew, cnew)
         if best is None:

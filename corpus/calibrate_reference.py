@@ -219,7 +219,7 @@ def _why_not(values: np.ndarray, min_docs: int) -> str:
 
 
 class _Removal:
-    """How many of a frame's documents each document's chosen bounds remove it by."""
+    """For each document of a frame, how many of the chosen bounds remove it."""
 
     def __init__(self, frame: pd.DataFrame, ss: list[_Slot], values: list[float]):
         self.frame, self.ss = frame, ss

@@ -157,6 +157,20 @@ def test_proposals_keep_the_reference_and_drop_the_junk(crawl_and_reference, tmp
     assert not any(k.startswith("junk") for k in kept) and len(kept) > 10
 
 
+def test_a_build_of_the_reference_gives_the_same_proposals(crawl_and_reference, tmp_path):
+    """Scoring the reference in calibrate and building it (--annotate-all) run the same code."""
+    from dataclasses import replace
+
+    from corpus.build import build
+
+    root, cfg, ref = crawl_and_reference
+    built = replace(cfg, inputs=(ref,), output=str(tmp_path / "ref"), input=replace(cfg.input, id_field=""))
+    assert build(built).exit_code == 0
+    from_file, _ = calibrate_reference(cfg.output, ref, cfg, keep=0.9, min_docs=10)
+    from_build, _ = calibrate_reference(cfg.output, str(tmp_path / "ref"), cfg, keep=0.9, min_docs=10)
+    assert from_file == from_build
+
+
 def test_cli_writes_a_fragment(crawl_and_reference, tmp_path):
     import typer
     from typer.testing import CliRunner

@@ -335,15 +335,22 @@ def _pct(x: float) -> str:
     return f"{x:.1%}"
 
 
+def _proposed(b: Bound) -> str:
+    if not b.placed:
+        return "="
+    # a bound that now removes crawl and would remove nothing: the rule is switched off
+    off = b.crawl_now > 0 and b.crawl_new == 0 and b.ref_new == 0
+    return f"{b.proposed:g}" + (" (off)" if off else "")
+
+
 def table(r: LangResult) -> str:
     from corpus.sql import format_table
 
     scope = "each rule alone" if r.per_rule else "all rules together"
     head = (f"{r.lang}: {r.ref_docs} reference docs, {r.crawl_docs} crawl docs; {scope} may remove "
             f"{_pct(r.budget)} of the reference")
-    rows = [(b.key, b.bound, f"{b.current:g}", _pct(b.ref_now), _pct(b.crawl_now),
-             f"{b.proposed:g}" if b.placed else "=", _pct(b.ref_new), _pct(b.crawl_new), b.note)
-            for b in r.bounds]
+    rows = [(b.key, b.bound, f"{b.current:g}", _pct(b.ref_now), _pct(b.crawl_now), _proposed(b),
+             _pct(b.ref_new), _pct(b.crawl_new), b.note) for b in r.bounds]
     rows.append(("all rules", "", "", _pct(r.ref_now), _pct(r.crawl_now), "", _pct(r.ref_new), _pct(r.crawl_new), ""))
     cols = ["signal", "bound", "now", "ref now", "crawl now", "proposed", "ref new", "crawl new", "note"]
     return head + "\n" + format_table(cols, rows, max_width=48)

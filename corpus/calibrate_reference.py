@@ -310,8 +310,8 @@ def calibrate_reference(out: str, reference: str, cfg: BuildConfig, keep: float 
                         seed: int = 0) -> tuple[list[LangResult], int]:
     """Per kept language present in the reference: proposals, and how many reference documents
     were of no kept language."""
-    if not 0.5 <= keep < 1:
-        raise ValueError("keep must be within [0.5, 1)")
+    if not 0.5 <= keep <= 1:
+        raise ValueError("keep must be within [0.5, 1]")
     ref, other = reference_frame(reference, cfg)
     crawl = build_frame(out, cfg, sample, seed)
     results = []

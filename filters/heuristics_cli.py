@@ -33,7 +33,8 @@ def calibrate(
     sample: int = typer.Option(0, "--sample", help="documents sampled (0: all)"),
     seed: int = typer.Option(0, "--seed"),
     output: Optional[str] = typer.Option(None, "-o", "--output", "--write", help="write the YAML fragment here"),
-    stats: Optional[str] = typer.Option(None, "--stats", help="write the percentile table, or with --reference the proposals (JSON), here"),
+    stats: Optional[str] = typer.Option(None, "--stats", help="write the percentile table, or with --reference "
+                                        "the proposals, here (JSON)"),
 ):
     """Thresholds proposed from clean reference text (--reference), or per-language signal
     percentiles and thresholds at a percentile; either as a config fragment."""
@@ -75,8 +76,6 @@ def _by_reference(out, reference, cfg, keep, per_rule, tighten, min_docs, sample
 
     from corpus import calibrate_reference as cr
 
-    if not 0.5 <= keep < 1:
-        _fail("--keep must be within [0.5, 1)")
     results, other = cr.calibrate_reference(out, reference, cfg, keep, per_rule, tighten, min_docs, sample, seed)
     if other:
         typer.echo(f"{other} reference documents are of no kept language ({', '.join(cfg.lang.keep)}): ignored", err=True)

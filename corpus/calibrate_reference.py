@@ -152,8 +152,8 @@ def conservative(x: float, bound: str) -> float:
     return float(f"{q * step:.12g}")
 
 
-def fires(col: pd.Series, bound: str, value: float) -> np.ndarray:
-    v = col.to_numpy(dtype=float, na_value=np.nan)
+def fires(col: pd.Series | np.ndarray, bound: str, value: float) -> np.ndarray:
+    v = col if isinstance(col, np.ndarray) else col.to_numpy(dtype=float, na_value=np.nan)
     with np.errstate(invalid="ignore"):  # NaN compares False: a missing signal never fires
         return v < value if bound == "min" else v > value
 
@@ -222,14 +222,15 @@ class _Removal:
     """For each document of a frame, how many of the chosen bounds remove it."""
 
     def __init__(self, frame: pd.DataFrame, ss: list[_Slot], values: list[float]):
-        self.frame, self.ss = frame, ss
-        self.masks = [fires(_col(frame, s.key), s.bound, v) for s, v in zip(ss, values)]
+        self.ss = ss
+        self.cols = [_col(frame, s.key).to_numpy(dtype=float, na_value=np.nan) for s in ss]
+        self.masks = [fires(col, s.bound, v) for col, s, v in zip(self.cols, ss, values)]
         self.count = np.sum(self.masks, axis=0, dtype=np.int64) if ss else np.zeros(len(frame), dtype=np.int64)
 
     def gain(self, i: int, value: float) -> tuple[int, int, np.ndarray]:
         """If bound i moved to a tighter value: documents no bound removed before that it would
         remove, documents it would newly remove itself, and its new mask."""
-        new = fires(_col(self.frame, self.ss[i].key), self.ss[i].bound, value)
+        new = fires(self.cols[i], self.ss[i].bound, value)
         fresh = new & ~self.masks[i]
         return int(np.count_nonzero(fresh & (self.count == 0))), int(np.count_nonzero(fresh)), new
 

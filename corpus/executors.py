@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import os
 
+from datatrove.executor import LocalPipelineExecutor
 from loguru import logger
 
+from corpus import logs
 from corpus.config import ExecutorConfig
 
 
@@ -13,14 +15,24 @@ class IncompleteRun(RuntimeError):
     pass
 
 
+class QuietLocalExecutor(LocalPipelineExecutor):
+    """datatrove's local executor; a task's log lines reach the terminal only with -v."""
+
+    def __init__(self, *args, verbose: bool = False, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.verbose = verbose
+
+    def _run_for_rank(self, rank: int, local_rank: int = 0, node_rank: int = -1):
+        with logs.datatrove_task(self.verbose):
+            return super()._run_for_rank(rank, local_rank, node_rank)
+
+
 def make_executor(ecfg: ExecutorConfig, pipeline: list, logging_dir: str, tasks: int, workers: int | None = None):
     workers = ecfg.workers if workers is None else workers
     workers = tasks if workers == -1 else min(workers, tasks)
     if ecfg.kind == "local":
-        from datatrove.executor import LocalPipelineExecutor
-
-        return LocalPipelineExecutor(pipeline=pipeline, tasks=tasks, workers=workers, logging_dir=logging_dir,
-                                     skip_completed=True)
+        return QuietLocalExecutor(pipeline=pipeline, tasks=tasks, workers=workers, logging_dir=logging_dir,
+                                  skip_completed=True, verbose=logs.is_verbose())
     if ecfg.kind == "ray":
         import ray
         from datatrove.executor.ray import RayPipelineExecutor

@@ -22,7 +22,7 @@ from datatrove.data import Document, DocumentsPipeline
 from datatrove.pipeline.base import PipelineStep
 from loguru import logger
 
-from corpus import vocab
+from corpus import progress, vocab
 from corpus.charset import decode
 from corpus.layout import Layout
 from corpus.writers import FateWriter, fail
@@ -247,6 +247,7 @@ class CrawlReader(PipelineStep):
     def run(self, data: DocumentsPipeline = None, rank: int = 0, world_size: int = 1) -> DocumentsPipeline:
         for stale in self.layout.rank_outputs(self.segment, rank):
             os.remove(stale)
+        tally = progress.start_task(self.layout, self.segment, rank)
         mine = self.files[rank::world_size]
         accounting, last, start, total = {}, time.monotonic(), time.monotonic(), 0
         with self.failed as failed:
@@ -256,6 +257,7 @@ class CrawlReader(PipelineStep):
                     records += 1
                     total += 1
                     self.stat_update("records")
+                    tally.add(progress.READ)
                     if "_error" in doc.metadata:
                         self.stat_update("failed")
                         failed.write(doc, rank)
@@ -293,9 +295,11 @@ class SignalReader(PipelineStep):
 
         for stale in self.layout.rank_outputs(self.segment, rank):
             os.remove(stale)
+        tally = progress.start_task(self.layout, self.segment, rank)
         files = sorted(globlib.glob(os.path.join(self.input_dir, "*.parquet")))[rank::world_size]
         for path in files:
             for batch in pq.ParquetFile(path).iter_batches(batch_size=1024):
                 for row in batch.to_pylist():
                     self.stat_update("documents")
+                    tally.add(progress.READ)
                     yield row_document(row)

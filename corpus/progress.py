@@ -174,3 +174,31 @@ class _SegmentView:
         elapsed = time.monotonic() - self.start
         print(f"{self.label}: {state} in {elapsed:.1f}s, {done} read ({rate} docs/s{eta}), {fates}",
               file=self.display.stream, flush=True)
+
+
+# ---------------------------------------------------------------- steps with a known count, in one process
+@contextmanager
+def counted(label: str, total: int, unit: str, stream: TextIO | None = None):
+    """Yields advance(name): a bar with ETA on a terminal, a line when done (and every PLAIN_EVERY_S) elsewhere."""
+    stream = stream or sys.stderr
+    start, done, last_plain = time.monotonic(), [0], [time.monotonic()]
+    if stream.isatty():
+        from rich.console import Console
+        from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, \
+            TimeRemainingColumn
+
+        with Progress(TextColumn("{task.description}"), BarColumn(bar_width=30), MofNCompleteColumn(),
+                      TextColumn(unit), TimeElapsedColumn(), TextColumn("eta"), TimeRemainingColumn(compact=True),
+                      TextColumn("{task.fields[current]}"), console=Console(file=stream)) as bar:
+            task = bar.add_task(label, total=total, current="")
+            yield lambda name: bar.update(task, advance=1, current=name)
+        return
+
+    def advance(name: str) -> None:
+        done[0] += 1
+        if time.monotonic() - last_plain[0] >= PLAIN_EVERY_S and done[0] < total:
+            last_plain[0] = time.monotonic()
+            print(f"{label}: {done[0]}/{total} {unit} ({time.monotonic() - start:.0f}s)", file=stream, flush=True)
+
+    yield advance
+    print(f"{label}: {done[0]}/{total} {unit} in {time.monotonic() - start:.1f}s", file=stream, flush=True)

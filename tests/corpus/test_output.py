@@ -13,7 +13,6 @@ import pytest
 
 from corpus import vocab
 from corpus.build import build, plan_segments
-from corpus.config import BuildConfig
 from corpus.demo import write_demo_warc
 from tests.corpus.helpers import all_rows, env_with_path, make_config
 
@@ -40,7 +39,7 @@ def test_default_build_output_fits_on_a_screen(tmp_path, demo_warc):
     # two input files on two workers: the tasks run in forked worker processes, whose logs must stay quiet too
     inputs = [shutil.copy(demo_warc, tmp_path / name) for name in ("a.warc.gz", "b.warc.gz")]
     out = tmp_path / "out"
-    r = corpus_cli("build", *inputs, "-o", out, "--workers", 2)
+    r = corpus_cli("build", *inputs, "-o", out, "--workers", 2, "-c", _config(tmp_path, STAGES))
     assert r.returncode == 0, r.stderr[-3000:]
     lines = (r.stdout + r.stderr).splitlines()
     assert len(lines) <= SCREEN, "\n".join(lines)
@@ -50,7 +49,7 @@ def test_default_build_output_fits_on_a_screen(tmp_path, demo_warc):
     assert "datatrove" not in r.stderr and "Launching pipeline" not in r.stderr
     # one summary line per segment (stderr is not a terminal: plain lines), with the segment's counts
     progress = [line for line in r.stderr.splitlines() if line.startswith("seg ")]
-    assert len(progress) == len(plan_segments(BuildConfig().stages)) and all(": done in " in line for line in progress), r.stderr
+    assert len(progress) == len(plan_segments(tuple(STAGES))) and all(": done in " in line for line in progress), r.stderr
     records = sum(funnel["totals"].values())
     assert f"{records} read" in progress[0]
     assert f"kept {funnel['totals']['kept']} " in progress[-1]

@@ -53,7 +53,7 @@ def built(tmp_path_factory):
     warc = write_demo_warc(str(tmp / "demo.warc.gz"))
     # a missing input path is a failed record: the report must list it
     cfg = load_config(None, inputs=(warc, str(tmp / "missing.warc.gz")), output=str(tmp / "out"),
-                      stages=["url_filter", "lang_id", "gopher_quality", "gopher_repetition", "dedup_exact"])
+                      stages=["url_filter", "lang_id", "gopher_quality", "dedup_exact"])
     result = build(cfg)
     assert result.funnel["totals"]["failed"] == 1
     return tmp / "out", result.funnel

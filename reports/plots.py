@@ -32,7 +32,7 @@ def _figure(width: float, height: float):
     return plt.figure(figsize=(width, height))
 
 
-def embed(fig, name: str, alt: str) -> str:
+def embed(fig, name: str, alt: str, caption: str = "") -> str:
     """A <figure class="plot"> the page's script and the browser test check for being drawn."""
     import matplotlib.pyplot as plt
 
@@ -40,8 +40,9 @@ def embed(fig, name: str, alt: str) -> str:
     fig.savefig(buf, format="svg", bbox_inches="tight")
     plt.close(fig)
     data = base64.b64encode(buf.getvalue()).decode()
+    caption = f"<figcaption>{html.escape(caption)}</figcaption>" if caption else ""
     return (f'<figure class="plot" data-plot="{html.escape(name)}"><img alt="{html.escape(alt)}" '
-            f'src="data:image/svg+xml;base64,{data}"></figure>')
+            f'src="data:image/svg+xml;base64,{data}">{caption}</figure>')
 
 
 def funnel_bars(stages: list[str], langs: list[str], surviving: dict[tuple[str, str], int]) -> str:
@@ -66,7 +67,7 @@ def funnel_bars(stages: list[str], langs: list[str], surviving: dict[tuple[str, 
 
 
 def histogram(name: str, lang: str, values: np.ndarray, lines: list[tuple[str, float, float]],
-              langs: list[str]) -> str:
+              langs: list[str], caption: str = "") -> str:
     """`lines`: (label, threshold, share of `values` outside it). The x range follows the data and the
     thresholds near it; values and thresholds beyond are noted, not drawn."""
     # a few extreme values would squash the rest into one bin; with few values, show them all
@@ -90,5 +91,6 @@ def histogram(name: str, lang: str, values: np.ndarray, lines: list[tuple[str, f
     ax.set_ylabel("documents")
     ax.yaxis.get_major_locator().set_params(integer=True)
     if shown:
-        ax.legend(fontsize=FONT - 2, frameon=False, loc="best")
-    return embed(fig, f"{name}:{lang}", f"histogram of {name} for {lang}")
+        # below the axis: inside it, the legend would hide bars
+        ax.legend(fontsize=FONT - 1, frameon=False, loc="upper center", bbox_to_anchor=(0.5, -0.14))
+    return embed(fig, f"{name}:{lang}", f"histogram of {name} for {lang}", caption)

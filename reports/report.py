@@ -178,7 +178,7 @@ def signals_section(con, rules: dict, langs: list[str]) -> str:
     parts = ["<section id='signals'><h2>Signals and thresholds</h2><p>Every signal a rule thresholds, per "
              "language, over the documents that reached its stage; red lines: the thresholds and the share of "
              "those documents each fails (a document outside two thresholds counts for both; the funnel "
-             "counts it once, under the first).</p>"]
+             "counts it once, under the first). Plots are ordered by the share failing.</p>"]
     shares = sorted(((share, k.name, lang, label, value, len(xs)) for k, lang, xs, lines in plotted
                      for label, value, share in lines), key=lambda x: (-x[0], x[1], x[2]))
     if shares:
@@ -186,14 +186,11 @@ def signals_section(con, rules: dict, langs: list[str]) -> str:
                 for share, name, lang, label, value, n in shares]
         parts.append("<details open><summary>Thresholds by the share of documents that fail them</summary>"
                      + _table(["signal", "lang", "rule", "threshold", "n", "fail"], rows, {3, 4, 5}) + "</details>")
-    current = None
-    for k, lang, xs, lines in plotted:
-        if k.name != current:
-            parts.append(("</div>" if current else "") + f"<h3><code>{e(k.name)}</code> <small>{e(k.doc)} "
-                         f"(stage {e(k.stage)})</small></h3><div class='grid'>")
-            current = k.name
-        parts.append(plots.histogram(k.name, lang, xs, lines, langs))
-    parts.append("</div>" if current else "<p>No thresholded signal in this build.</p>")
+    # the thresholds that fail the most documents first
+    plotted.sort(key=lambda p: (-max(share for _, _, share in p[3]), p[0].name, p[1]))
+    parts.append("<div class='grid'>" + "".join(
+        plots.histogram(k.name, lang, xs, lines, langs, f"{k.doc} (stage {k.stage})") for k, lang, xs, lines in plotted)
+        + "</div>" if plotted else "<p>No thresholded signal in this build.</p>")
     if others:
         parts.append("<details><summary>Other signals (no threshold): percentiles</summary>"
                      + _table(["signal", "lang", "n", "p5", "p50", "p95", "what"], others, {2, 3, 4, 5})
@@ -251,6 +248,7 @@ td.num{text-align:right;font-variant-numeric:tabular-nums;white-space:nowrap}
 figure{margin:0}
 figure img{max-width:100%;height:auto}
 .grid figure img{width:100%}
+figcaption{color:#666;font-size:90%;text-align:center}
 .grid{display:grid;grid-template-columns:repeat(auto-fill,minmax(520px,1fr));gap:1em}
 .cards{display:flex;gap:1em}
 .card{border:1px solid #ddd;border-radius:6px;padding:.5em 1.2em;min-width:8em}

@@ -3,7 +3,6 @@ OUT/logs, no scratch after success, and tables that any Parquet reader opens as 
 
 import glob
 import json
-import os
 import shutil
 import subprocess
 import sys

@@ -2,17 +2,20 @@
 OUT/logs, no scratch after success, and tables that any Parquet reader opens as one."""
 
 import glob
+import io
 import json
 import shutil
 import subprocess
 import sys
+import time
 
 import polars as pl
 import pytest
 
-from corpus import vocab
+from corpus import progress, vocab
 from corpus.build import build, plan_segments
 from corpus.demo import write_demo_warc
+from corpus.layout import Layout
 from tests.corpus.helpers import all_rows, env_with_path, make_config
 
 STAGES = ["url_filter", "lang_id", "gopher_quality", "dedup_exact", "word_blocklist"]
@@ -118,3 +121,20 @@ def test_keep_work_and_the_tools_on_a_cleaned_build(tmp_path, demo_warc):
     assert len(refiltered) == 19 and refiltered.columns == _schema_names()
     r = corpus_cli("report", out)
     assert r.returncode == 0 and (out / "report.html").stat().st_size > 10_000, r.stderr[-2000:]
+
+
+def test_plain_progress_lines_while_a_segment_runs(tmp_path, monkeypatch):
+    monkeypatch.setattr(progress, "PLAIN_EVERY_S", 0.2)
+    layout, stream = Layout(str(tmp_path)), io.StringIO()
+    with progress.Display(live=False, stream=stream) as display:
+        with display.segment(layout, 1, "seg 1 test", total=60, last=True):
+            tally = progress.start_task(layout, 1, 0)  # what a task's reader and writers do, in any process
+            for i in range(60):
+                tally.add(progress.READ)
+                tally.add(vocab.FATE_KEPT if i % 3 else vocab.FATE_DROPPED)
+                time.sleep(0.025)
+            tally.flush()
+    *running, done = stream.getvalue().splitlines()
+    assert running and all(line.startswith("seg 1 test: running") for line in running)
+    assert any(", eta " in line for line in running)  # the total is known: 60 documents
+    assert done.startswith("seg 1 test: done") and "60 read" in done and "kept 40 dropped 20" in done

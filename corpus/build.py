@@ -142,11 +142,12 @@ def run_segments(cfg: BuildConfig, layout: Layout, files: list[str], base_dir: s
     tasks = cfg.executor.tasks or max(1, len(files))
     for i, seg in enumerate(segments):
         ctx = StageContext(layout, i, annotate_only=cfg.annotate_all)
-        # the survivors of the previous segment are this one's input: known once it finished
-        total = progress.read_counts(layout, i - 1)[vocab.FATE_KEPT] if i else None
+        # the first segment reads the input files; the next ones, the survivors of the one before
+        total, measure = ((sum(os.path.getsize(f) for f in files), progress.BYTES) if i == 0 else
+                          (progress.read_counts(layout, i - 1)[vocab.FATE_KEPT], progress.READ))
         last = i == len(segments) - 1
-        shown = display.segment(layout, i, _label(i, seg), total, last) if display else contextlib.nullcontext()
-        with shown:
+        shown = display.segment(layout, i, _label(i, seg), total, last, measure) if display else None
+        with shown or contextlib.nullcontext():
             _run_segment(cfg, layout, files, base_dir, segments, i, ctx, tasks)
 
 

@@ -20,7 +20,8 @@ from corpus.layout import Layout
 from corpus.vocab import FATE_DROPPED, FATE_FAILED, FATE_KEPT
 
 READ = "read"
-FIELDS = (READ, FATE_KEPT, FATE_DROPPED, FATE_FAILED)
+BYTES = "bytes"  # of the input files, read so far: the first segment's measure of progress
+FIELDS = (READ, BYTES, FATE_KEPT, FATE_DROPPED, FATE_FAILED)
 FLUSH_EVERY_S = 0.5
 POLL_EVERY_S = 0.25
 PLAIN_EVERY_S = 30.0
@@ -35,7 +36,10 @@ class Tally:
         self.last = 0.0
 
     def add(self, field: str, n: int = 1) -> None:
-        self.counts[field] += n
+        self.set(field, self.counts[field] + n)
+
+    def set(self, field: str, value: int) -> None:
+        self.counts[field] = value
         if time.monotonic() - self.last > FLUSH_EVERY_S:
             self.flush()
 
@@ -113,9 +117,10 @@ class Display:
             self._progress.stop()
 
     @contextmanager
-    def segment(self, layout: Layout, segment: int, label: str, total: int | None, last: bool):
-        """Polls the segment's progress files while the body runs the segment."""
-        view = _SegmentView(self, layout, segment, label, total, last)
+    def segment(self, layout: Layout, segment: int, label: str, total: int | None, last: bool, measure: str = READ):
+        """Polls the segment's progress files while the body runs the segment. `total`: the segment's input
+        in `measure` (READ: documents, BYTES: bytes of the input files), for the ETA; None: unknown."""
+        view = _SegmentView(self, layout, segment, label, total, last, measure)
         stop = threading.Event()
         poller = threading.Thread(target=view.poll, args=(stop,), daemon=True)
         poller.start()
@@ -128,26 +133,33 @@ class Display:
 
 
 class _SegmentView:
-    def __init__(self, display: Display, layout: Layout, segment: int, label: str, total: int | None, last: bool):
+    def __init__(self, display: Display, layout: Layout, segment: int, label: str, total: int | None, last: bool,
+                 measure: str):
         self.display, self.layout, self.segment = display, layout, segment
-        self.label, self.total, self.last = label, total, last
+        self.label, self.total, self.last, self.measure = label, total, last, measure
         self.start = time.monotonic()
-        self.task = display._progress.add_task(label, total=total, read=0, rate="", fates="") \
+        self.task = display._progress.add_task(label, total=total or None, read=0, rate="", fates="") \
             if display._progress else None
 
-    def line(self, counts: dict[str, int]) -> tuple[str, str, str]:
-        # survivors of a segment other than the last go on to the next one: "passed", not yet kept
+    def line(self, counts: dict[str, int]) -> tuple[int, str, str]:
+        # a corpus-level stage counts what it wrote; its reader counts nothing while it hashes
         done = counts[READ] or counts[FATE_KEPT] + counts[FATE_DROPPED] + counts[FATE_FAILED]
         rate = done / max(1e-9, time.monotonic() - self.start)
+        # survivors of a segment other than the last go on to the next one: "passed", not yet kept
         fates = f"{'kept' if self.last else 'passed'} {counts[FATE_KEPT]} dropped {counts[FATE_DROPPED]}"
         fates += f" failed {counts[FATE_FAILED]}" if counts[FATE_FAILED] else ""
-        return str(done), f"{rate:.0f}", fates
+        return done, f"{rate:.0f}", fates
+
+    def progressed(self, counts: dict[str, int]) -> int:
+        return counts[self.measure] if self.measure != READ else self.line(counts)[0]
 
     def update(self) -> dict[str, int]:
         counts = read_counts(self.layout, self.segment)
         done, rate, fates = self.line(counts)
         if self.task is not None:
-            self.display._progress.update(self.task, completed=int(done), read=done, rate=rate, fates=fates)
+            # batching steps hold documents after everything was read: the segment ends when its run does
+            completed = min(self.progressed(counts), self.total - 1) if self.total else self.progressed(counts)
+            self.display._progress.update(self.task, completed=completed, read=done, rate=rate, fates=fates)
         return counts
 
     def poll(self, stop: threading.Event) -> None:
@@ -161,17 +173,17 @@ class _SegmentView:
     def finish(self) -> None:
         counts = self.update()
         if self.task is not None:
-            done = int(self.line(counts)[0])
-            self.display._progress.update(self.task, total=max(done, 1), completed=max(done, 1))
+            whole = max(1, self.progressed(counts))
+            self.display._progress.update(self.task, total=whole, completed=whole)
         else:
             self._print(counts, "done")
 
     def _print(self, counts: dict[str, int], state: str) -> None:
         done, rate, fates = self.line(counts)
-        eta = ""
-        if state == "running" and self.total and int(done) and float(rate) > 0:
-            eta = f", eta {max(0, self.total - int(done)) / float(rate):.0f}s"
         elapsed = time.monotonic() - self.start
+        eta, progressed = "", self.progressed(counts)
+        if state == "running" and self.total and progressed:
+            eta = f", eta {elapsed * max(0, self.total - progressed) / progressed:.0f}s"
         print(f"{self.label}: {state} in {elapsed:.1f}s, {done} read ({rate} docs/s{eta}), {fates}",
               file=self.display.stream, flush=True)
 

@@ -251,6 +251,7 @@ class CrawlReader(PipelineStep):
         mine = self.files[rank::world_size]
         accounting, last, start, total = {}, time.monotonic(), time.monotonic(), 0
         with self.failed as failed:
+            done_bytes = 0
             for i, path in enumerate(mine):
                 self._skipped, self._shard_errors, records = Counter(), 0, 0
                 for doc in self._records(path):
@@ -258,6 +259,8 @@ class CrawlReader(PipelineStep):
                     total += 1
                     self.stat_update("records")
                     tally.add(progress.READ)
+                    if doc.metadata.get(vocab.SOURCE_FORMAT) in ("warc", "wet"):  # offsets are bytes there only
+                        tally.set(progress.BYTES, done_bytes + max(0, doc.metadata.get(vocab.SOURCE_OFFSET, 0)))
                     if "_error" in doc.metadata:
                         self.stat_update("failed")
                         failed.write(doc, rank)
@@ -269,6 +272,8 @@ class CrawlReader(PipelineStep):
                                     f"file {i + 1}/{len(mine)}")
                 accounting[path] = {"records": records, "shard_errors": self._shard_errors,
                                     "skipped_record_types": dict(self._skipped)}
+                done_bytes += os.path.getsize(path) if os.path.exists(path) else 0
+                tally.set(progress.BYTES, done_bytes)
         Path(self.layout.accounting_dir()).mkdir(parents=True, exist_ok=True)
         with open(self.layout.accounting_file(rank), "w") as f:
             json.dump(accounting, f, indent=1)

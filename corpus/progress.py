@@ -102,7 +102,7 @@ class Display:
             from rich.console import Console
             from rich.progress import Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
 
-            # no bar: the first segment's total is unknown until it has read everything
+            # no bar: the counts and the ETA say more, and the line fits 80 columns
             self._progress = Progress(
                 TextColumn("{task.description}"), TextColumn("{task.fields[read]:>6} read {task.fields[rate]:>4}/s"),
                 TimeElapsedColumn(), TextColumn("eta"), TimeRemainingColumn(compact=True),

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import glob
 import hashlib
 import json
@@ -14,7 +15,7 @@ from importlib import metadata
 from datatrove.data import Document
 from loguru import logger
 
-from corpus import vocab
+from corpus import logs, progress, vocab
 from corpus.config import BuildConfig, to_dict
 from corpus.configlib import ConfigError
 from corpus.executors import run_pipeline
@@ -22,6 +23,7 @@ from corpus.extract import ContentFilter, ExtractionFilter, Extractor
 from corpus.funnel import compute_funnel, shard_accounting, write_json
 from corpus.layout import Layout
 from corpus.outdir import BuildLock, check_not_running, check_writable, remove_output
+from corpus.progress import Display
 from corpus.readers import CrawlReader, InputError, SignalReader, check_text_field, resolve_inputs
 from corpus.stages import STAGE_BUILDERS, StageContext, StageSpec
 from corpus.writers import FateWriter, document_row, fail
@@ -139,32 +141,73 @@ def _assets(cfg: BuildConfig) -> dict:
     return {"lid_model": {"path": lid, "sha256": _sha256(lid)}}
 
 
-def run_segments(cfg: BuildConfig, layout: Layout, files: list[str], base_dir: str) -> None:
+def _label(i: int, seg: Segment) -> str:
+    names = [s.name for s in seg.stages] or ["write"]
+    if i == 0:
+        names = ["extract"] + names
+    return f"seg {i} " + ("→".join(names) if len(names) <= 2 else f"{names[0]}…{names[-1]}")
+
+
+def run_segments(cfg: BuildConfig, layout: Layout, files: list[str], base_dir: str,
+                 display: Display | None = None) -> None:
     segments = plan_segments(cfg.stages)
     tasks = cfg.executor.tasks or max(1, len(files))
     for i, seg in enumerate(segments):
         ctx = StageContext(layout, i, annotate_only=cfg.annotate_all)
-        if seg.corpus_level:
-            logger.info(f"segment {i}: corpus-level stage {seg.stages[0].name}")
-            seg.stages[0].builder()(cfg, ctx, input_dir=layout.work_dir(i - 1), output_dir=layout.work_dir(i))
-            continue
-        steps = front_steps(cfg, ctx, files, base_dir) if i == 0 else [SignalReader(layout.work_dir(i - 1), layout, i)]
-        for spec in seg.stages:
-            steps += spec.builder()(cfg, ctx)
-        if cfg.annotate_all:
-            steps.append(PendingDropWriter(ctx))
+        # the first segment reads the input files; the next ones, the survivors of the one before
+        total, measure = ((sum(os.path.getsize(f) for f in files), progress.BYTES) if i == 0 else
+                          (progress.read_counts(layout, i - 1)[vocab.FATE_KEPT], progress.READ))
         last = i == len(segments) - 1
-        steps.append(FateWriter(layout, vocab.FATE_KEPT, segment=i, output_dir=None if last else layout.work_dir(i)))
-        if i > 0:
-            tasks = max(1, len(glob.glob(os.path.join(layout.work_dir(i - 1), "*.parquet"))))
-        logger.info(f"segment {i}: {' -> '.join(s.name for s in seg.stages) or 'write'} on {tasks} tasks")
-        t0 = time.time()
-        run_pipeline(cfg.executor, steps, layout.logging_dir(i), tasks)
-        logger.info(f"segment {i} finished in {time.time() - t0:.1f}s")
+        shown = display.segment(layout, i, _label(i, seg), total, last, measure) if display else None
+        with shown or contextlib.nullcontext():
+            _run_segment(cfg, layout, files, base_dir, segments, i, ctx, tasks)
 
 
-def build(cfg: BuildConfig, overwrite: bool = False) -> BuildResult:
-    """Raises ConfigError, OutputError or ConfigChanged before OUT is touched."""
+def _run_segment(cfg: BuildConfig, layout: Layout, files: list[str], base_dir: str, segments: list[Segment],
+                 i: int, ctx: StageContext, tasks: int) -> None:
+    seg = segments[i]
+    if seg.corpus_level:
+        logger.info(f"segment {i}: corpus-level stage {seg.stages[0].name}")
+        seg.stages[0].builder()(cfg, ctx, input_dir=layout.work_dir(i - 1), output_dir=layout.work_dir(i))
+        return
+    steps = front_steps(cfg, ctx, files, base_dir) if i == 0 else [SignalReader(layout.work_dir(i - 1), layout, i)]
+    for spec in seg.stages:
+        steps += spec.builder()(cfg, ctx)
+    if cfg.annotate_all:
+        steps.append(PendingDropWriter(ctx))
+    last = i == len(segments) - 1
+    steps.append(FateWriter(layout, vocab.FATE_KEPT, segment=i, output_dir=None if last else layout.work_dir(i)))
+    if i > 0:
+        tasks = max(1, len(glob.glob(os.path.join(layout.work_dir(i - 1), "*.parquet"))))
+    logger.info(f"segment {i}: {' -> '.join(s.name for s in seg.stages) or 'write'} on {tasks} tasks")
+    t0 = time.time()
+    run_pipeline(cfg.executor, steps, layout.logging_dir(i), tasks)
+    logger.info(f"segment {i} finished in {time.time() - t0:.1f}s")
+
+
+def _finished_before(layout: Layout) -> bool:
+    """A successful build already removed its scratch: a rerun has nothing left to run."""
+    if os.path.isdir(layout.scratch_dir()) or not os.path.exists(layout.manifest()):
+        return False
+    with open(layout.manifest(), encoding="utf-8") as f:
+        return json.load(f).get("exit_code") == 0
+
+
+def write_empty_tables(layout: Layout) -> None:
+    """A fate with no rows still reads as a table with the schema (polars, pyarrow, DuckDB alike)."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    for fate in vocab.FATES:
+        if not glob.glob(layout.fate_glob(fate)):
+            pq.write_table(pa.Table.from_pylist([], schema=vocab.arrow_schema()), layout.empty_file(fate),
+                           compression="zstd")
+
+
+def build(cfg: BuildConfig, overwrite: bool = False, keep_work: bool = False,
+          display: Display | None = None) -> BuildResult:
+    """Raises ConfigError, OutputError or ConfigChanged before OUT is touched. `display` shows
+    progress (corpus.progress); OUT/work/ is removed after success unless keep_work."""
     files, missing = resolve_inputs(cfg.inputs, cfg.input.glob)
     if not files:
         raise ConfigError("inputs", f"no input files found in {', '.join(cfg.inputs) or 'nothing'}")
@@ -180,10 +223,12 @@ def build(cfg: BuildConfig, overwrite: bool = False) -> BuildResult:
     layout.ensure()
     with BuildLock(cfg.output):
         _check_same_config(layout, cfg)
-        return _build(cfg, layout, files, missing)
+        with logs.to_file(layout.build_log()):
+            return _build(cfg, layout, files, missing, keep_work, display)
 
 
-def _build(cfg: BuildConfig, layout: Layout, files: list[str], missing: list[str]) -> BuildResult:
+def _build(cfg: BuildConfig, layout: Layout, files: list[str], missing: list[str], keep_work: bool,
+           display: Display | None) -> BuildResult:
     from filters.scorer_stages import scorer_models
 
     started = time.time()
@@ -191,8 +236,10 @@ def _build(cfg: BuildConfig, layout: Layout, files: list[str], missing: list[str
         logger.error(f"input not found: {m}")
     _record_missing(layout, missing)
     base_dir = os.path.commonpath([os.path.dirname(f) for f in files]) if files else "."
-    if files:
-        run_segments(cfg, layout, files, base_dir)
+    if files and not _finished_before(layout):
+        with display or contextlib.nullcontext():
+            run_segments(cfg, layout, files, base_dir, display)
+    write_empty_tables(layout)
     funnel = compute_funnel(cfg.output, cfg.stages)
     shards = shard_accounting(cfg.output)
     funnel["shards"] = shards
@@ -206,4 +253,6 @@ def _build(cfg: BuildConfig, layout: Layout, files: list[str], missing: list[str
         "inputs": [{"path": f, "bytes": os.path.getsize(f)} for f in files], "missing_inputs": missing,
         "started": started, "finished": time.time(), "exit_code": exit_code, "unreadable_shards": bad,
     })
+    if exit_code == 0 and not keep_work:
+        shutil.rmtree(layout.scratch_dir(), ignore_errors=True)
     return BuildResult(cfg.output, funnel, shards, exit_code)

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import importlib
 import os
-import sys
 from typing import Optional
 
 import typer
@@ -23,16 +22,9 @@ def fail(message: str, code: int = 2) -> None:
 
 
 def _setup_logging(verbose: bool) -> None:
-    # datatrove re-creates its stderr log sink per task; plain text when stderr is a file or pipe
-    os.environ.setdefault("DATATROVE_COLORIZE_LOGS", "1" if sys.stderr.isatty() else "0")
-    from loguru import logger
+    from corpus import logs
 
-    logger.remove()
-    fmt = "{time:HH:mm:ss} | {level: <7} | {message}"
-    # datatrove's per-task stats tables are long; the funnel printed at the end replaces them
-    quiet = (lambda r: "📉" not in r["message"]) if not verbose else None
-    logger.add(sys.stderr, level="DEBUG" if verbose else "INFO", format=fmt, colorize=sys.stderr.isatty(),
-               filter=quiet)
+    logs.configure(verbose)
 
 
 def print_funnel(funnel: dict) -> None:
@@ -65,7 +57,9 @@ def build(
     annotate_all: Optional[bool] = typer.Option(None, "--annotate-all", help="compute every signal for every document"),
     print_config: bool = typer.Option(False, "--print-config", help="print the effective config and exit"),
     overwrite: bool = typer.Option(False, "--overwrite", help="delete OUTPUT first instead of resuming"),
-    verbose: bool = typer.Option(False, "-v", "--verbose"),
+    keep_work: bool = typer.Option(False, "--keep-work", help="keep the scratch OUTPUT/work/ after success"),
+    verbose: bool = typer.Option(False, "-v", "--verbose", help="datatrove's log lines on the terminal too "
+                                 "(always in OUTPUT/logs/)"),
 ):
     """Build a corpus: extract, identify language, filter, deduplicate; write kept/dropped/failed Parquet."""
     from corpus.config import dump_config, load_config
@@ -89,9 +83,10 @@ def build(
     from corpus.build import ConfigChanged, build as run_build
     from corpus.executors import IncompleteRun
     from corpus.outdir import OutputError
+    from corpus.progress import Display
 
     try:
-        result = run_build(cfg, overwrite=overwrite)
+        result = run_build(cfg, overwrite=overwrite, keep_work=keep_work, display=Display.for_terminal(verbose))
     except (ConfigChanged, ConfigError, OutputError) as e:
         fail(str(e))
     except IncompleteRun as e:  # slurm: submitted; or tasks that did not complete
@@ -180,18 +175,20 @@ def _prompt():
 def demo(
     output: str = typer.Option("out/demo", "-o", "--output"),
     workers: int = typer.Option(1, "--workers"),
+    verbose: bool = typer.Option(False, "-v", "--verbose", help="datatrove's log lines on the terminal too"),
 ):
     """Generate the built-in demo WARC (English and Chinese pages) and build it."""
     from corpus.demo import write_demo_warc
+    from corpus.progress import Display
 
-    _setup_logging(False)
+    _setup_logging(verbose)
     warc = write_demo_warc(os.path.join(output, "input", "demo.warc.gz"))
     typer.echo(f"demo input: {warc}")
     from corpus.build import build as run_build
     from corpus.config import load_config
 
     cfg = load_config(None, inputs=(warc,), output=os.path.join(output, "build"), executor={"workers": workers})
-    result = run_build(cfg, overwrite=True)
+    result = run_build(cfg, overwrite=True, display=Display.for_terminal(verbose))
     print_funnel(result.funnel)
     typer.echo(f"output: {os.path.abspath(result.out)}")
     typer.echo(f"try: corpus sql {result.out} \"select fate, stage, reason, lang, count(*) from docs group by all\"")

@@ -11,6 +11,7 @@ import threading
 from datatrove.executor import LocalPipelineExecutor
 from loguru import logger
 
+from corpus import logs
 from corpus.config import ExecutorConfig
 
 
@@ -62,11 +63,17 @@ def _children_die_with_us():
 
 
 class _LocalExecutor(LocalPipelineExecutor):
-    """Pool workers (forked by the forkserver, itself gone when the build dies) die with their parent."""
+    """Pool workers (forked by the forkserver, itself gone when the build dies) die with their
+    parent; a task's log lines reach the terminal only with -v."""
 
-    def __init__(self, *args, **kwargs):
+    def __init__(self, *args, verbose: bool = False, **kwargs):
         super().__init__(*args, **kwargs)
         self._owner_pid = os.getpid()
+        self.verbose = verbose
+
+    def _run_for_rank(self, rank: int, local_rank: int = 0, node_rank: int = -1):
+        with logs.datatrove_task(self.verbose):
+            return super()._run_for_rank(rank, local_rank, node_rank)
 
     def _launch_run_for_rank(self, rank: int, ranks_q, completed=None, completed_lock=None):
         if os.getpid() != self._owner_pid:  # in a pool worker, not in the build itself (workers=1)
@@ -79,7 +86,7 @@ def make_executor(ecfg: ExecutorConfig, pipeline: list, logging_dir: str, tasks:
     workers = tasks if workers == -1 else min(workers, tasks)
     if ecfg.kind == "local":
         return _LocalExecutor(pipeline=pipeline, tasks=tasks, workers=workers, logging_dir=logging_dir,
-                                     skip_completed=True)
+                              skip_completed=True, verbose=logs.is_verbose())
     if ecfg.kind == "ray":
         import ray
         from datatrove.executor.ray import RayPipelineExecutor

@@ -42,12 +42,30 @@ class Layout:
         name = self.fate_filename(fate, writer, segment).replace("${rank}", rank_name(rank))
         return os.path.join(self.fate_dir(fate), name)
 
-    # ---- intermediate data between segments (survivors of segment i, read by segment i+1)
+    def empty_file(self, fate: str) -> str:
+        """An empty table with the schema, so that every fate reads as a table even with no rows."""
+        return os.path.join(self.fate_dir(fate), "empty.parquet")
+
+    # ---- scratch: intermediate data between segments (survivors of segment i, read by segment i+1),
+    # removed after a successful build
+    def scratch_dir(self) -> str:
+        return self.path("work")
+
     def work_dir(self, segment: int) -> str:
-        return self.path("work", f"seg{segment:02d}")
+        return os.path.join(self.scratch_dir(), f"seg{segment:02d}")
 
     def logging_dir(self, segment: int, part: str = "") -> str:
         return self.path("logs", f"seg{segment:02d}" + (f"-{part}" if part else ""))
+
+    def progress_file(self, segment: int, rank: int) -> str:
+        """Documents a running task has read and written so far (corpus.progress)."""
+        return self.path("logs", "progress", f"seg{segment:02d}", f"{rank_name(rank)}.json")
+
+    def progress_files(self, segment: int) -> list[str]:
+        return glob.glob(self.path("logs", "progress", f"seg{segment:02d}", "*.json"))
+
+    def build_log(self) -> str:
+        return self.path("logs", "build.log")
 
     def accounting_dir(self) -> str:
         return self.path("logs", "accounting")

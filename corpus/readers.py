@@ -22,7 +22,7 @@ from datatrove.data import Document, DocumentsPipeline
 from datatrove.pipeline.base import PipelineStep
 from loguru import logger
 
-from corpus import vocab
+from corpus import progress, vocab
 from corpus.charset import decode
 from corpus.layout import Layout
 from corpus.writers import FateWriter, fail
@@ -287,15 +287,20 @@ class CrawlReader(PipelineStep):
     def run(self, data: DocumentsPipeline = None, rank: int = 0, world_size: int = 1) -> DocumentsPipeline:
         for stale in self.layout.rank_outputs(self.segment, rank):
             os.remove(stale)
+        tally = progress.start_task(self.layout, self.segment, rank)
         mine = self.files[rank::world_size]
         accounting, last, start, total = {}, time.monotonic(), time.monotonic(), 0
         with self.failed as failed:
+            done_bytes = 0
             for i, path in enumerate(mine):
                 self._skipped, self._shard_errors, records = Counter(), 0, 0
                 for doc in self._records(path):
                     records += 1
                     total += 1
                     self.stat_update("records")
+                    tally.add(progress.READ)
+                    if doc.metadata.get(vocab.SOURCE_FORMAT) in ("warc", "wet"):  # offsets are bytes there only
+                        tally.set(progress.BYTES, done_bytes + max(0, doc.metadata.get(vocab.SOURCE_OFFSET, 0)))
                     if "_error" in doc.metadata:
                         self.stat_update("failed")
                         failed.write(doc, rank)
@@ -307,6 +312,8 @@ class CrawlReader(PipelineStep):
                                     f"file {i + 1}/{len(mine)}")
                 accounting[path] = {"records": records, "shard_errors": self._shard_errors,
                                     "skipped_record_types": dict(self._skipped)}
+                done_bytes += os.path.getsize(path) if os.path.exists(path) else 0
+                tally.set(progress.BYTES, done_bytes)
         Path(self.layout.accounting_dir()).mkdir(parents=True, exist_ok=True)
         with open(self.layout.accounting_file(rank), "w") as f:
             json.dump(accounting, f, indent=1)
@@ -333,9 +340,11 @@ class SignalReader(PipelineStep):
 
         for stale in self.layout.rank_outputs(self.segment, rank):
             os.remove(stale)
+        tally = progress.start_task(self.layout, self.segment, rank)
         files = sorted(globlib.glob(os.path.join(self.input_dir, "*.parquet")))[rank::world_size]
         for path in files:
             for batch in pq.ParquetFile(path).iter_batches(batch_size=1024):
                 for row in batch.to_pylist():
                     self.stat_update("documents")
+                    tally.add(progress.READ)
                     yield row_document(row)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datatrove.data import Document
 from datatrove.pipeline.writers.parquet import ParquetWriter
 
-from corpus import vocab
+from corpus import progress, vocab
 from corpus.layout import Layout
 
 # metadata keys that travel with a document inside a pipeline but are not signal columns
@@ -54,6 +54,19 @@ class FateWriter(ParquetWriter):
                          max_file_size=-1, adapter=_adapter, use_content_defined_chunking=False)
         self.fate = fate
         self.stage = stage
+        self.layout, self.segment = layout, segment
+        self._tally = None
+
+    def write(self, document: Document, rank: int = 0, **kwargs):
+        super().write(document, rank, **kwargs)
+        if self._tally is None:
+            self._tally = progress.task_tally(self.layout, self.segment, rank)
+        self._tally.add(self.fate)
+
+    def close(self):
+        super().close()
+        if self._tally is not None:
+            self._tally.flush()
 
 
 def _adapter(self: FateWriter, doc: Document) -> dict:

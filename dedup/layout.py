@@ -81,7 +81,7 @@ def make_plan(layout: Layout, segment: int, stage: str, input_dir: str, records,
     need = records(files) * record_bytes * SORT_OVERHEAD
     budget = memory_mb * 2**20
     shards = max(1, math.ceil(need / budget))
-    work = layout.path("work", f"seg{segment:02d}-{stage}")
+    work = os.path.join(layout.scratch_dir(), f"seg{segment:02d}-{stage}")
     return DedupPlan(work, files, shards, spill_records=max(1024, int(budget / SORT_OVERHEAD / record_bytes)))
 
 

@@ -8,6 +8,7 @@ import os
 from datatrove.data import Document, DocumentsPipeline
 from datatrove.pipeline.base import PipelineStep
 
+from corpus import progress
 from corpus.stages import StageContext
 from dedup.layout import DedupPlan
 from dedup.records import read_docs
@@ -48,9 +49,11 @@ class RankReader(PipelineStep):
     def run(self, data: DocumentsPipeline = None, rank: int = 0, world_size: int = 1) -> DocumentsPipeline:
         for stale in self.ctx.layout.rank_outputs(self.ctx.segment, rank):
             os.remove(stale)
+        tally = progress.start_task(self.ctx.layout, self.ctx.segment, rank)
         for idx, doc in read_docs(self.plan.files[rank]):
             doc.metadata[IDX] = idx
             self.stat_update("documents")
+            tally.add(progress.READ)
             yield doc
 
 

@@ -15,7 +15,7 @@ def report(
     out: str = typer.Argument(..., help="build (or refilter) output directory"),
     output: Optional[str] = typer.Option(None, "-o", "--output", help="HTML file (default OUT/report.html)"),
 ):
-    """Self-contained HTML report: funnel, signal histograms with thresholds, dropped samples."""
+    """One self-contained HTML page: funnel, drop reasons with samples, thresholds on histograms, failed, config."""
     from reports.report import write_report
 
     try:

@@ -58,6 +58,17 @@ def _set_pairs(pairs: list[str]) -> dict:
     return out
 
 
+def eval_summary(result: dict) -> str:
+    """One row per validation source and per multiple-choice task; subjects stay in the JSON."""
+    from corpus.sql import format_table
+
+    rows = [(f"val {src}", r["tokens"], "loss / bpb", f"{r['loss']:.3f} / {r['bpb']:.3f}")
+            for src, r in result.get("val", {}).items()]
+    rows += [(name, r["n"], "acc / acc_norm", f"{r['acc']:.3f} / {r['acc_norm']:.3f}")
+             for name, r in result.items() if isinstance(r, dict) and "acc" in r]
+    return format_table(["task", "n", "metric", "value"], rows)
+
+
 def register(app: typer.Typer) -> None:
     train_app = typer.Typer(help="Train a proxy model; `upscale` deepens a checkpoint.")
     app.add_typer(train_app, name="train")
@@ -111,11 +122,16 @@ def register(app: typer.Typer) -> None:
         sample: int = typer.Option(0, "--sample", help="questions sampled per subject (0: all)"),
         seq_len: int = typer.Option(0, "--seq-len", help="window for validation loss (0: model max)"),
         tokenizer: Optional[str] = typer.Option(None, "--tokenizer"),
-        output: Optional[str] = typer.Option(None, "-o", "--output", help="write the JSON here too"),
+        output: Optional[str] = typer.Option(None, "-o", "--output",
+                                             help="JSON file for every result (default CHECKPOINT/eval.json)"),
+        as_json: bool = typer.Option(False, "--json", help="print the JSON instead of the summary table"),
     ):
-        """Evaluate a checkpoint: validation loss and bits per byte per source, multiple-choice accuracy."""
+        """Evaluate a checkpoint: validation loss and bits per byte per source, multiple-choice accuracy.
+
+        Progress per task on stderr, a summary table on stdout, every number in the JSON file."""
+        from corpus.progress import counted
         from mixtures.tokenizer import load as load_tokenizer
-        from train.evaluate import eval_mc_task, mc_tests, source_losses
+        from train.evaluate import eval_mc_task, mc_test_files, mc_tests, source_losses, val_sources
 
         tasks = [_mc_spec(spec) for spec in mc]
         for _, root in tasks:
@@ -124,17 +140,23 @@ def register(app: typer.Typer) -> None:
         ckpt, model, tok = _load(checkpoint_path)
         result: dict = {"checkpoint": ckpt}
         if data:
-            result["val"] = source_losses(model, data, seq_len or model.cfg.max_seq_len)
+            with counted("validation", len(val_sources(data)), "sources") as advance:
+                result["val"] = source_losses(model, data, seq_len or model.cfg.max_seq_len, on_source=advance)
         if mc:
             sp = load_tokenizer(tokenizer or tok)
             for lang, root in tasks:
                 name = os.path.basename(os.path.normpath(root))
-                result[name] = eval_mc_task(model, sp, root, shots=shots, mode=mode, lang=lang or "en", sample=sample)
-        text = json.dumps(result, indent=2, ensure_ascii=False)
-        if output:
-            with open(output, "w") as f:
-                f.write(text)
-        typer.echo(text)
+                with counted(name, len(mc_test_files(root)), "subjects") as advance:
+                    result[name] = eval_mc_task(model, sp, root, shots=shots, mode=mode, lang=lang or "en",
+                                                sample=sample, on_subject=advance)
+        path = output or os.path.join(ckpt, "eval.json")
+        with open(path, "w") as f:
+            json.dump(result, f, indent=2, ensure_ascii=False)
+        if as_json:
+            typer.echo(json.dumps(result, indent=2, ensure_ascii=False))
+            return
+        typer.echo(eval_summary(result))
+        typer.echo(f"results: {path}")
 
     @app.command("export")
     def export_cmd(

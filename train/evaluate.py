@@ -7,6 +7,7 @@ import glob
 import math
 import os
 import random
+from collections.abc import Callable
 
 import numpy as np
 import torch
@@ -18,7 +19,7 @@ from train.model import Transformer
 # ---------------------------------------------------------------- validation loss per source
 @torch.no_grad()
 def source_losses(model: Transformer, shard_dir: str, seq_len: int, max_tokens: int = 200_000,
-                  batch_size: int = 16) -> dict[str, dict]:
+                  batch_size: int = 16, on_source: Callable[[str], None] | None = None) -> dict[str, dict]:
     """Loss per token (nats) and bits per byte for each source of the validation split.
 
     Bits per byte divide the total loss by the UTF-8 bytes the tokens encode, so numbers stay
@@ -48,7 +49,18 @@ def source_losses(model: Transformer, shard_dir: str, seq_len: int, max_tokens: 
         # tokens/bytes of the covered documents convert the per-token loss into bits per byte
         out[src] = {"loss": loss, "bpb": loss * n_tok / max(1, n_bytes) / math.log(2), "tokens": n_tok,
                     "bytes": n_bytes, "docs": len(stream)}
+        if on_source:
+            on_source(src)
     return out
+
+
+def val_sources(shard_dir: str) -> list[str]:
+    import duckdb
+
+    from mixtures.shards import DOCS_FILE
+
+    return [r[0] for r in duckdb.sql(f"select distinct source from '{os.path.join(shard_dir, DOCS_FILE)}' "
+                                     "where split = 'val' order by source").fetchall()]
 
 
 def _stream_nll(model: Transformer, ids: np.ndarray, seq_len: int, batch_size: int) -> tuple[float, int]:
@@ -156,19 +168,25 @@ def mc_tests(root: str) -> list[str]:
     return sorted(glob.glob(os.path.join(root, "test", "*.csv*")))
 
 
-def eval_mc_task(model, sp, root: str, shots: int = 5, mode: str = "cloze", lang: str = "en",
-                 sample: int = 0, seed: int = 0, subjects: list[str] | None = None) -> dict:
-    """A task directory with test/ (and dev/ for few-shot examples) holding one CSV per subject."""
+def mc_test_files(root: str, subjects: list[str] | None = None) -> list[str]:
     tests = mc_tests(root)
     if not tests:
         raise FileNotFoundError(f"{root}/test/ holds no CSV files")
+    return [p for p in tests if not subjects or subject_of(p) in subjects]
+
+
+def eval_mc_task(model, sp, root: str, shots: int = 5, mode: str = "cloze", lang: str = "en",
+                 sample: int = 0, seed: int = 0, subjects: list[str] | None = None,
+                 on_subject: Callable[[str], None] | None = None) -> dict:
+    """A task directory with test/ (and dev/ for few-shot examples) holding one CSV per subject."""
+    tests = mc_test_files(root, subjects)
     dev = {subject_of(p): p for p in glob.glob(os.path.join(root, "dev", "*.csv*"))}
     per_subject = {}
     for path in tests:
         subject = subject_of(path)
-        if subjects and subject not in subjects:
-            continue
         per_subject[subject] = eval_mc_file(model, sp, path, dev.get(subject), shots, mode, lang, sample, seed)
+        if on_subject:
+            on_subject(subject)
     n = sum(r["n"] for r in per_subject.values())
     overall = {k: sum(r[k] * r["n"] for r in per_subject.values()) / max(1, n) for k in ("acc", "acc_norm")}
     return {"n": n, **overall, "subjects": per_subject, "shots": shots, "mode": mode}

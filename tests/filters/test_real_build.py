@@ -94,7 +94,7 @@ def test_report_is_self_contained(annotated, tmp_path):
 
     path = write_report(str(annotated), str(tmp_path / "r.html"))
     page = open(path, encoding="utf-8").read()
-    assert page.count("data:image/png;base64,") > 30 and "src=\"http" not in page
+    assert page.count("data:image/svg+xml;base64,") > 30 and "src=\"http" not in page
     for needle in ("gopher_word_count", "fineweb_line_punct_ratio", "lang_not_kept", "too_few_sentences"):
         assert needle in page
     assert "<script" not in page.split("<pre>", 1)[-1].split("</pre>")[0]  # dropped text is escaped

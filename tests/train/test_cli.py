@@ -1,3 +1,4 @@
+import csv
 import json
 
 import yaml
@@ -10,6 +11,22 @@ import train.cli
 mixtures.cli.register(app)
 train.cli.register(app)
 runner = CliRunner()
+
+
+def _tiny_mc_task(root):
+    """Two subjects of two questions each, in the MMLU CSV layout."""
+    rows = {"colours": [("The sky on a clear day is", "blue", "green", "red", "black", 0),
+                        ("Grass is", "purple", "green", "white", "orange", 1)],
+            "sums": [("Two plus two is", "three", "five", "four", "six", 2),
+                     ("Ten minus one is", "nine", "eight", "seven", "eleven", 0)]}
+    for split in ("test", "dev"):
+        (root / split).mkdir(parents=True)
+        for subject, items in rows.items():
+            with open(root / split / f"{subject}_{split}.csv", "w", newline="") as f:
+                w = csv.writer(f)
+                w.writerow(["question", "choice0", "choice1", "choice2", "choice3", "answer"])
+                w.writerows(items)
+    return root
 
 
 def invoke(*args):
@@ -32,9 +49,20 @@ def test_tokenizer_shards_train_eval_export_upscale_and_extend_context(shards, t
     invoke("train", "-c", tmp_path / "train.yaml", "--set", "optim.warmup_steps=2")
     assert len((tmp_path / "run" / "log.jsonl").read_text().splitlines()) == 2
 
-    ev = json.loads(invoke("eval", tmp_path / "run", "--data", tmp_path / "sh", "-o", tmp_path / "eval.json"))
+    mc = _tiny_mc_task(tmp_path / "quiz")
+    result = runner.invoke(app, ["eval", str(tmp_path / "run"), "--data", str(tmp_path / "sh"), "--mc", str(mc),
+                                 "--shots", "1", "-o", str(tmp_path / "eval.json")])
+    assert result.exit_code == 0, result.output + repr(result.exception)
+    ev = json.loads((tmp_path / "eval.json").read_text())
     assert set(ev["val"]) == {"en", "zh"}  # the JSONL's source field
     assert all(0 < v["bpb"] < 20 and v["tokens"] > 0 for v in ev["val"].values())
+    assert ev["quiz"]["n"] == 4 and set(ev["quiz"]["subjects"]) == {"colours", "sums"}
+    # the terminal gets progress per task and a short table, not the JSON
+    assert "validation: 2/2 sources" in result.stderr and "quiz: 2/2 subjects" in result.stderr
+    table = result.stdout.splitlines()
+    assert len(table) < 10 and not result.stdout.lstrip().startswith("{")
+    assert any(line.startswith("val en ") for line in table)
+    assert any(line.startswith("quiz ") and f"{ev['quiz']['acc']:.3f}" in line for line in table)
     invoke("export", tmp_path / "run", "-o", tmp_path / "hf")
     assert {p.name for p in (tmp_path / "hf").iterdir()} == {"config.json", "model.safetensors", "tokenizer.model"}
 

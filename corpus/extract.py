@@ -11,6 +11,7 @@ from datatrove.pipeline.base import PipelineStep
 from corpus import vocab
 from corpus.layout import Layout
 from corpus.stages import StageContext
+from corpus.tables import unwrap_layout_tables
 from corpus.writers import FateWriter, fail
 from filters.base import CorpusFilter
 
@@ -65,10 +66,15 @@ class Extractor(PipelineStep):
 
     def extract(self, html: str, url: str | None) -> str:
         import trafilatura
+        from trafilatura.utils import load_html
 
         def run(page: str) -> str:
+            tree = load_html(page)  # trafilatura's own parser and checks, so one parse serves both
+            if tree is None:
+                return ""
+            unwrap_layout_tables(tree)  # layout tables are not tables, whatever include_tables says
             return trafilatura.extract(
-                page, url=url, include_comments=self.include_comments, include_tables=self.include_tables,
+                tree, url=url, include_comments=self.include_comments, include_tables=self.include_tables,
                 favor_precision=self.favor == "precision", favor_recall=self.favor == "recall",
                 deduplicate=False, with_metadata=False) or ""
 

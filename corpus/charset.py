@@ -6,6 +6,7 @@ import codecs
 import re
 
 from charset_normalizer import from_bytes
+from charset_normalizer.md import mess_ratio
 
 _META = re.compile(rb"""<meta[^>]+charset\s*=\s*["']?\s*([a-zA-Z0-9_\-:.]+)""", re.I)
 _HEADER = re.compile(r"charset\s*=\s*[\"']?([a-zA-Z0-9_\-:.]+)", re.I)
@@ -21,6 +22,15 @@ _SUPERSETS = {"gb2312": "gb18030", "gbk": "gb18030", "gb_2312-80": "gb18030", "x
 # U+FFFD replacements) before falling back to detection: one stray byte in a gb2312 page is not
 # evidence against the label, and detection then tends to pick a single-byte codec (mojibake).
 MAX_BAD_FRACTION = 0.01
+
+# Unlabelled pages: the codecs of the languages we keep, tried before general detection, which
+# rejects a codec on one undecodable byte (a title cut mid-character) and then picks a single-byte
+# codec (a GB page read as ISO-8859-5, then dropped as Russian). Japanese and Korean codecs are
+# candidates too: their bytes also decode as GB18030, into Chinese-looking nonsense. Order breaks ties.
+CANDIDATES = ("utf-8", "gb18030", "big5hkscs", "shift_jis", "euc_jp", "euc_kr", "cp1252")
+# The best candidate's text must be about this clean (charset_normalizer's own default threshold).
+MAX_MESS = 0.2
+MESS_SAMPLE = 20_000  # characters scored, from the first non-ASCII one: enough, and mess_ratio is slow
 
 
 def _codec(label: str | None) -> str | None:
@@ -68,11 +78,37 @@ def decode(body: bytes, content_type: str | None = None) -> tuple[str, str, str]
         text = body.decode(codec, "replace")
         if len(text) - len(body.decode(codec, "ignore")) <= MAX_BAD_FRACTION * len(text):
             return text, codec, source
+    detected = _detect(body)
+    if detected is not None:
+        return *detected, "detected"
+    return body.decode("utf-8", "replace"), "utf-8", "fallback"
+
+
+def _detect(body: bytes) -> tuple[str, str] | None:
+    """(text, codec): the candidate that decodes to the least messy text, else general detection."""
+    scored = []
+    for rank, codec in enumerate(CANDIDATES):
+        text = body.decode(codec, "replace")
+        non_ascii = sum(1 for ch in text if ch > "\x7f")
+        if text.count("\ufffd") <= MAX_BAD_FRACTION * non_ascii:
+            scored.append((_mess(text), rank, text, codec))
+    if scored:
+        mess, _, text, codec = min(scored)
+        if mess <= MAX_MESS:
+            return text, codec
+    # none of them reads as text: some other language's codec (general detection, all codecs)
     best = from_bytes(body[:200_000]).best()
     if best is not None and best.encoding:
         codec = _codec(best.encoding) or best.encoding
         try:
-            return body.decode(codec, "replace"), codec, "detected"
+            return body.decode(codec, "replace"), codec
         except LookupError:
             pass
-    return body.decode("utf-8", "replace"), "utf-8", "fallback"
+    return None
+
+
+def _mess(text: str) -> float:
+    """charset_normalizer's mess ratio (odd script mixes, rare CJK, accents in runs) where the text
+    is not ASCII: the head of an HTML page is markup the ratio cannot tell anything from."""
+    start = next((i for i, ch in enumerate(text) if ch > "\x7f"), 0)
+    return mess_ratio(text[start:start + MESS_SAMPLE], maximum_threshold=1.0)

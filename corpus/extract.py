@@ -73,10 +73,13 @@ class Extractor(PipelineStep):
             if tree is None:
                 return ""
             unwrap_layout_tables(tree)  # layout tables are not tables, whatever include_tables says
-            return trafilatura.extract(
+            text = trafilatura.extract(
                 tree, url=url, include_comments=self.include_comments, include_tables=self.include_tables,
                 favor_precision=self.favor == "precision", favor_recall=self.favor == "recall",
                 deduplicate=False, with_metadata=False) or ""
+            # trafilatura drops empty paragraphs but keeps spacers (<p>&nbsp;</p>, full-width
+            # spaces): lines with nothing visible, which line-based rules count as duplicates
+            return "\n".join(line for line in text.split("\n") if line.strip())
 
         text = run(html)
         if not text and "html" not in html[:DUBIOUS_PREFIX].lower():

@@ -77,9 +77,10 @@ class Extractor(PipelineStep):
                 tree, url=url, include_comments=self.include_comments, include_tables=self.include_tables,
                 favor_precision=self.favor == "precision", favor_recall=self.favor == "recall",
                 deduplicate=False, with_metadata=False) or ""
-            # trafilatura drops empty paragraphs but keeps spacers (<p>&nbsp;</p>, full-width
-            # spaces): lines with nothing visible, which line-based rules count as duplicates
-            return "\n".join(line for line in text.split("\n") if line.strip())
+            # trafilatura drops empty paragraphs but keeps spacers (<div>&nbsp;</div>) as lines
+            # with nothing visible, and spaces after a line's last character (before a <br>):
+            # line-based rules count the first as duplicates and miss the end punctuation of the second
+            return "\n".join(line for line in map(str.rstrip, text.split("\n")) if line)
 
         text = run(html)
         if not text and "html" not in html[:DUBIOUS_PREFIX].lower():

@@ -79,9 +79,9 @@ def test_data_table_stays_a_table(extractor):
     assert EN_PARAS[0].strip() in text and EN_PARAS[1].strip() in text
 
 
-def test_spacer_blocks_leave_no_lines(extractor):
+def test_spacer_blocks_and_trailing_spaces_leave_nothing(extractor):
     # old CMS output: paragraphs as <div>s indented with &nbsp;, separated by <div>&nbsp;</div>
-    body = "<div>&nbsp;</div>".join(f"<div>&nbsp;&nbsp; {p}</div>" for p in PARAS)
+    body = "<div>&nbsp;</div>".join(f"<div>&nbsp;&nbsp; {p}&nbsp; </div>" for p in PARAS)
     html = f"<html><body><div class='bt_content'><p>{body}</p></div></body></html>"
     lines = extractor.extract(html, None).split("\n")
-    assert [line.strip() for line in lines] == [p.strip() for p in PARAS]
+    assert [line.lstrip() for line in lines] == [p.strip() for p in PARAS]  # ends with its "。"

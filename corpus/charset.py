@@ -9,6 +9,7 @@ from charset_normalizer import from_bytes
 from charset_normalizer.md import mess_ratio
 
 _META = re.compile(rb"""<meta[^>]+charset\s*=\s*["']?\s*([a-zA-Z0-9_\-:.]+)""", re.I)
+_NON_ASCII = re.compile(r"[^\x00-\x7f]")
 _HEADER = re.compile(r"charset\s*=\s*[\"']?([a-zA-Z0-9_\-:.]+)", re.I)
 
 # Pages labelled with a legacy Chinese codec routinely contain characters only its superset
@@ -89,7 +90,7 @@ def _detect(body: bytes) -> tuple[str, str] | None:
     scored = []
     for rank, codec in enumerate(CANDIDATES):
         text = body.decode(codec, "replace")
-        non_ascii = sum(1 for ch in text if ch > "\x7f")
+        non_ascii = len(text) - len(text.encode("ascii", "ignore"))
         if text.count("\ufffd") <= MAX_BAD_FRACTION * non_ascii:
             scored.append((_mess(text), rank, text, codec))
     if scored:
@@ -110,5 +111,6 @@ def _detect(body: bytes) -> tuple[str, str] | None:
 def _mess(text: str) -> float:
     """charset_normalizer's mess ratio (odd script mixes, rare CJK, accents in runs) where the text
     is not ASCII: the head of an HTML page is markup the ratio cannot tell anything from."""
-    start = next((i for i, ch in enumerate(text) if ch > "\x7f"), 0)
+    first = _NON_ASCII.search(text)
+    start = first.start() if first else 0
     return mess_ratio(text[start:start + MESS_SAMPLE], maximum_threshold=1.0)

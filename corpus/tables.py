@@ -52,7 +52,7 @@ def _link_chars(cell: HtmlElement) -> int:
 
 
 def is_layout(table: HtmlElement) -> bool:
-    if any(_owner(t) is table for t in table.iter("table") if t is not table):
+    if table.find(".//table") is not None:
         return True  # it frames other tables
     rows = []  # (text, cell) of the non-empty cells of each of the table's own rows that has any
     for row in table.iter("tr"):

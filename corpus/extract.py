@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import signal
 import threading
 
@@ -16,6 +17,7 @@ from corpus.writers import FateWriter, fail
 from filters.base import CorpusFilter
 
 EXTRACT_STATUS = "_extract_status"  # ok | empty | timeout; read by ExtractionFilter
+_TABLE = re.compile(r"<table", re.I)  # pages without one go to trafilatura as text (no second tree)
 DUBIOUS_PREFIX = 50  # characters trafilatura.utils.load_html searches for "html" (is_dubious_html)
 
 
@@ -69,12 +71,14 @@ class Extractor(PipelineStep):
         from trafilatura.utils import load_html
 
         def run(page: str) -> str:
-            tree = load_html(page)  # trafilatura's own parser and checks, so one parse serves both
-            if tree is None:
-                return ""
-            unwrap_layout_tables(tree)  # layout tables are not tables, whatever include_tables says
+            if _TABLE.search(page):
+                tree = load_html(page)  # trafilatura's own parser and checks: one parse serves both
+                if tree is None:
+                    return ""
+                unwrap_layout_tables(tree)  # layout tables are not tables, whatever include_tables says
+                page = tree
             text = trafilatura.extract(
-                tree, url=url, include_comments=self.include_comments, include_tables=self.include_tables,
+                page, url=url, include_comments=self.include_comments, include_tables=self.include_tables,
                 favor_precision=self.favor == "precision", favor_recall=self.favor == "recall",
                 deduplicate=False, with_metadata=False) or ""
             # trafilatura drops empty paragraphs but keeps spacers (<div>&nbsp;</div>) as lines

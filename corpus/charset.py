@@ -24,12 +24,14 @@ _SUPERSETS = {"gb2312": "gb18030", "gbk": "gb18030", "gb_2312-80": "gb18030", "x
 # evidence against the label, and detection then tends to pick a single-byte codec (mojibake).
 MAX_BAD_FRACTION = 0.01
 
-# Unlabelled pages: the codecs of the languages we keep, tried before general detection, which
-# rejects a codec on one undecodable byte (a title cut mid-character) and then picks a single-byte
-# codec (a GB page read as ISO-8859-5, then dropped as Russian). Japanese and Korean codecs are
-# candidates too: their bytes also decode as GB18030, into Chinese-looking nonsense. Order breaks ties.
-CANDIDATES = ("utf-8", "gb18030", "big5hkscs", "shift_jis", "euc_jp", "euc_kr", "cp1252")
-# The best candidate's text must be about this clean (charset_normalizer's own default threshold).
+# Unlabelled pages: the codecs of the languages we keep are tried before all others. General
+# detection over every codec rejects a codec on one undecodable byte (a title cut mid-character)
+# and then picks a single-byte codec that decodes anything: a GB page read as ISO-8859-5, then
+# dropped as Russian. Japanese and Korean codecs are candidates too: their bytes also decode as
+# GB18030, into Chinese-looking nonsense. Order breaks ties.
+CANDIDATES = ("utf-8", "gb18030", "big5hkscs", "cp1252", "shift_jis", "euc_jp", "euc_kr")
+DETECT_BYTES = 200_000
+# A candidate decoded around bad bytes must read about this clean (charset_normalizer's default).
 MAX_MESS = 0.2
 MESS_SAMPLE = 20_000  # characters scored, from the first non-ASCII one: enough, and mess_ratio is slow
 
@@ -86,26 +88,35 @@ def decode(body: bytes, content_type: str | None = None) -> tuple[str, str, str]
 
 
 def _detect(body: bytes) -> tuple[str, str] | None:
-    """(text, codec): the candidate that decodes to the least messy text, else general detection."""
+    """(text, codec): charset_normalizer's choice among the candidates, else the candidate that
+    decodes to the least messy text around a few bad bytes, else its choice among all codecs."""
+    sample = body[:DETECT_BYTES]
+    codec = _normalizer(sample, CANDIDATES) or _least_messy(body) or _normalizer(sample, None)
+    return (body.decode(codec, "replace"), codec) if codec else None
+
+
+def _normalizer(sample: bytes, candidates: tuple[str, ...] | None) -> str | None:
+    best = from_bytes(sample, cp_isolation=list(candidates) if candidates else None).best()
+    if best is None or not best.encoding:
+        return None
+    codec = _codec(best.encoding) or best.encoding
+    try:
+        codecs.lookup(codec)
+    except LookupError:
+        return None
+    return codec
+
+
+def _least_messy(body: bytes) -> str | None:
+    # charset_normalizer rejects a codec on one undecodable byte; browsers decode around it
     scored = []
     for rank, codec in enumerate(CANDIDATES):
         text = body.decode(codec, "replace")
         non_ascii = len(text) - len(text.encode("ascii", "ignore"))
         if text.count("\ufffd") <= MAX_BAD_FRACTION * non_ascii:
-            scored.append((_mess(text), rank, text, codec))
-    if scored:
-        mess, _, text, codec = min(scored)
-        if mess <= MAX_MESS:
-            return text, codec
-    # none of them reads as text: some other language's codec (general detection, all codecs)
-    best = from_bytes(body[:200_000]).best()
-    if best is not None and best.encoding:
-        codec = _codec(best.encoding) or best.encoding
-        try:
-            return body.decode(codec, "replace"), codec
-        except LookupError:
-            pass
-    return None
+            scored.append((_mess(text), rank, codec))
+    mess, _, codec = min(scored, default=(None, None, None))
+    return codec if mess is not None and mess <= MAX_MESS else None
 
 
 def _mess(text: str) -> float:

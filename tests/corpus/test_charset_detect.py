@@ -37,6 +37,15 @@ def test_unlabelled_page_decodes_to_its_text(text, codec):
     assert source == "detected"
 
 
+@pytest.mark.parametrize("tail", ["It’s done. © 2019 River Trust", "© 2019 River Trust"])
+def test_english_page_with_a_few_cp1252_bytes(tail):
+    # too few non-ASCII bytes for a mess score: half-width katakana (Shift-JIS) or a rare Han
+    # character (GB18030) would read as cleanly as the right accents
+    text = page("The river survey covered eleven sites this year. ", 30).replace("</p>", tail + "</p>")
+    decoded, codec, _ = decode(text.encode("cp1252"))
+    assert decoded == text and codec == "cp1252"
+
+
 def test_gb_page_with_a_character_cut_in_half():
     # a title truncated mid-character ("...") leaves a lone GB lead byte: general detection then
     # rejected GB18030 and read the page as ISO-8859-5 (Cyrillic)

@@ -71,14 +71,14 @@ class Extractor(PipelineStep):
         from trafilatura.utils import load_html
 
         def run(page: str) -> str:
+            source = page
             if _TABLE.search(page):
-                tree = load_html(page)  # trafilatura's own parser and checks: one parse serves both
-                if tree is None:
+                source = load_html(page)  # trafilatura's own parser and checks: one parse serves both
+                if source is None:
                     return ""
-                unwrap_layout_tables(tree)  # layout tables are not tables, whatever include_tables says
-                page = tree
+                unwrap_layout_tables(source)  # layout tables are not tables, whatever include_tables says
             text = trafilatura.extract(
-                page, url=url, include_comments=self.include_comments, include_tables=self.include_tables,
+                source, url=url, include_comments=self.include_comments, include_tables=self.include_tables,
                 favor_precision=self.favor == "precision", favor_recall=self.favor == "recall",
                 deduplicate=False, with_metadata=False) or ""
             # trafilatura drops empty paragraphs but keeps spacers (<div>&nbsp;</div>) as lines

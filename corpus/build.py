@@ -7,6 +7,7 @@ import glob
 import hashlib
 import json
 import os
+import shutil
 import sys
 import time
 from dataclasses import dataclass

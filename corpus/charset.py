@@ -6,8 +6,10 @@ import codecs
 import re
 
 from charset_normalizer import from_bytes
+from charset_normalizer.md import mess_ratio
 
 _META = re.compile(rb"""<meta[^>]+charset\s*=\s*["']?\s*([a-zA-Z0-9_\-:.]+)""", re.I)
+_NON_ASCII = re.compile(r"[^\x00-\x7f]")
 _HEADER = re.compile(r"charset\s*=\s*[\"']?([a-zA-Z0-9_\-:.]+)", re.I)
 
 # Pages labelled with a legacy Chinese codec routinely contain characters only its superset
@@ -21,6 +23,17 @@ _SUPERSETS = {"gb2312": "gb18030", "gbk": "gb18030", "gb_2312-80": "gb18030", "x
 # U+FFFD replacements) before falling back to detection: one stray byte in a gb2312 page is not
 # evidence against the label, and detection then tends to pick a single-byte codec (mojibake).
 MAX_BAD_FRACTION = 0.01
+
+# Unlabelled pages: the codecs of the languages we keep are tried before all others. General
+# detection over every codec rejects a codec on one undecodable byte (a title cut mid-character)
+# and then picks a single-byte codec that decodes anything: a GB page read as ISO-8859-5, then
+# dropped as Russian. Japanese and Korean codecs are candidates too: their bytes also decode as
+# GB18030, into Chinese-looking nonsense. Order breaks ties.
+CANDIDATES = ("utf-8", "gb18030", "big5hkscs", "cp1252", "shift_jis", "euc_jp", "euc_kr")
+DETECT_BYTES = 200_000
+# A candidate decoded around bad bytes must read about this clean (charset_normalizer's default).
+MAX_MESS = 0.2
+MESS_SAMPLE = 20_000  # characters scored, from the first non-ASCII one: enough, and mess_ratio is slow
 
 
 def _codec(label: str | None) -> str | None:
@@ -68,11 +81,47 @@ def decode(body: bytes, content_type: str | None = None) -> tuple[str, str, str]
         text = body.decode(codec, "replace")
         if len(text) - len(body.decode(codec, "ignore")) <= MAX_BAD_FRACTION * len(text):
             return text, codec, source
-    best = from_bytes(body[:200_000]).best()
-    if best is not None and best.encoding:
-        codec = _codec(best.encoding) or best.encoding
-        try:
-            return body.decode(codec, "replace"), codec, "detected"
-        except LookupError:
-            pass
+    detected = _detect(body)
+    if detected is not None:
+        return *detected, "detected"
     return body.decode("utf-8", "replace"), "utf-8", "fallback"
+
+
+def _detect(body: bytes) -> tuple[str, str] | None:
+    """(text, codec): charset_normalizer's choice among the candidates, else the candidate that
+    decodes to the least messy text around a few bad bytes, else its choice among all codecs."""
+    sample = body[:DETECT_BYTES]
+    codec = _normalizer(sample, CANDIDATES) or _least_messy(body) or _normalizer(sample, None)
+    return (body.decode(codec, "replace"), codec) if codec else None
+
+
+def _normalizer(sample: bytes, candidates: tuple[str, ...] | None) -> str | None:
+    best = from_bytes(sample, cp_isolation=list(candidates) if candidates else None).best()
+    if best is None or not best.encoding:
+        return None
+    codec = _codec(best.encoding) or best.encoding
+    try:
+        codecs.lookup(codec)
+    except LookupError:
+        return None
+    return codec
+
+
+def _least_messy(body: bytes) -> str | None:
+    # charset_normalizer rejects a codec on one undecodable byte; browsers decode around it
+    scored = []
+    for rank, codec in enumerate(CANDIDATES):
+        text = body.decode(codec, "replace")
+        non_ascii = len(text) - len(text.encode("ascii", "ignore"))
+        if text.count("\ufffd") <= MAX_BAD_FRACTION * non_ascii:
+            scored.append((_mess(text), rank, codec))
+    mess, _, codec = min(scored, default=(None, None, None))
+    return codec if mess is not None and mess <= MAX_MESS else None
+
+
+def _mess(text: str) -> float:
+    """charset_normalizer's mess ratio (odd script mixes, rare CJK, accents in runs) where the text
+    is not ASCII: the head of an HTML page is markup the ratio cannot tell anything from."""
+    first = _NON_ASCII.search(text)
+    start = first.start() if first else 0
+    return mess_ratio(text[start:start + MESS_SAMPLE], maximum_threshold=1.0)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import signal
 import threading
 
@@ -11,10 +12,12 @@ from datatrove.pipeline.base import PipelineStep
 from corpus import vocab
 from corpus.layout import Layout
 from corpus.stages import StageContext
+from corpus.tables import unwrap_layout_tables
 from corpus.writers import FateWriter, fail
 from filters.base import CorpusFilter
 
 EXTRACT_STATUS = "_extract_status"  # ok | empty | timeout; read by ExtractionFilter
+_TABLE = re.compile(r"<table", re.I)  # pages without one go to trafilatura as text (no second tree)
 DUBIOUS_PREFIX = 50  # characters trafilatura.utils.load_html searches for "html" (is_dubious_html)
 
 
@@ -65,12 +68,23 @@ class Extractor(PipelineStep):
 
     def extract(self, html: str, url: str | None) -> str:
         import trafilatura
+        from trafilatura.utils import load_html
 
         def run(page: str) -> str:
-            return trafilatura.extract(
-                page, url=url, include_comments=self.include_comments, include_tables=self.include_tables,
+            source = page
+            if _TABLE.search(page):
+                source = load_html(page)  # trafilatura's own parser and checks: one parse serves both
+                if source is None:
+                    return ""
+                unwrap_layout_tables(source)  # layout tables are not tables, whatever include_tables says
+            text = trafilatura.extract(
+                source, url=url, include_comments=self.include_comments, include_tables=self.include_tables,
                 favor_precision=self.favor == "precision", favor_recall=self.favor == "recall",
                 deduplicate=False, with_metadata=False) or ""
+            # trafilatura drops empty paragraphs but keeps spacers (<div>&nbsp;</div>) as lines
+            # with nothing visible, and spaces after a line's last character (before a <br>):
+            # line-based rules count the first as duplicates and miss the end punctuation of the second
+            return "\n".join(line for line in map(str.rstrip, text.split("\n")) if line)
 
         text = run(html)
         if not text and "html" not in html[:DUBIOUS_PREFIX].lower():

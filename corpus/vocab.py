@@ -142,9 +142,9 @@ PAGE_TYPE_TEXT_CHARS = key("page_type_text_chars", "int64", PAGE_TYPE, "visible 
 PAGE_TYPE_LINKS = key("page_type_links", "int64", PAGE_TYPE, "<a href> elements in the visible page")
 PAGE_TYPE_LINK_DENSITY = key("page_type_link_density", "float64", PAGE_TYPE, "characters inside <a href> / visible characters")
 PAGE_TYPE_PROSE_RUN = key("page_type_prose_run", "int64", PAGE_TYPE,
-                          "longest stretch of non-link characters over consecutive blocks that no link block interrupts")
+                          "longest stretch of non-link characters over consecutive blocks that no link block or list entry interrupts")
 PAGE_TYPE_LIST_SHARE = key("page_type_list_share", "float64", PAGE_TYPE,
-                           "non-link characters inside items of link lists / non-link characters")
+                           "non-link characters inside list entries (repeated siblings headed by links) / non-link characters")
 R_LIST_PAGE = reason("list_page", PAGE_TYPE, "a list or index page: links with no stretch of prose between them")
 
 # ---------------------------------------------------------------- heuristics (issue: heuristic cascade)

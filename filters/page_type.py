@@ -2,8 +2,8 @@
 
 A list page (a news index, search results, a forum's thread list, an announcement list) is links
 with short labels between them; an article has a stretch of prose that links do not interrupt.
-The text rules after extraction see neither: trafilatura turns a list page into a column of short
-lines that looks like a short article. So the scorer reads the page's blocks the way boilerplate
+The text rules see only what trafilatura extracted, and a list page extracts to a column of short
+lines that can pass for a short article. So this scorer reads the page's blocks the way boilerplate
 detectors do (Kohlschütter et al., "Boilerplate Detection using Shallow Text Features", WSDM
 2010: text quantity and link density per block) and stores page-level signals; the `page_type`
 stage after language ID decides from them with per-language thresholds
@@ -66,7 +66,7 @@ class PageShape:
     text_chars: int  # visible non-space characters
     link_chars: int  # of them, inside <a href>
     links: int  # <a href> elements
-    prose_run: int  # longest stretch of non-link characters over consecutive blocks, outside link blocks and list entries
+    prose_run: int  # longest stretch of non-link characters that no link block or list entry interrupts
     list_chars: int  # non-link characters inside list entries
 
     def signals(self) -> dict:
@@ -81,96 +81,77 @@ def _chars(s: str | None) -> int:
     return len("".join(s.split())) if s else 0
 
 
-def _is_link(el) -> bool:
-    return el.tag == "a" and el.get("href") is not None
+def _walk(root) -> tuple[dict, list]:
+    """One pass over the visible text. Returns element -> [characters in its subtree, of them link
+    characters, holds an <a href>], and the text in document order as (element it sits in, block,
+    inside a link, characters)."""
+    from lxml import etree
 
-
-def _text_chars(el) -> int:
-    return _chars("".join(el.itertext()))
-
-
-def _link_chars(el) -> int:
-    return sum(_text_chars(a) for a in el.iter("a") if a.get("href") is not None)
-
-
-def _holding_links(root) -> set:
-    """Every element with an <a href> inside it (or itself one)."""
-    holding = set()
-    for a in root.iter("a"):
-        if a.get("href") is None:
+    sizes, segments, stack = {}, [], []  # stack: (element, block, inside a link, its sizes)
+    for event, el in etree.iterwalk(root, events=("start", "end")):
+        if event == "start":
+            outer_block, outer_link = (stack[-1][1], stack[-1][2]) if stack else (root, False)
+            is_link = el.tag == "a" and el.get("href") is not None
+            block = el if el.tag in BLOCK_TAGS else outer_block
+            in_link = outer_link or is_link
+            size = [0, 0, is_link]
+            stack.append((el, block, in_link, size))
+            if el.text and (n := _chars(el.text)):
+                segments.append((el, block, in_link, n))
+                size[0] += n
+                size[1] += n if in_link else 0
             continue
-        for el in (a, *a.iterancestors()):
-            if el in holding:
-                break
-            holding.add(el)
-    return holding
+        el, _, _, size = stack.pop()
+        sizes[el] = size
+        if not stack:
+            continue
+        parent, block, in_link, psize = stack[-1]
+        psize[0] += size[0]
+        psize[1] += size[1]
+        psize[2] = psize[2] or size[2]
+        if el.tail and (n := _chars(el.tail)):  # a tail belongs to the enclosing element
+            segments.append((parent, block, in_link, n))
+            psize[0] += n
+            psize[1] += n if in_link else 0
+    return sizes, segments
 
 
-def _is_list(members: list, holding: set) -> bool:
-    if len(members) < LIST_MIN_ITEMS or sum(m in holding for m in members) < LIST_LINKED_SHARE * len(members):
+def _is_list(members: list, sizes: dict) -> bool:
+    if len(members) < LIST_MIN_ITEMS or sum(sizes[m][2] for m in members) < LIST_LINKED_SHARE * len(members):
         return False
-    sizes = [_text_chars(m) for m in members]
-    total = sum(sizes)
-    return total > 0 and max(sizes) <= LIST_MAX_ITEM_SHARE * total \
-        and sum(_link_chars(m) for m in members) >= LIST_MIN_LINK_SHARE * total
+    total = sum(sizes[m][0] for m in members)
+    return total > 0 and max(sizes[m][0] for m in members) <= LIST_MAX_ITEM_SHARE * total \
+        and sum(sizes[m][1] for m in members) >= LIST_MIN_LINK_SHARE * total
 
 
-def _list_entries(root) -> set:
+def _list_entries(root, sizes: dict) -> set:
     """Menu entries, headline lists, result cards, thread rows (see LIST_* above)."""
-    holding = _holding_links(root)
     entries = set()
-    for parent in root.iter():
-        if len(parent) < LIST_MIN_ITEMS:
-            continue
+    for parent in root.xpath(f"descendant-or-self::*[count(*) >= {LIST_MIN_ITEMS}]"):
         groups: dict[tuple, list] = {}
         for child in parent:
             if isinstance(child.tag, str) and child.tag != "p":
                 groups.setdefault((child.tag, child.get("class", "")), []).append(child)
         for members in groups.values():
-            if _is_list(members, holding):
+            if _is_list(members, sizes):
                 entries.update(members)
     return entries
 
 
-@dataclass
-class _Text:
-    """Visible text in document order, as pieces [block, in a list entry, link chars, other chars]."""
-    pieces: list
-    text: int = 0
-    link: int = 0
-    listed: int = 0
-
-    def add(self, block, in_link: bool, in_entry: bool, s: str) -> None:
-        n = _chars(s)
-        if not n:
-            return
-        self.text += n
-        self.link += n if in_link else 0
-        self.listed += n if in_entry and not in_link else 0
-        if not self.pieces or self.pieces[-1][0] is not block:
-            self.pieces.append([block, in_entry, 0, 0])
-        self.pieces[-1][2 if in_link else 3] += n
-
-
-def _visible_text(root, entries: set) -> _Text:
-    from lxml import etree
-
-    out = _Text([])
-    blocks, links, in_entries = [root], [False], [False]  # innermost block, inside a link, inside an entry
-    for event, el in etree.iterwalk(root, events=("start", "end")):
-        if event == "start":
-            blocks.append(el if el.tag in BLOCK_TAGS else blocks[-1])
-            links.append(links[-1] or _is_link(el))
-            in_entries.append(in_entries[-1] or el in entries)
-            if el.text:
-                out.add(blocks[-1], links[-1], in_entries[-1], el.text)
-            continue
-        blocks.pop()
-        links.pop()
-        in_entries.pop()
-        if el.tail and len(blocks) > 1:  # a tail belongs to the enclosing element
-            out.add(blocks[-1], links[-1], in_entries[-1], el.tail)
-    return out
+def _pieces(segments: list, entries: set) -> tuple[list, int]:
+    """Consecutive text of one block as [block, in a list entry, link chars, other chars], and the
+    non-link characters inside list entries."""
+    inside = set()
+    for e in entries:
+        inside.update(e.iter())
+    pieces, listed = [], 0
+    for el, block, in_link, n in segments:
+        in_entry = el in inside
+        listed += n if in_entry and not in_link else 0
+        if not pieces or pieces[-1][0] is not block:
+            pieces.append([block, in_entry, 0, 0])
+        pieces[-1][2 if in_link else 3] += n
+    return pieces, listed
 
 
 def _longest_prose_run(pieces: list) -> int:
@@ -205,11 +186,13 @@ def page_shape(html: str) -> PageShape | None:
     root = parse(html)
     if root is None:
         return None
-    text = _visible_text(root, _list_entries(root))
-    if not text.text:
+    sizes, segments = _walk(root)
+    text, link = sizes[root][0], sizes[root][1]
+    if not text:
         return None
+    pieces, listed = _pieces(segments, _list_entries(root, sizes))
     links = sum(1 for a in root.iter("a") if a.get("href") is not None)
-    return PageShape(text.text, text.link, links, _longest_prose_run(text.pieces), text.listed)
+    return PageShape(text, link, links, _longest_prose_run(pieces), listed)
 
 
 class PageTypeScorer(Scorer):
@@ -220,7 +203,11 @@ class PageTypeScorer(Scorer):
     def score(self, doc: Document) -> dict:
         if doc.metadata.get(vocab.PAYLOAD_KIND) != "html":
             return {}
-        shape = page_shape(doc.text)
+        try:
+            shape = page_shape(doc.text)
+        except Exception:  # lxml on one odd page: no signals (so no decision), never a failed task
+            self.stat_update("page_type_error")
+            return {}
         return shape.signals() if shape else {}
 
 

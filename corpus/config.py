@@ -8,7 +8,7 @@ from typing import Any, Literal
 
 from corpus.configlib import check, from_dict, load_yaml, merge, to_dict
 from dedup.config import DedupConfig
-from filters.config import HeuristicsConfig, ScorersConfig
+from filters.config import HeuristicsConfig, PageTypeConfig, ScorersConfig
 
 DATA_DIR = Path(__file__).parent / "data"
 
@@ -102,6 +102,7 @@ class BuildConfig:
     extract: ExtractConfig = field(default_factory=ExtractConfig)
     url_filter: UrlFilterConfig = field(default_factory=UrlFilterConfig)
     lang: LangConfig = field(default_factory=LangConfig)
+    page_type: PageTypeConfig = field(default_factory=PageTypeConfig)
     heuristics: HeuristicsConfig = field(default_factory=HeuristicsConfig)
     scorers: ScorersConfig = field(default_factory=ScorersConfig)
     dedup: DedupConfig = field(default_factory=DedupConfig)

@@ -42,7 +42,8 @@ def build_config(out: str) -> dict:
 
 def parse_set(item: str) -> dict:
     """'a.b.c=VALUE' -> {'a': {'b': {'c': VALUE}}}; a path not starting with a config section is
-    taken under heuristics.thresholds (LANG.SIGNAL.min/max or SIGNAL.min/max for every language)."""
+    taken under heuristics.thresholds, or page_type.thresholds for a page_type signal (LANG.SIGNAL.min/max
+    or SIGNAL.min/max for every language)."""
     import yaml
 
     if "=" not in item:
@@ -52,7 +53,9 @@ def parse_set(item: str) -> dict:
     if parts[0] not in BuildConfig.__dataclass_fields__:
         if parts[0] in vocab.KEYS:
             parts = [ANY_LANG] + parts
-        parts = ["heuristics", "thresholds"] + parts
+        key = vocab.KEYS.get(parts[1]) if len(parts) > 1 else None
+        section = "page_type" if key and key.stage == vocab.PAGE_TYPE else "heuristics"
+        parts = [section, "thresholds"] + parts
     value = yaml.safe_load(raw)
     value = None if value in ("none", "null") else value
     for p in reversed(parts):

@@ -62,6 +62,8 @@ def lang_id(cfg: "BuildConfig", ctx: StageContext) -> list:
 SPECS = [
     StageSpec(vocab.URL_FILTER, "corpus.stages:url_filter"),
     StageSpec(vocab.LANG_ID, "corpus.stages:lang_id"),
+    # list/index pages out, from signals the HTML gave before extraction (corpus.build.front_steps)
+    StageSpec(vocab.PAGE_TYPE, "filters.page_type:page_type", rules="filters.page_type:page_type_rules"),
     # heuristics
     StageSpec(vocab.GOPHER_QUALITY, "filters.heuristics.steps:gopher_quality", rules="filters.heuristics.steps:gopher_quality_rules"),
     StageSpec(vocab.GOPHER_REPETITION, "filters.heuristics.steps:gopher_repetition", rules="filters.heuristics.steps:gopher_repetition_rules"),

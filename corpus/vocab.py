@@ -72,6 +72,7 @@ CONTENT = stage("content")
 EXTRACT = stage("extract")
 URL_FILTER = stage("url_filter")
 LANG_ID = stage("lang_id")
+PAGE_TYPE = stage("page_type")
 GOPHER_QUALITY = stage("gopher_quality")
 GOPHER_REPETITION = stage("gopher_repetition")
 C4 = stage("c4")
@@ -134,6 +135,17 @@ LANG = key("lang", "string", LANG_ID, "fastText lid.176 top language (ISO 639-1)
 LANG_SCORE = key("lang_score", "float64", LANG_ID, "probability of the top language")
 R_LANG_NOT_KEPT = reason("lang_not_kept", LANG_ID, "top language is not in lang.keep")
 R_LANG_LOW_SCORE = reason("lang_low_score", LANG_ID, "top language score below lang.min_score for it")
+
+# ---------------------------------------------------------------- page type (from the HTML, before extraction)
+# Characters are non-space characters of the visible text; HTML inputs only (absent for text inputs).
+PAGE_TYPE_TEXT_CHARS = key("page_type_text_chars", "int64", PAGE_TYPE, "visible characters of the page's HTML")
+PAGE_TYPE_LINKS = key("page_type_links", "int64", PAGE_TYPE, "<a href> elements in the visible page")
+PAGE_TYPE_LINK_DENSITY = key("page_type_link_density", "float64", PAGE_TYPE, "characters inside <a href> / visible characters")
+PAGE_TYPE_PROSE_RUN = key("page_type_prose_run", "int64", PAGE_TYPE,
+                          "longest stretch of non-link characters over consecutive blocks that no link block or list entry interrupts")
+PAGE_TYPE_LIST_SHARE = key("page_type_list_share", "float64", PAGE_TYPE,
+                           "non-link characters inside list entries (repeated siblings headed by links) / non-link characters")
+R_LIST_PAGE = reason("list_page", PAGE_TYPE, "a list or index page: links with no stretch of prose between them")
 
 # ---------------------------------------------------------------- heuristics (issue: heuristic cascade)
 # Units: English words from the regex tokenizer, Chinese words from jieba (filters/units.py).

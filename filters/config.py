@@ -60,3 +60,16 @@ class ScorersConfig:
 
     def __post_init__(self):
         check(self.batch_size >= 1, "scorers.batch_size", "must be >= 1")
+
+
+@dataclass(frozen=True)
+class PageTypeConfig:
+    defaults: str = ""  # YAML of per-language thresholds; "": filters/data/page_type.yaml
+    # overrides: lang (or "*") -> signal -> {"min": x, "max": y}; a null bound switches that side off
+    thresholds: dict[str, dict[str, dict[str, float | None]]] = field(default_factory=dict)
+
+    def __post_init__(self):
+        for lang, rules in self.thresholds.items():
+            for key, bounds in rules.items():
+                for b in bounds:
+                    check(b in ("min", "max"), f"page_type.thresholds.{lang}.{key}.{b}", "bound must be min or max")

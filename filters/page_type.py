@@ -1,0 +1,262 @@
+"""Page type from the HTML, before extraction replaces it by text: list/index pages vs articles.
+
+A list page (a news index, search results, a forum's thread list, an announcement list) is links
+with short labels between them; an article has a stretch of prose that links do not interrupt.
+The text rules see only what trafilatura extracted, and a list page extracts to a column of short
+lines that can pass for a short article. So this scorer reads the page's blocks the way boilerplate
+detectors do (Kohlschütter et al., "Boilerplate Detection using Shallow Text Features", WSDM
+2010: text quantity and link density per block) and stores page-level signals; the `page_type`
+stage after language ID decides from them with per-language thresholds
+(filters/data/page_type.yaml). Text inputs (JSONL, WET) have no HTML and get no signals, so the
+stage never drops them.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import yaml
+from datatrove.data import Document
+
+from corpus import vocab
+from corpus.configlib import ConfigError
+from corpus.stages import StageContext
+from filters.base import Scorer
+from filters.rules import ANY_LANG, Rule, ThresholdFilter
+
+if TYPE_CHECKING:
+    from corpus.config import BuildConfig
+
+DEFAULTS = Path(__file__).resolve().parent / "data" / "page_type.yaml"
+
+# never rendered as text: removed before anything is counted
+HIDDEN_TAGS = ("script", "style", "noscript", "template", "title", "iframe", "svg", "math", "select", "option",
+               "button", "textarea", "object", "embed", "canvas")
+# elements that start a new block of text (HTML's flow containers); inline ones (a, span, b, ...) do not
+BLOCK_TAGS = frozenset({"html", "body", "p", "div", "section", "article", "main", "header", "footer", "nav",
+                        "aside", "h1", "h2", "h3", "h4", "h5", "h6", "ul", "ol", "li", "dl", "dt", "dd", "table",
+                        "tbody", "thead", "tfoot", "tr", "td", "th", "caption", "blockquote", "pre", "form",
+                        "fieldset", "figure", "figcaption", "address", "center"})
+# a block is a link block when more than this share of its text is link text (boilerpipe's
+# content blocks stay under 1/3; a block of mostly links is navigation, not prose)
+LINK_BLOCK_DENSITY = 0.5
+# A list entry: one of at least LIST_MIN_ITEMS siblings of one tag and class, LIST_LINKED_SHARE of
+# them holding a link, none holding more than LIST_MAX_ITEM_SHARE of the group's text (an article
+# body beside its header and footer is not an entry), the group's links at least
+# LIST_MIN_LINK_SHARE of its text (links head the entries; the inline links of prose are fewer).
+# Paragraphs (<p>) are never entries.
+LIST_MIN_ITEMS = 4
+LIST_LINKED_SHARE = 0.8
+LIST_MAX_ITEM_SHARE = 0.5
+LIST_MIN_LINK_SHARE = 0.1
+
+# signal -> reason when below min, reason when above max
+REASONS: dict[str, tuple[str | None, str | None]] = {
+    vocab.PAGE_TYPE_PROSE_RUN: (vocab.R_LIST_PAGE, None),
+    vocab.PAGE_TYPE_LINK_DENSITY: (None, vocab.R_LIST_PAGE),
+    vocab.PAGE_TYPE_LIST_SHARE: (None, vocab.R_LIST_PAGE),
+}
+
+
+@dataclass(frozen=True)
+class PageShape:
+    text_chars: int  # visible non-space characters
+    link_chars: int  # of them, inside <a href>
+    links: int  # <a href> elements
+    prose_run: int  # longest stretch of non-link characters that no link block or list entry interrupts
+    list_chars: int  # non-link characters inside list entries
+
+    def signals(self) -> dict:
+        other = self.text_chars - self.link_chars
+        return {vocab.PAGE_TYPE_TEXT_CHARS: self.text_chars, vocab.PAGE_TYPE_LINKS: self.links,
+                vocab.PAGE_TYPE_LINK_DENSITY: round(self.link_chars / self.text_chars, 6),
+                vocab.PAGE_TYPE_PROSE_RUN: self.prose_run,
+                vocab.PAGE_TYPE_LIST_SHARE: round(self.list_chars / other, 6) if other else 0.0}
+
+
+def _chars(s: str | None) -> int:
+    return len("".join(s.split())) if s else 0
+
+
+def _walk(root) -> tuple[dict, list]:
+    """One pass over the visible text. Returns element -> [characters in its subtree, of them link
+    characters, holds an <a href>], and the text in document order as (element it sits in, block,
+    inside a link, characters)."""
+    from lxml import etree
+
+    sizes, segments, stack = {}, [], []  # stack: (element, block, inside a link, its sizes)
+    for event, el in etree.iterwalk(root, events=("start", "end")):
+        if event == "start":
+            outer_block, outer_link = (stack[-1][1], stack[-1][2]) if stack else (root, False)
+            is_link = el.tag == "a" and el.get("href") is not None
+            block = el if el.tag in BLOCK_TAGS else outer_block
+            in_link = outer_link or is_link
+            size = [0, 0, is_link]
+            stack.append((el, block, in_link, size))
+            if el.text and (n := _chars(el.text)):
+                segments.append((el, block, in_link, n))
+                size[0] += n
+                size[1] += n if in_link else 0
+            continue
+        el, _, _, size = stack.pop()
+        sizes[el] = size
+        if not stack:
+            continue
+        parent, block, in_link, psize = stack[-1]
+        psize[0] += size[0]
+        psize[1] += size[1]
+        psize[2] = psize[2] or size[2]
+        if el.tail and (n := _chars(el.tail)):  # a tail belongs to the enclosing element
+            segments.append((parent, block, in_link, n))
+            psize[0] += n
+            psize[1] += n if in_link else 0
+    return sizes, segments
+
+
+def _is_list(members: list, sizes: dict) -> bool:
+    if len(members) < LIST_MIN_ITEMS or sum(sizes[m][2] for m in members) < LIST_LINKED_SHARE * len(members):
+        return False
+    total = sum(sizes[m][0] for m in members)
+    return total > 0 and max(sizes[m][0] for m in members) <= LIST_MAX_ITEM_SHARE * total \
+        and sum(sizes[m][1] for m in members) >= LIST_MIN_LINK_SHARE * total
+
+
+def _list_entries(root, sizes: dict) -> set:
+    """Menu entries, headline lists, result cards, thread rows (see LIST_* above)."""
+    entries = set()
+    for parent in root.xpath(f"descendant-or-self::*[count(*) >= {LIST_MIN_ITEMS}]"):
+        groups: dict[tuple, list] = {}
+        for child in parent:
+            if isinstance(child.tag, str) and child.tag != "p":
+                groups.setdefault((child.tag, child.get("class", "")), []).append(child)
+        for members in groups.values():
+            if _is_list(members, sizes):
+                entries.update(members)
+    return entries
+
+
+def _pieces(segments: list, entries: set) -> tuple[list, int]:
+    """Consecutive text of one block as [block, in a list entry, link chars, other chars], and the
+    non-link characters inside list entries."""
+    inside = set()
+    for e in entries:
+        inside.update(e.iter())
+    pieces, listed = [], 0
+    for el, block, in_link, n in segments:
+        in_entry = el in inside
+        listed += n if in_entry and not in_link else 0
+        if not pieces or pieces[-1][0] is not block:
+            pieces.append([block, in_entry, 0, 0])
+        pieces[-1][2 if in_link else 3] += n
+    return pieces, listed
+
+
+def _longest_prose_run(pieces: list) -> int:
+    best = run = 0
+    for _, in_entry, link, other in pieces:
+        if in_entry or link > LINK_BLOCK_DENSITY * (link + other):
+            run = 0
+        else:
+            run += other
+            best = max(best, run)
+    return best
+
+
+def parse(html: str):
+    """The page as lxml sees it, hidden elements and comments removed; None when unparseable."""
+    from lxml import etree
+
+    try:
+        # bytes: lxml refuses str input that carries an XML encoding declaration; plain etree
+        # elements (not lxml.html's) spare a Python class lookup per element
+        root = etree.fromstring(html.encode("utf-8", "replace"), etree.HTMLParser(encoding="utf-8"))
+    except (etree.LxmlError, ValueError):
+        return None
+    if root is None:
+        return None
+    etree.strip_elements(root, etree.Comment, etree.ProcessingInstruction, *HIDDEN_TAGS, with_tail=False)
+    return root
+
+
+def page_shape(html: str) -> PageShape | None:
+    """None when there is no visible text (no evidence either way)."""
+    root = parse(html)
+    if root is None:
+        return None
+    sizes, segments = _walk(root)
+    text, link = sizes[root][0], sizes[root][1]
+    if not text:
+        return None
+    pieces, listed = _pieces(segments, _list_entries(root, sizes))
+    links = sum(1 for a in root.iter("a") if a.get("href") is not None)
+    return PageShape(text, link, links, _longest_prose_run(pieces), listed)
+
+
+class PageTypeScorer(Scorer):
+    """Runs before extraction, on HTML payloads only; other documents get no signals."""
+
+    name = "page type"
+
+    def score(self, doc: Document) -> dict:
+        if doc.metadata.get(vocab.PAYLOAD_KIND) != "html":
+            return {}
+        try:
+            shape = page_shape(doc.text)
+        except Exception:  # lxml on one odd page: no signals (so no decision), never a failed task
+            self.stat_update("page_type_error")
+            return {}
+        return shape.signals() if shape else {}
+
+
+# ---------------------------------------------------------------- thresholds and the stage
+
+
+@lru_cache(maxsize=8)
+def _load(path: str) -> dict:
+    data = yaml.safe_load(Path(path).read_text(encoding="utf-8"))
+    for lang, section in data.items():
+        if lang == "fallback":
+            continue
+        for key in section or {}:
+            if key not in REASONS:
+                raise ConfigError(f"{path}:{lang}.{key}", "not a page_type signal with a rule")
+    return data
+
+
+def thresholds(cfg: "BuildConfig", lang: str) -> dict[str, dict[str, float | None]]:
+    """A language's defaults (or the fallback's) with the config's "*" and per-language overrides."""
+    pc = cfg.page_type
+    data = _load(pc.defaults or str(DEFAULTS))
+    section = data.get(lang) or data[data["fallback"]]
+    out = {k: dict(b) for k, b in section.items()}
+    for scope in (ANY_LANG, lang):
+        for key, bounds in pc.thresholds.get(scope, {}).items():
+            if key not in REASONS:
+                raise ConfigError(f"page_type.thresholds.{scope}.{key}", "not a page_type signal with a rule")
+            out.setdefault(key, {}).update(bounds)
+    return out
+
+
+def page_type_rules(cfg: "BuildConfig") -> dict[str, tuple[Rule, ...]]:
+    """{lang: rules}; "*" carries the fallback language's rules."""
+    data = _load(cfg.page_type.defaults or str(DEFAULTS))
+    langs = [k for k in data if k != "fallback"] + [lang for lang in cfg.page_type.thresholds if lang != ANY_LANG]
+    out = {}
+    for lang in dict.fromkeys(langs + [ANY_LANG]):
+        rules = []
+        for key, bounds in thresholds(cfg, data["fallback"] if lang == ANY_LANG else lang).items():
+            below, above = REASONS[key]
+            if bounds.get("min") is not None and below:
+                rules.append(Rule(key, below, min=bounds["min"]))
+            if bounds.get("max") is not None and above:
+                rules.append(Rule(key, above, max=bounds["max"]))
+        out[lang] = tuple(rules)
+    return out
+
+
+def page_type(cfg: "BuildConfig", ctx: StageContext) -> list:
+    """The decision only: the signals were written before extraction (corpus.build.front_steps)."""
+    return [ThresholdFilter(ctx, vocab.PAGE_TYPE, page_type_rules(cfg))]

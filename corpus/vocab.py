@@ -245,9 +245,11 @@ R_INCOHERENT = reason("incoherent", COHERENCE, "coherence score below coherence.
 SAFETY_SCORE = key("safety_score", "float64", SAFETY, "classifier probability that the text is offensive or unsafe")
 SAFETY_TERM_HITS = key("safety_term_hits", "int64", SAFETY, "distinct gambling / pornography / violence list terms found")
 SAFETY_URL_HIT = key("safety_url_hit", "int64", SAFETY, "1 when the URL matches an unsafe URL pattern, else 0")
+SAFETY_AGE_GATE = key("safety_age_gate", "int64", SAFETY, "1 when the text carries an adult site's age warning, else 0")
 R_UNSAFE_CLASSIFIER = reason("unsafe_classifier", SAFETY, "safety classifier probability above safety.max_score")
 R_UNSAFE_TERMS = reason("unsafe_terms", SAFETY, "more distinct unsafe list terms than safety.max_term_hits")
 R_UNSAFE_URL = reason("unsafe_url", SAFETY, "URL matches an unsafe URL pattern")
+R_AGE_GATE = reason("adult_age_gate", SAFETY, "text carries an adult site's age warning")
 
 # ---------------------------------------------------------------- dedup
 DEDUP_PARAGRAPHS_REMOVED = key("dedup_paragraphs_removed", "int64", DEDUP_PARAGRAPH,

@@ -11,6 +11,7 @@ from datatrove.data import Document
 from corpus import vocab
 from corpus.stages import StageContext
 from filters.base import CorpusFilter, Scorer
+from filters.units import HAN
 
 
 def default_lid_model() -> str:
@@ -73,7 +74,6 @@ class LanguageScorer(Scorer):
 # language is. lid.176's compressed model is unsure of Chinese set with ASCII punctuation
 # (abstracts: "sv" 0.24, "sr" 0.35), so there the script decides, with the Han share as score.
 HAN_SCRIPT_SHARE = 0.6
-_HAN_CHAR = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
 _KANA_HANGUL = re.compile(r"[\u3040-\u30ff\u31f0-\u31ff\uac00-\ud7af\u1100-\u11ff]")
 
 
@@ -82,7 +82,7 @@ def han_share(text: str) -> float:
     if _KANA_HANGUL.search(text):
         return 0.0
     letters = sum(c.isalpha() for c in text)
-    return len(_HAN_CHAR.findall(text)) / letters if letters else 0.0
+    return len(HAN.findall(text)) / letters if letters else 0.0
 
 
 class LanguageFilter(CorpusFilter):

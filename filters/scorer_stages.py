@@ -108,6 +108,8 @@ def safety_rules(cfg) -> dict:
         p, r = _pick(t, lang), []
         if p.get("drop_url_hit"):
             r.append(Rule(vocab.SAFETY_URL_HIT, vocab.R_UNSAFE_URL, max=0))
+        if p.get("drop_age_gate"):
+            r.append(Rule(vocab.SAFETY_AGE_GATE, vocab.R_AGE_GATE, max=0))
         if p.get("max_term_hits") is not None:
             r.append(Rule(vocab.SAFETY_TERM_HITS, vocab.R_UNSAFE_TERMS, max=p["max_term_hits"]))
         if p.get("max_score") is not None:

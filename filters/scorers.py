@@ -134,4 +134,5 @@ class SafetyScorer(ModelScorer):
         for d, signals in zip(docs, out):
             signals[vocab.SAFETY_TERM_HITS] = self.lists.term_hits(d.text)
             signals[vocab.SAFETY_URL_HIT] = int(self.lists.url_hit(d.metadata.get(vocab.URL) or ""))
+            signals[vocab.SAFETY_AGE_GATE] = int(self.lists.age_gate(d.text))
         return out

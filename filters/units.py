@@ -39,7 +39,7 @@ _ABBREV = r"\b(?:Mr|Mrs|Ms|Dr|Prof|St|Jr|Sr|Inc|Ltd|Co|Corp|vs|Jan|Feb|Mar|Apr|J
 _EN_SENT_END = re.compile(_ABBREV + r"|\b[A-Z]\.|(?:[A-Za-z]{1,2}\.){2,}|\.{2,}|…+"
                           r"|([.!?]+)[\"'”’)\]]*(?=\s|$)")
 _ZH_SENT_END = re.compile(r"()[。！？!?]+[”’」』）)]*|\.(?=\s|$|[\u4e00-\u9fff])()")  # some sites end with "."
-_HAN = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
+HAN = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
 
 
 def en_words(text: str) -> list[str]:
@@ -97,8 +97,8 @@ def line_words(line: str, lang: str | None) -> int:
     1.5 characters per jieba word (the mean measured on news and abstracts)."""
     if not is_han(lang):
         return len(line.split())
-    han = len(_HAN.findall(line))
-    rest = len(_HAN.sub(" ", line).split())
+    han = len(HAN.findall(line))
+    rest = len(HAN.sub(" ", line).split())
     return int(han / 1.5) + rest
 
 

@@ -8,7 +8,7 @@ from collections import Counter
 from datatrove.utils.text import PUNCTUATION_SET
 
 from corpus import vocab as v
-from filters.units import Units, has_content, is_han
+from filters.units import HAN, Units, has_content, is_han
 
 BULLETS = ("•", "-")
 ELLIPSES = ("...", "…")
@@ -25,9 +25,15 @@ def _has_letter(word: str) -> bool:
 def alpha_words(u: Units, content: list[str]) -> tuple[int, int]:
     """(words with a letter, words) for Gopher's "80% of words contain an alphabetic character".
     Gopher counts whitespace-separated words, so "6-2," is one word and stray punctuation is part
-    of its neighbour; Chinese has no spaces, so there the words are jieba's minus punctuation."""
-    words = content if is_han(u.lang) else u.text.split()
-    return sum(map(_has_letter, words)), len(words)
+    of its neighbour. Chinese has no spaces: there the Han words are jieba's, and what lies
+    between Han characters is split at whitespace as Gopher would ("2005-08-22" is one word,
+    not the five pieces jieba makes of it)."""
+    if not is_han(u.lang):
+        words = u.text.split()
+        return sum(map(_has_letter, words)), len(words)
+    han = sum(1 for w in content if HAN.search(w))
+    rest = [w for w in HAN.sub(" ", u.text).split() if not PUNCTUATION_SET.issuperset(w)]
+    return han + sum(map(_has_letter, rest)), han + len(rest)
 
 
 def quality(u: Units, params: dict) -> dict:

@@ -32,7 +32,7 @@ def test_rules_come_from_defaults_file_manifest_and_overrides(demo_models):
     manifest = json.loads((__import__("pathlib").Path(demo_models) / "kenlm" / "en" / "manifest.json").read_text())
     assert p["en"][0].max == pytest.approx(manifest["bucket_cutoffs"]["middle"])
     s = safety_rules(cfg)
-    assert [r.reason for r in s["zh"]] == [vocab.R_UNSAFE_URL, vocab.R_UNSAFE_TERMS, vocab.R_UNSAFE_CLASSIFIER]
+    assert [r.reason for r in s["zh"]] == [vocab.R_UNSAFE_URL, vocab.R_AGE_GATE, vocab.R_UNSAFE_TERMS, vocab.R_UNSAFE_CLASSIFIER]
     assert thresholds(cfg, "safety")["*"]["max_term_hits"] == 2
 
 
@@ -43,7 +43,7 @@ def test_demo_models_come_with_lenient_thresholds(demo_models, monkeypatch):
     cfg = load_config(None)
     assert quality_rules(cfg) == {"en": (), "zh": ()}
     assert [r.reason for r in perplexity_rules(cfg)["en"]] == [vocab.R_PPL_ABOVE_CAP]
-    assert [r.reason for r in safety_rules(cfg)["zh"]] == [vocab.R_UNSAFE_URL, vocab.R_UNSAFE_TERMS]
+    assert [r.reason for r in safety_rules(cfg)["zh"]] == [vocab.R_UNSAFE_URL, vocab.R_AGE_GATE, vocab.R_UNSAFE_TERMS]
 
 
 def test_every_scorer_stage_is_registered_with_rules(demo_models):

@@ -88,3 +88,14 @@ def test_safety_lists_load_user_file(tmp_path):
     lists = SafetyLists.load(p)
     assert lists.term_hits("a Bad Word here, bad word again") == 1 and lists.url_hit("http://evil.example")
     assert lists.term_hits("badword") == 0
+
+
+@pytest.mark.parametrize("text,gate", [
+    ("郑重声明：本站服务于海外华人，请未成年网友自觉离开！所有视频均来自网友分享。", 1),
+    ("未满18岁者请自觉离开本站。", 1),
+    ("This site contains explicit material. You must be 18 years of age or older to view adult content.", 1),
+    ("新规要求网吧禁止未成年人进入，违者将被处罚。", 0),  # news about the rule, not a gate
+    ("Voters must be 18 or older on election day.", 0),
+])
+def test_age_gate(text, gate):
+    assert int(SafetyLists.load().age_gate(text)) == gate

@@ -55,7 +55,7 @@ N_PLANTED = 60
 PLANT_CHANGE = 0.02
 PLANT_BOILERPLATE = "Follow us on social media and sign up for our newsletter to get the latest stories."
 # one document per article or abstract (Wikipedia paragraphs grouped by their article); at most
-# REF_DOCS of each, an even spread. ChID's units are passages cut from news and novels (median
+# REF_DOCS of each, an even spread over the even rows (the odd ones are for calibration). ChID's units are passages cut from news and novels (median
 # 93 characters, one or two sentences): shorter than any web document a length rule should keep,
 # so the set is reported but has no floor.
 REFERENCE = {
@@ -70,7 +70,8 @@ REFERENCE = {
 }
 DRCD_ARTICLES = ("extra/reference/zh/drcd_traditional/DRCD_dev.json.gz", "extra/reference/zh/drcd_traditional/DRCD_test.json.gz")
 NO_FLOOR = ("ref-zh-chid",)
-REF_DOCS = 150
+REF_DOCS = 600
+SMALL_SET = 200  # documents; XQuAD's 48 articles, WikiText-2's 120
 
 # set -> kind: gold (main text known), article (good, no gold), junk, reference
 KINDS = {"en-articles": "gold", "zh-news": "gold", "gne-articles": "article", "gerapy-detail": "article",
@@ -170,7 +171,9 @@ def _squad_articles(path: Path) -> list[list[str]]:
         return [[p["context"] for p in a["paragraphs"]] for a in json.load(f)["data"]]
 
 
-def reference_docs(data: Path, name: str) -> list[str]:
+def reference_docs(data: Path, name: str, part: int = 0) -> list[str]:
+    """Documents of one reference set: part 0 (even rows) is evaluated here, part 1 (odd rows) is
+    left for calibrating thresholds (benchmarks/reference_percentiles.py); at most REF_DOCS."""
     from filters.reference import uncut, wikitext_articles
 
     _, rel, fmt = REFERENCE[name]
@@ -191,6 +194,9 @@ def reference_docs(data: Path, name: str) -> list[str]:
             docs = [json.loads(r)["text"] for r in rows]
         else:  # ChID cut its passages mid-sentence and marked the cut with "...": the cut sentence goes
             docs = [d for d in map(uncut, rows) if d]
+    if len(docs) <= SMALL_SET:  # evaluated whole, nothing left to calibrate on
+        return docs if part == 0 else []
+    docs = docs[part::2]
     step = max(1, len(docs) // REF_DOCS)
     return docs[::step][:REF_DOCS]
 

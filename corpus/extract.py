@@ -49,6 +49,16 @@ def _alarm(signum, frame):
     raise _Timeout()
 
 
+# A page that closes </body> or </html> before its content: browsers go on rendering what
+# follows inside the body, but lxml starts a second tree that trafilatura never sees (a gov.cn
+# article came out as its navigation bar only). Without these end tags lxml closes both at the end.
+_EARLY_END = re.compile(r"</(?:body|html)\s*>", re.I)
+
+
+def without_early_end(html: str) -> str:
+    return _EARLY_END.sub("", html)
+
+
 class Extractor(PipelineStep):
     """Replaces HTML by its main text (trafilatura). Text documents pass unchanged.
 
@@ -71,7 +81,7 @@ class Extractor(PipelineStep):
         from trafilatura.utils import load_html
 
         def run(page: str) -> str:
-            source = page
+            source = without_early_end(page)
             if _TABLE.search(page):
                 source = load_html(page)  # trafilatura's own parser and checks: one parse serves both
                 if source is None:

@@ -23,6 +23,7 @@ from datatrove.data import Document
 
 from corpus import vocab
 from corpus.configlib import ConfigError
+from corpus.extract import without_early_end
 from corpus.stages import StageContext
 from filters.base import Scorer
 from filters.rules import ANY_LANG, Rule, ThresholdFilter
@@ -172,7 +173,7 @@ def parse(html: str):
     try:
         # bytes: lxml refuses str input that carries an XML encoding declaration; plain etree
         # elements (not lxml.html's) spare a Python class lookup per element
-        root = etree.fromstring(html.encode("utf-8", "replace"), etree.HTMLParser(encoding="utf-8"))
+        root = etree.fromstring(without_early_end(html).encode("utf-8", "replace"), etree.HTMLParser(encoding="utf-8"))
     except (etree.LxmlError, ValueError):
         return None
     if root is None:

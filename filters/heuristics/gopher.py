@@ -121,6 +121,8 @@ def _dup_ngram_chars(words: list[str], cum: list[int], n: int, positions: list[i
 
 def repetition(u: Units, params: dict) -> dict:
     text, words = u.text, u.words
+    if is_han(u.lang):  # jieba makes every mark a word: "| |" table rules would repeat as n-grams
+        words = [w for w in words if not PUNCTUATION_SET.issuperset(w)]
     size = len(text)
     paras, lines = [p for p in u.paragraphs if has_content(p)], [ln for ln in u.line_runs if has_content(ln)]
     p_dup, p_chars = duplicates(paras)
@@ -134,7 +136,7 @@ def repetition(u: Units, params: dict) -> dict:
     for n, k in v.TOP_NGRAM_KEYS.items():
         out[k] = _ratio(_top_ngram_chars(words, n, not is_han(u.lang)), size) if len(words) >= n else None
     cum = [0]
-    for w in u.word_lengths:
+    for w in map(len, words):
         cum.append(cum[-1] + w)
     group = None
     for n, k in v.DUP_NGRAM_KEYS.items():  # ascending n: an (n+1)-gram repeats only where its n-gram does

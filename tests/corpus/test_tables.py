@@ -85,3 +85,13 @@ def test_spacer_blocks_and_trailing_spaces_leave_nothing(extractor):
     html = f"<html><body><div class='bt_content'><p>{body}</p></div></body></html>"
     lines = extractor.extract(html, None).split("\n")
     assert [line.lstrip() for line in lines] == [p.strip() for p in PARAS]  # ends with its "。"
+
+
+def test_content_after_an_early_html_end_tag_is_extracted(tmp_path):
+    from corpus.extract import Extractor
+    from corpus.layout import Layout
+
+    body = "".join(f"<p>第{i}段：会议听取了财政部部长代表国务院作的说明，并对议案进行了审议和表决。</p>" for i in range(6))
+    page = f"<html><head><title>决议</title></head><body><div>首页 | 登录</div></body></html><div>{body}</div>"
+    text = Extractor(Layout(str(tmp_path))).extract(page, None)
+    assert "第5段" in text and "审议" in text

@@ -13,7 +13,8 @@ crawl (so dedup sees everything at once):
 
 Per set it prints pages kept, content retention (micro token recall of the gold text inside kept
 text, a dropped page counting 0), kept precision (gold tokens / kept tokens), extraction P/R/F1
-whatever the fate, and the (stage, reason) of every good page lost, with examples. Tokens:
+whatever the fate, and the (stage, reason) of every good page lost, with examples. A good page
+that dedup removed while a duplicate of it was kept counts as kept: its text is in the corpus. Tokens:
 lower-cased words for English, CJK characters plus ASCII word runs for Chinese.
 
     PYTHONPATH=$PWD python benchmarks/retention.py [-c build.yaml] [--models-dir models] [--json out.json]
@@ -264,13 +265,18 @@ def fates(out: Path) -> dict[str, dict]:
     from corpus import vocab
     from corpus.sql import connect
 
-    rows = connect(str(out)).execute("select url, fate, stage, reason, lang, text from docs").fetchall()
+    con = connect(str(out))
+    # a near-duplicate whose cluster kept a member, or an exact copy: its text is in the corpus
+    rows = con.execute(f"""select url, fate, stage, reason, lang, text,
+                                  stage = '{vocab.DEDUP_EXACT}' or (stage = '{vocab.DEDUP_MINHASH}' and
+                                  {vocab.DEDUP_CLUSTER_ID} in (select {vocab.DEDUP_CLUSTER_ID} from kept))
+                           from docs""").fetchall()
     before_extract = (vocab.READ, vocab.CONTENT, vocab.EXTRACT)
     res = {}
-    for url, fate, stage, reason, lang, text in rows:
+    for url, fate, stage, reason, lang, text, dup_of_kept in rows:
         extracted = fate == "kept" or (fate == "dropped" and stage not in before_extract)
         res[url] = {"fate": fate, "stage": stage or "", "reason": reason or "", "lang": lang,
-                    "text": (text or "") if extracted else ""}
+                    "text": (text or "") if extracted else "", "dup_of_kept": bool(dup_of_kept)}
     return res
 
 
@@ -344,7 +350,7 @@ def evaluate(inputs_info: dict, set_of: dict[str, str], res: dict, stages: tuple
         kind = KINDS[name]
         if kind in ("gold", "planted", "other"):
             continue
-        n_kept = sum(res[u]["fate"] == "kept" for u in urls)
+        n_kept = sum(res[u]["fate"] == "kept" or (kind != "junk" and res[u]["dup_of_kept"]) for u in urls)
         summary[name] = {"pages": len(urls), "kept": n_kept, "kept_share": n_kept / len(urls),
                          "dropped": len(urls) - n_kept, "dropped_share": 1 - n_kept / len(urls),
                          "max_dropped_share": 1 - n_kept / len(urls),
@@ -354,7 +360,7 @@ def evaluate(inputs_info: dict, set_of: dict[str, str], res: dict, stages: tuple
     losses: dict[tuple, list] = defaultdict(list)
     for url, name in set_of.items():
         if KINDS[name] in ("gold", "article", "reference") and res[url]["fate"] != "kept" \
-                and not (res[url]["stage"].startswith("dedup_") and res.get(copies.get(url, ""), {}).get("fate") == "kept"):
+                and not res[url]["dup_of_kept"]:
             r = res[url]
             losses[(name, r["stage"], r["reason"])].append(f"{url}  |{_snippet(r['text'])}")
     summary["_losses"] = {" / ".join(k): {"count": len(v), "examples": v[:2]}

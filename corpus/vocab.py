@@ -210,10 +210,12 @@ GARBLED_REPLACEMENT_RATIO = key("garbled_replacement_ratio", "float64", GARBLED,
 GARBLED_MOJIBAKE_RATIO = key("garbled_mojibake_ratio", "float64", GARBLED, "chars in mojibake patterns (UTF-8 read as Latin-1/GBK) / chars")
 GARBLED_UNEXPECTED_SCRIPT_RATIO = key("garbled_unexpected_script_ratio", "float64", GARBLED, "letters outside the language's scripts / letters")
 GARBLED_CONTROL_RATIO = key("garbled_control_ratio", "float64", GARBLED, "control and private-use characters / chars")
+GARBLED_PUNCT_RATIO = key("garbled_punct_ratio", "float64", GARBLED, "punctuation characters / non-space characters")
 R_GARBLED_REPLACEMENT = reason("garbled_replacement_chars", GARBLED, "too many replacement characters")
 R_GARBLED_MOJIBAKE = reason("garbled_mojibake", GARBLED, "mojibake")
 R_GARBLED_SCRIPT = reason("garbled_unexpected_script", GARBLED, "too many letters outside the expected scripts")
 R_GARBLED_CONTROL = reason("garbled_control_chars", GARBLED, "too many control characters")
+R_GARBLED_PUNCT = reason("garbled_punctuation", GARBLED, "more punctuation than prose carries")
 
 BLOCKLIST_HITS = key("blocklist_hits", "int64", WORD_BLOCKLIST, "occurrences of blocklisted terms")
 BLOCKLIST_DISTINCT = key("blocklist_distinct", "int64", WORD_BLOCKLIST, "distinct blocklisted terms present")

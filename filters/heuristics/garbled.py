@@ -1,9 +1,12 @@
 """Garbled-text signals: replacement characters, mojibake, letters outside the expected scripts,
-control characters. All are ratios so one threshold works for short and long documents."""
+control characters, punctuation. All are ratios so one threshold works for short and long
+documents."""
 
 from __future__ import annotations
 
 import regex
+
+from datatrove.utils.text import PUNCTUATION_SET
 
 from corpus import vocab as v
 from filters.units import Units
@@ -30,9 +33,14 @@ def garbled(u: Units, params: dict) -> dict:
     letters = sum(map(str.isalpha, text))
     unexpected = len(_UNEXPECTED[params["scripts"]].findall(text))
     mojibake_chars = sum(len(m) for m in MOJIBAKE.findall(text))
+    nonspace = size - sum(map(str.isspace, text))
+    # prose is a tenth punctuation or less; spam that wraps every character in brackets
+    # (【随】【着】, to defeat keyword lists) is mostly punctuation
+    punct = sum(c in PUNCTUATION_SET for c in text)
     return {
         v.GARBLED_REPLACEMENT_RATIO: text.count("\ufffd") / size,
         v.GARBLED_MOJIBAKE_RATIO: mojibake_chars / size,
         v.GARBLED_UNEXPECTED_SCRIPT_RATIO: unexpected / letters if letters else 0.0,
         v.GARBLED_CONTROL_RATIO: len(CONTROL.findall(text)) / size,
+        v.GARBLED_PUNCT_RATIO: punct / nonspace if nonspace else 0.0,
     }

@@ -218,3 +218,10 @@ def test_every_family_declares_its_signals():
             keys = set(signals(text, lang, family))
             assert keys and keys <= set(v.signal_keys(family)), family
 
+
+
+def test_punctuation_ratio_catches_bracketed_characters():
+    spam = "澳门" + "".join(f"【{c}】" for c in "随着经济社会的发展以及女性收入和教育程度的提高不少人的婚姻观念") + "。"
+    assert decide(spam, "zh", v.GARBLED) == (False, v.R_GARBLED_PUNCT)
+    prose = "随着经济社会的发展，以及女性收入和教育程度的提高，不少人的婚姻观念发生了变化。"
+    assert decide(prose, "zh", v.GARBLED) is True

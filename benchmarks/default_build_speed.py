@@ -1,0 +1,67 @@
+"""Default `corpus build` of this checkout beside another checkout of the project (the baseline),
+on the same inputs, alternating runs; wall seconds and CPU seconds of the whole process tree.
+
+    PYTHONPATH=$PWD python benchmarks/default_build_speed.py --baseline /path/to/old/checkout \
+        [--repeats 3] [--workers 2] [inputs ...]        # default inputs: ../shared/data/warc/*.warc.gz
+
+Each side runs as `python -m corpus.cli build` with PYTHONPATH set to its checkout, in a fresh
+output directory; one untimed run per side first (demo models are trained once and cached).
+"""
+
+from __future__ import annotations
+
+import argparse
+import glob
+import os
+import resource
+import shutil
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parents[1]
+
+
+def run_once(tree: str, inputs: list[str], out: str, workers: int) -> tuple[float, float]:
+    shutil.rmtree(out, ignore_errors=True)
+    env = dict(os.environ, PYTHONPATH=tree, LOGURU_LEVEL="WARNING")
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    t0 = time.perf_counter()
+    subprocess.run([sys.executable, "-m", "corpus.cli", "build", *inputs, "-o", out, "--workers", str(workers)],
+                   cwd=tree, env=env, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    wall = time.perf_counter() - t0
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return wall, (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--baseline", required=True, help="another checkout of the project")
+    ap.add_argument("--repeats", type=int, default=3)
+    ap.add_argument("--workers", type=int, default=2)
+    ap.add_argument("--work", default="/tmp/default-build-speed")
+    ap.add_argument("inputs", nargs="*")
+    args = ap.parse_args()
+    data = os.environ.get("CORPUS_SHARED_DATA", str(HERE.parent / "shared" / "data"))
+    inputs = [os.path.abspath(p) for p in args.inputs] or sorted(glob.glob(f"{data}/warc/*.warc.gz"))
+    sides = {"baseline": os.path.abspath(args.baseline), "this checkout": str(HERE)}
+    times: dict[str, list[tuple[float, float]]] = {k: [] for k in sides}
+    for name, tree in sides.items():  # warm-up: demo models, page cache
+        run_once(tree, inputs, f"{args.work}/{name.replace(' ', '-')}", args.workers)
+    for _ in range(args.repeats):
+        for name, tree in sides.items():
+            times[name].append(run_once(tree, inputs, f"{args.work}/{name.replace(' ', '-')}", args.workers))
+    print(f"{len(inputs)} inputs, {sum(os.path.getsize(p) for p in inputs) / 1e6:.1f} MB, workers {args.workers}, "
+          f"repeats {args.repeats}, load average {os.getloadavg()[0]:.1f}")
+    med = {k: (statistics.median(w for w, _ in v), statistics.median(c for _, c in v)) for k, v in times.items()}
+    for name, (wall, cpu) in med.items():
+        print(f"{name:14} median wall {wall:6.1f} s   median CPU {cpu:6.1f} s   runs {[round(w, 1) for w, _ in times[name]]}")
+    (bw, bc), (tw, tc) = med["baseline"], med["this checkout"]
+    print(f"this / baseline: wall {tw / bw:.2f}x, CPU {tc / bc:.2f}x (above 1: slower)")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -44,6 +44,7 @@ class TrainParams:
     max_coherence_docs: int = 3000
 
 
+SAFETY_DROP_SCORE = 0.99  # filters/data/scorers.yaml safety.max_score
 MIN_SOURCE_HELDOUT = 20  # a source with fewer held-out documents is pooled instead of setting a cutoff alone
 # roles read from the sources file (filters/data/train_sources.yaml)
 ROLES = ("reference", "articles", "low_quality", "spam", "safety")
@@ -224,7 +225,11 @@ def train_safety(lang: str, data: LangData, root: str, p: TrainParams) -> dict:
                                        p.fasttext, p.seed, p.threads, balance=False)
     clf = textclf.Classifier(path)
     pos, neg = clf([t for t, y in held if y]), clf([t for t, y in held if not y])
+    # good text of every genre is no training input here: report what the drop threshold of
+    # filters/data/scorers.yaml (max_score) would take from it (news on crime scores high)
+    good = {k: _share(clf(v), lambda x: x > SAFETY_DROP_SCORE) for k, v in _held(data, p).items() if v}
     metrics = {"auc": textclf.auc(pos, neg), **textclf.precision_recall(pos, neg, p.safety_threshold),
+               f"positives_share_above_{SAFETY_DROP_SCORE}": good,
                "train": {"unsafe": sum(y for _, y in train), "safe": sum(1 - y for _, y in train)}}
     params = {"fasttext": p.fasttext, "seed": p.seed, "fasttext_seed": used_seed, "threads": p.threads,
               "heldout": p.heldout}

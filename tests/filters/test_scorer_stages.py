@@ -26,7 +26,8 @@ def test_rules_come_from_defaults_file_manifest_and_overrides(demo_models):
     cfg = cfg_for(demo_models, quality={"thresholds": {"zh": {"min_score": 0.3}}})
     q = quality_rules(cfg)
     # en: the cutoff the quality manifest records (set from held-out good text); zh: the override
-    cut = json.loads((__import__("pathlib").Path(demo_models) / "quality" / "en" / "manifest.json").read_text())["cutoffs"]
+    quality_manifest = __import__("pathlib").Path(demo_models) / "quality" / "en" / "manifest.json"
+    cut = json.loads(quality_manifest.read_text())["cutoffs"]
     assert q["en"][0].min == pytest.approx(cut["min_score"]) and q["zh"][0].min == 0.3
     assert q["en"][0].reason == vocab.R_LOW_QUALITY
     p = perplexity_rules(cfg)

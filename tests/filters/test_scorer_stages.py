@@ -102,3 +102,8 @@ def test_build_with_scorers_drops_by_rule_and_refilter_sql_agrees(demo_models, t
     assert [r[0] for r in rows] == ["en", "en", "zh"] and all(r[1] > 1 and r[2] and 0 <= r[3] <= 1 for r in rows)
     fires = " or ".join(r.sql_fires() for r in safety_rules(cfg)["en"])
     assert con.execute(f"select count(*) from docs where {fires}").fetchone()[0] == 1
+
+
+def test_unknown_threshold_name_is_a_config_error():
+    with pytest.raises(ConfigError, match="scorers.quality.thresholds.en.drop_below_cutof"):
+        load_config(None, scorers={"quality": {"thresholds": {"en": {"drop_below_cutof": 1}}}})

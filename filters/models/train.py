@@ -220,20 +220,24 @@ def train_coherence(lang: str, data: LangData, root: str, p: TrainParams) -> dic
 def train_safety(lang: str, data: LangData, root: str, p: TrainParams) -> dict:
     out, t0 = ensure_dir(model_dir(root, "safety", lang)), time.time()
     train, held = split(data.safety, p.heldout, p.seed)
+    unsafe, safe = [t for t, y in train if y], [t for t, y in train if not y]
+    # the labelled sets are offensive vs ordinary *comments*: news and fiction about crime or
+    # violence look offensive to a model that never saw them, so good text of every genre (the
+    # train split of the positives, at most as much as the labelled safe text) joins the safe side
+    good = _train_side(data, p, "reference", "articles")
+    good = random.Random(p.seed).sample(good, min(len(good), len(safe)))
     path = str(Path(out) / textclf.MODEL_FILE)
-    used_seed = textclf.train_fasttext([t for t, y in train if y], [t for t, y in train if not y], path,
-                                       p.fasttext, p.seed, p.threads, balance=False)
+    used_seed = textclf.train_fasttext(unsafe, safe + good, path, p.fasttext, p.seed, p.threads, balance=False)
     clf = textclf.Classifier(path)
     pos, neg = clf([t for t, y in held if y]), clf([t for t, y in held if not y])
-    # good text of every genre is no training input here: report what the drop threshold of
-    # filters/data/scorers.yaml (max_score) would take from it (news on crime scores high)
-    good = {k: _share(clf(v), lambda x: x > SAFETY_DROP_SCORE) for k, v in _held(data, p).items() if v}
+    # what the drop threshold of filters/data/scorers.yaml (max_score) takes from held-out good text
+    above = {k: _share(clf(v), lambda x: x > SAFETY_DROP_SCORE) for k, v in _held(data, p).items() if v}
     metrics = {"auc": textclf.auc(pos, neg), **textclf.precision_recall(pos, neg, p.safety_threshold),
-               f"positives_share_above_{SAFETY_DROP_SCORE}": good,
-               "train": {"unsafe": sum(y for _, y in train), "safe": sum(1 - y for _, y in train)}}
+               f"positives_share_above_{SAFETY_DROP_SCORE}": above,
+               "train": {"unsafe": len(unsafe), "safe": len(safe), "good_text_as_safe": len(good)}}
     params = {"fasttext": p.fasttext, "seed": p.seed, "fasttext_seed": used_seed, "threads": p.threads,
-              "heldout": p.heldout}
-    return write_manifest(out, "safety", lang, _inputs(data, "safety"), params, metrics, t0,
+              "heldout": p.heldout, "safe": "labelled safe + reference and articles (train split)"}
+    return write_manifest(out, "safety", lang, _inputs(data, "safety", "reference", "articles"), params, metrics, t0,
                           {"checksum": model_checksum(out)})
 
 

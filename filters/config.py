@@ -45,6 +45,13 @@ class CoherenceSection(ScorerSection):
     action: Literal["drop", "segment"] = "drop"  # segment: cut at the weakest boundary, keep the longer side
 
 
+# threshold names each scorer's rules read (filters/scorer_stages.py); drop_* are 0/1 switches,
+# drop_below_cutoff reads the cutoff the model's manifest recorded at training time
+THRESHOLD_NAMES = {"perplexity": ("drop_tail", "max_ppl"), "quality": ("min_score", "drop_below_cutoff"),
+                   "coherence": ("min_score", "drop_below_cutoff"),
+                   "safety": ("max_score", "max_term_hits", "drop_url_hit", "drop_age_gate")}
+
+
 @dataclass(frozen=True)
 class ScorersConfig:
     enabled: bool = True
@@ -60,6 +67,11 @@ class ScorersConfig:
 
     def __post_init__(self):
         check(self.batch_size >= 1, "scorers.batch_size", "must be >= 1")
+        for scorer, names in THRESHOLD_NAMES.items():
+            for lang, values in getattr(self, scorer).thresholds.items():
+                for name in values:
+                    check(name in names, f"scorers.{scorer}.thresholds.{lang}.{name}",
+                          f"unknown threshold (known: {', '.join(names)})")
 
 
 @dataclass(frozen=True)

@@ -31,8 +31,9 @@ def demo_data() -> dict[str, LangData]:
     out = {}
     for lang in ("en", "zh"):
         low = (DEMO_DIR / f"{lang}_low_quality.txt").read_text(encoding="utf-8").splitlines()
-        out[lang] = LangData(reference=_docs(DEMO_DIR / f"{lang}_reference.txt"), low_quality=[t for t in low if t],
-                             spam=[t for t in low if t], safety=[(t, int(y)) for y, lg, t in safety if lg == lang],
+        # the demo's low-quality lines are its spam too: one role, so they count once as negatives
+        out[lang] = LangData(reference=_docs(DEMO_DIR / f"{lang}_reference.txt"), spam=[t for t in low if t],
+                             safety=[(t, int(y)) for y, lg, t in safety if lg == lang],
                              inputs={"reference": [{"path": f"filters/data/demo/{lang}_reference.txt"}]})
     return out
 

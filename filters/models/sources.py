@@ -67,7 +67,12 @@ def read_source(root: str | Path, spec: dict) -> list[str] | list[tuple[str, int
     fmt = spec.get("format", "lines")
     with _open(path) as f:
         if fmt == "lines":
-            return [line.strip() for line in f if line.strip()]
+            rows = [line.strip() for line in f if line.strip()]
+            if spec.get("uncut"):  # ChID cut passages mid-sentence and marked the cut with "..."
+                from filters.reference import uncut
+
+                rows = [r for r in map(uncut, rows) if r]
+            return rows
         if fmt == "wikitext":
             return _wikitext_articles(f)
         where = {str(k): str(v) for k, v in (spec.get("where") or {}).items()}
@@ -97,15 +102,20 @@ def read_role(root: str | Path, sources: dict, role: str, lang: str) -> tuple[li
     return texts, inputs
 
 
-def crawl_texts(build_dirs: list[str], lang: str, limit: int, seed: int) -> tuple[list[str], list[dict]]:
-    """A random sample (fixed by seed) of a build's kept documents in one language."""
+def crawl_texts(build_dirs: list[str], lang: str, limit: int, seed: int) -> tuple[list[tuple[str, str]], list[dict]]:
+    """A random sample (fixed by seed) of a build's documents in one language, as (text, url): the
+    kept ones and those a heuristic family dropped (a sample built with the heuristics on keeps
+    its rejects; crawl_labels decides again either way)."""
     from corpus.sql import connect
+    from filters.heuristics.steps import FAMILIES
 
-    texts, inputs = [], []
+    stages = ", ".join(f"'{s}'" for s in FAMILIES)
+    docs, inputs = [], []
     for d in build_dirs:
         con = connect(d)
-        rows = con.execute("select text from kept where lang = ? and length(text) > 0 "
+        rows = con.execute(f"select text, url from docs where lang = ? and length(text) > 0 and "
+                           f"(fate = 'kept' or (fate = 'dropped' and stage in ({stages}))) "
                            "order by hash(id || ?) limit ?", [lang, str(seed), limit]).fetchall()
-        texts += [r[0] for r in rows]
+        docs += [(t, u or "") for t, u in rows]
         inputs.append({"path": str(Path(d).resolve()), "lang": lang, "records": len(rows)})
-    return texts, inputs
+    return docs, inputs

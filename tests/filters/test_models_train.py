@@ -1,7 +1,7 @@
 import json
 
 from filters.models.common import model_checksum, read_manifest, split
-from filters.models.demo import DEMO_PARAMS, demo_data
+from filters.models.demo import DEMO_DIR, DEMO_PARAMS, demo_data
 from filters.models.registry import KINDS, model_dir
 from filters.models.train import train_all
 
@@ -38,3 +38,42 @@ def test_index_lists_every_model(demo_models):
     index = json.loads((model_dir(demo_models, "kenlm", "en").parents[1] / "index.json").read_text())
     assert index["demo"] is True
     assert {(m["kind"], m["lang"]) for m in index["models"]} == {(k, l) for k in KINDS for l in ("en", "zh")}
+
+
+def test_crawl_negatives_are_what_the_rules_reject():
+    """A crawl document is a quality negative only when a heuristic rule or the safety lists reject
+    it; well-formed text stays unlabelled whatever its genre."""
+    from filters.models.crawl_labels import rejection_reasons
+
+    docs = [d.strip() for d in (DEMO_DIR / "zh_reference.txt").read_text(encoding="utf-8").split("\n\n") if d.strip()]
+    assert rejection_reasons(docs, [""] * len(docs), "zh") == [None] * len(docs)
+    junk = ["Home | News | Sports | Login | Register\n" * 12, "free spins casino slots jackpot bonus " * 20]
+    assert all(rejection_reasons(junk, ["", ""], "en"))
+    assert rejection_reasons([docs[0]], ["http://www.baijiale-online.com/news/1.html"], "zh") == ["unsafe_url"]
+
+
+def test_cutoffs_are_recorded_and_keep_the_good_side(demo_models):
+    for kind in ("quality", "coherence"):
+        for lang in ("en", "zh"):
+            m = read_manifest(model_dir(demo_models, kind, lang))
+            assert 0 < m["cutoffs"]["min_score"] < 1 and m["params"]["keep_percentile"] == 1.0
+    q = read_manifest(model_dir(demo_models, "quality", "en"))["metrics"]["share_below_cutoff"]
+    assert q["spam"] > 0.5  # the demo's spam lines: most fall below the cutoff
+
+
+def test_models_without_recorded_cutoffs_drop_nothing_by_default(demo_models, tmp_path):
+    """A models directory trained before cutoffs were recorded: no quality rule unless min_score is set."""
+    import shutil
+
+    from corpus.config import load_config
+    from filters.scorer_stages import quality_rules
+
+    root = tmp_path / "m"
+    shutil.copytree(demo_models, root)
+    path = model_dir(root, "quality", "en") / "manifest.json"
+    m = json.loads(path.read_text())
+    del m["cutoffs"]
+    path.write_text(json.dumps(m))
+    assert quality_rules(load_config(None, scorers={"models_dir": str(root)}))["en"] == ()
+    cfg = load_config(None, scorers={"models_dir": str(root), "quality": {"thresholds": {"en": {"min_score": 0.2}}}})
+    assert quality_rules(cfg)["en"][0].min == 0.2

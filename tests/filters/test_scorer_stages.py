@@ -25,7 +25,11 @@ def cfg_for(models: str, **scorers):
 def test_rules_come_from_defaults_file_manifest_and_overrides(demo_models):
     cfg = cfg_for(demo_models, quality={"thresholds": {"zh": {"min_score": 0.3}}})
     q = quality_rules(cfg)
-    assert q["en"][0].min == 0.001 and q["zh"][0].min == 0.3 and q["en"][0].reason == vocab.R_LOW_QUALITY
+    # en: the cutoff the quality manifest records (set from held-out good text); zh: the override
+    quality_manifest = __import__("pathlib").Path(demo_models) / "quality" / "en" / "manifest.json"
+    cut = json.loads(quality_manifest.read_text())["cutoffs"]
+    assert q["en"][0].min == pytest.approx(cut["min_score"]) and q["zh"][0].min == 0.3
+    assert q["en"][0].reason == vocab.R_LOW_QUALITY
     p = perplexity_rules(cfg)
     reasons = [r.reason for r in p["en"]]
     assert reasons == [vocab.R_PPL_TAIL, vocab.R_PPL_ABOVE_CAP]
@@ -98,3 +102,8 @@ def test_build_with_scorers_drops_by_rule_and_refilter_sql_agrees(demo_models, t
     assert [r[0] for r in rows] == ["en", "en", "zh"] and all(r[1] > 1 and r[2] and 0 <= r[3] <= 1 for r in rows)
     fires = " or ".join(r.sql_fires() for r in safety_rules(cfg)["en"])
     assert con.execute(f"select count(*) from docs where {fires}").fetchone()[0] == 1
+
+
+def test_unknown_threshold_name_is_a_config_error():
+    with pytest.raises(ConfigError, match="scorers.quality.thresholds.en.drop_below_cutof"):
+        load_config(None, scorers={"quality": {"thresholds": {"en": {"drop_below_cutof": 1}}}})

@@ -6,6 +6,8 @@ on the same inputs, alternating runs; wall seconds and CPU seconds of the whole 
 
 Each side runs as `python -m corpus.cli build` with PYTHONPATH set to its checkout, in a fresh
 output directory; one untimed run per side first (demo models are trained once and cached).
+Compare wall times on an idle machine: the CPU column counts only the processes the build
+reaped (datatrove's pool workers are reaped by its forkserver), so it undercounts both sides.
 """
 
 from __future__ import annotations
@@ -24,12 +26,13 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parents[1]
 
 
-def run_once(tree: str, inputs: list[str], out: str, workers: int) -> tuple[float, float]:
+def run_once(tree: str, inputs: list[str], out: str, workers: int, config: str = "") -> tuple[float, float]:
     shutil.rmtree(out, ignore_errors=True)
     env = dict(os.environ, PYTHONPATH=tree, LOGURU_LEVEL="WARNING")
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
     t0 = time.perf_counter()
-    subprocess.run([sys.executable, "-m", "corpus.cli", "build", *inputs, "-o", out, "--workers", str(workers)],
+    subprocess.run([sys.executable, "-m", "corpus.cli", "build", *inputs, "-o", out, "--workers", str(workers),
+                    *(["-c", config] if config else [])],
                    cwd=tree, env=env, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     wall = time.perf_counter() - t0
     after = resource.getrusage(resource.RUSAGE_CHILDREN)
@@ -42,6 +45,7 @@ def main() -> int:
     ap.add_argument("--repeats", type=int, default=3)
     ap.add_argument("--workers", type=int, default=2)
     ap.add_argument("--work", default="/tmp/default-build-speed")
+    ap.add_argument("-c", "--config", default="", help="a build YAML for both sides (default: the default config)")
     ap.add_argument("inputs", nargs="*")
     args = ap.parse_args()
     data = os.environ.get("CORPUS_SHARED_DATA", str(HERE.parent / "shared" / "data"))
@@ -49,10 +53,12 @@ def main() -> int:
     sides = {"baseline": os.path.abspath(args.baseline), "this checkout": str(HERE)}
     times: dict[str, list[tuple[float, float]]] = {k: [] for k in sides}
     for name, tree in sides.items():  # warm-up: demo models, page cache
-        run_once(tree, inputs, f"{args.work}/{name.replace(' ', '-')}", args.workers)
+        run_once(tree, inputs, f"{args.work}/{name.replace(' ', '-')}", args.workers,
+                 os.path.abspath(args.config) if args.config else "")
     for _ in range(args.repeats):
         for name, tree in sides.items():
-            times[name].append(run_once(tree, inputs, f"{args.work}/{name.replace(' ', '-')}", args.workers))
+            times[name].append(run_once(tree, inputs, f"{args.work}/{name.replace(' ', '-')}", args.workers,
+                                        os.path.abspath(args.config) if args.config else ""))
     print(f"{len(inputs)} inputs, {sum(os.path.getsize(p) for p in inputs) / 1e6:.1f} MB, workers {args.workers}, "
           f"repeats {args.repeats}, load average {os.getloadavg()[0]:.1f}")
     med = {k: (statistics.median(w for w, _ in v), statistics.median(c for _, c in v)) for k, v in times.items()}

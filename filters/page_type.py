@@ -26,7 +26,7 @@ from corpus.configlib import ConfigError
 from corpus.extract import without_early_end
 from corpus.stages import StageContext
 from filters.base import Scorer
-from filters.rules import ANY_LANG, Rule, ThresholdFilter
+from filters.rules import ANY_LANG, Rule, ThresholdFilter, bound_rules
 
 if TYPE_CHECKING:
     from corpus.config import BuildConfig
@@ -247,14 +247,7 @@ def page_type_rules(cfg: "BuildConfig") -> dict[str, tuple[Rule, ...]]:
     langs = [k for k in data if k != "fallback"] + [lang for lang in cfg.page_type.thresholds if lang != ANY_LANG]
     out = {}
     for lang in dict.fromkeys(langs + [ANY_LANG]):
-        rules = []
-        for key, bounds in thresholds(cfg, data["fallback"] if lang == ANY_LANG else lang).items():
-            below, above = REASONS[key]
-            if bounds.get("min") is not None and below:
-                rules.append(Rule(key, below, min=bounds["min"]))
-            if bounds.get("max") is not None and above:
-                rules.append(Rule(key, above, max=bounds["max"]))
-        out[lang] = tuple(rules)
+        out[lang] = tuple(bound_rules(thresholds(cfg, data["fallback"] if lang == ANY_LANG else lang), REASONS))
     return out
 
 

@@ -49,6 +49,19 @@ class Rule:
         return f"({self.key} is not null and not isnan({self.key}::double) and ({' or '.join(parts)}))"
 
 
+def bound_rules(bounds: dict[str, dict], reasons: dict[str, tuple[str | None, str | None]]) -> list[Rule]:
+    """Rules from {signal: {"min": x, "max": y}} and {signal: (reason below min, reason above max)};
+    a null bound, or a side without a reason, makes no rule."""
+    rules = []
+    for key, b in bounds.items():
+        below, above = reasons[key]
+        if b.get("min") is not None and below:
+            rules.append(Rule(key, below, min=b["min"]))
+        if b.get("max") is not None and above:
+            rules.append(Rule(key, above, max=b["max"]))
+    return rules
+
+
 def rules_for(rules: dict[str, tuple[Rule, ...]], lang: str | None) -> tuple[Rule, ...]:
     return rules.get(lang or "", rules.get(ANY_LANG, ()))
 

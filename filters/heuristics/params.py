@@ -11,7 +11,7 @@ import yaml
 from corpus import vocab as v
 from corpus.configlib import ConfigError
 from filters.config import HeuristicsConfig
-from filters.rules import ANY_LANG, Rule
+from filters.rules import ANY_LANG, Rule, bound_rules
 
 DEFAULTS = Path(__file__).resolve().parents[1] / "data" / "heuristics.yaml"
 
@@ -87,16 +87,8 @@ def stage_rules(hc: HeuristicsConfig, stage: str) -> dict[str, tuple[Rule, ...]]
     out = {}
     for lang in languages(hc) + [ANY_LANG]:
         source = data["fallback"] if lang == ANY_LANG else lang
-        rules = []
-        for key, bounds in thresholds(hc, source).items():
-            if v.KEYS[key].stage != stage:
-                continue
-            below, above = REASONS[key]
-            if bounds.get("min") is not None and below:
-                rules.append(Rule(key, below, min=bounds["min"]))
-            if bounds.get("max") is not None and above:
-                rules.append(Rule(key, above, max=bounds["max"]))
-        out[lang] = tuple(rules)
+        bounds = {k: b for k, b in thresholds(hc, source).items() if v.KEYS[k].stage == stage}
+        out[lang] = tuple(bound_rules(bounds, REASONS))
     return out
 
 

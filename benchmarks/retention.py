@@ -34,7 +34,7 @@ import random
 import re
 import shutil
 import sys
-from collections import Counter, defaultdict
+from collections import defaultdict
 from pathlib import Path
 
 os.environ.setdefault("LOGURU_LEVEL", "WARNING")

@@ -11,6 +11,7 @@ import shutil
 import sys
 import time
 from dataclasses import dataclass
+from typing import Callable
 from importlib import metadata
 
 from datatrove.data import Document
@@ -210,9 +211,10 @@ def write_empty_tables(layout: Layout) -> None:
 
 
 def build(cfg: BuildConfig, overwrite: bool = False, keep_work: bool = False,
-          display: Display | None = None) -> BuildResult:
+          display: Display | None = None, on_start: Callable[[], None] | None = None) -> BuildResult:
     """Raises ConfigError, OutputError or ConfigChanged before OUT is touched. `display` shows
-    progress (corpus.progress); OUT/work/ is removed after success unless keep_work."""
+    progress (corpus.progress); OUT/work/ is removed after success unless keep_work; `on_start`
+    runs once the checks passed, before any work (the CLI's notes: a mistake gets its one line only)."""
     files, missing = resolve_inputs(cfg.inputs, cfg.input.glob)
     if not files:
         raise ConfigError("inputs", f"no input files found in {', '.join(cfg.inputs) or 'nothing'}")
@@ -228,6 +230,8 @@ def build(cfg: BuildConfig, overwrite: bool = False, keep_work: bool = False,
     layout.ensure()
     with BuildLock(cfg.output):
         _check_same_config(layout, cfg)
+        if on_start:
+            on_start()
         with logs.to_file(layout.build_log()):
             return _build(cfg, layout, files, missing, keep_work, display)
 

@@ -78,15 +78,15 @@ def build(
     _setup_logging(verbose)
     from filters.scorer_stages import scorer_models
 
-    if notice := scorer_models(cfg).get("notice"):
-        typer.echo(f"note: {notice}", err=True)
+    notice = scorer_models(cfg).get("notice")
     from corpus.build import ConfigChanged, build as run_build
     from corpus.executors import IncompleteRun
     from corpus.outdir import OutputError
     from corpus.progress import Display
 
     try:
-        result = run_build(cfg, overwrite=overwrite, keep_work=keep_work, display=Display.for_terminal(verbose))
+        result = run_build(cfg, overwrite=overwrite, keep_work=keep_work, display=Display.for_terminal(verbose),
+                           on_start=lambda: notice and typer.echo(f"note: {notice}", err=True))
     except (ConfigChanged, ConfigError, OutputError) as e:
         fail(str(e))
     except IncompleteRun as e:  # slurm: submitted; or tasks that did not complete

@@ -82,8 +82,8 @@ class Extractor(PipelineStep):
 
         def run(page: str) -> str:
             source = without_early_end(page)
-            if _TABLE.search(page):
-                source = load_html(page)  # trafilatura's own parser and checks: one parse serves both
+            if _TABLE.search(source):
+                source = load_html(source)  # trafilatura's own parser and checks: one parse serves both
                 if source is None:
                     return ""
                 unwrap_layout_tables(source)  # layout tables are not tables, whatever include_tables says

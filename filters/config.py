@@ -81,7 +81,10 @@ class PageTypeConfig:
     thresholds: dict[str, dict[str, dict[str, float | None]]] = field(default_factory=dict)
 
     def __post_init__(self):
+        from filters.page_type import REASONS  # (imports this module)
+
         for lang, rules in self.thresholds.items():
             for key, bounds in rules.items():
+                check(key in REASONS, f"page_type.thresholds.{lang}.{key}", "not a page_type signal with a rule")
                 for b in bounds:
                     check(b in ("min", "max"), f"page_type.thresholds.{lang}.{key}.{b}", "bound must be min or max")

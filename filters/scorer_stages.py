@@ -92,7 +92,7 @@ def _manifest_cutoff(root: str, kind: str, lang: str) -> float | None:
     return (read_manifest(model_dir(root, kind, lang)).get("cutoffs") or {}).get("min_score")
 
 
-def _score_rules(cfg, scorer: str, kind: str, key: str, reason: str) -> dict:
+def _score_rules(cfg, scorer: str, key: str, reason: str) -> dict:
     """min_score when set; else, with drop_below_cutoff, the cutoff in the model's manifest (set
     from the held-out good text at training time)."""
     t, root, rules = thresholds(cfg, scorer), None, {}
@@ -101,19 +101,19 @@ def _score_rules(cfg, scorer: str, kind: str, key: str, reason: str) -> dict:
         v = p.get("min_score")
         if v is None and p.get("drop_below_cutoff"):
             root = root or models_root(cfg)
-            v = _manifest_cutoff(root, kind, lang)
+            v = _manifest_cutoff(root, scorer, lang)
         rules[lang] = (Rule(key, reason, min=round(v, 6)),) if v is not None else ()
     return rules
 
 
 def quality_rules(cfg) -> dict:
-    return _score_rules(cfg, "quality", "quality", vocab.QUALITY_SCORE, vocab.R_LOW_QUALITY)
+    return _score_rules(cfg, "quality", vocab.QUALITY_SCORE, vocab.R_LOW_QUALITY)
 
 
 def coherence_rules(cfg) -> dict:
     if cfg.scorers.coherence.action == "segment":  # the formatter cuts instead; nothing to replay
         return {}
-    return _score_rules(cfg, "coherence", "coherence", vocab.COHERENCE_SCORE, vocab.R_INCOHERENT)
+    return _score_rules(cfg, "coherence", vocab.COHERENCE_SCORE, vocab.R_INCOHERENT)
 
 
 def safety_rules(cfg) -> dict:
@@ -156,7 +156,7 @@ def coherence(cfg, ctx: StageContext) -> list:
 
     steps = _steps(cfg, ctx, CoherenceScorer, vocab.COHERENCE, coherence_rules, cfg.scorers.coherence.enabled)
     if steps and cfg.scorers.coherence.action == "segment":
-        rules = _score_rules(cfg, "coherence", "coherence", vocab.COHERENCE_SCORE, vocab.R_INCOHERENT)
+        rules = _score_rules(cfg, "coherence", vocab.COHERENCE_SCORE, vocab.R_INCOHERENT)
         steps[-1] = CoherenceSegmenter({lang: r[0].min if r else None for lang, r in rules.items()})
     return steps
 

@@ -128,9 +128,6 @@ class Units:
     def paragraphs(self) -> list[str]:
         return _PARAGRAPH_SPLIT.split(self.text.strip())
 
-    @cached_property
-    def word_lengths(self) -> list[int]:
-        return [len(w) for w in self.words]
 
 
 def units_of(doc: Document) -> Units:

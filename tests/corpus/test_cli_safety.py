@@ -299,3 +299,10 @@ def test_demo_scorer_models_are_announced_and_recorded(tmp_path, demo_warc, buil
     models = json.load(open(tmp_path / "out" / "manifest.json"))["scorer_models"]
     assert models["demo"] and models["stages"] == ["quality"] and "corpus models train" in models["train_command"]
     assert json.load(open(built / "manifest.json"))["scorer_models"]["demo"] is False  # no learned stage
+
+
+def test_a_mistake_in_a_default_build_is_one_line_without_the_demo_note(tmp_path):
+    # the default cascade scores with demo models: their note comes only once the build starts
+    r = corpus("build", tmp_path / "missing.warc.gz", "-o", tmp_path / "out")
+    assert "no input files" in one_line_error(r) and not (tmp_path / "out").exists()
+    assert r.stderr.strip().splitlines() == [one_line_error(r)]

@@ -13,7 +13,7 @@ import sys
 from corpus import vocab
 from corpus.refilter import effective_config, stage_rules
 from corpus.sql import connect
-from filters.rules import ANY_LANG
+from corpus.steps import ANY_LANG
 
 
 def main() -> None:

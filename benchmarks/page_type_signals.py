@@ -77,7 +77,7 @@ def measure(sets: dict, show_pages: bool) -> None:
 
     from corpus.config import load_config
     from filters.page_type import page_shape, page_type_rules
-    from filters.rules import rules_for
+    from corpus.steps import rules_for
 
     rules = page_type_rules(load_config(None))
     print("signal quantiles per set: min / p5 / p50 / p95 / max\n")

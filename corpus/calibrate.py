@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from corpus import vocab
 from corpus.config import BuildConfig
 from corpus.sql import connect
-from filters.rules import ANY_LANG
+from corpus.steps import ANY_LANG
 
 PERCENTILES = (1, 5, 10, 25, 50, 75, 90, 95, 99)
 NUMERIC = ("int64", "float64")

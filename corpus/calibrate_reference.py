@@ -29,7 +29,7 @@ from corpus import vocab
 from corpus.config import BuildConfig
 from corpus.refilter import stage_rules
 from corpus.sql import connect
-from filters.rules import rules_for
+from corpus.steps import rules_for
 
 DIGITS = 3  # significant digits of a proposed bound, rounded towards keeping more
 MAX_CANDIDATES = 41  # bounds tried per rule (evenly spaced in reference documents removed)

@@ -118,7 +118,7 @@ class BuildConfig:
         self._check_threshold_languages()
 
     def _check_threshold_languages(self) -> None:
-        from filters.rules import ANY_LANG
+        from corpus.steps import ANY_LANG
 
         sections = {"heuristics": self.heuristics.thresholds}
         sections.update({f"scorers.{s}": getattr(self.scorers, s).thresholds

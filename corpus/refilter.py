@@ -23,7 +23,7 @@ from corpus.layout import Layout
 from corpus.outdir import check_writable, remove_output
 from corpus.sql import connect
 from corpus.stages import STAGE_BUILDERS
-from filters.rules import ANY_LANG, Rule
+from corpus.steps import ANY_LANG, Rule
 
 
 @dataclass(frozen=True)

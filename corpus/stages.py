@@ -12,17 +12,10 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from corpus import vocab
-from corpus.layout import Layout
+from corpus.steps import StageContext
 
 if TYPE_CHECKING:
     from corpus.config import BuildConfig
-
-
-@dataclass(frozen=True)
-class StageContext:
-    layout: Layout
-    segment: int
-    annotate_only: bool = False  # filters forward everything and note their verdict (--annotate-all)
 
 
 @dataclass(frozen=True)

@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 
 from corpus import vocab
 from corpus.executors import run_pipeline
-from corpus.stages import StageContext
+from corpus.steps import StageContext
 from corpus.writers import FateWriter
 from dedup import exact, fuzzy, paragraph
 from dedup.layout import DedupPlan, make_plan, row_count, text_bytes

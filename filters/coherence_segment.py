@@ -5,7 +5,7 @@ from __future__ import annotations
 from datatrove.data import Document
 
 from corpus import vocab
-from filters.base import Formatter
+from corpus.steps import Formatter
 
 
 class CoherenceSegmenter(Formatter):

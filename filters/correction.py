@@ -15,8 +15,7 @@ import yaml
 from datatrove.data import Document
 
 from corpus import vocab
-from corpus.stages import StageContext
-from filters.base import Formatter
+from corpus.steps import Formatter, StageContext
 
 DATA = Path(__file__).resolve().parent / "data" / "boilerplate.yaml"
 _SPACES = re.compile(r"[ \t\u00a0]{2,}|\t")

@@ -9,8 +9,7 @@ from functools import lru_cache
 from datatrove.data import Document
 
 from corpus import vocab
-from corpus.stages import StageContext
-from filters.base import CorpusFilter, Scorer
+from corpus.steps import CorpusFilter, Scorer, StageContext
 from filters.units import HAN
 
 

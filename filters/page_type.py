@@ -24,9 +24,7 @@ from datatrove.data import Document
 from corpus import vocab
 from corpus.configlib import ConfigError
 from corpus.extract import without_early_end
-from corpus.stages import StageContext
-from filters.base import Scorer
-from filters.rules import ANY_LANG, Rule, ThresholdFilter, bound_rules
+from corpus.steps import ANY_LANG, Rule, Scorer, StageContext, ThresholdFilter, bound_rules
 
 if TYPE_CHECKING:
     from corpus.config import BuildConfig

@@ -12,8 +12,7 @@ from pathlib import Path
 import yaml
 
 from corpus import vocab
-from corpus.stages import StageContext
-from filters.rules import ANY_LANG, Rule, ThresholdFilter
+from corpus.steps import ANY_LANG, Rule, StageContext, ThresholdFilter
 
 DEFAULTS_FILE = Path(__file__).parent / "data" / "scorers.yaml"
 DEMO_DEFAULTS_FILE = Path(__file__).parent / "data" / "scorers_demo.yaml"  # with the demo models

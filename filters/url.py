@@ -8,8 +8,7 @@ from urllib.parse import urlsplit
 from datatrove.data import Document
 
 from corpus import vocab
-from corpus.stages import StageContext
-from filters.base import CorpusFilter
+from corpus.steps import CorpusFilter, StageContext
 
 DEFAULT_DOMAIN_LIST = Path(__file__).resolve().parent.parent / "corpus" / "data" / "blocklist_domains.txt"
 

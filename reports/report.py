@@ -19,7 +19,7 @@ import numpy as np
 from corpus import vocab
 from corpus.layout import Layout
 from corpus.sql import connect
-from filters.rules import ANY_LANG, Rule
+from corpus.steps import ANY_LANG, Rule
 from reports import plots
 
 SAMPLE_CHARS = 500

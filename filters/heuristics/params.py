@@ -11,7 +11,7 @@ import yaml
 from corpus import vocab as v
 from corpus.configlib import ConfigError
 from filters.config import HeuristicsConfig
-from filters.rules import ANY_LANG, Rule, bound_rules
+from corpus.steps import ANY_LANG, Rule, bound_rules
 
 DEFAULTS = Path(__file__).resolve().parents[1] / "data" / "heuristics.yaml"
 

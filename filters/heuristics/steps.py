@@ -12,12 +12,10 @@ from typing import TYPE_CHECKING
 from datatrove.data import Document
 
 from corpus import vocab
-from corpus.stages import StageContext
-from filters.base import Scorer
+from corpus.steps import Scorer, StageContext, ThresholdFilter
 from filters.config import HeuristicsConfig
 from filters.heuristics import blocklist, garbled, gopher, lines
 from filters.heuristics.params import lang_params, stage_rules
-from filters.rules import ThresholdFilter
 from filters.units import units_of
 
 if TYPE_CHECKING:

@@ -14,7 +14,7 @@ from corpus import vocab
 from filters.config import HeuristicsConfig
 from filters.heuristics.params import stage_rules
 from filters.heuristics.steps import FAMILIES, HeuristicScorer
-from filters.rules import rules_for
+from corpus.steps import rules_for
 from filters.safety_lists import SafetyLists
 
 MAX_TERM_HITS = 2  # filters/data/scorers.yaml safety.max_term_hits

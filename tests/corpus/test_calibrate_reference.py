@@ -179,7 +179,7 @@ def test_cli_writes_a_fragment(crawl_and_reference, tmp_path):
     import typer
     from typer.testing import CliRunner
 
-    from filters.heuristics_cli import register
+    from corpus.refilter_cli import register
 
     app = typer.Typer()
     register(app)
@@ -201,7 +201,7 @@ def _drop_share(rows: list[dict], thresholds: dict, lang: str) -> float:
     from filters.config import HeuristicsConfig
     from filters.heuristics.params import stage_rules
     from filters.heuristics.steps import FAMILIES
-    from filters.rules import rules_for
+    from corpus.steps import rules_for
 
     hc = HeuristicsConfig(thresholds=thresholds)
     rules = [r for fam in FAMILIES for r in rules_for(stage_rules(hc, fam), lang)]

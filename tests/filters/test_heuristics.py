@@ -7,7 +7,7 @@ from corpus import vocab as v
 from filters.config import HeuristicsConfig
 from filters.heuristics.params import stage_rules
 from filters.heuristics.steps import FAMILIES, HeuristicScorer
-from filters.rules import ThresholdFilter
+from corpus.steps import ThresholdFilter
 from filters.units import UNITS_KEY, count_sentences, units_of
 
 EN_GOOD = (

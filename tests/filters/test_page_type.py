@@ -11,7 +11,7 @@ from corpus import vocab
 from corpus.config import load_config
 from corpus.configlib import ConfigError
 from filters.page_type import PageTypeScorer, page_shape, page_type_rules
-from filters.rules import ThresholdFilter
+from corpus.steps import ThresholdFilter
 
 NAV = "".join(f'<li><a href="/s/{i}">Section {i}</a></li>' for i in range(8))
 PARAS = [

@@ -9,7 +9,7 @@ from corpus import vocab
 from corpus.charset import decode
 from corpus.config import load_config
 from filters.page_type import page_shape, page_type_rules
-from filters.rules import rules_for
+from corpus.steps import rules_for
 
 pytestmark = pytest.mark.realdata
 

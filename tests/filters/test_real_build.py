@@ -104,10 +104,9 @@ def test_report_is_self_contained(annotated, tmp_path):
 def test_cli_calibrate_then_refilter(annotated, tmp_path):
     from typer.testing import CliRunner
 
-    from corpus.cli import app
-    from filters import heuristics_cli
+    from corpus.cli import make_app
 
-    heuristics_cli.register(app)
+    app = make_app(("corpus.refilter_cli",))
     runner = CliRunner()
     frag = tmp_path / "t.yaml"
     r = runner.invoke(app, ["calibrate", str(annotated), "-p", "5", "-o", str(frag)])

@@ -8,7 +8,7 @@ from filters.config import HeuristicsConfig
 from filters.heuristics.params import stage_rules
 from filters.heuristics.steps import FAMILIES, HeuristicScorer
 from filters.reference import lines, wikitext_articles
-from filters.rules import rules_for
+from corpus.steps import rules_for
 
 MAX_SHARE = 0.10
 

@@ -7,7 +7,7 @@ from corpus.config import load_config
 from corpus.configlib import ConfigError
 from corpus.stages import STAGE_BUILDERS
 from filters.coherence_segment import CoherenceSegmenter
-from filters.rules import ThresholdFilter
+from corpus.steps import ThresholdFilter
 from filters.scorer_stages import perplexity_rules, quality_rules, safety_rules, thresholds
 
 REF_EN = ("The lighthouse is a tower with a bright lamp that guides ships near dangerous coasts. "

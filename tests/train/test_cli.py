@@ -4,12 +4,9 @@ import json
 import yaml
 from typer.testing import CliRunner
 
-from corpus.cli import app
-import mixtures.cli
-import train.cli
+from corpus.cli import make_app
 
-mixtures.cli.register(app)
-train.cli.register(app)
+app = make_app(("mixtures.cli", "train.cli"))
 runner = CliRunner()
 
 

@@ -358,29 +358,28 @@ def table(r: LangResult) -> str:
 
 
 def fragment(results: list[LangResult]) -> str:
-    """YAML for `heuristics.thresholds` (build -c, refilter -c), each line with what it removes.
-    Bounds the reference did not place, and rules of other families, are comments."""
-    from filters.heuristics.params import REASONS
+    """YAML for `thresholds` (build -c, refilter -c), each line with what it removes. Bounds the
+    reference did not place are comments."""
 
     scope = "each rule alone" if results and results[0].per_rule else "all rules together"
     keep = 1 - results[0].budget if results else 1.0
     lines = [f"# thresholds keeping {keep:.1%} of each language's reference text ({scope}); shares are",
              "# (reference removed / crawl removed), now -> proposed",
-             "heuristics:", "  thresholds:"]
+             "thresholds:"]
     notes = []
     for r in results:
         by_key: dict[str, list[Bound]] = {}
         for b in r.bounds:
-            if b.placed and b.key in REASONS:
+            if b.placed:
                 by_key.setdefault(b.key, []).append(b)
             else:
                 notes.append(f"# {r.lang}.{b.key}.{b.bound}: " + (b.note or f"{_num(b.proposed)} would remove "
-                             f"({_pct(b.ref_new)} / {_pct(b.crawl_new)}); set it in its own config section"))
-        lines.append(f"    {r.lang}:{'' if by_key else ' {}'}  # all rules: ({_pct(r.ref_now)} / {_pct(r.crawl_now)})"
+                             f"({_pct(b.ref_new)} / {_pct(b.crawl_new)})"))
+        lines.append(f"  {r.lang}:{'' if by_key else ' {}'}  # all rules: ({_pct(r.ref_now)} / {_pct(r.crawl_now)})"
                      f" -> ({_pct(r.ref_new)} / {_pct(r.crawl_new)})")
         for key, bs in by_key.items():
             values = ", ".join(f"{b.bound}: {_num(b.proposed)}" for b in bs)
             why = "; ".join(f"{b.bound} {b.current:g} -> {b.proposed:g}: ({_pct(b.ref_now)} / {_pct(b.crawl_now)})"
                             f" -> ({_pct(b.ref_new)} / {_pct(b.crawl_new)})" for b in bs)
-            lines.append(f"      {key}: {{{values}}}  # {why}")
+            lines.append(f"    {key}: {{{values}}}  # {why}")
     return "\n".join(lines + notes) + "\n"

@@ -95,7 +95,10 @@ class BuildConfig:
     output: str = "out"
     seed: int = 0
     annotate_all: bool = False  # compute every per-document signal even for dropped documents
-    stages: tuple[str, ...] = ()  # empty: the default cascade (corpus.stages.DEFAULT_ORDER)
+    stages: tuple[str, ...] = ()  # the stages that run, in order; empty: the default cascade (corpus.stages)
+    # lang (or "*" for every language) -> signal -> {"min": x, "max": y}, over the stages' defaults;
+    # a null bound switches that side off, `model` reads the cutoff the stage's model recorded
+    thresholds: dict[str, dict[str, dict[str, float | str | None]]] = field(default_factory=dict)
     input: InputConfig = field(default_factory=InputConfig)
     executor: ExecutorConfig = field(default_factory=ExecutorConfig)
     content: ContentConfig = field(default_factory=ContentConfig)
@@ -108,31 +111,65 @@ class BuildConfig:
     dedup: DedupConfig = field(default_factory=DedupConfig)
 
     def __post_init__(self):
-        from corpus.stages import DEFAULT_ORDER, STAGE_BUILDERS
+        from corpus.stages import DEFAULT_ORDER, STAGES
 
         if not self.stages:
             object.__setattr__(self, "stages", tuple(DEFAULT_ORDER))
         for i, s in enumerate(self.stages):
-            check(s in STAGE_BUILDERS, f"stages[{i}]", f"unknown stage {s!r} (known: {', '.join(STAGE_BUILDERS)})")
+            check(s in STAGES, f"stages[{i}]", f"unknown stage {s!r} (known: {', '.join(STAGES)})")
         check(len(set(self.stages)) == len(self.stages), "stages", "a stage is listed twice")
-        self._check_threshold_languages()
+        self._check_thresholds()
 
-    def _check_threshold_languages(self) -> None:
-        from corpus.steps import ANY_LANG
+    def _check_thresholds(self) -> None:
+        """Every language known to the language-ID model, every signal one a stage has a threshold
+        for, every bound min or max: a typo would otherwise be a rule that silently never fires."""
+        from corpus.stages import STAGES, signal_stages
+        from corpus.steps import ANY_LANG, BOUNDS, MODEL
 
-        sections = {"heuristics": self.heuristics.thresholds}
-        sections.update({f"scorers.{s}": getattr(self.scorers, s).thresholds
-                         for s in ("perplexity", "quality", "coherence", "safety")})
-        for name, by_lang in sections.items():
-            for lang in by_lang:
-                if lang != ANY_LANG:
-                    check_language(lang, f"{name}.thresholds.{lang}", self.lang.model_path)
+        known = signal_stages()
+        for lang, by_key in self.thresholds.items():
+            if lang != ANY_LANG:
+                check_language(lang, f"thresholds.{lang}", self.lang.model_path)
+            for key, bounds in by_key.items():
+                where = f"thresholds.{lang}.{key}"
+                check(key in known, where, f"not a signal any stage has a threshold for (known: {', '.join(known)})")
+                check(isinstance(bounds, dict), where, "expected {min: x, max: y}")
+                for b, value in bounds.items():
+                    check(b in BOUNDS, f"{where}.{b}", "bound must be min or max")
+                    check(not isinstance(value, str) or (value == MODEL and STAGES[known[key]].models),
+                          f"{where}.{b}", f"a number, null, or '{MODEL}' for a stage with models")
+
+
+# keys of the former dialect -> what replaces them (one way to enable a stage, one threshold dialect)
+RETIRED = {
+    "heuristics.enabled": "list the stages to run in `stages:` (correction and pii are stages of their own)",
+    "heuristics.families": "list the stages to run in `stages:`",
+    "scorers.enabled": "list the stages to run in `stages:`",
+    **{f"scorers.{s}.enabled": "list the stages to run in `stages:`"
+       for s in ("perplexity", "quality", "coherence", "safety")},
+    "dedup.enabled": "list the stages to run in `stages:` (leave the dedup_* stages out)",
+    "heuristics.thresholds": "thresholds.<lang>.<signal>.{min,max} at the top level",
+    "page_type.thresholds": "thresholds.<lang>.<signal>.{min,max} at the top level",
+    **{f"scorers.{s}.thresholds": "thresholds.<lang>.<signal>.{min,max} at the top level, e.g. "
+       "quality_score.min, ppl_kenlm.max, safety_term_hits.max (a bound `model` reads the model's cutoff)"
+       for s in ("perplexity", "quality", "coherence", "safety")},
+}
+
+
+def check_retired(data: dict) -> None:
+    for dotted, instead in RETIRED.items():
+        *parents, last = dotted.split(".")
+        node = data
+        for part in parents:
+            node = node.get(part) if isinstance(node, dict) else None
+        check(not (isinstance(node, dict) and last in node), dotted, f"no longer a setting: {instead}")
 
 
 def load_config(path: str | Path | None = None, **overrides: Any) -> BuildConfig:
     """YAML file (optional) plus overrides (CLI flags, dotted sections as nested dicts)."""
     data = load_yaml(path) if path else {}
     data = merge(data, {k: v for k, v in overrides.items() if v is not None})
+    check_retired(data)
     # an empty list is a mistake, not a request for the default cascade (leave the key out for that)
     check(data.get("stages", None) != [], "stages", "empty: list the stages to run, or leave 'stages' out "
                                                     "for the default cascade")

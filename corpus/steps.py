@@ -11,13 +11,17 @@ from __future__ import annotations
 
 import math
 from abc import abstractmethod
-from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+from dataclasses import dataclass, field
+from typing import Any, Callable, Mapping
 
 from datatrove.data import Document, DocumentsPipeline
 from datatrove.pipeline.base import PipelineStep
 from datatrove.pipeline.filters.base_filter import BaseFilter, get_filter_result
 
 from corpus import vocab
+from corpus.configlib import ConfigError
 from corpus.layout import Layout
 from corpus.writers import PENDING_DROP, FateWriter
 
@@ -29,6 +33,8 @@ class StageContext:
     layout: Layout
     segment: int
     annotate_only: bool = False  # filters forward everything and note their verdict (--annotate-all)
+    # stage -> {lang: ModelRecord}: the models the build resolved once and records in manifest.json
+    models: Mapping[str, dict] = field(default_factory=dict)
 
 
 class CorpusFilter(BaseFilter):
@@ -162,21 +168,36 @@ class Rule:
         return f"({self.key} is not null and not isnan({self.key}::double) and ({' or '.join(parts)}))"
 
 
-def bound_rules(bounds: dict[str, dict], reasons: dict[str, tuple[str | None, str | None]]) -> list[Rule]:
+MODEL = "model"  # a bound that reads the cutoff the build's model recorded at training time
+BOUNDS = ("min", "max")
+
+
+def bound_rules(bounds: dict[str, dict], reasons: Mapping[str, tuple[str | None, str | None]],
+                cutoffs: Mapping[str, dict] | None = None,
+                model_reasons: Mapping[str, tuple[str | None, str | None]] | None = None) -> list[Rule]:
     """Rules from {signal: {"min": x, "max": y}} and {signal: (reason below min, reason above max)};
-    a null bound, or a side without a reason, makes no rule."""
+    a null bound, or a side without a reason, makes no rule. A bound of MODEL takes the value in
+    `cutoffs` ({signal: {"min"/"max": value}}, from the model record) and its reason from
+    `model_reasons` when given; without a recorded cutoff it makes no rule."""
     rules = []
     for key, b in bounds.items():
-        below, above = reasons[key]
-        if b.get("min") is not None and below:
-            rules.append(Rule(key, below, min=b["min"]))
-        if b.get("max") is not None and above:
-            rules.append(Rule(key, above, max=b["max"]))
+        for side, reason in zip(BOUNDS, reasons[key]):
+            value = b.get(side)
+            if value == MODEL:
+                value = ((cutoffs or {}).get(key) or {}).get(side)
+                reason = dict(zip(BOUNDS, (model_reasons or {}).get(key, reasons[key])))[side]
+            if value is not None and reason:
+                rules.append(Rule(key, reason, **{side: value}))
     return rules
 
 
+def for_lang(by_lang: Mapping, lang: str | None, default: Any = None) -> Any:
+    """A language's entry of a per-language mapping, else its "*" entry."""
+    return by_lang.get(lang or "", by_lang.get(ANY_LANG, default))
+
+
 def rules_for(rules: dict[str, tuple[Rule, ...]], lang: str | None) -> tuple[Rule, ...]:
-    return rules.get(lang or "", rules.get(ANY_LANG, ()))
+    return for_lang(rules, lang, ())
 
 
 class ThresholdFilter(CorpusFilter):
@@ -194,3 +215,114 @@ class ThresholdFilter(CorpusFilter):
             if rule.fires(md.get(rule.key)):
                 return False, rule.reason
         return True
+
+
+# ---------------------------------------------------------------- the declaration of a stage
+# A stage is declared once, next to its builder. The registry (corpus.stages) places it in the
+# cascade; the config checks `thresholds` against its signals; the build records its models in
+# manifest.json; `corpus refilter`, `corpus calibrate` and the report replay its rules.
+
+Thresholds = dict[str, dict[str, dict[str, Any]]]  # lang (or "*") -> signal -> {"min": x, "max": y}
+ModelRecord = dict[str, Any]  # {"path", "sha256", "cutoffs": {signal: {"min"/"max": value}}}
+
+
+@lru_cache(maxsize=16)
+def read_yaml(path: str) -> dict:
+    import yaml
+
+    return yaml.safe_load(Path(path).read_text(encoding="utf-8")) or {}
+
+
+def thresholds_file(path: str | Path, signals: Mapping, section: str | None = None) -> Thresholds:
+    """{lang: {signal: bounds}} of a per-language defaults file: LANG: {signal: {min, max}} (under
+    LANG.`section` when given); `fallback: LANG` makes that language's the "*" entry. A signal
+    outside `signals` is a ConfigError naming the file, so a typo there fails at config load."""
+    data = read_yaml(str(path))
+    out = {}
+    for lang, entry in data.items():
+        if lang == "fallback":
+            continue
+        by_key = (entry or {}).get(section, {}) if section else (entry or {})
+        for key in by_key:
+            if key not in signals:
+                raise ConfigError(f"{path}:{lang}.{section + '.' if section else ''}{key}",
+                                  "not a signal this stage has a threshold for")
+        out[lang] = {k: dict(b) for k, b in by_key.items()}
+    if "fallback" in data:
+        out[ANY_LANG] = out[data["fallback"]]
+    return out
+
+
+@dataclass(frozen=True)
+class Stage:
+    name: str
+    # (cfg, ctx) -> datatrove steps; a corpus-level stage: (cfg, ctx, input_dir, output_dir) -> None
+    build: Callable
+    # signals a threshold may bound: signal -> (reason below min, reason above max)
+    signals: Mapping[str, tuple[str | None, str | None]] = field(default_factory=dict)
+    # cfg -> the default thresholds, {lang or "*": {signal: {"min": x, "max": y}}}
+    defaults: Callable[[Any], Thresholds] | None = None
+    # cfg -> {lang: ModelRecord}: the models the stage scores with, resolved once by the build and
+    # recorded in manifest.json; a MODEL bound reads its value from there
+    models: Callable[[Any], dict[str, ModelRecord]] | None = None
+    # reasons of bounds read from a model record, where they differ from `signals`
+    model_reasons: Mapping[str, tuple[str | None, str | None]] = field(default_factory=dict)
+    # (cfg, models) -> {lang: rules}, for a stage whose decision is not a plain threshold filter
+    rules: Callable[[Any, dict], dict] | None = None
+    corpus_level: bool = False
+    # what a new stage adds to the vocabulary (existing stages declare theirs in corpus.vocab)
+    keys: tuple[tuple[str, str, str], ...] = ()  # (name, dtype, doc)
+    reasons: tuple[tuple[str, str], ...] = ()  # (code, doc)
+
+    def __post_init__(self):
+        if self.name not in vocab.STAGES:
+            vocab.stage(self.name)
+        for name, dtype, doc in self.keys:
+            if name not in vocab.KEYS:
+                vocab.key(name, dtype, self.name, doc)
+        for code, doc in self.reasons:
+            if code not in vocab.REASONS:
+                vocab.reason(code, self.name, doc)
+        for key, reasons in {**self.signals, **self.model_reasons}.items():
+            assert key in vocab.KEYS and vocab.KEYS[key].stage == self.name, f"{self.name}: signal {key!r} not its own"
+            assert all(r is None or r in vocab.REASONS for r in reasons), f"{self.name}: undeclared reason for {key!r}"
+
+    @property
+    def decides_by_rules(self) -> bool:
+        return bool(self.signals) or self.rules is not None
+
+    def model_records(self, cfg) -> dict[str, ModelRecord]:
+        return self.models(cfg) if self.models else {}
+
+    def models_for(self, cfg, ctx: StageContext | None) -> dict[str, ModelRecord]:
+        """The build's record when it made one (ctx.models), else resolved now (a step built alone)."""
+        return ctx.models[self.name] if ctx and self.name in ctx.models else self.model_records(cfg)
+
+    def thresholds(self, cfg) -> Thresholds:
+        """{lang: {signal: bounds}}: the defaults, then the config's "*" and per-language values.
+        Languages: those of the defaults, of the config and the kept ones; "*" for any other."""
+        base = self.defaults(cfg) if self.defaults else {}
+        mine = {lang: {k: b for k, b in by_key.items() if k in self.signals}
+                for lang, by_key in cfg.thresholds.items()}
+        langs = dict.fromkeys([*base, *mine, *cfg.lang.keep, ANY_LANG])
+        out = {}
+        for lang in langs:
+            merged = {k: dict(b) for k, b in base.get(lang, base.get(ANY_LANG, {})).items() if k in self.signals}
+            for scope in dict.fromkeys((ANY_LANG, lang)):
+                for k, b in mine.get(scope, {}).items():
+                    merged.setdefault(k, {}).update(b)
+            out[lang] = merged
+        return out
+
+    def rules_of(self, cfg, models: dict[str, ModelRecord] | None = None) -> dict[str, tuple[Rule, ...]]:
+        """{lang: rules} this stage decides with; `models` is the record the build made (manifest.json)."""
+        models = self.model_records(cfg) if models is None else models
+        return self.rules(cfg, models) if self.rules is not None else self.threshold_rules(cfg, models)
+
+    def threshold_rules(self, cfg, models: dict[str, ModelRecord]) -> dict[str, tuple[Rule, ...]]:
+        return {lang: tuple(bound_rules(bounds, self.signals, (models.get(lang) or {}).get("cutoffs"),
+                                        self.model_reasons))
+                for lang, bounds in self.thresholds(cfg).items()}
+
+    def threshold_filter(self, cfg, ctx: StageContext | None) -> ThresholdFilter:
+        return ThresholdFilter(ctx, self.name, self.rules_of(cfg, self.models_for(cfg, ctx)))

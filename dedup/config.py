@@ -75,7 +75,6 @@ class MinhashConfig:
 
 @dataclass(frozen=True)
 class DedupConfig:
-    enabled: bool = True
     paragraph: ParagraphConfig = field(default_factory=ParagraphConfig)
     minhash: MinhashConfig = field(default_factory=MinhashConfig)
     # which copy of a duplicate group survives: fields in priority order, "-" = highest first;

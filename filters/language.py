@@ -9,7 +9,7 @@ from functools import lru_cache
 from datatrove.data import Document
 
 from corpus import vocab
-from corpus.steps import CorpusFilter, Scorer, StageContext
+from corpus.steps import ANY_LANG, CorpusFilter, Scorer, Stage, StageContext
 from filters.units import HAN
 
 
@@ -100,3 +100,19 @@ class LanguageFilter(CorpusFilter):
         if doc.metadata.get(vocab.LANG_SCORE, 0.0) < self.min_score.get(lang, self.default_min_score):
             return False, vocab.R_LANG_LOW_SCORE
         return True
+
+
+def lang_id(cfg, ctx: StageContext) -> list:
+    lc = cfg.lang
+    return [LanguageScorer(lc.model_path, lc.max_chars),
+            LanguageFilter(ctx, lc.keep, lc.min_score, lc.default_min_score)]
+
+
+def lid_model(cfg) -> dict:
+    from corpus.files import file_sha256
+
+    path = cfg.lang.model_path or default_lid_model()
+    return {ANY_LANG: {"path": path, "sha256": file_sha256(path), "cutoffs": {}}}
+
+
+STAGES = (Stage(vocab.LANG_ID, lang_id, models=lid_model),)

@@ -8,7 +8,7 @@ from urllib.parse import urlsplit
 from datatrove.data import Document
 
 from corpus import vocab
-from corpus.steps import CorpusFilter, StageContext
+from corpus.steps import CorpusFilter, Stage, StageContext
 
 DEFAULT_DOMAIN_LIST = Path(__file__).resolve().parent.parent / "corpus" / "data" / "blocklist_domains.txt"
 
@@ -60,3 +60,11 @@ class UrlBlocklistFilter(CorpusFilter):
         if any(d in self.domains for d in parent_domains(host)):
             return False, vocab.R_BLOCKED_DOMAIN
         return True
+
+
+def url_filter(cfg, ctx: StageContext) -> list:
+    u = cfg.url_filter
+    return [UrlBlocklistFilter(ctx, u.domain_lists, u.url_lists, u.use_default)]
+
+
+STAGES = (Stage(vocab.URL_FILTER, url_filter),)

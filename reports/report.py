@@ -283,7 +283,7 @@ NAV = [("summary", "Summary"), ("funnel", "Funnel"), ("reasons", "Drop reasons")
 
 
 def write_report(out: str, path: str | None = None) -> str:
-    from corpus.refilter import effective_config, stage_rules
+    from corpus.refilter import effective_config, recorded_models, stage_rules
 
     layout = Layout(out)
     with open(layout.funnel(), encoding="utf-8") as f:
@@ -291,7 +291,7 @@ def write_report(out: str, path: str | None = None) -> str:
     with open(layout.manifest(), encoding="utf-8") as f:
         manifest = json.load(f)
     cfg = effective_config(out)
-    rules = dict(stage_rules(cfg))
+    rules = dict(stage_rules(cfg, recorded_models(out)))
     con = connect(out)
     langs = languages(funnel)
     kept_langs = [lang for lang in langs if lang in cfg.lang.keep]  # thresholds apply to kept languages only

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import contextlib
 import glob
-import hashlib
 import json
 import os
 import shutil
@@ -12,7 +11,6 @@ import sys
 import time
 from dataclasses import dataclass
 from typing import Callable
-from importlib import metadata
 
 from datatrove.data import Document
 from loguru import logger
@@ -22,6 +20,7 @@ from corpus.config import BuildConfig, to_dict
 from corpus.configlib import ConfigError
 from corpus.executors import run_pipeline
 from corpus.extract import ContentFilter, ExtractionFilter, Extractor
+from corpus.files import file_sha256, package_versions
 from corpus.funnel import compute_funnel, shard_accounting, write_json
 from corpus.layout import Layout
 from corpus.outdir import BuildLock, check_not_running, check_writable, remove_output
@@ -122,29 +121,15 @@ def _every_record_failed(layout: Layout) -> bool:
         return False
 
 
-def _sha256(path: str) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        while chunk := f.read(1 << 20):
-            h.update(chunk)
-    return h.hexdigest()
-
-
 def _versions() -> dict:
-    out = {"python": sys.version.split()[0]}
-    for p in PACKAGES:
-        try:
-            out[p] = metadata.version(p)
-        except metadata.PackageNotFoundError:
-            out[p] = None
-    return out
+    return {"python": sys.version.split()[0], **package_versions(PACKAGES)}
 
 
 def _assets(cfg: BuildConfig) -> dict:
     from filters.language import default_lid_model
 
     lid = cfg.lang.model_path or default_lid_model()
-    return {"lid_model": {"path": lid, "sha256": _sha256(lid)}}
+    return {"lid_model": {"path": lid, "sha256": file_sha256(lid)}}
 
 
 def _label(i: int, seg: Segment) -> str:

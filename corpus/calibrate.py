@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from corpus import vocab
 from corpus.config import BuildConfig
 from corpus.sql import connect
-from corpus.steps import ANY_LANG
+from corpus.steps import rules_for
 
 PERCENTILES = (1, 5, 10, 25, 50, 75, 90, 95, 99)
 NUMERIC = ("int64", "float64")
@@ -63,7 +63,7 @@ def propose(con, cfg: BuildConfig, percentile: float, models: dict | None = None
     out = []
     for _, by_lang in stage_rules(cfg, models):
         for lang in sorted(langs):
-            for rule in by_lang.get(lang, by_lang.get(ANY_LANG, ())):
+            for rule in rules_for(by_lang, lang):
                 for bound in ("min", "max"):
                     current = getattr(rule, bound)
                     if current is None:

@@ -15,7 +15,6 @@ shown with the share of reference and of crawl it removes, now and as proposed.
 
 from __future__ import annotations
 
-import gzip
 import json
 import math
 import os
@@ -27,6 +26,7 @@ from datatrove.data import Document
 
 from corpus import vocab
 from corpus.config import BuildConfig
+from corpus.files import open_text
 from corpus.refilter import stage_rules
 from corpus.sql import connect
 from corpus.steps import rules_for
@@ -75,11 +75,10 @@ class LangResult:
 def read_reference(path: str) -> list[tuple[str, str | None]]:
     """(text, lang or None) from JSONL ({"text", optional "lang"}) or plain text, one document a
     line; either may be gzipped."""
-    opener = gzip.open if path.endswith(".gz") else open
     name = os.path.basename(path).lower().removesuffix(".gz")
     as_json = name.endswith((".jsonl", ".ndjson", ".json"))
     out = []
-    with opener(path, "rt", encoding="utf-8") as f:
+    with open_text(path) as f:
         for n, line in enumerate(f, 1):
             if not line.strip():
                 continue

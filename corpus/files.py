@@ -9,17 +9,18 @@ from importlib import metadata
 from pathlib import Path
 
 
-def open_text(path: str | Path):
-    """A text stream over a plain, .gz or .zst file; undecodable bytes become U+FFFD."""
+def open_text(path: str | Path, newline: str | None = None):
+    """A UTF-8 text stream over a plain, .gz or .zst file; undecodable bytes become U+FFFD.
+    `newline` as for open() ("" for the csv module)."""
     path = str(path)
     if path.endswith(".gz"):
-        return io.TextIOWrapper(gzip.open(path, "rb"), encoding="utf-8", errors="replace")
+        return io.TextIOWrapper(gzip.open(path, "rb"), encoding="utf-8", errors="replace", newline=newline)
     if path.endswith(".zst"):
         import zstandard
 
         return io.TextIOWrapper(zstandard.ZstdDecompressor().stream_reader(open(path, "rb")),
-                                encoding="utf-8", errors="replace")
-    return open(path, encoding="utf-8", errors="replace")
+                                encoding="utf-8", errors="replace", newline=newline)
+    return open(path, encoding="utf-8", errors="replace", newline=newline)
 
 
 def file_sha256(path: str | Path) -> str:

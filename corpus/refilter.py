@@ -17,7 +17,7 @@ from dataclasses import dataclass
 
 from corpus import vocab
 from corpus.config import BuildConfig, check_retired, from_dict
-from corpus.configlib import ConfigError, load_yaml, merge
+from corpus.configlib import load_yaml, merge, nested, parse_assignment
 from corpus.funnel import compute_funnel, write_json
 from corpus.layout import Layout
 from corpus.outdir import check_writable, remove_output
@@ -52,19 +52,10 @@ def recorded_models(out: str) -> dict[str, dict]:
 def parse_set(item: str) -> dict:
     """'a.b.c=VALUE' -> {'a': {'b': {'c': VALUE}}}; a path not starting with a config section is a
     threshold: LANG.SIGNAL.min/max, or SIGNAL.min/max for every language ("*")."""
-    import yaml
-
-    if "=" not in item:
-        raise ConfigError(item, "expected KEY=VALUE")
-    path, raw = item.split("=", 1)
-    parts = path.strip().split(".")
+    parts, value = parse_assignment(item)
     if parts[0] not in BuildConfig.__dataclass_fields__:
         parts = ["thresholds"] + ([ANY_LANG] if parts[0] in vocab.KEYS else []) + parts
-    value = yaml.safe_load(raw)
-    value = None if value in ("none", "null") else value
-    for p in reversed(parts):
-        value = {p: value}
-    return value
+    return nested(parts, value)
 
 
 def effective_config(out: str, config: str | None = None, sets: tuple[str, ...] = ()) -> BuildConfig:

@@ -21,12 +21,9 @@ from datatrove.pipeline.base import PipelineStep
 from datatrove.pipeline.filters.base_filter import BaseFilter, get_filter_result
 
 from corpus import vocab
-from corpus.configlib import ConfigError
+from corpus.configlib import ANY_LANG, ConfigError, for_lang
 from corpus.layout import Layout
 from corpus.writers import PENDING_DROP, FateWriter
-
-ANY_LANG = "*"  # thresholds and per-language settings: the entry for every language not listed
-
 
 @dataclass(frozen=True)
 class StageContext:
@@ -191,11 +188,6 @@ def bound_rules(bounds: dict[str, dict], reasons: Mapping[str, tuple[str | None,
     return rules
 
 
-def for_lang(by_lang: Mapping, lang: str | None, default: Any = None) -> Any:
-    """A language's entry of a per-language mapping, else its "*" entry."""
-    return by_lang.get(lang or "", by_lang.get(ANY_LANG, default))
-
-
 def rules_for(rules: dict[str, tuple[Rule, ...]], lang: str | None) -> tuple[Rule, ...]:
     return for_lang(rules, lang, ())
 
@@ -307,7 +299,7 @@ class Stage:
         langs = dict.fromkeys([*base, *mine, *cfg.lang.keep, ANY_LANG])
         out = {}
         for lang in langs:
-            merged = {k: dict(b) for k, b in base.get(lang, base.get(ANY_LANG, {})).items() if k in self.signals}
+            merged = {k: dict(b) for k, b in for_lang(base, lang, {}).items() if k in self.signals}
             for scope in dict.fromkeys((ANY_LANG, lang)):
                 for k, b in mine.get(scope, {}).items():
                     merged.setdefault(k, {}).update(b)

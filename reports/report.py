@@ -19,7 +19,7 @@ import numpy as np
 from corpus import vocab
 from corpus.layout import Layout
 from corpus.sql import connect
-from corpus.steps import ANY_LANG, Rule
+from corpus.steps import Rule, rules_for
 from reports import plots
 
 SAMPLE_CHARS = 500
@@ -139,7 +139,7 @@ def reasons_section(funnel: dict, langs: list[str], by_reason: dict) -> str:
 def thresholds_of(rules: dict[str, dict[str, tuple[Rule, ...]]], key: str, lang: str) -> list[tuple[str, float]]:
     out = []
     for by_lang in rules.values():
-        for r in by_lang.get(lang, by_lang.get(ANY_LANG, ())):
+        for r in rules_for(by_lang, lang):
             if r.key == key:
                 out += [(f"{r.reason} min", r.min)] if r.min is not None else []
                 out += [(f"{r.reason} max", r.max)] if r.max is not None else []

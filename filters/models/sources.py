@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import csv
-import gzip
-import io
 import json
 import re
 from pathlib import Path
 
 import yaml
+
+from corpus.files import open_text
 
 DEFAULT_SOURCES = Path(__file__).resolve().parents[1] / "data" / "train_sources.yaml"
 _WIKITEXT_FIXES = ((" @-@ ", "-"), (" @,@ ", ","), (" @.@ ", "."), (" <unk>", ""), ("<unk> ", ""))
@@ -19,11 +19,6 @@ _SPACE_AFTER = re.compile(r"([(\[]) ")
 
 def load_sources(path: str | Path | None = None) -> dict:
     return yaml.safe_load(Path(path or DEFAULT_SOURCES).read_text(encoding="utf-8"))
-
-
-def _open(path: Path):
-    return io.TextIOWrapper(gzip.open(path), encoding="utf-8", errors="replace") if path.suffix == ".gz" \
-        else open(path, encoding="utf-8", errors="replace")
 
 
 def detokenize_wikitext(line: str) -> str:
@@ -65,7 +60,7 @@ def read_source(root: str | Path, spec: dict) -> list[str] | list[tuple[str, int
     """Texts of one source; (text, label) pairs when the spec names a label column."""
     path = Path(root) / spec["path"]
     fmt = spec.get("format", "lines")
-    with _open(path) as f:
+    with open_text(path) as f:
         if fmt == "lines":
             rows = [line.strip() for line in f if line.strip()]
             if spec.get("uncut"):  # ChID cut passages mid-sentence and marked the cut with "..."
@@ -92,13 +87,13 @@ def read_source(root: str | Path, spec: dict) -> list[str] | list[tuple[str, int
 
 def read_role(root: str | Path, sources: dict, role: str, lang: str) -> tuple[list, list[dict]]:
     """All texts of one role and language, and the input records (path, checksum, count) for a manifest."""
-    from filters.models.common import sha256_file
+    from corpus.files import file_sha256
 
     texts, inputs = [], []
     for spec in sources.get(role, {}).get(lang, []):
         got = read_source(root, spec)
         texts += got
-        inputs.append({"path": spec["path"], "sha256": sha256_file(Path(root) / spec["path"]), "records": len(got)})
+        inputs.append({"path": spec["path"], "sha256": file_sha256(Path(root) / spec["path"]), "records": len(got)})
     return texts, inputs
 
 

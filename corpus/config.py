@@ -7,23 +7,11 @@ from pathlib import Path
 from typing import Any, Literal
 
 from corpus.configlib import check, from_dict, load_yaml, merge, to_dict
+from corpus.executors import ExecutorConfig
 from dedup.config import DedupConfig
 from filters.config import HeuristicsConfig, PageTypeConfig, ScorersConfig
 
 DATA_DIR = Path(__file__).parent / "data"
-
-
-@dataclass(frozen=True)
-class ExecutorConfig:
-    kind: Literal["local", "slurm", "ray"] = "local"
-    workers: int = 1  # processes running tasks at once (local); -1: one per task
-    tasks: int = 0  # 0: one task per input file
-    slurm: dict[str, Any] = field(default_factory=dict)  # passed to datatrove's SlurmPipelineExecutor
-    ray: dict[str, Any] = field(default_factory=dict)  # passed to datatrove's RayPipelineExecutor
-
-    def __post_init__(self):
-        check(self.workers == -1 or self.workers >= 1, "executor.workers", "must be >= 1 or -1")
-        check(self.tasks >= 0, "executor.tasks", "must be >= 0")
 
 
 @dataclass(frozen=True)

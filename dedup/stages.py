@@ -10,6 +10,7 @@ from corpus.executors import run_pipeline
 from corpus.steps import Stage, StageContext
 from corpus.writers import FateWriter
 from dedup import exact, fuzzy, paragraph
+from dedup.config import DedupConfig
 from dedup.layout import DedupPlan, make_plan, row_count, text_bytes
 from dedup.steps import DecisionFilter, RankReader
 from dedup.survivors import ClusterAnnotator, Clusters
@@ -80,7 +81,6 @@ def run_standalone(stage: str, cfg: "BuildConfig", input_dir: str, segment: int 
     return out
 
 
-STAGES = (Stage(vocab.DEDUP_MINHASH, dedup_minhash, corpus_level=True),
-          Stage(vocab.DEDUP_EXACT, dedup_exact, corpus_level=True),
-          Stage(vocab.DEDUP_PARAGRAPH, dedup_paragraph, corpus_level=True))
+STAGES = tuple(Stage(name, build, corpus_level=True, section=("dedup", DedupConfig)) for name, build in (
+    (vocab.DEDUP_MINHASH, dedup_minhash), (vocab.DEDUP_EXACT, dedup_exact), (vocab.DEDUP_PARAGRAPH, dedup_paragraph)))
 DECLARED = {s.name: s for s in STAGES}

@@ -22,6 +22,7 @@ from datatrove.data import Document
 from corpus import vocab
 from corpus.extract import without_early_end
 from corpus.steps import Scorer, Stage, StageContext, thresholds_file
+from filters.config import PageTypeConfig
 
 if TYPE_CHECKING:
     from corpus.config import BuildConfig
@@ -219,4 +220,4 @@ def page_type(cfg: "BuildConfig", ctx: StageContext) -> list:
     return [STAGES[0].threshold_filter(cfg, ctx)]
 
 
-STAGES = (Stage(vocab.PAGE_TYPE, page_type, signals=REASONS, defaults=_defaults),)
+STAGES = (Stage(vocab.PAGE_TYPE, page_type, signals=REASONS, defaults=_defaults, section=("page_type", PageTypeConfig)),)

@@ -13,6 +13,7 @@ from pathlib import Path
 
 from corpus import vocab
 from corpus.steps import ModelRecord, Stage, StageContext, thresholds_file
+from filters.config import ScorersConfig
 
 DEFAULTS_FILE = Path(__file__).parent / "data" / "scorers.yaml"
 DEMO_DEFAULTS_FILE = Path(__file__).parent / "data" / "scorers_demo.yaml"  # with the demo models
@@ -84,7 +85,7 @@ def model_records(cfg, stage: str) -> dict[str, ModelRecord]:
 def _declare(stage: str, build, rules=None) -> Stage:
     model_reasons = {vocab.PPL_KENLM: (None, vocab.R_PPL_TAIL)} if stage == vocab.PERPLEXITY else {}
     return Stage(stage, build, signals=SIGNALS[stage], defaults=_defaults, models=lambda cfg: model_records(cfg, stage),
-                 model_reasons=model_reasons, rules=rules)
+                 model_reasons=model_reasons, rules=rules, section=("scorers", ScorersConfig))
 
 
 def _steps(cfg, ctx: StageContext, scorer_cls, stage: str) -> list:

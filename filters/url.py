@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -10,6 +11,13 @@ from datatrove.data import Document
 from corpus import vocab
 from corpus.files import read_list
 from corpus.steps import CorpusFilter, Stage, StageContext
+
+@dataclass(frozen=True)
+class UrlFilterConfig:
+    domain_lists: tuple[str, ...] = ()  # files, one domain per line; '#' comments
+    url_lists: tuple[str, ...] = ()  # files, one full URL per line
+    use_default: bool = True  # also apply the small list shipped in corpus/data/
+
 
 DEFAULT_DOMAIN_LIST = Path(__file__).resolve().parent.parent / "corpus" / "data" / "blocklist_domains.txt"
 
@@ -59,4 +67,4 @@ def url_filter(cfg, ctx: StageContext) -> list:
     return [UrlBlocklistFilter(ctx, u.domain_lists, u.url_lists, u.use_default)]
 
 
-STAGES = (Stage(vocab.URL_FILTER, url_filter),)
+STAGES = (Stage(vocab.URL_FILTER, url_filter, section=("url_filter", UrlFilterConfig)),)

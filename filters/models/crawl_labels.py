@@ -17,7 +17,7 @@ from filters.heuristics.params import default_rules
 from filters.heuristics.steps import FAMILIES, HeuristicScorer
 from filters.safety_lists import SafetyLists
 
-MAX_TERM_HITS = 2  # filters/data/scorers.yaml safety.max_term_hits
+MAX_TERM_HITS = 2  # filters/data/scorers.yaml: safety_term_hits max
 
 
 def rejection_reasons(texts: list[str], urls: list[str], lang: str) -> list[str | None]:

@@ -128,3 +128,38 @@ def test_build_with_scorers_drops_by_rule_and_refilter_sql_agrees(demo_models, t
 def test_unknown_threshold_name_is_a_config_error():
     with pytest.raises(ConfigError, match="thresholds.en.drop_below_cutof"):
         load_config(None, thresholds={"en": {"drop_below_cutof": {"min": 1}}})
+
+
+def test_refilter_replays_the_recorded_cutoffs_without_the_models(demo_models, tmp_path):
+    """The build's manifest carries each model's cutoffs; refilter decides from them even when the
+    models directory is gone (and never trains or looks up models of its own)."""
+    import shutil
+
+    from corpus.build import build
+    from corpus.refilter import effective_config, refilter
+    from corpus.sql import connect
+
+    models = tmp_path / "models"
+    shutil.copytree(demo_models, models)
+    src = tmp_path / "in.jsonl"
+    docs = [REF_EN, REF_ZH, CASINO, REF_EN.replace("lighthouse", "beacon")]
+    src.write_text("".join(json.dumps({"text": t}) + "\n" for t in docs))
+    cfg = load_config(None, inputs=(str(src),), output=str(tmp_path / "out"), stages=["lang_id", "quality"],
+                      scorers={"models_dir": str(models)})
+    assert build(cfg).exit_code == 0
+    manifest_path = tmp_path / "out" / "manifest.json"
+    manifest = json.loads(manifest_path.read_text())
+    recorded = manifest["models"]["quality"]
+    assert set(recorded) == {"en", "zh"} and all(r["path"].startswith(str(models)) for r in recorded.values())
+    shutil.rmtree(models)
+    # what refilter reads is the record: a stricter cutoff written there decides
+    recorded["en"]["cutoffs"][vocab.QUALITY_SCORE]["min"] = 0.9999
+    manifest_path.write_text(json.dumps(manifest))
+
+    strict = effective_config(str(tmp_path / "out"), sets=("quality_score.min=model",))
+    result = refilter(str(tmp_path / "out"), str(tmp_path / "re"), strict)
+    below = sum(n for lang, rec in recorded.items() for (n,) in connect(str(tmp_path / "out")).execute(
+        "select count(*) from docs where lang = ? and quality_score < ?",
+        [lang, rec["cutoffs"][vocab.QUALITY_SCORE]["min"]]).fetchall())
+    assert result.funnel["totals"]["dropped"] == below > 0
+    assert json.loads((tmp_path / "re" / "manifest.json").read_text())["models"]["quality"] == recorded

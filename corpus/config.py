@@ -83,7 +83,7 @@ class BaseConfig:
                 check_language(lang, f"thresholds.{lang}", self.lang.model_path)
             for key, bounds in by_key.items():
                 where = f"thresholds.{lang}.{key}"
-                check(key in known, where, f"not a signal any stage has a threshold for (known: {', '.join(known)})")
+                check(key in known, where, "not a signal any stage has a threshold for" + _did_you_mean(key, known))
                 check(isinstance(bounds, dict), where, "expected {min: x, max: y}")
                 for b, value in bounds.items():
                     check(b in BOUNDS, f"{where}.{b}", "bound must be min or max")
@@ -103,6 +103,13 @@ def _stage_sections() -> list[tuple[str, type]]:
 BuildConfig = dataclasses.make_dataclass(
     "BuildConfig", [(name, tp, field(default_factory=tp)) for name, tp in _stage_sections()],
     bases=(BaseConfig,), frozen=True, namespace={"__module__": __name__})
+
+
+def _did_you_mean(name: str, known) -> str:
+    import difflib
+
+    close = difflib.get_close_matches(name, list(known), n=3)
+    return f" (did you mean {' or '.join(close)}?)" if close else " (a stage's signals are the keys it declares in corpus/vocab.py)"
 
 
 # keys of the former dialect -> what replaces them (one way to enable a stage, one threshold dialect)

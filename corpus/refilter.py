@@ -54,7 +54,7 @@ def parse_set(item: str) -> dict:
     threshold: LANG.SIGNAL.min/max, or SIGNAL.min/max for every language ("*")."""
     parts, value = parse_assignment(item)
     if parts[0] not in BuildConfig.__dataclass_fields__:
-        parts = ["thresholds"] + ([ANY_LANG] if parts[0] in vocab.KEYS else []) + parts
+        parts = ["thresholds"] + ([ANY_LANG] if len(parts) == 2 else []) + parts
     return nested(parts, value)
 
 

@@ -20,6 +20,15 @@ def test_parse_set(item, expected):
     assert parse_set(item) == expected
 
 
+def test_a_misspelt_signal_is_named():
+    from corpus.config import load_config
+    from corpus.configlib import merge
+
+    with pytest.raises(ConfigError, match="thresholds.\\*.quality_scor'") as e:
+        load_config(None, **merge({}, parse_set("quality_scor.min=0.5")))
+    assert "not a signal" in str(e.value)
+
+
 def test_parse_set_needs_a_value():
     with pytest.raises(ConfigError):
         parse_set("en.gopher_word_count.min")

@@ -13,7 +13,8 @@ from corpus.configlib import ConfigError
 app = typer.Typer(no_args_is_help=True, add_completion=False, pretty_exceptions_enable=False,
                   help="Turn web-crawl shards into a clean bilingual corpus; inspect it with SQL; train proxies.")
 # each module defines register(app); one per owner so that packages never edit each other's CLI
-PLUGINS = ("filters.heuristics_cli", "filters.models_cli", "dedup.cli", "mixtures.cli", "train.cli", "reports.cli")
+PLUGINS = ("filters.heuristics_cli", "filters.models_cli", "dedup.cli", "mixtures.cli", "train.cli", "reports.cli",
+           "labels.cli")
 
 
 def fail(message: str, code: int = 2) -> None:

@@ -9,6 +9,7 @@ from typing import Any, Literal
 from corpus.configlib import check, from_dict, load_yaml, merge, to_dict
 from dedup.config import DedupConfig
 from filters.config import HeuristicsConfig, PageTypeConfig, ScorersConfig
+from labels.config import ClustersConfig, TopicConfig  # topic and cluster stages
 
 DATA_DIR = Path(__file__).parent / "data"
 
@@ -106,6 +107,8 @@ class BuildConfig:
     heuristics: HeuristicsConfig = field(default_factory=HeuristicsConfig)
     scorers: ScorersConfig = field(default_factory=ScorersConfig)
     dedup: DedupConfig = field(default_factory=DedupConfig)
+    topic: TopicConfig = field(default_factory=TopicConfig)
+    clusters: ClustersConfig = field(default_factory=ClustersConfig)
 
     def __post_init__(self):
         from corpus.stages import DEFAULT_ORDER, STAGE_BUILDERS

@@ -44,7 +44,10 @@ def connect(out: str, database: str = ":memory:", sandbox: bool = False) -> duck
 
 def _sandbox(con: duckdb.DuckDBPyConnection, layout: Layout) -> None:
     # file access stays possible only below the three table folders, which the views read at query time
-    dirs = ", ".join("'" + os.path.abspath(layout.fate_dir(f)).replace("'", "''") + "/'" for f in vocab.FATES)
+    from labels.views import view_dirs
+
+    dirs = ", ".join("'" + os.path.abspath(d).replace("'", "''") + "/'"
+                     for d in [layout.fate_dir(f) for f in vocab.FATES] + view_dirs(layout))
     con.execute(f"set allowed_directories = [{dirs}]")
     con.execute("set enable_external_access = false")
     con.execute("set lock_configuration = true")
@@ -89,6 +92,9 @@ def _create_views(con: duckdb.DuckDBPyConnection, layout: Layout) -> None:
         con.execute(f"create or replace view {fate} as {src}")
     union = " union all by name ".join(f"select '{f}' as fate, * from {f}" for f in vocab.FATES)
     con.execute(f"create or replace view docs as {union}")
+    from labels.views import create_cluster_view  # the `clusters` view, when the build has clusters
+
+    create_cluster_view(con, layout)
 
 
 def format_table(columns: list[str], rows: list[tuple], max_width: int = 60) -> str:

@@ -85,7 +85,10 @@ SPECS = [
     StageSpec(vocab.DEDUP_PARAGRAPH, "dedup.stages:dedup_paragraph", corpus_level=True),
     # safety (after dedup, as in Yi)
     StageSpec(vocab.SAFETY, "filters.scorer_stages:safety", rules="filters.scorer_stages:safety_rules"),
-    # topics and clusters
+    # topics and clusters (labels/): opt-in, they need `corpus models train topics`
+    StageSpec(vocab.TOPIC, "labels.stage:topic", rules="labels.stage:topic_rules"),
+    StageSpec(vocab.CLUSTER, "labels.stage:cluster", corpus_level=True, rules="labels.stage:cluster_rules"),
 ]
+OPT_IN = (vocab.TOPIC, vocab.CLUSTER)  # run only when listed in `stages`
 STAGE_BUILDERS: dict[str, StageSpec] = {s.name: s for s in SPECS}
-DEFAULT_ORDER: list[str] = [s.name for s in SPECS]  # registration order is Yi's cascade order
+DEFAULT_ORDER: list[str] = [s.name for s in SPECS if s.name not in OPT_IN]  # registration order is Yi's cascade order

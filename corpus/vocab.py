@@ -272,6 +272,21 @@ R_DUPLICATE_FUZZY = reason("duplicate_fuzzy", DEDUP_MINHASH,
 R_DUPLICATE_EXACT = reason("duplicate_exact", DEDUP_EXACT, "same normalised text as the surviving document")
 
 # ---------------------------------------------------------------- topics and clusters
+# (labels/: the label space is labels/sources.py, documented in docs/topics.md)
+from labels.sources import FORMATS as _FORMATS, TOPICS as _TOPICS  # noqa: E402
+
+TOPIC_LABEL = key("topic", "string", TOPIC, "most probable topic label of the topic model (docs/topics.md)")
+TOPIC_SCORE = key("topic_score", "float64", TOPIC, "probability of that topic")
+FORMAT = key("format", "string", TOPIC, "most probable format label: article, product, list, chat, ads or spam")
+FORMAT_SCORE = key("format_score", "float64", TOPIC, "probability of that format")
+TOPIC_DRAW = key("topic_draw", "float64", TOPIC, "uniform draw from a hash of the id and seed; kept when <= the label's keep probability")
+DOWNSAMPLED = {lab: reason(f"downsampled_{lab}", TOPIC, f"label {lab} down-sampled by topic.keep.{lab}")
+               for lab in _TOPICS + _FORMATS}
+CLUSTER_ID = key("cluster_id", "int64", CLUSTER, "nearest k-means centroid of the document's embedding")
+CLUSTER_DISTANCE = key("cluster_distance", "float64", CLUSTER, "cosine distance to that centroid")
+CLUSTER_SIZE = key("cluster_size", "int64", CLUSTER, "documents assigned to the cluster in this build")
+CLUSTER_WEIGHT = key("cluster_weight", "float64", CLUSTER, "sampling weight of the cluster (1: as is; set by corpus clusters apply)")
+R_CLUSTER_DROPPED = reason("cluster_dropped", CLUSTER, "the cluster is labelled drop (clusters.weights 0)")
 
 
 def arrow_schema() -> pa.Schema:

@@ -11,6 +11,7 @@ models_app = typer.Typer(no_args_is_help=True, help="Train the models behind the
 
 @models_app.command("train")
 def train(
+    what: Optional[str] = typer.Argument(None, help="'topics': the topic and format models (labels/) instead"),
     data: str = typer.Option(..., "--data", help="folder the sources file's paths are relative to"),
     output: str = typer.Option("models", "-o", "--output", help="models directory to write"),
     crawl: Optional[list[str]] = typer.Option(None, "--crawl", help="build output(s) whose kept documents are the crawl sample"),
@@ -23,6 +24,8 @@ def train(
     sp_vocab: int = typer.Option(8000, "--sp-vocab"),
 ):
     """Train KenLM, quality, coherence and safety models per language; write manifests with held-out metrics."""
+    if what is not None:
+        return _train_other(what, data, output, seed, threads, heldout)
     from filters.models.collect import collect
     from filters.models.registry import write_index
     from filters.models.train import TRAINERS, TrainParams, train_all
@@ -36,6 +39,16 @@ def train(
     per_lang = collect(data, tuple(crawl or ()), sources, tuple(langs.split(",")), params)
     entries = train_all(per_lang, output, params, kind_list, log=typer.echo)
     write_index(output, entries, {"data": data, "crawl": list(crawl or ()), "seed": seed, "threads": threads})
+    typer.echo(f"models: {output}")
+
+
+def _train_other(what: str, data: str, output: str, seed: int, threads: int, heldout: float) -> None:
+    if what != "topics":
+        typer.echo(f"error: unknown model family {what!r} (known: topics)", err=True)
+        raise typer.Exit(2)
+    from labels.topics import TopicParams, train_topics
+
+    train_topics(data, output, TopicParams(seed=seed, threads=threads, heldout=heldout), log=typer.echo)
     typer.echo(f"models: {output}")
 
 

@@ -137,8 +137,19 @@ def gerapy_pages(root: str) -> LabelledSet:
     return LabelledSet("gerapy_pages", "zh", "format", tuple(rows), base)
 
 
+def zh_passages(root: str) -> LabelledSet:
+    """Chinese running text (news and novel passages, paper abstracts): without it the only Chinese
+    articles would be headlines, and long Chinese pages would look like app descriptions."""
+    rows = []
+    for name in ("zh-chid-passages.txt.gz", "zh-csl-abstracts.txt.gz"):
+        with _open(os.path.join(root, "reference", name)) as f:
+            rows += [(line.strip(), "article") for line in f if line.strip()]
+    return LabelledSet("zh_passages", "zh", "format", tuple(rows), os.path.join(root, "reference"),
+                       "ChID passages and CSL abstracts")
+
+
 TOPIC_SETS = (ag_news, bbc, thucnews, tnews)
-FORMAT_SETS = (sms_spam, game_chat_ads, iflytek, gerapy_pages)
+FORMAT_SETS = (sms_spam, game_chat_ads, iflytek, gerapy_pages, zh_passages)
 
 
 def load(root: str, loaders) -> list[LabelledSet]:

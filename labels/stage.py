@@ -79,8 +79,12 @@ class MemberRule(Rule):
     """Fires when the signal is one of `members` (cluster ids weighted 0)."""
 
     def __init__(self, key: str, reason: str, members: tuple[int, ...]):
-        super().__init__(key, reason, max=float("inf"))
+        super().__init__(key, reason)  # no bound: the report draws no threshold line for it
         object.__setattr__(self, "members", tuple(sorted(members)))
+
+    def __post_init__(self):
+        if self.key not in vocab.KEYS or self.reason not in vocab.REASONS:
+            raise ValueError(f"rule on undeclared signal {self.key!r} or reason {self.reason!r}")
 
     def fires(self, value) -> bool:
         return value is not None and value in self.members

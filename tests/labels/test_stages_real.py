@@ -33,8 +33,8 @@ def built(models, tmp_path_factory):
     warc = write_demo_warc(str(tmp_path_factory.mktemp("demo") / "demo.warc.gz"))
     out = tmp_path_factory.mktemp("b") / "out"
     cfg = make_config([warc], out, stages=["lang_id", "topic", "cluster"],
-                      topic={"models_dir": str(models), "keep": {"article": 0.5}},
-                      clusters={"k": 3, "sample_size": 50, "samples_per_cluster": 2})
+                      topic={"models_dir": str(models), "keep": {"article": 0.7}},
+                      clusters={"k": 2, "sample_size": 50, "samples_per_cluster": 2})
     build(cfg)
     return out, cfg
 
@@ -66,7 +66,7 @@ def test_clusters_view_and_refilter_replay(built, tmp_path):
     out, _ = built
     con = connect(str(out))
     rows = con.execute("select cluster_id, docs, n_langs, top_terms, sample_ids from clusters").fetchall()
-    assert len(rows) == 3 and sum(r[1] for r in rows) == con.execute("select count(*) from kept").fetchone()[0]
+    assert len(rows) == 2 and sum(r[1] for r in rows) == con.execute("select count(*) from kept").fetchone()[0]
     cfg = effective_config(str(out))
     refilter(str(out), str(tmp_path / "same"), cfg)
     assert _kept_ids(tmp_path / "same") == _kept_ids(out)
@@ -80,9 +80,9 @@ def test_export_edit_apply(built, tmp_path):
     r = runner.invoke(app, ["export", str(out), "-o", str(labels)])
     assert r.exit_code == 0, r.output
     rows = list(csv.DictReader(labels.open(encoding="utf-8")))
-    assert [int(x["cluster_id"]) for x in rows] == [0, 1, 2] and all(x["action"] in ("keep", "drop", "weight") for x in rows)
+    assert [int(x["cluster_id"]) for x in rows] == [0, 1] and all(x["action"] in ("keep", "drop", "weight") for x in rows)
     sizes = {int(x["cluster_id"]): int(x["kept"]) for x in rows}
-    rows[0].update(action="drop"), rows[1].update(action="weight", weight="2.5"), rows[2].update(action="keep")
+    rows[0].update(action="drop"), rows[1].update(action="weight", weight="2.5")
     with labels.open("w", encoding="utf-8", newline="") as f:
         w = csv.DictWriter(f, fieldnames=list(rows[0]))
         w.writeheader(), w.writerows(rows)
@@ -91,10 +91,10 @@ def test_export_edit_apply(built, tmp_path):
     con = connect(str(tmp_path / "applied"))
     assert con.execute("select count(*) from dropped where reason = 'cluster_dropped'").fetchone()[0] == sizes[0]
     weights = dict(con.execute(f"select {vocab.CLUSTER_ID}, any_value({vocab.CLUSTER_WEIGHT}) from kept group by 1").fetchall())
-    assert 0 not in weights and weights.get(1, 2.5) == 2.5 and weights.get(2, 1.0) == 1.0
+    assert 0 not in weights and weights[1] == 2.5
     funnel = json.loads((tmp_path / "applied" / "funnel.json").read_text())
     assert any(s["stage"] == "cluster" and "cluster_dropped" in s["removed"] for s in funnel["stages"])
-    assert con.execute("select count(*) from clusters").fetchone()[0] == 3  # the view travels with it
+    assert con.execute("select count(*) from clusters").fetchone()[0] == 2  # the view travels with it
 
 
 def test_apply_refuses_a_bad_labels_file(built, tmp_path):
@@ -107,3 +107,15 @@ def test_apply_refuses_a_bad_labels_file(built, tmp_path):
 
 def _kept_ids(out):
     return sorted(r[0] for r in connect(str(out)).execute("select id from kept").fetchall())
+
+
+def test_clusters_view_in_the_sandboxed_sql_and_the_report(built):
+    out, _ = built
+    con = connect(str(out), sandbox=True)  # what `corpus sql` opens: the cluster table must stay readable
+    assert con.execute("select sum(docs) from clusters").fetchone()[0] == con.execute("select count(*) from kept").fetchone()[0]
+    from reports.report import write_report
+
+    page = open(write_report(str(out)), encoding="utf-8").read()
+    assert "<section id='labels'>" in page and "Largest clusters" in page
+    n_article = con.execute("select count(*) from docs where format = 'article'").fetchone()[0]
+    assert f"<code>article</code></td><td class='num'>{n_article}</td>" in page

@@ -175,8 +175,9 @@ class ClusterAnnotator(PipelineStep):
     def run(self, data: DocumentsPipeline, rank: int = 0, world_size: int = 1) -> DocumentsPipeline:
         from dedup.steps import IDX
 
-        z = np.load(assignment_file(self.work, rank))
+        z = None
         for doc in data:
+            z = np.load(assignment_file(self.work, rank)) if z is None else z
             i = doc.metadata[IDX]
             c = int(z["ids"][i])
             doc.metadata.update({vocab.CLUSTER_ID: c, vocab.CLUSTER_DISTANCE: round(float(z["dists"][i]), 6),
@@ -233,18 +234,19 @@ def cluster(cfg: "BuildConfig", ctx: StageContext, input_dir: str, output_dir: s
     plan = make_plan(ctx.layout, ctx.segment, "cluster", input_dir, row_count, 16, cfg.dedup.memory_mb)
     if not plan.files:
         return
-    work = plan.work
+    work, sizes = plan.work, {}
     os.makedirs(os.path.join(work, "assign"), exist_ok=True)
-    about = fit_on_sample(cfg, list(plan.files), work)
-    run_pipeline(cfg.executor, [ClusterAssign(cfg, plan.files, work)],
-                 ctx.layout.logging_dir(ctx.segment, "cluster-assign"), plan.input_tasks)
-    counts = np.zeros(len(about), dtype=np.int64)
-    for r in range(plan.input_tasks):
-        counts += np.bincount(np.load(assignment_file(work, r))["ids"], minlength=len(about))
-    sizes = {k: int(n) for k, n in enumerate(counts)}
-    write_cluster_table(ctx.layout.root, about, sizes, {"embedder": cfg.clusters.embedder, "k": len(about),
-                                                        "subtract_language_mean": cfg.clusters.subtract_language_mean,
-                                                        "sample_size": cfg.clusters.sample_size})
+    if row_count(plan.files):  # (empty survivor files are only carried forward)
+        about = fit_on_sample(cfg, list(plan.files), work)
+        run_pipeline(cfg.executor, [ClusterAssign(cfg, plan.files, work)],
+                     ctx.layout.logging_dir(ctx.segment, "cluster-assign"), plan.input_tasks)
+        counts = np.zeros(len(about), dtype=np.int64)
+        for r in range(plan.input_tasks):
+            counts += np.bincount(np.load(assignment_file(work, r))["ids"], minlength=len(about))
+        sizes = {k: int(n) for k, n in enumerate(counts)}
+        write_cluster_table(ctx.layout.root, about, sizes, {
+            "embedder": cfg.clusters.embedder, "k": len(about), "sample_size": cfg.clusters.sample_size,
+            "subtract_language_mean": cfg.clusters.subtract_language_mean})
     steps = [RankReader(plan, ctx), ClusterAnnotator(cfg, work, sizes),
              ThresholdFilter(StageContext(ctx.layout, ctx.segment), vocab.CLUSTER, cluster_rules(cfg)),
              FateWriter(ctx.layout, vocab.FATE_KEPT, segment=ctx.segment, output_dir=output_dir)]

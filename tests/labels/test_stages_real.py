@@ -119,3 +119,21 @@ def test_clusters_view_in_the_sandboxed_sql_and_the_report(built):
     assert "<section id='labels'>" in page and "Largest clusters" in page
     n_article = con.execute("select count(*) from docs where format = 'article'").fetchone()[0]
     assert f"<code>article</code></td><td class='num'>{n_article}</td>" in page
+
+
+def test_nothing_left_for_the_cluster_stage(models, tmp_path):
+    warc = write_demo_warc(str(tmp_path / "demo.warc.gz"))
+    everything = {f: 0.0 for f in ("article", "product", "list", "chat", "ads", "spam")}
+    cfg = make_config([warc], tmp_path / "out", stages=["lang_id", "topic", "cluster"],
+                      topic={"models_dir": str(models), "keep": everything}, clusters={"k": 2})
+    result = build(cfg)
+    assert result.exit_code == 0 and result.funnel["totals"]["kept"] == 0
+    assert connect(str(tmp_path / "out")).execute("select count(*) from dropped where stage = 'topic'").fetchone()[0] > 0
+
+
+def test_training_is_deterministic(models, shared_data, tmp_path):
+    again = json.loads((models / "topics" / "manifest.json").read_text())
+    train_topics(str(shared_data), str(tmp_path), TopicParams(max_rows_per_set=600, min_rows_per_label=200,
+                                                              quantize=False), log=lambda *_: None)
+    m = json.loads((tmp_path / "topics" / "manifest.json").read_text())
+    assert m["checksum"] == again["checksum"] and m["metrics"] == again["metrics"]

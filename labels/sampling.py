@@ -24,12 +24,23 @@ def draw(doc_id: str, seed: int) -> float:
 
 @dataclass(frozen=True)
 class LabelRule(Rule):
-    """Drop when the label column equals `label` and the draw is above the keep probability."""
+    """Drop when the label column equals `label` and the draw is above the keep probability.
+
+    The bound is `keep`, not min/max: a plain threshold on the draw over all documents (what the
+    report draws for min/max rules) would say nothing about one label's documents."""
 
     label_key: str = ""
     label: str = ""
     score_key: str = ""
     min_label_score: float = 0.0
+    keep: float = 1.0
+
+    def __post_init__(self):
+        if self.key not in vocab.KEYS or self.reason not in vocab.REASONS:
+            raise ValueError(f"rule on undeclared signal {self.key!r} or reason {self.reason!r}")
+
+    def fires(self, value) -> bool:
+        return value is not None and value > self.keep
 
     def fires_on(self, md: dict) -> bool:
         if md.get(self.label_key) != self.label or (md.get(self.score_key) or 0.0) < self.min_label_score:
@@ -38,7 +49,7 @@ class LabelRule(Rule):
 
     def sql_fires(self) -> str:
         scope = f"{self.label_key} = '{self.label}' and coalesce({self.score_key}, 0) >= {self.min_label_score!r}"
-        return f"({scope} and {super().sql_fires()})"
+        return f"({scope} and {self.key} is not null and {self.key} > {self.keep!r})"
 
 
 def label_rules(keep: dict[str, float], min_score: float = 0.0) -> dict[str, tuple[Rule, ...]]:
@@ -50,8 +61,8 @@ def label_rules(keep: dict[str, float], min_score: float = 0.0) -> dict[str, tup
         if p >= 1.0:
             continue
         col, score = (vocab.FORMAT, vocab.FORMAT_SCORE) if label in FORMATS else (vocab.TOPIC_LABEL, vocab.TOPIC_SCORE)
-        rules.append(LabelRule(vocab.TOPIC_DRAW, vocab.DOWNSAMPLED[label], max=p, label_key=col, label=label,
-                               score_key=score, min_label_score=min_score))
+        rules.append(LabelRule(vocab.TOPIC_DRAW, vocab.DOWNSAMPLED[label], label_key=col, label=label,
+                               score_key=score, min_label_score=min_score, keep=p))
     return {ANY_LANG: tuple(rules)}
 
 

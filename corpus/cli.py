@@ -12,7 +12,8 @@ from corpus.configlib import ConfigError
 
 # each module defines register(app); one per owner so that packages never edit each other's CLI.
 # They sit above the packages they drive and never import this module (pyproject's import contracts).
-PLUGINS = ("corpus.refilter_cli", "filters.models_cli", "dedup.cli", "mixtures.cli", "train.cli", "reports.cli")
+PLUGINS = ("corpus.refilter_cli", "filters.models_cli", "dedup.cli", "mixtures.cli", "train.cli", "reports.cli",
+           "labels.cli")
 
 
 def fail(message: str, code: int = 2) -> None:

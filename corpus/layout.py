@@ -30,6 +30,13 @@ class Layout:
         assert fate in FATES, fate
         return self.path(fate)
 
+    def clusters_dir(self) -> str:
+        """The cluster stage's per-cluster table and model description (the `clusters` view)."""
+        return self.path("clusters")
+
+    def clusters_table(self) -> str:
+        return os.path.join(self.clusters_dir(), "clusters.parquet")
+
     def fate_glob(self, fate: str) -> str:
         return os.path.join(self.fate_dir(fate), "*.parquet")
 

@@ -87,7 +87,8 @@ def fate_sql(cfg: BuildConfig, models: dict[str, dict]) -> str:
         # rules_for semantics: a language's own rules, else the "*" rules
         scopes = [(f"{vocab.LANG} = '{lang}'", by_lang[lang]) for lang in langs]
         if ANY_LANG in by_lang:
-            others = f"({vocab.LANG} is null or {vocab.LANG} not in ({', '.join(repr(x) for x in langs) or 'null'}))"
+            # (with no language of its own, `not in (null)` would be null and match nothing)
+            others = f"({vocab.LANG} is null or {vocab.LANG} not in ({', '.join(repr(x) for x in langs)}))" if langs else "true"
             scopes.append((others, by_lang[ANY_LANG]))
         # a row dropped by a non-rule stage only moves to a rule stage that comes before it
         reach = f"(fate = 'kept' or _orig_rule or _orig_pos > {order[s]})"
@@ -106,7 +107,9 @@ def fate_sql(cfg: BuildConfig, models: dict[str, dict]) -> str:
         from d"""
 
 
-def refilter(out: str, out2: str, cfg: BuildConfig, overwrite: bool = False) -> RefilterResult:
+def refilter(out: str, out2: str, cfg: BuildConfig, overwrite: bool = False,
+             columns: dict[str, str] | None = None) -> RefilterResult:
+    """`columns`: signal columns recomputed as SQL over `docs` (cluster weights, `corpus clusters apply`)."""
     started = time.time()
     src, dst = os.path.realpath(out), os.path.realpath(out2)
     if src == dst or src.startswith(dst.rstrip(os.sep) + os.sep):
@@ -122,6 +125,9 @@ def refilter(out: str, out2: str, cfg: BuildConfig, overwrite: bool = False) -> 
     models = recorded_models(out)
     con.execute(f"create temp table _refiltered as {fate_sql(cfg, models)}")
     cols = "* exclude (_new_stage, _new_reason, stage, reason), _new_stage as stage, _new_reason as reason"
+    if columns:
+        con.execute(f"create or replace temp table _refiltered as select * replace "
+                    f"({', '.join(f'{expr} as {name}' for name, expr in columns.items())}) from _refiltered")
     _copy(con, f"select {cols} from _refiltered where _new_stage is null",
           layout2.fate_file(vocab.FATE_KEPT, "refilter", 0, 0))
     _copy(con, f"select {cols} from _refiltered where _new_stage is not null",

@@ -44,7 +44,9 @@ def connect(out: str, database: str = ":memory:", sandbox: bool = False) -> duck
 
 def _sandbox(con: duckdb.DuckDBPyConnection, layout: Layout) -> None:
     # file access stays possible only below the three table folders, which the views read at query time
-    dirs = ", ".join("'" + os.path.abspath(layout.fate_dir(f)).replace("'", "''") + "/'" for f in vocab.FATES)
+    extra = [layout.clusters_dir()] if os.path.isfile(layout.clusters_table()) else []
+    dirs = ", ".join("'" + os.path.abspath(d).replace("'", "''") + "/'"
+                     for d in [layout.fate_dir(f) for f in vocab.FATES] + extra)
     con.execute(f"set allowed_directories = [{dirs}]")
     con.execute("set enable_external_access = false")
     con.execute("set lock_configuration = true")
@@ -89,6 +91,29 @@ def _create_views(con: duckdb.DuckDBPyConnection, layout: Layout) -> None:
         con.execute(f"create or replace view {fate} as {src}")
     union = " union all by name ".join(f"select '{f}' as fate, * from {f}" for f in vocab.FATES)
     con.execute(f"create or replace view docs as {union}")
+    _create_cluster_view(con, layout)
+
+
+def _create_cluster_view(con: duckdb.DuckDBPyConnection, layout: Layout) -> None:
+    """`clusters`: one row per cluster of the cluster stage, from its table and the docs."""
+    path = layout.clusters_table()
+    if not os.path.isfile(path):
+        return
+    src = "'" + os.path.abspath(path).replace("'", "''") + "'"
+    v = vocab
+    con.execute(f"""
+        create or replace view clusters as
+        with d as (select fate, {v.CLUSTER_ID}, {v.LANG}, {v.TOPIC_LABEL}, {v.FORMAT}, {v.QUALITY_SCORE},
+                          {v.PPL_KENLM}, {v.CLUSTER_WEIGHT}, {v.CLUSTER_DISTANCE}
+                   from docs where {v.CLUSTER_ID} is not null)
+        select c.cluster_id, count(d.fate) as docs, count(d.fate) filter (where d.fate = 'kept') as kept,
+               histogram(d.{v.LANG}) as langs, count(distinct d.{v.LANG}) as n_langs,
+               mode(d.{v.TOPIC_LABEL}) as top_topic, mode(d.{v.FORMAT}) as top_format,
+               round(avg(d.{v.QUALITY_SCORE}), 4) as mean_quality, round(median(d.{v.PPL_KENLM}), 1) as median_ppl,
+               round(avg(d.{v.CLUSTER_DISTANCE}), 4) as mean_distance, max(d.{v.CLUSTER_WEIGHT}) as weight,
+               any_value(c.top_terms) as top_terms, any_value(c.sample_ids) as sample_ids
+        from read_parquet({src}) c left join d using ({v.CLUSTER_ID})
+        group by c.cluster_id order by c.cluster_id""")
 
 
 def format_table(columns: list[str], rows: list[tuple], max_width: int = 60) -> str:

@@ -38,8 +38,11 @@ CASCADE: tuple[tuple[str, str], ...] = (
     (vocab.DEDUP_PARAGRAPH, "dedup.stages"),
     # safety (after dedup, as in Yi)
     (vocab.SAFETY, "filters.scorer_stages"),
-    # topics and clusters
+    # topics and clusters (labels/): opt-in, they need `corpus models train topics`
+    (vocab.TOPIC, "labels.stage"),
+    (vocab.CLUSTER, "labels.stage"),
 )
+OPT_IN = (vocab.TOPIC, vocab.CLUSTER)  # registered, but run only when listed in `stages:`
 
 
 def _declared(name: str, module: str) -> Stage:
@@ -50,7 +53,7 @@ def _declared(name: str, module: str) -> Stage:
 
 
 STAGES: dict[str, Stage] = {name: _declared(name, module) for name, module in CASCADE}
-DEFAULT_ORDER: list[str] = list(STAGES)
+DEFAULT_ORDER: list[str] = [name for name in STAGES if name not in OPT_IN]
 
 
 def register(stage: Stage, after: str | None = None, default: bool = False) -> None:

@@ -272,6 +272,24 @@ R_DUPLICATE_FUZZY = reason("duplicate_fuzzy", DEDUP_MINHASH,
 R_DUPLICATE_EXACT = reason("duplicate_exact", DEDUP_EXACT, "same normalised text as the surviving document")
 
 # ---------------------------------------------------------------- topics and clusters
+# the label space (docs/topics.md; labels/sources.py maps the labelled sets onto it): one reason
+# code per label, so it is part of the closed vocabulary
+TOPIC_LABELS = ("politics", "business", "sports", "science_tech", "entertainment", "education", "games",
+                "real_estate", "automotive", "travel", "society", "culture", "agriculture")
+FORMAT_LABELS = ("article", "product", "list", "chat", "ads", "spam")
+
+TOPIC_LABEL = key("topic", "string", TOPIC, "most probable topic label of the topic model (docs/topics.md)")
+TOPIC_SCORE = key("topic_score", "float64", TOPIC, "probability of that topic")
+FORMAT = key("format", "string", TOPIC, "most probable format label: article, product, list, chat, ads or spam")
+FORMAT_SCORE = key("format_score", "float64", TOPIC, "probability of that format")
+TOPIC_DRAW = key("topic_draw", "float64", TOPIC, "uniform draw from a hash of the id and seed; kept when <= the label's keep probability")
+DOWNSAMPLED = {lab: reason(f"downsampled_{lab}", TOPIC, f"label {lab} down-sampled by topic.keep.{lab}")
+               for lab in TOPIC_LABELS + FORMAT_LABELS}
+CLUSTER_ID = key("cluster_id", "int64", CLUSTER, "nearest k-means centroid of the document's embedding")
+CLUSTER_DISTANCE = key("cluster_distance", "float64", CLUSTER, "cosine distance to that centroid")
+CLUSTER_SIZE = key("cluster_size", "int64", CLUSTER, "documents assigned to the cluster in this build")
+CLUSTER_WEIGHT = key("cluster_weight", "float64", CLUSTER, "sampling weight of the cluster (1: as is; set by corpus clusters apply)")
+R_CLUSTER_DROPPED = reason("cluster_dropped", CLUSTER, "the cluster is labelled drop (clusters.weights 0)")
 
 
 def arrow_schema() -> pa.Schema:

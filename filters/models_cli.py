@@ -7,10 +7,14 @@ from typing import Optional
 import typer
 
 models_app = typer.Typer(no_args_is_help=True, help="Train the models behind the learned scorers.")
+# `corpus models train NAME`: model families of the packages above this one, added by their CLI
+# plugin's register(app) (labels.cli adds "topics"); NAME -> fn(data, output, seed, threads, heldout)
+OTHER_TRAINERS: dict = {}
 
 
 @models_app.command("train")
 def train(
+    what: Optional[str] = typer.Argument(None, help="another model family instead (topics: the topic and format models)"),
     data: str = typer.Option(..., "--data", help="folder the sources file's paths are relative to"),
     output: str = typer.Option("models", "-o", "--output", help="models directory to write"),
     crawl: Optional[list[str]] = typer.Option(None, "--crawl", help="build output(s) whose kept documents are the crawl sample"),
@@ -23,6 +27,8 @@ def train(
     sp_vocab: int = typer.Option(8000, "--sp-vocab"),
 ):
     """Train KenLM, quality, coherence and safety models per language; write manifests with held-out metrics."""
+    if what is not None:
+        return _train_other(what, data, output, seed, threads, heldout)
     from filters.models.collect import collect
     from filters.models.registry import write_index
     from filters.models.train import TRAINERS, TrainParams, train_all
@@ -36,6 +42,14 @@ def train(
     per_lang = collect(data, tuple(crawl or ()), sources, tuple(langs.split(",")), params)
     entries = train_all(per_lang, output, params, kind_list, log=typer.echo)
     write_index(output, entries, {"data": data, "crawl": list(crawl or ()), "seed": seed, "threads": threads})
+    typer.echo(f"models: {output}")
+
+
+def _train_other(what: str, data: str, output: str, seed: int, threads: int, heldout: float) -> None:
+    if what not in OTHER_TRAINERS:
+        typer.echo(f"error: unknown model family {what!r} (known: {', '.join(OTHER_TRAINERS) or 'none'})", err=True)
+        raise typer.Exit(2)
+    OTHER_TRAINERS[what](data, output, seed, threads, heldout)
     typer.echo(f"models: {output}")
 
 

@@ -296,9 +296,12 @@ def write_report(out: str, path: str | None = None) -> str:
     langs = languages(funnel)
     kept_langs = [lang for lang in langs if lang in cfg.lang.keep]  # thresholds apply to kept languages only
     body = (summary_section(funnel, manifest) + funnel_section(funnel, langs)
-            + reasons_section(funnel, langs, samples(con)) + signals_section(con, rules, kept_langs)
-            + failed_section(con) + config_section(cfg, manifest))
-    nav = "".join(f"<a href='#{a}'>{t}</a>" for a, t in NAV)
+            + reasons_section(funnel, langs, samples(con)) + signals_section(con, rules, kept_langs))
+    from labels.report import label_mix_section  # topic and format label mix, largest clusters
+
+    labels = label_mix_section(con)
+    body += labels + failed_section(con) + config_section(cfg, manifest)
+    nav = "".join(f"<a href='#{a}'>{t}</a>" for a, t in NAV + [("labels", "Labels")] * bool(labels))
     title = e(os.path.abspath(out))
     path = path or layout.path("report.html")
     with open(path, "w", encoding="utf-8") as f:

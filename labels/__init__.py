@@ -1,0 +1,1 @@
+"""Topic and format labels, document embedders and semantic clusters (stage-independent logic)."""

@@ -1,0 +1,57 @@
+"""Config sections of the topic and clusters stages."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Literal
+
+from corpus.configlib import check
+from labels.sources import FORMATS, TOPICS
+
+EMBEDDERS = ("static", "e5", "sentence_transformers")
+
+
+@dataclass(frozen=True)
+class TopicConfig:
+    # directory written by `corpus models train topics` (holds topics/); "": scorers.models_dir
+    models_dir: str = ""
+    batch_size: int = 256
+    # keep probability per topic or format label (1.0 for labels not listed); a document is kept
+    # with the smallest probability among its two labels, drawn from a hash of its id and the seed
+    keep: dict[str, float] = field(default_factory=dict)
+    # a label below this score does not count for sampling (an unsure "ads" is not down-sampled)
+    min_score: float = 0.0
+
+    def __post_init__(self):
+        check(self.batch_size >= 1, "topic.batch_size", "must be >= 1")
+        check(0.0 <= self.min_score <= 1.0, "topic.min_score", "must be within [0, 1]")
+        for label, p in self.keep.items():
+            check(label in TOPICS + FORMATS, f"topic.keep.{label}",
+                  f"unknown label (topics: {', '.join(TOPICS)}; formats: {', '.join(FORMATS)})")
+            check(0.0 <= p <= 1.0, f"topic.keep.{label}", "a keep probability is within [0, 1]")
+
+
+@dataclass(frozen=True)
+class ClustersConfig:
+    embedder: Literal["static", "e5", "sentence_transformers"] = "static"
+    model_path: str = ""  # sentence_transformers: a local model directory (never downloaded)
+    # static embedder: directory written by `corpus models train topics` (holds embed/); "": topic.models_dir
+    models_dir: str = ""
+    k: int = 64  # clusters (fewer when the sample is smaller than 4 x k)
+    sample_size: int = 20_000  # documents the k-means is fitted on (an evenly spaced sample)
+    batch_size: int = 512  # documents embedded at once during assignment
+    subtract_language_mean: bool = True  # so clusters hold every language instead of one each
+    top_terms: int = 8
+    samples_per_cluster: int = 5
+    # per-cluster sampling weight written by `corpus clusters apply` (0 drops the cluster); clusters
+    # not listed weigh 1. Cluster ids hold only for the build whose centroids made them.
+    weights: dict[int, float] = field(default_factory=dict)
+
+    def __post_init__(self):
+        check(self.k >= 2, "clusters.k", "must be >= 2")
+        check(self.sample_size >= self.k, "clusters.sample_size", "must be >= clusters.k")
+        check(self.batch_size >= 1, "clusters.batch_size", "must be >= 1")
+        check(self.embedder != "sentence_transformers" or bool(self.model_path), "clusters.model_path",
+              "the sentence_transformers embedder needs a local model directory")
+        for cid, w in self.weights.items():
+            check(w >= 0, f"clusters.weights.{cid}", "a weight is >= 0 (0 drops the cluster)")

@@ -71,8 +71,6 @@ WORKER_PRELOAD = ("__main__", "numpy", "pyarrow.parquet", "polars", "scipy.spars
 
 
 def _preload_forkserver() -> None:
-    if os.environ.get("CORPUS_NO_PRELOAD"):
-        return
     import multiprocess
 
     multiprocess.set_forkserver_preload(list(WORKER_PRELOAD))

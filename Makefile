@@ -29,6 +29,7 @@ demo: $(STAMP)
 	$(VENV)/bin/corpus demo -o out/demo
 
 test: $(STAMP) browser
+	$(VENV)/bin/lint-imports
 	$(PY) -m pytest -q -x --timeout=1800 tests
 
 clean:

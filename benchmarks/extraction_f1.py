@@ -24,11 +24,13 @@ import time
 from collections import Counter
 from pathlib import Path
 
+from filters.units import HAN_CLASS
+
 os.environ.setdefault("LOGURU_LEVEL", "WARNING")  # executor workers too: keep the table readable
 SETS = {"en": "en-articles", "zh": "zh-news"}
 GT_FIELD = {"en": "articleBody", "zh": "content"}
 # Han ideographs (CJK unified + ext A + compatibility) one by one; other word characters in runs
-_TOKEN = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]|[^\W_\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]+")
+_TOKEN = re.compile(rf"[{HAN_CLASS}]|[^\W_{HAN_CLASS}]+")
 
 
 def tokens(text: str | None) -> Counter:

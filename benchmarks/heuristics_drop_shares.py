@@ -11,9 +11,9 @@ from __future__ import annotations
 import sys
 
 from corpus import vocab
-from corpus.refilter import effective_config, stage_rules
+from corpus.refilter import effective_config, recorded_models, stage_rules
 from corpus.sql import connect
-from filters.rules import ANY_LANG
+from corpus.steps import ANY_LANG
 
 
 def main() -> None:
@@ -23,7 +23,7 @@ def main() -> None:
     base = f"from docs where fate <> 'failed' and {vocab.LANG} in ('en', 'zh') and coalesce(stage, '') not in ('url_filter', 'lang_id')"
     totals = dict(con.execute(f"select {vocab.LANG}, count(*) {base} group by 1").fetchall())
     print(f"{'family':18} " + " ".join(f"{lang + ' alone':>10} {lang + ' cascade':>11}" for lang in ("en", "zh")))
-    for stage, by_lang in stage_rules(cfg):
+    for stage, by_lang in stage_rules(cfg, recorded_models(out)):
         cells = []
         for lang in ("en", "zh"):
             rules = by_lang.get(lang, by_lang.get(ANY_LANG, ()))

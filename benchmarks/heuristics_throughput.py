@@ -36,10 +36,10 @@ def datatrove_chain(lang: str):
 
 def ours():
     from corpus.config import BuildConfig
-    from filters.heuristics.steps import FAMILIES, family_steps
+    from filters.heuristics.steps import DECLARED
 
     cfg = BuildConfig()
-    return [step for fam in FAMILIES for step in family_steps(fam, cfg, None)]
+    return [step for stage in DECLARED.values() for step in stage.build(cfg, None)]
 
 
 def run_datatrove(docs: list[Document], lang: str) -> float:

@@ -76,10 +76,10 @@ def measure(sets: dict, show_pages: bool) -> None:
     import trafilatura
 
     from corpus.config import load_config
-    from filters.page_type import page_shape, page_type_rules
-    from filters.rules import rules_for
+    from corpus.steps import rules_for
+    from filters.page_type import STAGES, page_shape
 
-    rules = page_type_rules(load_config(None))
+    rules = STAGES[0].rules_of(load_config(None))
     print("signal quantiles per set: min / p5 / p50 / p95 / max\n")
     cpu_signals = cpu_extract = 0.0
     for name, pages in sets.items():

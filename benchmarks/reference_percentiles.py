@@ -24,9 +24,9 @@ from datatrove.data import Document  # noqa: E402
 
 from benchmarks import retention as R  # noqa: E402
 from filters.config import HeuristicsConfig  # noqa: E402
-from filters.heuristics.params import stage_rules  # noqa: E402
+from corpus.steps import rules_for  # noqa: E402
+from filters.heuristics.params import default_rules  # noqa: E402
 from filters.heuristics.steps import FAMILIES, HeuristicScorer  # noqa: E402
-from filters.rules import rules_for  # noqa: E402
 
 
 def calibration_docs(data: Path, name: str) -> list[str]:
@@ -53,7 +53,7 @@ def main() -> int:
         print(f"\n{lang}: {len(signals)} calibration documents from {', '.join(names)}")
         print(f"  {'signal':32} {'bound':>5} {'default':>9} {'removes':>8} {'p(tail)':>9}")
         for fam in FAMILIES:
-            for rule in rules_for(stage_rules(hc, fam), lang):
+            for rule in rules_for(default_rules(hc, fam), lang):
                 vals = np.array([s[rule.key] for s in signals if s.get(rule.key) is not None], dtype=float)
                 if not len(vals):
                     continue

@@ -41,7 +41,7 @@ def main() -> None:
     cfg = effective_config(base, sets=SETS)
     t = time.perf_counter()
     build(load_config(None, inputs=tuple(args.inputs), output=rebuilt, executor=ex,
-                      heuristics={"thresholds": cfg.heuristics.thresholds}), overwrite=True)
+                      thresholds=cfg.thresholds), overwrite=True)
     t_rebuild = time.perf_counter() - t
     t = time.perf_counter()
     refilter(base, refiltered, cfg, overwrite=True)

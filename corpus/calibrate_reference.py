@@ -15,7 +15,6 @@ shown with the share of reference and of crawl it removes, now and as proposed.
 
 from __future__ import annotations
 
-import gzip
 import json
 import math
 import os
@@ -27,9 +26,10 @@ from datatrove.data import Document
 
 from corpus import vocab
 from corpus.config import BuildConfig
+from corpus.files import open_text
 from corpus.refilter import stage_rules
 from corpus.sql import connect
-from filters.rules import rules_for
+from corpus.steps import rules_for
 
 DIGITS = 3  # significant digits of a proposed bound, rounded towards keeping more
 MAX_CANDIDATES = 41  # bounds tried per rule (evenly spaced in reference documents removed)
@@ -75,11 +75,10 @@ class LangResult:
 def read_reference(path: str) -> list[tuple[str, str | None]]:
     """(text, lang or None) from JSONL ({"text", optional "lang"}) or plain text, one document a
     line; either may be gzipped."""
-    opener = gzip.open if path.endswith(".gz") else open
     name = os.path.basename(path).lower().removesuffix(".gz")
     as_json = name.endswith((".jsonl", ".ndjson", ".json"))
     out = []
-    with opener(path, "rt", encoding="utf-8") as f:
+    with open_text(path) as f:
         for n, line in enumerate(f, 1):
             if not line.strip():
                 continue
@@ -358,29 +357,28 @@ def table(r: LangResult) -> str:
 
 
 def fragment(results: list[LangResult]) -> str:
-    """YAML for `heuristics.thresholds` (build -c, refilter -c), each line with what it removes.
-    Bounds the reference did not place, and rules of other families, are comments."""
-    from filters.heuristics.params import REASONS
+    """YAML for `thresholds` (build -c, refilter -c), each line with what it removes. Bounds the
+    reference did not place are comments."""
 
     scope = "each rule alone" if results and results[0].per_rule else "all rules together"
     keep = 1 - results[0].budget if results else 1.0
     lines = [f"# thresholds keeping {keep:.1%} of each language's reference text ({scope}); shares are",
              "# (reference removed / crawl removed), now -> proposed",
-             "heuristics:", "  thresholds:"]
+             "thresholds:"]
     notes = []
     for r in results:
         by_key: dict[str, list[Bound]] = {}
         for b in r.bounds:
-            if b.placed and b.key in REASONS:
+            if b.placed:
                 by_key.setdefault(b.key, []).append(b)
             else:
                 notes.append(f"# {r.lang}.{b.key}.{b.bound}: " + (b.note or f"{_num(b.proposed)} would remove "
-                             f"({_pct(b.ref_new)} / {_pct(b.crawl_new)}); set it in its own config section"))
-        lines.append(f"    {r.lang}:{'' if by_key else ' {}'}  # all rules: ({_pct(r.ref_now)} / {_pct(r.crawl_now)})"
+                             f"({_pct(b.ref_new)} / {_pct(b.crawl_new)})"))
+        lines.append(f"  {r.lang}:{'' if by_key else ' {}'}  # all rules: ({_pct(r.ref_now)} / {_pct(r.crawl_now)})"
                      f" -> ({_pct(r.ref_new)} / {_pct(r.crawl_new)})")
         for key, bs in by_key.items():
             values = ", ".join(f"{b.bound}: {_num(b.proposed)}" for b in bs)
             why = "; ".join(f"{b.bound} {b.current:g} -> {b.proposed:g}: ({_pct(b.ref_now)} / {_pct(b.crawl_now)})"
                             f" -> ({_pct(b.ref_new)} / {_pct(b.crawl_new)})" for b in bs)
-            lines.append(f"      {key}: {{{values}}}  # {why}")
+            lines.append(f"    {key}: {{{values}}}  # {why}")
     return "\n".join(lines + notes) + "\n"

@@ -10,10 +10,9 @@ import typer
 
 from corpus.configlib import ConfigError
 
-app = typer.Typer(no_args_is_help=True, add_completion=False, pretty_exceptions_enable=False,
-                  help="Turn web-crawl shards into a clean bilingual corpus; inspect it with SQL; train proxies.")
-# each module defines register(app); one per owner so that packages never edit each other's CLI
-PLUGINS = ("filters.heuristics_cli", "filters.models_cli", "dedup.cli", "mixtures.cli", "train.cli", "reports.cli")
+# each module defines register(app); one per owner so that packages never edit each other's CLI.
+# They sit above the packages they drive and never import this module (pyproject's import contracts).
+PLUGINS = ("corpus.refilter_cli", "filters.models_cli", "dedup.cli", "mixtures.cli", "train.cli", "reports.cli")
 
 
 def fail(message: str, code: int = 2) -> None:
@@ -28,26 +27,11 @@ def _setup_logging(verbose: bool) -> None:
 
 
 def print_funnel(funnel: dict) -> None:
-    """All languages summed per stage; funnel.json keeps the stage x language x reason detail."""
-    from collections import Counter
+    from corpus.funnel import format_funnel
 
-    from corpus.sql import format_table
-
-    stages: dict[str, list] = {}
-    for r in funnel["stages"]:
-        row = stages.setdefault(r["stage"], [0, 0, 0, Counter()])
-        row[0] += r["docs_in"]
-        row[1] += r["docs_out"]
-        row[2] += r["chars_out"]
-        row[3].update({k: v["docs"] for k, v in r["removed"].items()})
-    rows = [(s, a, b, c, ", ".join(f"{k}={n}" for k, n in sorted(d.items())))
-            for s, (a, b, c, d) in stages.items()]
-    typer.echo(format_table(["stage", "docs_in", "docs_out", "chars_out", "removed"], rows, max_width=90))
-    t = funnel["totals"]
-    typer.echo(f"records: {sum(t.values())}  kept: {t['kept']}  dropped: {t['dropped']}  failed: {t['failed']}")
+    typer.echo(format_funnel(funnel))
 
 
-@app.command()
 def build(
     inputs: list[str] = typer.Argument(None, help="WARC/WET/JSONL/Parquet files, directories or globs"),
     output: Optional[str] = typer.Option(None, "-o", "--output", help="output directory"),
@@ -114,7 +98,6 @@ def _say_if_everything_failed(result) -> None:
     typer.echo(f"error: every record failed ({t['failed']}); most often ({n}): {cause}", err=True)
 
 
-@app.command()
 def sql(
     out: str = typer.Argument(..., help="build output directory"),
     query: Optional[str] = typer.Argument(None, help="SQL over views docs, kept, dropped, failed; none: prompt"),
@@ -171,7 +154,6 @@ def _prompt():
             buf = []
 
 
-@app.command()
 def demo(
     output: str = typer.Option("out/demo", "-o", "--output"),
     workers: int = typer.Option(1, "--workers"),
@@ -195,8 +177,14 @@ def demo(
     raise typer.Exit(result.exit_code)
 
 
-def main() -> None:
-    for name in PLUGINS:
+def make_app(plugins: tuple[str, ...] = PLUGINS) -> typer.Typer:
+    """A fresh app with the core commands and those of `plugins`: tests build their own instead of
+    registering on a shared one."""
+    app = typer.Typer(no_args_is_help=True, add_completion=False, pretty_exceptions_enable=False,
+                      help="Turn web-crawl shards into a clean bilingual corpus; inspect it with SQL; train proxies.")
+    for command in (build, sql, demo):
+        app.command()(command)
+    for name in plugins:
         try:
             module = importlib.import_module(name)
         except ModuleNotFoundError as e:
@@ -204,7 +192,11 @@ def main() -> None:
                 raise
             continue
         module.register(app)
-    app()
+    return app
+
+
+def main() -> None:
+    make_app()()
 
 
 if __name__ == "__main__":

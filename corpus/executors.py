@@ -7,12 +7,27 @@ import os
 import signal
 import sys
 import threading
+from dataclasses import dataclass, field
+from typing import Any, Literal
 
 from datatrove.executor import LocalPipelineExecutor
 from loguru import logger
 
 from corpus import logs
-from corpus.config import ExecutorConfig
+from corpus.configlib import check
+
+
+@dataclass(frozen=True)
+class ExecutorConfig:
+    kind: Literal["local", "slurm", "ray"] = "local"
+    workers: int = 1  # processes running tasks at once (local); -1: one per task
+    tasks: int = 0  # 0: one task per input file
+    slurm: dict[str, Any] = field(default_factory=dict)  # passed to datatrove's SlurmPipelineExecutor
+    ray: dict[str, Any] = field(default_factory=dict)  # passed to datatrove's RayPipelineExecutor
+
+    def __post_init__(self):
+        check(self.workers == -1 or self.workers >= 1, "executor.workers", "must be >= 1 or -1")
+        check(self.tasks >= 0, "executor.tasks", "must be >= 0")
 
 
 class IncompleteRun(RuntimeError):

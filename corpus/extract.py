@@ -11,10 +11,9 @@ from datatrove.pipeline.base import PipelineStep
 
 from corpus import vocab
 from corpus.layout import Layout
-from corpus.stages import StageContext
+from corpus.steps import CorpusFilter, StageContext
 from corpus.tables import unwrap_layout_tables
 from corpus.writers import FateWriter, fail
-from filters.base import CorpusFilter
 
 EXTRACT_STATUS = "_extract_status"  # ok | empty | timeout; read by ExtractionFilter
 _TABLE = re.compile(r"<table", re.I)  # pages without one go to trafilatura as text (no second tree)

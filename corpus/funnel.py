@@ -71,3 +71,23 @@ def shard_accounting(out: str) -> dict:
 def write_json(path: str, data: dict) -> None:
     with open(path, "w", encoding="utf-8") as f:
         json.dump(data, f, ensure_ascii=False, indent=1, sort_keys=False)
+
+
+def format_funnel(funnel: dict) -> str:
+    """All languages summed per stage; funnel.json keeps the stage x language x reason detail."""
+    from collections import Counter
+
+    from corpus.sql import format_table
+
+    stages: dict[str, list] = {}
+    for r in funnel["stages"]:
+        row = stages.setdefault(r["stage"], [0, 0, 0, Counter()])
+        row[0] += r["docs_in"]
+        row[1] += r["docs_out"]
+        row[2] += r["chars_out"]
+        row[3].update({k: v["docs"] for k, v in r["removed"].items()})
+    rows = [(s, a, b, c, ", ".join(f"{k}={n}" for k, n in sorted(d.items())))
+            for s, (a, b, c, d) in stages.items()]
+    t = funnel["totals"]
+    return (format_table(["stage", "docs_in", "docs_out", "chars_out", "removed"], rows, max_width=90)
+            + f"\nrecords: {sum(t.values())}  kept: {t['kept']}  dropped: {t['dropped']}  failed: {t['failed']}")

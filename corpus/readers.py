@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import glob as globlib
 import gzip
-import io
 import json
 import os
 import time
@@ -24,6 +23,7 @@ from loguru import logger
 
 from corpus import progress, vocab
 from corpus.charset import decode
+from corpus.files import open_text
 from corpus.layout import Layout
 from corpus.writers import FateWriter, fail
 
@@ -89,17 +89,6 @@ def first_record_fields(path: str, fmt: str) -> list[str] | None:
         return list(row) if isinstance(row, dict) else None
     except Exception:  # an unreadable file is reported per shard by the build itself
         return None
-
-
-def open_text(path: str):
-    if path.endswith(".gz"):
-        return io.TextIOWrapper(gzip.open(path, "rb"), encoding="utf-8", errors="replace")
-    if path.endswith(".zst"):
-        import zstandard
-
-        return io.TextIOWrapper(zstandard.ZstdDecompressor().stream_reader(open(path, "rb")),
-                                encoding="utf-8", errors="replace")
-    return open(path, encoding="utf-8", errors="replace")
 
 
 def check_text_field(files: list[str], configured: str, text_field: str, sample: int = 20) -> None:

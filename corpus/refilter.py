@@ -16,14 +16,14 @@ import time
 from dataclasses import dataclass
 
 from corpus import vocab
-from corpus.config import BuildConfig, from_dict
-from corpus.configlib import ConfigError, load_yaml, merge
+from corpus.config import BuildConfig, check_retired, from_dict
+from corpus.configlib import load_yaml, merge, nested, parse_assignment
 from corpus.funnel import compute_funnel, write_json
 from corpus.layout import Layout
 from corpus.outdir import check_writable, remove_output
 from corpus.sql import connect
-from corpus.stages import STAGE_BUILDERS
-from filters.rules import ANY_LANG, Rule
+from corpus.stages import STAGES
+from corpus.steps import ANY_LANG, Rule
 
 
 @dataclass(frozen=True)
@@ -33,34 +33,29 @@ class RefilterResult:
     seconds: float
 
 
-def build_config(out: str) -> dict:
+def build_manifest(out: str) -> dict:
     if not os.path.isfile(Layout(out).manifest()):
         raise FileNotFoundError(f"{out!r} is not a finished build (no manifest.json)")
     with open(Layout(out).manifest(), encoding="utf-8") as f:
-        return json.load(f)["config"]
+        return json.load(f)
+
+
+def build_config(out: str) -> dict:
+    return build_manifest(out)["config"]
+
+
+def recorded_models(out: str) -> dict[str, dict]:
+    """stage -> {lang: {path, sha256, cutoffs}}: the models the build decided with (manifest.json)."""
+    return build_manifest(out).get("models") or {}
 
 
 def parse_set(item: str) -> dict:
-    """'a.b.c=VALUE' -> {'a': {'b': {'c': VALUE}}}; a path not starting with a config section is
-    taken under heuristics.thresholds, or page_type.thresholds for a page_type signal (LANG.SIGNAL.min/max
-    or SIGNAL.min/max for every language)."""
-    import yaml
-
-    if "=" not in item:
-        raise ConfigError(item, "expected KEY=VALUE")
-    path, raw = item.split("=", 1)
-    parts = path.strip().split(".")
+    """'a.b.c=VALUE' -> {'a': {'b': {'c': VALUE}}}; a path not starting with a config section is a
+    threshold: LANG.SIGNAL.min/max, or SIGNAL.min/max for every language ("*")."""
+    parts, value = parse_assignment(item)
     if parts[0] not in BuildConfig.__dataclass_fields__:
-        if parts[0] in vocab.KEYS:
-            parts = [ANY_LANG] + parts
-        key = vocab.KEYS.get(parts[1]) if len(parts) > 1 else None
-        section = "page_type" if key and key.stage == vocab.PAGE_TYPE else "heuristics"
-        parts = [section, "thresholds"] + parts
-    value = yaml.safe_load(raw)
-    value = None if value in ("none", "null") else value
-    for p in reversed(parts):
-        value = {p: value}
-    return value
+        parts = ["thresholds"] + ([ANY_LANG] if len(parts) == 2 else []) + parts
+    return nested(parts, value)
 
 
 def effective_config(out: str, config: str | None = None, sets: tuple[str, ...] = ()) -> BuildConfig:
@@ -69,16 +64,20 @@ def effective_config(out: str, config: str | None = None, sets: tuple[str, ...] 
         data = merge(data, load_yaml(config))
     for item in sets:
         data = merge(data, parse_set(item))
+    check_retired(data)
     return from_dict(BuildConfig, data)
 
 
-def stage_rules(cfg: BuildConfig) -> list[tuple[str, dict[str, tuple[Rule, ...]]]]:
-    return [(s, STAGE_BUILDERS[s].rules_of(cfg)) for s in cfg.stages if STAGE_BUILDERS[s].rules]
+def stage_rules(cfg: BuildConfig, models: dict[str, dict] | None = None) -> list[tuple[str, dict[str, tuple[Rule, ...]]]]:
+    """(stage, {lang: rules}) of every stage of cfg that decides by rules; `models` is the build's
+    record (recorded_models), so a `model` bound is the cutoff the build used; without it such a
+    bound makes no rule (models are never looked up afresh)."""
+    return [(s, STAGES[s].rules_of(cfg, (models or {}).get(s, {}))) for s in cfg.stages if STAGES[s].decides_by_rules]
 
 
-def fate_sql(cfg: BuildConfig) -> str:
+def fate_sql(cfg: BuildConfig, models: dict[str, dict]) -> str:
     """SELECT over `docs` adding _new_stage/_new_reason (null: kept) for non-failed rows."""
-    rules = stage_rules(cfg)
+    rules = stage_rules(cfg, models)
     rule_stages = [s for s, _ in rules]
     order = {s: i for i, s in enumerate(cfg.stages)}
     pos = "case stage " + " ".join(f"when '{s}' then {i}" for s, i in order.items()) + " else -1 end"
@@ -120,7 +119,8 @@ def refilter(out: str, out2: str, cfg: BuildConfig, overwrite: bool = False) -> 
     layout2 = Layout(out2)
     layout2.ensure()
     con = connect(out)
-    con.execute(f"create temp table _refiltered as {fate_sql(cfg)}")
+    models = recorded_models(out)
+    con.execute(f"create temp table _refiltered as {fate_sql(cfg, models)}")
     cols = "* exclude (_new_stage, _new_reason, stage, reason), _new_stage as stage, _new_reason as reason"
     _copy(con, f"select {cols} from _refiltered where _new_stage is null",
           layout2.fate_file(vocab.FATE_KEPT, "refilter", 0, 0))
@@ -132,7 +132,7 @@ def refilter(out: str, out2: str, cfg: BuildConfig, overwrite: bool = False) -> 
     write_json(layout2.funnel(), funnel)
     from corpus.configlib import to_dict
 
-    write_json(layout2.manifest(), {"config": to_dict(cfg), "refiltered_from": os.path.abspath(out),
+    write_json(layout2.manifest(), {"config": to_dict(cfg), "models": models, "refiltered_from": os.path.abspath(out),
                                     "started": started, "finished": time.time()})
     return RefilterResult(out2, funnel, time.time() - started)
 

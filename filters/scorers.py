@@ -12,7 +12,7 @@ from collections import defaultdict
 from datatrove.data import Document
 
 from corpus import vocab
-from filters.base import Scorer
+from corpus.steps import Scorer
 from filters.models.registry import has_model, model_dir
 from filters.safety_lists import SafetyLists
 

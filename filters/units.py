@@ -39,7 +39,9 @@ _ABBREV = r"\b(?:Mr|Mrs|Ms|Dr|Prof|St|Jr|Sr|Inc|Ltd|Co|Corp|vs|Jan|Feb|Mar|Apr|J
 _EN_SENT_END = re.compile(_ABBREV + r"|\b[A-Z]\.|(?:[A-Za-z]{1,2}\.){2,}|\.{2,}|…+"
                           r"|([.!?]+)[\"'”’)\]]*(?=\s|$)")
 _ZH_SENT_END = re.compile(r"()[。！？!?]+[”’」』）)]*|\.(?=\s|$|[\u4e00-\u9fff])()")  # some sites end with "."
-HAN = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
+# Han ideographs: CJK unified, extension A and compatibility ideographs; the one definition
+HAN_CLASS = "\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"
+HAN = re.compile(f"[{HAN_CLASS}]")
 
 
 def en_words(text: str) -> list[str]:

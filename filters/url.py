@@ -2,25 +2,24 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlsplit
 
 from datatrove.data import Document
 
 from corpus import vocab
-from corpus.stages import StageContext
-from filters.base import CorpusFilter
+from corpus.files import read_list
+from corpus.steps import CorpusFilter, Stage, StageContext
+
+@dataclass(frozen=True)
+class UrlFilterConfig:
+    domain_lists: tuple[str, ...] = ()  # files, one domain per line; '#' comments
+    url_lists: tuple[str, ...] = ()  # files, one full URL per line
+    use_default: bool = True  # also apply the small list shipped in corpus/data/
+
 
 DEFAULT_DOMAIN_LIST = Path(__file__).resolve().parent.parent / "corpus" / "data" / "blocklist_domains.txt"
-
-
-def read_list(path: str | Path) -> set[str]:
-    entries = set()
-    for line in Path(path).read_text(encoding="utf-8").splitlines():
-        line = line.split("#", 1)[0].strip().lower()
-        if line:
-            entries.add(line)
-    return entries
 
 
 def host_of(url: str) -> str | None:
@@ -46,8 +45,8 @@ class UrlBlocklistFilter(CorpusFilter):
                  url_lists: tuple[str, ...] = (), use_default: bool = True):
         super().__init__(ctx)
         lists = ((DEFAULT_DOMAIN_LIST,) if use_default else ()) + tuple(domain_lists)
-        self.domains = set().union(*(read_list(p) for p in lists)) if lists else set()
-        self.urls = set().union(*(read_list(p) for p in url_lists)) if url_lists else set()
+        self.domains = set().union(*(map(read_list, lists))) if lists else set()
+        self.urls = set().union(*(map(read_list, url_lists))) if url_lists else set()
 
     def filter(self, doc: Document) -> bool | tuple[bool, str]:
         url = doc.metadata.get(vocab.URL)
@@ -61,3 +60,11 @@ class UrlBlocklistFilter(CorpusFilter):
         if any(d in self.domains for d in parent_domains(host)):
             return False, vocab.R_BLOCKED_DOMAIN
         return True
+
+
+def url_filter(cfg, ctx: StageContext) -> list:
+    u = cfg.url_filter
+    return [UrlBlocklistFilter(ctx, u.domain_lists, u.url_lists, u.use_default)]
+
+
+STAGES = (Stage(vocab.URL_FILTER, url_filter, section=("url_filter", UrlFilterConfig)),)

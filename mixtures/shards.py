@@ -13,7 +13,6 @@ by one shard buffer per split plus one batch of documents in flight per worker.
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 from dataclasses import dataclass
@@ -24,6 +23,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from corpus.files import file_sha256
 from mixtures.sources import Doc, check_inputs, iter_docs, split_of
 from mixtures.tokenizer import EOS_ID, load
 
@@ -115,7 +115,7 @@ def tokenize(inputs: list[str], tokenizer_dir: str, out: str, cfg: TokenizeConfi
     index = {
         "dtype": dtype.name, "vocab_size": vocab, "eos_id": EOS_ID if cfg.append_eos else None,
         "tokenizer": os.path.abspath(model_path),
-        "tokenizer_sha256": hashlib.sha256(open(model_path, "rb").read()).hexdigest(),
+        "tokenizer_sha256": file_sha256(model_path),
         "inputs": list(inputs), "where": where, "val_fraction": cfg.val_fraction,
         "splits": {s: {"shards": w.shards, "tokens": sum(x["tokens"] for x in w.shards),
                        "docs": rows.count[s]} for s, w in writers.items()},

@@ -8,13 +8,13 @@ source is a SQL predicate over its columns (`lang = 'zh' and quality_score > 0.5
 from __future__ import annotations
 
 import glob
-import gzip
 import hashlib
-import io
 import json
 import os
 from dataclasses import dataclass
 from typing import Iterator
+
+from corpus.files import open_text
 
 PARQUET_BATCH_ROWS = 2048  # bounded memory: DuckDB hands over this many rows at a time
 
@@ -77,15 +77,9 @@ def source_name(path: str) -> str:
     return os.path.basename(path).split(".")[0]
 
 
-def _open_text(path: str) -> io.TextIOBase:
-    if path.endswith(".gz"):
-        return io.TextIOWrapper(gzip.open(path, "rb"), encoding="utf-8", errors="replace")
-    return open(path, encoding="utf-8", errors="replace")
-
-
 def _text_docs(path: str) -> Iterator[Doc]:
     src = source_name(path)
-    with _open_text(path) as f:
+    with open_text(path) as f:
         for i, line in enumerate(f):
             if line.strip():
                 yield Doc(f"{src}:{i}", line.rstrip("\n"), src)
@@ -93,7 +87,7 @@ def _text_docs(path: str) -> Iterator[Doc]:
 
 def _jsonl_docs(path: str) -> Iterator[Doc]:
     src = source_name(path)
-    with _open_text(path) as f:
+    with open_text(path) as f:
         for i, line in enumerate(f):
             if not line.strip():
                 continue

@@ -7,13 +7,13 @@ whitespace kept as is. Saved as `DIR/tokenizer.model` with `DIR/manifest.json`.
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 from dataclasses import asdict, dataclass
 from typing import Iterator
 
 from corpus.configlib import check
+from corpus.files import file_sha256
 from mixtures.sources import Doc, check_inputs, expand, iter_docs, source_name
 
 MODEL_FILE = "tokenizer.model"
@@ -87,7 +87,7 @@ def train_tokenizer(inputs: list[str], out_dir: str, cfg: TokenizerConfig, where
     model_path = os.path.join(out_dir, MODEL_FILE)
     manifest = {
         "model": MODEL_FILE,
-        "sha256": hashlib.sha256(open(model_path, "rb").read()).hexdigest(),
+        "sha256": file_sha256(model_path),
         "inputs": [os.path.abspath(p) for p in expand(inputs)],
         "where": where,
         "params": asdict(cfg),

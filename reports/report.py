@@ -19,7 +19,7 @@ import numpy as np
 from corpus import vocab
 from corpus.layout import Layout
 from corpus.sql import connect
-from filters.rules import ANY_LANG, Rule
+from corpus.steps import Rule, rules_for
 from reports import plots
 
 SAMPLE_CHARS = 500
@@ -139,7 +139,7 @@ def reasons_section(funnel: dict, langs: list[str], by_reason: dict) -> str:
 def thresholds_of(rules: dict[str, dict[str, tuple[Rule, ...]]], key: str, lang: str) -> list[tuple[str, float]]:
     out = []
     for by_lang in rules.values():
-        for r in by_lang.get(lang, by_lang.get(ANY_LANG, ())):
+        for r in rules_for(by_lang, lang):
             if r.key == key:
                 out += [(f"{r.reason} min", r.min)] if r.min is not None else []
                 out += [(f"{r.reason} max", r.max)] if r.max is not None else []
@@ -283,7 +283,7 @@ NAV = [("summary", "Summary"), ("funnel", "Funnel"), ("reasons", "Drop reasons")
 
 
 def write_report(out: str, path: str | None = None) -> str:
-    from corpus.refilter import effective_config, stage_rules
+    from corpus.refilter import effective_config, recorded_models, stage_rules
 
     layout = Layout(out)
     with open(layout.funnel(), encoding="utf-8") as f:
@@ -291,7 +291,7 @@ def write_report(out: str, path: str | None = None) -> str:
     with open(layout.manifest(), encoding="utf-8") as f:
         manifest = json.load(f)
     cfg = effective_config(out)
-    rules = dict(stage_rules(cfg))
+    rules = dict(stage_rules(cfg, recorded_models(out)))
     con = connect(out)
     langs = languages(funnel)
     kept_langs = [lang for lang in langs if lang in cfg.lang.keep]  # thresholds apply to kept languages only

@@ -45,16 +45,11 @@ def _mc_spec(spec: str) -> tuple[str, str]:
 
 def _set_pairs(pairs: list[str]) -> dict:
     """--set optim.lr=3e-4 --set max_steps=100 -> nested mapping (values parsed as YAML scalars)."""
-    import yaml
+    from corpus.configlib import merge, nested, parse_assignment
 
     out: dict = {}
     for pair in pairs:
-        key, _, value = pair.partition("=")
-        node = out
-        *parents, leaf = key.split(".")
-        for p in parents:
-            node = node.setdefault(p, {})
-        node[leaf] = yaml.safe_load(value)
+        out = merge(out, nested(*parse_assignment(pair)))
     return out
 
 

@@ -89,10 +89,10 @@ def read_mc_csv(path: str) -> list[dict]:
     """Questions from the MMLU layout (question, choice0..choice3, answer 0-3) or the CMMLU / C-Eval
     layout (Question or question, A, B, C, D, Answer letter)."""
     import csv
-    import gzip
 
-    opener = gzip.open if path.endswith(".gz") else open
-    with opener(path, "rt", encoding="utf-8", newline="") as f:
+    from corpus.files import open_text
+
+    with open_text(path, newline="") as f:
         rows = list(csv.DictReader(f))
     cols = {c.lower(): c for c in (rows[0].keys() if rows else ())}
     if "choice0" in cols:

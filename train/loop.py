@@ -20,8 +20,7 @@ from train import checkpoint
 from train.config import OptimConfig, TrainConfig
 from train.data import TokenWindows
 from train.model import Transformer
-
-LOG_FILE = "log.jsonl"
+from train.runlog import RunLog, read_log  # noqa: F401 (read_log: callers read a run's log from here)
 
 
 def lr_at(step: int, o: OptimConfig, max_steps: int) -> float:
@@ -52,27 +51,6 @@ def evaluate(model, val: TokenWindows, cfg: TrainConfig, accelerator) -> float:
     model.train()
     total = accelerator.reduce(total, "sum")
     return (total[0] / total[1].clamp(min=1)).item()
-
-
-class RunLog:
-    """log.jsonl; on resume, records after the checkpoint's step are dropped (they will be redone)."""
-
-    def __init__(self, out_dir: str, resume_step: int, enabled: bool):
-        self.path, self.enabled = os.path.join(out_dir, LOG_FILE), enabled
-        if enabled and os.path.exists(self.path):
-            keep = [r for r in read_log(out_dir) if r["step"] <= resume_step]
-            with open(self.path, "w") as f:
-                f.writelines(json.dumps(r) + "\n" for r in keep)
-
-    def write(self, record: dict) -> None:
-        if self.enabled:
-            with open(self.path, "a") as f:
-                f.write(json.dumps(record) + "\n")
-
-
-def read_log(out_dir: str) -> list[dict]:
-    with open(os.path.join(out_dir, LOG_FILE)) as f:
-        return [json.loads(line) for line in f if line.strip()]
 
 
 def _build(cfg: TrainConfig, accelerator):

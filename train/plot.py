@@ -12,7 +12,7 @@ def plot_run(out_dir: str, reference: dict[str, float] | None = None) -> str:
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    from train.loop import read_log
+    from train.runlog import read_log
 
     log = read_log(out_dir)
     fig, ax = plt.subplots(figsize=(7, 4))

@@ -11,18 +11,14 @@ import re
 from pathlib import Path
 
 from corpus import vocab as v
+from corpus.files import read_list
 from filters.units import Units, is_han
 
 DEFAULT_DIR = Path(__file__).resolve().parents[1] / "data" / "blocklist"
 
 
 def read_terms(paths: list[str]) -> list[str]:
-    terms = set()
-    for p in paths:
-        for line in Path(p).read_text(encoding="utf-8").splitlines():
-            line = line.split("#", 1)[0].strip().lower()
-            if line:
-                terms.add(line)
+    terms = {t for p in paths for t in read_list(p)}
     return sorted(terms, key=lambda t: (-len(t), t))  # longest first: the alternation prefers it
 
 

@@ -1,17 +1,13 @@
-"""Per-language parameters and threshold rules of the heuristic families, from the data file
-plus the config's overrides. The rules built here are the ones `corpus refilter` replays."""
+"""Per-language parameters and default thresholds of the heuristic families, from the data file
+(the config's `thresholds` go on top in corpus.steps.Stage)."""
 
 from __future__ import annotations
 
-from functools import lru_cache
 from pathlib import Path
 
-import yaml
-
 from corpus import vocab as v
-from corpus.configlib import ConfigError
 from filters.config import HeuristicsConfig
-from filters.rules import ANY_LANG, Rule, bound_rules
+from corpus.steps import Rule, Thresholds, bound_rules, read_yaml, thresholds_file
 
 DEFAULTS = Path(__file__).resolve().parents[1] / "data" / "heuristics.yaml"
 
@@ -48,48 +44,30 @@ REASONS: dict[str, tuple[str | None, str | None]] = {
 }
 
 
-@lru_cache(maxsize=8)
-def _load(path: str) -> dict:
-    data = yaml.safe_load(Path(path).read_text(encoding="utf-8"))
-    for lang, section in data.items():
-        if lang == "fallback":
-            continue
-        for key in section.get("thresholds", {}):
-            if key not in REASONS:
-                raise ConfigError(f"{path}:{lang}.thresholds.{key}", "not a heuristic signal")
-    return data
-
-
 def defaults(hc: HeuristicsConfig) -> dict:
-    return _load(hc.defaults or str(DEFAULTS))
+    path = hc.defaults or str(DEFAULTS)
+    thresholds_file(path, REASONS, "thresholds")  # checks the file's signal names
+    return read_yaml(path)
 
 
 def languages(hc: HeuristicsConfig) -> list[str]:
     return [k for k in defaults(hc) if k != "fallback"]
 
 
-def thresholds(hc: HeuristicsConfig, lang: str) -> dict[str, dict[str, float | None]]:
-    """Default thresholds of a language with the config's "*" and per-language overrides."""
-    data = defaults(hc)
-    section = data.get(lang) or data[data["fallback"]]
-    out = {k: dict(b) for k, b in section.get("thresholds", {}).items()}
-    for scope in (ANY_LANG, lang):
-        for key, bounds in hc.thresholds.get(scope, {}).items():
-            if key not in REASONS:
-                raise ConfigError(f"heuristics.thresholds.{scope}.{key}", "not a heuristic signal")
-            out.setdefault(key, {}).update(bounds)
-    return out
+def default_thresholds(hc: HeuristicsConfig) -> Thresholds:
+    """{lang: {signal: bounds}} of the data file; "*" carries the fallback language's."""
+    return thresholds_file(hc.defaults or str(DEFAULTS), REASONS, "thresholds")
 
 
-def stage_rules(hc: HeuristicsConfig, stage: str) -> dict[str, tuple[Rule, ...]]:
-    """{lang: rules} for one stage; "*" carries the fallback language's rules."""
-    data = defaults(hc)
-    out = {}
-    for lang in languages(hc) + [ANY_LANG]:
-        source = data["fallback"] if lang == ANY_LANG else lang
-        bounds = {k: b for k, b in thresholds(hc, source).items() if v.KEYS[k].stage == stage}
-        out[lang] = tuple(bound_rules(bounds, REASONS))
-    return out
+def stage_signals(stage: str) -> dict[str, tuple[str | None, str | None]]:
+    return {k: r for k, r in REASONS.items() if v.KEYS[k].stage == stage}
+
+
+def default_rules(hc: HeuristicsConfig, stage: str) -> dict[str, tuple[Rule, ...]]:
+    """{lang: rules} of one stage at the data file's thresholds (no config overrides)."""
+    signals = stage_signals(stage)
+    return {lang: tuple(bound_rules({k: b for k, b in by_key.items() if k in signals}, signals))
+            for lang, by_key in default_thresholds(hc).items()}
 
 
 def lang_params(hc: HeuristicsConfig, lang: str | None) -> dict:

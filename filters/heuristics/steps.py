@@ -1,27 +1,18 @@
-"""Pipeline steps and stage builders of the heuristic families.
-
-Each family is one stage: a scorer that writes the family's signals, then a ThresholdFilter
-that decides from them. Every scorer reads the document's shared units (filters.units), so the
-text is tokenised once however many families run.
+"""The heuristic families' stages: each family is one stage, a scorer that writes the family's
+signals, then a ThresholdFilter that decides from them. Every scorer reads the document's shared
+units (filters.units), so the text is tokenised once however many families run.
 """
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 from datatrove.data import Document
 
 from corpus import vocab
-from corpus.stages import StageContext
-from filters.base import Scorer
+from corpus.steps import Scorer, Stage, StageContext
 from filters.config import HeuristicsConfig
 from filters.heuristics import blocklist, garbled, gopher, lines
-from filters.heuristics.params import lang_params, stage_rules
-from filters.rules import ThresholdFilter
+from filters.heuristics.params import default_thresholds, lang_params, stage_signals
 from filters.units import units_of
-
-if TYPE_CHECKING:
-    from corpus.config import BuildConfig
 
 FAMILIES = {  # stage -> signal function(units, params) -> dict
     vocab.GOPHER_QUALITY: gopher.quality,
@@ -57,28 +48,16 @@ class HeuristicScorer(Scorer):
         return out
 
 
-def family_steps(stage: str, cfg: "BuildConfig", ctx: StageContext) -> list:
-    hc = cfg.heuristics
-    if not hc.enabled or stage not in hc.families:
-        return []
-    return [HeuristicScorer((stage,), hc), ThresholdFilter(ctx, stage, stage_rules(hc, stage))]
+def _defaults(cfg) -> dict:
+    return default_thresholds(cfg.heuristics)
 
 
-def family_rules(stage: str, cfg: "BuildConfig") -> dict:
-    hc = cfg.heuristics
-    return stage_rules(hc, stage) if hc.enabled and stage in hc.families else {}
+def _declare(stage: str) -> Stage:
+    def build(cfg, ctx: StageContext) -> list:
+        return [HeuristicScorer((stage,), cfg.heuristics), DECLARED[stage].threshold_filter(cfg, ctx)]
+
+    return Stage(stage, build, signals=stage_signals(stage), defaults=_defaults, section=("heuristics", HeuristicsConfig))
 
 
-# one builder and one rules function per stage, named in corpus.stages.SPECS
-def gopher_quality(cfg, ctx): return family_steps(vocab.GOPHER_QUALITY, cfg, ctx)  # noqa: E704
-def gopher_repetition(cfg, ctx): return family_steps(vocab.GOPHER_REPETITION, cfg, ctx)  # noqa: E704
-def c4(cfg, ctx): return family_steps(vocab.C4, cfg, ctx)  # noqa: E704
-def fineweb(cfg, ctx): return family_steps(vocab.FINEWEB, cfg, ctx)  # noqa: E704
-def garbled_text(cfg, ctx): return family_steps(vocab.GARBLED, cfg, ctx)  # noqa: E704
-def word_blocklist(cfg, ctx): return family_steps(vocab.WORD_BLOCKLIST, cfg, ctx)  # noqa: E704
-def gopher_quality_rules(cfg): return family_rules(vocab.GOPHER_QUALITY, cfg)  # noqa: E704
-def gopher_repetition_rules(cfg): return family_rules(vocab.GOPHER_REPETITION, cfg)  # noqa: E704
-def c4_rules(cfg): return family_rules(vocab.C4, cfg)  # noqa: E704
-def fineweb_rules(cfg): return family_rules(vocab.FINEWEB, cfg)  # noqa: E704
-def garbled_rules(cfg): return family_rules(vocab.GARBLED, cfg)  # noqa: E704
-def word_blocklist_rules(cfg): return family_rules(vocab.WORD_BLOCKLIST, cfg)  # noqa: E704
+STAGES = tuple(_declare(stage) for stage in FAMILIES)
+DECLARED = {s.name: s for s in STAGES}

@@ -15,6 +15,7 @@ import random
 import numpy as np
 
 from filters.models.coherence_features import FEATURES, Segment, document_frequencies, features, segments
+from filters.units import HAN
 
 MODEL_FILE = "coherence.json"
 IDF_FILE = "idf.npy"
@@ -27,7 +28,7 @@ def _join(segs: list[Segment], text: str) -> str:
 
 
 def _mostly_han(text: str) -> bool:
-    han = sum("\u3400" <= c <= "\u9fff" for c in text[:500])
+    han = len(HAN.findall(text[:500]))
     return han > 0.3 * max(1, len(text[:500]))
 
 

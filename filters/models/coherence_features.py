@@ -16,6 +16,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from filters.models.common import tokens
+from filters.units import HAN
 
 N_BUCKETS = 1 << 18
 MIN_PARAGRAPHS = 4
@@ -23,7 +24,6 @@ MIN_SEGMENT_TOKENS = 15  # shorter pieces join the previous segment (titles, "Ye
 STEM = 6
 WINDOW = 2  # segments on each side of a boundary
 _SENT_END = re.compile(r"[.!?。！？；;]+[\"'”’」』)）]*\s*|\n+")
-_HAN = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]")
 _STOP = frozenset("the and for are but not you all any can had her was one our out his has him how its may new now "
                   "see two who did get let say she too use that with have this will your from they been were said "
                   "each which their there what about would these other into than then them some could only also "
@@ -72,8 +72,8 @@ def _add(out: list, text: str, a: int, b: int) -> None:
 def content_terms(text: str) -> list[str]:
     toks = tokens(text, max_chars=100_000)
     # words cut to their first STEM letters: "lobsters" and "lobster" meet (a stemmer for free)
-    terms = [t[:STEM] for t in toks if len(t) > 2 and t.isalpha() and not _HAN.match(t) and t not in _STOP]
-    terms += [a + b for a, b in zip(toks, toks[1:]) if _HAN.match(a) and _HAN.match(b)]
+    terms = [t[:STEM] for t in toks if len(t) > 2 and t.isalpha() and not HAN.match(t) and t not in _STOP]
+    terms += [a + b for a, b in zip(toks, toks[1:]) if HAN.match(a) and HAN.match(b)]
     return terms
 
 

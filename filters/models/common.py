@@ -8,15 +8,17 @@ import os
 import re
 import time
 import unicodedata
-from importlib import metadata
 from pathlib import Path
+
+from corpus.files import file_sha256, package_versions
+from filters.units import HAN_CLASS
 
 MANIFEST = "manifest.json"
 _DIGITS = re.compile(r"\d")
 _SPACES = re.compile(r"[ \t\u3000\xa0]+")
 # one token per Han character, per Latin/digit run, per other symbol: whitespace-free Chinese and
 # pre-tokenised English ("word , word") come out the same as ordinary text
-_TOKENS = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]|[^\W\d_]+|\d+|[^\w\s]", re.UNICODE)
+_TOKENS = re.compile(rf"[{HAN_CLASS}]|[^\W\d_]+|\d+|[^\w\s]", re.UNICODE)
 
 
 # CCNet folds typographic punctuation to ASCII before SentencePiece (Wenzek et al. 2020, section 3.3),
@@ -58,14 +60,6 @@ def split(texts: list[str], fraction: float, seed: int) -> tuple[list[str], list
     return train, held
 
 
-def sha256_file(path: str | Path) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        for chunk in iter(lambda: f.read(1 << 20), b""):
-            h.update(chunk)
-    return h.hexdigest()
-
-
 def sha256_texts(texts: list[str]) -> str:
     h = hashlib.sha256()
     for t in texts:
@@ -79,18 +73,16 @@ def file_entries(model_dir: str | Path) -> dict:
     out = {}
     for p in sorted(Path(model_dir).iterdir()):
         if p.is_file() and p.name != MANIFEST:
-            out[p.name] = {"sha256": sha256_file(p), "bytes": p.stat().st_size}
+            out[p.name] = {"sha256": file_sha256(p), "bytes": p.stat().st_size}
     return out
+
+
+PACKAGES = ("fasttext-numpy2-wheel", "kenlm", "sentencepiece", "scikit-learn", "numpy")
 
 
 def write_manifest(model_dir: str | Path, kind: str, lang: str, inputs: dict, params: dict,
                    metrics: dict, started: float, extra: dict | None = None) -> dict:
-    versions = {}
-    for pkg in ("fasttext-numpy2-wheel", "kenlm", "sentencepiece", "scikit-learn", "numpy"):
-        try:
-            versions[pkg] = metadata.version(pkg)
-        except metadata.PackageNotFoundError:
-            pass
+    versions = {k: v for k, v in package_versions(PACKAGES).items() if v}
     manifest = {"kind": kind, "lang": lang, "created_utc": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
                 "train_seconds": round(time.time() - started, 3), "inputs": inputs, "params": params,
                 "metrics": metrics, "files": file_entries(model_dir), "packages": versions, **(extra or {})}

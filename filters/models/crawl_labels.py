@@ -11,20 +11,20 @@ from __future__ import annotations
 from datatrove.data import Document
 
 from corpus import vocab
+from corpus.steps import rules_for
 from filters.config import HeuristicsConfig
-from filters.heuristics.params import stage_rules
+from filters.heuristics.params import default_rules
 from filters.heuristics.steps import FAMILIES, HeuristicScorer
-from filters.rules import rules_for
 from filters.safety_lists import SafetyLists
 
-MAX_TERM_HITS = 2  # filters/data/scorers.yaml safety.max_term_hits
+MAX_TERM_HITS = 2  # filters/data/scorers.yaml: safety_term_hits max
 
 
 def rejection_reasons(texts: list[str], urls: list[str], lang: str) -> list[str | None]:
     """Per document: the reason code of the first rule that fires, or None when none does."""
     hc = HeuristicsConfig()
     scorer = HeuristicScorer(tuple(FAMILIES), hc)
-    rules = [r for fam in FAMILIES for r in rules_for(stage_rules(hc, fam), lang)]
+    rules = [r for fam in FAMILIES for r in rules_for(default_rules(hc, fam), lang)]
     lists = SafetyLists.load()
     out = []
     for text, url in zip(texts, urls):

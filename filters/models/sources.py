@@ -3,50 +3,18 @@
 from __future__ import annotations
 
 import csv
-import gzip
-import io
 import json
-import re
 from pathlib import Path
 
 import yaml
 
+from corpus.files import open_text
+
 DEFAULT_SOURCES = Path(__file__).resolve().parents[1] / "data" / "train_sources.yaml"
-_WIKITEXT_FIXES = ((" @-@ ", "-"), (" @,@ ", ","), (" @.@ ", "."), (" <unk>", ""), ("<unk> ", ""))
-_SPACE_BEFORE = re.compile(r" ([,.;:!?)\]]|n't|'s)(?=\s|$)")
-_SPACE_AFTER = re.compile(r"([(\[]) ")
 
 
 def load_sources(path: str | Path | None = None) -> dict:
     return yaml.safe_load(Path(path or DEFAULT_SOURCES).read_text(encoding="utf-8"))
-
-
-def _open(path: Path):
-    return io.TextIOWrapper(gzip.open(path), encoding="utf-8", errors="replace") if path.suffix == ".gz" \
-        else open(path, encoding="utf-8", errors="replace")
-
-
-def detokenize_wikitext(line: str) -> str:
-    for a, b in _WIKITEXT_FIXES:
-        line = line.replace(a, b)
-    return _SPACE_AFTER.sub(r"\1", _SPACE_BEFORE.sub(r"\1", line)).strip()
-
-
-def _wikitext_articles(f) -> list[str]:
-    """Articles start at a level-1 heading (' = Title = '); paragraphs are the non-empty lines."""
-    docs, cur = [], []
-    for line in f:
-        words = line.split()
-        heading = len(words) > 1 and words[0] == "=" and words[-1] == "="
-        if heading and words[1] != "=":  # level 1: a new article
-            if cur:
-                docs.append("\n".join(cur))
-            cur = []
-        elif not heading and words:
-            cur.append(detokenize_wikitext(line.strip()))
-    if cur:
-        docs.append("\n".join(cur))
-    return docs
 
 
 def _rows(f, fmt: str, header: bool):
@@ -65,7 +33,11 @@ def read_source(root: str | Path, spec: dict) -> list[str] | list[tuple[str, int
     """Texts of one source; (text, label) pairs when the spec names a label column."""
     path = Path(root) / spec["path"]
     fmt = spec.get("format", "lines")
-    with _open(path) as f:
+    if fmt == "wikitext":  # one document per article, one paragraph a line
+        from filters.reference import wikitext_articles
+
+        return wikitext_articles(path, sep="\n", headings=False)
+    with open_text(path) as f:
         if fmt == "lines":
             rows = [line.strip() for line in f if line.strip()]
             if spec.get("uncut"):  # ChID cut passages mid-sentence and marked the cut with "..."
@@ -73,8 +45,6 @@ def read_source(root: str | Path, spec: dict) -> list[str] | list[tuple[str, int
 
                 rows = [r for r in map(uncut, rows) if r]
             return rows
-        if fmt == "wikitext":
-            return _wikitext_articles(f)
         where = {str(k): str(v) for k, v in (spec.get("where") or {}).items()}
         out = []
         for row in _rows(f, fmt, bool(spec.get("header"))):
@@ -92,13 +62,13 @@ def read_source(root: str | Path, spec: dict) -> list[str] | list[tuple[str, int
 
 def read_role(root: str | Path, sources: dict, role: str, lang: str) -> tuple[list, list[dict]]:
     """All texts of one role and language, and the input records (path, checksum, count) for a manifest."""
-    from filters.models.common import sha256_file
+    from corpus.files import file_sha256
 
     texts, inputs = [], []
     for spec in sources.get(role, {}).get(lang, []):
         got = read_source(root, spec)
         texts += got
-        inputs.append({"path": spec["path"], "sha256": sha256_file(Path(root) / spec["path"]), "records": len(got)})
+        inputs.append({"path": spec["path"], "sha256": file_sha256(Path(root) / spec["path"]), "records": len(got)})
     return texts, inputs
 
 

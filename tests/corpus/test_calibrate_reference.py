@@ -118,7 +118,7 @@ def crawl_and_reference(tmp_path_factory):
     crawl = write_jsonl(root / "crawl.jsonl", rows)
     stages = ("lang_id", "gopher_quality", "gopher_repetition", "c4", "fineweb")
     cfg = load_config(None, inputs=(crawl,), output=str(root / "out"), stages=stages, annotate_all=True,
-                      input={"id_field": "id"}, executor={"workers": 1}, heuristics={"thresholds": C4_FIVE})
+                      input={"id_field": "id"}, executor={"workers": 1}, thresholds=C4_FIVE)
     assert build(cfg).exit_code == 0
     return root, cfg, ref
 
@@ -130,7 +130,7 @@ def _kept(ref, out, stages, thresholds) -> int:
     from corpus.config import load_config
 
     cfg = load_config(None, inputs=(ref,), output=str(out), stages=stages, executor={"workers": 1},
-                      heuristics={"thresholds": thresholds})
+                      thresholds=thresholds)
     build(cfg)
     return duckdb.connect().execute(f"select count(*) from read_parquet('{out}/kept/*.parquet')").fetchone()[0]
 
@@ -151,10 +151,10 @@ def test_proposals_keep_the_reference_and_drop_the_junk(crawl_and_reference, tmp
     frag = tmp_path / "t.yaml"
     frag.write_text(fragment(results))
     parsed = yaml.safe_load(frag.read_text())
-    assert parsed["heuristics"]["thresholds"]["en"][v.C4_SENTENCES] == {"min": 3}
+    assert parsed["thresholds"]["en"][v.C4_SENTENCES] == {"min": 3}
     # the proposal, built: the reference keeps its share; refiltered: the junk still goes
     assert _kept(ref, tmp_path / "before", cfg.stages, C4_FIVE) < 0.8 * 30
-    assert _kept(ref, tmp_path / "after", cfg.stages, parsed["heuristics"]["thresholds"]) >= 0.9 * 30
+    assert _kept(ref, tmp_path / "after", cfg.stages, parsed["thresholds"]) >= 0.9 * 30
     refilter(cfg.output, str(tmp_path / "re"), effective_config(cfg.output, str(frag)))
     import duckdb
     kept = {r[0] for r in duckdb.connect().execute(f"select id from read_parquet('{tmp_path}/re/kept/*.parquet')").fetchall()}
@@ -179,7 +179,7 @@ def test_cli_writes_a_fragment(crawl_and_reference, tmp_path):
     import typer
     from typer.testing import CliRunner
 
-    from filters.heuristics_cli import register
+    from corpus.refilter_cli import register
 
     app = typer.Typer()
     register(app)
@@ -189,7 +189,7 @@ def test_cli_writes_a_fragment(crawl_and_reference, tmp_path):
                                  "--write", str(out), "--per-rule"])
     assert r.exit_code == 0, r.output
     assert "each rule alone may remove 10.0% of the reference" in r.output
-    assert yaml.safe_load(out.read_text())["heuristics"]["thresholds"]["en"][v.C4_SENTENCES] == {"min": 3}
+    assert yaml.safe_load(out.read_text())["thresholds"]["en"][v.C4_SENTENCES] == {"min": 3}
     r = CliRunner().invoke(app, ["calibrate", cfg.output, "--reference", ref, "--keep", "0.3"])
     assert r.exit_code == 2 and "keep must be within" in r.output
 
@@ -198,13 +198,13 @@ def test_cli_writes_a_fragment(crawl_and_reference, tmp_path):
 
 def _drop_share(rows: list[dict], thresholds: dict, lang: str) -> float:
     """Share of rows any heuristic rule drops, by the build's own Rule objects."""
-    from filters.config import HeuristicsConfig
-    from filters.heuristics.params import stage_rules
+    from corpus.config import load_config
+    from corpus.stages import STAGES
+    from corpus.steps import rules_for
     from filters.heuristics.steps import FAMILIES
-    from filters.rules import rules_for
 
-    hc = HeuristicsConfig(thresholds=thresholds)
-    rules = [r for fam in FAMILIES for r in rules_for(stage_rules(hc, fam), lang)]
+    cfg = load_config(None, thresholds=thresholds)
+    rules = [r for fam in FAMILIES for r in rules_for(STAGES[fam].rules_of(cfg), lang)]
     return sum(any(r.fires(row.get(r.key)) for r in rules) for row in rows) / len(rows)
 
 
@@ -229,7 +229,7 @@ def test_csl_abstracts_against_real_chinese_spam(shared_data, tmp_path):
     results, other = calibrate_reference(cfg.output, reference, cfg, keep=0.98)
     zh = next(r for r in results if r.lang == "zh")
     assert zh.ref_docs > 1000 and other < 20 and zh.crawl_docs >= 10
-    thresholds = yaml.safe_load(fragment(results))["heuristics"]["thresholds"]
+    thresholds = yaml.safe_load(fragment(results))["thresholds"]
 
     ref, _ = reference_frame(reference, cfg)
     ref_rows = ref[ref[v.LANG] == "zh"].to_dict("records")

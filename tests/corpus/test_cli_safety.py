@@ -213,13 +213,15 @@ SPINE_YAML = "stages: [url_filter, lang_id]\n"
 CASES = {  # id: (argv, files to write first, what the line must name)
     "malformed_yaml": ("build {warc} -o {tmp}/out -c {tmp}/c.yaml", {"c.yaml": "stages: [url_filter\n"}, "not valid YAML"),
     "unknown_signal": ("build {warc} -o {tmp}/out -c {tmp}/c.yaml",
-                       {"c.yaml": SPINE_YAML + "heuristics: {thresholds: {en: {no_such_signal: {min: 1}}}}\n"},
-                       "heuristics.thresholds.en.no_such_signal"),
+                       {"c.yaml": SPINE_YAML + "thresholds: {en: {no_such_signal: {min: 1}}}\n"},
+                       "'thresholds.en.no_such_signal'"),
+    "retired_switch": ("build {warc} -o {tmp}/out -c {tmp}/c.yaml",
+                       {"c.yaml": SPINE_YAML + "scorers: {enabled: false}\n"}, "list the stages to run in `stages:`"),
     "empty_stages": ("build {warc} -o {tmp}/out -c {tmp}/c.yaml", {"c.yaml": "stages: []\n"}, "'stages'"),
     "unknown_language": ("build {warc} -o {tmp}/out -c {tmp}/c.yaml",
                          {"c.yaml": SPINE_YAML + "lang: {keep: [chinese]}\n"}, "lang.keep[0]"),
     "refilter_unknown_language": ("refilter {built} -o {tmp}/out --set zz.gopher_word_count.min=80", {},
-                                  "heuristics.thresholds.zz"),
+                                  "'thresholds.zz'"),
     "wrong_text_field": ("build {tmp}/in -o {tmp}/out -c {tmp}/c.yaml",
                          {"c.yaml": SPINE_YAML + "input: {text_field: body}\n", "in/a.jsonl": '{"text": "hello"}\n'},
                          "input.text_field"),
@@ -258,7 +260,7 @@ def test_mistake_gives_one_line_and_exit_2(tmp_path, demo_warc, built, case):
 
 def test_fixed_config_reruns_after_a_config_error(tmp_path, demo_warc):
     bad = tmp_path / "bad.yaml"
-    bad.write_text(SPINE_YAML + "heuristics: {thresholds: {en: {no_such_signal: {min: 1}}}}\n")
+    bad.write_text(SPINE_YAML + "thresholds: {en: {no_such_signal: {min: 1}}}\n")
     one_line_error(corpus("build", demo_warc, "-o", tmp_path / "out", "-c", bad))
     r = corpus("build", demo_warc, "-o", tmp_path / "out", "-c", _spine_yaml(tmp_path))
     assert r.returncode == 0, r.stderr[-2000:]

@@ -1,8 +1,7 @@
 import pytest
 from typer.testing import CliRunner
 
-from corpus.cli import app
-from dedup import cli as dedup_cli
+from corpus.cli import make_app
 from dedup.explain import catch_probability, explain
 
 
@@ -21,8 +20,7 @@ def test_explain_is_monotone_with_midpoint():
 
 
 def test_cli_prints_table_and_writes_plot(tmp_path):
-    if "dedup" not in {g.name for g in app.registered_groups}:
-        dedup_cli.register(app)
+    app = make_app(("dedup.cli",))
     png = tmp_path / "curve.png"
     res = CliRunner().invoke(app, ["dedup", "explain", "--bands", "20", "--rows", "5", "--plot", str(png),
                                    "--compare", "14x8"])

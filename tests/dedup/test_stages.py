@@ -113,8 +113,3 @@ def test_exact_dedup_normalises_case_and_spaces(tmp_path):
     assert sorted(rows[i]["fate"] for i in "pq") == ["dropped", "kept"]
     assert sorted(rows[i]["fate"] for i in "st") == ["dropped", "kept"]
     assert {rows[i]["reason"] for i in "pqst" if rows[i]["fate"] == "dropped"} == {vocab.R_DUPLICATE_EXACT}
-
-
-def test_disabled_dedup_passes_everything(tmp_path):
-    rows = run(vocab.DEDUP_MINHASH, near_dup_docs(), tmp_path, files=2, enabled=False)
-    assert all(r["fate"] == "kept" for r in rows.values()) and len(rows) == 6

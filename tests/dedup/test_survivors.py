@@ -22,7 +22,21 @@ def test_components_merged_file_by_file_equal_components_of_all_edges(tmp_path):
     graph = coo_matrix((np.ones(len(inv)), (inv[:, 0], inv[:, 1])), shape=(len(ref_nodes),) * 2)
     _, ref = connected_components(graph, directed=False)
     assert np.array_equal(nodes, ref_nodes)
-    assert len(set(zip(labels.tolist(), ref.tolist()))) == len(set(ref.tolist())) > 100  # same partition
+    clusters = len(set(ref.tolist()))
+    # the same partition: as many clusters, and label <-> reference cluster one to one (labelling
+    # everything 0 would pass the pairing alone)
+    assert len(set(labels.tolist())) == clusters > 100
+    assert len(set(zip(labels.tolist(), ref.tolist()))) == clusters
+
+
+def test_components_of_a_small_graph(tmp_path):
+    np.save(tmp_path / "a.npy", np.array([[1, 2], [10, 11]], dtype=np.uint64))
+    np.save(tmp_path / "b.npy", np.array([[2, 3], [20, 20]], dtype=np.uint64))
+    nodes, labels = components([str(tmp_path / "a.npy"), str(tmp_path / "b.npy")])
+    by_node = dict(zip(nodes.tolist(), labels.tolist()))
+    assert sorted(by_node) == [1, 2, 3, 10, 11, 20]
+    assert by_node[1] == by_node[2] == by_node[3] and by_node[10] == by_node[11]
+    assert len({by_node[1], by_node[10], by_node[20]}) == 3
 
 
 def test_choose_orders_by_key_with_missing_values_last():

@@ -4,10 +4,10 @@ import pytest
 from datatrove.data import Document
 
 from corpus import vocab as v
+from corpus.config import load_config
+from corpus.stages import STAGES
 from filters.config import HeuristicsConfig
-from filters.heuristics.params import stage_rules
 from filters.heuristics.steps import FAMILIES, HeuristicScorer
-from filters.rules import ThresholdFilter
 from filters.units import UNITS_KEY, count_sentences, units_of
 
 EN_GOOD = (
@@ -26,10 +26,10 @@ def signals(text: str, lang: str, family: str) -> dict:
 
 
 def decide(text: str, lang: str, family: str, **overrides):
-    hc = HeuristicsConfig(thresholds=overrides.get("thresholds", {}))
+    cfg = load_config(None, thresholds=overrides.get("thresholds", {}))
     doc = Document(text=text, id="t", metadata={v.LANG: lang})
-    doc.metadata.update(HeuristicScorer((family,), hc).score(doc))
-    return ThresholdFilter(None, family, stage_rules(hc, family)).filter(doc)
+    doc.metadata.update(HeuristicScorer((family,), cfg.heuristics).score(doc))
+    return STAGES[family].threshold_filter(cfg, None).filter(doc)
 
 
 @pytest.mark.parametrize("text,lang", [(EN_GOOD, "en"), (ZH_GOOD, "zh")])

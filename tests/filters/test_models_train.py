@@ -66,7 +66,9 @@ def test_models_without_recorded_cutoffs_drop_nothing_by_default(demo_models, tm
     import shutil
 
     from corpus.config import load_config
-    from filters.scorer_stages import quality_rules
+    from corpus.stages import STAGES
+
+    quality_rules = STAGES["quality"].rules_of
 
     root = tmp_path / "m"
     shutil.copytree(demo_models, root)
@@ -75,5 +77,5 @@ def test_models_without_recorded_cutoffs_drop_nothing_by_default(demo_models, tm
     del m["cutoffs"]
     path.write_text(json.dumps(m))
     assert quality_rules(load_config(None, scorers={"models_dir": str(root)}))["en"] == ()
-    cfg = load_config(None, scorers={"models_dir": str(root), "quality": {"thresholds": {"en": {"min_score": 0.2}}}})
+    cfg = load_config(None, scorers={"models_dir": str(root)}, thresholds={"en": {"quality_score": {"min": 0.2}}})
     assert quality_rules(cfg)["en"][0].min == 0.2

@@ -10,8 +10,10 @@ from datatrove.data import Document
 from corpus import vocab
 from corpus.config import load_config
 from corpus.configlib import ConfigError
-from filters.page_type import PageTypeScorer, page_shape, page_type_rules
-from filters.rules import ThresholdFilter
+from filters.page_type import STAGES, PageTypeScorer, page_shape
+
+page_type_rules = STAGES[0].rules_of
+from corpus.steps import ThresholdFilter
 
 NAV = "".join(f'<li><a href="/s/{i}">Section {i}</a></li>' for i in range(8))
 PARAS = [
@@ -107,8 +109,8 @@ def test_thresholds_per_language_from_the_data_file_and_overrides():
     assert set(rules) >= {"en", "zh", "*"}
     assert all(r.reason == vocab.R_LIST_PAGE for rs in rules.values() for r in rs)
     en_min = rules["en"][0].min
-    cfg = load_config(None, page_type={"thresholds": {"zh": {"page_type_prose_run": {"min": None}},
-                                                      "*": {"page_type_link_density": {"max": 0.95}}}})
+    cfg = load_config(None, thresholds={"zh": {"page_type_prose_run": {"min": None}},
+                                        "*": {"page_type_link_density": {"max": 0.95}}})
     rules = page_type_rules(cfg)
     assert [r.key for r in rules["zh"]] == [vocab.PAGE_TYPE_LINK_DENSITY]
     assert {(r.key, r.min, r.max) for r in rules["en"]} == {
@@ -116,22 +118,20 @@ def test_thresholds_per_language_from_the_data_file_and_overrides():
 
 
 @pytest.mark.parametrize("overrides,key", [
-    ({"thresholds": {"en": {"page_type_prose_run": {"low": 3}}}}, "page_type.thresholds.en.page_type_prose_run.low"),
-    ({"thresholds": {"en": {"gopher_word_count": {"min": 3}}}}, "page_type.thresholds.en.gopher_word_count"),
+    ({"en": {"page_type_prose_run": {"low": 3}}}, "thresholds.en.page_type_prose_run.low"),
+    ({"en": {"page_type_text_chars": {"min": 3}}}, "thresholds.en.page_type_text_chars"),
 ])
 def test_bad_threshold_names_its_key(overrides, key):
     with pytest.raises(ConfigError) as e:
-        load_config(None, page_type=overrides)  # at load, before any output is written
+        load_config(None, thresholds=overrides)  # at load, before any output is written
     assert e.value.key == key
 
 
 def test_refilter_set_routes_page_type_signals():
     from corpus.refilter import parse_set
 
-    assert parse_set("zh.page_type_prose_run.min=50") == {
-        "page_type": {"thresholds": {"zh": {"page_type_prose_run": {"min": 50}}}}}
-    assert parse_set("page_type_link_density.max=0.9") == {
-        "page_type": {"thresholds": {"*": {"page_type_link_density": {"max": 0.9}}}}}
+    assert parse_set("zh.page_type_prose_run.min=50") == {"thresholds": {"zh": {"page_type_prose_run": {"min": 50}}}}
+    assert parse_set("page_type_link_density.max=0.9") == {"thresholds": {"*": {"page_type_link_density": {"max": 0.9}}}}
 
 
 def _warc(path, pages):

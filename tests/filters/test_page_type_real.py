@@ -8,8 +8,8 @@ import pytest
 from corpus import vocab
 from corpus.charset import decode
 from corpus.config import load_config
-from filters.page_type import page_shape, page_type_rules
-from filters.rules import rules_for
+from filters.page_type import STAGES, page_shape
+from corpus.steps import rules_for
 
 pytestmark = pytest.mark.realdata
 
@@ -33,7 +33,7 @@ def _unique_pages(paths) -> list[bytes]:
 
 
 def _dropped(bodies: list[bytes], lang: str) -> int:
-    rules = rules_for(page_type_rules(load_config(None)), lang)
+    rules = rules_for(STAGES[0].rules_of(load_config(None)), lang)
     n = 0
     for body in bodies:
         shape = page_shape(decode(body)[0])

@@ -18,7 +18,7 @@ INPUTS = ("warc/en-articles-00.warc.gz", "warc/zh-news-00.warc.gz", "warc-real/o
 def _build(inputs, out, annotate, thresholds=None, **extra):
     cfg = load_config(None, inputs=tuple(str(p) for p in inputs), output=str(out), stages=STAGES,
                       annotate_all=annotate, executor={"workers": 2},
-                      heuristics={"thresholds": thresholds or {}}, **extra)
+                      thresholds=thresholds or {}, **extra)
     result = build(cfg, overwrite=True)
     assert result.exit_code == 0
     return cfg
@@ -61,7 +61,7 @@ def test_refilter_equals_rebuild(annotated, tmp_path):
     cfg = effective_config(str(source), sets=sets)
     result = refilter(str(source), str(tmp_path / "refiltered"), cfg)
     rebuilt = tmp_path / "rebuilt"
-    _build([jsonl], rebuilt, annotate=False, thresholds=json.loads(json.dumps(cfg.heuristics.thresholds)),
+    _build([jsonl], rebuilt, annotate=False, thresholds=json.loads(json.dumps(cfg.thresholds)),
            input={"id_field": "id"})
     assert _kept_ids(tmp_path / "refiltered") == _kept_ids(rebuilt)
     assert _kept_ids(tmp_path / "refiltered") != _kept_ids(source)  # the new thresholds changed something
@@ -82,10 +82,10 @@ def test_calibrate_proposes_thresholds(annotated, tmp_path):
     word_min = next(p for p in proposals if p.lang == "zh" and p.key == v.GOPHER_WORD_COUNT and p.bound == "min")
     assert 0.0 < word_min.removes <= 0.15  # about the percentile asked for
     parsed = yaml.safe_load(fragment)
-    assert parsed["heuristics"]["thresholds"]["zh"][v.GOPHER_WORD_COUNT]["min"] == word_min.proposed
+    assert parsed["thresholds"]["zh"][v.GOPHER_WORD_COUNT]["min"] == word_min.proposed
     path = tmp_path / "cal.yaml"
     path.write_text(fragment)
-    assert effective_config(str(annotated), config=str(path)).heuristics.thresholds["zh"]
+    assert effective_config(str(annotated), config=str(path)).thresholds["zh"]
 
 
 @pytest.mark.realdata
@@ -104,10 +104,9 @@ def test_report_is_self_contained(annotated, tmp_path):
 def test_cli_calibrate_then_refilter(annotated, tmp_path):
     from typer.testing import CliRunner
 
-    from corpus.cli import app
-    from filters import heuristics_cli
+    from corpus.cli import make_app
 
-    heuristics_cli.register(app)
+    app = make_app(("corpus.refilter_cli",))
     runner = CliRunner()
     frag = tmp_path / "t.yaml"
     r = runner.invoke(app, ["calibrate", str(annotated), "-p", "5", "-o", str(frag)])

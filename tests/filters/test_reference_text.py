@@ -4,11 +4,11 @@ import pytest
 from datatrove.data import Document
 
 from corpus import vocab as v
+from corpus.steps import rules_for
 from filters.config import HeuristicsConfig
-from filters.heuristics.params import stage_rules
+from filters.heuristics.params import default_rules
 from filters.heuristics.steps import FAMILIES, HeuristicScorer
 from filters.reference import lines, wikitext_articles
-from filters.rules import rules_for
 
 MAX_SHARE = 0.10
 
@@ -16,7 +16,7 @@ MAX_SHARE = 0.10
 def drop_shares(docs: list[str], lang: str) -> dict[str, float]:
     hc = HeuristicsConfig()
     scorer = HeuristicScorer(tuple(FAMILIES), hc)
-    rules = {fam: rules_for(stage_rules(hc, fam), lang) for fam in FAMILIES}
+    rules = {fam: rules_for(default_rules(hc, fam), lang) for fam in FAMILIES}
     dropped = dict.fromkeys(FAMILIES, 0)
     for i, text in enumerate(docs):
         md = scorer.score(Document(text=text, id=str(i), metadata={v.LANG: lang}))

@@ -5,10 +5,9 @@ import pytest
 from corpus import vocab
 from corpus.config import load_config
 from corpus.configlib import ConfigError
-from corpus.stages import STAGE_BUILDERS
+from corpus.stages import STAGES
+from corpus.steps import ThresholdFilter
 from filters.coherence_segment import CoherenceSegmenter
-from filters.rules import ThresholdFilter
-from filters.scorer_stages import perplexity_rules, quality_rules, safety_rules, thresholds
 
 REF_EN = ("The lighthouse is a tower with a bright lamp that guides ships near dangerous coasts. "
           "Early lighthouses burned wood or coal, and keepers climbed the stairs to feed the flames.\n"
@@ -18,26 +17,42 @@ CASINO = ("Join the best online casino today for free spins on every slot machin
           "Our sports betting page has the best betting odds for football and tennis every weekend of the season.")
 
 
-def cfg_for(models: str, **scorers):
-    return load_config(None, scorers={"models_dir": models, **scorers})
+def cfg_for(models: str, thresholds: dict | None = None, **scorers):
+    return load_config(None, scorers={"models_dir": models, **scorers}, thresholds=thresholds or {})
+
+
+def rules(stage: str, cfg) -> dict:
+    return STAGES[stage].rules_of(cfg)
 
 
 def test_rules_come_from_defaults_file_manifest_and_overrides(demo_models):
-    cfg = cfg_for(demo_models, quality={"thresholds": {"zh": {"min_score": 0.3}}})
-    q = quality_rules(cfg)
+    cfg = cfg_for(demo_models, {"zh": {"quality_score": {"min": 0.3}}})
+    q = rules(vocab.QUALITY, cfg)
     # en: the cutoff the quality manifest records (set from held-out good text); zh: the override
     quality_manifest = __import__("pathlib").Path(demo_models) / "quality" / "en" / "manifest.json"
     cut = json.loads(quality_manifest.read_text())["cutoffs"]
     assert q["en"][0].min == pytest.approx(cut["min_score"]) and q["zh"][0].min == 0.3
     assert q["en"][0].reason == vocab.R_LOW_QUALITY
-    p = perplexity_rules(cfg)
-    reasons = [r.reason for r in p["en"]]
-    assert reasons == [vocab.R_PPL_TAIL, vocab.R_PPL_ABOVE_CAP]
+    p = rules(vocab.PERPLEXITY, cfg)
+    assert [r.reason for r in p["en"]] == [vocab.R_PPL_TAIL]
     manifest = json.loads((__import__("pathlib").Path(demo_models) / "kenlm" / "en" / "manifest.json").read_text())
     assert p["en"][0].max == pytest.approx(manifest["bucket_cutoffs"]["middle"])
-    s = safety_rules(cfg)
+    s = rules(vocab.SAFETY, cfg)
     assert [r.reason for r in s["zh"]] == [vocab.R_UNSAFE_URL, vocab.R_AGE_GATE, vocab.R_UNSAFE_TERMS, vocab.R_UNSAFE_CLASSIFIER]
-    assert thresholds(cfg, "safety")["*"]["max_term_hits"] == 2
+    assert STAGES[vocab.SAFETY].thresholds(cfg)["*"][vocab.SAFETY_TERM_HITS] == {"max": 2}
+    # a number instead of `model` is an absolute cap, with its own reason
+    capped = rules(vocab.PERPLEXITY, cfg_for(demo_models, {"en": {"ppl_kenlm": {"max": 5000}}}))
+    assert [(r.reason, r.max) for r in capped["en"]] == [(vocab.R_PPL_ABOVE_CAP, 5000)]
+
+
+def test_a_model_bound_reads_the_record_not_the_models_directory(demo_models):
+    """refilter hands the build's record in: a cutoff there wins over whatever the directory holds,
+    and a stage with no record makes no model rule (nothing is looked up or trained afresh)."""
+    cfg = cfg_for(demo_models)
+    record = {"en": {"path": "elsewhere", "sha256": "0", "cutoffs": {vocab.QUALITY_SCORE: {"min": 0.123}}}}
+    q = STAGES[vocab.QUALITY].rules_of(cfg, record)
+    assert [r.min for r in q["en"]] == [0.123] and q["zh"] == ()
+    assert all(not rs for rs in STAGES[vocab.QUALITY].rules_of(cfg, {}).values())
 
 
 def test_demo_models_come_with_lenient_thresholds(demo_models, monkeypatch):
@@ -45,21 +60,20 @@ def test_demo_models_come_with_lenient_thresholds(demo_models, monkeypatch):
 
     monkeypatch.setattr(demo, "cache_root", lambda: demo_models)
     cfg = load_config(None)
-    assert quality_rules(cfg) == {"en": (), "zh": ()}
-    assert [r.reason for r in perplexity_rules(cfg)["en"]] == [vocab.R_PPL_ABOVE_CAP]
-    assert [r.reason for r in safety_rules(cfg)["zh"]] == [vocab.R_UNSAFE_URL, vocab.R_AGE_GATE, vocab.R_UNSAFE_TERMS]
+    assert rules(vocab.QUALITY, cfg) == {"*": (), "en": (), "zh": ()}
+    assert [r.reason for r in rules(vocab.PERPLEXITY, cfg)["en"]] == [vocab.R_PPL_ABOVE_CAP]
+    assert [r.reason for r in rules(vocab.SAFETY, cfg)["zh"]] == [vocab.R_UNSAFE_URL, vocab.R_AGE_GATE, vocab.R_UNSAFE_TERMS]
 
 
 def test_every_scorer_stage_is_registered_with_rules(demo_models):
     cfg = cfg_for(demo_models)
     for name in (vocab.PERPLEXITY, vocab.QUALITY, vocab.COHERENCE, vocab.SAFETY):
-        spec = STAGE_BUILDERS[name]
-        assert spec.rules_of(cfg) and isinstance(spec.builder()(cfg, None)[-1], ThresholdFilter)
+        stage = STAGES[name]
+        assert stage.rules_of(cfg) and isinstance(stage.build(cfg, None)[-1], ThresholdFilter)
+        assert stage.model_records(cfg)["en"]["sha256"]
     seg = load_config(None, scorers={"models_dir": demo_models, "coherence": {"action": "segment"}})
-    assert STAGE_BUILDERS[vocab.COHERENCE].rules_of(seg) == {}
-    assert isinstance(STAGE_BUILDERS[vocab.COHERENCE].builder()(seg, None)[-1], CoherenceSegmenter)
-    off = load_config(None, scorers={"models_dir": demo_models, "safety": {"enabled": False}})
-    assert STAGE_BUILDERS[vocab.SAFETY].builder()(off, None) == []
+    assert STAGES[vocab.COHERENCE].rules_of(seg) == {}
+    assert isinstance(STAGES[vocab.COHERENCE].build(seg, None)[-1], CoherenceSegmenter)
 
 
 def test_bad_coherence_action_is_a_config_error():
@@ -89,10 +103,9 @@ def test_build_with_scorers_drops_by_rule_and_refilter_sql_agrees(demo_models, t
     src.write_text("".join(json.dumps({"text": t, "url": f"http://example.org/{i}"}) + "\n" for i, t in enumerate(docs)))
     cfg = load_config(None, inputs=(str(src),), output=str(tmp_path / "out"),
                       stages=["lang_id", "perplexity", "quality", "coherence", "safety"],
-                      scorers={"models_dir": demo_models, "perplexity": {"thresholds": {"*": {"drop_tail": 0}}},
-                               "quality": {"thresholds": {"*": {"min_score": 0.0}}},
-                               "coherence": {"thresholds": {"*": {"min_score": 0.0}}},
-                               "safety": {"thresholds": {"*": {"max_score": 1.0}}}})
+                      scorers={"models_dir": demo_models},
+                      thresholds={"*": {"ppl_kenlm": {"max": None}, "quality_score": {"min": 0.0},
+                                        "coherence_score": {"min": 0.0}, "safety_score": {"max": 1.0}}})
     result = build(cfg)
     assert result.funnel["totals"] == {"kept": 3, "dropped": 1, "failed": 0}
     con = connect(str(tmp_path / "out"))
@@ -100,10 +113,53 @@ def test_build_with_scorers_drops_by_rule_and_refilter_sql_agrees(demo_models, t
         [(vocab.SAFETY, vocab.R_UNSAFE_TERMS, 6)]
     rows = con.execute("select lang, ppl_kenlm, ppl_bucket, quality_score, safety_score from kept order by lang").fetchall()
     assert [r[0] for r in rows] == ["en", "en", "zh"] and all(r[1] > 1 and r[2] and 0 <= r[3] <= 1 for r in rows)
-    fires = " or ".join(r.sql_fires() for r in safety_rules(cfg)["en"])
+    fires = " or ".join(r.sql_fires() for r in rules(vocab.SAFETY, cfg)["en"])
     assert con.execute(f"select count(*) from docs where {fires}").fetchone()[0] == 1
+    # the manifest records every model the build used, and refilter replays from that record
+    manifest = json.loads((tmp_path / "out" / "manifest.json").read_text())
+    for stage in ("perplexity", "quality", "coherence", "safety"):
+        assert set(manifest["models"][stage]) == {"en", "zh"}
+    assert manifest["models"]["lang_id"]["*"]["sha256"]
+    en_quality = manifest["models"]["quality"]["en"]
+    assert en_quality["path"].startswith(demo_models) and len(en_quality["sha256"]) == 64
+    assert en_quality["cutoffs"][vocab.QUALITY_SCORE]["min"] > 0
 
 
 def test_unknown_threshold_name_is_a_config_error():
-    with pytest.raises(ConfigError, match="scorers.quality.thresholds.en.drop_below_cutof"):
-        load_config(None, scorers={"quality": {"thresholds": {"en": {"drop_below_cutof": 1}}}})
+    with pytest.raises(ConfigError, match="thresholds.en.drop_below_cutof"):
+        load_config(None, thresholds={"en": {"drop_below_cutof": {"min": 1}}})
+
+
+def test_refilter_replays_the_recorded_cutoffs_without_the_models(demo_models, tmp_path):
+    """The build's manifest carries each model's cutoffs; refilter decides from them even when the
+    models directory is gone (and never trains or looks up models of its own)."""
+    import shutil
+
+    from corpus.build import build
+    from corpus.refilter import effective_config, refilter
+    from corpus.sql import connect
+
+    models = tmp_path / "models"
+    shutil.copytree(demo_models, models)
+    src = tmp_path / "in.jsonl"
+    docs = [REF_EN, REF_ZH, CASINO, REF_EN.replace("lighthouse", "beacon")]
+    src.write_text("".join(json.dumps({"text": t}) + "\n" for t in docs))
+    cfg = load_config(None, inputs=(str(src),), output=str(tmp_path / "out"), stages=["lang_id", "quality"],
+                      scorers={"models_dir": str(models)})
+    assert build(cfg).exit_code == 0
+    manifest_path = tmp_path / "out" / "manifest.json"
+    manifest = json.loads(manifest_path.read_text())
+    recorded = manifest["models"]["quality"]
+    assert set(recorded) == {"en", "zh"} and all(r["path"].startswith(str(models)) for r in recorded.values())
+    shutil.rmtree(models)
+    # what refilter reads is the record: a stricter cutoff written there decides
+    recorded["en"]["cutoffs"][vocab.QUALITY_SCORE]["min"] = 0.9999
+    manifest_path.write_text(json.dumps(manifest))
+
+    strict = effective_config(str(tmp_path / "out"), sets=("quality_score.min=model",))
+    result = refilter(str(tmp_path / "out"), str(tmp_path / "re"), strict)
+    below = sum(n for lang, rec in recorded.items() for (n,) in connect(str(tmp_path / "out")).execute(
+        "select count(*) from docs where lang = ? and quality_score < ?",
+        [lang, rec["cutoffs"][vocab.QUALITY_SCORE]["min"]]).fetchall())
+    assert result.funnel["totals"]["dropped"] == below > 0
+    assert json.loads((tmp_path / "re" / "manifest.json").read_text())["models"]["quality"] == recorded

@@ -1,4 +1,3 @@
-import gzip
 import json
 from pathlib import Path
 
@@ -10,18 +9,20 @@ from mixtures.tokenizer import TokenizerConfig, train_tokenizer
 from train.config import load_train_config
 
 
-def _sample_jsonl(shared: Path, out: Path, per_file: int) -> Path:
-    """A small bilingual sample of the reference text (first lines of each file), one doc a line."""
+# the text the project ships for its demo: English and Chinese articles, reference paragraphs
+DEMO_TEXT = [Path(__file__).resolve().parents[2] / p for p in (
+    "corpus/data/demo/en_articles.txt", "corpus/data/demo/zh_articles.txt",
+    "filters/data/demo/en_reference.txt", "filters/data/demo/zh_reference.txt")]
+
+
+def _sample_jsonl(out: Path) -> Path:
+    """The shipped demo text, one paragraph a document (about 30 KB of English and Chinese)."""
     with open(out, "w") as f:
-        for name in ("en-wikitext2.txt.gz", "zh-csl-abstracts.txt.gz"):
-            with gzip.open(shared / "reference" / name, "rt", encoding="utf-8") as src:
-                n = 0
-                for line in src:
-                    if len(line.strip()) > 20:
-                        f.write(json.dumps({"text": line.strip(), "source": name.split("-")[0]}, ensure_ascii=False) + "\n")
-                        n += 1
-                    if n >= per_file:
-                        break
+        for path in DEMO_TEXT:
+            source = path.name.split("_")[0]
+            for line in path.read_text(encoding="utf-8").splitlines():
+                if len(line.strip()) > 20 and not line.startswith("#"):
+                    f.write(json.dumps({"text": line.strip(), "source": source}, ensure_ascii=False) + "\n")
     return out
 
 
@@ -35,12 +36,12 @@ def one_thread():
 
 
 @pytest.fixture(scope="session")
-def shards(shared_data, tmp_path_factory) -> Path:
-    """Tokenizer + token shards from ~0.5 MB of real English and Chinese reference text."""
+def shards(tmp_path_factory) -> Path:
+    """Tokenizer + token shards from the shipped demo text: self-contained, no shared data needed."""
     root = tmp_path_factory.mktemp("shards")
-    sample = _sample_jsonl(shared_data, root / "sample.jsonl", 1500)
+    sample = _sample_jsonl(root / "sample.jsonl")
     train_tokenizer([str(sample)], str(root / "tok"), TokenizerConfig(vocab_size=1000, char_budget=400_000,
-                                                                     character_coverage=0.995))
+                                                                     character_coverage=0.98))
     tokenize([str(sample)], str(root / "tok"), str(root / "shards"), TokenizeConfig(val_fraction=0.05, workers=1))
     return root / "shards"
 

@@ -65,3 +65,42 @@ def test_bf16_mixed_precision_runs_and_learns(run_config, tmp_path):
     last = train(cfg)
     log = read_log(cfg.out_dir)
     assert math.isfinite(last["loss"]) and log[-1]["loss"] < log[0]["loss"]
+
+
+def test_train_step_accumulates_micro_batches(run_config):
+    """_train_step with grad_accum 2 equals, by hand, the two micro-batches it draws, each loss
+    halved and backpropagated, then one optimizer step (the clip runs but does not bind, so a wrong
+    scale of the accumulated gradient shows)."""
+    import copy
+
+    import torch
+    from accelerate import Accelerator
+    from accelerate.state import AcceleratorState
+
+    from train.data import TokenWindows
+    from train.loop import _train_step
+    from train.model import Transformer
+
+    cfg = run_config(grad_accum=2, batch_size=4, optim={"lr": 3e-3, "warmup_steps": 5, "grad_clip": 1000.0})
+    torch.manual_seed(0)
+    model = Transformer(cfg.model)
+    twin, initial = copy.deepcopy(model), copy.deepcopy(model)
+    opt, twin_opt = (torch.optim.SGD(m.parameters(), lr=0.5) for m in (model, twin))
+    data = TokenWindows(cfg.data, "train", cfg.seq_len)
+    AcceleratorState._reset_state()
+    loss = _train_step(model, opt, data, cfg, 3, Accelerator(cpu=True))
+
+    losses = []
+    batches = [data.random_batch(4, cfg.seed, 3, micro, 0) for micro in range(2)]
+    assert not torch.equal(batches[0][0], batches[1][0])  # two different micro-batches, not one twice
+    for x, y in batches:
+        micro_loss = twin(x, y)[1]
+        (micro_loss / 2).backward()
+        losses.append(micro_loss.item())
+    torch.nn.utils.clip_grad_norm_(twin.parameters(), 1000.0)
+    twin_opt.step()
+    assert loss.item() == pytest.approx(sum(losses) / 2, rel=1e-5)
+    for p, q in zip(model.parameters(), twin.parameters()):
+        torch.testing.assert_close(p, q, atol=1e-6, rtol=1e-5)
+    assert any(not torch.equal(p, q) for p, q in zip(model.parameters(), initial.parameters()))  # it stepped
+    assert all(p.grad is None for p in model.parameters())  # zeroed for the next step

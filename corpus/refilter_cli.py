@@ -1,4 +1,4 @@
-"""CLI commands of the heuristic family: `corpus calibrate` and `corpus refilter`."""
+"""`corpus calibrate` and `corpus refilter`: thresholds proposed from, and re-applied to, a build's stored signals."""
 
 from __future__ import annotations
 
@@ -94,8 +94,8 @@ def refilter(
     overwrite: bool = typer.Option(False, "--overwrite"),
 ):
     """Re-apply threshold rules to stored signals (no recompute); write kept/dropped/failed + funnel."""
-    from corpus.cli import print_funnel
     from corpus.configlib import ConfigError
+    from corpus.funnel import format_funnel
     from corpus.refilter import effective_config, refilter as run
 
     try:
@@ -103,5 +103,5 @@ def refilter(
         result = run(out, output, cfg, overwrite=overwrite)
     except (ConfigError, FileNotFoundError, FileExistsError, ValueError) as e:
         _fail(str(e))
-    print_funnel(result.funnel)
+    typer.echo(format_funnel(result.funnel))
     typer.echo(f"refiltered in {result.seconds:.2f}s; output: {result.out}")

@@ -351,9 +351,11 @@ def evaluate(inputs_info: dict, set_of: dict[str, str], res: dict, stages: tuple
         if kind in ("gold", "planted", "other"):
             continue
         n_kept = sum(res[u]["fate"] == "kept" or (kind != "junk" and res[u]["dup_of_kept"]) for u in urls)
+        # (n - kept) / n, not 1 - kept / n: 18 of 600 must read 0.03 exactly against a 3% ceiling
+        dropped_share = (len(urls) - n_kept) / len(urls)
         summary[name] = {"pages": len(urls), "kept": n_kept, "kept_share": n_kept / len(urls),
-                         "dropped": len(urls) - n_kept, "dropped_share": 1 - n_kept / len(urls),
-                         "max_dropped_share": 1 - n_kept / len(urls),
+                         "dropped": len(urls) - n_kept, "dropped_share": dropped_share,
+                         "max_dropped_share": dropped_share,
                          "kept_examples": [u for u in urls if res[u]["fate"] == "kept"][:5] if kind == "junk" else []}
     summary["planted-copies"] = score_planted(inputs_info["planted"], gold["en"], res, stages)
     # good pages lost: (set, stage, reason) -> count and examples

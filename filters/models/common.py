@@ -21,9 +21,20 @@ _SPACES = re.compile(r"[ \t\u3000\xa0]+")
 _TOKENS = re.compile(rf"[{HAN_CLASS}]|[^\W\d_]+|\d+|[^\w\s]", re.UNICODE)
 
 
+# CCNet folds typographic punctuation to ASCII before SentencePiece (Wenzek et al. 2020, section 3.3),
+# so that a page typed with curly quotes is not an outlier of a model trained on straight ones. NFKC
+# already folds the full-width forms (，？！：；（）); these are the ones it leaves.
+_PUNCT = str.maketrans({
+    "‘": "'", "’": "'", "´": "'", "“": '"', "”": '"', "„": '"', "«": '"', "»": '"',
+    "「": '"', "」": '"', "『": '"', "』": '"', "《": '"', "》": '"', "〈": "<", "〉": ">",
+    "【": "[", "】": "]", "。": ". ", "、": ",", "…": "...", "━": "-", "►": "-",
+})
+
+
 def normalize_line(line: str) -> str:
-    """CCNet-style normalisation before SentencePiece: NFKC, lower case, digits to 0, one space."""
-    line = unicodedata.normalize("NFKC", line).lower()
+    """CCNet-style normalisation before SentencePiece: NFKC, typographic punctuation to ASCII, lower
+    case, digits to 0, one space."""
+    line = unicodedata.normalize("NFKC", line).translate(_PUNCT).lower()
     return _SPACES.sub(" ", _DIGITS.sub("0", line)).strip()
 
 

@@ -1,0 +1,76 @@
+"""Regression from mixture weights to a proxy metric, as RegMix does: fit on finished runs, rank
+unseen mixtures, propose the mixture the fit predicts best.
+
+Two models: ordinary least squares on the weights, and LightGBM gradient-boosted trees (RegMix's
+choice; its parameters here follow RegMix's defaults, with leaves allowed smaller on few runs).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+from scipy.stats import spearmanr
+
+MODELS = ("linear", "lightgbm")
+
+
+@dataclass(frozen=True)
+class Fitted:
+    kind: str
+    model: object
+
+    def predict(self, X: np.ndarray) -> np.ndarray:
+        return np.asarray(self.model.predict(np.asarray(X, dtype=np.float64)), dtype=np.float64)
+
+
+def fit(kind: str, X: np.ndarray, y: np.ndarray, seed: int = 0) -> Fitted:
+    X, y = np.asarray(X, dtype=np.float64), np.asarray(y, dtype=np.float64)
+    if kind == "linear":
+        from sklearn.linear_model import LinearRegression
+
+        return Fitted(kind, LinearRegression().fit(X, y))
+    if kind == "lightgbm":
+        import lightgbm as lgb
+
+        model = lgb.LGBMRegressor(
+            n_estimators=1000, learning_rate=0.01, num_leaves=31,
+            min_child_samples=min(20, max(2, len(y) // 8)),  # LightGBM's 20 leaves no split on a few dozen runs
+            random_state=seed, n_jobs=1, deterministic=True, force_row_wise=True, verbose=-1)
+        return Fitted(kind, model.fit(X, y))
+    raise ValueError(f"unknown regression {kind!r} (known: {', '.join(MODELS)})")
+
+
+def spearman(a, b) -> float:
+    rho = spearmanr(np.asarray(a), np.asarray(b)).statistic
+    return float(rho) if np.isfinite(rho) else 0.0
+
+
+def out_of_fold(kind: str, X: np.ndarray, y: np.ndarray, folds: int, seed: int = 0) -> np.ndarray:
+    """Each run's prediction from a model fitted without it (k folds over a seeded permutation)."""
+    X, y = np.asarray(X, dtype=np.float64), np.asarray(y, dtype=np.float64)
+    order = np.random.default_rng(seed).permutation(len(y))
+    pred = np.empty(len(y))
+    for part in np.array_split(order, min(folds, len(y))):
+        rest = np.setdiff1d(order, part)
+        pred[part] = fit(kind, X[rest], y[rest], seed).predict(X[part])
+    return pred
+
+
+def dirichlet(alpha: np.ndarray, n: int, rng: np.random.Generator) -> np.ndarray:
+    return rng.dirichlet(alpha, size=n)
+
+
+def propose(model: Fitted, alpha: np.ndarray, candidates: int, top_k: int, seed: int, goal: str = "min",
+            feasible=None) -> np.ndarray:
+    """RegMix's search: predict many Dirichlet-sampled mixtures, average the top_k best.
+    `feasible(W) -> bool mask` drops mixtures that break a constraint (an epoch cap)."""
+    W = dirichlet(alpha, candidates, np.random.default_rng(seed))
+    if feasible is not None:
+        W = W[feasible(W)]
+    if not len(W):
+        raise ValueError("no candidate mixture satisfies the epoch caps")
+    pred = model.predict(W)
+    best = np.argsort(pred if goal == "min" else -pred)[:top_k]
+    w = W[best].mean(axis=0)
+    return w / w.sum()

@@ -33,7 +33,7 @@ def run_one(mix: Mixture, cfg, runs_dir: str, spec) -> dict:
     scale = min(1.0, tokens / mix.total_tokens)
     manifest = build(mix.with_weights(spec.weights, seed=spec.seed), os.path.join(out, "data"), tokens, scale)
     train_cfg = _train_config(cfg, out, spec.seed)
-    last = _train(train_cfg)
+    last = _train(train_cfg, cfg.launcher)
     row = {"run": spec.run, "kind": spec.kind, "seed": spec.seed}
     row |= {WEIGHT + n: float(spec.weights.get(n, 0.0)) for n in mix.names}
     row |= {TOKENS + n: s["realised"]["tokens"] for n, s in manifest["sources"].items()}
@@ -59,10 +59,23 @@ def _train_config(cfg, out: str, seed: int):
     return load_train_config(data=data)
 
 
-def _train(train_cfg) -> dict:
-    from train.loop import train
+def _train(train_cfg, launcher: str) -> dict:
+    if not launcher:
+        from train.loop import train
 
-    return train(train_cfg)
+        return train(train_cfg)
+    import shlex
+    import subprocess
+
+    import yaml
+
+    from train.loop import read_log
+
+    path = os.path.join(os.path.dirname(train_cfg.out_dir), "train.yaml")
+    with open(path, "w") as f:
+        yaml.safe_dump(to_dict(train_cfg), f)
+    subprocess.run(shlex.split(launcher) + ["train", "-c", path], check=True, stdout=subprocess.DEVNULL)
+    return read_log(train_cfg.out_dir)[-1]
 
 
 def _evaluate(mix: Mixture, cfg, train_cfg) -> dict:

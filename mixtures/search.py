@@ -21,7 +21,6 @@ killed search started again redoes only the run it was in.
 
 from __future__ import annotations
 
-import itertools
 import json
 import os
 import sys
@@ -56,6 +55,7 @@ class SearchConfig:
     final_seeds: int = 3
     eval_tokens: int = 20_000  # validation tokens per source / target per run
     workers: int = 1  # >1: runs as separate processes
+    launcher: str = ""  # train each proxy with this command + `train -c RUN.yaml`, e.g. "accelerate launch -m corpus.cli"
     keep_checkpoints: bool = False
 
     def __post_init__(self):
@@ -93,12 +93,12 @@ def sample_mixtures(mix: Mixture, cfg: SearchConfig, available: dict[str, int]) 
     ok = feasible(mix, available)
     rng = np.random.default_rng(mix.seed)
     k = len(mix.sources)
-    if cfg.strategy == "grid":
-        combos = np.array(list(itertools.product(cfg.grid, repeat=k)), dtype=np.float64)
-        combos = np.unique(np.round(combos / combos.sum(1, keepdims=True), 9), axis=0)
-        pool = combos[ok(combos)]
-        rng.shuffle(pool)
-        return pool[:cfg.runs]
+    if cfg.strategy == "grid":  # Yi: each source's weight drawn from the grid, normalised, deduplicated
+        draws = rng.choice(np.array(cfg.grid), size=(200 * cfg.runs, k))
+        draws = np.round(draws / draws.sum(1, keepdims=True), 6)
+        _, first = np.unique(draws, axis=0, return_index=True)
+        draws = draws[np.sort(first)]
+        return draws[ok(draws)][:cfg.runs]
     out = np.empty((0, k))
     while len(out) < cfg.runs:  # rejection sampling against the epoch caps
         W = regression.dirichlet(np.full(k, cfg.alpha), 4 * cfg.runs, rng)
@@ -163,12 +163,16 @@ def final_specs(mix: Mixture, cfg: SearchConfig, proposal: dict) -> list[RunSpec
 
 def run_search(mix: Mixture, runs_dir: str, log=None) -> dict:
     from mixtures.build import source_docs
+    from mixtures.pools import pool
 
     log = log or (lambda s: print(s, file=sys.stderr, flush=True))
     cfg = search_config(mix)
     os.makedirs(runs_dir, exist_ok=True)
     _check_same_search(mix, runs_dir)
     available = {n: sum(d[3] for d in docs) for n, (_, docs) in source_docs(mix).items()}
+    for t in mix.targets:  # tokenised once here, not by parallel runs at the same time
+        if t.inputs:
+            pool(mix, t)
     specs = search_specs(mix, cfg, available)
     _execute(mix, cfg, runs_dir, specs, log)
     if cfg.final_seeds and len(mix.names) > 1:

@@ -197,3 +197,36 @@ def test_regmix_regression_ranks_unseen_mixtures(shared_data):
     print(f"RegMix Pile-CC, 256 unseen mixtures: Spearman lightgbm {rho['lightgbm']:.4f}, linear {rho['linear']:.4f}")
     assert rho["lightgbm"] >= 0.95
     assert 0.8 < rho["linear"] < rho["lightgbm"]
+
+
+def test_yi_grid_mixtures_come_from_the_grid_within_the_epoch_caps(corpus, tmp_path):
+    from mixtures.build import source_docs
+    from mixtures.search import YI_GRID, sample_mixtures, search_config
+
+    mix = load_mixture(search_file(corpus, tmp_path, runs=12, final_seeds=0))
+    mix = load_mixture(data=mixture(corpus, search=dict(mix.search, strategy="grid")))
+    available = {n: sum(d[3] for d in docs) for n, (_, docs) in source_docs(mix).items()}
+    W = sample_mixtures(mix, search_config(mix), available)
+    assert W.shape == (12, 3) and len({tuple(w) for w in W}) == 12
+    assert (W == sample_mixtures(mix, search_config(mix), available)).all()  # seeded
+    for w in W:  # each row is grid values over their sum: ratios between sources are ratios of grid values
+        assert w.sum() == pytest.approx(1, abs=1e-5)
+        ratios = w / w.max()
+        assert all(min(abs(r - g) for g in YI_GRID) < 1e-4 for r in ratios)
+    zh_cap = 2.0 * available["zh"] / mix.total_tokens  # max_epochs 2 for zh
+    assert (W[:, 1] <= zh_cap + 1e-9).all()
+
+
+@pytest.mark.slow
+def test_parallel_runs_with_a_launcher(corpus, tmp_path):
+    from mixtures.runs import read_runs
+    from mixtures.search import run_search
+
+    base = load_mixture(search_file(corpus, tmp_path, runs=2, final_seeds=0))
+    mix = load_mixture(data=mixture(corpus, search=dict(base.search, workers=2,
+                                                        launcher=f"{sys.executable} -m corpus.cli")))
+    os.environ.setdefault("PYTHONPATH", str(REPO))
+    run_search(mix, str(tmp_path / "runs"), log=lambda s: None)
+    rows = read_runs(str(tmp_path / "runs"))
+    assert sorted(r["run"] for r in rows) == ["s000", "s001"] and all(r["loss.target"] > 0 for r in rows)
+    assert os.path.exists(tmp_path / "runs" / "runs" / "s000" / "train.yaml")  # trained by the launcher

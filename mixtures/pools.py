@@ -17,7 +17,7 @@ import duckdb
 
 from mixtures.mixture import Mixture, Source, Target
 from mixtures.shards import DOCS_FILE, INDEX_FILE, TokenizeConfig, read_index, tokenize
-from mixtures.sources import check_inputs, expand
+from mixtures.sources import check_inputs
 from mixtures.tokenizer import MODEL_FILE
 
 _CHECKSUMS: dict[tuple, str] = {}
@@ -83,7 +83,3 @@ def pool_docs(path: str, split: str) -> list[tuple[str, int, int, int, int]]:
 def pool_counts(path: str) -> dict:
     index = read_index(path)
     return {s: {"docs": v["docs"], "tokens": v["tokens"]} for s, v in index["splits"].items()}
-
-
-def expand_inputs(item: Source | Target) -> list[str]:
-    return expand(list(item.inputs))

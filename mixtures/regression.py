@@ -1,8 +1,11 @@
 """Regression from mixture weights to a proxy metric, as RegMix does: fit on finished runs, rank
 unseen mixtures, propose the mixture the fit predicts best.
 
-Two models: ordinary least squares on the weights, and LightGBM gradient-boosted trees (RegMix's
-choice; its parameters here follow RegMix's defaults, with leaves allowed smaller on few runs).
+Three models: least squares on the weights; least squares on their square roots (a source's
+benefit grows ever more slowly with its share, as scaling laws have it, so the fit's optimum lies
+inside the simplex instead of at a corner); LightGBM gradient-boosted trees (RegMix's choice, its
+parameters here RegMix's defaults, with leaves allowed smaller on few runs). Trees cannot
+extrapolate and need hundreds of runs; the linear fits need fewer but assume a shape.
 """
 
 from __future__ import annotations
@@ -12,7 +15,7 @@ from dataclasses import dataclass
 import numpy as np
 from scipy.stats import spearmanr
 
-MODELS = ("linear", "lightgbm")
+MODELS = ("linear", "sqrt_linear", "lightgbm")
 
 
 @dataclass(frozen=True)
@@ -21,15 +24,20 @@ class Fitted:
     model: object
 
     def predict(self, X: np.ndarray) -> np.ndarray:
-        return np.asarray(self.model.predict(np.asarray(X, dtype=np.float64)), dtype=np.float64)
+        return np.asarray(self.model.predict(_features(self.kind, X)), dtype=np.float64)
+
+
+def _features(kind: str, X: np.ndarray) -> np.ndarray:
+    X = np.asarray(X, dtype=np.float64)
+    return np.sqrt(np.clip(X, 0.0, None)) if kind == "sqrt_linear" else X
 
 
 def fit(kind: str, X: np.ndarray, y: np.ndarray, seed: int = 0) -> Fitted:
     X, y = np.asarray(X, dtype=np.float64), np.asarray(y, dtype=np.float64)
-    if kind == "linear":
+    if kind in ("linear", "sqrt_linear"):
         from sklearn.linear_model import LinearRegression
 
-        return Fitted(kind, LinearRegression().fit(X, y))
+        return Fitted(kind, LinearRegression().fit(_features(kind, X), y))
     if kind == "lightgbm":
         import lightgbm as lgb
 

@@ -10,7 +10,7 @@ search:
   alpha: 1.0               # Dirichlet concentration
   proxy: {model: {preset: tiny}, seq_len: 128, batch_size: 16, max_steps: 300}   # a `corpus train` config
   metric: [loss.wiki_en, loss.wiki_zh]    # runs-table columns, averaged; lower is better
-  regression: [linear, lightgbm]
+  regression: [linear, sqrt_linear, lightgbm]
   final_seeds: 3           # the proposed mixture and uniform weights, each with this many seeds
 ```
 
@@ -33,7 +33,7 @@ import numpy as np
 from corpus.configlib import check, from_dict, to_dict
 from mixtures import regression
 from mixtures.mixture import Mixture
-from mixtures.runs import WEIGHT, append_run, read_runs, weights_of
+from mixtures.runs import append_run, read_runs, weights_of
 
 PROPOSAL_FILE = "proposal.json"
 YI_GRID = (1.0, 1 / 2, 1 / 4, 1 / 8, 1 / 16, 1 / 32, 1 / 64)
@@ -239,7 +239,3 @@ def summary(mix: Mixture, cfg: SearchConfig, runs_dir: str) -> dict:
         out["heldout_spearman"] = {k: v["heldout_spearman"] for k, v in p["models"].items()}
         out["best_seen"] = p["best_seen"]
     return out
-
-
-def weight_columns(names: list[str]) -> list[str]:
-    return [WEIGHT + n for n in names]

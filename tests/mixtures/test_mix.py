@@ -143,7 +143,7 @@ def test_smoke_search_records_runs_proposes_and_reports(corpus, tmp_path):
     row = con.execute('select "loss.target", "loss.en", "w.en" + "w.zh" + "w.notes", wall_s, metric from runs '
                       "where run = 's000'").fetchone()
     assert row[0] > 0 and row[1] > 0 and row[2] == pytest.approx(1, abs=1e-5) and row[3] > 0 and row[4] == row[0]
-    assert set(result["heldout_spearman"]) == {"linear", "lightgbm"}
+    assert set(result["heldout_spearman"]) == {"linear", "sqrt_linear", "lightgbm"}
     assert sum(result["proposal"].values()) == pytest.approx(1, abs=1e-5)
     html = open(write_report(str(tmp_path / "runs"))).read()
     assert html.count("data:image/svg+xml;base64,") >= 2 + 3 + 1 and "Spearman" in html and "http" not in html.split(

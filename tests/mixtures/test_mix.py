@@ -118,8 +118,8 @@ def test_bad_mixture_names_the_key(corpus, change, key):
     assert e.value.key == key
 
 
-def search_file(root: Path, tmp_path: Path, runs: int, final_seeds: int) -> str:
-    data = mixture(root, search={
+def search_file(root: Path, tmp_path: Path, runs: int, final_seeds: int, **extra) -> str:
+    data = mixture(root, **extra, search={
         "runs": runs, "final_seeds": final_seeds, "folds": 2, "candidates": 2000, "top_k": 20,
         "proxy": {"model": {"preset": "tiny", "d_model": 32, "n_layers": 1, "n_heads": 2, "n_kv_heads": 1,
                             "max_seq_len": 32}, "seq_len": 32, "batch_size": 4, "max_steps": 4,
@@ -135,7 +135,14 @@ def test_smoke_search_records_runs_proposes_and_reports(corpus, tmp_path):
     from mixtures.report import write_report
     from mixtures.search import run_search
 
-    mix = load_mixture(search_file(corpus, tmp_path, runs=4, final_seeds=1))
+    quiz = tmp_path / "quiz" / "test"
+    quiz.mkdir(parents=True)
+    (quiz / "rivers_test.csv").write_text("question,choice0,choice1,choice2,choice3,answer\n"
+                                          + "".join(f"What rose {i} feet?,the river,a train,a note,a cat,0\n"
+                                                    for i in range(3)))
+    targets = [{"name": "target", "inputs": [str(corpus / "target.txt")]},
+               {"name": "quiz", "mc": str(tmp_path / "quiz"), "sample": 3}]
+    mix = load_mixture(search_file(corpus, tmp_path, runs=4, final_seeds=1, targets=targets))
     result = run_search(mix, str(tmp_path / "runs"), log=lambda s: None)
     con = connect_runs(str(tmp_path / "runs"))
     kinds = dict(con.execute("select kind, count(*) from runs group by kind").fetchall())
@@ -143,13 +150,15 @@ def test_smoke_search_records_runs_proposes_and_reports(corpus, tmp_path):
     row = con.execute('select "loss.target", "loss.en", "w.en" + "w.zh" + "w.notes", wall_s, metric from runs '
                       "where run = 's000'").fetchone()
     assert row[0] > 0 and row[1] > 0 and row[2] == pytest.approx(1, abs=1e-5) and row[3] > 0 and row[4] == row[0]
+    acc = [a for (a,) in con.execute('select "acc.quiz" from runs').fetchall()]
+    assert len(acc) == 6 and all(a in (0, 1 / 3, 2 / 3, 1) for a in acc)  # 3 questions scored per run
     assert set(result["heldout_spearman"]) == {"linear", "sqrt_linear", "lightgbm"}
     assert sum(result["proposal"].values()) == pytest.approx(1, abs=1e-5)
     html = open(write_report(str(tmp_path / "runs"))).read()
     assert html.count("data:image/svg+xml;base64,") >= 2 + 3 + 1 and "Spearman" in html and "http" not in html.split(
         "<body>")[1].replace("http-equiv", "")
     columns = [c for (c,) in con.execute("select column_name from (describe runs)").fetchall()]
-    n_metrics = sum(c.startswith(("loss.", "bpb.")) for c in columns) + 1  # + the search metric
+    n_metrics = sum(c.startswith(("loss.", "bpb.", "acc.", "acc_norm.")) for c in columns) + 1  # + the metric
     assert export_runs(str(tmp_path / "runs"), str(tmp_path / "olmix")) == {"runs": 6, "domains": 3, "metrics": n_metrics}
     ratios = (tmp_path / "olmix" / "ratios.csv").read_text().splitlines()
     assert ratios[0] == "run,name,en,zh,notes" and len(ratios) == 7

@@ -55,7 +55,7 @@ def mixture_yaml(args, build: str, tok: str) -> dict:
             "metric": [f"loss.{n}" for n, _ in TARGETS],
             "proxy": {"model": {"preset": "tiny", "d_model": 64, "n_layers": 2, "n_heads": 4, "n_kv_heads": 2,
                                 "max_seq_len": 128},
-                      "seq_len": 128, "batch_size": 16, "max_steps": args.steps, "cpu_threads": 1,
+                      "seq_len": 128, "batch_size": args.batch, "max_steps": args.steps, "cpu_threads": 1,
                       "optim": {"lr": 6.0e-3, "min_lr": 6.0e-4, "warmup_steps": 25}},
         },
     }
@@ -105,6 +105,7 @@ def main() -> None:
     ap.add_argument("-o", "--out", default="out/mixsearch")
     ap.add_argument("--runs", type=int, default=40)
     ap.add_argument("--steps", type=int, default=160)
+    ap.add_argument("--batch", type=int, default=32, help="sequences of 128 tokens per step")
     ap.add_argument("--target-tokens", type=int, default=3_000_000, help="budget of the run the proxies stand for")
     args = ap.parse_args()
     t0 = time.time()

@@ -227,14 +227,14 @@ def test_yi_grid_mixtures_come_from_the_grid_within_the_epoch_caps(corpus, tmp_p
 
 
 @pytest.mark.slow
-def test_parallel_runs_with_a_launcher(corpus, tmp_path):
+def test_parallel_runs_with_a_launcher(corpus, tmp_path, monkeypatch):
     from mixtures.runs import read_runs
     from mixtures.search import run_search
 
     base = load_mixture(search_file(corpus, tmp_path, runs=2, final_seeds=0))
     mix = load_mixture(data=mixture(corpus, search=dict(base.search, workers=2,
                                                         launcher=f"{sys.executable} -m corpus.cli")))
-    os.environ.setdefault("PYTHONPATH", str(REPO))
+    monkeypatch.setenv("PYTHONPATH", os.environ.get("PYTHONPATH") or str(REPO))  # the launcher's `corpus.cli`
     run_search(mix, str(tmp_path / "runs"), log=lambda s: None)
     rows = read_runs(str(tmp_path / "runs"))
     assert sorted(r["run"] for r in rows) == ["s000", "s001"] and all(r["loss.target"] > 0 for r in rows)

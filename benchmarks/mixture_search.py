@@ -105,7 +105,7 @@ def main() -> None:
     ap.add_argument("-o", "--out", default="out/mixsearch")
     ap.add_argument("--runs", type=int, default=40)
     ap.add_argument("--steps", type=int, default=160)
-    ap.add_argument("--batch", type=int, default=32, help="sequences of 128 tokens per step")
+    ap.add_argument("--batch", type=int, default=16, help="sequences of 128 tokens per step")
     ap.add_argument("--target-tokens", type=int, default=3_000_000, help="budget of the run the proxies stand for")
     args = ap.parse_args()
     t0 = time.time()

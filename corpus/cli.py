@@ -100,27 +100,31 @@ def _say_if_everything_failed(result) -> None:
 
 
 def sql(
-    out: str = typer.Argument(..., help="build output directory"),
-    query: Optional[str] = typer.Argument(None, help="SQL over views docs, kept, dropped, failed; none: prompt"),
+    out: str = typer.Argument(..., help="build output directory (or a `corpus mix search` runs directory)"),
+    query: Optional[str] = typer.Argument(None, help="SQL over views docs, kept, dropped, failed (runs for a "
+                                          "search); none: prompt"),
     fmt: str = typer.Option("table", "--format", help="table, csv or json"),
 ):
     """Query a build with DuckDB."""
     import duckdb
 
     from corpus.layout import Layout
-    from corpus.sql import NotReadOnly, UnreadableBuild, check_read_only, connect, run_query
+    from corpus.sql import NotReadOnly, UnreadableBuild, check_read_only, connect, connect_runs, holds_runs, run_query
 
     if fmt not in ("table", "csv", "json"):
         fail(f"--format must be table, csv or json, not {fmt!r}")
     layout = Layout(out)
-    if not os.path.isdir(out) or not layout.holds_a_build():
-        fail(f"{out!r} is not a build output directory (no manifest.json)")
-    if not os.path.isfile(layout.manifest()):
-        typer.echo(f"warning: {out} is a build still running or interrupted; its tables may be partial", err=True)
-    try:
-        con = connect(out, sandbox=True)
-    except UnreadableBuild as e:
-        fail(str(e))
+    if os.path.isdir(out) and not layout.holds_a_build() and holds_runs(out):
+        con = connect_runs(out)  # a mixture search's runs directory: view `runs`
+    else:
+        if not os.path.isdir(out) or not layout.holds_a_build():
+            fail(f"{out!r} is not a build output directory (no manifest.json)")
+        if not os.path.isfile(layout.manifest()):
+            typer.echo(f"warning: {out} is a build still running or interrupted; its tables may be partial", err=True)
+        try:
+            con = connect(out, sandbox=True)
+        except UnreadableBuild as e:
+            fail(str(e))
     queries = [query] if query else None
     if queries is None:
         typer.echo("views: docs (with fate), kept, dropped, failed. End with ';'. Ctrl-D quits.", err=True)

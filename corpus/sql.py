@@ -42,6 +42,24 @@ def connect(out: str, database: str = ":memory:", sandbox: bool = False) -> duck
     return con
 
 
+RUNS_TABLE = "runs.parquet"  # a mixture search's runs table (mixtures/runs.py writes it)
+
+
+def holds_runs(out: str) -> bool:
+    return os.path.isfile(os.path.join(out, RUNS_TABLE))
+
+
+def connect_runs(out: str) -> duckdb.DuckDBPyConnection:
+    """A sandboxed view `runs` over a mixture search's runs table, for `corpus sql RUNS`."""
+    con = duckdb.connect()
+    path = os.path.abspath(os.path.join(out, RUNS_TABLE)).replace("'", "''")
+    con.execute(f"create view runs as select * from read_parquet('{path}')")
+    con.execute(f"set allowed_directories = ['{os.path.dirname(path)}/']")
+    con.execute("set enable_external_access = false")
+    con.execute("set lock_configuration = true")
+    return con
+
+
 def _sandbox(con: duckdb.DuckDBPyConnection, layout: Layout) -> None:
     # file access stays possible only below the three table folders, which the views read at query time
     extra = [layout.clusters_dir()] if os.path.isfile(layout.clusters_table()) else []

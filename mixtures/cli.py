@@ -1,4 +1,4 @@
-"""`corpus tokenizer train` and `corpus tokenize`."""
+"""`corpus tokenizer train`, `corpus tokenize` and `corpus mix plan|build|search|report|export|import`."""
 
 from __future__ import annotations
 
@@ -16,6 +16,7 @@ def _fail(message: str) -> None:
 
 
 def register(app: typer.Typer) -> None:
+    register_mix(app)
     tok = typer.Typer(no_args_is_help=True, help="Train the SentencePiece BPE tokenizer.")
     app.add_typer(tok, name="tokenizer")
 
@@ -65,3 +66,126 @@ def register(app: typer.Typer) -> None:
         except (FileNotFoundError, ValueError) as e:
             _fail(str(e))
         typer.echo(json.dumps({s: {k: v[k] for k in ("docs", "tokens")} for s, v in index["splits"].items()}))
+
+
+def _load_mixture(path: str):
+    from mixtures.mixture import load_mixture
+
+    try:
+        return load_mixture(path)
+    except ConfigError as e:
+        _fail(str(e))
+
+
+def register_mix(app: typer.Typer) -> None:
+    mix = typer.Typer(no_args_is_help=True, help="Mixtures: plan a budget, build shards, search by proxy runs.")
+    app.add_typer(mix, name="mix")
+
+    @mix.command("plan")
+    def plan_cmd(
+        mixture: str = typer.Argument(..., help="mixture YAML"),
+        tokens: int = typer.Option(0, "--tokens", help="budget (default: the file's total_tokens)"),
+        as_json: bool = typer.Option(False, "--json"),
+    ):
+        """Per source: documents, tokens available, tokens asked, implied epochs, warnings. No training."""
+        from corpus.sql import format_table
+        from mixtures.build import plan
+
+        m = _load_mixture(mixture)
+        try:
+            rows = plan(m, tokens or None)
+        except (FileNotFoundError, ValueError) as e:
+            _fail(str(e))
+        if as_json:
+            typer.echo(json.dumps(rows, indent=2))
+            return
+        typer.echo(format_table(["source", "weight", "docs", "available", "asked", "epochs", "granted"],
+                                [(r["source"], f"{r['weight']:.3f}", r["docs"], r["available"], r["asked"],
+                                  f"{r['epochs']:.2f}", r["granted"]) for r in rows]))
+        for r in rows:
+            if r["warning"]:
+                typer.echo(f"warning: {r['source']}: {r['warning']}", err=True)
+
+    @mix.command("build")
+    def build_cmd(
+        mixture: str = typer.Argument(..., help="mixture YAML"),
+        output: str = typer.Option(..., "-o", "--output", help="shard directory (what `corpus train` reads)"),
+        seed: Optional[int] = typer.Option(None, "--seed", help="sampling seed (default: the file's seed)"),
+        tokens: int = typer.Option(0, "--tokens", help="budget (default: the file's total_tokens)"),
+    ):
+        """Sample and pack the mixture into token shards with a manifest; same mixture + seed, same bytes."""
+        from dataclasses import replace
+
+        from mixtures.build import build
+
+        m = _load_mixture(mixture)
+        if seed is not None:
+            m = replace(m, seed=seed)
+        try:
+            manifest = build(m, output, tokens or None)
+        except (FileNotFoundError, FileExistsError, ValueError) as e:
+            _fail(str(e))
+        for name, s in manifest["sources"].items():
+            if s["warning"]:
+                typer.echo(f"warning: {name}: {s['warning']}", err=True)
+        typer.echo(json.dumps({n: s["realised"] for n, s in manifest["sources"].items()}))
+
+    @mix.command("search")
+    def search_cmd(
+        space: str = typer.Argument(..., help="mixture YAML with a search: section"),
+        output: str = typer.Option(..., "-o", "--output", help="runs directory (runs.parquet, proposal.json)"),
+    ):
+        """Proxy runs over mixtures, a regression over them, the proposal trained against uniform weights.
+
+        Resumable: run the same command again and finished runs are not redone."""
+        from mixtures.search import run_search, search_config
+
+        m = _load_mixture(space)
+        try:
+            search_config(m)
+            result = run_search(m, output)
+        except ConfigError as e:
+            _fail(str(e))
+        except (FileNotFoundError, FileExistsError, ValueError) as e:
+            _fail(str(e))
+        typer.echo(json.dumps(result, indent=2))
+
+    @mix.command("report")
+    def report_cmd(
+        runs: str = typer.Argument(..., help="runs directory of `corpus mix search`"),
+        output: Optional[str] = typer.Option(None, "-o", "--output", help="HTML file (default RUNS/report.html)"),
+    ):
+        """A self-contained HTML page: predicted vs actual, metric against each weight, proposal vs uniform."""
+        from mixtures.report import write_report
+
+        try:
+            path = write_report(runs, output)
+        except (FileNotFoundError, ValueError) as e:
+            _fail(str(e))
+        typer.echo(path)
+
+    @mix.command("export")
+    def export_cmd(
+        runs: str = typer.Argument(..., help="runs directory"),
+        output: str = typer.Option(..., "-o", "--output", help="directory for ratios.csv and metrics.csv"),
+    ):
+        """Runs as Olmix-style ratios.csv (mixture weights) and metrics.csv (every metric), keyed by run."""
+        from mixtures.olmix import export_runs
+
+        try:
+            typer.echo(json.dumps(export_runs(runs, output)))
+        except FileNotFoundError as e:
+            _fail(str(e))
+
+    @mix.command("import")
+    def import_cmd(
+        source: str = typer.Argument(..., help="directory with ratios.csv and metrics.csv"),
+        output: str = typer.Option(..., "-o", "--output", help="runs directory to write runs.jsonl/parquet into"),
+    ):
+        """Runs from Olmix-style CSVs into a runs table (fit and report them like our own)."""
+        from mixtures.olmix import import_runs
+
+        try:
+            typer.echo(json.dumps(import_runs(source, output)))
+        except (FileNotFoundError, ValueError) as e:
+            _fail(str(e))

@@ -24,7 +24,6 @@ def run_dir(runs_dir: str, run: str) -> str:
 
 def run_one(mix: Mixture, cfg, runs_dir: str, spec) -> dict:
     from mixtures.build import build
-    from mixtures.search import proxy_tokens
 
     t0 = time.perf_counter()
     out = run_dir(runs_dir, spec.run)
@@ -46,6 +45,12 @@ def run_one(mix: Mixture, cfg, runs_dir: str, spec) -> dict:
             "finished_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())}
     _tidy(out, cfg)
     return row
+
+
+def proxy_tokens(cfg) -> int:
+    p = cfg.proxy
+    return int(p.get("max_steps", 1000)) * int(p.get("batch_size", 16)) * int(p.get("grad_accum", 1)) * \
+        int(p.get("seq_len", 256))
 
 
 def _train_config(cfg, out: str, seed: int):

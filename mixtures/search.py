@@ -76,12 +76,6 @@ def search_config(mix: Mixture) -> SearchConfig:
     return from_dict(SearchConfig, raw, "search")
 
 
-def proxy_tokens(cfg: SearchConfig) -> int:
-    p = cfg.proxy
-    return int(p.get("max_steps", 1000)) * int(p.get("batch_size", 16)) * int(p.get("grad_accum", 1)) * \
-        int(p.get("seq_len", 256))
-
-
 # ---------------------------------------------------------------- mixtures to try
 def feasible(mix: Mixture, available: dict[str, int]):
     """A mask function: mixtures whose every source stays within its max_epochs in the target run."""

@@ -152,7 +152,8 @@ class _LocalExecutor(LocalPipelineExecutor):
         outcomes = []
         ctx = multiprocessing.get_context(self.start_method)
         executor = dill.dumps(self)  # steps need dill, as under datatrove's multiprocess pool
-        with ProcessPoolExecutor(self.workers, mp_context=ctx) as pool:
+        with ProcessPoolExecutor(self.workers, mp_context=ctx, initializer=_die_with_build,
+                                 initargs=(os.getpid(),)) as pool:
             futures = {pool.submit(_run_task, executor, rank, ranks_q): rank for rank in ranks}
             for done in as_completed(futures):
                 try:
@@ -164,6 +165,24 @@ class _LocalExecutor(LocalPipelineExecutor):
                 except Exception as e:  # noqa: BLE001
                     outcomes.append(f"task {futures[done]}: {type(e).__name__}: {e}")
         return outcomes
+
+
+def _die_with_build(pid: int) -> None:
+    """A pool worker's parent is the forkserver, and the forkserver lives as long as any worker does (each
+    holds its liveness pipe); a worker waiting on the pool's queue would outlive a killed build. So it
+    watches the build process itself."""
+    import select
+
+    try:
+        build = os.pidfd_open(pid)
+    except ProcessLookupError:  # the build died before this worker started
+        os._exit(1)
+
+    def watch():
+        select.select([build], [], [])
+        os.kill(os.getpid(), signal.SIGKILL)
+
+    threading.Thread(target=watch, daemon=True, name="die-with-build").start()
 
 
 def _run_task(executor: bytes, rank: int, ranks_q):

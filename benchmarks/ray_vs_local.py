@@ -57,6 +57,8 @@ def main() -> None:
     ap.add_argument("--repeats", type=int, default=2)
     ap.add_argument("--stages", nargs="+", default=STAGES)
     ap.add_argument("--work", default="/tmp/ray_vs_local")
+    ap.add_argument("--tasks-per-job", type=int, nargs="+", default=[1],
+                    help="datatrove's Ray tasks_per_job: ranks run side by side in one Ray actor")
     a = ap.parse_args()
 
     work = Path(a.work)
@@ -69,17 +71,19 @@ def main() -> None:
     t0 = time.perf_counter()
     ray.init(num_cpus=a.cores, include_dashboard=False, log_to_driver=False)
     print(f"ray.init: {time.perf_counter() - t0:.1f}s")
-    kinds = {"local": {"workers": a.cores}, "ray": {"kind": "ray", "workers": a.cores}}
+    kinds = {"local": {"workers": a.cores}}
+    for k in a.tasks_per_job:
+        kinds["ray" if k == 1 else f"ray-tpj{k}"] = {"kind": "ray", "workers": a.cores, "ray": {"tasks_per_job": k}}
     walls = {k: [] for k in kinds}
     for rep in range(a.repeats):
         for kind, ex in kinds.items():  # interleaved, so a change in the machine's load hits both
             wall, records = timed_build(files, work / f"{kind}-{rep}", a.stages, ex)
             walls[kind].append(wall)
-            print(f"{kind:5s} rep {rep}: {wall:6.1f}s  {records / wall:5.1f} docs/s  load {os.getloadavg()[0]:.1f}")
+            print(f"{kind:9s} rep {rep}: {wall:6.1f}s  {records / wall:5.1f} docs/s  load {os.getloadavg()[0]:.1f}")
     best = {k: min(v) for k, v in walls.items()}
-    print(f"\nbest of {a.repeats}: local {best['local']:.1f}s, ray {best['ray']:.1f}s; "
-          f"ray/local throughput {best['local'] / best['ray']:.2f}x")
-    print("rows identical:", same_rows(work / "local-0", work / "ray-0"))
+    for kind in kinds:
+        print(f"best of {a.repeats}: {kind} {best[kind]:.1f}s, throughput vs local {best['local'] / best[kind]:.2f}x, "
+              f"rows identical to local: {same_rows(work / 'local-0', work / f'{kind}-0')}")
     print(f"load average after: {os.getloadavg()}")
     ray.shutdown()
 

@@ -173,6 +173,8 @@ def _die_with_build(pid: int) -> None:
     watches the build process itself."""
     import select
 
+    if not hasattr(os, "pidfd_open"):  # Linux only; elsewhere a killed build can leave a worker waiting
+        return
     try:
         build = os.pidfd_open(pid)
     except ProcessLookupError:  # the build died before this worker started
@@ -226,10 +228,15 @@ def run_pipeline(ecfg: ExecutorConfig, pipeline: list, logging_dir: str, tasks: 
         executor.run()
     missing = executor.get_incomplete_ranks(range(tasks))
     if missing:
-        errors = getattr(executor, "errors", [])
-        first = f"; {errors[0]}" + (f" (and {len(errors) - 1} more)" if len(errors) > 1 else "") if errors else ""
-        raise IncompleteRun(f"{len(missing)} of {tasks} tasks did not complete{first} (see {logging_dir}/logs); "
-                            "rerun the same command to finish them")
+        raise IncompleteRun(f"{len(missing)} of {tasks} tasks did not complete{_first_error(executor)} (see "
+                            f"{logging_dir}/logs); rerun the same command to finish them")
+
+
+def _first_error(executor) -> str:
+    errors = getattr(executor, "errors", [])
+    if not errors:
+        return ""
+    return f"; {errors[0]}" + (f" (and {len(errors) - 1} more)" if len(errors) > 1 else "")
 
 
 def _run_slurm(executor, logging_dir: str, tasks: int) -> None:

@@ -86,9 +86,12 @@ WORKER_PRELOAD = ("__main__", "numpy", "pyarrow.parquet", "polars", "scipy.spars
 
 
 def _preload_forkserver() -> None:
+    import multiprocessing
+
     import multiprocess
 
     multiprocess.set_forkserver_preload(list(WORKER_PRELOAD))
+    multiprocessing.set_forkserver_preload(list(WORKER_PRELOAD))  # the task pool's (_LocalExecutor.run)
 
 
 class _LocalExecutor(LocalPipelineExecutor):
@@ -108,6 +111,101 @@ class _LocalExecutor(LocalPipelineExecutor):
         if os.getpid() != self._owner_pid:  # in a pool worker, not in the build itself (workers=1)
             die_with_parent()
         return super()._launch_run_for_rank(rank, ranks_q, completed, completed_lock)
+
+    def run(self):
+        """Every incomplete task runs, whatever happens to the others. datatrove's own loop stops at the
+        first task that raises, and its multiprocess Pool waits forever for a task whose worker was
+        killed (OOM killer, SIGKILL); a concurrent.futures pool reports that worker's death instead.
+        Unfinished tasks are left to get_incomplete_ranks, so the caller reports them and a rerun
+        redoes only those; the first errors are kept in `self.errors`."""
+        import multiprocessing
+
+        from datatrove.utils.stats import PipelineStats
+
+        ranks = self.get_incomplete_ranks(range(self.local_rank_offset, self.local_rank_offset + self.local_tasks))
+        self.errors: list[str] = []
+        if not ranks:
+            return PipelineStats()
+        self._launched = True
+        self.save_executor_as_json()
+        # forked from this thread, so it gets the parent-death signal; local ranks only steer task logging
+        manager = multiprocessing.get_context("fork").Manager()
+        try:
+            ranks_q = manager.Queue()
+            for i in range(self.workers):
+                ranks_q.put(i)
+            outcomes = self._run_in_process(ranks, ranks_q) if self.workers == 1 else self._run_in_pool(ranks, ranks_q)
+        finally:
+            manager.shutdown()
+        stats = [o for o in outcomes if isinstance(o, PipelineStats)]
+        self.errors = [o for o in outcomes if isinstance(o, str)]
+        if not self.errors:
+            with self.logging_dir.open("stats.json", "wt") as f:
+                sum(stats, start=PipelineStats()).save_to_disk(f)
+        return sum(stats, start=PipelineStats())
+
+    def _run_in_process(self, ranks: list[int], ranks_q) -> list:
+        from copy import deepcopy
+
+        pipeline, outcomes = self.pipeline, []
+        for rank in ranks:
+            self.pipeline = deepcopy(pipeline)  # a step keeps state between documents, never between tasks
+            try:
+                outcomes.append(self._launch_run_for_rank(rank, ranks_q))
+            except Exception as e:  # noqa: BLE001 - logged with its traceback in the task's log
+                outcomes.append(f"task {rank}: {type(e).__name__}: {e}")
+        self.pipeline = pipeline
+        return outcomes
+
+    def _run_in_pool(self, ranks: list[int], ranks_q) -> list:
+        import multiprocessing
+        from concurrent.futures import ProcessPoolExecutor, as_completed
+        from concurrent.futures.process import BrokenProcessPool
+
+        import dill
+
+        outcomes = []
+        ctx = multiprocessing.get_context(self.start_method)
+        executor = dill.dumps(self)  # steps need dill, as under datatrove's multiprocess pool
+        with ProcessPoolExecutor(self.workers, mp_context=ctx, initializer=_die_with_build,
+                                 initargs=(os.getpid(),)) as pool:
+            futures = {pool.submit(_run_task, executor, rank, ranks_q): rank for rank in ranks}
+            for done in as_completed(futures):
+                try:
+                    outcomes.append(done.result())
+                except BrokenProcessPool:  # the pool is gone: every task not yet finished stays incomplete
+                    outcomes.append(f"task {futures[done]}: a worker process died (killed by a signal or out "
+                                    "of memory)")
+                    break
+                except Exception as e:  # noqa: BLE001
+                    outcomes.append(f"task {futures[done]}: {type(e).__name__}: {e}")
+        return outcomes
+
+
+def _die_with_build(pid: int) -> None:
+    """A pool worker's parent is the forkserver, and the forkserver lives as long as any worker does (each
+    holds its liveness pipe); a worker waiting on the pool's queue would outlive a killed build. So it
+    watches the build process itself."""
+    import select
+
+    if not hasattr(os, "pidfd_open"):  # Linux only; elsewhere a killed build can leave a worker waiting
+        return
+    try:
+        build = os.pidfd_open(pid)
+    except ProcessLookupError:  # the build died before this worker started
+        os._exit(1)
+
+    def watch():
+        select.select([build], [], [])
+        os.kill(os.getpid(), signal.SIGKILL)
+
+    threading.Thread(target=watch, daemon=True, name="die-with-build").start()
+
+
+def _run_task(executor: bytes, rank: int, ranks_q):
+    import dill
+
+    return dill.loads(executor)._launch_run_for_rank(rank, ranks_q)
 
 
 def make_executor(ecfg: ExecutorConfig, pipeline: list, logging_dir: str, tasks: int, workers: int | None = None):
@@ -145,7 +243,15 @@ def run_pipeline(ecfg: ExecutorConfig, pipeline: list, logging_dir: str, tasks: 
         executor.run()
     missing = executor.get_incomplete_ranks(range(tasks))
     if missing:
-        raise IncompleteRun(f"{len(missing)} of {tasks} tasks did not complete (see {logging_dir}/logs)")
+        raise IncompleteRun(f"{len(missing)} of {tasks} tasks did not complete{_first_error(executor)} (see "
+                            f"{logging_dir}/logs); rerun the same command to finish them")
+
+
+def _first_error(executor) -> str:
+    errors = getattr(executor, "errors", [])
+    if not errors:
+        return ""
+    return f"; {errors[0]}" + (f" (and {len(errors) - 1} more)" if len(errors) > 1 else "")
 
 
 def _run_slurm(executor, logging_dir: str, tasks: int) -> None:

@@ -1,0 +1,222 @@
+"""Throughput and peak memory of `corpus build` against input size: synthetic 1x, 10x, 50x ... expansions
+of WARC shards, each built on the same cores, stages and files-per-task.
+
+An expansion by k writes every page k times: copy 0 as it is, the others under a new URL and record id,
+a third of them with the payload unchanged (exact duplicates) and the rest lightly edited (a few words
+swapped for others, a line added: near duplicates for MinHash), so dedup has real work at every size. The
+records are dealt into files of about `--records-per-file` records, so the task count grows with the
+input and the memory of one task should not. Peak RSS is sampled every 0.1 s: of the build process
+itself, and of every task process (the children of the pool's forkserver), reported as the largest;
+CPU seconds are the build process's plus each task process's last sample (a task's last 0.1 s is missed).
+
+    PYTHONPATH=$PWD python benchmarks/growth.py --shards zh-news-00 multi-cache-00 --factors 1 10 50 \\
+        --plot benchmarks/results/growth.png --json benchmarks/results/growth.json
+"""
+
+from __future__ import annotations
+
+import argparse
+import io
+import json
+import os
+import random
+import shutil
+import sys
+import threading
+import time
+import uuid
+from pathlib import Path
+
+os.environ.setdefault("TLDEXTRACT_PUBLIC_SUFFIX_LIST_URLS", "")
+os.environ.setdefault("LOGURU_LEVEL", "WARNING")
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+STAGES = ["url_filter", "lang_id", "gopher_quality", "fineweb", "dedup_exact", "dedup_minhash"]
+EXTRA_WORDS = ["river", "station", "archive", "morning", "signal", "平台", "城市", "发展", "记者", "市场"]
+
+
+def _edit(payload: bytes, rng: random.Random) -> bytes:
+    """A few words swapped and one short line added, in the HTML as it is (charset kept: ASCII edits)."""
+    words = payload.split(b" ")
+    for _ in range(3):
+        i = rng.randrange(len(words))
+        if words[i].isalpha():
+            words[i] = rng.choice(EXTRA_WORDS[:5]).encode()
+    body = b" ".join(words)
+    note = f"<p>Updated {rng.randrange(1, 28)} {rng.choice(['May', 'June', 'July'])}.</p>".encode()
+    at = body.rfind(b"</body>")
+    return body[:at] + note + body[at:] if at >= 0 else body + note
+
+
+def _pages(paths: list[str]) -> list[tuple[str, bytes, bytes]]:
+    """(url, http headers block, payload) of every response record."""
+    from warcio.archiveiterator import ArchiveIterator
+
+    pages = []
+    for p in paths:
+        with open(p, "rb") as f:
+            for rec in ArchiveIterator(f):
+                if rec.rec_type != "response" or rec.http_headers is None:
+                    continue
+                headers = rec.http_headers.to_str().encode("latin-1", "replace")
+                pages.append((rec.rec_headers.get_header("WARC-Target-URI"), headers, rec.content_stream().read()))
+    return pages
+
+
+def _record(writer, url: str, headers: bytes, payload: bytes) -> None:
+    from warcio.statusandheaders import StatusAndHeadersParser
+
+    http = StatusAndHeadersParser(["HTTP/1.0", "HTTP/1.1"]).parse(io.BytesIO(headers))
+    http.replace_header("Content-Length", str(len(payload)))
+    http.remove_header("Transfer-Encoding")
+    http.remove_header("Content-Encoding")
+    rec = writer.create_warc_record(url, "response", payload=io.BytesIO(payload), http_headers=http,
+                                    warc_headers_dict={"WARC-Record-ID": f"<urn:uuid:{uuid.uuid4()}>"})
+    writer.write_record(rec)
+
+
+def expand(paths: list[str], factor: int, out_dir: Path, records_per_file: int, seed: int = 0) -> list[str]:
+    from warcio.warcwriter import WARCWriter
+
+    shutil.rmtree(out_dir, ignore_errors=True)
+    out_dir.mkdir(parents=True)
+    rng, pages = random.Random(seed), _pages(paths)
+    variants = []
+    for copy in range(factor):
+        for url, headers, payload in pages:
+            if copy == 0:
+                variants.append((url, headers, payload))
+                continue
+            new_url = url.replace("://", f"://m{copy}.", 1) + f"{'&' if '?' in url else '?'}copy={copy}"
+            variants.append((new_url, headers, payload if copy % 3 == 0 else _edit(payload, rng)))
+    rng.shuffle(variants)  # copies of a page land in different files, as in a crawl
+    files = []
+    for i in range(0, len(variants), records_per_file):
+        path = out_dir / f"part-{i // records_per_file:05d}.warc.gz"
+        with open(path, "wb") as f:
+            writer = WARCWriter(f, gzip=True)
+            for v in variants[i:i + records_per_file]:
+                _record(writer, *v)
+        files.append(str(path))
+    return files
+
+
+class PeakRss:
+    """Largest RSS seen, of this process and of any one task process, sampled in a thread."""
+
+    def __init__(self, every: float = 0.1):
+        import psutil
+
+        self.me, self.every = psutil.Process(), every
+        self.driver = self.worker = 0
+        self.worker_cpu: dict[int, float] = {}  # last CPU seconds seen per task process
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+
+    def _run(self):
+        import psutil
+
+        while not self._stop.is_set():
+            self.driver = max(self.driver, self.me.memory_info().rss)
+            for server in self.me.children():
+                try:
+                    if "forkserver" not in " ".join(server.cmdline()):
+                        continue
+                    for w in server.children():
+                        self.worker = max(self.worker, w.memory_info().rss)
+                        t = w.cpu_times()
+                        self.worker_cpu[w.pid] = t.user + t.system
+                except psutil.Error:
+                    pass
+            time.sleep(self.every)
+
+    def __enter__(self):
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc):
+        self._stop.set()
+        self._thread.join()
+
+
+def build_one(files: list[str], out: Path, stages: list[str], workers: int) -> dict:
+    from corpus.build import build
+    from corpus.config import load_config
+
+    shutil.rmtree(out, ignore_errors=True)
+    cfg = load_config(None, inputs=tuple(files), output=str(out), stages=stages, executor={"workers": workers})
+    t0, cpu0 = time.perf_counter(), os.times()
+    with PeakRss() as rss:
+        r = build(cfg)
+    wall, cpu1 = time.perf_counter() - t0, os.times()
+    assert r.exit_code == 0, out
+    t = r.funnel["totals"]
+    records = sum(s["records"] for s in r.shards.values())
+    cpu = cpu1.user + cpu1.system - cpu0.user - cpu0.system + sum(rss.worker_cpu.values())
+    dedup = sum(row["docs_in"] - row["docs_out"] for row in r.funnel["stages"] if row["stage"].startswith("dedup"))
+    return {"files": len(files), "records": records, "mb": sum(os.path.getsize(f) for f in files) / 1e6,
+            "wall_s": round(wall, 1), "docs_per_s": round(records / wall, 1), "kept": t["kept"],
+            "dedup_dropped": dedup, "cpu_s": round(cpu, 1),
+            "docs_per_cpu_s": round(records / cpu, 1),
+            "peak_rss_driver_mb": round(rss.driver / 2**20), "peak_rss_worker_mb": round(rss.worker / 2**20),
+            "load_avg": round(os.getloadavg()[0], 1)}
+
+
+def plot(rows: list[dict], path: str) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, (a, b) = plt.subplots(1, 2, figsize=(9, 3.5))
+    x = [r["records"] for r in rows]
+    a.plot(x, [r["docs_per_s"] for r in rows], "o-")
+    a.set(xscale="log", xlabel="input records", ylabel="docs/s (2 workers)", title="throughput", ylim=(0, None))
+    b.plot(x, [r["peak_rss_worker_mb"] for r in rows], "o-", label="largest task process")
+    b.plot(x, [r["peak_rss_driver_mb"] for r in rows], "s--", label="build process")
+    b.set(xscale="log", xlabel="input records", ylabel="peak RSS (MiB)", title="memory", ylim=(0, None))
+    b.legend()
+    fig.tight_layout()
+    os.makedirs(os.path.dirname(path) or ".", exist_ok=True)
+    fig.savefig(path, dpi=110)
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--data", default=str(Path(__file__).resolve().parents[2] / "shared/data/warc"))
+    ap.add_argument("--shards", nargs="+", default=["zh-news-00", "multi-cache-00"])
+    ap.add_argument("--factors", nargs="+", type=int, default=[1, 10, 50])
+    ap.add_argument("--records-per-file", type=int, default=200)
+    ap.add_argument("--workers", type=int, default=2)
+    ap.add_argument("--stages", nargs="+", default=STAGES)
+    ap.add_argument("--work", default="/tmp/corpus_growth")
+    ap.add_argument("--plot", default="benchmarks/results/growth.png")
+    ap.add_argument("--json", default="benchmarks/results/growth.json")
+    a = ap.parse_args()
+
+    paths = [os.path.join(a.data, f"{s}.warc.gz") for s in a.shards]
+    print(f"shards {a.shards}, stages {a.stages}, {a.workers} workers, load before {os.getloadavg()}")
+    rows = []
+    for k in a.factors:
+        files = expand(paths, k, Path(a.work) / f"in-{k}", a.records_per_file)
+        row = {"factor": k, **build_one(files, Path(a.work) / f"out-{k}", a.stages, a.workers)}
+        rows.append(row)
+        print(json.dumps(row))
+        shutil.rmtree(Path(a.work) / f"out-{k}", ignore_errors=True)
+    print("\n| factor | records | MB | files | wall s | docs/s | CPU s | docs/CPU-s | dedup dropped | kept | "
+          "peak RSS task MiB | peak RSS build MiB | load |\n|---|---|---|---|---|---|---|---|---|---|---|---|---|")
+    for r in rows:
+        print(f"| {r['factor']}x | {r['records']} | {r['mb']:.0f} | {r['files']} | {r['wall_s']} | {r['docs_per_s']} | "
+              f"{r['cpu_s']} | {r['docs_per_cpu_s']} | "
+              f"{r['dedup_dropped']} | {r['kept']} | {r['peak_rss_worker_mb']} | {r['peak_rss_driver_mb']} | "
+              f"{r['load_avg']} |")
+    if a.json:
+        os.makedirs(os.path.dirname(a.json) or ".", exist_ok=True)
+        json.dump({"shards": a.shards, "stages": a.stages, "workers": a.workers, "rows": rows}, open(a.json, "w"),
+                  indent=1)
+    if a.plot:
+        plot(rows, a.plot)
+
+
+if __name__ == "__main__":
+    main()

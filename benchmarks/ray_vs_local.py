@@ -1,0 +1,92 @@
+"""`corpus build` on Ray beside the local executor: same split shards, same cores, same stages, in one
+run; rows of the two outputs compared as well.
+
+The shared WARC shards are dealt into `--files` small files (benchmarks/warc_split.py); each build
+writes to a fresh directory; Ray's cluster is started once (`ray.init(num_cpus=cores)`) before its
+timed builds, so its start-up is reported apart. docs/s counts records read.
+
+    PYTHONPATH=$PWD python benchmarks/ray_vs_local.py --files 16 --cores 2 --repeats 2
+"""
+
+from __future__ import annotations
+
+import argparse
+import glob
+import os
+import shutil
+import sys
+import time
+from pathlib import Path
+
+os.environ.setdefault("TLDEXTRACT_PUBLIC_SUFFIX_LIST_URLS", "")
+os.environ.setdefault("LOGURU_LEVEL", "WARNING")
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+STAGES = ["url_filter", "lang_id", "gopher_quality", "gopher_repetition", "c4", "fineweb", "dedup_minhash",
+          "dedup_exact"]
+
+
+def timed_build(files: list[str], out: Path, stages: list[str], executor: dict) -> tuple[float, int]:
+    from corpus.build import build
+    from corpus.config import load_config
+
+    shutil.rmtree(out, ignore_errors=True)
+    t0 = time.perf_counter()
+    r = build(load_config(None, inputs=tuple(files), output=str(out), stages=stages, executor=executor))
+    wall = time.perf_counter() - t0
+    assert r.exit_code == 0, out
+    return wall, sum(s["records"] for s in r.shards.values())
+
+
+def same_rows(a: Path, b: Path) -> bool:
+    from corpus.sql import connect
+
+    rows = lambda d: {f: connect(str(d)).execute(f"select * from {f} order by id").fetchall()  # noqa: E731
+                      for f in ("kept", "dropped", "failed")}
+    return rows(a) == rows(b)
+
+
+def main() -> None:
+    from benchmarks.warc_split import split_warcs
+
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--shards", default=str(Path(__file__).resolve().parents[2] / "shared/data/warc"))
+    ap.add_argument("--files", type=int, default=16)
+    ap.add_argument("--cores", type=int, default=2)
+    ap.add_argument("--repeats", type=int, default=2)
+    ap.add_argument("--stages", nargs="+", default=STAGES)
+    ap.add_argument("--work", default="/tmp/ray_vs_local")
+    ap.add_argument("--tasks-per-job", type=int, nargs="+", default=[1],
+                    help="datatrove's Ray tasks_per_job: ranks run side by side in one Ray actor")
+    a = ap.parse_args()
+
+    work = Path(a.work)
+    shutil.rmtree(work, ignore_errors=True)
+    files = split_warcs(sorted(glob.glob(os.path.join(a.shards, "*.warc.gz"))), a.files, str(work / "in"))
+    print(f"{len(files)} files, {sum(os.path.getsize(f) for f in files) / 1e6:.1f} MB, stages {a.stages}, "
+          f"{a.cores} cores; load average before: {os.getloadavg()}")
+    import ray
+
+    t0 = time.perf_counter()
+    ray.init(num_cpus=a.cores, include_dashboard=False, log_to_driver=False)
+    print(f"ray.init: {time.perf_counter() - t0:.1f}s")
+    kinds = {"local": {"workers": a.cores}}
+    for k in a.tasks_per_job:
+        kinds["ray" if k == 1 else f"ray-tpj{k}"] = {"kind": "ray", "workers": a.cores, "ray": {"tasks_per_job": k}}
+    walls = {k: [] for k in kinds}
+    for rep in range(a.repeats):
+        for kind, ex in kinds.items():  # interleaved, so a change in the machine's load hits both
+            wall, records = timed_build(files, work / f"{kind}-{rep}", a.stages, ex)
+            walls[kind].append(wall)
+            print(f"{kind:9s} rep {rep}: {wall:6.1f}s  {records / wall:5.1f} docs/s  load {os.getloadavg()[0]:.1f}")
+    best = {k: min(v) for k, v in walls.items()}
+    for kind in kinds:
+        print(f"best of {a.repeats}: {kind} {best[kind]:.1f}s, throughput vs local {best['local'] / best[kind]:.2f}x, "
+              f"rows identical to local: {same_rows(work / 'local-0', work / f'{kind}-0')}")
+    print(f"load average after: {os.getloadavg()}")
+    ray.shutdown()
+
+
+if __name__ == "__main__":
+    main()

@@ -164,18 +164,22 @@ class _LocalExecutor(LocalPipelineExecutor):
 
         import dill
 
-        outcomes = []
+        outcomes, futures = [], {}
+        died = "a worker process died (killed by a signal or out of memory)"
         ctx = multiprocessing.get_context(self.start_method)
         executor = dill.dumps(self)  # steps need dill, as under datatrove's multiprocess pool
         with ProcessPoolExecutor(self.workers, mp_context=ctx, initializer=_die_with_build,
                                  initargs=(os.getpid(),)) as pool:
-            futures = {pool.submit(_run_task, executor, rank, ranks_q): rank for rank in ranks}
+            try:
+                for rank in ranks:
+                    futures[pool.submit(_run_task, executor, rank, ranks_q)] = rank
+            except BrokenProcessPool:  # a worker died while tasks were still being handed out
+                outcomes.append(f"task {rank}: {died}")
             for done in as_completed(futures):
                 try:
                     outcomes.append(done.result())
                 except BrokenProcessPool:  # the pool is gone: every task not yet finished stays incomplete
-                    outcomes.append(f"task {futures[done]}: a worker process died (killed by a signal or out "
-                                    "of memory)")
+                    outcomes.append(f"task {futures[done]}: {died}")
                     break
                 except Exception as e:  # noqa: BLE001
                     outcomes.append(f"task {futures[done]}: {type(e).__name__}: {e}")

@@ -10,13 +10,13 @@ from __future__ import annotations
 import csv
 import glob
 import gzip
-import io
 import json
 import os
 from collections import Counter, defaultdict
 from dataclasses import dataclass
 
 from corpus import vocab
+from corpus.files import open_text
 
 TOPICS = vocab.TOPIC_LABELS
 FORMATS = vocab.FORMAT_LABELS
@@ -43,20 +43,16 @@ class LabelledSet:
     note: str = ""
 
 
-def _open(path: str):
-    return io.TextIOWrapper(gzip.open(path), encoding="utf-8", errors="replace")
-
-
 def ag_news(root: str) -> LabelledSet:
     path = os.path.join(root, "extra/labelled/en/ag_news_test/test.csv.gz")
-    with _open(path) as f:
+    with open_text(path) as f:
         rows = tuple((f"{t}. {d}".replace("\\", " "), AG[c]) for c, t, d in csv.reader(f))
     return LabelledSet("ag_news", "en", "topic", rows, path)
 
 
 def bbc(root: str) -> LabelledSet:
     path = os.path.join(root, "extra/labelled/en/bbc_news/bbc_fulltext.jsonl.gz")
-    with _open(path) as f:
+    with open_text(path) as f:
         rows = tuple((r["text"], BBC[r["label"]]) for r in map(json.loads, f))
     return LabelledSet("bbc", "en", "topic", rows, path)
 
@@ -65,7 +61,7 @@ def thucnews(root: str) -> LabelledSet:
     rows = []
     base = os.path.join(root, "extra/labelled/zh/thucnews_titles")
     for part in ("dev", "test"):
-        with _open(os.path.join(base, f"{part}.txt.gz")) as f:
+        with open_text(os.path.join(base, f"{part}.txt.gz")) as f:
             for line in f:
                 text, _, label = line.rstrip("\n").rpartition("\t")
                 rows.append((text, THUCNEWS[int(label)]))
@@ -76,7 +72,7 @@ def tnews(root: str) -> LabelledSet:
     rows = []
     base = os.path.join(root, "extra/labelled/zh/fewclue_tnews")
     for part in ("train_few_all", "dev_few_all", "test_public"):
-        with _open(os.path.join(base, f"{part}.json.gz")) as f:
+        with open_text(os.path.join(base, f"{part}.json.gz")) as f:
             rows += [(r["sentence"], TNEWS[r["label_desc"]]) for r in map(json.loads, f)
                      if r.get("label_desc") in TNEWS]
     return LabelledSet("tnews", "zh", "topic", tuple(rows), base)
@@ -84,7 +80,7 @@ def tnews(root: str) -> LabelledSet:
 
 def sms_spam(root: str) -> LabelledSet:
     path = os.path.join(root, "extra/labelled/spam_ads/en_sms_spam_collection/SMSSpamCollection.gz")
-    with _open(path) as f:
+    with open_text(path) as f:
         rows = tuple((text, "spam" if lab == "spam" else "chat")
                      for lab, _, text in (line.rstrip("\n").partition("\t") for line in f) if text)
     return LabelledSet("sms_spam", "en", "format", rows, path)
@@ -97,7 +93,7 @@ def game_chat_ads(root: str) -> LabelledSet:
     base = os.path.join(root, "extra/labelled/spam_ads/zh_game_chat_ads")
     votes: dict[str, Counter] = defaultdict(Counter)
     for part in ("train", "validation"):
-        with _open(os.path.join(base, f"{part}.txt.gz")) as f:
+        with open_text(os.path.join(base, f"{part}.txt.gz")) as f:
             next(f)
             for line in f:
                 lab, _, text = line.rstrip("\n").partition("\t")
@@ -117,7 +113,7 @@ def iflytek(root: str) -> LabelledSet:
     rows = []
     base = os.path.join(root, "extra/labelled/zh/fewclue_iflytek")
     for part in ("train_few_all", "dev_few_all", "test_public"):
-        with _open(os.path.join(base, f"{part}.json.gz")) as f:
+        with open_text(os.path.join(base, f"{part}.json.gz")) as f:
             rows += [(r["sentence"], "product") for r in map(json.loads, f)]
     return LabelledSet("iflytek", "zh", "format", tuple(rows), base, "app descriptions")
 
@@ -143,7 +139,7 @@ def zh_passages(root: str) -> LabelledSet:
     articles would be headlines, and long Chinese pages would look like app descriptions."""
     rows = []
     for name in ("zh-chid-passages.txt.gz", "zh-csl-abstracts.txt.gz"):
-        with _open(os.path.join(root, "reference", name)) as f:
+        with open_text(os.path.join(root, "reference", name)) as f:
             rows += [(line.strip(), "article") for line in f if line.strip()]
     return LabelledSet("zh_passages", "zh", "format", tuple(rows), os.path.join(root, "reference"),
                        "ChID passages and CSL abstracts")

@@ -15,6 +15,7 @@ import shutil
 
 import duckdb
 
+from corpus import files
 from mixtures.mixture import Mixture, Source, Target
 from mixtures.shards import DOCS_FILE, INDEX_FILE, TokenizeConfig, read_index, tokenize
 from mixtures.sources import check_inputs
@@ -24,14 +25,11 @@ _CHECKSUMS: dict[tuple, str] = {}
 
 
 def file_sha256(path: str) -> str:
+    """corpus.files.file_sha256, once per file version (a search checks the same inputs every run)."""
     st = os.stat(path)
     key = (os.path.realpath(path), st.st_size, st.st_mtime_ns)
     if key not in _CHECKSUMS:
-        h = hashlib.sha256()
-        with open(path, "rb") as f:
-            for block in iter(lambda: f.read(1 << 20), b""):
-                h.update(block)
-        _CHECKSUMS[key] = h.hexdigest()
+        _CHECKSUMS[key] = files.file_sha256(path)
     return _CHECKSUMS[key]
 
 

@@ -56,7 +56,7 @@ def mixture_yaml(args, build: str, tok: str) -> dict:
             "proxy": {"model": {"preset": "tiny", "d_model": 64, "n_layers": 2, "n_heads": 4, "n_kv_heads": 2,
                                 "max_seq_len": 128},
                       "seq_len": 128, "batch_size": args.batch, "max_steps": args.steps, "cpu_threads": 1,
-                      "optim": {"lr": 6.0e-3, "min_lr": 6.0e-4, "warmup_steps": 25}},
+                      "optim": {"lr": args.lr, "min_lr": args.lr / 10, "warmup_steps": 25}},
         },
     }
 
@@ -103,9 +103,10 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--data", default="../shared/data")
     ap.add_argument("-o", "--out", default="out/mixsearch")
-    ap.add_argument("--runs", type=int, default=40)
+    ap.add_argument("--runs", type=int, default=32)
     ap.add_argument("--steps", type=int, default=160)
-    ap.add_argument("--batch", type=int, default=16, help="sequences of 128 tokens per step")
+    ap.add_argument("--batch", type=int, default=32, help="sequences of 128 tokens per step")
+    ap.add_argument("--lr", type=float, default=3e-3, help="peak learning rate (cosine to a tenth)")
     ap.add_argument("--target-tokens", type=int, default=3_000_000, help="budget of the run the proxies stand for")
     args = ap.parse_args()
     t0 = time.time()

@@ -101,15 +101,16 @@ def _say_if_everything_failed(result) -> None:
 
 def sql(
     out: str = typer.Argument(..., help="build output directory (or a `corpus mix search` runs directory)"),
-    query: Optional[str] = typer.Argument(None, help="SQL over views docs, kept, dropped, failed (runs for a "
-                                          "search); none: prompt"),
+    query: Optional[str] = typer.Argument(None, help="SQL over views docs, kept, dropped, failed (clusters when "
+                                          "the cluster stage ran; runs for a search); none: prompt"),
     fmt: str = typer.Option("table", "--format", help="table, csv or json"),
 ):
     """Query a build with DuckDB."""
     import duckdb
 
     from corpus.layout import Layout
-    from corpus.sql import NotReadOnly, UnreadableBuild, check_read_only, connect, connect_runs, holds_runs, run_query
+    from corpus.sql import (NotReadOnly, UnreadableBuild, check_read_only, connect, connect_runs, holds_runs,
+                            run_query, view_names)
 
     if fmt not in ("table", "csv", "json"):
         fail(f"--format must be table, csv or json, not {fmt!r}")
@@ -127,7 +128,7 @@ def sql(
             fail(str(e))
     queries = [query] if query else None
     if queries is None:
-        typer.echo("views: docs (with fate), kept, dropped, failed. End with ';'. Ctrl-D quits.", err=True)
+        typer.echo(f"views: {', '.join(view_names(con))}. End with ';'. Ctrl-D quits.", err=True)
     code = 0
     for q in queries or _prompt():
         try:

@@ -1,4 +1,5 @@
-"""DuckDB over a build's output: views docs (with fate), kept, dropped, failed."""
+"""DuckDB over a build's output: views docs (with fate), kept, dropped, failed, and clusters when the
+cluster stage ran."""
 
 from __future__ import annotations
 
@@ -94,6 +95,12 @@ def check_read_only(con: duckdb.DuckDBPyConnection, query: str) -> None:
         if st.type not in _READ_TYPES:
             raise NotReadOnly(f"{st.type.name} statements are refused: corpus sql only runs queries "
                               "(SELECT, WITH, DESCRIBE, SHOW, SUMMARIZE, EXPLAIN, PRAGMA table_info ...)")
+
+
+def view_names(con: duckdb.DuckDBPyConnection) -> list[str]:
+    return [r[0] for r in con.execute("select view_name from duckdb_views() where not internal "
+                                    "and view_name not like '\\_%' escape '\\' order by view_name")
+            .fetchall()]
 
 
 def _create_views(con: duckdb.DuckDBPyConnection, layout: Layout) -> None:

@@ -115,6 +115,9 @@ def test_keep_work_and_the_tools_on_a_cleaned_build(tmp_path, demo_warc):
     r = corpus_cli("sql", out, "select fate, count(*) as n from docs group by fate order by fate", "--format", "csv")
     assert r.returncode == 0, r.stderr
     assert r.stdout.splitlines()[1:] == [f"dropped,{totals['dropped']}", f"kept,{totals['kept']}"]
+    r = subprocess.run([sys.executable, "-m", "corpus.cli", "sql", str(out)], input="select count(*) from kept;\n",
+                       capture_output=True, text=True, env=env_with_path())
+    assert r.returncode == 0 and "views: docs, dropped, failed, kept." in r.stderr, r.stderr
     r = corpus_cli("refilter", out, "--set", "en.gopher_word_count.min=100000", "-o", tmp_path / "re")
     assert r.returncode == 0, r.stderr[-2000:]
     refiltered = pl.scan_parquet(str(tmp_path / "re" / "**" / "*.parquet")).collect()

@@ -3,16 +3,25 @@
 from __future__ import annotations
 
 import json
+from contextlib import contextmanager
 from typing import Optional
 
 import typer
 
-from corpus.configlib import ConfigError
 
 
 def _fail(message: str) -> None:
     typer.echo(f"error: {message}", err=True)
     raise typer.Exit(2)
+
+
+@contextmanager
+def _user_errors():
+    """What a user can mend (a missing input, a bad value, an output in the way) ends as one line, exit 2."""
+    try:
+        yield
+    except (FileNotFoundError, FileExistsError, ValueError) as e:  # ConfigError is a ValueError
+        _fail(str(e))
 
 
 def register(app: typer.Typer) -> None:
@@ -34,15 +43,10 @@ def register(app: typer.Typer) -> None:
         """Train a Yi-style SentencePiece BPE tokenizer (digits split, byte fallback, no normalisation)."""
         from mixtures.tokenizer import TokenizerConfig, train_tokenizer
 
-        try:
+        with _user_errors():
             cfg = TokenizerConfig(vocab_size=vocab_size, char_budget=chars, character_coverage=coverage,
                                   threads=threads)
-        except ConfigError as e:
-            _fail(str(e))
-        try:
             manifest = train_tokenizer(inputs, output, cfg, where=where)
-        except (FileNotFoundError, ValueError) as e:
-            _fail(str(e))
         typer.echo(json.dumps({k: manifest[k] for k in ("trained_on", "bytes_per_token", "sha256")}, ensure_ascii=False))
 
     @app.command("tokenize")
@@ -60,21 +64,17 @@ def register(app: typer.Typer) -> None:
         """Tokenise documents into packed uint16/uint32 shards with an index and a hashed validation split."""
         from mixtures.shards import TokenizeConfig, tokenize
 
-        cfg = TokenizeConfig(val_fraction=val_fraction, shard_tokens=shard_tokens, workers=workers)
-        try:
+        with _user_errors():
+            cfg = TokenizeConfig(val_fraction=val_fraction, shard_tokens=shard_tokens, workers=workers)
             index = tokenize(inputs, tokenizer, output, cfg, where=where, source_expr=source)
-        except (FileNotFoundError, ValueError) as e:
-            _fail(str(e))
         typer.echo(json.dumps({s: {k: v[k] for k in ("docs", "tokens")} for s, v in index["splits"].items()}))
 
 
 def _load_mixture(path: str):
     from mixtures.mixture import load_mixture
 
-    try:
+    with _user_errors():
         return load_mixture(path)
-    except ConfigError as e:
-        _fail(str(e))
 
 
 def register_mix(app: typer.Typer) -> None:
@@ -92,10 +92,8 @@ def register_mix(app: typer.Typer) -> None:
         from mixtures.build import plan
 
         m = _load_mixture(mixture)
-        try:
+        with _user_errors():
             rows = plan(m, tokens or None)
-        except (FileNotFoundError, ValueError) as e:
-            _fail(str(e))
         if as_json:
             typer.echo(json.dumps(rows, indent=2))
             return
@@ -121,10 +119,8 @@ def register_mix(app: typer.Typer) -> None:
         m = _load_mixture(mixture)
         if seed is not None:
             m = replace(m, seed=seed)
-        try:
+        with _user_errors():
             manifest = build(m, output, tokens or None)
-        except (FileNotFoundError, FileExistsError, ValueError) as e:
-            _fail(str(e))
         for name, s in manifest["sources"].items():
             if s["warning"]:
                 typer.echo(f"warning: {name}: {s['warning']}", err=True)
@@ -141,13 +137,9 @@ def register_mix(app: typer.Typer) -> None:
         from mixtures.search import run_search, search_config
 
         m = _load_mixture(space)
-        try:
+        with _user_errors():
             search_config(m)
             result = run_search(m, output)
-        except ConfigError as e:
-            _fail(str(e))
-        except (FileNotFoundError, FileExistsError, ValueError) as e:
-            _fail(str(e))
         typer.echo(json.dumps(result, indent=2))
 
     @mix.command("report")
@@ -158,10 +150,8 @@ def register_mix(app: typer.Typer) -> None:
         """A self-contained HTML page: predicted vs actual, metric against each weight, proposal vs uniform."""
         from mixtures.report import write_report
 
-        try:
+        with _user_errors():
             path = write_report(runs, output)
-        except (FileNotFoundError, ValueError) as e:
-            _fail(str(e))
         typer.echo(path)
 
     @mix.command("export")
@@ -172,10 +162,8 @@ def register_mix(app: typer.Typer) -> None:
         """Runs as Olmix-style ratios.csv (mixture weights) and metrics.csv (every metric), keyed by run."""
         from mixtures.olmix import export_runs
 
-        try:
+        with _user_errors():
             typer.echo(json.dumps(export_runs(runs, output)))
-        except FileNotFoundError as e:
-            _fail(str(e))
 
     @mix.command("import")
     def import_cmd(
@@ -185,7 +173,5 @@ def register_mix(app: typer.Typer) -> None:
         """Runs from Olmix-style CSVs into a runs table (fit and report them like our own)."""
         from mixtures.olmix import import_runs
 
-        try:
+        with _user_errors():
             typer.echo(json.dumps(import_runs(source, output)))
-        except (FileNotFoundError, ValueError) as e:
-            _fail(str(e))

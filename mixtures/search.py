@@ -105,14 +105,20 @@ def metric_of(row: dict, cfg: SearchConfig) -> float:
     return float(np.mean([row[c] for c in cfg.metric]))
 
 
+def _design(mix: Mixture, cfg: SearchConfig, runs: list[dict]) -> tuple[np.ndarray, np.ndarray]:
+    """Weights (runs, sources) and each metric column (runs, columns); the metric is their mean."""
+    return (np.array([weights_of(r, mix.names) for r in runs]),
+            np.array([[r[c] for c in cfg.metric] for r in runs], dtype=np.float64))
+
+
 def fit_report(mix: Mixture, cfg: SearchConfig, rows: list[dict]) -> dict:
     """Held-out (out-of-fold) predictions and rank correlation per model; the proposal of the best."""
     runs = [r for r in rows if r["kind"] == "search"]
-    X = np.array([weights_of(r, mix.names) for r in runs])
+    X, Y = _design(mix, cfg, runs)
     y = np.array([r["metric"] for r in runs])
     models = {}
     for kind in cfg.regression:
-        pred = regression.out_of_fold(kind, X, y, cfg.folds, mix.seed)
+        pred = regression.out_of_fold(kind, X, Y, cfg.folds, mix.seed)
         models[kind] = {"heldout_spearman": regression.spearman(pred, y),
                         "heldout_pred": {r["run"]: float(p) for r, p in zip(runs, pred)}}
     best = max(models, key=lambda k: models[k]["heldout_spearman"])
@@ -122,9 +128,7 @@ def fit_report(mix: Mixture, cfg: SearchConfig, rows: list[dict]) -> dict:
 def propose(mix: Mixture, cfg: SearchConfig, rows: list[dict], available: dict[str, int]) -> dict:
     report = fit_report(mix, cfg, rows)
     runs = [r for r in rows if r["kind"] == "search"]
-    X = np.array([weights_of(r, mix.names) for r in runs])
-    y = np.array([r["metric"] for r in runs])
-    model = regression.fit(report["chosen_model"], X, y, mix.seed)
+    model = regression.fit(report["chosen_model"], *_design(mix, cfg, runs), mix.seed)
     w = regression.propose(model, np.full(len(mix.names), cfg.alpha), cfg.candidates, cfg.top_k, mix.seed,
                            cfg.goal, feasible(mix, available))
     report["weights"] = {n: round(float(v), 6) for n, v in zip(mix.names, w)}

@@ -9,12 +9,14 @@ from pathlib import Path
 import duckdb
 import pyarrow as pa
 import pyarrow.parquet as pq
+import numpy as np
 import pytest
 import yaml
 
 from corpus.configlib import ConfigError
 from mixtures.build import build, plan, read_manifest
 from mixtures.mixture import allocate, load_mixture
+from mixtures.regression import MODELS
 from mixtures.tokenizer import TokenizerConfig, train_tokenizer
 
 REPO = Path(__file__).resolve().parents[2]
@@ -152,7 +154,7 @@ def test_smoke_search_records_runs_proposes_and_reports(corpus, tmp_path):
     assert row[0] > 0 and row[1] > 0 and row[2] == pytest.approx(1, abs=1e-5) and row[3] > 0 and row[4] == row[0]
     acc = [a for (a,) in con.execute('select "acc.quiz" from runs').fetchall()]
     assert len(acc) == 6 and all(a in (0, 1 / 3, 2 / 3, 1) for a in acc)  # 3 questions scored per run
-    assert set(result["heldout_spearman"]) == {"linear", "sqrt_linear", "lightgbm"}
+    assert set(result["heldout_spearman"]) == set(MODELS)
     assert sum(result["proposal"].values()) == pytest.approx(1, abs=1e-5)
     html = open(write_report(str(tmp_path / "runs"))).read()
     assert html.count("data:image/svg+xml;base64,") >= 2 + 3 + 1 and "Spearman" in html and "http" not in html.split(
@@ -206,6 +208,22 @@ def test_regmix_regression_ranks_unseen_mixtures(shared_data):
     print(f"RegMix Pile-CC, 256 unseen mixtures: Spearman lightgbm {rho['lightgbm']:.4f}, linear {rho['linear']:.4f}")
     assert rho["lightgbm"] >= 0.95
     assert 0.8 < rho["linear"] < rho["lightgbm"]
+
+
+@pytest.mark.parametrize("sign", [1.0, -1.0])  # a loss falling, an accuracy rising
+def test_per_target_mixing_law_ranks_a_metric_whose_targets_trade_off(sign):
+    from mixtures.regression import dirichlet, fit, out_of_fold, spearman
+
+    rng = np.random.default_rng(0)
+    W = dirichlet(np.ones(4), 30, rng)  # sources: en_a, en_b, zh_a, zh_b
+    en = 3 + sign * np.exp(0.5 - 1.5 * np.sqrt(W[:, 0] + 0.5 * W[:, 1]))
+    zh = 4 + sign * np.exp(0.8 - 1.2 * np.sqrt(W[:, 2] + 0.3 * W[:, 3]))
+    Y = np.c_[en, zh] + rng.normal(0, 0.002, (30, 2))
+    mean = Y.mean(axis=1)  # English gains are Chinese losses: the mean is a near-cancellation
+    law = spearman(out_of_fold("mixing_law", W, Y, 6), mean)
+    whole = spearman(out_of_fold("mixing_law", W, mean, 6), mean)
+    assert law > 0.9 and law > whole and law > spearman(out_of_fold("sqrt_linear", W, Y, 6), mean)
+    assert fit("mixing_law", W, Y).models[0].sign == sign
 
 
 def test_yi_grid_mixtures_come_from_the_grid_within_the_epoch_caps(corpus, tmp_path):

@@ -5,7 +5,8 @@
 1. `corpus build` of the shared WARC shards (English articles, Chinese news, the multilingual
    cache): English web and Chinese web are two sources, selected by `lang` on the kept table;
 2. three reference sources: English Wikipedia (WikiText-2), Chinese paper abstracts (CSL),
-   Chinese news/novel passages (ChID);
+   Chinese news/novel passages (ChID); and one source of little use for the target, Chinese in-game
+   chat lines (one message per document, its label column left in), as a real mixture has;
 3. the target, which none of the sources is: Wikipedia text of both languages from XQuAD
    (parallel English / Chinese contexts), scored by loss per token, averaged over the two;
 4. `corpus mix search`: Dirichlet-sampled proxy runs of a tiny model, linear, square-root-linear
@@ -33,6 +34,7 @@ SOURCES = [
     ("en_wiki", "{data}/reference/en-wikitext2.txt.gz", ""),
     ("zh_sci", "{data}/reference/zh-csl-abstracts.txt.gz", ""),
     ("zh_story", "{data}/reference/zh-chid-passages.txt.gz", ""),
+    ("zh_chat", "{data}/extra/labelled/spam_ads/zh_game_chat_ads/train.txt.gz", ""),
 ]
 TARGETS = [
     ("wiki_en", "{data}/extra/reference/en/derived/xquad_en_contexts.txt.gz"),

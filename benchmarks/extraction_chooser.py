@@ -2,11 +2,11 @@
 extraction seconds, for a range of `extract.fast_max_links` thresholds, on the labelled pages.
 
 Every labelled page (benchmarks/extraction_f1.py's sets, decoded by corpus.charset from the page
-file) is extracted once by each path: trafilatura as `extract.mode: trafilatura` runs it (with its
-fallback extractors), trafilatura without them (fast=True, the fast mode's fallback), and the fast
-mode's resiliparse pass with its features. A threshold then picks, per page, resiliparse's text or
-trafilatura's (without fallbacks); seconds are what that mode spends (the resiliparse pass on every
-page, plus trafilatura on the pages it falls back on). Pages are split by their index in the sorted ids:
+file) is extracted once by each path: trafilatura as the build runs it (with its fallback
+extractors), and the fast mode's resiliparse pass with its features; also, for comparison,
+trafilatura without its fallback extractors (fast=True). A threshold then picks, per page,
+resiliparse's text or trafilatura's; seconds are what that mode spends (the resiliparse pass on
+every page, plus trafilatura on the pages it falls back on). Pages are split by their index in the sorted ids:
 thresholds are chosen on the even pages, and the odd ones are the held-out report.
 
     PYTHONPATH=$PWD python benchmarks/extraction_chooser.py [--data ../shared/data]
@@ -26,7 +26,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from benchmarks.extraction_f1 import SETS, load_truth, prf, tokens  # noqa: E402
 
-THRESHOLDS = (4, 6, 8, 10, 12, 16, 20, 30, float("inf"))
+THRESHOLDS = (2, 4, 6, 8, 9, 10, 11, 12, 16, 20, 30, float("inf"))
 
 
 def measure(data: Path) -> list[dict]:
@@ -63,9 +63,9 @@ def measure(data: Path) -> list[dict]:
 def curve(rows: list[dict], threshold: float) -> dict:
     """Share sent to resiliparse, mean F1 per half and language, extraction seconds of the mode."""
     take = [r["long_enough"] and r["links"] <= threshold for r in rows]
-    f1 = lambda sel: statistics.mean(r["f1_fast"] if t else r["f1_quick"] for r, t in sel)  # noqa: E731
+    f1 = lambda sel: statistics.mean(r["f1_fast"] if t else r["f1_full"] for r, t in sel)  # noqa: E731
     out = {"share": sum(take) / len(rows),
-           "seconds": sum(r["s_fast"] + (0 if t else r["s_quick"]) for r, t in zip(rows, take))}
+           "seconds": sum(r["s_fast"] + (0 if t else r["s_full"]) for r, t in zip(rows, take))}
     for half in ("even", "odd"):
         out[half] = f1([(r, t) for r, t in zip(rows, take) if r["half"] == half])
     for lang in SETS:
@@ -84,7 +84,7 @@ def main() -> int:
     print(f"{len(rows)} pages ({counts}); trafilatura alone: {base:.2f} s")
     print(f"{'max links/kchar':>15} {'to fast':>7} {'F1 even':>7} {'F1 odd':>7} {'F1 en':>6} {'F1 zh':>6} "
           f"{'extract s':>9} {'speed-up':>8}")
-    for name, key in (("trafilatura", "full"), ("no fallbacks", "quick")):
+    for name, key in (("trafilatura", "full"), ("traf. fast=True", "quick")):
         ref = {h: statistics.mean(r[f"f1_{key}"] for r in rows if r["half"] == h) for h in ("even", "odd")}
         ref.update({lang: statistics.mean(r[f"f1_{key}"] for r in rows if r["lang"] == lang) for lang in SETS})
         secs = sum(r[f"s_{key}"] for r in rows)

@@ -40,9 +40,9 @@ class ExtractConfig:
     include_comments: bool = False
     favor: Literal["balanced", "precision", "recall"] = "balanced"  # trafilatura's
     # trafilatura: trafilatura on every page; fast: resiliparse on the pages the chooser trusts it
-    # with, trafilatura without its fallback extractors on the others (docs/extraction.md)
+    # with, trafilatura on the others (docs/extraction.md)
     mode: Literal["trafilatura", "fast"] = "trafilatura"
-    fast_max_links: float = 5.0  # the chooser trusts resiliparse up to this many <a> per 1000 visible characters
+    fast_max_links: float = 10.0  # the chooser trusts resiliparse up to this many <a> per 1000 visible characters
 
     def __post_init__(self):
         check(self.timeout_s > 0, "extract.timeout_s", "must be > 0")

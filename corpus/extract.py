@@ -10,7 +10,7 @@ from datatrove.data import Document, DocumentsPipeline
 from datatrove.pipeline.base import PipelineStep
 
 from corpus import vocab
-from corpus.fast_extract import FAST, FULL, FULL_NO_FALLBACK, clean_lines, fast_page, reliable
+from corpus.fast_extract import FAST, FULL, clean_lines, fast_page, reliable
 from corpus.layout import Layout
 from corpus.steps import CorpusFilter, StageContext
 from corpus.tables import unwrap_layout_tables
@@ -62,8 +62,7 @@ def without_early_end(html: str) -> str:
 class Extractor(PipelineStep):
     """Replaces HTML by its main text. Text documents pass unchanged. `mode` "trafilatura": trafilatura
     on every page; "fast": resiliparse where the page looks reliable for it (corpus.fast_extract),
-    trafilatura without its fallback extractors elsewhere. Which one extracted a page is its
-    `extractor` signal.
+    trafilatura elsewhere. Which one extracted a page is its `extractor` signal.
 
     The per-document timeout uses SIGALRM where the step runs on a process's main thread (local
     and Slurm executors); elsewhere (some Ray setups) extraction runs without a timeout.
@@ -74,7 +73,7 @@ class Extractor(PipelineStep):
 
     def __init__(self, layout: Layout, timeout_s: float = 10.0, include_tables: bool = True,
                  include_comments: bool = False, favor: str = "balanced", segment: int = 0,
-                 mode: str = "trafilatura", fast_max_links: float = 5.0):
+                 mode: str = "trafilatura", fast_max_links: float = 10.0):
         super().__init__()
         self.timeout_s, self.include_tables, self.include_comments, self.favor = (
             timeout_s, include_tables, include_comments, favor)
@@ -111,12 +110,11 @@ class Extractor(PipelineStep):
 
     def choose(self, html: str, url: str | None) -> tuple[str, str]:
         """(main text, the extractor that gave it)."""
-        if self.mode != "fast":
-            return self.extract(html, url), FULL
-        page = fast_page(html)
-        if reliable(page, self.fast_max_links):
-            return page.text, FAST
-        return self.extract(html, url, fallbacks=False), FULL_NO_FALLBACK
+        if self.mode == "fast":
+            page = fast_page(html)
+            if reliable(page, self.fast_max_links):
+                return page.text, FAST
+        return self.extract(html, url), FULL
 
     def _extract_with_timeout(self, html: str, url: str | None) -> tuple[str, str]:
         if threading.current_thread() is not threading.main_thread():

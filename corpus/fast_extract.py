@@ -4,8 +4,7 @@ resiliparse (lexbor, C) extracts a page ~10x faster than trafilatura and keeps n
 article's text (recall 0.99 on the labelled pages), but it also keeps what surrounds it on pages
 full of links: menus, related-story lists, comment threads, the portal frames of old Chinese news
 sites. So each page is judged from cheap features before its fast text is trusted, and trafilatura
-extracts the others (corpus/extract.py), without its fallback extractors. The chooser and its
-measurements: docs/extraction.md.
+extracts the others (corpus/extract.py). The chooser and its measurements: docs/extraction.md.
 """
 
 from __future__ import annotations
@@ -15,8 +14,7 @@ from dataclasses import dataclass
 
 # values of the `extractor` signal
 FAST = "resiliparse"
-FULL = "trafilatura"  # with its fallback extractors (jusText, readability) where its own result is poor
-FULL_NO_FALLBACK = "trafilatura_fast"  # trafilatura's fast=True: its own extraction only
+FULL = "trafilatura"
 _ANCHOR = re.compile(r"<a\s", re.I)
 # a shorter fast text is not worth judging: trafilatura is cheap on short pages, and a page whose
 # main content came out this short is more often a page whose article resiliparse missed

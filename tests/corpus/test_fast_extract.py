@@ -6,7 +6,7 @@ from corpus import vocab
 from corpus.build import build
 from corpus.demo import write_demo_warc
 from corpus.extract import Extractor
-from corpus.fast_extract import FAST, FULL, FULL_NO_FALLBACK, fast_page, reliable
+from corpus.fast_extract import FAST, FULL, fast_page, reliable
 from corpus.layout import Layout
 from corpus.sql import connect
 from tests.corpus.helpers import make_config
@@ -50,12 +50,12 @@ def test_link_heavy_page_falls_back_to_trafilatura(fast, paras):
     html = portal(paras)
     assert not reliable(fast_page(html), fast.fast_max_links)
     text, used = fast.choose(html, "https://a.example/r")
-    assert used == FULL_NO_FALLBACK and paras[0] in text
+    assert used == FULL and paras[0] in text
 
 
 def test_short_fast_text_falls_back(fast):
     _, used = fast.choose(article(["A short note on the river."]), None)
-    assert used == FULL_NO_FALLBACK
+    assert used == FULL
 
 
 def test_trafilatura_mode_never_uses_the_fast_path(tmp_path):
@@ -69,7 +69,7 @@ def test_extractor_signal_reaches_the_parquet_rows(tmp_path):
     rows = connect(str(tmp_path / "out")).execute(
         f"select {vocab.EXTRACTOR}, count(*) from docs where {vocab.PAYLOAD_KIND} = 'html' "
         f"and stage is distinct from '{vocab.CONTENT}' group by all").fetchall()
-    assert dict(rows).keys() <= {FAST, FULL_NO_FALLBACK} and sum(n for _, n in rows) > 0
+    assert dict(rows).keys() <= {FAST, FULL} and sum(n for _, n in rows) > 0
     assert FAST in dict(rows)  # the demo articles are clean pages
 
 

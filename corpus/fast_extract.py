@@ -1,6 +1,6 @@
 """The fast extraction path: resiliparse's main-content text, taken only on pages it handles well.
 
-resiliparse (lexbor, C) extracts a page ~10x faster than trafilatura and keeps nearly all of an
+resiliparse (lexbor, C) extracts a page ~9x faster than trafilatura and keeps nearly all of an
 article's text (recall 0.99 on the labelled pages), but it also keeps what surrounds it on pages
 full of links: menus, related-story lists, comment threads, the portal frames of old Chinese news
 sites. So each page is judged from cheap features before its fast text is trusted, and trafilatura
@@ -51,7 +51,7 @@ def fast_page(html: str) -> FastPage:
 
 
 def reliable(page: FastPage, max_links_per_kchar: float) -> bool:
-    """Link density is the feature that told the pages apart: resiliparse's losses against
+    """Link density is the feature that told the pages apart: resiliparse's large losses against
     trafilatura are link blocks that survive (navigation, 'top stories', comment and archive lists),
     and a page with few links per character of text has few of them to leave in."""
     return len(page.text) >= MIN_FAST_CHARS and page.links_per_kchar <= max_links_per_kchar

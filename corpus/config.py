@@ -38,10 +38,15 @@ class ExtractConfig:
     timeout_s: float = 10.0  # per document; a page past it is dropped as extract_timeout
     include_tables: bool = True
     include_comments: bool = False
-    favor: Literal["balanced", "precision", "recall"] = "balanced"
+    favor: Literal["balanced", "precision", "recall"] = "balanced"  # trafilatura's
+    # trafilatura: trafilatura on every page; fast: resiliparse on the pages the chooser trusts it
+    # with, trafilatura on the others (docs/extraction.md)
+    mode: Literal["trafilatura", "fast"] = "trafilatura"
+    fast_max_links: float = 10.0  # the chooser trusts resiliparse up to this many <a> per 1000 visible characters
 
     def __post_init__(self):
         check(self.timeout_s > 0, "extract.timeout_s", "must be > 0")
+        check(self.fast_max_links >= 0, "extract.fast_max_links", "must be >= 0")
 
 
 @dataclass(frozen=True)

@@ -10,6 +10,7 @@ from datatrove.data import Document, DocumentsPipeline
 from datatrove.pipeline.base import PipelineStep
 
 from corpus import vocab
+from corpus.fast_extract import FAST, FULL, clean_lines, fast_page, reliable
 from corpus.layout import Layout
 from corpus.steps import CorpusFilter, StageContext
 from corpus.tables import unwrap_layout_tables
@@ -59,7 +60,9 @@ def without_early_end(html: str) -> str:
 
 
 class Extractor(PipelineStep):
-    """Replaces HTML by its main text (trafilatura). Text documents pass unchanged.
+    """Replaces HTML by its main text. Text documents pass unchanged. `mode` "trafilatura": trafilatura
+    on every page; "fast": resiliparse where the page looks reliable for it (corpus.fast_extract),
+    trafilatura elsewhere. Which one extracted a page is its `extractor` signal.
 
     The per-document timeout uses SIGALRM where the step runs on a process's main thread (local
     and Slurm executors); elsewhere (some Ray setups) extraction runs without a timeout.
@@ -69,13 +72,16 @@ class Extractor(PipelineStep):
     type = "✂️ - EXTRACTOR"
 
     def __init__(self, layout: Layout, timeout_s: float = 10.0, include_tables: bool = True,
-                 include_comments: bool = False, favor: str = "balanced", segment: int = 0):
+                 include_comments: bool = False, favor: str = "balanced", segment: int = 0,
+                 mode: str = "trafilatura", fast_max_links: float = 10.0):
         super().__init__()
         self.timeout_s, self.include_tables, self.include_comments, self.favor = (
             timeout_s, include_tables, include_comments, favor)
+        self.mode, self.fast_max_links = mode, fast_max_links
         self.failed = FateWriter(layout, vocab.FATE_FAILED, stage=vocab.EXTRACT, segment=segment)
 
-    def extract(self, html: str, url: str | None) -> str:
+    def extract(self, html: str, url: str | None, fallbacks: bool = True) -> str:
+        """trafilatura's main text; `fallbacks` False skips its fallback extractors (fast=True)."""
         import trafilatura
         from trafilatura.utils import load_html
 
@@ -89,11 +95,10 @@ class Extractor(PipelineStep):
             text = trafilatura.extract(
                 source, url=url, include_comments=self.include_comments, include_tables=self.include_tables,
                 favor_precision=self.favor == "precision", favor_recall=self.favor == "recall",
-                deduplicate=False, with_metadata=False) or ""
+                deduplicate=False, with_metadata=False, fast=not fallbacks) or ""
             # trafilatura drops empty paragraphs but keeps spacers (<div>&nbsp;</div>) as lines
-            # with nothing visible, and spaces after a line's last character (before a <br>):
-            # line-based rules count the first as duplicates and miss the end punctuation of the second
-            return "\n".join(line for line in map(str.rstrip, text.split("\n")) if line)
+            # with nothing visible, and spaces after a line's last character (before a <br>)
+            return clean_lines(text)
 
         text = run(html)
         if not text and "html" not in html[:DUBIOUS_PREFIX].lower():
@@ -103,13 +108,21 @@ class Extractor(PipelineStep):
             text = run("<html>" + html)
         return text
 
-    def _extract_with_timeout(self, html: str, url: str | None) -> str:
+    def choose(self, html: str, url: str | None) -> tuple[str, str]:
+        """(main text, the extractor that gave it)."""
+        if self.mode == "fast":
+            page = fast_page(html)
+            if reliable(page, self.fast_max_links):
+                return page.text, FAST
+        return self.extract(html, url), FULL
+
+    def _extract_with_timeout(self, html: str, url: str | None) -> tuple[str, str]:
         if threading.current_thread() is not threading.main_thread():
-            return self.extract(html, url)
+            return self.choose(html, url)
         old = signal.signal(signal.SIGALRM, _alarm)
         signal.setitimer(signal.ITIMER_REAL, self.timeout_s)
         try:
-            return self.extract(html, url)
+            return self.choose(html, url)
         finally:
             signal.setitimer(signal.ITIMER_REAL, 0)
             signal.signal(signal.SIGALRM, old)
@@ -124,7 +137,7 @@ class Extractor(PipelineStep):
                     continue
                 try:
                     with self.track_time():
-                        doc.text = self._extract_with_timeout(doc.text, md.get(vocab.URL))
+                        doc.text, md[vocab.EXTRACTOR] = self._extract_with_timeout(doc.text, md.get(vocab.URL))
                     md[EXTRACT_STATUS] = "ok" if doc.text.strip() else "empty"
                 except _Timeout:
                     md[EXTRACT_STATUS] = "timeout"

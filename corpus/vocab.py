@@ -122,7 +122,9 @@ R_NOT_HTML = reason("not_html", CONTENT, "payload is neither HTML nor plain text
 R_OVERSIZED = reason("oversized", CONTENT, "payload larger than content.max_bytes")
 R_EMPTY_PAYLOAD = reason("empty_payload", CONTENT, "no body bytes")
 EXTRACT_CHARS = key("extract_chars", "int64", EXTRACT, "characters of main text after extraction")
-R_EMPTY_EXTRACTION = reason("empty_extraction", EXTRACT, "trafilatura found no main text")
+EXTRACTOR = key("extractor", "string", EXTRACT, "what extracted the main text: trafilatura, or resiliparse "
+                "(extract.mode fast, on a page the chooser trusts it with)")
+R_EMPTY_EXTRACTION = reason("empty_extraction", EXTRACT, "the extractor found no main text")
 R_EXTRACT_TIMEOUT = reason("extract_timeout", EXTRACT, "extraction ran past extract.timeout_s")
 
 # ---------------------------------------------------------------- url filter

@@ -14,6 +14,8 @@ from tests.corpus.helpers import env_with_path
     ("executor: {kind: kubernetes}\n", "executor.kind"),
     ("executor: {workers: 0}\n", "executor.workers"),
     ("extract: {timeout_s: -1}\n", "extract.timeout_s"),
+    ("extract: {mode: quick}\n", "extract.mode"),
+    ("extract: {fast_max_links: -1}\n", "extract.fast_max_links"),
     ("stages: [lang_id, nonsense]\n", "stages[1]"),
     ("lang: {keep: en}\n", "lang.keep"),
     ("content: {max_bytes: ten}\n", "content.max_bytes"),

@@ -25,7 +25,7 @@ def run_dir(runs_dir: str, run: str) -> str:
 def run_one(mix: Mixture, cfg, runs_dir: str, spec) -> dict:
     from mixtures.build import build
 
-    t0 = time.perf_counter()
+    t0, cpu0 = time.perf_counter(), _cpu_s()
     out = run_dir(runs_dir, spec.run)
     shutil.rmtree(out, ignore_errors=True)  # what a killed attempt left is redone from scratch
     tokens = proxy_tokens(cfg)
@@ -41,10 +41,18 @@ def run_one(mix: Mixture, cfg, runs_dir: str, spec) -> dict:
     row |= {"epochs." + n: round(s["epochs"], 4) for n, s in manifest["sources"].items()}
     row |= _evaluate(mix, cfg, train_cfg)
     row |= {"train_loss": last.get("loss"), "steps": train_cfg.max_steps, "proxy_tokens": tokens, "scale": scale,
-            "wall_s": round(time.perf_counter() - t0, 2), "config": json.dumps(to_dict(train_cfg)),
+            "wall_s": round(time.perf_counter() - t0, 2),
+            "cpu_s": round(_cpu_s() - cpu0, 2), "config": json.dumps(to_dict(train_cfg)),
             "finished_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())}
     _tidy(out, cfg)
     return row
+
+
+def _cpu_s() -> float:
+    """CPU seconds of this process and its finished children (a `launcher` run trains in a child): a
+    run's cost where other work shares the machine and wall time says little."""
+    t = os.times()
+    return t.user + t.system + t.children_user + t.children_system
 
 
 def proxy_tokens(cfg) -> int:

@@ -149,9 +149,10 @@ def test_smoke_search_records_runs_proposes_and_reports(corpus, tmp_path):
     con = connect_runs(str(tmp_path / "runs"))
     kinds = dict(con.execute("select kind, count(*) from runs group by kind").fetchall())
     assert kinds == {"search": 4, "proposed": 1, "uniform": 1}
-    row = con.execute('select "loss.target", "loss.en", "w.en" + "w.zh" + "w.notes", wall_s, metric from runs '
+    row = con.execute('select "loss.target", "loss.en", "w.en" + "w.zh" + "w.notes", wall_s, metric, cpu_s from runs '
                       "where run = 's000'").fetchone()
     assert row[0] > 0 and row[1] > 0 and row[2] == pytest.approx(1, abs=1e-5) and row[3] > 0 and row[4] == row[0]
+    assert 0 < row[5] < 3 * row[3]  # CPU seconds, of the order of the wall time (one torch thread)
     acc = [a for (a,) in con.execute('select "acc.quiz" from runs').fetchall()]
     assert len(acc) == 6 and all(a in (0, 1 / 3, 2 / 3, 1) for a in acc)  # 3 questions scored per run
     assert set(result["heldout_spearman"]) == set(MODELS)

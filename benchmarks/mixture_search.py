@@ -105,7 +105,7 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--data", default="../shared/data")
     ap.add_argument("-o", "--out", default="out/mixsearch")
-    ap.add_argument("--runs", type=int, default=32)
+    ap.add_argument("--runs", type=int, default=30)
     ap.add_argument("--steps", type=int, default=160)
     ap.add_argument("--batch", type=int, default=32, help="sequences of 128 tokens per step")
     ap.add_argument("--lr", type=float, default=3e-3, help="peak learning rate (cosine to a tenth)")

@@ -53,36 +53,7 @@ def die_with_parent() -> None:
         os._exit(1)
 
 
-# datatrove forks a multiprocess Manager from the running thread; a fork made from the main thread
-# while a pipeline runs gets the parent-death signal (one made from another thread would die with
-# that thread, so it is left alone)
-_fork_state = {"armed": False, "from_main": False}
-
-
-def _before_fork() -> None:
-    _fork_state["from_main"] = threading.current_thread() is threading.main_thread()
-
-
-def _after_fork_in_child() -> None:
-    if _fork_state["armed"] and _fork_state["from_main"]:
-        _fork_state["armed"] = False
-        die_with_parent()
-
-
-if hasattr(os, "register_at_fork"):
-    os.register_at_fork(before=_before_fork, after_in_child=_after_fork_in_child)
-
-
-@contextlib.contextmanager
-def _children_die_with_us():
-    _fork_state["armed"] = True
-    try:
-        yield
-    finally:
-        _fork_state["armed"] = False
-
-
-# Pool workers are forked by multiprocess's forkserver and start with what it imported. Without a
+# Pool workers are forked by multiprocessing's forkserver and start with what it imported. Without a
 # preload each worker of each pipeline imports numpy, pyarrow, scipy and datatrove afresh (1-2 s), and a
 # default build runs about 20 pipelines: on small inputs that was most of a dedup or scorer stage's wall
 # time. Only libraries that start no threads at import; the forkserver starts once per build process.
@@ -93,38 +64,27 @@ WORKER_PRELOAD = ("__main__", "numpy", "pyarrow.parquet", "polars", "scipy.spars
 def _preload_forkserver() -> None:
     import multiprocessing
 
-    import multiprocess
-
-    multiprocess.set_forkserver_preload(list(WORKER_PRELOAD))
-    multiprocessing.set_forkserver_preload(list(WORKER_PRELOAD))  # the task pool's (_LocalExecutor.run)
+    multiprocessing.set_forkserver_preload(list(WORKER_PRELOAD))
 
 
 class _LocalExecutor(LocalPipelineExecutor):
-    """Pool workers (forked by the forkserver, itself gone when the build dies) die with their
-    parent; a task's log lines reach the terminal only with -v."""
+    """Tasks run in the build process (one worker) or in a pool of worker processes; a task's log lines
+    reach the terminal only with -v."""
 
     def __init__(self, *args, verbose: bool = False, **kwargs):
         super().__init__(*args, **kwargs)
-        self._owner_pid = os.getpid()
         self.verbose = verbose
 
     def _run_for_rank(self, rank: int, local_rank: int = 0, node_rank: int = -1):
         with logs.datatrove_task(self.verbose):
             return super()._run_for_rank(rank, local_rank, node_rank)
 
-    def _launch_run_for_rank(self, rank: int, ranks_q, completed=None, completed_lock=None):
-        if os.getpid() != self._owner_pid:  # in a pool worker, not in the build itself (workers=1)
-            die_with_parent()
-        return super()._launch_run_for_rank(rank, ranks_q, completed, completed_lock)
-
     def run(self):
         """Every incomplete task runs, whatever happens to the others. datatrove's own loop stops at the
         first task that raises, and its multiprocess Pool waits forever for a task whose worker was
-        killed (OOM killer, SIGKILL); a concurrent.futures pool reports that worker's death instead.
-        Unfinished tasks are left to get_incomplete_ranks, so the caller reports them and a rerun
-        redoes only those; the first errors are kept in `self.errors`."""
-        import multiprocessing
-
+        killed (OOM killer, SIGKILL); here a worker's death stops the pipeline instead. Unfinished tasks
+        are left to get_incomplete_ranks, so the caller reports them and a rerun redoes only those; the
+        first errors are kept in `self.errors`."""
         from datatrove.utils.stats import PipelineStats
 
         ranks = self.get_incomplete_ranks(range(self.local_rank_offset, self.local_rank_offset + self.local_tasks))
@@ -133,15 +93,7 @@ class _LocalExecutor(LocalPipelineExecutor):
             return PipelineStats()
         self._launched = True
         self.save_executor_as_json()
-        # forked from this thread, so it gets the parent-death signal; local ranks only steer task logging
-        manager = multiprocessing.get_context("fork").Manager()
-        try:
-            ranks_q = manager.Queue()
-            for i in range(self.workers):
-                ranks_q.put(i)
-            outcomes = self._run_in_process(ranks, ranks_q) if self.workers == 1 else self._run_in_pool(ranks, ranks_q)
-        finally:
-            manager.shutdown()
+        outcomes = self._run_in_process(ranks) if self.workers == 1 else self._run_in_pool(ranks)
         stats = [o for o in outcomes if isinstance(o, PipelineStats)]
         self.errors = [o for o in outcomes if isinstance(o, str)]
         if not self.errors:
@@ -149,46 +101,98 @@ class _LocalExecutor(LocalPipelineExecutor):
                 sum(stats, start=PipelineStats()).save_to_disk(f)
         return sum(stats, start=PipelineStats())
 
-    def _run_in_process(self, ranks: list[int], ranks_q) -> list:
+    def _run_in_process(self, ranks: list[int]) -> list:
         from copy import deepcopy
 
         pipeline, outcomes = self.pipeline, []
         for rank in ranks:
             self.pipeline = deepcopy(pipeline)  # a step keeps state between documents, never between tasks
             try:
-                outcomes.append(self._launch_run_for_rank(rank, ranks_q))
+                outcomes.append(self._run_for_rank(rank))
             except Exception as e:  # noqa: BLE001 - logged with its traceback in the task's log
                 outcomes.append(f"task {rank}: {type(e).__name__}: {e}")
         self.pipeline = pipeline
         return outcomes
 
-    def _run_in_pool(self, ranks: list[int], ranks_q) -> list:
+    def _run_in_pool(self, ranks: list[int]) -> list:
+        """Each worker has a pipe of its own: the build sends it a rank, it answers with the task's stats
+        or error, and a worker that dies is seen on its process sentinel. concurrent.futures' pool (used
+        before) hung now and then when a worker was killed while the pool was still starting the others
+        (CPython 3.11: the worker being started was never terminated and the pool waited to join it)."""
         import multiprocessing
-        from concurrent.futures import ProcessPoolExecutor, as_completed
-        from concurrent.futures.process import BrokenProcessPool
+        from multiprocessing.connection import wait
 
         import dill
 
-        outcomes, futures = [], {}
-        died = "a worker process died (killed by a signal or out of memory)"
         ctx = multiprocessing.get_context(self.start_method)
         executor = dill.dumps(self)  # steps need dill, as under datatrove's multiprocess pool
-        with ProcessPoolExecutor(self.workers, mp_context=ctx, initializer=_die_with_build,
-                                 initargs=(os.getpid(),)) as pool:
-            try:
-                for rank in ranks:
-                    futures[pool.submit(_run_task, executor, rank, ranks_q)] = rank
-            except BrokenProcessPool:  # a worker died while tasks were still being handed out
-                outcomes.append(f"task {rank}: {died}")
-            for done in as_completed(futures):
-                try:
-                    outcomes.append(done.result())
-                except BrokenProcessPool:  # the pool is gone: every task not yet finished stays incomplete
-                    outcomes.append(f"task {futures[done]}: {died}")
-                    break
-                except Exception as e:  # noqa: BLE001
-                    outcomes.append(f"task {futures[done]}: {type(e).__name__}: {e}")
+        pool = [_Worker(ctx, executor, i) for i in range(min(self.workers, len(ranks)))]
+        pending, outcomes, busy = list(reversed(ranks)), [], {}
+        try:
+            for worker in pool:
+                busy[worker] = worker.give(pending.pop())
+            while busy:
+                ready = set(wait([w.conn for w in busy] + [w.process.sentinel for w in busy]))
+                for worker in [w for w in busy if w.conn in ready or w.process.sentinel in ready]:
+                    rank, outcome = busy.pop(worker), worker.outcome()
+                    outcomes.append(f"task {rank}: {outcome}" if isinstance(outcome, str) else outcome)
+                    if outcome == _DIED:  # the pipeline stops: its other tasks are left to the rerun
+                        return outcomes
+                    if pending:
+                        busy[worker] = worker.give(pending.pop())
+        finally:
+            for worker in pool:
+                worker.stop()
         return outcomes
+
+
+_DIED = "a worker process died (killed by a signal or out of memory)"
+
+
+class _Worker:
+    """A task process of the local pool (forked by the forkserver) and its end of their pipe."""
+
+    def __init__(self, ctx, executor: bytes, local_rank: int):
+        self.conn, child = ctx.Pipe()
+        self.process = ctx.Process(target=_serve_tasks, args=(child, executor, local_rank, os.getpid()), daemon=True)
+        self.process.start()
+        child.close()
+
+    def give(self, rank: int) -> int:
+        with contextlib.suppress(OSError):  # already dead: outcome() says so
+            self.conn.send(rank)
+        return rank
+
+    def outcome(self):
+        """The task's stats, its error as text, or _DIED."""
+        import dill
+
+        try:
+            return dill.loads(self.conn.recv_bytes())
+        except (EOFError, OSError):
+            return _DIED
+
+    def stop(self) -> None:
+        with contextlib.suppress(OSError):
+            self.conn.send(None)
+        self.process.join(timeout=5)
+        if self.process.exitcode is None:  # still running a task: the pipeline was stopped
+            self.process.kill()
+            self.process.join()
+        self.conn.close()
+
+
+def _serve_tasks(conn, executor: bytes, local_rank: int, build: int) -> None:
+    import dill
+
+    die_with_parent()
+    _die_with_build(build)
+    while (rank := conn.recv()) is not None:
+        try:  # a fresh copy of the pipeline per task: steps keep state between documents only
+            outcome = dill.loads(executor)._run_for_rank(rank, local_rank)
+        except Exception as e:  # noqa: BLE001 - logged with its traceback in the task's log
+            outcome = f"{type(e).__name__}: {e}"
+        conn.send_bytes(dill.dumps(outcome))
 
 
 def _die_with_build(pid: int) -> None:
@@ -209,12 +213,6 @@ def _die_with_build(pid: int) -> None:
         os.kill(os.getpid(), signal.SIGKILL)
 
     threading.Thread(target=watch, daemon=True, name="die-with-build").start()
-
-
-def _run_task(executor: bytes, rank: int, ranks_q):
-    import dill
-
-    return dill.loads(executor)._launch_run_for_rank(rank, ranks_q)
 
 
 class _RayExecutor(RayPipelineExecutor):
@@ -363,8 +361,7 @@ def run_pipeline(ecfg: ExecutorConfig, pipeline: list, logging_dir: str, tasks: 
     executor = make_executor(ecfg, pipeline, logging_dir, tasks, workers)
     if ecfg.kind == "slurm":
         return _run_slurm(executor, logging_dir, tasks)
-    with _children_die_with_us() if ecfg.kind == "local" else contextlib.nullcontext():
-        executor.run()
+    executor.run()
     missing = executor.get_incomplete_ranks(range(tasks))
     if missing:
         raise IncompleteRun(f"{len(missing)} of {tasks} tasks did not complete{_first_error(executor)} (see "

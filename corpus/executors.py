@@ -128,6 +128,7 @@ class _LocalExecutor(LocalPipelineExecutor):
         executor = dill.dumps(self)  # steps need dill, as under datatrove's multiprocess pool
         pool = [_Worker(ctx, executor, i) for i in range(min(self.workers, len(ranks)))]
         pending, outcomes, busy = list(reversed(ranks)), [], {}
+        finished = False
         try:
             for worker in pool:
                 busy[worker] = worker.give(pending.pop())
@@ -140,9 +141,10 @@ class _LocalExecutor(LocalPipelineExecutor):
                         return outcomes
                     if pending:
                         busy[worker] = worker.give(pending.pop())
+            finished = True
         finally:
-            for worker in pool:
-                worker.stop()
+            for worker in pool:  # a stopped pipeline's running tasks are killed, not waited for
+                worker.stop(kill=not finished)
         return outcomes
 
 
@@ -172,21 +174,27 @@ class _Worker:
         except (EOFError, OSError):
             return _DIED
 
-    def stop(self) -> None:
-        with contextlib.suppress(OSError):
-            self.conn.send(None)
-        self.process.join(timeout=5)
-        if self.process.exitcode is None:  # still running a task: the pipeline was stopped
+    def stop(self, kill: bool) -> None:
+        if not kill:
+            with contextlib.suppress(OSError):
+                self.conn.send(None)
+            self.process.join(timeout=5)
+        if self.process.exitcode is None:
             self.process.kill()
             self.process.join()
         self.conn.close()
 
 
 def _serve_tasks(conn, executor: bytes, local_rank: int, build: int) -> None:
-    import dill
-
     die_with_parent()
     _die_with_build(build)
+    with contextlib.suppress(EOFError, BrokenPipeError):  # the build is gone: so is this worker, quietly
+        _serve(conn, executor, local_rank)
+
+
+def _serve(conn, executor: bytes, local_rank: int) -> None:
+    import dill
+
     while (rank := conn.recv()) is not None:
         try:  # a fresh copy of the pipeline per task: steps keep state between documents only
             outcome = dill.loads(executor)._run_for_rank(rank, local_rank)
@@ -197,7 +205,7 @@ def _serve_tasks(conn, executor: bytes, local_rank: int, build: int) -> None:
 
 def _die_with_build(pid: int) -> None:
     """A pool worker's parent is the forkserver, and the forkserver lives as long as any worker does (each
-    holds its liveness pipe); a worker waiting on the pool's queue would outlive a killed build. So it
+    holds its liveness pipe); a worker running a task would outlive a killed build. So it
     watches the build process itself."""
     import select
 

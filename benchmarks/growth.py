@@ -5,9 +5,10 @@ An expansion by k writes every page k times: copy 0 as it is, the others under a
 a third of them with the payload unchanged (exact duplicates) and the rest lightly edited (a few words
 swapped for others, a line added: near duplicates for MinHash), so dedup has real work at every size. The
 records are dealt into files of about `--records-per-file` records, so the task count grows with the
-input and the memory of one task should not. Peak RSS is sampled every 0.1 s: of the build process
-itself, and of every task process (the children of the pool's forkserver), reported as the largest;
-CPU seconds are the build process's plus each task process's last sample (a task's last 0.1 s is missed).
+input and the memory of one task should not. Each build is `corpus build` in a process of its own. Peak
+RSS is sampled every 0.1 s: of the build process (also per pipeline), and of every task process (the
+children of the pool's forkserver), reported as the largest; CPU seconds are each process's last sample
+(a process's last 0.1 s is missed).
 
     PYTHONPATH=$PWD python benchmarks/growth.py --shards zh-news-00 multi-cache-00 --factors 1 10 50 \\
         --plot benchmarks/results/growth.png --json benchmarks/results/growth.json
@@ -29,7 +30,8 @@ from pathlib import Path
 
 os.environ.setdefault("TLDEXTRACT_PUBLIC_SUFFIX_LIST_URLS", "")
 os.environ.setdefault("LOGURU_LEVEL", "WARNING")
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+ROOT = str(Path(__file__).resolve().parents[1])
+sys.path.insert(0, ROOT)
 
 STAGES = ["url_filter", "lang_id", "gopher_quality", "fineweb", "dedup_exact", "dedup_minhash"]
 EXTRA_WORDS = ["river", "station", "archive", "morning", "signal", "平台", "城市", "发展", "记者", "市场"]
@@ -102,32 +104,60 @@ def expand(paths: list[str], factor: int, out_dir: Path, records_per_file: int, 
 
 
 class PeakRss:
-    """Largest RSS seen, of this process and of any one task process, sampled in a thread."""
+    """Largest RSS seen, of the build process and of any one task process (the children of its pool's
+    forkserver), sampled in a thread; also the build's peak per pipeline (the newest OUT/logs/<pipeline>,
+    "start" before the first, "after <pipeline>" between one that finished and the next)."""
 
-    def __init__(self, every: float = 0.1):
+    def __init__(self, pid: int, out: Path, every: float = 0.1):
         import psutil
 
-        self.me, self.every = psutil.Process(), every
+        self.build, self.out, self.every = psutil.Process(pid), out, every
         self.driver = self.worker = 0
+        self.driver_cpu = 0.0
         self.worker_cpu: dict[int, float] = {}  # last CPU seconds seen per task process
+        self.by_pipeline: dict[str, int] = {}
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, daemon=True)
+
+    def _pipeline(self) -> str:
+        try:
+            dirs = list(os.scandir(self.out / "logs"))
+        except OSError:
+            return "start"
+        dirs = [d for d in dirs if d.is_dir() and d.name != "progress"]
+        if not dirs:
+            return "start"
+        newest = max(dirs, key=lambda d: d.stat().st_mtime_ns)
+        # its stats.json is written when it has finished: the funnel and manifest after the last pipeline
+        return f"after {newest.name}" if os.path.exists(os.path.join(newest.path, "stats.json")) else newest.name
+
+    def _sample(self) -> None:
+        import psutil
+
+        rss = self.build.memory_info().rss
+        t = self.build.cpu_times()
+        self.driver, self.driver_cpu = max(self.driver, rss), t.user + t.system
+        phase = self._pipeline()
+        self.by_pipeline[phase] = max(self.by_pipeline.get(phase, 0), rss)
+        for server in self.build.children():
+            try:
+                if "forkserver" not in " ".join(server.cmdline()):
+                    continue
+                for w in server.children():
+                    self.worker = max(self.worker, w.memory_info().rss)
+                    t = w.cpu_times()
+                    self.worker_cpu[w.pid] = t.user + t.system
+            except psutil.Error:
+                pass
 
     def _run(self):
         import psutil
 
         while not self._stop.is_set():
-            self.driver = max(self.driver, self.me.memory_info().rss)
-            for server in self.me.children():
-                try:
-                    if "forkserver" not in " ".join(server.cmdline()):
-                        continue
-                    for w in server.children():
-                        self.worker = max(self.worker, w.memory_info().rss)
-                        t = w.cpu_times()
-                        self.worker_cpu[w.pid] = t.user + t.system
-                except psutil.Error:
-                    pass
+            try:
+                self._sample()
+            except psutil.Error:  # the build has ended
+                return
             time.sleep(self.every)
 
     def __enter__(self):
@@ -140,25 +170,35 @@ class PeakRss:
 
 
 def build_one(files: list[str], out: Path, stages: list[str], workers: int) -> dict:
-    from corpus.build import build
-    from corpus.config import load_config
+    """`corpus build` in a process of its own: what is measured is the build, not this script (which has
+    just held every expanded page in memory)."""
+    import subprocess
+
+    from corpus.sql import connect
 
     shutil.rmtree(out, ignore_errors=True)
-    cfg = load_config(None, inputs=tuple(files), output=str(out), stages=stages, executor={"workers": workers})
-    t0, cpu0 = time.perf_counter(), os.times()
-    with PeakRss() as rss:
-        r = build(cfg)
-    wall, cpu1 = time.perf_counter() - t0, os.times()
-    assert r.exit_code == 0, out
-    t = r.funnel["totals"]
-    records = sum(s["records"] for s in r.shards.values())
-    cpu = cpu1.user + cpu1.system - cpu0.user - cpu0.system + sum(rss.worker_cpu.values())
-    dedup = sum(row["docs_in"] - row["docs_out"] for row in r.funnel["stages"] if row["stage"].startswith("dedup"))
+    config = out.parent / f"{out.name}.yaml"
+    config.write_text(json.dumps({"stages": stages, "executor": {"workers": workers}}))  # JSON is YAML
+    t0 = time.perf_counter()
+    proc = subprocess.Popen([sys.executable, "-m", "corpus.cli", "build", *files, "-c", str(config), "-o", str(out)],
+                            stdout=subprocess.DEVNULL, env={**os.environ, "PYTHONPATH": ROOT})
+    with PeakRss(proc.pid, out) as rss:
+        proc.wait()
+    wall = time.perf_counter() - t0
+    assert proc.returncode == 0, out
+    funnel = json.load(open(out / "funnel.json"))
+    t = funnel["totals"]
+    records = sum(s["records"] for s in funnel["shards"].values())
+    cpu = rss.driver_cpu + sum(rss.worker_cpu.values())
+    dedup = sum(row["docs_in"] - row["docs_out"] for row in funnel["stages"] if row["stage"].startswith("dedup"))
+    kept = connect(str(out)).execute("select count(*) from kept").fetchone()[0]
+    assert kept == t["kept"]
     return {"files": len(files), "records": records, "mb": sum(os.path.getsize(f) for f in files) / 1e6,
             "wall_s": round(wall, 1), "docs_per_s": round(records / wall, 1), "kept": t["kept"],
             "dedup_dropped": dedup, "cpu_s": round(cpu, 1),
             "docs_per_cpu_s": round(records / cpu, 1),
             "peak_rss_driver_mb": round(rss.driver / 2**20), "peak_rss_worker_mb": round(rss.worker / 2**20),
+            "peak_rss_driver_by_pipeline_mb": {k: round(v / 2**20) for k, v in rss.by_pipeline.items()},
             "load_avg": round(os.getloadavg()[0], 1)}
 
 

@@ -198,8 +198,10 @@ def write_empty_tables(layout: Layout) -> None:
 
     for fate in vocab.FATES:
         if not glob.glob(layout.fate_glob(fate)):
-            pq.write_table(pa.Table.from_pylist([], schema=vocab.arrow_schema()), layout.empty_file(fate),
-                           compression="zstd")
+            # written aside and renamed: a build killed mid-write leaves no torn file for the rerun to trust
+            path = layout.empty_file(fate)
+            pq.write_table(pa.Table.from_pylist([], schema=vocab.arrow_schema()), f"{path}.tmp", compression="zstd")
+            os.replace(f"{path}.tmp", path)
 
 
 def build(cfg: BuildConfig, overwrite: bool = False, keep_work: bool = False,

@@ -8,28 +8,25 @@ from collections import defaultdict
 
 from corpus import vocab
 from corpus.layout import Layout
-from corpus.sql import connect
 
 FRONT_STAGES = (vocab.READ, vocab.CONTENT, vocab.EXTRACT)
 UNKNOWN_LANG = "unknown"
-# characters a document carries into a stage: extracted text once extraction ran, else raw text
-_CHARS = f"coalesce({vocab.EXTRACT_CHARS}, length({vocab.TEXT}))"
 
 
 def compute_funnel(out: str, stages: tuple[str, ...]) -> dict:
-    con = connect(out)
     order = list(FRONT_STAGES) + [s for s in stages if s not in FRONT_STAGES]
     ended = defaultdict(lambda: defaultdict(lambda: [0, 0]))  # (stage, lang) -> reason -> [docs, chars]
-    rows = con.execute(f"""
-        select fate, stage, coalesce({vocab.LANG}, '{UNKNOWN_LANG}') as lang,
-               coalesce(reason, error_class) as why, count(*), coalesce(sum({_CHARS}), 0)
-        from docs where fate <> 'kept' group by all""").fetchall()
-    for fate, stage, lang, why, n, chars in rows:
+    reach = defaultdict(lambda: [0, 0])  # lang -> [docs, chars] of every document
+    totals = dict.fromkeys(vocab.FATES, 0)
+    for (fate, stage, lang, why), (n, chars) in count_groups(out).items():
+        reach[lang][0] += n
+        reach[lang][1] += chars
+        totals[fate] += n
+        if fate == vocab.FATE_KEPT:
+            continue
         key = why if fate == vocab.FATE_DROPPED else f"failed:{why}"
         ended[(stage, lang)][key][0] += n
         ended[(stage, lang)][key][1] += chars
-    reach = {lang: [n, c] for lang, n, c in con.execute(
-        f"select coalesce({vocab.LANG}, '{UNKNOWN_LANG}'), count(*), coalesce(sum({_CHARS}), 0) from docs group by all").fetchall()}
     unknown_stages = {s for s, _ in ended} - set(order)
     order += sorted(unknown_stages)  # stages of an earlier config that refilter no longer runs
     table = []
@@ -45,8 +42,63 @@ def compute_funnel(out: str, stages: tuple[str, ...]) -> dict:
                           "chars_in": chars_in, "chars_out": chars_in - gone_chars,
                           "removed": {r: {"docs": v[0], "chars": v[1]} for r, v in sorted(reasons.items())}})
             reach[lang] = [docs_in - gone, chars_in - gone_chars]
-    totals = dict(con.execute("select fate, count(*) from docs group by fate").fetchall())
-    return {"totals": {f: totals.get(f, 0) for f in vocab.FATES}, "stages": table}
+    return {"totals": totals, "stages": table}
+
+
+# what the funnel and the shard accounting read of each row
+_COUNTED = (vocab.STAGE_COL, vocab.LANG, vocab.REASON_COL, vocab.ERROR_CLASS, vocab.EXTRACT_CHARS, vocab.TEXT,
+            vocab.SOURCE_FILE)
+
+
+def count_groups(out: str, by_source: bool = False) -> dict[tuple, list[int]]:
+    """(fate, stage, lang, reason or error class) -> [documents, characters] over every table file, or
+    (source file, fate) -> [documents, characters] with by_source. One row group is read at a time, so
+    the build process's memory does not grow with the corpus (DuckDB views over all the files, used
+    before, took about 200 KB per file to bind: 137 MiB for 344 files at 50x, BENCHMARKS.md "Scale")."""
+    import pyarrow.compute as pc
+    import pyarrow.parquet as pq
+
+    layout, groups = Layout(out), defaultdict(lambda: [0, 0])
+    keys = [vocab.SOURCE_FILE] if by_source else [vocab.STAGE_COL, vocab.LANG, "why"]
+    for fate in vocab.FATES:
+        for path in sorted(glob.glob(layout.fate_glob(fate))):
+            f = pq.ParquetFile(path)
+            for i in range(f.num_row_groups):
+                rows = f.read_row_group(i, columns=_columns_needed(f, i), use_threads=False)
+                table = _counted_columns(rows, pc).group_by(keys, use_threads=False).aggregate(
+                    [("chars", "sum"), ("chars", "count", pc.CountOptions(mode="all"))])
+                for row in table.to_pylist():
+                    g = groups[(fate, *(row[k] for k in keys)) if not by_source else (row[keys[0]], fate)]
+                    g[0] += row["chars_count"]
+                    g[1] += row["chars_sum"] or 0
+    return dict(groups)
+
+
+def _columns_needed(f, row_group: int) -> list[str]:
+    """The text is read only where some row has no extract_chars (the statistics say): decompressing it
+    is most of the memory a file takes, and after extraction every row has the count."""
+    names = f.schema_arrow.names
+    present = [c for c in _COUNTED if c in names]
+    if vocab.EXTRACT_CHARS in names:
+        col = f.metadata.row_group(row_group).column(names.index(vocab.EXTRACT_CHARS))
+        stats = col.statistics
+        if stats is not None and stats.has_null_count and stats.null_count == 0 and vocab.TEXT in present:
+            present.remove(vocab.TEXT)
+    return present
+
+
+def _counted_columns(rows, pc):
+    import pyarrow as pa
+
+    def col(name, dtype=pa.string()):
+        i = rows.schema.get_field_index(name)
+        return rows.column(i) if i >= 0 else pa.nulls(rows.num_rows, dtype)
+
+    # characters a document carries into a stage: extracted text once extraction ran, else raw text
+    chars = pc.coalesce(col(vocab.EXTRACT_CHARS, pa.int64()), pc.utf8_length(col(vocab.TEXT)).cast(pa.int64()))
+    return pa.table({vocab.STAGE_COL: col(vocab.STAGE_COL), vocab.LANG: pc.fill_null(col(vocab.LANG), UNKNOWN_LANG),
+                     "why": pc.coalesce(col(vocab.REASON_COL), col(vocab.ERROR_CLASS)),
+                     vocab.SOURCE_FILE: col(vocab.SOURCE_FILE), "chars": chars})
 
 
 def shard_accounting(out: str) -> dict:
@@ -56,9 +108,8 @@ def shard_accounting(out: str) -> dict:
     for path in sorted(glob.glob(f"{layout.accounting_dir()}/*.json")):
         with open(path) as f:
             records.update(json.load(f))
-    con = connect(out)
     counts = defaultdict(lambda: dict.fromkeys(vocab.FATES, 0))
-    for src, fate, n in con.execute(f"select {vocab.SOURCE_FILE}, fate, count(*) from docs group by all").fetchall():
+    for (src, fate), (n, _) in count_groups(out, by_source=True).items():
         counts[src][fate] = n
     shards = {}
     for src in sorted(set(records) | set(counts)):

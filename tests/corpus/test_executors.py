@@ -1,6 +1,7 @@
 import pytest
 
 from corpus.config import ExecutorConfig
+from corpus.configlib import ConfigError
 from corpus.executors import make_executor
 from corpus.readers import CrawlReader
 from corpus.layout import Layout
@@ -103,3 +104,8 @@ def test_slurm_build_submits_waits_and_finishes_on_the_rerun(tmp_path):
     assert sorted(state.glob("job-*.sh")) == jobs
     build(make_config([warc], tmp_path / "local", stages=["url_filter", "lang_id"]))
     assert all_rows(tmp_path / "out") == all_rows(tmp_path / "local")
+
+
+def test_ray_tasks_per_job_is_refused_at_load():
+    with pytest.raises(ConfigError, match="tasks_per_job"):
+        ExecutorConfig(kind="ray", ray={"tasks_per_job": 4})

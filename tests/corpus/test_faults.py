@@ -97,6 +97,25 @@ def _check_finished(out, expected, before):
     assert all(after.get(p) == t for p, t in before.items()), "a task that had finished was run again"
 
 
+def _first_worker(proc):
+    """Poll every 2 ms for the first task process of the build, as the pool starts."""
+    while proc.poll() is None:
+        for w in _workers(proc):
+            return w
+        time.sleep(0.002)
+    return None
+
+
+def _ends_within(proc, timeout):
+    try:
+        proc.wait(timeout=timeout)
+        return True
+    except subprocess.TimeoutExpired:
+        os.killpg(proc.pid, signal.SIGKILL)  # its own session: the build and its workers
+        proc.wait()
+        return False
+
+
 def _kill(proc, victim, rng):
     """SIGKILL the build itself, or one of its task processes (None when none is running)."""
     if victim == "driver":
@@ -109,7 +128,7 @@ def _kill(proc, victim, rng):
     if not workers:
         return False
     rng.choice(workers).kill()
-    proc.wait(timeout=120)  # the build ends by itself, it does not wait for the lost task
+    assert _ends_within(proc, 120), "the build waited for its killed worker"  # it does not wait for the lost task
     assert proc.returncode in (0, 3), _stderr(proc)[-2000:]
     if proc.returncode == 3:
         assert "worker process died" in _stderr(proc) and "rerun the same command" in _stderr(proc)
@@ -143,6 +162,26 @@ def test_kill_at_random_points_of_every_pipeline(tmp_path, shards, victim, seed)
     # on an idle machine most pipelines' tasks end before the moment drawn, so a worker is not always there
     assert kills >= len(PIPELINES) // 2 and hit >= 1, f"only {kills} kills ({hit} of a {victim}) landed in the build"
     _check_finished(out, expected, before)
+
+
+def test_worker_killed_as_the_pool_starts_ends_the_build(tmp_path, shards):
+    """A worker killed while the pool is still starting its others once left the build waiting forever."""
+    paths, config, expected = shards
+    out = tmp_path / "out"
+    for _ in range(TRIALS + 1):
+        proc = _start(paths, config, out)
+        worker = _first_worker(proc)
+        if worker is None:
+            break  # nothing left to run
+        worker.kill()
+        assert _ends_within(proc, 60), "the build hung after a worker was killed as its pool started"
+        assert proc.returncode in (0, 3), _stderr(proc)[-2000:]
+        if proc.returncode == 3:
+            assert "worker process died" in _stderr(proc) and "rerun the same command" in _stderr(proc)
+    done = subprocess.run([sys.executable, "-m", "corpus.cli", "build", *paths, "-c", str(config), "-o", str(out)],
+                          env=env_with_path(), capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr[-2000:]
+    _check_finished(out, expected, {})
 
 
 RAISING = """

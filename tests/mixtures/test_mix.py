@@ -1,5 +1,6 @@
 import json
 import os
+import random
 import signal
 import subprocess
 import sys
@@ -108,6 +109,30 @@ def test_same_mixture_and_seed_give_identical_bytes(corpus, tmp_path):
     (tmp_path / "d" / "keep.txt").write_text("not a build")
     with pytest.raises(FileExistsError):
         build(mix, str(tmp_path / "d"))
+
+
+@pytest.mark.parametrize("seed", range(2))
+def test_mix_build_killed_mid_write_then_rerun_gives_the_same_bytes(corpus, tmp_path, seed):
+    sources = [dict(s, max_epochs=1000.0) for s in mixture(corpus)["sources"]]  # long enough to kill mid-write
+    path = tmp_path / "mix.yaml"
+    path.write_text(yaml.safe_dump(mixture(corpus, total_tokens=300_000, shard_tokens=2000, sources=sources)))
+    cmd = lambda out: [sys.executable, "-m", "corpus.cli", "mix", "build", str(path), "-o", str(out)]  # noqa: E731
+    env = dict(os.environ, PYTHONPATH=str(REPO))
+    subprocess.run(cmd(tmp_path / "straight"), env=env, check=True, capture_output=True)
+    killed = tmp_path / "killed"
+    proc = subprocess.Popen(cmd(killed), env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    shards = tmp_path / "killed.partial" / "train"
+    at = 2 + random.Random(seed).randrange(20)  # the kill lands after this many shards were written
+    deadline = time.time() + 120
+    while proc.poll() is None and time.time() < deadline and len(list(shards.glob("*.bin*"))) < at:
+        time.sleep(0.002)
+    proc.send_signal(signal.SIGKILL)
+    assert proc.wait() == -signal.SIGKILL, "mix build ended before the kill"
+    assert not killed.exists()  # only the .partial directory, which the rerun clears
+    subprocess.run(cmd(killed), env=env, check=True, capture_output=True)
+    files = lambda d: {str(p.relative_to(d)): p.read_bytes() for p in d.rglob("*") if p.is_file()}  # noqa: E731
+    straight = files(tmp_path / "straight")
+    assert len(straight) > 20 and files(killed) == straight and not (tmp_path / "killed.partial").exists()
 
 
 @pytest.mark.parametrize("change,key", [({"total_tokens": 0}, "total_tokens"), ({"bogus": 1}, "bogus"),

@@ -320,7 +320,7 @@ def _run_on_actors(actors: list, executor_ref, ranks: list[int]) -> list:
         try:
             outcome = ray.get(done)
         except RayActorError:
-            outcomes.append(f"task {rank}: a worker process died (killed by a signal or out of memory)")
+            outcomes.append(f"task {rank}: {_DIED}")
             _forget(actor)
             continue
         outcomes.append(f"task {rank}: {outcome}" if isinstance(outcome, str) else outcome)

@@ -9,8 +9,8 @@
    chat lines (one message per document, its label column left in), as a real mixture has;
 3. the target, which none of the sources is: Wikipedia text of both languages from XQuAD
    (parallel English / Chinese contexts), scored by loss per token, averaged over the two;
-4. `corpus mix search`: Dirichlet-sampled proxy runs of a tiny model, linear, square-root-linear
-   and LightGBM fits (held-out rank correlation by cross-validation), the proposed mixture and
+4. `corpus mix search`: Dirichlet-sampled proxy runs of a tiny model, linear, square-root-linear,
+   mixing-law and LightGBM fits, one per target (held-out rank correlation by cross-validation), the proposed mixture and
    uniform weights trained with 3 training seeds each; then `corpus mix report`.
 
 Prints one JSON object with the figures BENCHMARKS.md quotes. Rerunning resumes the search.

@@ -41,8 +41,8 @@ def nested(parts: list[str], value: Any) -> dict:
 
 
 class ConfigError(ValueError):
-    def __init__(self, key: str, message: str):
-        super().__init__(f"config key '{key}': {message}")
+    def __init__(self, key: str, message: str, what: str = "config key"):
+        super().__init__(f"{what} '{key}': {message}")
         self.key = key
 
 
@@ -132,15 +132,16 @@ def to_dict(obj: Any) -> Any:
 def load_yaml(path: str | Path) -> dict:
     p = Path(path)
     if not p.exists():
-        raise ConfigError(str(path), "config file does not exist")
+        raise ConfigError(str(path), "does not exist", what="config file")
     try:
         data = yaml.safe_load(p.read_text(encoding="utf-8")) or {}
     except yaml.YAMLError as e:
         mark = getattr(e, "problem_mark", None)
         where = f" (line {mark.line + 1}, column {mark.column + 1})" if mark else ""
-        raise ConfigError(str(path), f"not valid YAML: {getattr(e, 'problem', None) or e}{where}") from None
+        raise ConfigError(str(path), f"not valid YAML: {getattr(e, 'problem', None) or e}{where}",
+                          what="config file") from None
     if not isinstance(data, dict):
-        raise ConfigError(str(path), "top level of a config file must be a mapping")
+        raise ConfigError(str(path), "its top level must be a mapping", what="config file")
     return data
 
 

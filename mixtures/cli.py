@@ -134,11 +134,10 @@ def register_mix(app: typer.Typer) -> None:
         """Proxy runs over mixtures, a regression over them, the proposal trained against uniform weights.
 
         Resumable: run the same command again and finished runs are not redone."""
-        from mixtures.search import run_search, search_config
+        from mixtures.search import run_search
 
         m = _load_mixture(space)
         with _user_errors():
-            search_config(m)
             result = run_search(m, output)
         typer.echo(json.dumps(result, indent=2))
 

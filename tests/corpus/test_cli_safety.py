@@ -212,6 +212,8 @@ def test_sigkilled_build_takes_its_workers_with_it(tmp_path):
 SPINE_YAML = "stages: [url_filter, lang_id]\n"
 CASES = {  # id: (argv, files to write first, what the line must name)
     "malformed_yaml": ("build {warc} -o {tmp}/out -c {tmp}/c.yaml", {"c.yaml": "stages: [url_filter\n"}, "not valid YAML"),
+    "missing_config": ("build {warc} -o {tmp}/out -c {tmp}/nope.yaml", {}, "config file"),
+    "missing_mixture": ("mix plan {tmp}/nope.yaml", {}, "config file"),
     "unknown_signal": ("build {warc} -o {tmp}/out -c {tmp}/c.yaml",
                        {"c.yaml": SPINE_YAML + "thresholds: {en: {no_such_signal: {min: 1}}}\n"},
                        "'thresholds.en.no_such_signal'"),

@@ -1,0 +1,219 @@
+"""How far the cheap extractors fall short of trafilatura on the labelled pages, and where
+trafilatura's own time goes: the measurements behind "2x at trafilatura's quality" being out of
+reach for `extract.mode: fast` (BENCHMARKS.md, fast extraction path).
+
+Per labelled page (benchmarks/extraction_f1.py's sets), one process:
+
+1. trafilatura as the build runs it, timed, with the seconds spent inside its readability
+   fallback; and trafilatura with `fast=True` (no fallback extractors): how often the two give the
+   same text, and their F1.
+2. resiliparse's main-content text as fast mode takes it, and the same text with link-dominated
+   lines removed: anchors are marked in the HTML before resiliparse renders it, so each output
+   line knows which of its characters were link text. A line with more than `--max-link-share`
+   of its characters inside links is dropped (jusText's classic bound is 0.2).
+3. A distilled line classifier: trafilatura's output (not the gold) labels each resiliparse line
+   kept or dropped, LightGBM learns that from cheap line features (length, link share, Han share,
+   end punctuation, digits, position, neighbours) on the even pages, and the odd pages are scored
+   against the gold, the classifier's most confident pages taking its text and the rest
+   trafilatura's.
+
+    PYTHONPATH=$PWD python benchmarks/extraction_ceiling.py [--data ../shared/data]
+"""
+
+from __future__ import annotations
+
+import argparse
+import gzip
+import math
+import os
+import re
+import statistics
+import sys
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from benchmarks.extraction_f1 import SETS, load_truth, prf, tokens  # noqa: E402
+
+OPEN, CLOSE = "\ue000", "\ue001"  # private-use characters: no page text is made of them
+_A_OPEN, _A_CLOSE = re.compile(r"<a\b[^>]*>", re.I), re.compile(r"</a\s*>", re.I)
+_LINKED = re.compile(f"{OPEN}[^{CLOSE}]*{CLOSE}")
+_WS = re.compile(r"\s+")
+_HAN = re.compile(r"[\u4e00-\u9fff]")
+_END = re.compile(r"[.!?。！？…\"”’」』)）]\s*$")
+_PUNCT = re.compile(r"[.,;!?。，；！？、]")
+_DIGIT = re.compile(r"\d")
+SHARES = (0.5, 0.7, 0.8, 1.0)
+
+
+def marked_lines(html: str) -> list[tuple[str, float]]:
+    """resiliparse's main-content lines, each with the share of its characters inside <a>."""
+    from resiliparse.extract.html2text import extract_plain_text
+    from resiliparse.parse.html import HTMLTree
+
+    marked = _A_CLOSE.sub(lambda m: CLOSE + m.group(0), _A_OPEN.sub(lambda m: m.group(0) + OPEN, html))
+    text = extract_plain_text(HTMLTree.parse(marked), main_content=True, alt_texts=False, links=False,
+                              form_fields=False, noscript=False, list_bullets=False, preserve_formatting=True)
+    out = []
+    for line in text.split("\n"):
+        plain = _WS.sub(" ", line.replace(OPEN, "").replace(CLOSE, "")).strip()
+        if plain:
+            out.append((plain, min(1.0, sum(len(m.group(0)) - 2 for m in _LINKED.finditer(line)) / len(plain))))
+    return out
+
+
+def line_features(lines: list[tuple[str, float]]) -> list[list[float]]:
+    longest = max((len(p) for p, _ in lines), default=1)
+    rows = []
+    for i, (p, link) in enumerate(lines):
+        f = [math.log1p(len(p)), link, len(_HAN.findall(p)) / len(p), float(bool(_END.search(p))),
+             len(_PUNCT.findall(p)) / len(p), len(_DIGIT.findall(p)) / len(p), i / len(lines),
+             len(p) / longest, p.count("|") + p.count("·"), len(p.split())]
+        for j in (i - 1, i + 1, i - 2, i + 2):  # neighbours: a heading is short, the paragraph after it is not
+            q, qlink = lines[j] if 0 <= j < len(lines) else ("", -1.0)
+            f += [math.log1p(len(q)) if q else -1.0, qlink, float(bool(_END.search(q))) if q else -1.0]
+        rows.append(f)
+    return rows
+
+
+def teacher_labels(lines: list[tuple[str, float]], teacher: str) -> list[bool]:
+    """A line is content when trafilatura kept it: verbatim, or 80% of its tokens in its output."""
+    kept = {_WS.sub(" ", t).strip() for t in teacher.split("\n")}
+    bag = tokens(teacher)
+    labels = []
+    for p, _ in lines:
+        t = tokens(p)
+        n = sum(t.values())
+        labels.append(p in kept or bool(n and sum((t & bag).values()) / n > 0.8))
+    return labels
+
+
+def measure(data: Path, max_link_share: float) -> list[dict]:
+    import trafilatura.external as external
+
+    from corpus.charset import decode
+    from corpus.extract import Extractor
+    from corpus.fast_extract import fast_page
+    from corpus.layout import Layout
+
+    spent = {"readability": 0.0}
+    readability = external.try_readability
+
+    def timed_readability(tree):  # instrumentation only: same call, same result
+        t0 = time.perf_counter()
+        try:
+            return readability(tree)
+        finally:
+            spent["readability"] += time.perf_counter() - t0
+
+    external.try_readability = timed_readability
+    extractor = Extractor(Layout("/tmp/extraction-ceiling"))
+    rows = []
+    try:
+        for lang in SETS:
+            truth = load_truth(data, lang)
+            for i, pid in enumerate(sorted(truth)):
+                t = truth[pid]
+                with gzip.open(t["path"], "rb") as f:
+                    html = decode(f.read())[0]
+                spent["readability"] = 0.0
+                t0 = time.perf_counter()
+                full = extractor.extract(html, t["url"])
+                t1 = time.perf_counter()
+                quick = extractor.extract(html, t["url"], fallbacks=False)
+                t2 = time.perf_counter()
+                lines = marked_lines(html)
+                t3 = time.perf_counter()
+                cleaned = "\n".join(p for p, link in lines if link <= max_link_share)
+                rows.append({"lang": lang, "odd": i % 2 == 1, "gold": tokens(t["text"]), "full": full,
+                             "quick": quick, "fast": fast_page(html).text, "cleaned": cleaned, "lines": lines,
+                             "s_full": t1 - t0, "s_quick": t2 - t1, "s_marked": t3 - t2,
+                             "s_readability": spent["readability"]})
+    finally:
+        external.try_readability = readability
+    return rows
+
+
+def distil(rows: list[dict]) -> None:
+    """Adds `student` text and `confidence` to the odd pages; trained on the even ones."""
+    import lightgbm as lgb
+    import numpy as np
+
+    train = [r for r in rows if not r["odd"] and r["lines"]]
+    x = np.array([f for r in train for f in line_features(r["lines"])])
+    y = np.array([lab for r in train for lab in teacher_labels(r["lines"], r["full"])])
+    model = lgb.LGBMClassifier(n_estimators=200, num_leaves=15, learning_rate=0.05, verbose=-1).fit(x, y)
+    for r in rows:
+        if not r["odd"]:
+            continue
+        if not r["lines"]:
+            r["student"], r["confidence"] = "", 0.0
+            continue
+        p = model.predict_proba(np.array(line_features(r["lines"])))[:, 1]
+        r["student"] = "\n".join(line for (line, _), q in zip(r["lines"], p) if q > 0.5)
+        r["confidence"] = float(np.mean(np.abs(p - 0.5)) * 2)
+
+
+def mean_prf(rows: list[dict], key: str) -> tuple[float, float, float]:
+    scores = [prf(tokens(r[key]), r["gold"])[:3] for r in rows]
+    return tuple(statistics.mean(s[k] for s in scores) for k in range(3))
+
+
+def long_sentence_junk(rows: list[dict], lang: str) -> float:
+    """Share of the cleaned text's tokens outside the gold that sit in lines of 100+ characters
+    ending in sentence punctuation: the part no line rule on length or links reaches."""
+    junk = long = 0
+    for r in rows:
+        if r["lang"] != lang:
+            continue
+        for line in r["cleaned"].split("\n"):
+            t = tokens(line)
+            extra = sum(t.values()) - sum((t & r["gold"]).values())
+            junk += extra
+            long += extra if len(line) >= 100 and _END.search(line) else 0
+    return long / max(junk, 1)
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--data", default=os.environ.get(
+        "CORPUS_SHARED_DATA", str(Path(__file__).resolve().parents[2] / "shared" / "data")))
+    ap.add_argument("--max-link-share", type=float, default=0.2)
+    args = ap.parse_args()
+    rows = measure(Path(args.data), args.max_link_share)
+    distil(rows)
+
+    full_s, quick_s = sum(r["s_full"] for r in rows), sum(r["s_quick"] for r in rows)
+    read_s, marked_s = sum(r["s_readability"] for r in rows), sum(r["s_marked"] for r in rows)
+    same = sum(r["full"] == r["quick"] for r in rows)
+    print(f"{len(rows)} pages. trafilatura as built: {full_s:.2f} s, of it readability {read_s:.2f} s "
+          f"({read_s / full_s:.0%}); fast=True {quick_s:.2f} s ({full_s / quick_s:.2f}x), same text on "
+          f"{same} pages ({same / len(rows):.0%}); marked resiliparse pass {marked_s:.2f} s ({full_s / marked_s:.1f}x)")
+    print(f"\n{'lang':4} {'text':36} {'P':>6} {'R':>6} {'F1':>6}")
+    for lang in SETS:
+        sel = [r for r in rows if r["lang"] == lang]
+        for key, name in (("full", "trafilatura (as built)"), ("quick", "trafilatura fast=True"),
+                          ("fast", "resiliparse main content"),
+                          ("cleaned", f"resiliparse, link share <= {args.max_link_share:g}")):
+            p, r_, f = mean_prf(sel, key)
+            print(f"{lang:4} {name:36} {p:6.3f} {r_:6.3f} {f:6.3f}")
+        print(f"{lang:4} cleaned text outside the gold in long punctuated lines: {long_sentence_junk(rows, lang):.0%}")
+    print("\nodd pages (held out): distilled line classifier on the most confident share of pages, "
+          "trafilatura on the rest")
+    print(f"{'lang':4} {'trafilatura F1':>14} " + " ".join(f"{'share ' + format(s, 'g'):>10}" for s in SHARES)
+          + f" {'student P':>9}")
+    for lang in SETS:
+        sel = sorted((r for r in rows if r["lang"] == lang and r["odd"]), key=lambda r: -r["confidence"])
+        f1 = {id(r): (prf(tokens(r["student"]), r["gold"])[2], prf(tokens(r["full"]), r["gold"])[2]) for r in sel}
+        cells = []
+        for share in SHARES:
+            k = int(share * len(sel))
+            cells.append(statistics.mean([f1[id(r)][0] for r in sel[:k]] + [f1[id(r)][1] for r in sel[k:]]))
+        print(f"{lang:4} {mean_prf(sel, 'full')[2]:14.3f} " + " ".join(f"{c:10.3f}" for c in cells)
+              + f" {mean_prf(sel, 'student')[0]:9.3f}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

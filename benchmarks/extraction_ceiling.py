@@ -32,15 +32,26 @@ import re
 import statistics
 import sys
 import time
+from dataclasses import dataclass
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from benchmarks.extraction_f1 import SETS, load_truth, prf, tokens  # noqa: E402
 
-OPEN, CLOSE = "\ue000", "\ue001"  # private-use characters: no page text is made of them
-_A_OPEN, _A_CLOSE = re.compile(r"<a\b[^>]*>", re.I), re.compile(r"</a\s*>", re.I)
-_LINKED = re.compile(f"{OPEN}[^{CLOSE}]*{CLOSE}")
+# private-use characters (no page text is made of them) put into the HTML after an element's
+# start tag, so each line resiliparse renders says what it came from
+A_OPEN, A_CLOSE, HEADING, ITEM, PARA, CELL, BOILER, CONTENT = (chr(0xE000 + i) for i in range(8))
+_MARKS = str.maketrans("", "", A_OPEN + A_CLOSE + HEADING + ITEM + PARA + CELL + BOILER + CONTENT)
+_TAG = re.compile(r"<(a|h[1-6]|li|p|td|div|section|ul|span|article|aside|nav|footer|header)\b([^>]*)>", re.I)
+_A_END = re.compile(r"</a\s*>", re.I)
+_NAMES = re.compile(r"""(?:class|id)\s*=\s*["']?([^"'>]*)""", re.I)
+_BOILER_NAME = re.compile(r"comment|related|share|social|sidebar|breadcrumb|footer|nav|menu|recommend|copyright|"
+                          r"advert|banner|popular|subscribe|newsletter|tag|hot|rank|login|toolbar|pag(?:er|ination)|"
+                          r"widget|promo|sponsor|foot|header|bottom|top|more|list|link", re.I)
+_CONTENT_NAME = re.compile(r"article|content|post|entry|story|text|body|detail|main|news|zw|cont", re.I)
+_STRUCTURE = {"li": ITEM, "p": PARA, "td": CELL}
+_LINKED = re.compile(f"{A_OPEN}[^{A_CLOSE}]*{A_CLOSE}")
 _WS = re.compile(r"\s+")
 _HAN = re.compile(r"[\u4e00-\u9fff]")
 _END = re.compile(r"[.!?。！？…\"”’」』)）]\s*$")
@@ -49,45 +60,81 @@ _DIGIT = re.compile(r"\d")
 SHARES = (0.4, 0.5, 0.6, 0.7, 1.0)
 
 
-def marked_lines(html: str) -> list[tuple[str, float]]:
-    """resiliparse's main-content lines, each with the share of its characters inside <a>."""
+@dataclass(frozen=True)
+class Line:
+    text: str
+    link_share: float  # of its characters inside <a>
+    marks: tuple[float, ...]  # heading, list item, paragraph, cell starts; boilerplate, content names
+    region: float  # the last named element above: 1 boilerplate-like, -1 content-like, 0 none yet
+    since_region: int  # lines since that element started
+
+
+def _mark(match: re.Match) -> str:
+    tag, out = match.group(1).lower(), match.group(0)
+    if tag == "a":
+        return out + A_OPEN
+    out += HEADING if tag[0] == "h" and len(tag) == 2 else _STRUCTURE.get(tag, "")
+    if tag in ("aside", "nav", "footer", "header"):
+        return out + BOILER
+    names = " ".join(_NAMES.findall(match.group(2)))
+    return out + (BOILER if _BOILER_NAME.search(names) else CONTENT if _CONTENT_NAME.search(names) else "")
+
+
+def marked_lines(html: str) -> list[Line]:
+    """resiliparse's main-content lines with what the marks say about each."""
     from resiliparse.extract.html2text import extract_plain_text
     from resiliparse.parse.html import HTMLTree
 
-    marked = _A_CLOSE.sub(lambda m: CLOSE + m.group(0), _A_OPEN.sub(lambda m: m.group(0) + OPEN, html))
+    marked = _A_END.sub(lambda m: A_CLOSE + m.group(0), _TAG.sub(_mark, html))
     text = extract_plain_text(HTMLTree.parse(marked), main_content=True, alt_texts=False, links=False,
                               form_fields=False, noscript=False, list_bullets=False, preserve_formatting=True)
-    out = []
-    for line in text.split("\n"):
-        plain = _WS.sub(" ", line.replace(OPEN, "").replace(CLOSE, "")).strip()
-        if plain:
-            out.append((plain, min(1.0, sum(len(m.group(0)) - 2 for m in _LINKED.finditer(line)) / len(plain))))
-    return out
+    lines, region, since = [], 0.0, 0
+    for raw in text.split("\n"):
+        boiler, content = raw.count(BOILER), raw.count(CONTENT)
+        if boiler or content:
+            region, since = (1.0 if boiler > content else -1.0), 0
+        plain = _WS.sub(" ", raw.translate(_MARKS)).strip()
+        if not plain:
+            continue
+        linked = sum(len(m.group(0).translate(_MARKS)) for m in _LINKED.finditer(raw))
+        marks = tuple(float(c in raw) for c in (HEADING, ITEM, PARA, CELL)) + (boiler, content)
+        lines.append(Line(plain, min(1.0, linked / len(plain)), marks, region, since))
+        since += 1
+    return lines
 
 
-def line_features(lines: list[tuple[str, float]]) -> list[list[float]]:
-    longest = max((len(p) for p, _ in lines), default=1)
-    rows = []
-    for i, (p, link) in enumerate(lines):
-        f = [math.log1p(len(p)), link, len(_HAN.findall(p)) / len(p), float(bool(_END.search(p))),
-             len(_PUNCT.findall(p)) / len(p), len(_DIGIT.findall(p)) / len(p), i / len(lines),
-             len(p) / longest, p.count("|") + p.count("·"), len(p.split())]
+def line_features(lines: list[Line]) -> list[list[float]]:
+    n, longest = len(lines), max(len(x.text) for x in lines)
+    total = sum(len(x.text) for x in lines)
+    linky = sum(x.link_share > 0.5 for x in lines) / n
+    peak = max(range(n), key=lambda i: len(lines[i].text))
+    rows, before = [], 0
+    for i, x in enumerate(lines):
+        p = x.text
+        f = [math.log1p(len(p)), x.link_share, len(_HAN.findall(p)) / len(p), float(bool(_END.search(p))),
+             len(_PUNCT.findall(p)) / len(p), len(_DIGIT.findall(p)) / len(p), i / n, len(p) / longest,
+             p.count("|") + p.count("·"), len(p.split()), *x.marks, x.region, x.since_region,
+             before / total, (i - peak) / n, linky, math.log1p(n), math.log1p(total), float("©" in p or "版权" in p)]
+        before += len(p)
         for j in (i - 1, i + 1, i - 2, i + 2):  # neighbours: a heading is short, the paragraph after it is not
-            q, qlink = lines[j] if 0 <= j < len(lines) else ("", -1.0)
-            f += [math.log1p(len(q)) if q else -1.0, qlink, float(bool(_END.search(q))) if q else -1.0]
+            if 0 <= j < n:
+                q = lines[j]
+                f += [math.log1p(len(q.text)), q.link_share, float(bool(_END.search(q.text))), *q.marks[:2]]
+            else:
+                f += [-1.0] * 5
         rows.append(f)
     return rows
 
 
-def teacher_labels(lines: list[tuple[str, float]], teacher: str) -> list[bool]:
+def teacher_labels(lines: list[Line], teacher: str) -> list[bool]:
     """A line is content when trafilatura kept it: verbatim, or 80% of its tokens in its output."""
     kept = {_WS.sub(" ", t).strip() for t in teacher.split("\n")}
     bag = tokens(teacher)
     labels = []
-    for p, _ in lines:
-        t = tokens(p)
+    for line in lines:
+        t = tokens(line.text)
         n = sum(t.values())
-        labels.append(p in kept or bool(n and sum((t & bag).values()) / n > 0.8))
+        labels.append(line.text in kept or bool(n and sum((t & bag).values()) / n > 0.8))
     return labels
 
 
@@ -127,7 +174,7 @@ def measure(data: Path, max_link_share: float) -> list[dict]:
                 t2 = time.perf_counter()
                 lines = marked_lines(html)
                 t3 = time.perf_counter()
-                cleaned = "\n".join(p for p, link in lines if link <= max_link_share)
+                cleaned = "\n".join(x.text for x in lines if x.link_share <= max_link_share)
                 rows.append({"lang": lang, "odd": i % 2 == 1, "gold": tokens(t["text"]), "full": full,
                              "quick": quick, "fast": fast_page(html).text, "cleaned": cleaned, "lines": lines,
                              "s_full": t1 - t0, "s_quick": t2 - t1, "s_marked": t3 - t2,
@@ -154,41 +201,47 @@ def other_pages(data: Path) -> list[str]:
     return pages
 
 
-def fit(examples: list[tuple[list[tuple[str, float]], str]]):
+def fit(examples: list[tuple[list[Line], str]]):
     """A LightGBM line classifier from (resiliparse lines, trafilatura's text) pairs."""
     import lightgbm as lgb
     import numpy as np
 
     x = np.array([f for lines, _ in examples for f in line_features(lines)])
     y = np.array([lab for lines, teacher in examples for lab in teacher_labels(lines, teacher)])
-    return lgb.LGBMClassifier(n_estimators=200, num_leaves=15, learning_rate=0.05, verbose=-1).fit(x, y)
+    return lgb.LGBMClassifier(n_estimators=300, num_leaves=31, learning_rate=0.05, verbose=-1).fit(x, y)
 
 
-def distil(model, rows: list[dict]) -> None:
-    """Adds the classifier's text and its mean confidence to each row."""
+def distil(model, rows: list[dict]) -> float:
+    """Adds the classifier's text and its mean confidence to each row; returns the seconds spent on
+    features and prediction (the marked resiliparse pass is timed in measure)."""
     import numpy as np
 
+    seconds = 0.0
     for r in rows:
         if not r["lines"]:
             r["student"], r["confidence"] = "", 0.0
             continue
+        t0 = time.perf_counter()
         p = model.predict_proba(np.array(line_features(r["lines"])))[:, 1]
-        r["student"] = "\n".join(line for (line, _), q in zip(r["lines"], p) if q > 0.5)
+        seconds += time.perf_counter() - t0
+        r["student"] = "\n".join(x.text for x, q in zip(r["lines"], p) if q > 0.5)
         r["confidence"] = float(np.mean(np.abs(p - 0.5)) * 2)
+    return seconds
 
 
 def student_table(rows: list[dict]) -> None:
-    print(f"{'lang':4} {'pages':>5} {'trafilatura F1':>14} " + " ".join(f"{'share ' + format(s, 'g'):>10}" for s in SHARES)
+    """F1 when the classifier's most confident share of pages take its text, the rest trafilatura's
+    as built / with fast=True."""
+    print(f"{'lang':4} {'pages':>5} {'rest':>9} {'alone':>6} " + " ".join(f"{'share ' + format(s, 'g'):>9}" for s in SHARES)
           + f" {'student P':>9}")
     for lang in SETS:
         sel = sorted((r for r in rows if r["lang"] == lang), key=lambda r: -r["confidence"])
-        f1 = {id(r): (prf(tokens(r["student"]), r["gold"])[2], prf(tokens(r["full"]), r["gold"])[2]) for r in sel}
-        cells = []
-        for share in SHARES:
-            k = int(share * len(sel))
-            cells.append(statistics.mean([f1[id(r)][0] for r in sel[:k]] + [f1[id(r)][1] for r in sel[k:]]))
-        print(f"{lang:4} {len(sel):5} {mean_prf(sel, 'full')[2]:14.3f} " + " ".join(f"{c:10.3f}" for c in cells)
-              + f" {mean_prf(sel, 'student')[0]:9.3f}")
+        student = [prf(tokens(r["student"]), r["gold"])[2] for r in sel]
+        for rest in ("full", "quick"):
+            other = [prf(tokens(r[rest]), r["gold"])[2] for r in sel]
+            cells = [statistics.mean(student[:k] + other[k:]) for k in (int(s * len(sel)) for s in SHARES)]
+            print(f"{lang:4} {len(sel):5} {rest:>9} {statistics.mean(other):6.3f} "
+                  + " ".join(f"{c:9.3f}" for c in cells) + f" {mean_prf(sel, 'student')[0]:9.3f}")
 
 
 def mean_prf(rows: list[dict], key: str) -> tuple[float, float, float]:
@@ -239,15 +292,18 @@ def main() -> int:
         print(f"{lang:4} cleaned text outside the gold in long punctuated lines: {long_sentence_junk(rows, lang):.0%}")
     odd = [r for r in rows if r["odd"]]
     distil(fit([(r["lines"], r["full"]) for r in rows if not r["odd"] and r["lines"]]), odd)
-    print("\ndistilled line classifier on its most confident share of pages, trafilatura on the rest;"
+    print("\ndistilled line classifier on its most confident share of pages, trafilatura (full: as built;"
+          "\nquick: fast=True) on the rest; 'alone' is that trafilatura on every page."
           "\ntrained on the even gold pages, scored on the odd ones:")
     student_table(odd)
     extractor = Extractor(Layout("/tmp/extraction-ceiling"))
     examples = [(lines, extractor.extract(html, None)) for html in other_pages(Path(args.data))
                 if (lines := marked_lines(html))]
-    distil(fit(examples), rows)
+    seconds = distil(fit(examples), rows)
     print(f"trained on {len(examples)} pages outside the gold sets, scored on every gold page:")
     student_table(rows)
+    print(f"classifier path on every page: marked resiliparse pass {marked_s:.2f} s + features and "
+          f"prediction {seconds:.2f} s = {(marked_s + seconds) / full_s:.0%} of trafilatura's time")
     return 0
 
 

@@ -37,7 +37,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from benchmarks.extraction_f1 import SETS, load_truth, prf, tokens  # noqa: E402
+from benchmarks.extraction_f1 import SETS, labelled_pages, prf, tokens  # noqa: E402
 
 # private-use characters (no page text is made of them) put into the HTML after an element's
 # start tag, so each line resiliparse renders says what it came from
@@ -141,7 +141,6 @@ def teacher_labels(lines: list[Line], teacher: str) -> list[bool]:
 def measure(data: Path, max_link_share: float) -> list[dict]:
     import trafilatura.external as external
 
-    from corpus.charset import decode
     from corpus.extract import Extractor
     from corpus.fast_extract import fast_page
     from corpus.layout import Layout
@@ -160,25 +159,20 @@ def measure(data: Path, max_link_share: float) -> list[dict]:
     extractor = Extractor(Layout("/tmp/extraction-ceiling"))
     rows = []
     try:
-        for lang in SETS:
-            truth = load_truth(data, lang)
-            for i, pid in enumerate(sorted(truth)):
-                t = truth[pid]
-                with gzip.open(t["path"], "rb") as f:
-                    html = decode(f.read())[0]
-                spent["readability"] = 0.0
-                t0 = time.perf_counter()
-                full = extractor.extract(html, t["url"])
-                t1 = time.perf_counter()
-                quick = extractor.extract(html, t["url"], fallbacks=False)
-                t2 = time.perf_counter()
-                lines = marked_lines(html)
-                t3 = time.perf_counter()
-                cleaned = "\n".join(x.text for x in lines if x.link_share <= max_link_share)
-                rows.append({"lang": lang, "odd": i % 2 == 1, "gold": tokens(t["text"]), "full": full,
-                             "quick": quick, "fast": fast_page(html).text, "cleaned": cleaned, "lines": lines,
-                             "s_full": t1 - t0, "s_quick": t2 - t1, "s_marked": t3 - t2,
-                             "s_readability": spent["readability"]})
+        for lang, i, t, html in labelled_pages(data):
+            spent["readability"] = 0.0
+            t0 = time.perf_counter()
+            full = extractor.extract(html, t["url"])
+            t1 = time.perf_counter()
+            quick = extractor.extract(html, t["url"], fallbacks=False)
+            t2 = time.perf_counter()
+            lines = marked_lines(html)
+            t3 = time.perf_counter()
+            cleaned = "\n".join(x.text for x in lines if x.link_share <= max_link_share)
+            rows.append({"lang": lang, "odd": i % 2 == 1, "gold": tokens(t["text"]), "full": full,
+                         "quick": quick, "fast": fast_page(html).text, "cleaned": cleaned, "lines": lines,
+                         "s_full": t1 - t0, "s_quick": t2 - t1, "s_marked": t3 - t2,
+                         "s_readability": spent["readability"]})
     finally:
         external.try_readability = readability
     return rows

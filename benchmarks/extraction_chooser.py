@@ -15,7 +15,6 @@ thresholds are chosen on the even pages, and the odd ones are the held-out repor
 from __future__ import annotations
 
 import argparse
-import gzip
 import os
 import statistics
 import sys
@@ -24,39 +23,33 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from benchmarks.extraction_f1 import SETS, load_truth, prf, tokens  # noqa: E402
+from benchmarks.extraction_f1 import SETS, labelled_pages, prf, tokens  # noqa: E402
 
 THRESHOLDS = (2, 4, 6, 8, 9, 10, 11, 12, 16, 20, 30, float("inf"))
 
 
 def measure(data: Path) -> list[dict]:
     """Per page: F1 and seconds of both paths, and the fast path's features."""
-    from corpus.charset import decode
     from corpus.extract import Extractor
     from corpus.fast_extract import MIN_FAST_CHARS, fast_page
     from corpus.layout import Layout
 
     full = Extractor(Layout("/tmp/extraction-chooser"))
     rows = []
-    for lang in SETS:
-        truth = load_truth(data, lang)
-        for i, pid in enumerate(sorted(truth)):
-            t = truth[pid]
-            with gzip.open(t["path"], "rb") as f:
-                html = decode(f.read())[0]
-            gold = tokens(t["text"])
-            t0 = time.perf_counter()
-            page = fast_page(html)
-            t1 = time.perf_counter()
-            text = full.extract(html, t["url"])
-            t2 = time.perf_counter()
-            quick = full.extract(html, t["url"], fallbacks=False)
-            t3 = time.perf_counter()
-            rows.append({"lang": lang, "half": "even" if i % 2 == 0 else "odd", "links": page.links_per_kchar,
-                         "long_enough": len(page.text) >= MIN_FAST_CHARS,
-                         "f1_fast": prf(tokens(page.text), gold)[2], "f1_full": prf(tokens(text), gold)[2],
-                         "f1_quick": prf(tokens(quick), gold)[2],
-                         "s_fast": t1 - t0, "s_full": t2 - t1, "s_quick": t3 - t2})
+    for lang, i, t, html in labelled_pages(data):
+        gold = tokens(t["text"])
+        t0 = time.perf_counter()
+        page = fast_page(html)
+        t1 = time.perf_counter()
+        text = full.extract(html, t["url"])
+        t2 = time.perf_counter()
+        quick = full.extract(html, t["url"], fallbacks=False)
+        t3 = time.perf_counter()
+        rows.append({"lang": lang, "half": "even" if i % 2 == 0 else "odd", "links": page.links_per_kchar,
+                     "long_enough": len(page.text) >= MIN_FAST_CHARS,
+                     "f1_fast": prf(tokens(page.text), gold)[2], "f1_full": prf(tokens(text), gold)[2],
+                     "f1_quick": prf(tokens(quick), gold)[2],
+                     "s_fast": t1 - t0, "s_full": t2 - t1, "s_quick": t3 - t2})
     return rows
 
 

@@ -60,6 +60,18 @@ def load_truth(data: Path, lang: str) -> dict[str, dict]:
             for pid, v in gt.items()}
 
 
+def labelled_pages(data: Path):
+    """(lang, index in sorted ids, truth, decoded HTML) of every labelled page, read from its page
+    file; the index splits pages into the even (tuning) and odd (held-out) halves."""
+    from corpus.charset import decode
+
+    for lang in SETS:
+        truth = load_truth(data, lang)
+        for i, pid in enumerate(sorted(truth)):
+            with gzip.open(truth[pid]["path"], "rb") as f:
+                yield lang, i, truth[pid], decode(f.read())[0]
+
+
 def ours(data: Path, out: str, mode: str = "trafilatura") -> dict[str, str]:
     """URL -> text our build ends with, for every record of the labelled pages' WARC shards."""
     from corpus import vocab

@@ -13,7 +13,8 @@ Per labelled page (benchmarks/extraction_f1.py's sets), one process:
    of its characters inside links is dropped (jusText's classic bound is 0.2).
 3. A distilled line classifier: trafilatura's output (not the gold) labels each resiliparse line
    kept or dropped, LightGBM learns that from cheap line features (length, link share, Han share,
-   end punctuation, digits, position, neighbours) on the even pages, and the odd pages are scored
+   end punctuation, digits, position, neighbours, and marks put after start tags: headings, list
+   items, paragraphs, cells, boilerplate- or content-named regions) on the even pages, and the odd pages are scored
    against the gold, the classifier's most confident pages taking its text and the rest
    trafilatura's. Then once more, trained on the HTML outside the gold sets instead (GNE and
    Gerapy's Chinese pages, `warc/multi-cache-00`, the dolma/iana crawls, CC-MAIN-2020-34's sample)

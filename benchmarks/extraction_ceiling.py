@@ -139,12 +139,10 @@ def teacher_labels(lines: list[Line], teacher: str) -> list[bool]:
     return labels
 
 
-def measure(data: Path, max_link_share: float) -> list[dict]:
+def measure(data: Path, max_link_share: float, extractor) -> list[dict]:
     import trafilatura.external as external
 
-    from corpus.extract import Extractor
     from corpus.fast_extract import fast_page
-    from corpus.layout import Layout
 
     spent = {"readability": 0.0}
     readability = external.try_readability
@@ -157,7 +155,6 @@ def measure(data: Path, max_link_share: float) -> list[dict]:
             spent["readability"] += time.perf_counter() - t0
 
     external.try_readability = timed_readability
-    extractor = Extractor(Layout("/tmp/extraction-ceiling"))
     rows = []
     try:
         for lang, i, t, html in labelled_pages(data):
@@ -185,7 +182,10 @@ def other_pages(data: Path) -> list[str]:
 
     from corpus.charset import decode
 
-    pages = [decode(gzip.open(f).read())[0] for f in sorted((data / "html" / "zh-more").rglob("*.html.gz"))]
+    pages = []
+    for path in sorted((data / "html" / "zh-more").rglob("*.html.gz")):
+        with gzip.open(path, "rb") as f:
+            pages.append(decode(f.read())[0])
     shards = [data / "warc" / "multi-cache-00.warc.gz", *sorted((data / "warc-real" / "other_real_crawls").glob("*.warc.gz")),
               data / "warc-real" / "commoncrawl_real" / "resiliparse_CC-MAIN-2020-34_sample.warc.gz"]
     for shard in shards:
@@ -268,7 +268,8 @@ def main() -> int:
         "CORPUS_SHARED_DATA", str(Path(__file__).resolve().parents[2] / "shared" / "data")))
     ap.add_argument("--max-link-share", type=float, default=0.2)
     args = ap.parse_args()
-    rows = measure(Path(args.data), args.max_link_share)
+    extractor = Extractor(Layout("/tmp/extraction-ceiling"))
+    rows = measure(Path(args.data), args.max_link_share, extractor)
 
     full_s, quick_s = sum(r["s_full"] for r in rows), sum(r["s_quick"] for r in rows)
     read_s, marked_s = sum(r["s_readability"] for r in rows), sum(r["s_marked"] for r in rows)
@@ -291,7 +292,6 @@ def main() -> int:
           "\nquick: fast=True) on the rest; 'alone' is that trafilatura on every page."
           "\ntrained on the even gold pages, scored on the odd ones:")
     student_table(odd)
-    extractor = Extractor(Layout("/tmp/extraction-ceiling"))
     examples = [(lines, extractor.extract(html, None)) for html in other_pages(Path(args.data))
                 if (lines := marked_lines(html))]
     seconds = distil(fit(examples), rows)

@@ -54,6 +54,8 @@ def prf(pred: Counter, gold: Counter) -> tuple[float, float, float, int, int, in
 def load_truth(data: Path, lang: str) -> dict[str, dict]:
     """page id -> {url, text, path}."""
     folder = data / "html" / SETS[lang]
+    if not (folder / "ground-truth.json.gz").is_file():
+        sys.exit(f"no labelled pages in {folder}: --data must be the shared data folder (../shared/data)")
     with gzip.open(folder / "ground-truth.json.gz", "rt", encoding="utf-8") as f:
         gt = json.load(f)
     return {pid: {"url": v["url"], "text": v[GT_FIELD[lang]], "path": folder / "pages" / f"{pid}.html.gz"}

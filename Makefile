@@ -1,9 +1,9 @@
-# Two commands do all set-up on a fresh machine:  make demo   and   make test
+# Two commands do all set-up on a fresh machine:  make demo   and   make test   (CI: make test-all)
 VENV ?= .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test install browser clean
+.PHONY: demo test test-all lint install browser clean
 
 $(STAMP): pyproject.toml
 	python3 -m venv $(VENV)
@@ -28,9 +28,18 @@ browser:
 demo: $(STAMP)
 	$(VENV)/bin/corpus demo -o out/demo
 
-test: $(STAMP) browser
-	$(VENV)/bin/lint-imports
-	$(PY) -m pytest -q -x --timeout=1800 tests
+# the fast tier: every module and every command's happy path and one-line errors (minutes)
+FAST := not slow and not faults and not ray and not realdata
+
+lint: $(STAMP)
+	$(VENV)/bin/lint-imports --no-cache
+
+test: $(STAMP) browser lint
+	$(PY) -m pytest -q -x --timeout=300 -m "$(FAST)" tests
+
+# everything: the fast tier, then kills and hostile inputs, Ray, real data, long integration tests
+test-all: $(STAMP) browser lint
+	$(PY) -m pytest -q --timeout=300 --durations=15 tests
 
 clean:
 	rm -rf $(VENV) out

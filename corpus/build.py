@@ -23,9 +23,9 @@ from corpus.extract import ContentFilter, ExtractionFilter, Extractor
 from corpus.files import file_sha256, package_versions
 from corpus.funnel import compute_funnel, shard_accounting, write_json
 from corpus.layout import Layout
-from corpus.outdir import BuildLock, check_not_running, check_writable, remove_output
+from corpus.outdir import BuildLock, check_ours_or_empty, check_removable, check_writable, remove_output
 from corpus.progress import Display
-from corpus.readers import CrawlReader, InputError, SignalReader, check_text_field, resolve_inputs
+from corpus.readers import CrawlReader, InputError, SignalReader, check_apart, check_text_field, resolve_inputs
 from corpus.stages import STAGES
 from corpus.writers import FateWriter, document_row, fail
 from corpus.steps import PendingDropWriter, Stage, StageContext
@@ -209,7 +209,7 @@ def build(cfg: BuildConfig, overwrite: bool = False, keep_work: bool = False,
     """Raises ConfigError, OutputError or ConfigChanged before OUT is touched. `display` shows
     progress (corpus.progress); OUT/work/ is removed after success unless keep_work; `on_start`
     runs once the checks passed, before any work (the CLI's notes: a mistake gets its one line only)."""
-    files, missing = resolve_inputs(cfg.inputs, cfg.input.glob)
+    files, missing = resolve_inputs(cfg.inputs, cfg.input.glob, cfg.input.format, output=cfg.output)
     if not files:
         raise ConfigError("inputs", f"no input files found in {', '.join(cfg.inputs) or 'nothing'}")
     check_text_field(files, cfg.input.format, cfg.input.text_field)
@@ -218,11 +218,16 @@ def build(cfg: BuildConfig, overwrite: bool = False, keep_work: bool = False,
         logger.warning(f"{cfg.output}: every record of the previous build failed; starting afresh")
         overwrite = True
     if overwrite:
-        check_not_running(cfg.output)
-        remove_output(cfg.output)
+        check_removable(cfg.output)
+    else:
+        check_ours_or_empty(cfg.output)
+    check_apart(cfg.inputs, cfg.output)
     layout = Layout(cfg.output)
     layout.ensure()
     with BuildLock(cfg.output):
+        if overwrite:  # under the lock: never the files of a build that is running
+            remove_output(cfg.output)
+            layout.ensure()
         _check_same_config(layout, cfg)
         if on_start:
             on_start()

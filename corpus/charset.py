@@ -1,4 +1,5 @@
-"""Decode HTTP bodies: the HTTP header's charset, then the page's meta charset, then detection."""
+"""Decode HTTP bodies: the HTTP header's charset, then the page's meta charset, then detection. And the two
+character-level guards for strings from the crawl: `storable` (valid Unicode) and `printable` (terminal-safe)."""
 
 from __future__ import annotations
 
@@ -11,6 +12,10 @@ from charset_normalizer.md import mess_ratio
 _META = re.compile(rb"""<meta[^>]+charset\s*=\s*["']?\s*([a-zA-Z0-9_\-:.]+)""", re.I)
 _NON_ASCII = re.compile(r"[^\x00-\x7f]")
 _HEADER = re.compile(r"charset\s*=\s*[\"']?([a-zA-Z0-9_\-:.]+)", re.I)
+_SURROGATE = re.compile("[\ud800-\udfff]")
+# what must not reach a terminal raw: C0/C1 controls (BEL, ESC sequences that retitle windows or move the
+# cursor), line and paragraph separators, bidi controls that reorder what is shown, lone surrogates
+_UNPRINTABLE = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029\u200e\u200f\u202a-\u202e\u2066-\u2069\ud800-\udfff]")
 
 # Pages labelled with a legacy Chinese codec routinely contain characters only its superset
 # has; decoding with the superset is what browsers do (WHATWG encoding standard).
@@ -61,6 +66,12 @@ def meta_charset(body: bytes) -> str | None:
 
 def decode(body: bytes, content_type: str | None = None) -> tuple[str, str, str]:
     """Returns (text, codec, source) where source is http_header, meta, bom, detected or fallback."""
+    text, codec, source = _decode(body, content_type)
+    # UTF-7 (any page may be labelled so) decodes "+2AA-" to a lone surrogate, which no UTF-8 file can hold
+    return (text if _valid(text) else _SURROGATE.sub("\ufffd", text)), codec, source
+
+
+def _decode(body: bytes, content_type: str | None) -> tuple[str, str, str]:
     if body.startswith(codecs.BOM_UTF8):
         return body[3:].decode("utf-8", "replace"), "utf-8", "bom"
     labelled = []
@@ -125,3 +136,36 @@ def _mess(text: str) -> float:
     first = _NON_ASCII.search(text)
     start = first.start() if first else 0
     return mess_ratio(text[start:start + MESS_SAMPLE], maximum_threshold=1.0)
+
+
+def storable(s: str) -> str:
+    """`s` as valid Unicode. A file name from a non-UTF-8 file system arrives with each undecodable byte
+    as a lone surrogate (os.fsdecode), which Parquet and UTF-8 files cannot hold: those bytes are
+    written \\xNN, any other lone surrogate \\uNNNN."""
+    return s if _valid(s) else _SURROGATE.sub(_escape, s)
+
+
+def _valid(s: str) -> bool:
+    """No lone surrogates (encoding finds them about four times faster than a regex scan)."""
+    if s.isascii():
+        return True
+    try:
+        s.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
+def printable(s: str, limit: int | None = None) -> str:
+    """`s` safe to print on one terminal line (crawl data may hold BEL, escape sequences, newlines), with
+    such characters written \\xNN or \\uNNNN; longer than `limit` characters, cut with an ellipsis."""
+    if limit is not None and len(s) > limit:
+        s = s[:limit] + "…"
+    return _UNPRINTABLE.sub(_escape, s)
+
+
+def _escape(m: re.Match) -> str:
+    code = ord(m.group())
+    if 0xDC80 <= code <= 0xDCFF:  # os.fsdecode's stand-in for the byte code - 0xDC00
+        code -= 0xDC00
+    return f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}"

@@ -65,6 +65,7 @@ def build(
 
     notice = scorer_models(cfg).get("notice")
     from corpus.build import ConfigChanged, build as run_build
+    from corpus.charset import printable
     from corpus.executors import IncompleteRun
     from corpus.outdir import OutputError
     from corpus.progress import Display
@@ -75,14 +76,17 @@ def build(
     except (ConfigChanged, ConfigError, OutputError) as e:
         fail(str(e))
     except IncompleteRun as e:  # slurm: submitted; or tasks that did not complete
-        typer.echo(f"incomplete: {e}", err=True)
+        typer.echo(f"incomplete: {printable(str(e))}", err=True)  # the first error may quote crawl data
         raise typer.Exit(3)
+    except KeyboardInterrupt:  # Ctrl-C: the workers are stopped, completed tasks are kept for the rerun
+        typer.echo("interrupted: rerun the same command to resume", err=True)
+        raise typer.Exit(130) from None
     print_funnel(result.funnel)
     _say_if_everything_failed(result)
     bad = [s for s, v in result.shards.items() if v.get("shard_errors") or not v["balanced"]]
     for s in bad:
         v = result.shards[s]
-        typer.echo(f"shard with errors: {s} (records {v['records']}, failed {v['failed']})", err=True)
+        typer.echo(f"shard with errors: {printable(s)} (records {v['records']}, failed {v['failed']})", err=True)
     typer.echo(f"output: {os.path.abspath(result.out)}")
     raise typer.Exit(result.exit_code)
 
@@ -91,12 +95,13 @@ def _say_if_everything_failed(result) -> None:
     t = result.funnel["totals"]
     if not t["failed"] or t["kept"] + t["dropped"]:
         return
+    from corpus.charset import printable
     from corpus.sql import connect
 
     cause, n = connect(result.out).execute(
         "select coalesce(error_class, '?') || ': ' || coalesce(error_message, ''), count(*) from failed "
         "group by 1 order by 2 desc limit 1").fetchone()
-    typer.echo(f"error: every record failed ({t['failed']}); most often ({n}): {cause}", err=True)
+    typer.echo(f"error: every record failed ({t['failed']}); most often ({n}): {printable(cause, 300)}", err=True)
 
 
 def sql(
@@ -115,17 +120,15 @@ def sql(
     if fmt not in ("table", "csv", "json"):
         fail(f"--format must be table, csv or json, not {fmt!r}")
     layout = Layout(out)
-    if os.path.isdir(out) and not layout.holds_a_build() and holds_runs(out):
-        con = connect_runs(out)  # a mixture search's runs directory: view `runs`
-    else:
-        if not os.path.isdir(out) or not layout.holds_a_build():
-            fail(f"{out!r} is not a build output directory (no manifest.json)")
-        if not os.path.isfile(layout.manifest()):
-            typer.echo(f"warning: {out} is a build still running or interrupted; its tables may be partial", err=True)
-        try:
-            con = connect(out, sandbox=True)
-        except UnreadableBuild as e:
-            fail(str(e))
+    runs = os.path.isdir(out) and not layout.holds_a_build() and holds_runs(out)  # a mixture search: view `runs`
+    if not runs and (not os.path.isdir(out) or not layout.holds_a_build()):
+        fail(f"{out!r} is not a build output directory (no manifest.json)")
+    if not runs and not os.path.isfile(layout.manifest()):
+        typer.echo(f"warning: {out} is a build still running or interrupted; its tables may be partial", err=True)
+    try:  # a connection that can write no file, whatever is typed below
+        con = connect_runs(out) if runs else connect(out, sandbox=True)
+    except UnreadableBuild as e:
+        fail(str(e))
     queries = [query] if query else None
     if queries is None:
         typer.echo(f"views: {', '.join(view_names(con))}. End with ';'. Ctrl-D quits.", err=True)

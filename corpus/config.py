@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 from corpus import stages as registry
-from corpus.configlib import check, from_dict, load_yaml, merge, to_dict
+from corpus.configlib import check, check_paths, from_dict, load_yaml, merge, to_dict
 from corpus.executors import ExecutorConfig
 from filters.language import check_language
 
@@ -45,7 +45,8 @@ class ExtractConfig:
     fast_max_links: float = 10.0  # the chooser trusts resiliparse up to this many <a> per 1000 visible characters
 
     def __post_init__(self):
-        check(self.timeout_s > 0, "extract.timeout_s", "must be > 0")
+        # SIGALRM's timer (corpus.extract) overflows long before a year; a day is already no timeout
+        check(0 < self.timeout_s <= 86_400, "extract.timeout_s", "must be within (0, 86400] seconds")
         check(self.fast_max_links >= 0, "extract.fast_max_links", "must be >= 0")
 
 
@@ -74,6 +75,7 @@ class BaseConfig:
         for i, s in enumerate(self.stages):
             check(s in STAGES, f"stages[{i}]", f"unknown stage {s!r} (known: {', '.join(STAGES)})")
         check(len(set(self.stages)) == len(self.stages), "stages", "a stage is listed twice")
+        check(0 <= self.seed < 2**32, "seed", "must be within [0, 2**32) (numpy and scikit-learn take no other)")
         self._check_thresholds()
 
     def _check_thresholds(self) -> None:
@@ -150,7 +152,25 @@ def load_config(path: str | Path | None = None, **overrides: Any) -> BuildConfig
     # an empty list is a mistake, not a request for the default cascade (leave the key out for that)
     check(data.get("stages", None) != [], "stages", "empty: list the stages to run, or leave 'stages' out "
                                                     "for the default cascade")
-    return from_dict(BuildConfig, data)
+    cfg = from_dict(BuildConfig, data)
+    check_paths(cfg)
+    _check_bounds(cfg)
+    return cfg
+
+
+def _check_bounds(cfg: BuildConfig) -> None:
+    """Each stage's thresholds as the build will apply them (its defaults file, then the config): read here,
+    a typo in a defaults file fails at load, and a min above its max would drop every document."""
+    for name in cfg.stages:
+        for lang, by_key in registry.STAGES[name].thresholds(cfg).items():
+            for key, bounds in by_key.items():
+                low, high = bounds.get("min"), bounds.get("max")
+                if _is_number(low) and _is_number(high):  # a `model` bound is only known to the build
+                    check(low <= high, f"thresholds.{lang}.{key}", f"min {low} is above max {high}: no document passes")
+
+
+def _is_number(value) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool)
 
 
 def dump_config(cfg: BuildConfig) -> str:

@@ -8,10 +8,11 @@ lives in the dataclass's ``__post_init__`` and raises ``ConfigError`` with the d
 from __future__ import annotations
 
 import dataclasses
+import math
 import types
 import typing
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any, Callable, Literal
 
 import yaml
 
@@ -51,11 +52,38 @@ def check(condition: bool, key: str, message: str) -> None:
         raise ConfigError(key, message)
 
 
+@dataclasses.dataclass(frozen=True)
+class OnDisk:
+    """Marks a path setting ("" = unset) that a build reads: ``check_paths`` checks it when a build loads its
+    config, before OUT is touched. ``from_dict`` does not: `corpus refilter` re-reads a finished build's
+    config, and by then the build's lists and models may be gone (refilter reads none of them)."""
+
+    kind: Literal["file", "dir"]
+    holds: Callable[[str], bool] | None = None  # what a directory must contain
+    what: str = ""  # ... said in the message when it does not
+
+    def check(self, path: str, key: str) -> None:
+        p, noun = Path(path), "file" if self.kind == "file" else "directory"
+        check(p.exists(), key, f"no such {noun}: {path}")
+        check(p.is_file() if self.kind == "file" else p.is_dir(), key, f"{path} is not a {noun}")
+        check(self.holds is None or self.holds(path), key, f"{path} holds no {self.what}")
+
+
+FilePath = Annotated[str, OnDisk("file")]
+DirPath = Annotated[str, OnDisk("dir")]
+
+
 def _convert(tp: Any, value: Any, key: str) -> Any:
     origin = typing.get_origin(tp)
     args = typing.get_args(tp)
     if tp is Any:
         return value
+    # YAML's .nan and .inf: every comparison with NaN is false, so a NaN bound or score never fires, and
+    # an infinite timeout or size overflows where it is used
+    if isinstance(value, float) and not math.isfinite(value):
+        raise ConfigError(key, f"must be a finite number, got {value}")
+    if origin is Annotated:
+        return _convert(args[0], value, key)
     if origin in (typing.Union, types.UnionType):
         if value is None and type(None) in args:
             return None
@@ -106,7 +134,7 @@ def _convert(tp: Any, value: Any, key: str) -> Any:
 
 
 def from_dict(cls: type, data: dict, prefix: str = "") -> Any:
-    hints = typing.get_type_hints(cls)
+    hints = typing.get_type_hints(cls, include_extras=True)
     names = {f.name for f in dataclasses.fields(cls) if f.init}
     for k in data:
         if k not in names:
@@ -117,6 +145,28 @@ def from_dict(cls: type, data: dict, prefix: str = "") -> Any:
         return cls(**kwargs)
     except TypeError as e:  # a required field is missing
         raise ConfigError(prefix or cls.__name__, str(e)) from None
+
+
+def check_paths(obj: Any, prefix: str = "") -> None:
+    """Every OnDisk path setting of a config (nested sections, lists and mappings of them) is there."""
+    hints = typing.get_type_hints(type(obj), include_extras=True)
+    for f in dataclasses.fields(obj):
+        _check_path(hints[f.name], getattr(obj, f.name), f"{prefix}.{f.name}" if prefix else f.name)
+
+
+def _check_path(tp: Any, value: Any, key: str) -> None:
+    origin, args = typing.get_origin(tp), typing.get_args(tp)
+    if dataclasses.is_dataclass(value):
+        check_paths(value, key)
+    elif origin is Annotated and value:
+        for mark in (a for a in args[1:] if isinstance(a, OnDisk)):
+            mark.check(value, key)
+    elif origin is tuple:
+        for i, v in enumerate(value):
+            _check_path(args[0], v, f"{key}[{i}]")
+    elif origin is dict:
+        for k, v in value.items():
+            _check_path(args[1], v, f"{key}.{k}")
 
 
 def to_dict(obj: Any) -> Any:
@@ -133,8 +183,10 @@ def load_yaml(path: str | Path) -> dict:
     p = Path(path)
     if not p.exists():
         raise ConfigError(str(path), "does not exist", what="config file")
+    text = p.read_text(encoding="utf-8")
     try:
-        data = yaml.safe_load(p.read_text(encoding="utf-8")) or {}
+        _check_unique_keys(yaml.compose(text, Loader=yaml.SafeLoader))
+        data = yaml.safe_load(text) or {}
     except yaml.YAMLError as e:
         mark = getattr(e, "problem_mark", None)
         where = f" (line {mark.line + 1}, column {mark.column + 1})" if mark else ""
@@ -143,6 +195,20 @@ def load_yaml(path: str | Path) -> dict:
     if not isinstance(data, dict):
         raise ConfigError(str(path), "its top level must be a mapping", what="config file")
     return data
+
+
+def _check_unique_keys(node: yaml.Node | None, prefix: str = "") -> None:
+    """YAML lets a later key silently replace an earlier one: a setting written twice is a mistake."""
+    if isinstance(node, yaml.MappingNode):
+        seen = set()
+        for key_node, value in node.value:
+            key = f"{prefix}.{key_node.value}" if prefix else str(key_node.value)
+            check(key not in seen, key, f"given twice (the second at line {key_node.start_mark.line + 1})")
+            seen.add(key)
+            _check_unique_keys(value, key)
+    elif isinstance(node, yaml.SequenceNode):
+        for i, item in enumerate(node.value):
+            _check_unique_keys(item, f"{prefix}[{i}]")
 
 
 def merge(base: dict, override: dict) -> dict:

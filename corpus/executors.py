@@ -186,6 +186,9 @@ class _Worker:
 
 
 def _serve_tasks(conn, executor: bytes, local_rank: int, build: int) -> None:
+    # Ctrl-C reaches the whole process group: the build alone handles it (it kills its workers), where a
+    # worker's KeyboardInterrupt would only print its traceback
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
     die_with_parent()
     _die_with_build(build)
     with contextlib.suppress(EOFError, BrokenPipeError):  # the build is gone: so is this worker, quietly

@@ -7,6 +7,7 @@ import json
 from collections import defaultdict
 
 from corpus import vocab
+from corpus.charset import printable
 from corpus.layout import Layout
 
 FRONT_STAGES = (vocab.READ, vocab.CONTENT, vocab.EXTRACT)
@@ -120,7 +121,8 @@ def shard_accounting(out: str) -> dict:
 
 
 def write_json(path: str, data: dict) -> None:
-    with open(path, "w", encoding="utf-8") as f:
+    # an input path from a non-UTF-8 file system holds lone surrogates: written as JSON's own \udcxx escapes
+    with open(path, "w", encoding="utf-8", errors="backslashreplace") as f:
         json.dump(data, f, ensure_ascii=False, indent=1, sort_keys=False)
 
 
@@ -137,7 +139,8 @@ def format_funnel(funnel: dict) -> str:
         row[1] += r["docs_out"]
         row[2] += r["chars_out"]
         row[3].update({k: v["docs"] for k, v in r["removed"].items()})
-    rows = [(s, a, b, c, ", ".join(f"{k}={n}" for k, n in sorted(d.items())))
+    # stage names and error classes of an older build are printed too: nothing raw reaches the terminal
+    rows = [(printable(s), a, b, c, printable(", ".join(f"{k}={n}" for k, n in sorted(d.items()))))
             for s, (a, b, c, d) in stages.items()]
     t = funnel["totals"]
     return (format_table(["stage", "docs_in", "docs_out", "chars_out", "removed"], rows, max_width=90)

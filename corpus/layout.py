@@ -7,11 +7,19 @@ task count can never disagree between the stage that writes and the stage that r
 from __future__ import annotations
 
 import glob
+import json
 import os
 from dataclasses import dataclass
 from pathlib import Path
 
 from corpus.vocab import FATE_DROPPED, FATE_FAILED, FATE_KEPT, FATES
+
+# written into OUT by build and refilter (Layout.ensure): what --overwrite recognises as an output of ours
+OUTPUT_MARKER = "corpus-output.json"
+OUTPUT_FORMAT = "corpus-toolkit/output"
+OUTPUT_VERSION = 1
+# keys every config this toolkit has ever written has: how an output made before the marker is recognised
+_CONFIG_KEYS = frozenset({"inputs", "output", "stages"})
 
 
 def rank_name(rank: int) -> str:
@@ -61,21 +69,24 @@ class Layout:
     def work_dir(self, segment: int) -> str:
         return os.path.join(self.scratch_dir(), f"seg{segment:02d}")
 
+    def logs_dir(self) -> str:
+        return self.path("logs")
+
     def logging_dir(self, segment: int, part: str = "") -> str:
-        return self.path("logs", f"seg{segment:02d}" + (f"-{part}" if part else ""))
+        return os.path.join(self.logs_dir(), f"seg{segment:02d}" + (f"-{part}" if part else ""))
 
     def progress_file(self, segment: int, rank: int) -> str:
         """Documents a running task has read and written so far (corpus.progress)."""
-        return self.path("logs", "progress", f"seg{segment:02d}", f"{rank_name(rank)}.json")
+        return os.path.join(self.logs_dir(), "progress", f"seg{segment:02d}", f"{rank_name(rank)}.json")
 
     def progress_files(self, segment: int) -> list[str]:
-        return glob.glob(self.path("logs", "progress", f"seg{segment:02d}", "*.json"))
+        return glob.glob(os.path.join(self.logs_dir(), "progress", f"seg{segment:02d}", "*.json"))
 
     def build_log(self) -> str:
-        return self.path("logs", "build.log")
+        return os.path.join(self.logs_dir(), "build.log")
 
     def accounting_dir(self) -> str:
-        return self.path("logs", "accounting")
+        return os.path.join(self.logs_dir(), "accounting")
 
     def accounting_file(self, rank: int) -> str:
         return os.path.join(self.accounting_dir(), f"{rank_name(rank)}.json")
@@ -93,9 +104,37 @@ class Layout:
     def lock_file(self) -> str:
         return self.path("build.lock")
 
+    def report_file(self) -> str:
+        """`corpus report`'s page, by default."""
+        return self.path("report.html")
+
+    def marker(self) -> str:
+        return self.path(OUTPUT_MARKER)
+
+    def entries(self) -> list[str]:
+        """Every file and folder that build, refilter, report and `clusters apply` write directly under OUT:
+        all that --overwrite deletes. The marker comes last, so that a deletion cut short leaves a
+        directory still recognised as ours."""
+        return [*(self.fate_dir(f) for f in FATES), self.clusters_dir(), self.scratch_dir(), self.logs_dir(),
+                self.manifest(), self.funnel(), self.config_file(), self.report_file(), self.lock_file(),
+                self.marker()]
+
     def holds_a_build(self) -> bool:
-        """A directory made by `corpus build` or `corpus refilter`, finished or not."""
-        return os.path.isfile(self.manifest()) or os.path.isfile(self.config_file())
+        """A directory made by `corpus build` or `corpus refilter`, finished or not: it holds their marker.
+        One made before the marker existed is recognised by this toolkit's config, in build-config.json (a
+        build) or under "config" in manifest.json (a refilter); any other manifest.json is not enough."""
+        if os.path.lexists(self.marker()):
+            marker = _read_json(self.marker())
+            return isinstance(marker, dict) and marker.get("format") == OUTPUT_FORMAT
+        manifest = _read_json(self.manifest())
+        return _our_config(_read_json(self.config_file())) or (isinstance(manifest, dict)
+                                                               and _our_config(manifest.get("config")))
+
+    def _write_marker(self) -> None:
+        tmp = f"{self.marker()}.{os.getpid()}.tmp"
+        with open(tmp, "w", encoding="utf-8") as f:
+            json.dump({"format": OUTPUT_FORMAT, "version": OUTPUT_VERSION}, f)
+        os.replace(tmp, self.marker())  # never seen half-written
 
     def inputs_failed_file(self) -> str:
         return os.path.join(self.fate_dir(FATE_FAILED), "inputs.parquet")
@@ -110,6 +149,20 @@ class Layout:
         return [p for pat in pats for p in glob.glob(pat)]
 
     def ensure(self) -> None:
+        Path(self.root).mkdir(parents=True, exist_ok=True)
+        self._write_marker()
         for f in FATES:
             Path(self.fate_dir(f)).mkdir(parents=True, exist_ok=True)
         Path(self.accounting_dir()).mkdir(parents=True, exist_ok=True)
+
+
+def _read_json(path: str):
+    try:
+        with open(path, encoding="utf-8") as f:
+            return json.load(f)
+    except (OSError, ValueError):
+        return None
+
+
+def _our_config(data) -> bool:
+    return isinstance(data, dict) and _CONFIG_KEYS <= data.keys()

@@ -1,13 +1,15 @@
-"""Output directories: what may be deleted (`--overwrite`), and one writer at a time (a pid lock)."""
+"""Output directories: what may be deleted (`--overwrite`), and one writer at a time (a lock held by the build)."""
 
 from __future__ import annotations
 
+import contextlib
+import fcntl
 import json
 import os
 import shutil
 from pathlib import Path
 
-from corpus.layout import Layout
+from corpus.layout import OUTPUT_MARKER, Layout
 
 
 class OutputError(ValueError):
@@ -27,21 +29,43 @@ def _protected(path: str) -> str | None:
     return None
 
 
-def remove_output(path: str) -> None:
-    """Delete OUT for --overwrite, but only a directory that holds a build (or refilter) of ours:
-    a typo in -o must never cost someone their files."""
+def check_removable(path: str) -> None:
+    """Raise OutputError unless --overwrite may clear PATH: absent, empty, or a build of ours
+    (Layout.holds_a_build) that is not /, $HOME or the working directory; said before anything is touched."""
     if not os.path.lexists(path):
         return
     if not os.path.isdir(path) or os.path.islink(path):
         raise OutputError(f"{path!r} is not a directory; --overwrite only replaces a build output directory")
     if why := _protected(path):
         raise OutputError(f"refusing to delete {path!r}: {why}")
-    if not os.listdir(path):
-        return
-    if not Layout(path).holds_a_build():
-        raise OutputError(f"refusing to delete {path!r}: it is not empty and holds no build "
-                          "(no manifest.json or build-config.json)")
-    shutil.rmtree(path)
+    if os.listdir(path) and not Layout(path).holds_a_build():
+        raise OutputError(f"refusing to delete {path!r}: it is not empty and holds no build of corpus "
+                          f"(no {OUTPUT_MARKER})")
+
+
+def check_ours_or_empty(path: str) -> None:
+    """A build writes only into a new or empty directory, or one holding a build of ours: once it has put its
+    marker into a folder of the user's, a later --overwrite would take their `logs/` or `work/` with it."""
+    layout = Layout(path)
+    lock = os.path.basename(layout.lock_file())  # a build that has just taken OUT has only its lock there yet
+    if os.path.isdir(path) and set(os.listdir(path)) - {lock} and not layout.holds_a_build():
+        raise OutputError(f"{path!r} is not empty and holds no build: write the build into a new or empty "
+                          "directory")
+
+
+def remove_output(path: str) -> None:
+    """Delete for --overwrite what a build made in PATH (Layout.entries) and nothing else: a typo in -o must
+    never cost someone their files, and files of their own beside a build stay where they are. The caller
+    holds PATH's BuildLock (so no running build loses its files), and the lock file stays."""
+    check_removable(path)
+    layout = Layout(path)
+    for entry in layout.entries():
+        if entry == layout.lock_file():
+            continue
+        if os.path.isdir(entry) and not os.path.islink(entry):
+            shutil.rmtree(entry)
+        elif os.path.lexists(entry):
+            os.remove(entry)
 
 
 def check_writable(path: str) -> None:
@@ -60,76 +84,56 @@ class BuildRunning(OutputError):
     pass
 
 
-def _start_time(pid: int) -> str | None:
-    """Kernel start time of a live process (None when it is gone), so a reused pid is not mistaken
-    for the owner."""
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return None
-    except PermissionError:
-        pass
-    try:
-        with open(f"/proc/{pid}/stat", encoding="ascii") as f:
-            return f.read().rsplit(")", 1)[1].split()[19]
-    except (OSError, IndexError):
-        return "alive"  # no /proc: trust the pid
-
-
-def check_not_running(out: str) -> None:
-    """Raise BuildRunning if a live build holds OUT's lock (before --overwrite deletes anything)."""
-    if os.path.isfile(Layout(out).lock_file()):
-        BuildLock(out).check_owner()
-
-
 class BuildLock:
-    """OUT/build.lock holds the owner's pid; a second build into OUT refuses to start while the owner
-    lives, and takes over the lock of a dead one (a killed build's workers die with it)."""
+    """An exclusive flock on OUT/build.lock, held for the whole build: two builds can never both hold it,
+    and the kernel lets go of it when the owner dies, however it dies, so a killed build's lock is free
+    at once. The file holds the owner's pid, for the refusal message only.
+
+    flock belongs to the open file, and the file is opened close-on-exec: processes the build starts by
+    exec (the forkserver of the local pool, Ray) never hold it; a child forked from the build would keep
+    OUT locked while it lives, which is right for a process that may still be writing into OUT."""
 
     def __init__(self, out: str):
         self.path = Layout(out).lock_file()
         self.out = out
+        self._fd: int | None = None
 
     def __enter__(self) -> BuildLock:
-        me = {"pid": os.getpid(), "start": _start_time(os.getpid())}
-        tmp = f"{self.path}.{os.getpid()}"
-        with open(tmp, "w", encoding="utf-8") as f:
-            json.dump(me, f)
-        try:
-            for _ in range(3):
-                try:
-                    os.link(tmp, self.path)  # atomic, and never seen half-written
-                    return self
-                except FileExistsError:
-                    self._take_over_if_stale()
-        finally:
-            os.remove(tmp)
-        raise BuildRunning(f"could not take {self.path}")
+        while True:
+            fd = os.open(self.path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o644)
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                os.close(fd)
+                raise BuildRunning(f"{self.out} is being written by another build{self._owner()}; "
+                                   "wait for it to finish or stop it first") from None
+            if _same_file(fd, self.path):
+                break
+            os.close(fd)  # the owner removed the file between our open and our lock: lock the new one
+        os.ftruncate(fd, 0)
+        os.write(fd, json.dumps({"pid": os.getpid()}).encode())
+        self._fd = fd
+        return self
 
-    def check_owner(self) -> None:
+    def _owner(self) -> str:
         try:
             with open(self.path, encoding="utf-8") as f:
-                owner = json.load(f)
-        except (OSError, ValueError):
-            owner = {}
-        pid = owner.get("pid")
-        if isinstance(pid, int) and pid != os.getpid():
-            start = _start_time(pid)
-            if start is not None and start == owner.get("start", start):
-                raise BuildRunning(f"{self.out} is being written by another build (pid {pid}); "
-                                   "wait for it to finish or stop it first")
-
-    def _take_over_if_stale(self) -> None:
-        self.check_owner()
-        try:
-            os.remove(self.path)
-        except FileNotFoundError:
-            pass
+                return f" (pid {json.load(f)['pid']})"
+        except (OSError, ValueError, KeyError, TypeError):
+            return ""  # the owner has locked the file but not yet written its pid
 
     def __exit__(self, *exc) -> None:
-        try:
-            with open(self.path, encoding="utf-8") as f:
-                if json.load(f).get("pid") == os.getpid():
-                    os.remove(self.path)
-        except (OSError, ValueError):
-            pass
+        # removed while still locked: whoever opened it meanwhile sees it is gone once it has the lock
+        with contextlib.suppress(FileNotFoundError):
+            os.remove(self.path)
+        os.close(self._fd)
+        self._fd = None
+
+
+def _same_file(fd: int, path: str) -> bool:
+    try:
+        st = os.stat(path)
+    except FileNotFoundError:
+        return False
+    mine = os.fstat(fd)
+    return (mine.st_dev, mine.st_ino) == (st.st_dev, st.st_ino)

@@ -9,9 +9,9 @@ holds per shard.
 from __future__ import annotations
 
 import glob as globlib
-import gzip
 import json
 import os
+import re
 import time
 from collections import Counter
 from collections.abc import Iterator
@@ -22,9 +22,10 @@ from datatrove.pipeline.base import PipelineStep
 from loguru import logger
 
 from corpus import progress, vocab
-from corpus.charset import decode
+from corpus.charset import decode, printable, storable
 from corpus.files import open_text
 from corpus.layout import Layout
+from corpus.warc import Archive, DamagedRecord
 from corpus.writers import FateWriter, fail
 
 WARC_DOC_TYPES = ("response", "resource", "conversion")
@@ -45,7 +46,7 @@ class TruncatedRecord(InputError):
     pass
 
 
-class _NonChunkedGzip(Exception):
+class DuplicateId(InputError):
     pass
 
 
@@ -59,21 +60,63 @@ def detect_format(path: str, configured: str = "auto") -> str:
     raise InputError(f"cannot tell the format of {path!r} from its name; set input.format")
 
 
-def resolve_inputs(inputs: tuple[str, ...], pattern: str = "**/*") -> tuple[list[str], list[str]]:
+def resolve_inputs(inputs: tuple[str, ...], pattern: str = "**/*", fmt: str = "auto",
+                   output: str | None = None) -> tuple[list[str], list[str]]:
     """Expand paths, directories and globs; returns (files sorted, missing inputs). A file is named by
-    its real path, so one given twice under two spellings (or through a symlink) is read once."""
+    its real path, so one given twice under two spellings (or through a symlink) is read once. A
+    directory yields the files of a known input format (with fmt auto: a readme.txt beside the shards
+    is not one). A directory or glob holding `output` yields none of its files (a build into crawl/out
+    reads crawl/ without its own tables and logs); an input inside `output` is for check_apart to refuse."""
     files, missing = set(), []
     for item in inputs:
-        if any(ch in item for ch in "*?["):
-            hits = [h for h in globlib.glob(item, recursive=True) if os.path.isfile(h)]
-            (files.update(hits) if hits else missing.append(item))
-        elif os.path.isdir(item):
-            files.update(h for h in globlib.glob(os.path.join(item, pattern), recursive=True) if os.path.isfile(h))
-        elif os.path.isfile(item):
-            files.add(item)
+        hits = _expand(item, pattern, fmt)
+        if output is not None and not _within(_root(item), output):
+            hits = [h for h in hits if not _within(h, output)]
+        if hits or (os.path.isdir(item) and not _is_glob(item)):  # an empty directory is not a missing input
+            files.update(hits)
         else:
             missing.append(item)
     return sorted({os.path.realpath(f) for f in files}), missing
+
+
+def _expand(item: str, pattern: str, fmt: str) -> list[str]:
+    if _is_glob(item):
+        return [h for h in globlib.glob(item, recursive=True) if os.path.isfile(h)]
+    if os.path.isdir(item):
+        return [h for h in globlib.glob(os.path.join(item, pattern), recursive=True)
+                if os.path.isfile(h) and (fmt != "auto" or _known_format(h))]
+    return [item] if os.path.isfile(item) else []
+
+
+def check_apart(inputs: tuple[str, ...], output: str) -> None:
+    """Refuse an input inside the output directory (or the directory itself), before anything is
+    touched: --overwrite would delete it, and the build would read its own tables and logs."""
+    from corpus.outdir import OutputError
+
+    for item in inputs:
+        if _within(_root(item), output):
+            raise OutputError(f"input {printable(item)!r} lies inside the output directory {printable(output)!r}; "
+                              "write the output elsewhere")
+
+
+def _is_glob(item: str) -> bool:
+    return any(ch in item for ch in "*?[")
+
+
+def _root(item: str) -> str:
+    """The directory a glob searches; any other input is its own root."""
+    if not _is_glob(item):
+        return item
+    return os.path.dirname(re.split(r"[*?[]", item, maxsplit=1)[0]) or "."
+
+
+def _known_format(path: str) -> bool:
+    return os.path.basename(path).lower().endswith(tuple(suffix for suffix, _ in FORMAT_SUFFIXES))
+
+
+def _within(path: str, directory: str) -> bool:
+    path, directory = os.path.realpath(path), os.path.realpath(directory)
+    return path == directory or path.startswith(directory.rstrip(os.sep) + os.sep)
 
 
 def first_record_fields(path: str, fmt: str) -> list[str] | None:
@@ -118,6 +161,30 @@ def doc_id(rel_path: str, index: int) -> str:
     return f"{rel_path}#{index}"
 
 
+def _utf8(field: str, value: str) -> bytes:
+    try:
+        return value.encode("utf-8")
+    except UnicodeEncodeError as e:  # a JSON "\ud800" escape: Parquet cannot store it and would fail the whole task
+        raise InputError(f"field {field!r} holds a lone surrogate (U+{ord(value[e.start]):04X} at character "
+                         f"{e.start}), which is not valid Unicode") from None
+
+
+def _batch_rows(batch) -> list:
+    """A Parquet batch as dicts; where it cannot be converted (invalid UTF-8 in a string column), row by
+    row, with the error in place of each row that fails."""
+    try:
+        return batch.to_pylist()
+    except Exception:
+        return [_one_row(batch.slice(i, 1)) for i in range(batch.num_rows)]
+
+
+def _one_row(batch) -> dict | Exception:
+    try:
+        return batch.to_pylist()[0]
+    except Exception as e:
+        return e
+
+
 def _sniff_kind(content_type: str, body: bytes, identified: str | None) -> str:
     ct = (identified or content_type or "").lower()
     if "html" in ct or "xml" in ct and b"<html" in body[:2048].lower():
@@ -146,47 +213,36 @@ class CrawlReader(PipelineStep):
         self.failed = FateWriter(layout, vocab.FATE_FAILED, stage=vocab.READ, segment=segment)
 
     # ------------------------------------------------------------------ per-format record iterators
-    def _warc_records(self, path: str, rel: str) -> Iterator[Document]:
-        from warcio.archiveiterator import ArchiveIterator
+    def _warc_records(self, path: str) -> Iterator[Document]:
+        with Archive(path) as archive:
+            index = 0
+            for item in archive:
+                if (doc := self._warc_doc(archive, item, index)) is not None:
+                    index += 1
+                    yield doc
 
-        whole_gzip = False  # one gzip member around all records: warcio refuses it, we decompress it as a stream
-        while True:
-            with (gzip.open(path, "rb") if whole_gzip else open(path, "rb")) as fh:
-                try:
-                    yield from self._warc_iter(ArchiveIterator(fh, check_digests=False), fh, path, rel)
-                    return
-                except _NonChunkedGzip:
-                    whole_gzip = True
-                    self._skipped.clear()
-
-    def _warc_iter(self, it, fh, path: str, rel: str) -> Iterator[Document]:
-        index = 0
-        while True:
+    def _warc_doc(self, archive: Archive, item, index: int) -> Document | None:
+        """The record as a Document (failed where damaged); None for a record type that holds no document."""
+        if isinstance(item, DamagedRecord):
+            self._shard_errors += 1
+            return fail(self._doc(index, item.offset, "warc"), item)
+        doc = self._doc(index, None, "wet" if item.rec_type == "conversion" else "warc")
+        if item.rec_type in WARC_DOC_TYPES:
             try:
-                record = next(it)
-            except StopIteration:
-                return
-            except Exception as e:  # truncated gzip, garbage bytes, bad headers: rest of shard lost
-                if index == 0 and "non-chunked gzip" in str(e) and not isinstance(fh, gzip.GzipFile):
-                    raise _NonChunkedGzip() from e
-                offset = fh.tell()
-                yield fail(self._doc(rel, path, index, offset, "warc"), InputError(
-                    f"{type(e).__name__}: {e} (unreadable from about byte {offset}; the rest of the shard is lost)"))
-                self._shard_errors += 1
-                return
-            if record.rec_type not in WARC_DOC_TYPES:
-                self._skipped[record.rec_type] += 1
-                continue
-            doc = self._doc(rel, path, index, None, "wet" if record.rec_type == "conversion" else "warc")
-            index += 1
-            try:
-                self._fill_warc(doc, record)
+                self._fill_warc(doc, item)
             except Exception as e:  # a broken record (bad chunking, bad encoding): this record only
                 fail(doc, e)
                 self._shard_errors += isinstance(e, TruncatedRecord)
-            # after the payload is read: warcio computes the offset by reading to the record's end
-            doc.metadata[vocab.SOURCE_OFFSET] = it.get_record_offset()
-            yield doc
+        try:  # once the payload is read: where the record ends is checked against the bytes after it
+            doc.metadata[vocab.SOURCE_OFFSET] = archive.end()
+        except DamagedRecord as e:
+            self._shard_errors += 1
+            doc.metadata[vocab.SOURCE_OFFSET] = e.offset
+            return fail(doc, e)
+        if item.rec_type not in WARC_DOC_TYPES:
+            self._skipped[item.rec_type] += 1
+            return None
+        return doc
 
     def _fill_warc(self, doc: Document, record) -> None:
         md = doc.metadata
@@ -216,29 +272,42 @@ class CrawlReader(PipelineStep):
             return
         doc.text, md[vocab.CHARSET], md[vocab.CHARSET_SOURCE] = decode(body[: self.max_bytes], ct)
 
-    def _jsonl_records(self, path: str, rel: str) -> Iterator[Document]:
+    def _jsonl_records(self, path: str) -> Iterator[Document]:
         for index, line in enumerate(open_text(path)):
-            doc = self._doc(rel, path, index, index, "jsonl")
-            try:
-                row = json.loads(line)
-                self._fill_row(doc, row)
-            except Exception as e:
-                fail(doc, e)
-            yield doc
+            yield self._row_doc(index, "jsonl", line)
 
-    def _parquet_records(self, path: str, rel: str) -> Iterator[Document]:
+    def _parquet_records(self, path: str) -> Iterator[Document]:
+        """Row by row; a row group that cannot be decoded fails each of its rows, so the file's rows are all
+        counted."""
         import pyarrow.parquet as pq
 
+        f = pq.ParquetFile(path)
+        # only the fields read: a broken value in another column costs nothing
+        columns = [c for c in dict.fromkeys((self.text_field, self.id_field, self.url_field))
+                   if c and c in f.schema_arrow.names]
         index = 0
-        for batch in pq.ParquetFile(path).iter_batches(batch_size=1024):
-            for row in batch.to_pylist():
-                doc = self._doc(rel, path, index, index, "parquet")
-                try:
-                    self._fill_row(doc, row)
-                except Exception as e:
-                    fail(doc, e)
-                index += 1
-                yield doc
+        for group in range(f.num_row_groups):
+            end = index + f.metadata.row_group(group).num_rows
+            try:
+                for batch in f.iter_batches(batch_size=1024, row_groups=[group], columns=columns):
+                    for row in _batch_rows(batch):
+                        yield self._row_doc(index, "parquet", row)
+                        index += 1
+            except Exception as e:  # an undecodable row group: each of its rows not read yet fails
+                self._shard_errors += 1
+                yield from (fail(self._doc(i, i, "parquet"), e) for i in range(index, end))
+                index = end
+
+    def _row_doc(self, index: int, fmt: str, row: str | dict | Exception) -> Document:
+        """A JSONL line or Parquet row (or the error converting it) as a Document, failed where unusable."""
+        doc = self._doc(index, index, fmt)
+        if isinstance(row, Exception):
+            return fail(doc, row)
+        try:
+            self._fill_row(doc, json.loads(row) if isinstance(row, str) else row)
+        except Exception as e:
+            fail(doc, e)
+        return doc
 
     def _fill_row(self, doc: Document, row: dict) -> None:
         if not isinstance(row, dict):
@@ -248,30 +317,43 @@ class CrawlReader(PipelineStep):
         text = row[self.text_field]
         if not isinstance(text, str):
             raise InputError(f"field {self.text_field!r} is {type(text).__name__}, not a string")
-        doc.text = text
+        size = len(_utf8(self.text_field, text))  # checked before anything is set: a bad record fails whole
+        url = None if row.get(self.url_field) is None else str(row[self.url_field])
+        if url is not None:
+            _utf8(self.url_field, url)
         if self.id_field and row.get(self.id_field) is not None:
-            doc.id = str(row[self.id_field])
-        url = row.get(self.url_field)
-        doc.metadata[vocab.URL] = str(url) if url is not None else None
+            doc.id = self._unique_id(str(row[self.id_field]))
+        doc.text = text
+        doc.metadata[vocab.URL] = url
         doc.metadata[vocab.PAYLOAD_KIND] = "text"
-        doc.metadata[vocab.PAYLOAD_BYTES] = len(text.encode("utf-8"))
+        doc.metadata[vocab.PAYLOAD_BYTES] = size
 
-    def _doc(self, rel: str, path: str, index: int, offset: int, fmt: str) -> Document:
-        return Document(text="", id=doc_id(rel, index), metadata={
-            vocab.SOURCE_FILE: path, vocab.SOURCE_OFFSET: offset, vocab.RECORD_INDEX: index,
+    def _unique_id(self, value: str) -> str:
+        """Dedup names clusters and survivors by id: a value this task has read before fails the record."""
+        _utf8(self.id_field, value)
+        if value in self._ids:
+            raise DuplicateId(f"id {printable(value, 100)!r} (input.id_field {self.id_field!r}) was read before; "
+                              "the first record with it goes on, this one fails")
+        self._ids.add(value)
+        return value
+
+    def _doc(self, index: int, offset: int | None, fmt: str) -> Document:
+        return Document(text="", id=doc_id(self._rel, index), metadata={
+            vocab.SOURCE_FILE: self._name, vocab.SOURCE_OFFSET: offset, vocab.RECORD_INDEX: index,
             vocab.SOURCE_FORMAT: fmt})
 
     # ------------------------------------------------------------------ the step
     def _records(self, path: str) -> Iterator[Document]:
-        rel = os.path.relpath(path, self.base_dir)
+        # names as stored and shown: a non-UTF-8 file name's bytes written \xNN (Parquet holds valid Unicode only)
+        self._name, self._rel = storable(path), storable(os.path.relpath(path, self.base_dir))
         try:
             fmt = detect_format(path, self.fmt)
             reader = {"warc": self._warc_records, "wet": self._warc_records,
                       "jsonl": self._jsonl_records, "parquet": self._parquet_records}[fmt]
-            yield from reader(path, rel)
+            yield from reader(path)
         except Exception as e:  # cannot open / parse at all
             self._shard_errors += 1
-            yield fail(self._doc(rel, path, -1, 0, self.fmt), e)
+            yield fail(self._doc(-1, 0, self.fmt), e)
 
     def run(self, data: DocumentsPipeline = None, rank: int = 0, world_size: int = 1) -> DocumentsPipeline:
         for stale in self.layout.rank_outputs(self.segment, rank):
@@ -279,6 +361,7 @@ class CrawlReader(PipelineStep):
         tally = progress.start_task(self.layout, self.segment, rank)
         mine = self.files[rank::world_size]
         accounting, last, start, total = {}, time.monotonic(), time.monotonic(), 0
+        self._ids = set()  # input.id_field values read by this task
         with self.failed as failed:
             done_bytes = 0
             for i, path in enumerate(mine):
@@ -299,8 +382,8 @@ class CrawlReader(PipelineStep):
                         last = time.monotonic()
                         logger.info(f"task {rank}: {total} records, {total / (last - start):.0f} records/s, "
                                     f"file {i + 1}/{len(mine)}")
-                accounting[path] = {"records": records, "shard_errors": self._shard_errors,
-                                    "skipped_record_types": dict(self._skipped)}
+                accounting[self._name] = {"records": records, "shard_errors": self._shard_errors,
+                                          "skipped_record_types": dict(self._skipped)}
                 done_bytes += os.path.getsize(path) if os.path.exists(path) else 0
                 tally.set(progress.BYTES, done_bytes)
         Path(self.layout.accounting_dir()).mkdir(parents=True, exist_ok=True)

@@ -20,8 +20,8 @@ from corpus.config import BuildConfig, check_retired, from_dict
 from corpus.configlib import load_yaml, merge, nested, parse_assignment
 from corpus.funnel import compute_funnel, write_json
 from corpus.layout import Layout
-from corpus.outdir import check_writable, remove_output
-from corpus.sql import connect
+from corpus.outdir import BuildLock, check_removable, check_writable, remove_output
+from corpus.sql import connect, sql_literal
 from corpus.stages import STAGES
 from corpus.steps import ANY_LANG, Rule
 
@@ -111,16 +111,30 @@ def refilter(out: str, out2: str, cfg: BuildConfig, overwrite: bool = False,
              columns: dict[str, str] | None = None) -> RefilterResult:
     """`columns`: signal columns recomputed as SQL over `docs` (cluster weights, `corpus clusters apply`)."""
     started = time.time()
+    _check_target(out, out2, overwrite)
+    layout2 = Layout(out2)
+    layout2.ensure()
+    with BuildLock(out2):  # a build or refilter running into OUT2 is refused, never deleted
+        if overwrite:
+            remove_output(out2)
+            layout2.ensure()
+        funnel = _write(out, layout2, cfg, columns, started)
+    return RefilterResult(out2, funnel, time.time() - started)
+
+
+def _check_target(out: str, out2: str, overwrite: bool) -> None:
     src, dst = os.path.realpath(out), os.path.realpath(out2)
     if src == dst or src.startswith(dst.rstrip(os.sep) + os.sep):
         raise ValueError("refilter writes a new output directory; OUT2 must neither be OUT nor hold it")
-    if os.path.exists(out2):
-        if not overwrite:
-            raise FileExistsError(f"{out2} exists; pass --overwrite")
-        remove_output(out2)
+    if os.path.exists(out2) and not overwrite:
+        raise FileExistsError(f"{out2} exists; pass --overwrite")
+    if overwrite:
+        check_removable(out2)
     check_writable(out2)
-    layout2 = Layout(out2)
-    layout2.ensure()
+
+
+def _write(out: str, layout2: Layout, cfg: BuildConfig, columns: dict[str, str] | None, started: float) -> dict:
+    """The three tables, funnel and manifest of OUT2; returns the funnel."""
     con = connect(out)
     models = recorded_models(out)
     con.execute(f"create temp table _refiltered as {fate_sql(cfg, models)}")
@@ -134,13 +148,13 @@ def refilter(out: str, out2: str, cfg: BuildConfig, overwrite: bool = False,
           layout2.fate_file(vocab.FATE_DROPPED, "refilter", 0, 0))
     _copy(con, "select * exclude (fate) from docs where fate = 'failed'",
           layout2.fate_file(vocab.FATE_FAILED, "refilter", 0, 0))
-    funnel = compute_funnel(out2, cfg.stages)
+    funnel = compute_funnel(layout2.root, cfg.stages)
     write_json(layout2.funnel(), funnel)
     from corpus.configlib import to_dict
 
     write_json(layout2.manifest(), {"config": to_dict(cfg), "models": models, "refiltered_from": os.path.abspath(out),
                                     "started": started, "finished": time.time()})
-    return RefilterResult(out2, funnel, time.time() - started)
+    return funnel
 
 
 def _copy(con, query: str, path: str) -> None:
@@ -150,7 +164,8 @@ def _copy(con, query: str, path: str) -> None:
     cols = []
     for f in vocab.arrow_schema():
         cols.append(f'"{f.name}"' if f.name in have else f'cast(null as {_SQL_TYPES[str(f.type)]}) as "{f.name}"')
-    con.execute(f"copy (select {', '.join(cols)} from ({query})) to '{path}' (format parquet, compression zstd)")
+    con.execute(f"copy (select {', '.join(cols)} from ({query})) to {sql_literal(path)} "
+                "(format parquet, compression zstd)")
 
 
 _SQL_TYPES = {"string": "varchar", "int64": "bigint", "double": "double", "bool": "boolean"}

@@ -9,13 +9,12 @@ import re
 
 import duckdb
 import pyarrow as pa
+import pyarrow.dataset as ds
+import pyarrow.parquet as pq
 
 from corpus import vocab
+from corpus.charset import printable
 from corpus.layout import Layout
-
-
-def _files(layout: Layout, fate: str) -> list[str]:
-    return sorted(glob.glob(layout.fate_glob(fate)))
 
 
 class NotReadOnly(ValueError):
@@ -26,21 +25,53 @@ class UnreadableBuild(ValueError):
     pass
 
 
+def sql_literal(s: str) -> str:
+    """A string (a path, which may hold quotes) as a DuckDB string literal."""
+    return "'" + s.replace("'", "''") + "'"
+
+
+def _files(layout: Layout, fate: str) -> list[str]:
+    return [_inside(layout.root, f) for f in sorted(glob.glob(layout.fate_glob(fate)))]
+
+
+def _inside(root: str, path: str) -> str:
+    """path, when it really lies in root: a table folder or file linking elsewhere is refused, so that
+    nothing reads a file the build did not write."""
+    if not os.path.realpath(path).startswith(os.path.realpath(root) + os.sep):
+        raise UnreadableBuild(f"{path!r} lies outside {root!r} (a symbolic link); refusing to read it")
+    return path
+
+
 def connect(out: str, database: str = ":memory:", sandbox: bool = False) -> duckdb.DuckDBPyConnection:
-    """Views over OUT's tables. sandbox: the connection can read nothing but those tables and
-    its configuration is locked (for `corpus sql`, which runs what a user types)."""
+    """Views over OUT's tables. sandbox: the connection can touch no file at all and its configuration
+    is locked (for `corpus sql`, which runs what a user types)."""
     layout = Layout(out)
     if not os.path.isdir(out):
         raise FileNotFoundError(f"{out!r} is not a build output directory")
     con = duckdb.connect(database)
     try:
-        _create_views(con, layout)
-    except duckdb.Error as e:
-        first = str(e).strip().splitlines()[0]
-        raise UnreadableBuild(f"cannot read the tables of {out!r} (a build still running or killed?): {first}") from None
+        _create_views(con, layout, _arrow_source if sandbox else _parquet_source)
+    except (duckdb.Error, pa.ArrowException, OSError) as e:
+        raise _unreadable(out, e) from None
     if sandbox:
-        _sandbox(con, layout)
+        _sandbox(con)
     return con
+
+
+def _unreadable(out: str, e: Exception) -> UnreadableBuild:
+    first = (str(e).strip().splitlines() or [type(e).__name__])[0]
+    return UnreadableBuild(f"cannot read the tables of {out!r} (a build still running or killed?): {first}")
+
+
+def _parquet_source(con: duckdb.DuckDBPyConnection, name: str, files: list[str]) -> str:
+    return f"read_parquet([{', '.join(sql_literal(os.path.abspath(f)) for f in files)}], union_by_name=true)"
+
+
+def _arrow_source(con: duckdb.DuckDBPyConnection, name: str, files: list[str]) -> str:
+    """The files read by Arrow rather than by DuckDB, so that the connection may be denied every file."""
+    schema = pa.unify_schemas([pq.read_schema(f) for f in files], promote_options="permissive")  # union by name
+    con.register(name, ds.dataset(files, schema=schema, format="parquet"))
+    return name
 
 
 RUNS_TABLE = "runs.parquet"  # a mixture search's runs table (mixtures/runs.py writes it)
@@ -53,20 +84,18 @@ def holds_runs(out: str) -> bool:
 def connect_runs(out: str) -> duckdb.DuckDBPyConnection:
     """A sandboxed view `runs` over a mixture search's runs table, for `corpus sql RUNS`."""
     con = duckdb.connect()
-    path = os.path.abspath(os.path.join(out, RUNS_TABLE)).replace("'", "''")
-    con.execute(f"create view runs as select * from read_parquet('{path}')")
-    con.execute(f"set allowed_directories = ['{os.path.dirname(path)}/']")
-    con.execute("set enable_external_access = false")
-    con.execute("set lock_configuration = true")
+    path = _inside(out, os.path.join(out, RUNS_TABLE))
+    try:
+        con.execute(f"create view runs as select * from {_arrow_source(con, '_runs_table', [path])}")
+    except (duckdb.Error, pa.ArrowException, OSError) as e:
+        raise _unreadable(out, e) from None
+    _sandbox(con)
     return con
 
 
-def _sandbox(con: duckdb.DuckDBPyConnection, layout: Layout) -> None:
-    # file access stays possible only below the three table folders, which the views read at query time
-    extra = [layout.clusters_dir()] if os.path.isfile(layout.clusters_table()) else []
-    dirs = ", ".join("'" + os.path.abspath(d).replace("'", "''") + "/'"
-                     for d in [layout.fate_dir(f) for f in vocab.FATES] + extra)
-    con.execute(f"set allowed_directories = [{dirs}]")
+def _sandbox(con: duckdb.DuckDBPyConnection) -> None:
+    # no file at all (no allowed directories): the views read through Arrow, so DuckDB needs none, and COPY,
+    # ATTACH, EXPORT, INSTALL and read_* fail whatever statement carries them (EXPLAIN ANALYZE, a comment...)
     con.execute("set enable_external_access = false")
     con.execute("set lock_configuration = true")
 
@@ -76,16 +105,18 @@ _READ_TYPES = {duckdb.StatementType.SELECT, duckdb.StatementType.EXPLAIN, duckdb
 _READ_PRAGMAS = {"table_info", "show", "show_tables", "show_tables_expanded", "show_databases", "database_list",
                  "database_size", "storage_info", "version", "platform", "functions", "collations", "user_agent",
                  "metadata_info"}
-_EXPLAIN_ANALYZE = re.compile(r"^\s*explain\s+analy[sz]e\s+", re.I)
+# EXPLAIN and its options after any comments; the statement that follows is what it explains (and runs, with ANALYZE)
+_EXPLAIN = re.compile(r"^(?:\s+|--[^\n]*(?:\n|$)|/\*.*?\*/)*explain\s*(?:\([^)]*\)\s*|analy[sz]e\s+)?", re.I | re.S)
 _PRAGMA_NAME = re.compile(r"^\s*pragma\s+([a-z_]+)", re.I)
 
 
 def check_read_only(con: duckdb.DuckDBPyConnection, query: str) -> None:
-    """Refuse anything but queries: a build's tables must agree with its funnel and manifest."""
+    """Refuse anything but queries, with a message that says so. Only a courtesy: what keeps a build's tables
+    as its funnel and manifest describe them is the sandboxed connection (connect), which can write nothing."""
     for st in con.extract_statements(query):
         text = st.query
-        if st.type == duckdb.StatementType.EXPLAIN and _EXPLAIN_ANALYZE.match(text):
-            check_read_only(con, _EXPLAIN_ANALYZE.sub("", text, count=1))  # EXPLAIN ANALYZE runs its statement
+        if st.type == duckdb.StatementType.EXPLAIN and (m := _EXPLAIN.match(text)) and m.end() < len(text):
+            check_read_only(con, text[m.end():])
             continue
         if st.type == duckdb.StatementType.PRAGMA:
             m = _PRAGMA_NAME.match(text)
@@ -103,28 +134,25 @@ def view_names(con: duckdb.DuckDBPyConnection) -> list[str]:
             .fetchall()]
 
 
-def _create_views(con: duckdb.DuckDBPyConnection, layout: Layout) -> None:
+def _create_views(con: duckdb.DuckDBPyConnection, layout: Layout, source) -> None:
+    """source(con, name, files) -> what a FROM clause reads those Parquet files as."""
     empty = pa.Table.from_pylist([], schema=vocab.arrow_schema())
     con.register("_empty", empty)
     for fate in vocab.FATES:
         files = _files(layout, fate)
-        if files:
-            lst = ", ".join("'" + os.path.abspath(f).replace("'", "''") + "'" for f in files)
-            src = f"select * from read_parquet([{lst}], union_by_name=true)"
-        else:
-            src = "select * from _empty"
-        con.execute(f"create or replace view {fate} as {src}")
+        con.execute(f"create or replace view {fate} as select * from "
+                    f"{source(con, f'_{fate}_files', files) if files else '_empty'}")
     union = " union all by name ".join(f"select '{f}' as fate, * from {f}" for f in vocab.FATES)
     con.execute(f"create or replace view docs as {union}")
-    _create_cluster_view(con, layout)
+    _create_cluster_view(con, layout, source)
 
 
-def _create_cluster_view(con: duckdb.DuckDBPyConnection, layout: Layout) -> None:
+def _create_cluster_view(con: duckdb.DuckDBPyConnection, layout: Layout, source) -> None:
     """`clusters`: one row per cluster of the cluster stage, from its table and the docs."""
     path = layout.clusters_table()
     if not os.path.isfile(path):
         return
-    src = "'" + os.path.abspath(path).replace("'", "''") + "'"
+    src = source(con, "_clusters_table", [_inside(layout.root, path)])
     v = vocab
     con.execute(f"""
         create or replace view clusters as
@@ -137,14 +165,14 @@ def _create_cluster_view(con: duckdb.DuckDBPyConnection, layout: Layout) -> None
                round(avg(d.{v.QUALITY_SCORE}), 4) as mean_quality, round(median(d.{v.PPL_KENLM}), 1) as median_ppl,
                round(avg(d.{v.CLUSTER_DISTANCE}), 4) as mean_distance, max(d.{v.CLUSTER_WEIGHT}) as weight,
                any_value(c.top_terms) as top_terms, any_value(c.sample_ids) as sample_ids
-        from read_parquet({src}) c left join d using ({v.CLUSTER_ID})
+        from {src} c left join d using ({v.CLUSTER_ID})
         group by c.cluster_id order by c.cluster_id""")
 
 
 def format_table(columns: list[str], rows: list[tuple], max_width: int = 60) -> str:
     def cell(v):
         s = "NULL" if v is None else str(v)
-        s = s.replace("\n", "\\n")
+        s = printable(s.replace("\n", "\\n"))  # a crawled URL may hold BEL or escape sequences
         return s if len(s) <= max_width else s[: max_width - 1] + "…"
 
     cells = [[cell(v) for v in r] for r in rows]

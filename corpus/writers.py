@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from datatrove.data import Document
 from datatrove.pipeline.writers.parquet import ParquetWriter
+from loguru import logger
 
 from corpus import progress, vocab
+from corpus.charset import printable, storable
 from corpus.layout import Layout
 
 # metadata keys that travel with a document inside a pipeline but are not signal columns
@@ -13,6 +15,7 @@ FILTER_REASON = "filter_reason"  # set by datatrove's BaseFilter on excluded doc
 ERROR = "_error"  # (class name, message) set by a step that routes a document to `failed`
 PENDING_DROP = "_pending_drop"  # (stage, reason) noted by a filter in --annotate-all mode
 PRIVATE_PREFIX = "_"
+MESSAGE_CHARS = 300  # an error message quoting crawl bytes (a garbage WARC's "first line") is cut to this
 
 
 def document_row(doc: Document, stage: str | None = None) -> dict:
@@ -32,7 +35,18 @@ def document_row(doc: Document, stage: str | None = None) -> dict:
         row[vocab.REASON_COL] = md.get(FILTER_REASON)
     if ERROR in md:
         row[vocab.ERROR_CLASS], row[vocab.ERROR_MESSAGE] = md[ERROR]
+    _make_storable(row)
     return row
+
+
+def _make_storable(row: dict) -> None:
+    """pyarrow fails a whole batch, at flush, on a string it cannot encode: the task dies and so does every
+    rerun. The readers fail such records; anything that still carries a lone surrogate (an input path from
+    a non-UTF-8 file system, say) is repaired here rather than stop the build."""
+    for k, v in row.items():
+        if isinstance(v, str) and v is not (fixed := storable(v)):
+            logger.warning(f"{printable(str(row[vocab.ID]), 200)}: lone surrogates in {k} written as escapes")
+            row[k] = fixed
 
 
 class FateWriter(ParquetWriter):
@@ -74,5 +88,6 @@ def _adapter(self: FateWriter, doc: Document) -> dict:
 
 
 def fail(doc: Document, error: BaseException) -> Document:
-    doc.metadata[ERROR] = (type(error).__name__, str(error)[:2000])
+    # the message is shown by `corpus sql` and the CLI: one short line, whatever bytes the error quotes
+    doc.metadata[ERROR] = (type(error).__name__, printable(str(error), MESSAGE_CHARS))
     return doc

@@ -45,6 +45,8 @@ class ParagraphConfig:
         check(self.max_repeats >= 1, "dedup.paragraph.max_repeats", "must be >= 1")
         check(0.0 < self.max_removed_fraction <= 1.0, "dedup.paragraph.max_removed_fraction", "must be in (0, 1]")
         check("*" in self.min_chars, "dedup.paragraph.min_chars", "needs a '*' entry for other languages")
+        for lang, n in self.min_chars.items():
+            check(n >= 0, f"dedup.paragraph.min_chars.{lang}", "must be >= 0")
 
     def min_chars_for(self, lang: str | None) -> int:
         return for_lang(self.min_chars, lang)

@@ -3,18 +3,28 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Literal
+from pathlib import Path
+from typing import Annotated, Literal
 
-from corpus.configlib import check
+from corpus.configlib import FilePath, OnDisk, check
 
 # Thresholds of every stage are one top-level section (corpus.config.BuildConfig.thresholds); the
 # sections here hold how signals are computed.
 
 
+def _holds_models(root: str) -> bool:
+    """Any model at all: a directory without one would have every learned stage score nothing. The
+    layout is filters.models.registry's KIND/LANG/manifest.json (importing it would make a cycle)."""
+    return any(Path(root).glob("*/*/manifest.json"))
+
+
+ModelsDir = Annotated[str, OnDisk("dir", holds=_holds_models, what="model written by `corpus models train`")]
+
+
 @dataclass(frozen=True)
 class HeuristicsConfig:
-    defaults: str = ""  # YAML of per-language params and thresholds; "": filters/data/heuristics.yaml
-    blocklists: dict[str, tuple[str, ...]] = field(default_factory=dict)  # lang -> extra term files
+    defaults: FilePath = ""  # YAML of per-language params and thresholds; "": filters/data/heuristics.yaml
+    blocklists: dict[str, tuple[FilePath, ...]] = field(default_factory=dict)  # lang -> extra term files
     use_default_blocklists: bool = True
 
 
@@ -26,9 +36,9 @@ class CoherenceSection:
 @dataclass(frozen=True)
 class ScorersConfig:
     # directory written by `corpus models train`; empty: tiny demo models trained once into a cache
-    models_dir: str = ""
+    models_dir: ModelsDir = ""
     # per-language thresholds; empty: filters/data/scorers.yaml (scorers_demo.yaml with the demo models)
-    defaults_file: str = ""
+    defaults_file: FilePath = ""
     batch_size: int = 64  # documents per scorer call (fastText predicts a list at once)
     coherence: CoherenceSection = field(default_factory=CoherenceSection)
 
@@ -38,4 +48,4 @@ class ScorersConfig:
 
 @dataclass(frozen=True)
 class PageTypeConfig:
-    defaults: str = ""  # YAML of per-language thresholds; "": filters/data/page_type.yaml
+    defaults: FilePath = ""  # YAML of per-language thresholds; "": filters/data/page_type.yaml

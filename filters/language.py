@@ -115,6 +115,8 @@ class LangConfig:
 
     def __post_init__(self):
         check(len(self.keep) > 0, "lang.keep", "keep at least one language")
+        check(self.max_chars >= 1, "lang.max_chars", "must be >= 1")
+        check(0.0 <= self.default_min_score <= 1.0, "lang.default_min_score", "must be within [0, 1]")
         check(not self.model_path or Path(self.model_path).is_file(), "lang.model_path", "file not found")
         for i, lang in enumerate(self.keep):
             check_language(lang, f"lang.keep[{i}]", self.model_path)

@@ -9,13 +9,14 @@ from urllib.parse import urlsplit
 from datatrove.data import Document
 
 from corpus import vocab
+from corpus.configlib import FilePath
 from corpus.files import read_list
 from corpus.steps import CorpusFilter, Stage, StageContext
 
 @dataclass(frozen=True)
 class UrlFilterConfig:
-    domain_lists: tuple[str, ...] = ()  # files, one domain per line; '#' comments
-    url_lists: tuple[str, ...] = ()  # files, one full URL per line
+    domain_lists: tuple[FilePath, ...] = ()  # files, one domain per line; '#' comments
+    url_lists: tuple[FilePath, ...] = ()  # files, one full URL per line
     use_default: bool = True  # also apply the small list shipped in corpus/data/
 
 

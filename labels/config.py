@@ -3,18 +3,20 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import Annotated, Literal
 
-from corpus.configlib import check
+from corpus.configlib import DirPath, OnDisk, check
 from labels.sources import FORMATS, TOPICS
+from labels.topics import has_topic_model
 
 EMBEDDERS = ("static", "e5", "sentence_transformers")
+TopicModelsDir = Annotated[str, OnDisk("dir", holds=has_topic_model, what="topic model (`corpus models train topics`)")]
 
 
 @dataclass(frozen=True)
 class TopicConfig:
     # directory written by `corpus models train topics` (holds topics/); "": scorers.models_dir
-    models_dir: str = ""
+    models_dir: TopicModelsDir = ""
     batch_size: int = 256
     # keep probability per topic or format label (1.0 for labels not listed); a document is kept
     # with the smallest probability among its two labels, drawn from a hash of its id and the seed
@@ -34,9 +36,9 @@ class TopicConfig:
 @dataclass(frozen=True)
 class ClustersConfig:
     embedder: Literal["static", "e5", "sentence_transformers"] = "static"
-    model_path: str = ""  # sentence_transformers: a local model directory (never downloaded)
-    # static embedder: directory written by `corpus models train topics` (holds embed/); "": topic.models_dir
-    models_dir: str = ""
+    model_path: DirPath = ""  # sentence_transformers: a local model directory (never downloaded)
+    # static embedder: directory written by `corpus models train topics` (its topic models embed); "": topic.models_dir
+    models_dir: TopicModelsDir = ""
     k: int = 64  # clusters (fewer when the sample is smaller than 4 x k)
     sample_size: int = 20_000  # documents the k-means is fitted on (an evenly spaced sample)
     batch_size: int = 512  # documents embedded at once during assignment
@@ -51,6 +53,8 @@ class ClustersConfig:
         check(self.k >= 2, "clusters.k", "must be >= 2")
         check(self.sample_size >= self.k, "clusters.sample_size", "must be >= clusters.k")
         check(self.batch_size >= 1, "clusters.batch_size", "must be >= 1")
+        check(self.top_terms >= 0, "clusters.top_terms", "must be >= 0")
+        check(self.samples_per_cluster >= 0, "clusters.samples_per_cluster", "must be >= 0")
         check(self.embedder != "sentence_transformers" or bool(self.model_path), "clusters.model_path",
               "the sentence_transformers embedder needs a local model directory")
         for cid, w in self.weights.items():

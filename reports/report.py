@@ -303,7 +303,7 @@ def write_report(out: str, path: str | None = None) -> str:
     body += labels + failed_section(con) + config_section(cfg, manifest)
     nav = "".join(f"<a href='#{a}'>{t}</a>" for a, t in NAV + [("labels", "Labels")] * bool(labels))
     title = e(os.path.abspath(out))
-    path = path or layout.path("report.html")
+    path = path or layout.report_file()
     with open(path, "w", encoding="utf-8") as f:
         f.write(f"<!doctype html><html lang='en'><head><meta charset='utf-8'><title>corpus report: {title}</title>"
                 f"<style>{STYLE}</style></head><body><h1>Build report <small>{title}</small></h1><nav>{nav}</nav>"

@@ -54,3 +54,25 @@ def assert_all_gone(procs, timeout=15):
     for p in leaked:
         p.kill()
     assert not leaked, f"processes outlived the killed build: {leaked}"
+
+
+class HeldLock:
+    """OUT's BuildLock held by another live process, as a running build holds it; SIGKILLed at exit, as a
+    killed build leaves its lock file behind."""
+
+    def __init__(self, out):
+        import subprocess
+        import sys
+
+        code = ("import sys; from corpus.outdir import BuildLock; BuildLock(sys.argv[1]).__enter__(); "
+                "print('locked', flush=True); sys.stdin.read()")
+        self.proc = subprocess.Popen([sys.executable, "-c", code, str(out)], stdin=subprocess.PIPE,
+                                     stdout=subprocess.PIPE, text=True, env=env_with_path())
+        assert self.proc.stdout.readline().strip() == "locked"
+
+    def __enter__(self) -> int:
+        return self.proc.pid
+
+    def __exit__(self, *exc):
+        self.proc.kill()
+        self.proc.wait()

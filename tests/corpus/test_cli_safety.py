@@ -8,15 +8,12 @@ import sys
 import pytest
 
 from corpus.build import build
-from corpus.demo import write_demo_warc
-from tests.corpus.helpers import assert_all_gone, descendants, env_with_path, make_config
+from tests.clirun import corpus
+from tests.corpus.helpers import HeldLock, assert_all_gone, descendants, env_with_path, make_config
 
 SPINE = ["url_filter", "lang_id"]
 
 
-def corpus(*args, cwd=None, env=None):
-    return subprocess.run([sys.executable, "-m", "corpus.cli", *map(str, args)], capture_output=True, text=True,
-                          cwd=cwd, env=env or env_with_path())
 
 
 def one_line_error(r, code=2):
@@ -27,16 +24,9 @@ def one_line_error(r, code=2):
     return errors[0]
 
 
-@pytest.fixture(scope="module")
-def demo_warc(tmp_path_factory):
-    return write_demo_warc(str(tmp_path_factory.mktemp("demo") / "demo.warc.gz"))
-
-
-@pytest.fixture(scope="module")
-def built(tmp_path_factory, demo_warc):
-    out = tmp_path_factory.mktemp("built") / "out"
-    assert build(make_config([demo_warc], out, stages=SPINE)).exit_code == 0
-    return out
+@pytest.fixture
+def built(spine_build):
+    return spine_build
 
 
 # ---- corpus sql is read-only
@@ -45,7 +35,6 @@ def built(tmp_path_factory, demo_warc):
 @pytest.mark.parametrize("query", [
     "describe kept", "show tables", "summarize kept", "explain select * from kept", "pragma table_info('kept')",
     "with k as (select * from kept) select count(*) from k", "from kept select count(*)",
-    "select count(*) from read_parquet('{out}/kept/*.parquet')",
 ])
 def test_sql_runs_queries(built, query):
     r = corpus("sql", built, query.format(out=built))
@@ -75,6 +64,7 @@ def test_sql_refuses_statements_that_are_not_queries(built, tmp_path, query):
 @pytest.mark.parametrize("query", [
     "select * from read_text('/etc/passwd')", "select * from read_csv('/etc/passwd')",
     "select * from glob('/etc/*')", "select * from read_text('{out}/manifest.json')",
+    "select count(*) from read_parquet('{out}/kept/*.parquet')",  # the views read the tables; DuckDB reads no file
 ])
 def test_sql_reads_nothing_but_the_builds_tables(built, query):
     r = corpus("sql", built, query.format(out=built))
@@ -134,8 +124,11 @@ def test_overwrite_replaces_a_build_and_refilter_follows_the_same_rule(tmp_path,
     r = corpus("build", demo_warc, "-o", out, "-c", _spine_yaml(tmp_path))
     assert r.returncode == 0, r.stderr[-2000:]
     (out / "stray.txt").write_text("scratch")
+    (out / "kept" / "stale.parquet").write_bytes(b"")
     r = corpus("build", demo_warc, "-o", out, "-c", _spine_yaml(tmp_path), "--overwrite")
-    assert r.returncode == 0 and not (out / "stray.txt").exists()
+    # the build's own files are replaced; a file of the user's beside them stays
+    assert r.returncode == 0 and not (out / "kept" / "stale.parquet").exists()
+    assert (out / "stray.txt").read_text() == "scratch"
 
     plain = _precious(tmp_path / "plain")
     line = one_line_error(corpus("refilter", built, "-o", plain, "--overwrite"))
@@ -161,18 +154,12 @@ def test_one_file_under_two_spellings_is_read_once(tmp_path, demo_warc):
 def test_a_live_lock_refuses_and_a_stale_one_is_taken_over(tmp_path, demo_warc):
     out = tmp_path / "out"
     out.mkdir()
-    owner = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"])
-    try:
-        from corpus.outdir import _start_time
-
-        (out / "build.lock").write_text(json.dumps({"pid": owner.pid, "start": _start_time(owner.pid)}))
+    with HeldLock(out) as owner:
         for extra in ([], ["--overwrite"]):
             line = one_line_error(corpus("build", demo_warc, "-o", out, "-c", _spine_yaml(tmp_path), *extra))
-            assert f"pid {owner.pid}" in line
-    finally:
-        owner.kill()
-        owner.wait()
-    r = corpus("build", demo_warc, "-o", out, "-c", _spine_yaml(tmp_path))  # the owner is dead now
+            assert f"pid {owner}" in line
+    assert (out / "build.lock").exists()  # SIGKILLed: its lock file stays, its lock does not
+    r = corpus("build", demo_warc, "-o", out, "-c", _spine_yaml(tmp_path))
     assert r.returncode == 0, r.stderr[-2000:]
     assert not (out / "build.lock").exists()
 
@@ -180,6 +167,7 @@ def test_a_live_lock_refuses_and_a_stale_one_is_taken_over(tmp_path, demo_warc):
 # ---- a killed build leaves no process behind
 
 
+@pytest.mark.faults
 def test_sigkilled_build_takes_its_workers_with_it(tmp_path):
     import signal
     import time
@@ -203,7 +191,8 @@ def test_sigkilled_build_takes_its_workers_with_it(tmp_path):
     victim.wait()
     assert len(family) >= 4, "the build finished before it could be killed"
     assert_all_gone(family)
-    r = corpus(*cmd)  # the lock of the dead build is taken over
+    r = subprocess.run([sys.executable, "-m", "corpus.cli", *map(str, cmd)], env=env_with_path(), capture_output=True,
+                       text=True)  # the lock of the dead build is free again
     assert r.returncode == 0, r.stderr[-2000:]
 
 
@@ -214,6 +203,9 @@ CASES = {  # id: (argv, files to write first, what the line must name)
     "malformed_yaml": ("build {warc} -o {tmp}/out -c {tmp}/c.yaml", {"c.yaml": "stages: [url_filter\n"}, "not valid YAML"),
     "missing_config": ("build {warc} -o {tmp}/out -c {tmp}/nope.yaml", {}, "config file"),
     "missing_mixture": ("mix plan {tmp}/nope.yaml", {}, "config file"),
+    "unknown_key": ("build {warc} -o {tmp}/out -c {tmp}/c.yaml", {"c.yaml": "lang: {keep: [en], bogus: 1}\n"},
+                    "config key 'lang.bogus': unknown key (known: default_min_score, keep, max_chars, min_score, "
+                    "model_path)"),
     "unknown_signal": ("build {warc} -o {tmp}/out -c {tmp}/c.yaml",
                        {"c.yaml": SPINE_YAML + "thresholds: {en: {no_such_signal: {min: 1}}}\n"},
                        "'thresholds.en.no_such_signal'"),

@@ -1,11 +1,7 @@
-import subprocess
-import sys
-
 import pytest
 
 from corpus.config import BuildConfig, dump_config, load_config
 from corpus.configlib import ConfigError
-from tests.corpus.helpers import env_with_path
 
 
 @pytest.mark.parametrize("yaml_text, key", [
@@ -26,16 +22,6 @@ def test_bad_config_names_the_key(tmp_path, yaml_text, key):
     with pytest.raises(ConfigError) as e:
         load_config(path)
     assert e.value.key == key
-
-
-def test_cli_bad_config_exits_2_with_one_line(tmp_path):
-    path = tmp_path / "c.yaml"
-    path.write_text("lang: {keep: [en], bogus: 1}\n")
-    r = subprocess.run([sys.executable, "-m", "corpus.cli", "build", "x.warc.gz", "-c", str(path)],
-                       capture_output=True, text=True, env=env_with_path())
-    assert r.returncode == 2
-    assert r.stderr.strip().splitlines() == ["error: config key 'lang.bogus': unknown key (known: "
-                                            "default_min_score, keep, max_chars, min_score, model_path)"]
 
 
 def test_print_config_round_trips(tmp_path):

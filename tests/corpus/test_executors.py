@@ -76,6 +76,7 @@ def _cluster_runs_the_queue(state, env):
     (state / "queue").write_text("")
 
 
+@pytest.mark.slow
 def test_slurm_build_submits_waits_and_finishes_on_the_rerun(tmp_path):
     import subprocess
     import sys

@@ -21,6 +21,8 @@ from corpus.build import build
 from corpus.demo import write_demo_warc
 from tests.corpus.helpers import all_rows, assert_all_gone, descendants, env_with_path, make_config
 
+pytestmark = pytest.mark.faults
+
 TRIALS = int(os.environ.get("CORPUS_FAULT_TRIALS", "2"))
 STAGES = ["url_filter", "lang_id", "dedup_paragraph", "dedup_exact", "dedup_minhash"]
 CONFIG = f"stages: [{', '.join(STAGES)}]\nexecutor: {{workers: 2}}\n"

@@ -14,8 +14,8 @@ import pytest
 
 from corpus import progress, vocab
 from corpus.build import build, plan_segments
-from corpus.demo import write_demo_warc
 from corpus.layout import Layout
+from tests.clirun import corpus
 from tests.corpus.helpers import all_rows, env_with_path, make_config
 
 STAGES = ["url_filter", "lang_id", "gopher_quality", "dedup_exact", "word_blocklist"]
@@ -23,13 +23,18 @@ SCREEN = 40  # lines
 
 
 @pytest.fixture(scope="module")
-def demo_warc(tmp_path_factory):
-    return write_demo_warc(str(tmp_path_factory.mktemp("demo") / "demo.warc.gz"))
+def staged(tmp_path_factory, demo_warc):
+    """The demo through five stages (a corpus-level one among them), scratch removed."""
+    out = tmp_path_factory.mktemp("staged") / "out"
+    result = build(make_config([demo_warc], out, stages=STAGES))
+    assert result.exit_code == 0
+    return out, result
 
 
-def corpus_cli(*args, cwd=None):
+def corpus_process(*args):
+    """A real `corpus` process: what a terminal shows, forked workers included."""
     return subprocess.run([sys.executable, "-m", "corpus.cli", *map(str, args)], capture_output=True, text=True,
-                          env=env_with_path(), cwd=cwd)
+                          env=env_with_path())
 
 
 def _records_line(funnel: dict) -> str:
@@ -41,7 +46,7 @@ def test_default_build_output_fits_on_a_screen(tmp_path, demo_warc):
     # two input files on two workers: the tasks run in forked worker processes, whose logs must stay quiet too
     inputs = [shutil.copy(demo_warc, tmp_path / name) for name in ("a.warc.gz", "b.warc.gz")]
     out = tmp_path / "out"
-    r = corpus_cli("build", *inputs, "-o", out, "--workers", 2, "-c", _config(tmp_path, STAGES))
+    r = corpus_process("build", *inputs, "-o", out, "--workers", 2, "-c", _config(tmp_path, STAGES))
     assert r.returncode == 0, r.stderr[-3000:]
     lines = (r.stdout + r.stderr).splitlines()
     assert len(lines) <= SCREEN, "\n".join(lines)
@@ -62,14 +67,14 @@ def test_default_build_output_fits_on_a_screen(tmp_path, demo_warc):
 
 
 def test_verbose_build_shows_datatrove_logs(tmp_path, demo_warc):
-    r = corpus_cli("build", demo_warc, "-o", tmp_path / "out", "-v", "-c", _config(tmp_path, ["url_filter", "lang_id"]))
+    r = corpus_process("build", demo_warc, "-o", tmp_path / "out", "-v", "-c", _config(tmp_path, ["url_filter", "lang_id"]))
     assert r.returncode == 0, r.stderr[-3000:]
     assert "Launching pipeline for rank=0" in r.stderr and "datatrove" in r.stderr
     assert "records: 19" in r.stdout
 
 
 def test_demo_command_fits_on_a_screen(tmp_path):
-    r = corpus_cli("demo", "-o", tmp_path / "demo")
+    r = corpus("demo", "-o", tmp_path / "demo")
     assert r.returncode == 0, r.stderr[-3000:]
     lines = (r.stdout + r.stderr).splitlines()
     assert len(lines) <= SCREEN, "\n".join(lines)
@@ -87,10 +92,8 @@ def _schema_names() -> list[str]:
     return [f.name for f in vocab.arrow_schema()]
 
 
-def test_scratch_removed_and_one_glob_reads_every_table(tmp_path, demo_warc):
-    out = tmp_path / "out"
-    result = build(make_config([demo_warc], out, stages=STAGES))
-    assert result.exit_code == 0
+def test_scratch_removed_and_one_glob_reads_every_table(demo_warc, staged):
+    out, result = staged
     assert not (out / "work").exists()
     everything = pl.scan_parquet(str(out / "**" / "*.parquet")).collect()
     assert everything.columns == _schema_names()
@@ -106,24 +109,31 @@ def test_scratch_removed_and_one_glob_reads_every_table(tmp_path, demo_warc):
     assert again.exit_code == 0 and again.funnel == result.funnel and all_rows(out) == before
 
 
-def test_keep_work_and_the_tools_on_a_cleaned_build(tmp_path, demo_warc):
+def test_keep_work_and_the_tools_on_a_cleaned_build(tmp_path, demo_warc, staged):
     kept_work = build(make_config([demo_warc], tmp_path / "k", stages=STAGES), keep_work=True)
     assert kept_work.exit_code == 0 and glob.glob(str(tmp_path / "k" / "work" / "seg*" / "*.parquet"))
 
-    out = tmp_path / "out"
-    totals = build(make_config([demo_warc], out, stages=STAGES)).funnel["totals"]
-    r = corpus_cli("sql", out, "select fate, count(*) as n from docs group by fate order by fate", "--format", "csv")
+    out, result = staged
+    totals = result.funnel["totals"]
+    r = corpus("sql", out, "select fate, count(*) as n from docs group by fate order by fate", "--format", "csv")
     assert r.returncode == 0, r.stderr
     assert r.stdout.splitlines()[1:] == [f"dropped,{totals['dropped']}", f"kept,{totals['kept']}"]
-    r = subprocess.run([sys.executable, "-m", "corpus.cli", "sql", str(out)], input="select count(*) from kept;\n",
-                       capture_output=True, text=True, env=env_with_path())
+    r = corpus("sql", out, input="select count(*) from kept;\n")
     assert r.returncode == 0 and "views: docs, dropped, failed, kept." in r.stderr, r.stderr
-    r = corpus_cli("refilter", out, "--set", "en.gopher_word_count.min=100000", "-o", tmp_path / "re")
+    r = corpus("refilter", out, "--set", "en.gopher_word_count.min=100000", "-o", tmp_path / "re")
     assert r.returncode == 0, r.stderr[-2000:]
     refiltered = pl.scan_parquet(str(tmp_path / "re" / "**" / "*.parquet")).collect()
     assert len(refiltered) == 19 and refiltered.columns == _schema_names()
-    r = corpus_cli("report", out)
-    assert r.returncode == 0 and (out / "report.html").stat().st_size > 10_000, r.stderr[-2000:]
+    r = corpus("report", out, "-o", tmp_path / "report.html")
+    assert r.returncode == 0 and (tmp_path / "report.html").stat().st_size > 10_000, r.stderr[-2000:]
+
+
+def _wait_for(condition, deadline_s=120.0):
+    """Wait on an event, not on the clock: a loaded machine only makes this slower."""
+    end = time.monotonic() + deadline_s
+    while not condition():
+        assert time.monotonic() < end, "the condition never came true"
+        time.sleep(0.05)
 
 
 def test_plain_progress_lines_while_a_segment_runs(tmp_path, monkeypatch):
@@ -132,10 +142,14 @@ def test_plain_progress_lines_while_a_segment_runs(tmp_path, monkeypatch):
     with progress.Display(live=False, stream=stream) as display:
         with display.segment(layout, 1, "seg 1 test", total=60, last=True):
             tally = progress.start_task(layout, 1, 0)  # what a task's reader and writers do, in any process
-            for i in range(60):
+            for i in range(30):
                 tally.add(progress.READ)
                 tally.add(vocab.FATE_KEPT if i % 3 else vocab.FATE_DROPPED)
-                time.sleep(0.025)
+            tally.flush()
+            _wait_for(lambda: ", eta " in stream.getvalue())  # half-way: the display must show a running line
+            for i in range(30, 60):
+                tally.add(progress.READ)
+                tally.add(vocab.FATE_KEPT if i % 3 else vocab.FATE_DROPPED)
             tally.flush()
     *running, done = stream.getvalue().splitlines()
     assert running and all(line.startswith("seg 1 test: running") for line in running)

@@ -8,7 +8,7 @@ import time
 
 import pytest
 
-from benchmarks.warc_split import count_records, split_warcs
+from evalsets.warcs import count_records, split_warcs
 from corpus.build import build
 from corpus.demo import write_demo_warc
 from corpus.executors import IncompleteRun
@@ -16,13 +16,6 @@ from corpus.sql import connect
 from tests.corpus.helpers import all_rows, make_config
 
 STAGES = ["lang_id", "dedup_minhash"]
-
-
-@pytest.fixture(scope="module")
-def ray_cluster():  # started by the first Ray build (executor.ray.init), kept for the module
-    ray = pytest.importorskip("ray")
-    yield
-    ray.shutdown()
 
 
 def split_shards(shared_data, out_dir, n=8):
@@ -39,7 +32,7 @@ def test_split_keeps_every_record_in_order(tmp_path, shared_data):
 
 
 @pytest.mark.realdata
-def test_ray_on_many_small_files_matches_local(tmp_path, shared_data, ray_cluster):
+def test_ray_on_many_small_files_matches_local(tmp_path, shared_data, ray_session):
     files = split_shards(shared_data, tmp_path / "in")
     local = build(make_config(files, tmp_path / "local", stages=STAGES, executor={"workers": 2}))
     ray = build(make_config(files, tmp_path / "ray", stages=STAGES,
@@ -69,7 +62,8 @@ def _kill_first_running_actor(stop: threading.Event, killed: list) -> None:
         time.sleep(0.002)
 
 
-def test_ray_actor_killed_ends_the_build_then_the_rerun_matches_local(tmp_path, ray_cluster):
+@pytest.mark.faults
+def test_ray_actor_killed_ends_the_build_then_the_rerun_matches_local(tmp_path, ray_session):
     one = write_demo_warc(str(tmp_path / "one.warc.gz"))
     files = []
     for s in range(4):

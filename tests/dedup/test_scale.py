@@ -6,7 +6,7 @@ import os
 import subprocess
 import sys
 
-from benchmarks.dedup_scale import RUNNER, ROOT, sentence_pool, synthesise
+from evalsets.dedup_scale import RUNNER, ROOT, sentence_pool, synthesise
 
 
 def test_peak_rss_does_not_grow_with_corpus_size(tmp_path, shared_data):

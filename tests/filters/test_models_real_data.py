@@ -38,7 +38,7 @@ def test_safety_classifier_on_davidson_sample(shared_data, tmp_path):
 def _gold_articles(shared_data) -> list[str]:
     """The gold main text of the English pages of the article benchmark (news and blog posts from
     many sites). No training source holds them: train_sources.yaml never lists the evaluation pages."""
-    from benchmarks.retention import gold_pages
+    from evalsets.retention_inputs import gold_pages
 
     return [p["text"] for p in gold_pages(shared_data, "en")[0].values()]
 

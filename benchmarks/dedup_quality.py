@@ -4,7 +4,9 @@ Real documents from the shared data folder plus planted near-duplicates (dedup.s
 ground truth is every pair whose true Jaccard similarity (same shingles as the dedup) is at
 least --threshold, computed over all pairs with a sparse incidence-matrix product.
 
-    python benchmarks/dedup_quality.py --data ../shared/data --docs 3000
+    python -m benchmarks.dedup_quality [--data ../shared/data] [--docs 3000]
+
+With the defaults (Jaccard 0.8, verification on, en and zh) it records the claim minhash_quality.
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ import numpy as np
 import pyarrow.parquet as pq
 from scipy import sparse
 
+from benchmarks.results import add_data_arg, record
 from corpus import vocab
 from corpus.config import BuildConfig, ExecutorConfig
 from dedup.config import DedupConfig, MinhashConfig
@@ -99,7 +102,7 @@ def evaluate(lang: str, data: str, n: int, threshold: float, mcfg: MinhashConfig
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--data", default=os.path.join(os.path.dirname(__file__), "..", "..", "shared", "data"))
+    add_data_arg(ap)
     ap.add_argument("--docs", type=int, default=3000, help="real documents per language before planting")
     ap.add_argument("--langs", default="en,zh")
     ap.add_argument("--threshold", type=float, default=0.8)
@@ -110,9 +113,14 @@ def main() -> None:
     ap.add_argument("--seed", type=int, default=0)
     args = ap.parse_args()
     mcfg = MinhashConfig(bands=args.bands, rows=args.rows, verify=not args.no_verify)
+    results = {}
     for lang in args.langs.split(","):
-        print(json.dumps(evaluate(lang, args.data, args.docs, args.threshold, mcfg, args.workers, args.seed),
-                         ensure_ascii=False))
+        results[lang] = evaluate(lang, args.data, args.docs, args.threshold, mcfg, args.workers, args.seed)
+        print(json.dumps(results[lang], ensure_ascii=False))
+    if set(results) == {"en", "zh"} and args.threshold == 0.8 and mcfg.verify:
+        value = {f"{lang} {m}": r["pairs"][m] for lang, r in results.items() for m in ("recall", "precision")}
+        met = all(r["pairs"]["recall"] >= 0.9 and r["pairs"]["precision"] >= 0.95 for r in results.values())
+        record("minhash_quality", value, {"recall": 0.9, "precision": 0.95}, "pairs at Jaccard >= 0.8", met, results)
 
 
 if __name__ == "__main__":

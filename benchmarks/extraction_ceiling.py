@@ -1,8 +1,8 @@
 """How far the cheap extractors fall short of trafilatura on the labelled pages, and where
 trafilatura's own time goes: the measurements behind "2x at trafilatura's quality" being out of
-reach for `extract.mode: fast` (BENCHMARKS.md, fast extraction path).
+reach for `extract.mode: fast` (docs/notes/fast-extraction.md).
 
-Per labelled page (benchmarks/extraction_f1.py's sets), one process:
+Per labelled page (evalsets.labelled's sets), one process:
 
 1. trafilatura as the build runs it, timed, with the seconds spent inside its readability
    fallback; and trafilatura with `fast=True` (no fallback extractors): how often the two give the
@@ -20,7 +20,7 @@ Per labelled page (benchmarks/extraction_f1.py's sets), one process:
    Gerapy's Chinese pages, `warc/multi-cache-00`, the dolma/iana crawls, CC-MAIN-2020-34's sample)
    and scored on every gold page: other sites, as a shipped model would meet them.
 
-    PYTHONPATH=$PWD python benchmarks/extraction_ceiling.py [--data ../shared/data]
+    python -m benchmarks.extraction_ceiling [--data ../shared/data]
 """
 
 from __future__ import annotations
@@ -28,7 +28,6 @@ from __future__ import annotations
 import argparse
 import gzip
 import math
-import os
 import re
 import statistics
 import sys
@@ -36,9 +35,8 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-
-from benchmarks.extraction_f1 import SETS, labelled_pages, prf, tokens  # noqa: E402
+from benchmarks.results import add_data_arg, scratch
+from evalsets.labelled import SETS, labelled_pages, prf, tokens
 
 # private-use characters (no page text is made of them) put into the HTML after an element's
 # start tag, so each line resiliparse renders says what it came from
@@ -264,11 +262,10 @@ def main() -> int:
     from corpus.layout import Layout
 
     ap = argparse.ArgumentParser()
-    ap.add_argument("--data", default=os.environ.get(
-        "CORPUS_SHARED_DATA", str(Path(__file__).resolve().parents[2] / "shared" / "data")))
+    add_data_arg(ap)
     ap.add_argument("--max-link-share", type=float, default=0.2)
     args = ap.parse_args()
-    extractor = Extractor(Layout("/tmp/extraction-ceiling"))
+    extractor = Extractor(Layout(str(scratch("extraction-ceiling"))))
     rows = measure(Path(args.data), args.max_link_share, extractor)
 
     full_s, quick_s = sum(r["s_full"] for r in rows), sum(r["s_quick"] for r in rows)

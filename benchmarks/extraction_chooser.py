@@ -1,7 +1,7 @@
 """The fast extraction path's chooser: share of pages it sends to resiliparse, extraction F1 and
 extraction seconds, for a range of `extract.fast_max_links` thresholds, on the labelled pages.
 
-Every labelled page (benchmarks/extraction_f1.py's sets, decoded by corpus.charset from the page
+Every labelled page (evalsets.labelled's sets, decoded by corpus.charset from the page
 file) is extracted once by each path: trafilatura as the build runs it (with its fallback
 extractors), and the fast mode's resiliparse pass with its features; also, for comparison,
 trafilatura without its fallback extractors (fast=True). A threshold then picks, per page,
@@ -9,21 +9,19 @@ resiliparse's text or trafilatura's; seconds are what that mode spends (the resi
 every page, plus trafilatura on the pages it falls back on). Pages are split by their index in the sorted ids:
 thresholds are chosen on the even pages, and the odd ones are the held-out report.
 
-    PYTHONPATH=$PWD python benchmarks/extraction_chooser.py [--data ../shared/data]
+    python -m benchmarks.extraction_chooser [--data ../shared/data]
 """
 
 from __future__ import annotations
 
 import argparse
-import os
 import statistics
 import sys
 import time
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-
-from benchmarks.extraction_f1 import SETS, labelled_pages, prf, tokens  # noqa: E402
+from benchmarks.results import add_data_arg, scratch
+from evalsets.labelled import SETS, labelled_pages, prf, tokens
 
 THRESHOLDS = (2, 4, 6, 8, 9, 10, 11, 12, 16, 20, 30, float("inf"))
 
@@ -34,7 +32,7 @@ def measure(data: Path) -> list[dict]:
     from corpus.fast_extract import MIN_FAST_CHARS, fast_page
     from corpus.layout import Layout
 
-    full = Extractor(Layout("/tmp/extraction-chooser"))
+    full = Extractor(Layout(str(scratch("extraction-chooser"))))
     rows = []
     for lang, i, t, html in labelled_pages(data):
         gold = tokens(t["text"])
@@ -68,8 +66,7 @@ def curve(rows: list[dict], threshold: float) -> dict:
 
 def main() -> int:
     ap = argparse.ArgumentParser()
-    ap.add_argument("--data", default=os.environ.get(
-        "CORPUS_SHARED_DATA", str(Path(__file__).resolve().parents[2] / "shared" / "data")))
+    add_data_arg(ap)
     args = ap.parse_args()
     rows = measure(Path(args.data))
     base = sum(r["s_full"] for r in rows)

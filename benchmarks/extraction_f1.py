@@ -12,66 +12,26 @@ recall and F1 per page (mean over pages) and pooled over all pages (micro); toke
 characters one by one and runs of other letters/digits, case-folded; whitespace and
 punctuation are ignored for both systems alike.
 
-    PYTHONPATH=$PWD python benchmarks/extraction_f1.py [--data ../shared/data] [--out /tmp/f1-build]
+    python -m benchmarks.extraction_f1 [--data ../shared/data] [--out DIR] [--worst N]
+
+Records the claim extraction_f1 (ours, mode trafilatura, against plain trafilatura.extract).
 """
 
 from __future__ import annotations
 
 import argparse
 import gzip
-import json
 import os
-import re
 import shutil
 import sys
 import time
-from collections import Counter
 from pathlib import Path
 
-from filters.units import HAN_CLASS
+from benchmarks.results import add_data_arg, record, scratch
+from evalsets.labelled import SETS, load_truth, prf, tokens
 
 os.environ.setdefault("LOGURU_LEVEL", "WARNING")  # executor workers too: keep the table readable
-SETS = {"en": "en-articles", "zh": "zh-news"}
-GT_FIELD = {"en": "articleBody", "zh": "content"}
 MODES = ("trafilatura", "fast")  # extract.mode
-# Han ideographs (CJK unified + ext A + compatibility) one by one; other word characters in runs
-_TOKEN = re.compile(rf"[{HAN_CLASS}]|[^\W_{HAN_CLASS}]+")
-
-
-def tokens(text: str | None) -> Counter:
-    return Counter(_TOKEN.findall((text or "").casefold()))
-
-
-def prf(pred: Counter, gold: Counter) -> tuple[float, float, float, int, int, int]:
-    overlap = sum((pred & gold).values())
-    npred, ngold = sum(pred.values()), sum(gold.values())
-    p = overlap / npred if npred else (1.0 if not ngold else 0.0)
-    r = overlap / ngold if ngold else 1.0
-    f = 2 * p * r / (p + r) if p + r else 0.0
-    return p, r, f, overlap, npred, ngold
-
-
-def load_truth(data: Path, lang: str) -> dict[str, dict]:
-    """page id -> {url, text, path}."""
-    folder = data / "html" / SETS[lang]
-    if not (folder / "ground-truth.json.gz").is_file():
-        sys.exit(f"no labelled pages in {folder}: --data must be the shared data folder (../shared/data)")
-    with gzip.open(folder / "ground-truth.json.gz", "rt", encoding="utf-8") as f:
-        gt = json.load(f)
-    return {pid: {"url": v["url"], "text": v[GT_FIELD[lang]], "path": folder / "pages" / f"{pid}.html.gz"}
-            for pid, v in gt.items()}
-
-
-def labelled_pages(data: Path):
-    """(lang, index in sorted ids, truth, decoded HTML) of every labelled page, read from its page
-    file; the index splits pages into the even (tuning) and odd (held-out) halves."""
-    from corpus.charset import decode
-
-    for lang in SETS:
-        truth = load_truth(data, lang)
-        for i, pid in enumerate(sorted(truth)):
-            with gzip.open(truth[pid]["path"], "rb") as f:
-                yield lang, i, truth[pid], decode(f.read())[0]
 
 
 def ours(data: Path, out: str, mode: str = "trafilatura") -> dict[str, str]:
@@ -121,9 +81,8 @@ def score(truth: dict[str, dict], texts: dict[str, str]) -> dict:
 
 def main() -> int:
     ap = argparse.ArgumentParser()
-    ap.add_argument("--data", default=os.environ.get(
-        "CORPUS_SHARED_DATA", str(Path(__file__).resolve().parents[2] / "shared" / "data")))
-    ap.add_argument("--out", default="/tmp/extraction-f1-build")
+    add_data_arg(ap)
+    ap.add_argument("--out", default=str(scratch("extraction-f1") / "build"), help="prefix of the two builds")
     ap.add_argument("--worst", type=int, default=0, help="list the N pages where ours trails plain most")
     args = ap.parse_args()
     data = Path(args.data)
@@ -168,6 +127,12 @@ def main() -> int:
             for pid in sorted(a, key=a.get)[: args.worst]:
                 gap = a[pid] - b[pid]
                 print(f"{lang} {pid} ours-plain {gap:+.3f} (ours {a[pid]:.3f}, plain {b[pid]:.3f}) {truth[lang][pid]['url']}")
+    ours_f1 = {lang: round(results[lang]["ours, trafilatura"]["f1"], 4) for lang in SETS}
+    plain_f1 = {lang: round(results[lang]["plain trafilatura.extract"]["f1"], 4) for lang in SETS}
+    value = {f"{lang} {who}": f1[lang] for lang in SETS for who, f1 in (("ours", ours_f1), ("plain", plain_f1))}
+    record("extraction_f1", value, "ours >= plain", "mean F1 per page", all(ours_f1[lang] >= plain_f1[lang] for lang in SETS),
+           {"systems": {lang: {name: {k: v for k, v in r.items() if k != "per_page_f1"} for name, r in systems.items()}
+                        for lang, systems in results.items()}, "seconds": times})
     return 0
 
 

@@ -10,8 +10,11 @@ RSS is sampled every 0.1 s: of the build process (also per pipeline), and of eve
 children of the pool's forkserver), reported as the largest; CPU seconds are each process's last sample
 (a process's last 0.1 s is missed).
 
-    PYTHONPATH=$PWD python benchmarks/growth.py --shards zh-news-00 multi-cache-00 --factors 1 10 50 \\
-        --plot benchmarks/results/growth.png --json benchmarks/results/growth.json
+    python -m benchmarks.growth [--data D] --shards zh-news-00 multi-cache-00 --factors 1 10 50 \\
+        [--plot benchmarks/results/growth.png]
+
+Records the claim growth_rss: peak RSS of the largest task process and of the build process per factor,
+"flat" when the largest factor's peak is within FLAT (1.15x) of the smallest factor's, for both.
 """
 
 from __future__ import annotations
@@ -30,8 +33,12 @@ from pathlib import Path
 
 os.environ.setdefault("TLDEXTRACT_PUBLIC_SUFFIX_LIST_URLS", "")
 os.environ.setdefault("LOGURU_LEVEL", "WARNING")
-ROOT = str(Path(__file__).resolve().parents[1])
-sys.path.insert(0, ROOT)
+
+from benchmarks.results import add_data_arg, record, scratch  # noqa: E402
+from evalsets import ROOT as _ROOT  # noqa: E402
+
+ROOT = str(_ROOT)
+FLAT = 1.15  # "flat": the largest input's peak RSS at most this times the smallest input's
 
 STAGES = ["url_filter", "lang_id", "gopher_quality", "fineweb", "dedup_exact", "dedup_minhash"]
 EXTRA_WORDS = ["river", "station", "archive", "morning", "signal", "平台", "城市", "发展", "记者", "市场"]
@@ -223,18 +230,17 @@ def plot(rows: list[dict], path: str) -> None:
 
 def main() -> None:
     ap = argparse.ArgumentParser()
-    ap.add_argument("--data", default=str(Path(__file__).resolve().parents[2] / "shared/data/warc"))
-    ap.add_argument("--shards", nargs="+", default=["zh-news-00", "multi-cache-00"])
+    add_data_arg(ap)
+    ap.add_argument("--shards", nargs="+", default=["zh-news-00", "multi-cache-00"], help="names under DATA/warc/")
     ap.add_argument("--factors", nargs="+", type=int, default=[1, 10, 50])
     ap.add_argument("--records-per-file", type=int, default=200)
     ap.add_argument("--workers", type=int, default=2)
     ap.add_argument("--stages", nargs="+", default=STAGES)
-    ap.add_argument("--work", default="/tmp/corpus_growth")
-    ap.add_argument("--plot", default="benchmarks/results/growth.png")
-    ap.add_argument("--json", default="benchmarks/results/growth.json")
+    ap.add_argument("--work", type=Path, default=scratch("growth"))
+    ap.add_argument("--plot", default=os.path.join(ROOT, "benchmarks", "results", "growth.png"))
     a = ap.parse_args()
 
-    paths = [os.path.join(a.data, f"{s}.warc.gz") for s in a.shards]
+    paths = [os.path.join(a.data, "warc", f"{s}.warc.gz") for s in a.shards]
     print(f"shards {a.shards}, stages {a.stages}, {a.workers} workers, load before {os.getloadavg()}")
     rows = []
     for k in a.factors:
@@ -250,12 +256,13 @@ def main() -> None:
               f"{r['cpu_s']} | {r['docs_per_cpu_s']} | "
               f"{r['dedup_dropped']} | {r['kept']} | {r['peak_rss_worker_mb']} | {r['peak_rss_driver_mb']} | "
               f"{r['load_avg']} |")
-    if a.json:
-        os.makedirs(os.path.dirname(a.json) or ".", exist_ok=True)
-        json.dump({"shards": a.shards, "stages": a.stages, "workers": a.workers, "rows": rows}, open(a.json, "w"),
-                  indent=1)
     if a.plot:
         plot(rows, a.plot)
+    peaks = {f"{who} {r['factor']}x": r[key] for who, key in (("task", "peak_rss_worker_mb"),
+                                                               ("build", "peak_rss_driver_mb")) for r in rows}
+    flat = all(rows[-1][k] <= FLAT * rows[0][k] for k in ("peak_rss_worker_mb", "peak_rss_driver_mb"))
+    record("growth_rss", peaks, f"flat (largest within {FLAT}x of smallest)", "MiB peak RSS", flat,
+           {"shards": a.shards, "stages": a.stages, "workers": a.workers, "rows": rows, "plot": a.plot})
 
 
 if __name__ == "__main__":

@@ -1,6 +1,7 @@
 """Share of documents each heuristic family drops, per language, on an --annotate-all build.
 
-    python benchmarks/heuristics_drop_shares.py BUILD_OUT
+    python -m benchmarks.heuristics_drop_shares [--data D]          # builds its input first (as heuristics_throughput)
+    python -m benchmarks.heuristics_drop_shares --from BUILD_OUT    # an earlier --annotate-all build
 
 'alone': the family's rules fire on the document (every family judged on every document that
 passed language ID); 'in cascade': the document's recorded drop stage is the family.
@@ -8,8 +9,11 @@ passed language ID); 'in cascade': the document's recorded drop stage is the fam
 
 from __future__ import annotations
 
-import sys
+import argparse
+from pathlib import Path
 
+from benchmarks.heuristics_throughput import build_input
+from benchmarks.results import add_data_arg, scratch
 from corpus import vocab
 from corpus.refilter import effective_config, recorded_models, stage_rules
 from corpus.sql import connect
@@ -17,7 +21,12 @@ from corpus.steps import ANY_LANG
 
 
 def main() -> None:
-    out = sys.argv[1]
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    add_data_arg(ap)
+    ap.add_argument("--from", dest="build_out", default=None, help="an earlier `corpus build --annotate-all` output")
+    ap.add_argument("--work", type=Path, default=scratch("heuristics-throughput"), help="where the input is built")
+    args = ap.parse_args()
+    out = args.build_out or build_input(args.data, args.work / "build")
     cfg = effective_config(out)
     con = connect(out)
     base = f"from docs where fate <> 'failed' and {vocab.LANG} in ('en', 'zh') and coalesce(stage, '') not in ('url_filter', 'lang_id')"

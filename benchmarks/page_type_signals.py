@@ -7,7 +7,7 @@ quantiles of each signal, how many pages the default page_type rules drop (each 
 its set's language; multi-cache by lid.176 on trafilatura's text) and the CPU time of the
 signals beside trafilatura's extraction of the same pages.
 
-    PYTHONPATH=$PWD python benchmarks/page_type_signals.py [--data ../shared/data] [--pages]
+    python -m benchmarks.page_type_signals [--data ../shared/data] [--pages]
 """
 
 from __future__ import annotations
@@ -20,8 +20,8 @@ import time
 from pathlib import Path
 
 os.environ.setdefault("LOGURU_LEVEL", "WARNING")
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from benchmarks.results import add_data_arg, scratch  # noqa: E402
 from corpus import vocab  # noqa: E402
 
 MULTI_CACHE = "warc/multi-cache-00.warc.gz"
@@ -30,9 +30,9 @@ SIGNALS = (vocab.PAGE_TYPE_PROSE_RUN, vocab.PAGE_TYPE_LINK_DENSITY, vocab.PAGE_T
 
 def shared_sets(data: Path) -> dict[str, list[tuple[str, str, str]]]:
     """set -> [(name, lang, html)]."""
-    from benchmarks.extraction_f1 import SETS
-    from benchmarks.retention import gold_pages, html_pages
     from corpus.charset import decode
+    from evalsets.labelled import SETS
+    from evalsets.retention_inputs import gold_pages, html_pages
 
     out = {}
     for lang in SETS:
@@ -52,7 +52,7 @@ def multi_cache_english(data: Path) -> list[tuple[str, str, str]]:
     from datatrove.data import Document
     from filters.language import LanguageScorer
 
-    ex, lid = Extractor(Layout("/tmp/unused")), LanguageScorer()
+    ex, lid = Extractor(Layout(str(scratch("page-type-signals")))), LanguageScorer()
     out = []
     with open(data / MULTI_CACHE, "rb") as f:
         for rec in ArchiveIterator(f):
@@ -106,8 +106,7 @@ def measure(sets: dict, show_pages: bool) -> None:
 
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    ap.add_argument("--data", default=os.environ.get(
-        "CORPUS_SHARED_DATA", str(Path(__file__).resolve().parents[2] / "shared" / "data")))
+    add_data_arg(ap)
     ap.add_argument("--pages", action="store_true", help="list every dropped page with its signals")
     args = ap.parse_args()
     data = Path(args.data)

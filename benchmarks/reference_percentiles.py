@@ -6,27 +6,24 @@ This is how the Chinese defaults in filters/data/heuristics.yaml were checked (i
 FineWeb-2's per-language calibration against Wikipedia): a published threshold that removes more
 than `--tail` of reference documents on its own is loosened to that percentile.
 
-    PYTHONPATH=$PWD python benchmarks/reference_percentiles.py [--tail 0.002]
+    python -m benchmarks.reference_percentiles [--data D] [--tail 0.002]
 """
 
 from __future__ import annotations
 
 import argparse
-import os
 import sys
 from pathlib import Path
 
 import numpy as np
+from datatrove.data import Document
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-
-from datatrove.data import Document  # noqa: E402
-
-from benchmarks import retention as R  # noqa: E402
-from filters.config import HeuristicsConfig  # noqa: E402
-from corpus.steps import rules_for  # noqa: E402
-from filters.heuristics.params import default_rules  # noqa: E402
-from filters.heuristics.steps import FAMILIES, HeuristicScorer  # noqa: E402
+from benchmarks.results import add_data_arg
+from corpus.steps import rules_for
+from evalsets import retention_inputs as R
+from filters.config import HeuristicsConfig
+from filters.heuristics.params import default_rules
+from filters.heuristics.steps import FAMILIES, HeuristicScorer
 
 
 def calibration_docs(data: Path, name: str) -> list[str]:
@@ -36,8 +33,7 @@ def calibration_docs(data: Path, name: str) -> list[str]:
 
 def main() -> int:
     ap = argparse.ArgumentParser()
-    ap.add_argument("--data", default=os.environ.get(
-        "CORPUS_SHARED_DATA", str(Path(__file__).resolve().parents[2] / "shared" / "data")))
+    add_data_arg(ap)
     ap.add_argument("--tail", type=float, default=0.002, help="share of reference a rule may remove on its own")
     ap.add_argument("--per-set", type=int, default=400, help="calibration documents per reference set")
     args = ap.parse_args()

@@ -1,19 +1,24 @@
 """`corpus refilter` vs a full rebuild with the same new thresholds, in one run.
 
-    python benchmarks/refilter_speed.py INPUT... --work DIR [--workers 2]
+    python -m benchmarks.refilter_speed [--data D] [--work DIR] [--workers 2] [INPUT ...]
 
-Builds INPUT once with --annotate-all (not timed against anything: the starting point), then
+INPUT defaults to DATA/warc/*.warc.gz and DATA/warc-real. Builds INPUT once with --annotate-all (not timed against anything: the starting point), then
 times (a) a full `corpus build` with new thresholds and (b) `corpus refilter` of the first
-build with the same thresholds, and checks that both keep the same documents.
+build with the same thresholds, and checks that both keep the same documents. Records the claim
+refilter_speed (rebuild seconds / refilter seconds).
 """
 
 from __future__ import annotations
 
 import argparse
+import glob
 import os
 import time
+from pathlib import Path
 
 import duckdb
+
+from benchmarks.results import add_data_arg, record, scratch
 
 SETS = ("en.gopher_word_count.min=120", "zh.gopher_word_count.min=150", "c4_sentences.min=3",
         "fineweb_char_dup_ratio.max=0.05")
@@ -29,10 +34,12 @@ def main() -> None:
     from corpus.refilter import effective_config, refilter
 
     ap = argparse.ArgumentParser()
-    ap.add_argument("inputs", nargs="+")
-    ap.add_argument("--work", required=True)
+    ap.add_argument("inputs", nargs="*")
+    add_data_arg(ap)
+    ap.add_argument("--work", type=Path, default=scratch("refilter-speed"))
     ap.add_argument("--workers", type=int, default=2)
     args = ap.parse_args()
+    args.inputs = args.inputs or [*sorted(glob.glob(str(args.data / "warc" / "*.warc.gz"))), str(args.data / "warc-real")]
     base, rebuilt, refiltered = (os.path.join(args.work, x) for x in ("base", "rebuilt", "refiltered"))
     ex = {"workers": args.workers}
     t = time.perf_counter()
@@ -47,9 +54,12 @@ def main() -> None:
     refilter(base, refiltered, cfg, overwrite=True)
     t_refilter = time.perf_counter() - t
     same = kept(rebuilt) == kept(refiltered)
+    speedup = t_rebuild / t_refilter
     print(f"annotate-all build: {t_base:.1f}s; rebuild with new thresholds: {t_rebuild:.1f}s; "
-          f"refilter: {t_refilter:.2f}s; speed-up {t_rebuild / t_refilter:.1f}x; "
-          f"same kept set: {same} ({len(kept(rebuilt))} docs)")
+          f"refilter: {t_refilter:.2f}s; speed-up {speedup:.1f}x; same kept set: {same} ({len(kept(rebuilt))} docs)")
+    record("refilter_speed", round(speedup, 1), 20, "x faster than a rebuild" + ("" if same else ", kept sets DIFFER"),
+           speedup >= 20 and same, {"annotate_all_build_s": t_base, "rebuild_s": t_rebuild, "refilter_s": t_refilter,
+                                    "same_kept_set": same, "kept": len(kept(rebuilt)), "thresholds": SETS})
 
 
 if __name__ == "__main__":

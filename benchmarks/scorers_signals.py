@@ -1,13 +1,19 @@
 """Per-language histograms of the learned scorers' signals with the thresholds a config applies.
 
-Usage: python benchmarks/scorers_signals.py BUILD_OUT [CONFIG.yaml]   (best on an --annotate-all build)
+    python -m benchmarks.scorers_signals [--data D]                      # the recipe's models, a cascade build
+    python -m benchmarks.scorers_signals --from BUILD_OUT [-c CONFIG.yaml]  # best on an --annotate-all build
+
+Defaults as benchmarks/scorers_throughput.py (benchmarks/scorer_models.py trains and builds, in out/bench/).
 """
 
 from __future__ import annotations
 
-import sys
+import argparse
 
 import numpy as np
+
+from benchmarks.results import add_data_arg, scratch
+from benchmarks.scorer_models import cascade_build, recipe_models
 
 SIGNALS = (("ppl_kenlm", "perplexity", True), ("quality_score", "quality", False),
            ("coherence_score", "coherence", False), ("safety_score", "safety", False))
@@ -26,7 +32,17 @@ def main() -> None:
     from corpus.refilter import recorded_models
     from corpus.stages import STAGES
 
-    out, cfg = sys.argv[1], load_config(sys.argv[2] if len(sys.argv) > 2 else None)
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    add_data_arg(ap)
+    ap.add_argument("--from", dest="build_out", default=None, help="a build output (default: built by the script)")
+    ap.add_argument("-c", "--config", default=None, help="the config whose thresholds to show (with --from)")
+    args = ap.parse_args()
+    if args.build_out:
+        out, config = args.build_out, args.config
+    else:
+        work = scratch("scorer-models")
+        out, config = cascade_build(args.data, recipe_models(args.data, work), work)
+    cfg = load_config(config)
     con = connect(out)
     for key, stage, log in SIGNALS:
         rules = STAGES[stage].rules_of(cfg, recorded_models(out).get(stage, {}))

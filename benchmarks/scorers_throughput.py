@@ -1,7 +1,11 @@
 """Documents per second per core of each learned scorer on real documents (one process, one thread).
 
 Baseline in the same run: the fastText language-ID scorer, the cheapest learned step of the build.
-Usage: python benchmarks/scorers_throughput.py BUILD_OUT MODELS_DIR [--repeat 3]
+    python -m benchmarks.scorers_throughput [--data D] [--repeat 3]
+    python -m benchmarks.scorers_throughput --from BUILD_OUT --models MODELS_DIR
+
+By default the models are the recipe's (benchmarks/scorer_models.py, trained unless already there) and
+the documents those of a cascade build with them (`scorer_models.cascade_build`), both in out/bench/.
 """
 
 from __future__ import annotations
@@ -10,8 +14,12 @@ import argparse
 import os
 import platform
 import time
+from pathlib import Path
 
 os.environ.setdefault("OMP_NUM_THREADS", "1")
+
+from benchmarks.results import add_data_arg, scratch  # noqa: E402
+from benchmarks.scorer_models import cascade_build, recipe_models  # noqa: E402
 
 
 def load_docs(build_out: str):
@@ -41,11 +49,13 @@ def main() -> None:
     from filters.scorers import CoherenceScorer, PerplexityScorer, QualityScorer, SafetyScorer
 
     ap = argparse.ArgumentParser()
-    ap.add_argument("build_out")
-    ap.add_argument("models_dir")
+    add_data_arg(ap)
+    ap.add_argument("--from", dest="build_out", default=None, help="a build output (default: built with the models)")
+    ap.add_argument("--models", dest="models_dir", type=Path, default=None, help="default: the recipe's models")
     ap.add_argument("--repeat", type=int, default=3)
     a = ap.parse_args()
-    docs = load_docs(a.build_out)
+    a.models_dir = a.models_dir or recipe_models(a.data, scratch("scorer-models"))
+    docs = load_docs(a.build_out or cascade_build(a.data, a.models_dir, scratch("scorer-models"))[0])
     print(f"{len(docs)} documents, {sum(len(d.text) for d in docs) / 1e6:.2f} M chars; "
           f"{platform.processor() or platform.machine()}, {os.cpu_count()} cores; best of {a.repeat}")
     print("| scorer | docs/s (1 core) | M chars/s | vs lid.176 |\n|---|---|---|---|")

@@ -1,7 +1,7 @@
 """Tokens/s and model FLOPs utilisation (MFU) of a ~100M-parameter config on one CUDA GPU, bf16.
 
-  PYTHONPATH=. python benchmarks/train_gpu.py              # on a GPU machine
-  PYTHONPATH=. python benchmarks/train_gpu.py --smoke      # a few CPU steps of a tiny shape: does it run?
+  python -m benchmarks.train_gpu [--batch 32]      # on a GPU machine: records the claim gpu_mfu
+  python -m benchmarks.train_gpu --smoke           # a few CPU steps of a tiny shape: does it run? (not recorded)
 
 Two measurements, each printed as a JSON line:
   bare  - the model (train/model.py) with AdamW in a minimal loop, torch.compile, bf16 autocast
@@ -21,7 +21,7 @@ import time
 
 import torch
 
-sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+from benchmarks.results import record
 
 # dense bf16 tensor-core peaks from the vendors' data sheets (no sparsity)
 PEAK_BF16 = {"H200": 989e12, "H100 SXM": 989e12, "H100 PCIe": 756e12, "H100 NVL": 835e12, "H100": 989e12,
@@ -123,6 +123,7 @@ def main() -> None:
         seq_len, batch, steps = args.seq_len, args.batch, args.steps
     card = torch.cuda.get_device_name() if device == "cuda" else "cpu"
     peak = peak_flops(card) if device == "cuda" else None
+    mfus = {}
     for kind in ("bare", "loop"):
         if args.only and kind != args.only:
             continue
@@ -131,12 +132,17 @@ def main() -> None:
         else:
             r = bench_loop(cfg, seq_len, batch, steps, compile_, bf16)
         mfu = r["tokens_per_s"] * r["flops_per_token"] / peak if peak else None
+        mfus[kind] = {"mfu": mfu, "tokens_per_s": r["tokens_per_s"]}
         print(json.dumps({"measure": kind, "card": card, "tokens_per_s": round(r["tokens_per_s"], 1),
                           "mfu": round(mfu, 4) if mfu else None, "peak_flops": peak,
                           "flops_per_token": r["flops_per_token"], "flop_formula": FLOP_FORMULA,
                           "params": r.get("params"), "seq_len": seq_len, "batch": batch, "steps": steps,
                           "bf16": bf16, "compile": compile_, "final_loss": round(r["final_loss"], 4),
                           "torch": torch.__version__}), flush=True)
+    if not args.smoke and peak and "bare" in mfus:
+        value = {("model" if k == "bare" else "full loop"): round(100 * v["mfu"], 1) for k, v in mfus.items()}
+        record("gpu_mfu", value, 40, f"% MFU ({card}, batch {batch}, seq {seq_len}, bf16)", value["model"] >= 40,
+               {"runs": mfus, "peak_flops": peak, "flop_formula": FLOP_FORMULA})
 
 
 if __name__ == "__main__":

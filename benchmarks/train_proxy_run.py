@@ -1,6 +1,6 @@
 """End-to-end proxy run on CPU from the reference text: tokenizer -> shards -> training -> eval.
 
-  PYTHONPATH=. python benchmarks/train_proxy_run.py --data ../shared/data -o out/proxy --steps 1000
+  python -m benchmarks.train_proxy_run [--data ../shared/data] [-o out/proxy] [--steps 1000]
 
 Writes OUT/tok, OUT/shards, OUT/run (log.jsonl, loss.png, checkpoints) and OUT/run/proxy_results.json:
 training/validation loss against the unigram entropy of the training tokens (the loss of a model
@@ -16,6 +16,8 @@ import time
 
 import numpy as np
 
+from benchmarks.results import add_data_arg
+
 
 def unigram_entropy(shard_dir: str) -> float:
     """Entropy (nats/token) of the training split's token frequencies."""
@@ -30,7 +32,7 @@ def unigram_entropy(shard_dir: str) -> float:
 
 def main() -> None:
     ap = argparse.ArgumentParser()
-    ap.add_argument("--data", default="../shared/data")
+    add_data_arg(ap)
     ap.add_argument("-o", "--out", default="out/proxy")
     ap.add_argument("--steps", type=int, default=1000)
     ap.add_argument("--vocab", type=int, default=2048)

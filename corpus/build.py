@@ -47,6 +47,8 @@ class BuildResult:
     funnel: dict
     shards: dict
     exit_code: int
+    bad_shards: tuple[str, ...]  # shards that could not be read through, or whose counts do not add up
+    all_failed: bool  # records failed and none was kept or dropped
 
 
 def plan_segments(stages: tuple[str, ...]) -> list[Segment]:
@@ -110,13 +112,21 @@ def _check_same_config(layout: Layout, cfg: BuildConfig) -> None:
         f.write(current)
 
 
+def _all_failed(totals: dict) -> bool:
+    return totals["failed"] > 0 and totals["kept"] + totals["dropped"] == 0
+
+
+def _bad_shards(shards: dict) -> list[str]:
+    return [s for s, v in shards.items() if v.get("shard_errors") or not v["balanced"]]
+
+
 def _every_record_failed(layout: Layout) -> bool:
     """A finished build with nothing kept or dropped (a wrong input.text_field, say): nothing there to
     resume or protect, so the corrected rerun replaces it."""
     try:
         with open(layout.funnel(), encoding="utf-8") as f:
             t = json.load(f)["totals"]
-        return os.path.isfile(layout.manifest()) and t["failed"] > 0 and t["kept"] + t["dropped"] == 0
+        return os.path.isfile(layout.manifest()) and _all_failed(t)
     except (OSError, ValueError, KeyError, TypeError):
         return False
 
@@ -253,9 +263,8 @@ def _build(cfg: BuildConfig, layout: Layout, files: list[str], missing: list[str
     shards = shard_accounting(cfg.output)
     funnel["shards"] = shards
     write_json(layout.funnel(), funnel)
-    bad = [s for s, v in shards.items() if v.get("shard_errors") or not v["balanced"]]
-    t = funnel["totals"]
-    all_failed = t["failed"] > 0 and t["kept"] + t["dropped"] == 0
+    bad = _bad_shards(shards)
+    all_failed = _all_failed(funnel["totals"])
     exit_code = 1 if bad or not files or all_failed else 0
     write_json(layout.manifest(), {
         "config": to_dict(cfg), "versions": _versions(), "assets": _assets(cfg), "scorer_models": scorer_models(cfg),
@@ -265,4 +274,4 @@ def _build(cfg: BuildConfig, layout: Layout, files: list[str], missing: list[str
     })
     if exit_code == 0 and not keep_work:
         shutil.rmtree(layout.scratch_dir(), ignore_errors=True)
-    return BuildResult(cfg.output, funnel, shards, exit_code)
+    return BuildResult(cfg.output, funnel, shards, exit_code, tuple(bad), all_failed)

@@ -8,17 +8,13 @@ from typing import Optional
 
 import typer
 
+from corpus.clierrors import fail
 from corpus.configlib import ConfigError
 
 # each module defines register(app); one per owner so that packages never edit each other's CLI.
 # They sit above the packages they drive and never import this module (pyproject's import contracts).
 PLUGINS = ("corpus.refilter_cli", "filters.models_cli", "dedup.cli", "mixtures.cli", "train.cli", "reports.cli",
            "labels.cli")
-
-
-def fail(message: str, code: int = 2) -> None:
-    typer.echo(f"error: {message}", err=True)
-    raise typer.Exit(code)
 
 
 def _setup_logging(verbose: bool) -> None:
@@ -83,8 +79,7 @@ def build(
         raise typer.Exit(130) from None
     print_funnel(result.funnel)
     _say_if_everything_failed(result)
-    bad = [s for s, v in result.shards.items() if v.get("shard_errors") or not v["balanced"]]
-    for s in bad:
+    for s in result.bad_shards:
         v = result.shards[s]
         typer.echo(f"shard with errors: {printable(s)} (records {v['records']}, failed {v['failed']})", err=True)
     typer.echo(f"output: {os.path.abspath(result.out)}")
@@ -92,9 +87,9 @@ def build(
 
 
 def _say_if_everything_failed(result) -> None:
-    t = result.funnel["totals"]
-    if not t["failed"] or t["kept"] + t["dropped"]:
+    if not result.all_failed:
         return
+    t = result.funnel["totals"]
     from corpus.charset import printable
     from corpus.sql import connect
 

@@ -3,16 +3,23 @@
 from __future__ import annotations
 
 import dataclasses
+import typing
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
 from corpus import stages as registry
-from corpus.configlib import check, check_paths, from_dict, load_yaml, merge, to_dict
+from corpus.configlib import ANY_LANG, check, check_paths, from_dict, load_yaml, merge, to_dict
 from corpus.executors import ExecutorConfig
-from filters.language import check_language
+from corpus.steps import BOUNDS, MODEL
+from dedup.config import DedupConfig
+from filters.config import HeuristicsConfig, PageTypeConfig, ScorersConfig
+from filters.language import LangConfig, check_language
+from filters.url import UrlFilterConfig
+from labels.config import ClustersConfig, TopicConfig
 
 DATA_DIR = Path(__file__).parent / "data"
+STAGE_SECTION = "stage_section"  # metadata of a BuildConfig field that holds a stage's section
 
 
 @dataclass(frozen=True)
@@ -50,9 +57,16 @@ class ExtractConfig:
         check(self.fast_max_links >= 0, "extract.fast_max_links", "must be >= 0")
 
 
+def _stage_section(section: type) -> Any:
+    """A field holding the section a registered stage declares (Stage.section)."""
+    return field(default_factory=section, metadata={STAGE_SECTION: True})
+
+
 @dataclass(frozen=True)
-class BaseConfig:
-    """The sections every build has; each stage's own section is added from its declaration."""
+class BuildConfig:
+    """The sections every build has, then each stage's own section. The stages' sections are those
+    their declarations name (Stage.section), in cascade order: corpus.config checks at import that
+    the fields marked _stage_section are exactly those, so a new stage's section cannot be left out."""
 
     inputs: tuple[str, ...] = ()
     output: str = "out"
@@ -66,14 +80,20 @@ class BaseConfig:
     executor: ExecutorConfig = field(default_factory=ExecutorConfig)
     content: ContentConfig = field(default_factory=ContentConfig)
     extract: ExtractConfig = field(default_factory=ExtractConfig)
+    url_filter: UrlFilterConfig = _stage_section(UrlFilterConfig)
+    lang: LangConfig = _stage_section(LangConfig)
+    page_type: PageTypeConfig = _stage_section(PageTypeConfig)
+    heuristics: HeuristicsConfig = _stage_section(HeuristicsConfig)
+    scorers: ScorersConfig = _stage_section(ScorersConfig)
+    dedup: DedupConfig = _stage_section(DedupConfig)
+    topic: TopicConfig = _stage_section(TopicConfig)
+    clusters: ClustersConfig = _stage_section(ClustersConfig)
 
     def __post_init__(self):
-        from corpus.stages import DEFAULT_ORDER, STAGES
-
         if not self.stages:
-            object.__setattr__(self, "stages", tuple(DEFAULT_ORDER))
+            object.__setattr__(self, "stages", tuple(registry.DEFAULT_ORDER))
         for i, s in enumerate(self.stages):
-            check(s in STAGES, f"stages[{i}]", f"unknown stage {s!r} (known: {', '.join(STAGES)})")
+            check(s in registry.STAGES, f"stages[{i}]", f"unknown stage {s!r} (known: {', '.join(registry.STAGES)})")
         check(len(set(self.stages)) == len(self.stages), "stages", "a stage is listed twice")
         check(0 <= self.seed < 2**32, "seed", "must be within [0, 2**32) (numpy and scikit-learn take no other)")
         self._check_thresholds()
@@ -81,10 +101,7 @@ class BaseConfig:
     def _check_thresholds(self) -> None:
         """Every language known to the language-ID model, every signal one a stage has a threshold
         for, every bound min or max: a typo would otherwise be a rule that silently never fires."""
-        from corpus.stages import STAGES, signal_stages
-        from corpus.steps import ANY_LANG, BOUNDS, MODEL
-
-        known = signal_stages()
+        known = registry.signal_stages()
         for lang, by_key in self.thresholds.items():
             if lang != ANY_LANG:
                 check_language(lang, f"thresholds.{lang}", self.lang.model_path)
@@ -94,22 +111,26 @@ class BaseConfig:
                 check(isinstance(bounds, dict), where, "expected {min: x, max: y}")
                 for b, value in bounds.items():
                     check(b in BOUNDS, f"{where}.{b}", "bound must be min or max")
-                    check(not isinstance(value, str) or (value == MODEL and STAGES[known[key]].models),
+                    check(not isinstance(value, str) or (value == MODEL and registry.STAGES[known[key]].models),
                           f"{where}.{b}", f"a number, null, or '{MODEL}' for a stage with models")
 
 
-def _stage_sections() -> list[tuple[str, type]]:
-    """(name, dataclass) of each config section the registered stages declare, in cascade order."""
-    sections: dict[str, type] = {}
-    for stage in registry.STAGES.values():
-        if stage.section:
-            sections.setdefault(*stage.section)
-    return list(sections.items())
+def check_stage_sections() -> None:
+    """BuildConfig's stage sections are those the registered stages declare, by name, type and cascade
+    order (the order `--print-config` writes them in); stages may share one, by the same name and type."""
+    declared = list(dict.fromkeys(stage.section for stage in registry.STAGES.values() if stage.section))
+    hints = typing.get_type_hints(BuildConfig)
+    listed = [(f.name, hints[f.name]) for f in dataclasses.fields(BuildConfig) if f.metadata.get(STAGE_SECTION)]
+    if listed != declared:
+        raise TypeError(f"BuildConfig's stage sections {_names(listed)} are not those the registered stages "
+                        f"declare, in cascade order: {_names(declared)}")
 
 
-BuildConfig = dataclasses.make_dataclass(
-    "BuildConfig", [(name, tp, field(default_factory=tp)) for name, tp in _stage_sections()],
-    bases=(BaseConfig,), frozen=True, namespace={"__module__": __name__})
+def _names(sections: list[tuple[str, type]]) -> str:
+    return ", ".join(f"{name}: {tp.__name__}" for name, tp in sections)
+
+
+check_stage_sections()
 
 
 def _did_you_mean(name: str, known) -> str:

@@ -87,12 +87,11 @@ def _convert(tp: Any, value: Any, key: str) -> Any:
     if origin in (typing.Union, types.UnionType):
         if value is None and type(None) in args:
             return None
-        errors = []
         for arg in (a for a in args if a is not type(None)):
             try:
                 return _convert(arg, value, key)
-            except ConfigError as e:
-                errors.append(str(e))
+            except ConfigError:
+                continue  # the next type may take it; when none does, the message below names the union
         raise ConfigError(key, f"expected {tp}, got {value!r}")
     if origin is typing.Literal:
         if value not in args:

@@ -7,15 +7,12 @@ from typing import Optional
 
 import typer
 
+from corpus.clierrors import fail
+
 
 def register(app: typer.Typer) -> None:
     app.command()(calibrate)
     app.command()(refilter)
-
-
-def _fail(message: str) -> None:
-    typer.echo(f"error: {message}", err=True)
-    raise typer.Exit(2)
 
 
 def calibrate(
@@ -41,7 +38,7 @@ def calibrate(
     from corpus.refilter import effective_config
 
     if reference is None and not 0 < percentile < 50:
-        _fail("--percentile must be within (0, 50)")
+        fail("--percentile must be within (0, 50)")
     try:
         cfg = effective_config(out)
         if reference is not None:
@@ -49,7 +46,7 @@ def calibrate(
         else:
             table, fragment = _by_percentile(out, cfg, percentile, sample, seed)
     except (FileNotFoundError, ValueError) as e:
-        _fail(str(e))
+        fail(str(e))
     if stats:
         with open(stats, "w", encoding="utf-8") as f:
             json.dump(table, f, indent=1, ensure_ascii=False)
@@ -80,7 +77,7 @@ def _by_reference(out, reference, cfg, keep, per_rule, tighten, min_docs, sample
     if other:
         typer.echo(f"{other} reference documents are of no kept language ({', '.join(cfg.lang.keep)}): ignored", err=True)
     if not results:
-        _fail(f"no reference document of a kept language in {reference}")
+        fail(f"no reference document of a kept language in {reference}")
     for r in results:
         typer.echo(cr.table(r) + "\n", err=True)
     return [asdict(r) for r in results], cr.fragment(results)
@@ -102,6 +99,6 @@ def refilter(
         cfg = effective_config(out, config, tuple(sets or ()))
         result = run(out, output, cfg, overwrite=overwrite)
     except (ConfigError, FileNotFoundError, FileExistsError, ValueError) as e:
-        _fail(str(e))
+        fail(str(e))
     typer.echo(format_funnel(result.funnel))
     typer.echo(f"refiltered in {result.seconds:.2f}s; output: {result.out}")

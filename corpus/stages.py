@@ -48,6 +48,7 @@ OPT_IN = (vocab.TOPIC, vocab.CLUSTER)  # registered, but run only when listed in
 def _declared(name: str, module: str) -> Stage:
     for s in importlib.import_module(module).STAGES:
         if s.name == name:
+            s.add_to_vocabulary()
             return s
     raise LookupError(f"{module} declares no stage {name!r}")
 
@@ -57,10 +58,12 @@ DEFAULT_ORDER: list[str] = [name for name in STAGES if name not in OPT_IN]
 
 
 def register(stage: Stage, after: str | None = None, default: bool = False) -> None:
-    """Adds a stage declared outside CASCADE (a plugin, a test); `default` puts it in the default
-    cascade after `after` (or last). Config files can name it in `stages:` either way."""
+    """Adds a stage declared outside CASCADE (a plugin, a test), with the keys and reasons it adds to
+    corpus.vocab; `default` puts it in the default cascade after `after` (or last). Config files can
+    name it in `stages:` either way."""
     if stage.name in STAGES:
         raise ValueError(f"stage {stage.name!r} registered twice")
+    stage.add_to_vocabulary()
     STAGES[stage.name] = stage
     if default:
         DEFAULT_ORDER.insert(DEFAULT_ORDER.index(after) + 1 if after else len(DEFAULT_ORDER), stage.name)

@@ -47,7 +47,8 @@ class CorpusFilter(BaseFilter):
 
     def __init__(self, ctx: StageContext | None = None, writer: str | None = None, stage: str | None = None):
         self.stage = stage or self.stage
-        assert self.stage in vocab.STAGES, f"{type(self).__name__}.stage must be declared in corpus.vocab"
+        if self.stage not in vocab.STAGES:
+            raise ValueError(f"{type(self).__name__}.stage must be declared in corpus.vocab")
         excl = (FateWriter(ctx.layout, vocab.FATE_DROPPED, stage=self.stage, segment=ctx.segment, writer=writer)
                 if ctx else None)
         super().__init__(exclusion_writer=excl)
@@ -265,11 +266,26 @@ class Stage:
     # (name, frozen dataclass): the build config's section of how the stage computes its signals
     # (thresholds are never there); stages may share one
     section: tuple[str, type] | None = None
-    # what a new stage adds to the vocabulary (existing stages declare theirs in corpus.vocab)
+    # what a new stage adds to the vocabulary (existing stages declare theirs in corpus.vocab); the
+    # registry adds them when it places the stage (add_to_vocabulary)
     keys: tuple[tuple[str, str, str], ...] = ()  # (name, dtype, doc)
     reasons: tuple[tuple[str, str], ...] = ()  # (code, doc)
 
     def __post_init__(self):
+        # checked against the vocabulary as add_to_vocabulary will leave it (a key declared already keeps its
+        # stage), without declaring anything: constructing a declaration has no effect on the process
+        added_keys = {name for name, _, _ in self.keys}
+        known_reasons = {*vocab.REASONS, *(code for code, _ in self.reasons)}
+        for key, reasons in {**self.signals, **self.model_reasons}.items():
+            declared = vocab.KEYS.get(key)
+            if not (declared.stage == self.name if declared else key in added_keys):
+                raise ValueError(f"{self.name}: signal {key!r} not its own")
+            if not all(r is None or r in known_reasons for r in reasons):
+                raise ValueError(f"{self.name}: undeclared reason for {key!r}")
+
+    def add_to_vocabulary(self) -> None:
+        """Declares the stage, and the keys and reasons it adds, in corpus.vocab; what is declared already
+        stays as it is, so placing a stage again changes nothing."""
         if self.name not in vocab.STAGES:
             vocab.stage(self.name)
         for name, dtype, doc in self.keys:
@@ -278,9 +294,6 @@ class Stage:
         for code, doc in self.reasons:
             if code not in vocab.REASONS:
                 vocab.reason(code, self.name, doc)
-        for key, reasons in {**self.signals, **self.model_reasons}.items():
-            assert key in vocab.KEYS and vocab.KEYS[key].stage == self.name, f"{self.name}: signal {key!r} not its own"
-            assert all(r is None or r in vocab.REASONS for r in reasons), f"{self.name}: undeclared reason for {key!r}"
 
     @property
     def decides_by_rules(self) -> bool:

@@ -7,10 +7,7 @@ from typing import Optional
 
 import typer
 
-
-def _fail(message: str) -> None:
-    typer.echo(f"error: {message}", err=True)
-    raise typer.Exit(2)
+from corpus.clierrors import fail
 
 
 def parse_curve(spec: str) -> tuple[int, int]:
@@ -45,15 +42,15 @@ def register(app: typer.Typer) -> None:
             m = load_config(config).dedup.minhash
             others = tuple(parse_curve(c) for c in compare)
         except (ConfigError, ValueError) as e:
-            _fail(str(e))
+            fail(str(e))
         b = bands if bands is not None else m.bands
         r = rows if rows is not None else m.rows
         t = threshold if threshold is not None else m.verify_threshold
         for name, value in (("--bands", b), ("--rows", r)):
             if value < 1:
-                _fail(f"{name} must be >= 1, not {value}")
+                fail(f"{name} must be >= 1, not {value}")
         if not 0 < t < 1:
-            _fail(f"--threshold must be within (0, 1), not {t:g}")
+            fail(f"--threshold must be within (0, 1), not {t:g}")
         ex = explain(b, r, t)
         typer.echo(f"{b} bands x {r} rows = {b * r} permutations; caught with probability 1/2 at Jaccard "
                    f"~{ex.midpoint:.3f}")

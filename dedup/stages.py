@@ -13,7 +13,7 @@ from dedup import exact, fuzzy, paragraph
 from dedup.config import DedupConfig
 from dedup.layout import DedupPlan, make_plan, row_count, text_bytes
 from dedup.steps import DecisionFilter, RankReader
-from dedup.survivors import ClusterAnnotator, Clusters
+from dedup.survivors import Clusters, DuplicateClusterAnnotator
 
 if TYPE_CHECKING:
     from corpus.config import BuildConfig
@@ -52,7 +52,8 @@ def dedup_minhash(cfg: "BuildConfig", ctx: StageContext, input_dir: str, output_
     threshold = m.verify_threshold if m.verify else None
     _run(cfg, ctx, "minhash-pairs", [fuzzy.CandidatePairs(plan, threshold)], plan.shards)
     _run(cfg, ctx, "minhash-clusters", [Clusters(plan, key)], 1)
-    annotate = ClusterAnnotator(plan, vocab.DEDUP_CLUSTER_ID, vocab.DEDUP_CLUSTER_SIZE, vocab.R_DUPLICATE_FUZZY)
+    annotate = DuplicateClusterAnnotator(plan, vocab.DEDUP_CLUSTER_ID, vocab.DEDUP_CLUSTER_SIZE,
+                                         vocab.R_DUPLICATE_FUZZY)
     _finish(cfg, ctx, plan, vocab.DEDUP_MINHASH, [annotate], output_dir)
 
 
@@ -65,7 +66,7 @@ def dedup_exact(cfg: "BuildConfig", ctx: StageContext, input_dir: str, output_di
     _run(cfg, ctx, "exact-hash", [exact.TextHashes(plan, cfg.seed, key)], plan.input_tasks)
     _run(cfg, ctx, "exact-groups", [exact.ExactGroups(plan)], plan.shards)
     _run(cfg, ctx, "exact-clusters", [Clusters(plan, key)], 1)
-    annotate = ClusterAnnotator(plan, None, vocab.DEDUP_EXACT_COPIES, vocab.R_DUPLICATE_EXACT)
+    annotate = DuplicateClusterAnnotator(plan, None, vocab.DEDUP_EXACT_COPIES, vocab.R_DUPLICATE_EXACT)
     _finish(cfg, ctx, plan, vocab.DEDUP_EXACT, [annotate], output_dir)
 
 

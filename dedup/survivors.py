@@ -121,7 +121,7 @@ class Clusters(FileStep):
             save_parquet(self.plan.decisions(r), part.to_arrow())
 
 
-class ClusterAnnotator(PipelineStep):
+class DuplicateClusterAnnotator(PipelineStep):
     """Every document gets its cluster id and size (its own id and 1 when unique); copies that
     did not survive are marked for the decision filter."""
 

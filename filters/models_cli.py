@@ -6,6 +6,8 @@ from typing import Optional
 
 import typer
 
+from corpus.clierrors import fail
+
 models_app = typer.Typer(no_args_is_help=True, help="Train the models behind the learned scorers.")
 # `corpus models train NAME`: model families of the packages above this one, added by their CLI
 # plugin's register(app) (labels.cli adds "topics"); NAME -> fn(data, output, seed, threads, heldout)
@@ -18,6 +20,8 @@ def train(
     data: str = typer.Option(..., "--data", help="folder the sources file's paths are relative to"),
     output: str = typer.Option("models", "-o", "--output", help="models directory to write"),
     crawl: Optional[list[str]] = typer.Option(None, "--crawl", help="build output(s) whose kept documents are the crawl sample"),
+    rated: Optional[list[str]] = typer.Option(None, "--rated", help="build output(s) holding rated pages: the train split's "
+                                              "pages set the cutoffs (filters/data/ratings/README.md)"),
     sources: Optional[str] = typer.Option(None, "--sources", help="sources YAML (default filters/data/train_sources.yaml)"),
     langs: str = typer.Option("en,zh", "--langs"),
     kinds: str = typer.Option("kenlm,quality,coherence,safety", "--kinds"),
@@ -36,19 +40,19 @@ def train(
     kind_list = tuple(k for k in kinds.split(",") if k)
     bad = [k for k in kind_list if k not in TRAINERS]
     if bad:
-        typer.echo(f"error: unknown kinds {bad} (known: {', '.join(TRAINERS)})", err=True)
-        raise typer.Exit(2)
+        fail(f"unknown kinds {bad} (known: {', '.join(TRAINERS)})")
     params = TrainParams(seed=seed, threads=threads, heldout=heldout, sp_vocab=sp_vocab)
-    per_lang = collect(data, tuple(crawl or ()), sources, tuple(langs.split(",")), params)
+    typer.echo("reading training data ...")
+    per_lang = collect(data, tuple(crawl or ()), sources, tuple(langs.split(",")), params, tuple(rated or ()))
     entries = train_all(per_lang, output, params, kind_list, log=typer.echo)
-    write_index(output, entries, {"data": data, "crawl": list(crawl or ()), "seed": seed, "threads": threads})
+    write_index(output, entries, {"data": data, "crawl": list(crawl or ()), "rated": list(rated or ()), "seed": seed,
+                                  "threads": threads})
     typer.echo(f"models: {output}")
 
 
 def _train_other(what: str, data: str, output: str, seed: int, threads: int, heldout: float) -> None:
     if what not in OTHER_TRAINERS:
-        typer.echo(f"error: unknown model family {what!r} (known: {', '.join(OTHER_TRAINERS) or 'none'})", err=True)
-        raise typer.Exit(2)
+        fail(f"unknown model family {what!r} (known: {', '.join(OTHER_TRAINERS) or 'none'})")
     OTHER_TRAINERS[what](data, output, seed, threads, heldout)
     typer.echo(f"models: {output}")
 

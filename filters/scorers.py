@@ -78,9 +78,10 @@ class QualityScorer(ModelScorer):
     kind = "quality"
 
     def load(self, path: str):
+        from filters.models.common import read_manifest
         from filters.models.textclf import MODEL_FILE, Classifier
 
-        return Classifier(f"{path}/{MODEL_FILE}")
+        return Classifier(f"{path}/{MODEL_FILE}", bool(read_manifest(path)["params"].get("line_marks")))
 
     def score_texts(self, model, docs: list[Document]) -> list[dict]:
         return [{vocab.QUALITY_SCORE: s} for s in model([d.text for d in docs])]

@@ -8,6 +8,8 @@ from typing import Optional
 
 import typer
 
+from corpus.clierrors import fail
+
 clusters_app = typer.Typer(no_args_is_help=True, help="Label semantic clusters and apply keep / drop / weight.")
 
 ACTIONS = ("keep", "drop", "weight")
@@ -16,11 +18,6 @@ COLUMNS = ("cluster_id", "docs", "kept", "langs", "top_topic", "top_format", "pr
 PROMO_DROP_SHARE = 0.5  # a cluster whose documents are mostly ads or spam is proposed for dropping
 LOW_QUALITY = 0.3  # ... and one whose mean quality score is below this, for half weight
 SAMPLE_CHARS = 160
-
-
-def _fail(message: str, code: int = 2) -> None:
-    typer.echo(f"error: {message}", err=True)
-    raise typer.Exit(code)
 
 
 def auto_label(promo_share: float | None, mean_quality: float | None) -> tuple[str, str, float]:
@@ -87,7 +84,7 @@ def export(out: str = typer.Argument(..., help="build output directory"),
     try:
         rows = export_rows(out)
     except (FileNotFoundError, ValueError) as e:
-        _fail(str(e))
+        fail(str(e))
     with open(output, "w", encoding="utf-8", newline="") as f:
         w = csv.DictWriter(f, fieldnames=COLUMNS)
         w.writeheader()
@@ -120,7 +117,7 @@ def apply(out: str = typer.Argument(..., help="build output directory"),
             raise ValueError(f"{out} was built without the cluster stage")
         result = refilter(out, out2, cfg, overwrite, columns={vocab.CLUSTER_WEIGHT: cluster_weight_sql(cfg)})
     except (ConfigError, FileNotFoundError, FileExistsError, ValueError) as e:
-        _fail(str(e))
+        fail(str(e))
     if os.path.isdir(Layout(out).clusters_dir()):
         shutil.copytree(Layout(out).clusters_dir(), Layout(out2).clusters_dir(), dirs_exist_ok=True)
     t = result.funnel["totals"]

@@ -24,8 +24,9 @@ import numpy as np
 import pyarrow as pa
 
 from corpus.configlib import to_dict
+from corpus.files import file_sha256
 from mixtures.mixture import Allocation, Mixture, allocate
-from mixtures.pools import file_sha256, input_checksums, pool, pool_counts, pool_docs, tokenizer_path
+from mixtures.pools import input_checksums, pool, pool_counts, pool_docs, tokenizer_path
 from mixtures.shards import DOCS_FILE, INDEX_FILE, SPLITS, _DocIndex, _ShardWriter, open_split, read_index
 from mixtures.tokenizer import EOS_ID
 

@@ -8,11 +8,7 @@ from typing import Optional
 
 import typer
 
-
-
-def _fail(message: str) -> None:
-    typer.echo(f"error: {message}", err=True)
-    raise typer.Exit(2)
+from corpus.clierrors import fail
 
 
 @contextmanager
@@ -21,7 +17,7 @@ def _user_errors():
     try:
         yield
     except (FileNotFoundError, FileExistsError, ValueError) as e:  # ConfigError is a ValueError
-        _fail(str(e))
+        fail(str(e))
 
 
 def register(app: typer.Typer) -> None:

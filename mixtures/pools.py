@@ -15,7 +15,7 @@ import shutil
 
 import duckdb
 
-from corpus import files
+from corpus.files import file_sha256
 from mixtures.mixture import Mixture, Source, Target
 from mixtures.shards import DOCS_FILE, INDEX_FILE, TokenizeConfig, read_index, tokenize
 from mixtures.sources import check_inputs
@@ -24,12 +24,12 @@ from mixtures.tokenizer import MODEL_FILE
 _CHECKSUMS: dict[tuple, str] = {}
 
 
-def file_sha256(path: str) -> str:
-    """corpus.files.file_sha256, once per file version (a search checks the same inputs every run)."""
+def _checksum(path: str) -> str:
+    """file_sha256 once per file version: a search checks the same inputs on every proxy run."""
     st = os.stat(path)
     key = (os.path.realpath(path), st.st_size, st.st_mtime_ns)
     if key not in _CHECKSUMS:
-        _CHECKSUMS[key] = files.file_sha256(path)
+        _CHECKSUMS[key] = file_sha256(path)
     return _CHECKSUMS[key]
 
 
@@ -39,12 +39,12 @@ def tokenizer_path(mix: Mixture) -> str:
 
 def input_checksums(inputs: tuple[str, ...], where: str) -> dict[str, str]:
     files = check_inputs(list(inputs), where)
-    return {os.path.abspath(p): file_sha256(p) for p in files}
+    return {os.path.abspath(p): _checksum(p) for p in files}
 
 
 def pool_key(mix: Mixture, item: Source | Target) -> str:
     val = item.val_fraction if isinstance(item, Source) else 1.0  # a target is validation text only
-    spec = {"tokenizer": file_sha256(tokenizer_path(mix)), "inputs": input_checksums(item.inputs, item.where),
+    spec = {"tokenizer": _checksum(tokenizer_path(mix)), "inputs": input_checksums(item.inputs, item.where),
             "where": item.where, "val_fraction": val}
     return hashlib.sha256(json.dumps(spec, sort_keys=True).encode()).hexdigest()[:16]
 

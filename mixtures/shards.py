@@ -24,7 +24,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from corpus.files import file_sha256
-from mixtures.sources import Doc, check_inputs, iter_docs, split_of
+from mixtures.sources import SourceDoc, check_inputs, iter_docs, split_of
 from mixtures.tokenizer import EOS_ID, load
 
 INDEX_FILE = "index.json"
@@ -87,7 +87,7 @@ class _ShardWriter:
         self.n, self.buf, self.size = self.n + 1, [], 0
 
 
-def _batches(docs: Iterator[Doc], size: int) -> Iterator[list[Doc]]:
+def _batches(docs: Iterator[SourceDoc], size: int) -> Iterator[list[SourceDoc]]:
     batch = []
     for d in docs:
         batch.append(d)
@@ -153,7 +153,8 @@ class _DocIndex:
         self.writer.close()
 
 
-def _encoded(batches: Iterator[list[Doc]], model_path: str, workers: int) -> Iterator[tuple[list[Doc], list]]:
+def _encoded(batches: Iterator[list[SourceDoc]], model_path: str,
+             workers: int) -> Iterator[tuple[list[SourceDoc], list]]:
     """(batch, token ids) in input order, whatever the worker count; at most 2 batches per worker in flight."""
     if workers <= 1:
         _init_worker(model_path)
@@ -170,7 +171,7 @@ def _encoded(batches: Iterator[list[Doc]], model_path: str, workers: int) -> Ite
             yield batch, result.get()
 
 
-def _write_batch(batch: list[Doc], encoded: list[list[int]], writers, rows, cfg: TokenizeConfig) -> None:
+def _write_batch(batch: list[SourceDoc], encoded: list[list[int]], writers, rows, cfg: TokenizeConfig) -> None:
     for doc, ids in zip(batch, encoded):
         if cfg.append_eos:
             ids = ids + [EOS_ID]

@@ -20,7 +20,7 @@ PARQUET_BATCH_ROWS = 2048  # bounded memory: DuckDB hands over this many rows at
 
 
 @dataclass(frozen=True)
-class Doc:
+class SourceDoc:
     id: str
     text: str
     source: str
@@ -77,15 +77,15 @@ def source_name(path: str) -> str:
     return os.path.basename(path).split(".")[0]
 
 
-def _text_docs(path: str) -> Iterator[Doc]:
+def _text_docs(path: str) -> Iterator[SourceDoc]:
     src = source_name(path)
     with open_text(path) as f:
         for i, line in enumerate(f):
             if line.strip():
-                yield Doc(f"{src}:{i}", line.rstrip("\n"), src)
+                yield SourceDoc(f"{src}:{i}", line.rstrip("\n"), src)
 
 
-def _jsonl_docs(path: str) -> Iterator[Doc]:
+def _jsonl_docs(path: str) -> Iterator[SourceDoc]:
     src = source_name(path)
     with open_text(path) as f:
         for i, line in enumerate(f):
@@ -94,10 +94,10 @@ def _jsonl_docs(path: str) -> Iterator[Doc]:
             rec = json.loads(line)
             text = rec.get("text")
             if text:
-                yield Doc(str(rec.get("id", f"{src}:{i}")), text, str(rec.get("source", src)))
+                yield SourceDoc(str(rec.get("id", f"{src}:{i}")), text, str(rec.get("source", src)))
 
 
-def _parquet_docs(files: list[str], where: str, source_expr: str | None) -> Iterator[Doc]:
+def _parquet_docs(files: list[str], where: str, source_expr: str | None) -> Iterator[SourceDoc]:
     import duckdb
 
     con = duckdb.connect()
@@ -114,10 +114,11 @@ def _parquet_docs(files: list[str], where: str, source_expr: str | None) -> Iter
     for batch in reader:
         d = batch.to_pydict()
         for i, t, s in zip(d["id"], d["text"], d["source"]):
-            yield Doc(i, t, s)
+            yield SourceDoc(i, t, s)
 
 
-def iter_docs(inputs: list[str] | tuple[str, ...], where: str = "", source_expr: str | None = None) -> Iterator[Doc]:
+def iter_docs(inputs: list[str] | tuple[str, ...], where: str = "",
+              source_expr: str | None = None) -> Iterator[SourceDoc]:
     """All documents of all inputs in a fixed order (files sorted; Parquet rows by file, id)."""
     files = expand(inputs)
     parquet = [p for p in files if _kind(p) == "parquet"]

@@ -14,7 +14,7 @@ from typing import Iterator
 
 from corpus.configlib import check
 from corpus.files import file_sha256
-from mixtures.sources import Doc, check_inputs, expand, iter_docs, source_name
+from mixtures.sources import SourceDoc, check_inputs, expand, iter_docs, source_name
 
 MODEL_FILE = "tokenizer.model"
 MANIFEST_FILE = "manifest.json"
@@ -35,7 +35,7 @@ class TokenizerConfig:
         check(self.char_budget > 0, "char_budget", "must be positive")
 
 
-def _lines(docs: Iterator[Doc], budget: int, max_chars: int) -> Iterator[str]:
+def _lines(docs: Iterator[SourceDoc], budget: int, max_chars: int) -> Iterator[str]:
     used = 0
     for doc in docs:
         for line in doc.text.split("\n"):

@@ -6,6 +6,8 @@ from typing import Optional
 
 import typer
 
+from corpus.clierrors import fail
+
 
 def register(app: typer.Typer) -> None:
     app.command()(report)
@@ -21,6 +23,5 @@ def report(
     try:
         path = write_report(out, output)
     except FileNotFoundError as e:
-        typer.echo(f"error: {e}", err=True)
-        raise typer.Exit(2)
+        fail(str(e))
     typer.echo(f"report: {path}")

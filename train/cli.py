@@ -8,6 +8,7 @@ from typing import Optional
 
 import typer
 
+from corpus.clierrors import fail
 from corpus.configlib import ConfigError
 
 
@@ -19,7 +20,7 @@ def resolve_checkpoint(path: str) -> str:
         return path
     found = checkpoint.latest(path) if os.path.isdir(path) else None
     if not found:
-        _fail(f"{path} is neither a checkpoint nor a run directory with checkpoints")
+        fail(f"{path} is neither a checkpoint nor a run directory with checkpoints")
     return found
 
 
@@ -30,11 +31,6 @@ def _load(path: str):
     state = checkpoint.load_state(ckpt)
     model = checkpoint.load_model(ckpt)
     return ckpt, model, state.get("tokenizer")
-
-
-def _fail(message: str) -> None:
-    typer.echo(f"error: {message}", err=True)
-    raise typer.Exit(2)
 
 
 def _mc_spec(spec: str) -> tuple[str, str]:
@@ -85,8 +81,7 @@ def register(app: typer.Typer) -> None:
         try:
             cfg = load_train_config(config, overrides=_set_pairs(set_))
         except ConfigError as e:
-            typer.echo(f"error: {e}", err=True)
-            raise typer.Exit(2)
+            fail(str(e))
         typer.echo(json.dumps(train(cfg)))
 
     @train_app.command("upscale")
@@ -131,7 +126,7 @@ def register(app: typer.Typer) -> None:
         tasks = [_mc_spec(spec) for spec in mc]
         for _, root in tasks:
             if not mc_tests(root):
-                _fail(f"--mc {root}: not a multiple-choice task directory (expected {root}/test/*.csv)")
+                fail(f"--mc {root}: not a multiple-choice task directory (expected {root}/test/*.csv)")
         ckpt, model, tok = _load(checkpoint_path)
         result: dict = {"checkpoint": ckpt}
         if data:

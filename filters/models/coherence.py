@@ -14,14 +14,14 @@ import random
 
 import numpy as np
 
-from filters.models.coherence_features import FEATURES, Segment, document_frequencies, features, segments
+from filters.models.coherence_features import FEATURES, TextSegment, document_frequencies, features, segments
 from filters.units import HAN
 
 MODEL_FILE = "coherence.json"
 IDF_FILE = "idf.npy"
 
 
-def _join(segs: list[Segment], text: str) -> str:
+def _join(segs: list[TextSegment], text: str) -> str:
     """Rejoin segments the way the source document separated them, so splices look like originals."""
     sep = "\n" if "\n" in text.strip() else ("" if _mostly_han(text) else " ")
     return sep.join(s.text for s in segs)

@@ -33,27 +33,27 @@ FEATURES = ("min_block_sim", "block_at_weakest", "mean_block_sim", "min_window_s
 
 
 @dataclass(frozen=True)
-class Segment:
+class TextSegment:
     start: int  # character offset in the document
     text: str
 
 
-def segments(text: str) -> list[Segment]:
+def segments(text: str) -> list[TextSegment]:
     paragraphs = _spans(text, re.compile(r"\n+"))
     spans = paragraphs if len(paragraphs) >= MIN_PARAGRAPHS else _spans(text, _SENT_END)
-    merged: list[Segment] = []
+    merged: list[TextSegment] = []
     for seg in spans:
         if merged and len(tokens(seg.text)) < MIN_SEGMENT_TOKENS:
             prev = merged[-1]
-            merged[-1] = Segment(prev.start, text[prev.start: seg.start + len(seg.text)])
+            merged[-1] = TextSegment(prev.start, text[prev.start: seg.start + len(seg.text)])
         else:
             merged.append(seg)
     if len(merged) > 1 and len(tokens(merged[0].text)) < MIN_SEGMENT_TOKENS:  # a short first piece
-        merged[:2] = [Segment(merged[0].start, text[merged[0].start: merged[1].start + len(merged[1].text)])]
+        merged[:2] = [TextSegment(merged[0].start, text[merged[0].start: merged[1].start + len(merged[1].text)])]
     return merged
 
 
-def _spans(text: str, boundary: re.Pattern) -> list[Segment]:
+def _spans(text: str, boundary: re.Pattern) -> list[TextSegment]:
     out, pos = [], 0
     for m in boundary.finditer(text):
         _add(out, text, pos, m.end())
@@ -66,7 +66,7 @@ def _add(out: list, text: str, a: int, b: int) -> None:
     piece = text[a:b]
     stripped = piece.strip()
     if stripped:
-        out.append(Segment(a + piece.index(stripped[0]), stripped))
+        out.append(TextSegment(a + piece.index(stripped[0]), stripped))
 
 
 def content_terms(text: str) -> list[str]:
@@ -81,7 +81,7 @@ def bucket(term: str) -> int:
     return zlib.crc32(term.encode("utf-8")) & (N_BUCKETS - 1)
 
 
-def seg_vectors(segs: list[Segment], idf: np.ndarray) -> tuple[list[dict[int, float]], int]:
+def seg_vectors(segs: list[TextSegment], idf: np.ndarray) -> tuple[list[dict[int, float]], int]:
     """IDF-weighted hashed bags, one per segment, and the number of content terms seen."""
     vecs, n_terms = [], 0
     for s in segs:
@@ -114,7 +114,7 @@ def cosine(a: dict, b: dict) -> float:
     return dot / (na * nb) if na and nb else 0.0
 
 
-def features(segs: list[Segment], idf: np.ndarray) -> tuple[np.ndarray, int, float] | None:
+def features(segs: list[TextSegment], idf: np.ndarray) -> tuple[np.ndarray, int, float] | None:
     """(feature vector, index of the weakest boundary's right segment, its window similarity);
     None for a document with fewer than two segments (nothing to compare)."""
     n = len(segs)

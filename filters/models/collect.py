@@ -1,17 +1,23 @@
-"""Gathers each language's training texts from a data folder and build outputs."""
+"""Gathers each language's training texts from a data folder, build outputs and rated pages."""
 
 from __future__ import annotations
 
 from collections import Counter
 
+from filters.models import ratings
 from filters.models.crawl_labels import rejection_reasons
 from filters.models.sources import crawl_texts, load_sources, read_role
 from filters.models.train import ROLES, LangData, TrainParams
 
 
 def collect(data_root: str, crawl_builds: tuple[str, ...], sources_file: str | None, langs: tuple[str, ...],
-            p: TrainParams) -> dict[str, LangData]:
+            p: TrainParams, rated_builds: tuple[str, ...] = ()) -> dict[str, LangData]:
+    """Rated pages (filters/models/ratings.py) train no model: those of the train split, found by url
+    in the crawl sample or in `rated_builds` (builds of the shards that hold them), are the rated sets
+    of the cutoff rule; the held-out split is never read here. Crawl-sample pages that are rated (either
+    split) are left out of the crawl sample."""
     sources = load_sources(sources_file)
+    rated = {r.url: r for r in ratings.load(data_root)}
     out = {}
     for lang in langs:
         roles, inputs = {}, {}
@@ -20,12 +26,34 @@ def collect(data_root: str, crawl_builds: tuple[str, ...], sources_file: str | N
         if not roles["reference"]:
             raise ValueError(f"no reference text for {lang!r} in the sources file")
         crawl, rejected = [], []
+        by_band = rated_train_texts((*crawl_builds, *rated_builds), lang, rated)
+        if rated_builds or by_band:
+            inputs["rated"] = [{"builds": [str(b) for b in (*crawl_builds, *rated_builds)],
+                                "train_pages": {k: len(v) for k, v in by_band.items()}}]
         if crawl_builds:
             docs, records = crawl_texts(list(crawl_builds), lang, p.max_crawl, p.seed)
-            reasons = rejection_reasons([t for t, _ in docs], [u for _, u in docs], lang)
-            crawl = [t for (t, _), r in zip(docs, reasons) if r is None]
-            rejected = [t for (t, _), r in zip(docs, reasons) if r is not None]
+            docs = [d for d in docs if d[1] not in rated]
+            reasons = [r or pt for r, (_, _, pt) in zip(rejection_reasons([t for t, _, _ in docs],
+                                                                           [u for _, u, _ in docs], lang), docs)]
+            crawl = [t for (t, _, _), r in zip(docs, reasons) if r is None]
+            rejected = [t for (t, _, _), r in zip(docs, reasons) if r is not None]
             inputs["crawl"] = records
             inputs["crawl_rejected"] = [{"rule_reasons": dict(Counter(r for r in reasons if r))}]
-        out[lang] = LangData(crawl=crawl, crawl_rejected=rejected, inputs=inputs, **roles)
+        out[lang] = LangData(crawl=crawl, crawl_rejected=rejected, rated=by_band, inputs=inputs, **roles)
+    return out
+
+
+def rated_train_texts(builds: tuple[str, ...], lang: str, rated: dict) -> dict[str, list[str]]:
+    """band -> texts of the train split's rated pages of one language found (by url) in the builds'
+    documents that reached language ID; a page is taken once."""
+    from corpus.sql import connect
+
+    out, seen = {}, set()
+    for b in builds:
+        for url, text in connect(str(b)).execute("select url, text from docs where lang = ? and length(text) > 0 "
+                                                 "order by id", [lang]).fetchall():
+            r = rated.get(url)
+            if r is not None and r.split == "train" and url not in seen:
+                seen.add(url)
+                out.setdefault(ratings.band(r.rating), []).append(text)
     return out

@@ -42,9 +42,23 @@ def tokens(text: str, max_chars: int = 4000) -> list[str]:
     return _TOKENS.findall(unicodedata.normalize("NFKC", text[:max_chars]).lower())
 
 
-def ft_line(text: str, max_chars: int = 4000) -> str:
-    """One fastText input line: tokens separated by spaces, digits folded."""
-    return _DIGITS.sub("0", " ".join(tokens(text, max_chars)))
+def ft_line(text: str, max_chars: int = 4000, line_marks: bool = False) -> str:
+    """One fastText input line: tokens separated by spaces, digits folded. With `line_marks` each
+    line of the text starts with a token for its length (LINE_MARKS), so the model sees a page's
+    shape (a list of short lines, a table dump) beside its words; no text token can look like one."""
+    if not line_marks:
+        return _DIGITS.sub("0", " ".join(tokens(text, max_chars)))
+    parts = []
+    for line in text[:max_chars].split("\n"):
+        toks = tokens(line)
+        if toks:
+            n = len(line.strip())
+            parts += [next(mark for limit, mark in LINE_MARKS if n < limit), *toks]
+    return _DIGITS.sub("0", " ".join(parts))
+
+
+# line length (characters) -> the token that starts the line: underscores never survive `tokens`
+LINE_MARKS = ((20, "__ls__"), (60, "__lm__"), (200, "__ll__"), (float("inf"), "__lx__"))
 
 
 def in_heldout(text: str, fraction: float, seed: int) -> bool:

@@ -20,8 +20,10 @@ def load_sources(path: str | Path | None = None) -> dict:
 def _rows(f, fmt: str, header: bool):
     if fmt == "jsonl":
         return (json.loads(line) for line in f if line.strip())
-    if fmt == "csv":
+    if fmt == "csv" and header:
         return csv.DictReader(f)
+    if fmt == "csv":
+        return ({str(i): v for i, v in enumerate(r)} for r in csv.reader(f))
     reader = csv.reader(f, delimiter="\t", quoting=csv.QUOTE_NONE)
     if header:
         names = next(reader)
@@ -30,7 +32,16 @@ def _rows(f, fmt: str, header: bool):
 
 
 def read_source(root: str | Path, spec: dict) -> list[str] | list[tuple[str, int]]:
-    """Texts of one source; (text, label) pairs when the spec names a label column."""
+    """Texts of one source; (text, label) pairs when the spec names a label column. `join: N` makes
+    one document of every N consecutive rows, one a line (headlines -> a portal's list page)."""
+    texts = _read_source(root, spec)
+    n = int(spec.get("join") or 1)
+    if n > 1:
+        texts = ["\n".join(texts[i: i + n]) for i in range(0, len(texts) - n + 1, n)]
+    return texts
+
+
+def _read_source(root: str | Path, spec: dict) -> list[str] | list[tuple[str, int]]:
     path = Path(root) / spec["path"]
     fmt = spec.get("format", "lines")
     if fmt == "wikitext":  # one document per article, one paragraph a line
@@ -47,7 +58,7 @@ def read_source(root: str | Path, spec: dict) -> list[str] | list[tuple[str, int
             return rows
         where = {str(k): str(v) for k, v in (spec.get("where") or {}).items()}
         out = []
-        for row in _rows(f, fmt, bool(spec.get("header"))):
+        for row in _rows(f, fmt, bool(spec.get("header", fmt == "csv"))):
             if any(str(row.get(k)) != v for k, v in where.items()):
                 continue
             text = str(row.get(spec["field"]) or "").strip()
@@ -72,20 +83,23 @@ def read_role(root: str | Path, sources: dict, role: str, lang: str) -> tuple[li
     return texts, inputs
 
 
-def crawl_texts(build_dirs: list[str], lang: str, limit: int, seed: int) -> tuple[list[tuple[str, str]], list[dict]]:
-    """A random sample (fixed by seed) of a build's documents in one language, as (text, url): the
-    kept ones and those a heuristic family dropped (a sample built with the heuristics on keeps
-    its rejects; crawl_labels decides again either way)."""
+def crawl_texts(build_dirs: list[str], lang: str, limit: int, seed: int) -> tuple[list[tuple[str, str, str | None]], list[dict]]:
+    """A random sample (fixed by seed) of a build's documents in one language, as (text, url, the
+    page_type reason when that stage dropped it): the
+    kept ones and those a heuristic family or page_type dropped (a sample built with those stages
+    on keeps its rejects; crawl_labels decides the heuristics again either way, page_type's verdict
+    needs the HTML and is read from the build)."""
     from corpus.sql import connect
     from filters.heuristics.steps import FAMILIES
 
-    stages = ", ".join(f"'{s}'" for s in FAMILIES)
+    stages = ", ".join(f"'{s}'" for s in (*FAMILIES, "page_type"))
     docs, inputs = [], []
     for d in build_dirs:
         con = connect(d)
-        rows = con.execute(f"select text, url from docs where lang = ? and length(text) > 0 and "
+        rows = con.execute(f"select text, url, case when stage = 'page_type' then reason end from docs "
+                           "where lang = ? and length(text) > 0 and "
                            f"(fate = 'kept' or (fate = 'dropped' and stage in ({stages}))) "
                            "order by hash(id || ?) limit ?", [lang, str(seed), limit]).fetchall()
-        docs += [(t, u or "") for t, u in rows]
+        docs += [(t, u or "", r) for t, u, r in rows]
         inputs.append({"path": str(Path(d).resolve()), "lang": lang, "records": len(rows)})
     return docs, inputs

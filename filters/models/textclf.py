@@ -17,12 +17,14 @@ MIN_ROWS = 1000
 
 
 def train_fasttext(pos: list[str], neg: list[str], out_path: str, params: dict, seed: int, threads: int,
-                   balance: bool = True) -> int:
-    """Negatives are oversampled to the positives' count when `balance` (crawl negatives are scarce)."""
+                   balance: bool = True, line_marks: bool = False) -> int:
+    """Negatives are oversampled to the positives' count when `balance` (crawl negatives are scarce);
+    `line_marks`: see common.ft_line (the classifier must be loaded with the same)."""
     rng = random.Random(seed)
     if balance and neg and len(neg) < len(pos):
         neg = neg + [rng.choice(neg) for _ in range(len(pos) - len(neg))]
-    rows = [f"{POS} {ft_line(t)}" for t in pos] + [f"{NEG} {ft_line(t)}" for t in neg]
+    rows = [f"{POS} {ft_line(t, line_marks=line_marks)}" for t in pos] + \
+        [f"{NEG} {ft_line(t, line_marks=line_marks)}" for t in neg]
     # a few dozen lines make fastText's learning-rate schedule jump in steps and, now and then,
     # diverge ("Encountered NaN"); repeating the data gives it MIN_ROWS lines (epochs scale down)
     repeat = max(1, -(-MIN_ROWS // max(1, len(rows))))
@@ -57,14 +59,15 @@ def _train(path: str, out_path: str, params: dict, seed: int, threads: int) -> i
 
 
 class Classifier:
-    def __init__(self, path: str):
+    def __init__(self, path: str, line_marks: bool = False):
         import fasttext
 
         self.model = fasttext.load_model(path)
+        self.line_marks = line_marks
 
     def __call__(self, texts: list[str]) -> list[float]:
         """Probability of the positive label per text."""
-        labels, probs = self.model.predict([ft_line(t) for t in texts], k=2)
+        labels, probs = self.model.predict([ft_line(t, line_marks=self.line_marks) for t in texts], k=2)
         out = []
         for lab, p in zip(labels, probs):
             d = dict(zip(lab, p))

@@ -15,7 +15,9 @@ import numpy as np
 
 from filters.models import coherence, lm, textclf
 from filters.models.common import ensure_dir, model_checksum, sha256_texts, split, write_manifest
+from filters.models.ratings import BAND_NAMES
 from filters.models.registry import model_dir
+from filters.models.tradeoff import KeepRule, format_table, legend, tradeoff
 
 
 @dataclass(frozen=True)
@@ -25,18 +27,17 @@ class TrainParams:
     heldout: float = 0.2
     sp_vocab: int = 8000
     order: int = 5
-    # cutoffs come from the good side only, per source (genre): the perplexity tail starts above
-    # the tail_percentile of the held-out perplexities of every positive source, the quality and
-    # coherence cutoffs sit below the keep_percentile of every source's held-out scores. The
-    # loosest source decides, so each genre of good text keeps at least 99% of its documents
-    # whatever the crawl looks like (a cutoff from crawl percentiles drops a fixed share of it).
+    # each cutoff is a point of its trade-off curve (filters/models/tradeoff.py): as much of the crawl
+    # sample removed as possible while every good set (each positive source's held-out part, the
+    # rated pages of the train split) keeps its floor. Quality is the stage meant to remove poor
+    # pages; the perplexity tail (a CCNet bucket, also a mixture signal) only catches what is far
+    # from all good text, so its floor is higher. Rated 3 ("coherent but thin") is kept >= 80%.
     head_percentile: float = 50.0
-    tail_percentile: float = 99.0
-    keep_percentile: float = 1.0
-    # ... and a quality score must also be as low as the junk_percentile of the held-out negatives:
-    # a document unlike every positive source (a genre none of them covers: blogs, advice columns)
-    # but no more like junk than junk itself is kept
-    junk_percentile: float = 90.0
+    quality_min_kept: float = 0.95
+    kenlm_min_kept: float = 0.98
+    coherence_min_kept: float = 0.95  # recorded; no coherence rule by default
+    rated_mid_min_kept: float = 0.80
+    line_marks: bool = True  # quality: each line starts with a token for its length (common.ft_line)
     fasttext: dict = field(default_factory=lambda: {"epoch": 15, "lr": 0.5, "wordNgrams": 2, "dim": 64,
                                                     "minCount": 1, "bucket": 200_000})
     safety_threshold: float = 0.5
@@ -47,21 +48,26 @@ class TrainParams:
 SAFETY_DROP_SCORE = 0.99  # filters/data/scorers.yaml safety.max_score
 MIN_SOURCE_HELDOUT = 20  # a source with fewer held-out documents is pooled instead of setting a cutoff alone
 # roles read from the sources file (filters/data/train_sources.yaml)
-ROLES = ("reference", "articles", "low_quality", "spam", "safety")
+ROLES = ("reference", "articles", "listings", "low_quality", "spam", "safety")
+NEGATIVE_ROLES = ("crawl_rejected", "listings", "low_quality", "spam")
 
 
 @dataclass
 class LangData:
     """Texts for one language, by role; `inputs` are the manifest records of where they came from.
 
-    Positives: reference (Wikipedia-like) and articles (well-formed news, essays, fiction).
-    Negatives of the quality model: crawl_rejected (crawl documents the heuristics or the safety
-    lists reject), low_quality and spam. `crawl` (the rest of the crawl sample) trains nothing
-    but coherence; the manifests report how much of it each cutoff removes."""
+    Positives: reference (Wikipedia-like) and articles (well-formed news, essays, fiction, web text).
+    Negatives of the quality model: crawl_rejected (crawl documents the heuristics, page_type or
+    the safety lists reject), listings (list pages made of headlines), low_quality and spam.
+    `crawl` (the rest of the crawl sample) trains nothing but coherence; the curves report how
+    much of it each cutoff removes. `rated`: pages of the train split of the rated sets by band
+    (good, mid, poor; ratings.BANDS): sets of the cutoff rule, never training examples."""
     reference: list[str]
     articles: list[str] = field(default_factory=list)
     crawl: list[str] = field(default_factory=list)
     crawl_rejected: list[str] = field(default_factory=list)
+    listings: list[str] = field(default_factory=list)
+    rated: dict = field(default_factory=dict)
     low_quality: list[str] = field(default_factory=list)
     spam: list[str] = field(default_factory=list)
     safety: list[tuple[str, int]] = field(default_factory=list)
@@ -92,11 +98,17 @@ def _inputs(data: LangData, *roles: str) -> dict:
     return out
 
 
-def _pooled(groups: dict[str, list]) -> dict[str, list]:
-    """Groups too small for a percentile of their own are pooled into one."""
-    big = {k: v for k, v in groups.items() if len(v) >= MIN_SOURCE_HELDOUT}
-    small = [x for k, v in groups.items() if len(v) < MIN_SOURCE_HELDOUT for x in v]
-    return {**big, **({"(small sources pooled)": small} if small else {})}
+def _rule_sets(data: LangData, p: TrainParams, score) -> tuple[list, dict, dict, dict]:
+    """(crawl, good, poor, floors) of a trade-off curve, each text scored by `score` (texts -> values):
+    good = each positive source's held-out part and the rated good / mid pages; poor = the held-out
+    part of each negative role and the rated poor pages. Nothing here trained the model."""
+    good = {k: score(v) for k, v in _held(data, p).items() if v}
+    poor = {r: score(split(getattr(data, r), p.heldout, p.seed)[1]) for r in NEGATIVE_ROLES if getattr(data, r)}
+    for band, name in BAND_NAMES.items():
+        if data.rated.get(band):
+            (poor if band == "poor" else good)[f"{name} (train)"] = score(data.rated[band])
+    floors = {f"{BAND_NAMES['mid']} (train)": p.rated_mid_min_kept} if data.rated.get("mid") else {}
+    return score(data.crawl + data.crawl_rejected), good, poor, floors
 
 
 def _pct(values: list, q: float) -> float | None:
@@ -128,65 +140,59 @@ def train_kenlm(lang: str, data: LangData, root: str, p: TrainParams) -> dict:
     if not [v for v in held_all if v is not None]:  # nothing held out (tiny demo data): the training side
         held = {"reference_train": ppl(ref_train)}
         held_all = held["reference_train"]
-    tails = {k: _pct(v, p.tail_percentile) for k, v in _pooled(held).items()}
-    cutoffs = {"head": _pct(held_all, p.head_percentile), "middle": max(v for v in tails.values() if v is not None)}
+    crawl, good, poor, floors = _rule_sets(data, p, ppl)
+    if not any(v for v in good.values()):
+        good = held
+    curve = tradeoff(crawl, good, poor, "max", KeepRule(p.kenlm_min_kept, floors, MIN_SOURCE_HELDOUT))
+    cutoffs = {"head": _pct(held_all, p.head_percentile), "middle": curve["cutoff"]}
     others = {"crawl": ppl(data.crawl), "crawl_rejected": ppl(data.crawl_rejected), "spam": ppl(data.spam),
               "low_quality": ppl(data.low_quality)}
     metrics = {"median_ppl": {"reference_heldout": lm.median(held_all), **{k: lm.median(v) for k, v in others.items()}},
                "median_ppl_by_source": {k: lm.median(v) for k, v in held.items()},
-               f"p{p.tail_percentile:g}_by_source": tails,
-               "share_in_tail": {**{k: _share(v, lambda x: x > cutoffs["middle"]) for k, v in held.items()},
-                                 **{k: _share(v, lambda x: x > cutoffs["middle"]) for k, v in others.items()}},
                "docs": {"train": len(ref_train), "heldout": len(held_all), **{k: len(v) for k, v in others.items()}},
                "reference_heldout_percentiles": lm.percentiles(held_all)}
     params = {"sp_vocab": p.sp_vocab, "sp_model_type": "unigram", "order": p.order, "seed": p.seed,
               "threads": p.threads, "heldout": p.heldout, "head_percentile": p.head_percentile,
-              "tail_percentile": p.tail_percentile, "discount_fallback": True,
+              "min_kept": p.kenlm_min_kept, "discount_fallback": True,
               "trained_on": "reference + articles (train split)",
               "cutoffs": f"head: p{p.head_percentile:g} of all held-out positives; middle (tail above): the "
-                         f"largest p{p.tail_percentile:g} of the held-out perplexities of any positive source"}
+                         f"point of the trade-off rule ({curve['rule']})"}
     return write_manifest(out, "kenlm", lang, _inputs(data, "reference", "articles", "crawl", "crawl_rejected", "spam"),
-                          params, metrics, t0, {"bucket_cutoffs": cutoffs, "checksum": model_checksum(out)})
-
-
-def _score_cutoff(held_scores: dict[str, list[float]], q: float) -> tuple[float, dict]:
-    lows = {k: _pct(v, q) for k, v in _pooled(held_scores).items()}
-    return min(v for v in lows.values() if v is not None), lows
+                          params, metrics, t0, {"bucket_cutoffs": cutoffs, "tradeoff": curve,
+                                                "checksum": model_checksum(out)})
 
 
 def train_quality(lang: str, data: LangData, root: str, p: TrainParams) -> dict:
     out, t0 = ensure_dir(model_dir(root, "quality", lang)), time.time()
-    neg_roles = ("crawl_rejected", "low_quality", "spam")
+    neg_roles = tuple(r for r in NEGATIVE_ROLES if getattr(data, r))
     pos_train = _train_side(data, p, "reference", "articles")
     neg_train = _train_side(data, p, *neg_roles)
     path = str(Path(out) / textclf.MODEL_FILE)
-    used_seed = textclf.train_fasttext(pos_train, neg_train, path, p.fasttext, p.seed, p.threads)
-    clf = textclf.Classifier(path)
-    held = {k: clf(v) for k, v in _held(data, p).items() if v}
-    if not held:  # tiny demo data: nothing held out
-        held = {"reference_train": clf(pos_train)}
-    pos = [x for v in held.values() for x in v]
-    neg = {r: clf(split(getattr(data, r), p.heldout, p.seed)[1]) for r in neg_roles}
-    crawl = clf(data.crawl)  # trained on none of it
-    pos_cut, lows = _score_cutoff(held, p.keep_percentile)
-    junk = _pct([x for v in neg.values() for x in v], p.junk_percentile)
-    cut = pos_cut if junk is None else min(pos_cut, junk)
-    below = lambda x: x < cut  # noqa: E731
+    used_seed = textclf.train_fasttext(pos_train, neg_train, path, p.fasttext, p.seed, p.threads,
+                                       line_marks=p.line_marks)
+    clf = textclf.Classifier(path, p.line_marks)
+    crawl, good, poor, floors = _rule_sets(data, p, clf)
+    if not good:  # tiny demo data: nothing held out
+        good = {"reference_train": clf(pos_train)}
+    curve = tradeoff(crawl, good, poor, "min", KeepRule(p.quality_min_kept, floors, MIN_SOURCE_HELDOUT))
+    pos = [x for k, v in good.items() if k in _held(data, p) for x in v] or good.get("reference_train", [])
+    neg = {r: poor[r] for r in neg_roles if r in poor}
+    rated = {k: v for k, v in {**good, **poor}.items() if k.startswith("rated")}
     metrics = {"auc_positives_vs_negatives": textclf.auc(pos, [x for v in neg.values() for x in v]),
                **{f"auc_positives_vs_{r}": textclf.auc(pos, v) for r, v in neg.items()},
                "auc_positives_vs_crawl": textclf.auc(pos, crawl),
-               f"p{p.keep_percentile:g}_by_source": lows, f"negatives_p{p.junk_percentile:g}": junk,
-               "share_below_cutoff": {**{k: _share(v, below) for k, v in held.items()},
-                                      **{k: _share(v, below) for k, v in neg.items()}, "crawl": _share(crawl, below)},
-               "heldout": {"positives": len(pos), **{r: len(v) for r, v in neg.items()}, "crawl": len(crawl)},
+               "auc_rated_good_vs_poor_train": textclf.auc(rated.get(f"{BAND_NAMES['good']} (train)", []),
+                                                           rated.get(f"{BAND_NAMES['poor']} (train)", [])),
+               "heldout": {"positives": len(pos), **{r: len(v) for r, v in neg.items()}, "crawl": len(crawl),
+                           **{k: len(v) for k, v in rated.items()}},
                "train": {"positives": len(pos_train), "negatives": len(neg_train)}}
     params = {"fasttext": p.fasttext, "seed": p.seed, "fasttext_seed": used_seed, "threads": p.threads,
-              "heldout": p.heldout, "keep_percentile": p.keep_percentile, "junk_percentile": p.junk_percentile,
+              "heldout": p.heldout, "min_kept": p.quality_min_kept, "line_marks": p.line_marks,
               "labels": {"pos": "reference + articles", "neg": " + ".join(neg_roles)}, "negatives_oversampled": True,
-              "cutoff": f"the smallest p{p.keep_percentile:g} of the held-out scores of any positive source, "
-                        f"or p{p.junk_percentile:g} of the held-out negatives' scores when lower"}
+              "cutoff": f"the point of the trade-off rule: {curve['rule']}"}
     return write_manifest(out, "quality", lang, _inputs(data, "reference", "articles", *neg_roles, "crawl"), params,
-                          metrics, t0, {"cutoffs": {"min_score": cut}, "checksum": model_checksum(out)})
+                          metrics, t0, {"cutoffs": {"min_score": curve["cutoff"]}, "tradeoff": curve,
+                                        "checksum": model_checksum(out)})
 
 
 def train_coherence(lang: str, data: LangData, root: str, p: TrainParams) -> dict:
@@ -203,18 +209,21 @@ def train_coherence(lang: str, data: LangData, root: str, p: TrainParams) -> dic
     scores = {}
     for d in held or train:  # tiny demo data: nothing held out
         scores.setdefault(source_of[d], []).append(model(d)[0])
-    cut, lows = _score_cutoff(scores, p.keep_percentile)
-    metrics = {**coherence.evaluate(model, held, p.seed), **counts,
-               f"p{p.keep_percentile:g}_by_source": lows,
-               "share_below_cutoff": {k: _share(v, lambda x: x < cut) for k, v in scores.items()}}
+    crawl = scores.pop("crawl", [])
+    spliced = [model(d)[0] for d in coherence.make_negatives(held or train, p.seed + 1)]
+    curve = tradeoff(crawl, scores or {"crawl": crawl}, {"spliced (held-out)": spliced}, "min",
+                     KeepRule(p.coherence_min_kept, {}, MIN_SOURCE_HELDOUT))
+    cut = curve["cutoff"]
+    metrics = {**coherence.evaluate(model, held, p.seed), **counts}
     params = {"seed": p.seed, "heldout": p.heldout, "max_docs": p.max_coherence_docs, "C": 0.3,
-              "keep_percentile": p.keep_percentile,
+              "min_kept": p.coherence_min_kept,
               "model": "logistic regression over drift features and their pairwise products",
               "positives": "reference + articles + crawl sample survivors",
               "negatives": "splice / insert / shuffled mix of two documents, one per positive",
-              "cutoff": f"the smallest p{p.keep_percentile:g} of the held-out original documents' scores of any source"}
+              "cutoff": f"the point of the trade-off rule ({curve['rule']}); not applied unless a config "
+                        "sets coherence_score: {min: model}"}
     return write_manifest(out, "coherence", lang, _inputs(data, "reference", "articles", "crawl"), params, metrics,
-                          t0, {"cutoffs": {"min_score": cut}, "checksum": model_checksum(out)})
+                          t0, {"cutoffs": {"min_score": cut}, "tradeoff": curve, "checksum": model_checksum(out)})
 
 
 def train_safety(lang: str, data: LangData, root: str, p: TrainParams) -> dict:
@@ -258,14 +267,33 @@ def train_all(data: dict[str, LangData], root: str, p: TrainParams, kinds: tuple
         for kind in kinds:
             if kind == "safety" and not d.safety:
                 continue
+            log(f"{kind}/{lang}: training ...")
             m = TRAINERS[kind](lang, d, root, p)
-            log(f"{kind}/{lang}: {m['train_seconds']:.1f}s  {_headline(m)}")
+            for line in _report(kind, lang, m):
+                log(line)
             entries.append({"kind": kind, "lang": lang, "checksum": m["checksum"], "metrics": m["metrics"]})
     return entries
 
 
-def _headline(m: dict) -> str:
-    keys = ("auc_positives_vs_negatives", "auc_positives_vs_crawl", "auc_spliced_vs_original", "auc", "precision",
-            "recall", "median_ppl")
-    cut = m.get("cutoffs") or m.get("bucket_cutoffs") or {}
-    return "  ".join([f"{k}={m['metrics'][k]}" for k in keys if k in m["metrics"]] + [f"cutoffs={cut}"] * bool(cut))
+HEADLINES = {"auc_positives_vs_negatives": "held-out AUC good vs poor", "auc_positives_vs_crawl": "AUC good vs crawl",
+             "auc_rated_good_vs_poor_train": "AUC rated 4-5 vs 0-2 (train split)",
+             "auc_spliced_vs_original": "AUC original vs spliced", "auc": "AUC", "precision": "precision",
+             "recall": "recall"}
+
+
+def _report(kind: str, lang: str, m: dict) -> list[str]:
+    """What the terminal says when a model is done: its time and held-out metrics, then its trade-off
+    curve (cutoff -> crawl removed, each good set kept, each poor set removed) and the rule's point."""
+    got = [f"{label} {m['metrics'][k]:.3f}" for k, label in HEADLINES.items()
+           if isinstance(m["metrics"].get(k), (int, float))]
+    ppl = (m["metrics"].get("median_ppl") or {}).get("reference_heldout")
+    if ppl is not None:
+        got.append(f"median perplexity of held-out good text {ppl:.0f}")
+    lines = [f"{kind}/{lang}: done in {m['train_seconds']:.1f}s" + (f"; {', '.join(got)}" if got else "")]
+    t = m.get("tradeoff")
+    if t:
+        side = "below" if t["bound"] == "min" else "above"
+        lines += [f"  trade-off (a document {side} the cutoff is removed; crawl- and name- = share removed, "
+                  f"name+ = share kept):", *format_table(t), *legend(t),
+                  f"  cutoff {t['cutoff']:.6g}, bound by {t['binding_set']}: {t['rule']}"]
+    return lines

@@ -1,18 +1,14 @@
 import glob
 import json
 import os
-import signal
-import subprocess
-import sys
-import time
 
 import pytest
 
 from corpus import vocab
 from corpus.build import build
-from corpus.demo import demo_pages, write_demo_warc
+from corpus.demo import demo_pages
 from tests.clirun import corpus
-from tests.corpus.helpers import all_rows, assert_all_gone, descendants, env_with_path, fates_by_id, make_config
+from tests.corpus.helpers import all_rows, fates_by_id, make_config
 
 SPINE = ["url_filter", "lang_id"]
 
@@ -38,49 +34,6 @@ def test_annotate_all_keeps_the_same_fates(tmp_path, demo_warc, spine_build):
 def test_same_input_same_output(tmp_path, demo_warc, spine_build):
     build(make_config([demo_warc], tmp_path / "b", stages=SPINE, executor={"workers": 2, "tasks": 3}))
     assert all_rows(spine_build) == all_rows(tmp_path / "b")
-
-
-def _big_demo_shards(d, shards=4, copies=12):
-    """Shards long enough (a few seconds each) for a kill to land mid-build."""
-    import shutil
-
-    one = write_demo_warc(str(d / "one.warc.gz"))
-    paths = []
-    for s in range(shards):
-        p = d / f"shard-{s}.warc.gz"
-        with open(p, "wb") as out:
-            for _ in range(copies):
-                with open(one, "rb") as f:
-                    shutil.copyfileobj(f, out)  # gzip members concatenate into one valid WARC
-        paths.append(str(p))
-    os.remove(one)
-    return paths
-
-
-@pytest.mark.faults
-def test_sigkill_then_resume_gives_identical_rows(tmp_path):
-    shards = _big_demo_shards(tmp_path)
-    cmd = [sys.executable, "-m", "corpus.cli", "build", *shards, "--workers", "1", "-c", str(tmp_path / "c.yaml")]
-    (tmp_path / "c.yaml").write_text("stages: [url_filter, lang_id]\n")
-    build(make_config(shards, tmp_path / "clean", stages=SPINE))
-
-    victim = subprocess.Popen(cmd + ["-o", str(tmp_path / "killed")], env=env_with_path(),
-                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
-    completions = str(tmp_path / "killed" / "logs" / "seg00" / "completions" / "*")
-    deadline = time.time() + 600  # an event, not a clock: the deadline only stops a hung build
-    while not glob.glob(completions) and time.time() < deadline and victim.poll() is None:
-        time.sleep(0.02)
-    family = descendants(victim.pid)
-    victim.send_signal(signal.SIGKILL)  # the build alone: its workers must die with it
-    victim.wait()
-    assert_all_gone(family)
-    done = len(glob.glob(completions))
-    assert 1 <= done < len(shards), f"kill landed outside the build ({done} tasks done)"
-    assert not os.path.exists(tmp_path / "killed" / "manifest.json")
-
-    rerun = subprocess.run(cmd + ["-o", str(tmp_path / "killed")], env=env_with_path(), capture_output=True, text=True)
-    assert rerun.returncode == 0, rerun.stderr[-2000:]
-    assert all_rows(tmp_path / "killed") == all_rows(tmp_path / "clean")
 
 
 @pytest.mark.ray

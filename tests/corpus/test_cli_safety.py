@@ -2,14 +2,12 @@
 
 import json
 import os
-import subprocess
-import sys
 
 import pytest
 
 from corpus.build import build
 from tests.clirun import corpus
-from tests.corpus.helpers import HeldLock, assert_all_gone, descendants, env_with_path, make_config
+from tests.corpus.helpers import HeldLock, env_with_path, make_config
 
 SPINE = ["url_filter", "lang_id"]
 
@@ -162,38 +160,6 @@ def test_a_live_lock_refuses_and_a_stale_one_is_taken_over(tmp_path, demo_warc):
     r = corpus("build", demo_warc, "-o", out, "-c", _spine_yaml(tmp_path))
     assert r.returncode == 0, r.stderr[-2000:]
     assert not (out / "build.lock").exists()
-
-
-# ---- a killed build leaves no process behind
-
-
-@pytest.mark.faults
-def test_sigkilled_build_takes_its_workers_with_it(tmp_path):
-    import signal
-    import time
-
-    from tests.corpus.test_build import _big_demo_shards
-
-    shards = _big_demo_shards(tmp_path, shards=4, copies=8)
-    out = tmp_path / "out"
-    cmd = ["build", *shards, "-o", out, "-c", _spine_yaml(tmp_path), "--workers", "2"]
-    victim = subprocess.Popen([sys.executable, "-m", "corpus.cli", *map(str, cmd)], env=env_with_path(),
-                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    deadline, family = time.time() + 120, []
-    while victim.poll() is None and time.time() < deadline:
-        family = descendants(victim.pid)
-        if len(family) >= 4:  # manager, forkserver, 2 pool workers
-            break
-        time.sleep(0.05)
-    time.sleep(0.5)
-    family = descendants(victim.pid)
-    victim.send_signal(signal.SIGKILL)  # the build alone, as the OOM killer would
-    victim.wait()
-    assert len(family) >= 4, "the build finished before it could be killed"
-    assert_all_gone(family)
-    r = subprocess.run([sys.executable, "-m", "corpus.cli", *map(str, cmd)], env=env_with_path(), capture_output=True,
-                       text=True)  # the lock of the dead build is free again
-    assert r.returncode == 0, r.stderr[-2000:]
 
 
 # ---- every everyday mistake: one line naming it, exit 2, no output directory left behind

@@ -30,3 +30,31 @@ def test_print_config_round_trips(tmp_path):
     path.write_text(dump_config(cfg))
     assert load_config(path) == cfg
     assert cfg.executor.workers == 2 and cfg.stages == BuildConfig().stages
+
+
+def test_every_section_a_registered_stage_declares_is_a_build_config_field(monkeypatch):
+    from dataclasses import dataclass
+
+    from corpus import stages, vocab
+    from corpus.config import check_stage_sections
+    from corpus.steps import Stage
+
+    @dataclass(frozen=True)
+    class ProbeConfig:
+        n: int = 1
+
+    check_stage_sections()  # the project's own stages
+    vocabulary = list(vocab.STAGES)
+    probe = Stage("probe", lambda cfg, ctx: [], section=("probe", ProbeConfig))
+    assert vocab.STAGES == vocabulary  # declaring a stage declares nothing; the registry does, placing it
+    monkeypatch.setitem(stages.STAGES, "probe", probe)
+    with pytest.raises(TypeError, match="probe: ProbeConfig"):
+        check_stage_sections()
+
+
+def test_a_stage_bounding_a_signal_of_another_stage_is_refused():
+    from corpus import vocab
+    from corpus.steps import Stage
+
+    with pytest.raises(ValueError, match="signal 'gopher_word_count' not its own"):
+        Stage(vocab.C4, lambda cfg, ctx: [], signals={vocab.GOPHER_WORD_COUNT: ("gopher_short_doc", None)})

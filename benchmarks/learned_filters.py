@@ -1,0 +1,245 @@
+"""Do the learned filters rank real pages, and what does the default cascade keep of each rating band?
+
+On the held-out part of both rated sets (../shared/data/quality/ratings.jsonl with the split in
+filters/data/ratings/shared_split.tsv, and this repository's filters/data/ratings/ratings.jsonl),
+with models trained by the documented recipe (docs/scorers.md: a crawl sample from shards the
+retention benchmark does not read, then `corpus models train`):
+
+- learned_rank_auc: AUC of the quality score, of -perplexity (KenLM) and of the coherence score for
+  pages rated >= 3 against <= 2, overall and per language, on each set's text from a build with
+  stages [url_filter, lang_id] (the text the pages were rated on);
+- learned_keep_by_rating: pages kept by the default cascade with those models, by rating band
+  (4-5, 3, 0-2), per set: the same pages through a full default build;
+- coherence_splices: real held-out pages rated >= 4 spliced with each other (coherence.make_negatives):
+  AUC of coherence, quality and -perplexity for originals against splices, and the share of splices
+  each default rule removes.
+
+    python -m benchmarks.learned_filters [--data D] [--work DIR]       # trains the recipe's models into DIR/models
+    python -m benchmarks.learned_filters --models-dir MODELS            # models trained before
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+os.environ.setdefault("LOGURU_LEVEL", "WARNING")
+
+from benchmarks.results import add_data_arg, record, scratch  # noqa: E402
+
+# the recipe's crawl sample: shards the retention benchmark (evalsets/retention_inputs.py) does not read
+TRAIN_SHARDS = ("warc/multi-cache-00.warc.gz", "warc-real/other_real_crawls/dolma_sample-0000.warc.gz",
+                "warc-real/other_real_crawls/dolma_sample-0001.warc.gz", "warc-real/other_real_crawls/pywb_iana.warc.gz",
+                "warc-real/other_real_crawls/resiliparse_clipped_houstonpress.warc.gz",
+                "warc-real/commoncrawl_real/jwarc_cc_commoncrawl-org.warc.gz")
+TRAIN_STAGES = "stages: [url_filter, lang_id, page_type]\n"
+# every shard that holds a rated page, and the HTML-only pages of html/zh-more written as one WARC
+RATED_SHARDS = ("warc/en-articles-00.warc.gz", "warc/zh-news-00.warc.gz", "warc/multi-cache-00.warc.gz",
+                "warc-real/other_real_crawls/dolma_sample-0000.warc.gz",
+                "warc-real/other_real_crawls/dolma_sample-0001.warc.gz", "warc-real/other_real_crawls/pywb_iana.warc.gz",
+                "warc-real/commoncrawl_real/resiliparse_CC-MAIN-2020-34_sample.warc.gz",
+                "warc-real/commoncrawl_real/jwarc_cc_commoncrawl-org.warc.gz")
+ZH_MORE_WARC = "zh-more.warc.gz"
+BANDS = {"4-5": (4, 5), "3": (3, 3), "0-2": (0, 2)}
+TARGETS = {"4-5": 0.95, "3": 0.80, "0-2": 0.30}  # kept share: at least, at least, at most
+
+
+def cli(*args: str) -> None:
+    subprocess.run(["nice", "-n", "10", sys.executable, "-m", "corpus.cli", *args], check=True)
+
+
+def recipe_models(data: Path, work: Path, rated_view: Path) -> Path:
+    """The documented recipe, into work/models (reused when its index is there)."""
+    from filters.models.registry import INDEX
+
+    models = work / "models"
+    if (models / INDEX).exists():
+        print(f"models: reusing {models}")
+        return models
+    work.mkdir(parents=True, exist_ok=True)
+    (work / "train-crawl.yaml").write_text(TRAIN_STAGES, encoding="utf-8")
+    cli("build", *[str(data / s) for s in TRAIN_SHARDS], "-c", str(work / "train-crawl.yaml"),
+        "-o", str(work / "train-crawl"), "--overwrite")
+    cli("models", "train", "--data", str(data), "--crawl", str(work / "train-crawl"), "--rated", str(rated_view),
+        "-o", str(models))
+    return models
+
+
+def rated_inputs(data: Path, work: Path) -> list[str]:
+    from evalsets.retention_inputs import html_pages, write_warc
+
+    warc = work / ZH_MORE_WARC
+    if not warc.exists():
+        work.mkdir(parents=True, exist_ok=True)
+        write_warc(warc, [p for name in sorted(html_pages(data)) for p in html_pages(data)[name]])
+    return [str(data / s) for s in RATED_SHARDS] + [str(warc)]
+
+
+def build_once(inputs: list[str], out: Path, config: str) -> Path:
+    if not (out / "manifest.json").exists():
+        cfg = out.with_suffix(".yaml")
+        cfg.write_text(config, encoding="utf-8")
+        cli("build", *inputs, "-c", str(cfg), "-o", str(out), "--workers", "2", "--overwrite")
+    return out
+
+
+def texts_by_url(out: Path) -> dict[str, str]:
+    from corpus.sql import connect
+
+    rows = connect(str(out)).execute("select url, text from kept where length(text) > 0").fetchall()
+    return {u: t for u, t in rows}
+
+
+def score_pages(models: Path, texts: list[str], lang: str) -> dict[str, list]:
+    from filters.models.coherence import CoherenceModel
+    from filters.models.common import read_manifest
+    from filters.models.lm import Perplexity
+    from filters.models.registry import model_dir
+    from filters.models.textclf import MODEL_FILE, Classifier
+
+    q = model_dir(models, "quality", lang)
+    clf = Classifier(str(q / MODEL_FILE), bool(read_manifest(q)["params"].get("line_marks")))
+    coh = CoherenceModel(str(model_dir(models, "coherence", lang)))
+    ppl = Perplexity(str(model_dir(models, "kenlm", lang)))
+    return {"quality": clf(texts), "perplexity": [None if p is None else -p for p in ppl(texts)],
+            "coherence": [coh(t)[0] for t in texts]}
+
+
+def auc(scores: list, good: list[bool]) -> float | None:
+    from filters.models.textclf import auc as _auc
+
+    pos = [s for s, g in zip(scores, good) if g and s is not None]
+    neg = [s for s, g in zip(scores, good) if not g and s is not None]
+    v = _auc(pos, neg)
+    return None if v is None else round(v, 4)
+
+
+def ranking(models: Path, rated: list, texts: dict[str, str]) -> dict:
+    """{set: {scorer: {all, en, zh}}} on held-out rated pages that have text in the view build."""
+    out = {}
+    for set_name in ("shared", "own", "both"):
+        pages = [r for r in rated if r.split == "heldout" and r.url in texts and set_name in (r.set_name, "both")]
+        res: dict = {"pages": {lang: sum(r.lang == lang for r in pages) for lang in ("en", "zh")}}
+        by_scorer: dict = {}
+        for lang in ("en", "zh"):
+            mine = [r for r in pages if r.lang == lang]
+            if not mine:
+                continue
+            s = score_pages(models, [texts[r.url] for r in mine], lang)
+            for k, v in s.items():
+                by_scorer.setdefault(k, {"scores": [], "good": []})
+                by_scorer[k]["scores"] += v
+                by_scorer[k]["good"] += [r.rating >= 3 for r in mine]
+                res.setdefault(k, {})[lang] = auc(v, [r.rating >= 3 for r in mine])
+        for k, v in by_scorer.items():
+            res[k]["all"] = auc(v["scores"], v["good"])
+        out[set_name] = res
+    return out
+
+
+def keep_rates(rated: list, fates: dict) -> dict:
+    """{set: {band: {kept, pages, share}}} of held-out rated pages through the default build."""
+    out = {}
+    for set_name in ("shared", "own", "both"):
+        pages = [r for r in rated if r.split == "heldout" and r.url in fates and set_name in (r.set_name, "both")]
+        res = {}
+        for band, (lo, hi) in BANDS.items():
+            got = [r for r in pages if lo <= r.rating <= hi]
+            kept = [r for r in got if fates[r.url]["fate"] == "kept" or fates[r.url]["dup_of_kept"]]
+            res[band] = {"kept": len(kept), "pages": len(got), "share": round(len(kept) / len(got), 4) if got else None,
+                         "removed_by": _count(fates[r.url]["stage"] for r in got if r not in kept)}
+        out[set_name] = res
+    return out
+
+
+def _count(items) -> dict:
+    out: dict = {}
+    for x in items:
+        out[x] = out.get(x, 0) + 1
+    return dict(sorted(out.items(), key=lambda kv: -kv[1]))
+
+
+def splices(models: Path, rated: list, texts: dict[str, str]) -> dict:
+    """Held-out pages rated >= 4 spliced with each other: what tells them from the originals."""
+    from filters.models.coherence import make_negatives
+    from filters.models.common import read_manifest
+    from filters.models.registry import model_dir
+
+    out = {}
+    for lang in ("en", "zh"):
+        orig = [texts[r.url] for r in rated if r.split == "heldout" and r.lang == lang and r.rating >= 4 and r.url in texts]
+        if len(orig) < 4:
+            continue
+        spliced = make_negatives(orig, seed=1)
+        s_orig, s_spl = score_pages(models, orig, lang), score_pages(models, spliced, lang)
+        res = {"originals": len(orig), "splices": len(spliced)}
+        for k in s_orig:
+            res[f"{k}_auc"] = auc(s_orig[k] + s_spl[k], [True] * len(orig) + [False] * len(spliced))
+        cut = {"quality": read_manifest(model_dir(models, "quality", lang))["cutoffs"]["min_score"],
+               "coherence": read_manifest(model_dir(models, "coherence", lang))["cutoffs"]["min_score"],
+               "perplexity": -read_manifest(model_dir(models, "kenlm", lang))["bucket_cutoffs"]["middle"]}
+        for k, c in cut.items():
+            for name, vals in (("splices", s_spl[k]), ("originals", s_orig[k])):
+                v = [x for x in vals if x is not None]
+                res[f"{k}_cutoff_removes_{name}"] = round(float(sum(x < c for x in v)) / len(v), 4) if v else None
+        out[lang] = res
+    return out
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    add_data_arg(ap)
+    ap.add_argument("--work", type=Path, default=scratch("learned-filters"))
+    ap.add_argument("--models-dir", type=Path, default=None, help="models trained before (default: train by the recipe)")
+    args = ap.parse_args()
+    from evalsets.retention import fates
+    from filters.models import ratings
+
+    inputs = rated_inputs(args.data, args.work)
+    view = build_once(inputs, args.work / "rated-view", "stages: [url_filter, lang_id]\n")
+    t0 = time.time()
+    models = args.models_dir or recipe_models(args.data, args.work, view)
+    t_models = time.time() - t0
+    cascade = build_once(inputs, args.work / "rated-cascade", json.dumps({"scorers": {"models_dir": str(models)}}) + "\n")
+    rated = ratings.load(args.data)
+    texts = texts_by_url(view)
+    rank = ranking(models, rated, texts)
+    keep = keep_rates(rated, fates(cascade))
+    spl = splices(models, rated, texts)
+    details = {"models": str(models), "models_seconds": round(t_models, 1), "ranking": rank, "keep": keep,
+               "splices": spl, "train_shards": TRAIN_SHARDS}
+    for set_name in ("shared", "own", "both"):
+        r = rank[set_name]
+        print(f"{set_name}: held-out pages en {r['pages']['en']}, zh {r['pages']['zh']}")
+        for k in ("quality", "perplexity", "coherence"):
+            print(f"  AUC rated >= 3 vs <= 2, {k}: " + ", ".join(f"{lang} {v}" for lang, v in r.get(k, {}).items()))
+        print("  kept by the default cascade: " + ", ".join(
+            f"rated {b} {v['kept']}/{v['pages']}" + (f" ({v['share']:.0%})" if v["share"] is not None else "")
+            for b, v in keep[set_name].items()))
+    for lang, v in spl.items():
+        print(f"splices {lang}: {v}")
+    q = rank["both"]["quality"]
+    met = (q.get("all") or 0) >= 0.85 and all((q.get(lang) or 0) >= 0.8 for lang in ("en", "zh"))
+    value = {f"{k} {lang}": rank["both"][k].get(lang) for k in ("quality", "perplexity", "coherence")
+             for lang in ("all", "en", "zh")}
+    record("learned_rank_auc", value, {"quality all": 0.85, "quality en": 0.8, "quality zh": 0.8},
+           "AUC, held-out rated pages (>= 3 vs <= 2), both sets", met, details)
+    kb = keep["both"]
+    kept = {f"rated {b}": f"{v['kept']}/{v['pages']}" for b, v in kb.items()}
+    met = all(kb[b]["share"] is not None for b in BANDS) and kb["4-5"]["share"] >= TARGETS["4-5"] \
+        and kb["3"]["share"] >= TARGETS["3"] and kb["0-2"]["share"] <= TARGETS["0-2"]
+    record("learned_keep_by_rating", kept, {"rated 4-5": ">= 95%", "rated 3": ">= 80%", "rated 0-2": "<= 30%"},
+           "held-out rated pages kept by the default cascade, both sets", met, details)
+    if spl:
+        record("coherence_splices", {lang: v["coherence_auc"] for lang, v in spl.items()}, None,
+               "AUC originals vs splices of held-out pages rated >= 4", None, details)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,143 @@
+"""Ray: the tasks of each pipeline run in a pool of long-lived Ray actors, kept for the whole build.
+
+The module is not named `ray.py`, so that neither a reader nor `corpus.executors.ray` ever stands for
+the `ray` package it drives.
+"""
+
+from __future__ import annotations
+
+import os
+
+from datatrove.executor.ray import RayPipelineExecutor
+from loguru import logger
+
+from corpus import logs
+from corpus.executors.common import DIED, WORKER_PRELOAD, error_text, labelled
+
+
+def make_executor(options: dict, pipeline: list, logging_dir: str, tasks: int, workers: int):
+    """Starts Ray (a local cluster unless `init` names an address) if this process has not yet."""
+    import ray
+
+    opts = dict(options)
+    init = opts.pop("init", {"num_cpus": os.cpu_count()})
+    if not ray.is_initialized():
+        ray.init(**init, include_dashboard=False, log_to_driver=False)
+    # datatrove warns on every pipeline that a local OUT must be shared by the nodes (docs/scale.md says so)
+    logger.disable("datatrove.executor.ray")
+    try:
+        return _RayExecutor(pipeline=pipeline, tasks=tasks, workers=workers, logging_dir=logging_dir,
+                            skip_completed=True, verbose=logs.is_verbose(), **opts)
+    finally:
+        logger.enable("datatrove.executor.ray")
+
+
+class _RayExecutor(RayPipelineExecutor):
+    """Tasks run in a pool of long-lived Ray actors (one per worker, kept for the whole build), each handed
+    one rank at a time. datatrove's RayPipelineExecutor starts a new actor (a fresh Python process that
+    imports the whole pipeline) for every task, which took longer than a task on small files. Task ranks,
+    completion markers, task logs and stats files are datatrove's (`_run_for_rank`); as in the local
+    executor every task runs whatever happens to the others, and the first errors are in `self.errors`."""
+
+    def __init__(self, *args, verbose: bool = False, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.verbose = verbose
+
+    def run(self):
+        import ray
+
+        if self.nodes_per_task != 1:  # one task spread over several nodes: datatrove's own scheduling
+            return super().run()
+        ranks = self.get_incomplete_ranks(range(self.world_size))
+        self.errors: list[str] = []
+        if not ranks:
+            return
+        self._launched = True
+        self.save_executor_as_json()
+        actors = _actor_pool(self._actor_options(), min(self.workers, len(ranks)))
+        outcomes = _run_on_actors(actors, ray.put(self), ranks)
+        self.errors = [o for o in outcomes if isinstance(o, str)]
+        if not self.errors and not self.get_incomplete_ranks(range(self.world_size)):
+            self._merge_stats()
+
+    def _actor_options(self) -> dict:
+        opts = {"num_cpus": self.cpus_per_task, "num_gpus": self.gpus_per_task,
+                "memory": int(self.mem_per_cpu_gb * self.cpus_per_task * 2**30)}
+        return {**opts, **(self.ray_remote_kwargs or {})}
+
+    def _merge_stats(self) -> None:
+        import json
+
+        from datatrove.utils.stats import PipelineStats
+
+        total = PipelineStats()
+        for rank in range(self.world_size):
+            with self.logging_dir.open(f"stats/{rank:05d}.json", "r") as f:
+                total += PipelineStats.from_json(json.load(f))
+        with self.logging_dir.open("stats.json", "wt") as f:
+            total.save_to_disk(f)
+
+
+class _TaskActor:
+    """One long-lived Ray worker process: imports the heavy libraries once, then runs ranks of any
+    pipeline of the build."""
+
+    def __init__(self):
+        import importlib
+
+        for module in WORKER_PRELOAD[1:]:  # not __main__: the actor's is Ray's worker script
+            importlib.import_module(module)
+
+    def run(self, executor: "_RayExecutor", rank: int, local_rank: int):
+        """The task's stats, or its error as text (its traceback is in the task's log)."""
+        try:
+            with logs.datatrove_task(executor.verbose):
+                return executor._run_for_rank(rank, local_rank)
+        except Exception as e:  # noqa: BLE001
+            return error_text(e)
+
+
+# the actors of this build, per Ray job (a new ray.init starts a new job) and per resource request
+_actors: dict[tuple, list] = {}
+
+
+def _actor_pool(options: dict, wanted: int) -> list:
+    import ray
+
+    key = (ray.get_runtime_context().get_job_id(), tuple(sorted(options.items())))
+    pool = _actors.setdefault(key, [])
+    cpus = ray.cluster_resources().get("CPU", 1)
+    wanted = max(1, min(wanted, int(cpus // max(options.get("num_cpus") or 1, 1e-9))))  # more would never start
+    while len(pool) < wanted:
+        pool.append(ray.remote(_TaskActor).options(**options).remote())
+    return pool[:wanted]
+
+
+def _run_on_actors(actors: list, executor_ref, ranks: list[int]) -> list:
+    """Each free actor takes the next rank. A dead actor (killed, out of memory, its node lost) leaves its
+    rank incomplete and takes no more; the others go on."""
+    import ray
+    from ray.exceptions import RayActorError
+
+    pending, free, running, outcomes = list(reversed(ranks)), list(actors), {}, []
+    while running or (pending and free):
+        while pending and free:
+            actor, rank = free.pop(), pending.pop()
+            running[actor.run.remote(executor_ref, rank, actors.index(actor))] = (rank, actor)
+        (done,), _ = ray.wait(list(running), num_returns=1)
+        rank, actor = running.pop(done)
+        try:
+            outcome = ray.get(done)
+        except RayActorError:
+            outcomes.append(labelled(rank, DIED))
+            _forget(actor)
+            continue
+        outcomes.append(labelled(rank, outcome))
+        free.append(actor)
+    return outcomes
+
+
+def _forget(actor) -> None:
+    for pool in _actors.values():
+        if actor in pool:
+            pool.remove(actor)

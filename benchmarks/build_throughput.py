@@ -89,7 +89,7 @@ def run_datatrove(folder: Path, n_files: int, workers: int, out: Path) -> int:
 
 
 def run_ours(files: list[str], workers: int, out: Path, extract: dict) -> int:
-    from corpus import vocab
+    from corpus.core import vocab
     from corpus.build import build
     from corpus.config import load_config
 

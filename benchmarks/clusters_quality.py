@@ -105,7 +105,7 @@ def write_corpus(data: str, n: int, path: str) -> None:
     import pyarrow as pa
     import pyarrow.parquet as pq
 
-    from corpus import vocab
+    from corpus.core import vocab
     from labels import sources
     from labels.topics import TopicParams, _split_rows
 

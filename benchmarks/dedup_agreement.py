@@ -19,7 +19,7 @@ import numpy as np
 
 from benchmarks.dedup_quality import read_clusters, true_pairs
 from benchmarks.results import add_data_arg
-from corpus import vocab
+from corpus.core import vocab
 from corpus.config import BuildConfig, ExecutorConfig
 from dedup.config import DedupConfig, MinhashConfig
 from dedup.hashing import shingles

@@ -23,7 +23,7 @@ import pyarrow.parquet as pq
 from scipy import sparse
 
 from benchmarks.results import add_data_arg, record
-from corpus import vocab
+from corpus.core import vocab
 from corpus.config import BuildConfig, ExecutorConfig
 from dedup.config import DedupConfig, MinhashConfig
 from dedup.hashing import shingles

@@ -140,7 +140,7 @@ def teacher_labels(lines: list[Line], teacher: str) -> list[bool]:
 def measure(data: Path, max_link_share: float, extractor) -> list[dict]:
     import trafilatura.external as external
 
-    from corpus.fast_extract import fast_page
+    from corpus.core.fast_extract import fast_page
 
     spent = {"readability": 0.0}
     readability = external.try_readability
@@ -178,7 +178,7 @@ def other_pages(data: Path) -> list[str]:
     """Decoded HTML of the shared pages outside the gold sets."""
     from warcio.archiveiterator import ArchiveIterator
 
-    from corpus.charset import decode
+    from corpus.core.charset import decode
 
     pages = []
     for path in sorted((data / "html" / "zh-more").rglob("*.html.gz")):
@@ -258,8 +258,8 @@ def long_sentence_junk(rows: list[dict], lang: str) -> float:
 
 
 def main() -> int:
-    from corpus.extract import Extractor
-    from corpus.layout import Layout
+    from corpus.core.extract import Extractor
+    from corpus.core.layout import Layout
 
     ap = argparse.ArgumentParser()
     add_data_arg(ap)

@@ -1,7 +1,7 @@
 """The fast extraction path's chooser: share of pages it sends to resiliparse, extraction F1 and
 extraction seconds, for a range of `extract.fast_max_links` thresholds, on the labelled pages.
 
-Every labelled page (evalsets.labelled's sets, decoded by corpus.charset from the page
+Every labelled page (evalsets.labelled's sets, decoded by corpus.core.charset from the page
 file) is extracted once by each path: trafilatura as the build runs it (with its fallback
 extractors), and the fast mode's resiliparse pass with its features; also, for comparison,
 trafilatura without its fallback extractors (fast=True). A threshold then picks, per page,
@@ -28,9 +28,9 @@ THRESHOLDS = (2, 4, 6, 8, 9, 10, 11, 12, 16, 20, 30, float("inf"))
 
 def measure(data: Path) -> list[dict]:
     """Per page: F1 and seconds of both paths, and the fast path's features."""
-    from corpus.extract import Extractor
-    from corpus.fast_extract import MIN_FAST_CHARS, fast_page
-    from corpus.layout import Layout
+    from corpus.core.extract import Extractor
+    from corpus.core.fast_extract import MIN_FAST_CHARS, fast_page
+    from corpus.core.layout import Layout
 
     full = Extractor(Layout(str(scratch("extraction-chooser"))))
     rows = []

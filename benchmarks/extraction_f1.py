@@ -36,10 +36,10 @@ MODES = ("trafilatura", "fast")  # extract.mode
 
 def ours(data: Path, out: str, mode: str = "trafilatura") -> dict[str, str]:
     """URL -> text our build ends with, for every record of the labelled pages' WARC shards."""
-    from corpus import vocab
+    from corpus.core import vocab
     from corpus.build import build
     from corpus.config import load_config
-    from corpus.sql import connect
+    from corpus.core.sql import connect
 
     shutil.rmtree(out, ignore_errors=True)
     shards = [str(data / "warc" / f"{SETS[lang]}-00.warc.gz") for lang in SETS]

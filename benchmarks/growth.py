@@ -181,7 +181,7 @@ def build_one(files: list[str], out: Path, stages: list[str], workers: int) -> d
     just held every expanded page in memory)."""
     import subprocess
 
-    from corpus.sql import connect
+    from corpus.core.sql import connect
 
     shutil.rmtree(out, ignore_errors=True)
     config = out.parent / f"{out.name}.yaml"

@@ -14,10 +14,10 @@ from pathlib import Path
 
 from benchmarks.heuristics_throughput import build_input
 from benchmarks.results import add_data_arg, scratch
-from corpus import vocab
+from corpus.core import vocab
 from corpus.refilter import effective_config, recorded_models, stage_rules
-from corpus.sql import connect
-from corpus.steps import ANY_LANG
+from corpus.core.sql import connect
+from corpus.core.steps import ANY_LANG
 
 
 def main() -> None:

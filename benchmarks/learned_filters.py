@@ -89,7 +89,7 @@ def build_once(inputs: list[str], out: Path, config: str) -> Path:
 
 
 def texts_by_url(out: Path) -> dict[str, str]:
-    from corpus.sql import connect
+    from corpus.core.sql import connect
 
     rows = connect(str(out)).execute("select url, text from kept where length(text) > 0").fetchall()
     return {u: t for u, t in rows}

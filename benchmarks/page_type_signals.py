@@ -22,7 +22,7 @@ from pathlib import Path
 os.environ.setdefault("LOGURU_LEVEL", "WARNING")
 
 from benchmarks.results import add_data_arg, scratch  # noqa: E402
-from corpus import vocab  # noqa: E402
+from corpus.core import vocab  # noqa: E402
 
 MULTI_CACHE = "warc/multi-cache-00.warc.gz"
 SIGNALS = (vocab.PAGE_TYPE_PROSE_RUN, vocab.PAGE_TYPE_LINK_DENSITY, vocab.PAGE_TYPE_LIST_SHARE, vocab.PAGE_TYPE_LINKS)
@@ -30,7 +30,7 @@ SIGNALS = (vocab.PAGE_TYPE_PROSE_RUN, vocab.PAGE_TYPE_LINK_DENSITY, vocab.PAGE_T
 
 def shared_sets(data: Path) -> dict[str, list[tuple[str, str, str]]]:
     """set -> [(name, lang, html)]."""
-    from corpus.charset import decode
+    from corpus.core.charset import decode
     from evalsets.labelled import SETS
     from evalsets.retention_inputs import gold_pages, html_pages
 
@@ -46,9 +46,9 @@ def shared_sets(data: Path) -> dict[str, list[tuple[str, str, str]]]:
 def multi_cache_english(data: Path) -> list[tuple[str, str, str]]:
     from warcio.archiveiterator import ArchiveIterator
 
-    from corpus.charset import decode
-    from corpus.extract import Extractor
-    from corpus.layout import Layout
+    from corpus.core.charset import decode
+    from corpus.core.extract import Extractor
+    from corpus.core.layout import Layout
     from datatrove.data import Document
     from filters.language import LanguageScorer
 
@@ -76,7 +76,7 @@ def measure(sets: dict, show_pages: bool) -> None:
     import trafilatura
 
     from corpus.config import load_config
-    from corpus.steps import rules_for
+    from corpus.core.steps import rules_for
     from filters.page_type import STAGES, page_shape
 
     rules = STAGES[0].rules_of(load_config(None))

@@ -44,7 +44,7 @@ def timed_build(files: list[str], out: Path, stages: list[str], executor: dict) 
 
 
 def same_rows(a: Path, b: Path) -> bool:
-    from corpus.sql import connect
+    from corpus.core.sql import connect
 
     rows = lambda d: {f: connect(str(d)).execute(f"select * from {f} order by id").fetchall()  # noqa: E731
                       for f in ("kept", "dropped", "failed")}

@@ -19,7 +19,7 @@ import numpy as np
 from datatrove.data import Document
 
 from benchmarks.results import add_data_arg
-from corpus.steps import rules_for
+from corpus.core.steps import rules_for
 from evalsets import retention_inputs as R
 from filters.config import HeuristicsConfig
 from filters.heuristics.params import default_rules

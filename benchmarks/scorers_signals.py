@@ -28,7 +28,7 @@ def histogram(values: np.ndarray, log: bool, bins: int = 8) -> list[tuple[str, i
 
 def main() -> None:
     from corpus.config import load_config
-    from corpus.sql import connect
+    from corpus.core.sql import connect
     from corpus.refilter import recorded_models
     from corpus.stages import STAGES
 

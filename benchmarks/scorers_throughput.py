@@ -25,8 +25,8 @@ from benchmarks.scorer_models import cascade_build, recipe_models  # noqa: E402
 def load_docs(build_out: str):
     from datatrove.data import Document
 
-    from corpus import vocab
-    from corpus.sql import connect
+    from corpus.core import vocab
+    from corpus.core.sql import connect
 
     rows = connect(build_out).execute(
         "select id, text, lang, url from docs where lang in ('en', 'zh') order by id").fetchall()

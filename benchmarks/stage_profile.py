@@ -42,10 +42,10 @@ READ_ROW = "read + decode, datatrove overhead"
 
 def step_stages(cfg, segment_stages, i: int, models: dict) -> list[str]:
     """The stage each step of per-document segment i belongs to, in pipeline order (as stats.json)."""
-    from corpus import vocab
+    from corpus.core import vocab
     from corpus.build import front_steps
-    from corpus.layout import Layout
-    from corpus.steps import StageContext
+    from corpus.core.layout import Layout
+    from corpus.core.steps import StageContext
 
     ctx = StageContext(Layout(cfg.output), i, models=models)
     labels = []
@@ -86,7 +86,7 @@ def profile_build(cfg) -> tuple[dict[str, float], float]:
 
 def stage_seconds(cfg, seg_wall: dict[int, float], models: dict) -> dict[str, float]:
     from corpus.build import plan_segments
-    from corpus.layout import Layout
+    from corpus.core.layout import Layout
 
     layout, out = Layout(cfg.output), defaultdict(float)
     for i, seg in enumerate(plan_segments(cfg.stages)):
@@ -108,8 +108,8 @@ def stage_seconds(cfg, seg_wall: dict[int, float], models: dict) -> dict[str, fl
 
 def heuristics_by_language(out: str) -> list[tuple]:
     """(lang, docs, chars, units s, {family: s}) for the texts that reached the heuristics."""
-    from corpus import vocab
-    from corpus.sql import connect
+    from corpus.core import vocab
+    from corpus.core.sql import connect
     from filters.config import HeuristicsConfig
     from filters.heuristics.params import lang_params
     from filters.heuristics.steps import FAMILIES

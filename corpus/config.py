@@ -9,9 +9,9 @@ from pathlib import Path
 from typing import Any, Literal
 
 from corpus import stages as registry
-from corpus.configlib import ANY_LANG, check, check_paths, from_dict, load_yaml, merge, to_dict
-from corpus.executors import ExecutorConfig
-from corpus.steps import BOUNDS, MODEL
+from corpus.core.configlib import ANY_LANG, check, check_paths, from_dict, load_yaml, merge, to_dict
+from corpus.core.executors import ExecutorConfig
+from corpus.core.steps import BOUNDS, MODEL
 from dedup.config import DedupConfig
 from filters.config import HeuristicsConfig, PageTypeConfig, ScorersConfig
 from filters.language import LangConfig, check_language
@@ -52,7 +52,7 @@ class ExtractConfig:
     fast_max_links: float = 10.0  # the chooser trusts resiliparse up to this many <a> per 1000 visible characters
 
     def __post_init__(self):
-        # SIGALRM's timer (corpus.extract) overflows long before a year; a day is already no timeout
+        # SIGALRM's timer (corpus.core.extract) overflows long before a year; a day is already no timeout
         check(0 < self.timeout_s <= 86_400, "extract.timeout_s", "must be within (0, 86400] seconds")
         check(self.fast_max_links >= 0, "extract.fast_max_links", "must be >= 0")
 
@@ -137,7 +137,7 @@ def _did_you_mean(name: str, known) -> str:
     import difflib
 
     close = difflib.get_close_matches(name, list(known), n=3)
-    return f" (did you mean {' or '.join(close)}?)" if close else " (a stage's signals are the keys it declares in corpus/vocab.py)"
+    return f" (did you mean {' or '.join(close)}?)" if close else " (a stage's signals are the keys it declares in corpus/core/vocab.py)"
 
 
 # keys of the former dialect -> what replaces them (one way to enable a stage, one threshold dialect)

@@ -15,15 +15,15 @@ import os
 import time
 from dataclasses import dataclass
 
-from corpus import vocab
+from corpus.core import vocab
 from corpus.config import BuildConfig, check_retired, from_dict
-from corpus.configlib import load_yaml, merge, nested, parse_assignment
-from corpus.funnel import compute_funnel, write_json
-from corpus.layout import Layout
-from corpus.outdir import BuildLock, check_removable, check_writable, remove_output
-from corpus.sql import connect, sql_literal
+from corpus.core.configlib import load_yaml, merge, nested, parse_assignment
+from corpus.core.funnel import compute_funnel, write_json
+from corpus.core.layout import Layout
+from corpus.core.outdir import BuildLock, check_removable, check_writable, remove_output
+from corpus.core.sql import connect, sql_literal
 from corpus.stages import STAGES
-from corpus.steps import ANY_LANG, Rule
+from corpus.core.steps import ANY_LANG, Rule
 
 
 @dataclass(frozen=True)
@@ -150,7 +150,7 @@ def _write(out: str, layout2: Layout, cfg: BuildConfig, columns: dict[str, str] 
           layout2.fate_file(vocab.FATE_FAILED, "refilter", 0, 0))
     funnel = compute_funnel(layout2.root, cfg.stages)
     write_json(layout2.funnel(), funnel)
-    from corpus.configlib import to_dict
+    from corpus.core.configlib import to_dict
 
     write_json(layout2.manifest(), {"config": to_dict(cfg), "models": models, "refiltered_from": os.path.abspath(out),
                                     "started": started, "finished": time.time()})

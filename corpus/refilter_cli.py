@@ -7,7 +7,7 @@ from typing import Optional
 
 import typer
 
-from corpus.clierrors import fail
+from corpus.core.clierrors import fail
 
 
 def register(app: typer.Typer) -> None:
@@ -60,7 +60,7 @@ def calibrate(
 
 def _by_percentile(out, cfg, percentile, sample, seed) -> tuple[dict, str]:
     from corpus.calibrate import calibrate as run
-    from corpus.sql import format_table
+    from corpus.core.sql import format_table
 
     table, proposals, fragment = run(out, cfg, percentile, sample, seed)
     rows = [(p.lang, p.key, p.bound, p.current, p.proposed, f"{p.removes:.1%}", p.docs) for p in proposals]
@@ -91,8 +91,8 @@ def refilter(
     overwrite: bool = typer.Option(False, "--overwrite"),
 ):
     """Re-apply threshold rules to stored signals (no recompute); write kept/dropped/failed + funnel."""
-    from corpus.configlib import ConfigError
-    from corpus.funnel import format_funnel
+    from corpus.core.configlib import ConfigError
+    from corpus.core.funnel import format_funnel
     from corpus.refilter import effective_config, refilter as run
 
     try:

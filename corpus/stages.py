@@ -1,4 +1,4 @@
-"""The stage registry: where each declared stage (corpus.steps.Stage) sits in the cascade.
+"""The stage registry: where each declared stage (corpus.core.steps.Stage) sits in the cascade.
 
 A per-document stage returns datatrove steps that run inside one pipeline; a corpus-level
 stage (dedup, clustering) runs its own chain of pipelines between two per-document segments,
@@ -10,8 +10,8 @@ from __future__ import annotations
 
 import importlib
 
-from corpus import vocab
-from corpus.steps import Stage
+from corpus.core import vocab
+from corpus.core.steps import Stage
 
 # stage -> module declaring it (in its STAGES), in the default cascade order (Yi's, Fig. 1)
 CASCADE: tuple[tuple[str, str], ...] = (
@@ -59,7 +59,7 @@ DEFAULT_ORDER: list[str] = [name for name in STAGES if name not in OPT_IN]
 
 def register(stage: Stage, after: str | None = None, default: bool = False) -> None:
     """Adds a stage declared outside CASCADE (a plugin, a test), with the keys and reasons it adds to
-    corpus.vocab; `default` puts it in the default cascade after `after` (or last). Config files can
+    corpus.core.vocab; `default` puts it in the default cascade after `after` (or last). Config files can
     name it in `stages:` either way."""
     if stage.name in STAGES:
         raise ValueError(f"stage {stage.name!r} registered twice")

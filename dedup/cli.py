@@ -7,7 +7,7 @@ from typing import Optional
 
 import typer
 
-from corpus.clierrors import fail
+from corpus.core.clierrors import fail
 
 
 def parse_curve(spec: str) -> tuple[int, int]:
@@ -34,8 +34,8 @@ def register(app: typer.Typer) -> None:
     ):
         """Probability that a pair is caught, by Jaccard similarity, for the configured bands x rows."""
         from corpus.config import load_config
-        from corpus.configlib import ConfigError
-        from corpus.sql import format_table
+        from corpus.core.configlib import ConfigError
+        from corpus.core.sql import format_table
         from dedup.explain import explain, plot
 
         try:

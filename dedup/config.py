@@ -9,7 +9,7 @@ from typing import Literal
 
 import yaml
 
-from corpus.configlib import check, for_lang, from_dict
+from corpus.core.configlib import check, for_lang, from_dict
 
 DEFAULTS_FILE = Path(__file__).parent / "data" / "defaults.yaml"
 SURVIVOR_FIELDS = ("length",)  # besides declared metadata keys: computed from the text
@@ -87,7 +87,7 @@ class DedupConfig:
     memory_mb: float = 256.0
 
     def __post_init__(self):
-        from corpus import vocab
+        from corpus.core import vocab
 
         check(self.memory_mb > 0, "dedup.memory_mb", "must be > 0")
         for f in self.survivor_key:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from corpus import vocab
+from corpus.core import vocab
 from dedup.config import MinhashConfig
 from dedup.hashing import batch_shingles, jaccard
 from dedup.layout import DedupPlan, doc_ref

@@ -13,8 +13,8 @@ from dataclasses import dataclass
 
 import pyarrow.parquet as pq
 
-from corpus import vocab
-from corpus.layout import Layout, rank_name
+from corpus.core import vocab
+from corpus.core.layout import Layout, rank_name
 
 SORT_OVERHEAD = 3  # a shard's records are held about three times over while sorted and grouped
 

@@ -12,7 +12,7 @@ import numpy as np
 from datatrove.data import DocumentsPipeline
 from datatrove.pipeline.base import PipelineStep
 
-from corpus import vocab
+from corpus.core import vocab
 from dedup.config import ParagraphConfig
 from dedup.hashing import hash_str, normalise_line
 from dedup.layout import DedupPlan, doc_ref

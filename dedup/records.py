@@ -16,7 +16,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 from datatrove.data import Document
 
-from corpus.readers import row_document
+from corpus.core.readers import row_document
 from dedup.layout import DedupPlan
 
 

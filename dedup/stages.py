@@ -5,10 +5,10 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from corpus import vocab
-from corpus.executors import run_pipeline
-from corpus.steps import Stage, StageContext
-from corpus.writers import FateWriter
+from corpus.core import vocab
+from corpus.core.executors import run_pipeline
+from corpus.core.steps import Stage, StageContext
+from corpus.core.writers import FateWriter
 from dedup import exact, fuzzy, paragraph
 from dedup.config import DedupConfig
 from dedup.layout import DedupPlan, make_plan, row_count, text_bytes
@@ -73,7 +73,7 @@ def dedup_exact(cfg: "BuildConfig", ctx: StageContext, input_dir: str, output_di
 def run_standalone(stage: str, cfg: "BuildConfig", input_dir: str, segment: int = 1) -> str:
     """Runs one dedup stage on a folder of survivors Parquet outside a build (benchmarks, tests);
     survivors land in work_dir(segment) and dropped rows in the dropped table under cfg.output."""
-    from corpus.layout import Layout
+    from corpus.core.layout import Layout
 
     layout = Layout(cfg.output)
     layout.ensure()

@@ -8,8 +8,8 @@ import os
 from datatrove.data import Document, DocumentsPipeline
 from datatrove.pipeline.base import PipelineStep
 
-from corpus import progress
-from corpus.steps import CorpusFilter, StageContext
+from corpus.core import progress
+from corpus.core.steps import CorpusFilter, StageContext
 from dedup.layout import DedupPlan
 from dedup.records import read_docs
 

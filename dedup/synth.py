@@ -130,7 +130,7 @@ def write_parquet(docs: list[Doc], folder: str | Path, files: int = 2, extra: di
     import pyarrow as pa
     import pyarrow.parquet as pq
 
-    from corpus import vocab
+    from corpus.core import vocab
 
     Path(folder).mkdir(parents=True, exist_ok=True)
     paths = []

@@ -49,7 +49,7 @@ def load_truth(data: Path, lang: str) -> dict[str, dict]:
 def labelled_pages(data: Path):
     """(lang, index in sorted ids, truth, decoded HTML) of every labelled page, read from its page
     file; the index splits pages into the even (tuning) and odd (held-out) halves."""
-    from corpus.charset import decode
+    from corpus.core.charset import decode
 
     for lang in SETS:
         truth = load_truth(data, lang)

@@ -47,8 +47,8 @@ def run_build(inputs: list[str], out: Path, config: str | None, models_dir: str 
 
 def fates(out: Path) -> dict[str, dict]:
     """url -> {fate, stage, reason, lang, text (the text at the end, '' before extraction)}."""
-    from corpus import vocab
-    from corpus.sql import connect
+    from corpus.core import vocab
+    from corpus.core.sql import connect
 
     con = connect(str(out))
     # a near-duplicate whose cluster kept a member, or an exact copy: its text is in the corpus

@@ -25,7 +25,7 @@ from pathlib import Path
 
 from datatrove.data import Document
 
-from corpus.vocab import LANG
+from corpus.core.vocab import LANG
 from evalsets.labelled import GT_FIELD, SETS
 
 CC_SPAM = "warc-real/commoncrawl_real/resiliparse_CC-MAIN-2020-34_sample.warc.gz"
@@ -127,7 +127,7 @@ def plant_copy(html: str, gold: str, rng: random.Random) -> str:
 
 def planted_pages(data: Path, gold: dict[str, dict]) -> list[tuple[str, bytes, str]]:
     """(copy url, utf-8 page, original url) for N_PLANTED English gold articles."""
-    from corpus.charset import decode
+    from corpus.core.charset import decode
 
     rng = random.Random(0)
     out = []

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from datatrove.data import Document
 
-from corpus import vocab
-from corpus.configlib import for_lang
-from corpus.steps import Formatter
+from corpus.core import vocab
+from corpus.core.configlib import for_lang
+from corpus.core.steps import Formatter
 
 
 class CoherenceSegmenter(Formatter):

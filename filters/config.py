@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Annotated, Literal
 
-from corpus.configlib import FilePath, OnDisk, check
+from corpus.core.configlib import FilePath, OnDisk, check
 
 # Thresholds of every stage are one top-level section (corpus.config.BuildConfig.thresholds); the
 # sections here hold how signals are computed.

@@ -14,8 +14,8 @@ from pathlib import Path
 import yaml
 from datatrove.data import Document
 
-from corpus import vocab
-from corpus.steps import Formatter, Stage, StageContext
+from corpus.core import vocab
+from corpus.core.steps import Formatter, Stage, StageContext
 
 DATA = Path(__file__).resolve().parent / "data" / "boilerplate.yaml"
 _SPACES = re.compile(r"[ \t\u00a0]{2,}|\t")

@@ -10,9 +10,9 @@ from pathlib import Path
 
 from datatrove.data import Document
 
-from corpus import vocab
-from corpus.configlib import check
-from corpus.steps import ANY_LANG, CorpusFilter, Scorer, Stage, StageContext
+from corpus.core import vocab
+from corpus.core.configlib import check
+from corpus.core.steps import ANY_LANG, CorpusFilter, Scorer, Stage, StageContext
 from filters.units import HAN
 
 
@@ -139,7 +139,7 @@ def lang_id(cfg, ctx: StageContext) -> list:
 
 
 def lid_model(cfg) -> dict:
-    from corpus.files import file_sha256
+    from corpus.core.files import file_sha256
 
     path = cfg.lang.model_path or default_lid_model()
     return {ANY_LANG: {"path": path, "sha256": file_sha256(path), "cutoffs": {}}}

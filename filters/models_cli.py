@@ -6,7 +6,7 @@ from typing import Optional
 
 import typer
 
-from corpus.clierrors import fail
+from corpus.core.clierrors import fail
 
 models_app = typer.Typer(no_args_is_help=True, help="Train the models behind the learned scorers.")
 # `corpus models train NAME`: model families of the packages above this one, added by their CLI

@@ -19,9 +19,9 @@ from typing import TYPE_CHECKING
 
 from datatrove.data import Document
 
-from corpus import vocab
-from corpus.extract import without_early_end
-from corpus.steps import Scorer, Stage, StageContext, thresholds_file
+from corpus.core import vocab
+from corpus.core.extract import without_early_end
+from corpus.core.steps import Scorer, Stage, StageContext, thresholds_file
 from filters.config import PageTypeConfig
 
 if TYPE_CHECKING:

@@ -12,8 +12,8 @@ import re
 
 from datatrove.data import Document
 
-from corpus import vocab
-from corpus.steps import Formatter, Stage, StageContext
+from corpus.core import vocab
+from corpus.core.steps import Formatter, Stage, StageContext
 
 EMAIL = re.compile(r"(?<![\w.+-])[A-Za-z0-9][A-Za-z0-9._%+-]*@(?:[A-Za-z0-9-]+\.)+[A-Za-z]{2,}(?![\w-])")
 CN_ID = re.compile(r"(?<![0-9A-Za-z])[1-9]\d{5}(?:18|19|20)\d{2}(?:0[1-9]|1[0-2])(?:0[1-9]|[12]\d|3[01])\d{3}[\dXx](?![0-9A-Za-z])")

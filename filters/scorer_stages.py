@@ -11,8 +11,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from corpus import vocab
-from corpus.steps import ModelRecord, Stage, StageContext, thresholds_file
+from corpus.core import vocab
+from corpus.core.steps import ModelRecord, Stage, StageContext, thresholds_file
 from filters.config import ScorersConfig
 
 DEFAULTS_FILE = Path(__file__).parent / "data" / "scorers.yaml"

@@ -11,8 +11,8 @@ from collections import defaultdict
 
 from datatrove.data import Document
 
-from corpus import vocab
-from corpus.steps import Scorer
+from corpus.core import vocab
+from corpus.core.steps import Scorer
 from filters.models.registry import has_model, model_dir
 from filters.safety_lists import SafetyLists
 

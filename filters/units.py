@@ -14,7 +14,7 @@ from functools import cached_property
 
 from datatrove.data import Document
 
-from corpus import vocab
+from corpus.core import vocab
 
 UNITS_KEY = "_units"  # private: travels with the document inside a pipeline, never written
 HAN_LANGS = ("zh",)

@@ -8,10 +8,10 @@ from urllib.parse import urlsplit
 
 from datatrove.data import Document
 
-from corpus import vocab
-from corpus.configlib import FilePath
-from corpus.files import read_list
-from corpus.steps import CorpusFilter, Stage, StageContext
+from corpus.core import vocab
+from corpus.core.configlib import FilePath
+from corpus.core.files import read_list
+from corpus.core.steps import CorpusFilter, Stage, StageContext
 
 @dataclass(frozen=True)
 class UrlFilterConfig:

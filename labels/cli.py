@@ -8,7 +8,7 @@ from typing import Optional
 
 import typer
 
-from corpus.clierrors import fail
+from corpus.core.clierrors import fail
 
 clusters_app = typer.Typer(no_args_is_help=True, help="Label semantic clusters and apply keep / drop / weight.")
 
@@ -30,8 +30,8 @@ def auto_label(promo_share: float | None, mean_quality: float | None) -> tuple[s
 
 
 def export_rows(out: str) -> list[dict]:
-    from corpus import vocab
-    from corpus.sql import connect
+    from corpus.core import vocab
+    from corpus.core.sql import connect
 
     con = connect(out)
     if not con.execute("select count(*) from duckdb_views() where view_name = 'clusters'").fetchone()[0]:
@@ -100,10 +100,10 @@ def apply(out: str = typer.Argument(..., help="build output directory"),
     """Drop and re-weight whole clusters into a new output directory, as refilter does."""
     import shutil
 
-    from corpus import vocab
+    from corpus.core import vocab
     from corpus.config import BuildConfig, from_dict
-    from corpus.configlib import ConfigError
-    from corpus.layout import Layout
+    from corpus.core.configlib import ConfigError
+    from corpus.core.layout import Layout
     from corpus.refilter import build_config, refilter
     from labels.stage import cluster_weight_sql
 

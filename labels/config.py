@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Annotated, Literal
 
-from corpus.configlib import DirPath, OnDisk, check
+from corpus.core.configlib import DirPath, OnDisk, check
 from labels.sources import FORMATS, TOPICS
 from labels.topics import has_topic_model
 

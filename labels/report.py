@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import html
 
-from corpus import vocab
+from corpus.core import vocab
 
 e = html.escape
 TOP_CLUSTERS = 20

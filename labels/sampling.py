@@ -11,8 +11,8 @@ from dataclasses import dataclass
 import xxhash
 from datatrove.data import Document
 
-from corpus import vocab
-from corpus.steps import ANY_LANG, CorpusFilter, Rule, StageContext
+from corpus.core import vocab
+from corpus.core.steps import ANY_LANG, CorpusFilter, Rule, StageContext
 
 
 def draw(doc_id: str, seed: int) -> float:

@@ -15,8 +15,8 @@ import os
 from collections import Counter, defaultdict
 from dataclasses import dataclass
 
-from corpus import vocab
-from corpus.files import open_text
+from corpus.core import vocab
+from corpus.core.files import open_text
 
 TOPICS = vocab.TOPIC_LABELS
 FORMATS = vocab.FORMAT_LABELS

@@ -23,8 +23,8 @@ import pyarrow.parquet as pq
 from datatrove.data import Document, DocumentsPipeline
 from datatrove.pipeline.base import PipelineStep
 
-from corpus import vocab
-from corpus.steps import ANY_LANG, Rule, Scorer, Stage, StageContext, ThresholdFilter
+from corpus.core import vocab
+from corpus.core.steps import ANY_LANG, Rule, Scorer, Stage, StageContext, ThresholdFilter
 from labels.config import ClustersConfig, TopicConfig
 from labels.sampling import LabelSampler, label_rules
 
@@ -230,8 +230,8 @@ def write_cluster_table(layout, about: dict, sizes: dict[int, int], meta: dict) 
 
 
 def cluster(cfg: "BuildConfig", ctx: StageContext, input_dir: str, output_dir: str) -> None:
-    from corpus.executors import run_pipeline
-    from corpus.writers import FateWriter
+    from corpus.core.executors import run_pipeline
+    from corpus.core.writers import FateWriter
     from dedup.layout import make_plan, row_count
     from dedup.steps import RankReader
 

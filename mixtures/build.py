@@ -23,8 +23,8 @@ from dataclasses import asdict
 import numpy as np
 import pyarrow as pa
 
-from corpus.configlib import to_dict
-from corpus.files import file_sha256
+from corpus.core.configlib import to_dict
+from corpus.core.files import file_sha256
 from mixtures.mixture import Allocation, Mixture, allocate
 from mixtures.pools import input_checksums, pool, pool_counts, pool_docs, tokenizer_path
 from mixtures.shards import DOCS_FILE, INDEX_FILE, SPLITS, _DocIndex, _ShardWriter, open_split, read_index

@@ -8,7 +8,7 @@ from typing import Optional
 
 import typer
 
-from corpus.clierrors import fail
+from corpus.core.clierrors import fail
 
 
 @contextmanager
@@ -84,7 +84,7 @@ def register_mix(app: typer.Typer) -> None:
         as_json: bool = typer.Option(False, "--json"),
     ):
         """Per source: documents, tokens available, tokens asked, implied epochs, warnings. No training."""
-        from corpus.sql import format_table
+        from corpus.core.sql import format_table
         from mixtures.build import plan
 
         m = _load_mixture(mixture)

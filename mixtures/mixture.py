@@ -24,7 +24,7 @@ import os
 from dataclasses import dataclass, field, replace
 from typing import Any
 
-from corpus.configlib import ConfigError, check, from_dict, load_yaml
+from corpus.core.configlib import ConfigError, check, from_dict, load_yaml
 
 NAME_CHARS = set("abcdefghijklmnopqrstuvwxyz0123456789_-")
 

@@ -15,7 +15,7 @@ import shutil
 
 import duckdb
 
-from corpus.files import file_sha256
+from corpus.core.files import file_sha256
 from mixtures.mixture import Mixture, Source, Target
 from mixtures.shards import DOCS_FILE, INDEX_FILE, TokenizeConfig, read_index, tokenize
 from mixtures.sources import check_inputs

@@ -13,7 +13,7 @@ import shutil
 import time
 from typing import Iterator
 
-from corpus.configlib import to_dict
+from corpus.core.configlib import to_dict
 from mixtures.mixture import Mixture
 from mixtures.runs import ACC, BPB, LOSS, TOKENS, WEIGHT
 
@@ -121,7 +121,7 @@ def _tidy(out: str, cfg) -> None:
 
 
 def _worker_init() -> None:
-    from corpus.executors import die_with_parent
+    from corpus.core.executors import die_with_parent
 
     die_with_parent()
 

@@ -30,7 +30,7 @@ from typing import Any, Literal
 
 import numpy as np
 
-from corpus.configlib import check, from_dict, to_dict
+from corpus.core.configlib import check, from_dict, to_dict
 from mixtures import regression
 from mixtures.mixture import Mixture
 from mixtures.runs import append_run, read_runs, weights_of

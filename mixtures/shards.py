@@ -23,7 +23,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from corpus.files import file_sha256
+from corpus.core.files import file_sha256
 from mixtures.sources import SourceDoc, check_inputs, iter_docs, split_of
 from mixtures.tokenizer import EOS_ID, load
 

@@ -14,7 +14,7 @@ import os
 from dataclasses import dataclass
 from typing import Iterator
 
-from corpus.files import open_text
+from corpus.core.files import open_text
 
 PARQUET_BATCH_ROWS = 2048  # bounded memory: DuckDB hands over this many rows at a time
 

@@ -12,8 +12,8 @@ import os
 from dataclasses import asdict, dataclass
 from typing import Iterator
 
-from corpus.configlib import check
-from corpus.files import file_sha256
+from corpus.core.configlib import check
+from corpus.core.files import file_sha256
 from mixtures.sources import SourceDoc, check_inputs, expand, iter_docs, source_name
 
 MODEL_FILE = "tokenizer.model"

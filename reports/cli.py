@@ -6,7 +6,7 @@ from typing import Optional
 
 import typer
 
-from corpus.clierrors import fail
+from corpus.core.clierrors import fail
 
 
 def register(app: typer.Typer) -> None:

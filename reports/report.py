@@ -3,7 +3,7 @@
 Sections: totals; the funnel as a stage x language pivot with a plot; the top drop reasons per
 language with sample texts; a histogram per language of every signal a rule thresholds, with the
 thresholds and the share of documents each fails (percentiles for the other signals); the failed records; the
-config and manifest that made the build. Signals and rules come from corpus.vocab and the stage
+config and manifest that made the build. Signals and rules come from corpus.core.vocab and the stage
 registry, so new stages appear without changes here.
 """
 
@@ -16,10 +16,10 @@ import time
 
 import numpy as np
 
-from corpus import vocab
-from corpus.layout import Layout
-from corpus.sql import connect
-from corpus.steps import Rule, rules_for
+from corpus.core import vocab
+from corpus.core.layout import Layout
+from corpus.core.sql import connect
+from corpus.core.steps import Rule, rules_for
 from reports import plots
 
 SAMPLE_CHARS = 500

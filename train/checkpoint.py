@@ -12,7 +12,7 @@ import shutil
 
 import torch
 
-from corpus.configlib import from_dict
+from corpus.core.configlib import from_dict
 from train.model import ModelConfig, Transformer
 
 STATE_FILE = "state.pt"

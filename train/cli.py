@@ -8,8 +8,8 @@ from typing import Optional
 
 import typer
 
-from corpus.clierrors import fail
-from corpus.configlib import ConfigError
+from corpus.core.clierrors import fail
+from corpus.core.configlib import ConfigError
 
 
 def resolve_checkpoint(path: str) -> str:
@@ -41,7 +41,7 @@ def _mc_spec(spec: str) -> tuple[str, str]:
 
 def _set_pairs(pairs: list[str]) -> dict:
     """--set optim.lr=3e-4 --set max_steps=100 -> nested mapping (values parsed as YAML scalars)."""
-    from corpus.configlib import merge, nested, parse_assignment
+    from corpus.core.configlib import merge, nested, parse_assignment
 
     out: dict = {}
     for pair in pairs:
@@ -51,7 +51,7 @@ def _set_pairs(pairs: list[str]) -> dict:
 
 def eval_summary(result: dict) -> str:
     """One row per validation source and per multiple-choice task; subjects stay in the JSON."""
-    from corpus.sql import format_table
+    from corpus.core.sql import format_table
 
     rows = [(f"val {src}", r["tokens"], "loss / bpb", f"{r['loss']:.3f} / {r['bpb']:.3f}")
             for src, r in result.get("val", {}).items()]
@@ -119,7 +119,7 @@ def register(app: typer.Typer) -> None:
         """Evaluate a checkpoint: validation loss and bits per byte per source, multiple-choice accuracy.
 
         Progress per task on stderr, a summary table on stdout, every number in the JSON file."""
-        from corpus.progress import counted
+        from corpus.core.progress import counted
         from mixtures.tokenizer import load as load_tokenizer
         from train.evaluate import eval_mc_task, mc_test_files, mc_tests, source_losses, val_sources
 

@@ -15,7 +15,7 @@ from typing import Literal
 
 import yaml
 
-from corpus.configlib import check, from_dict, load_yaml, merge
+from corpus.core.configlib import check, from_dict, load_yaml, merge
 from train.model import ModelConfig
 
 PRESETS_FILE = Path(__file__).with_name("presets.yaml")

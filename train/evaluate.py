@@ -90,7 +90,7 @@ def read_mc_csv(path: str) -> list[dict]:
     layout (Question or question, A, B, C, D, Answer letter)."""
     import csv
 
-    from corpus.files import open_text
+    from corpus.core.files import open_text
 
     with open_text(path, newline="") as f:
         rows = list(csv.DictReader(f))

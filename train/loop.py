@@ -14,7 +14,7 @@ import time
 
 import torch
 
-from corpus.configlib import to_dict
+from corpus.core.configlib import to_dict
 from mixtures.shards import read_index
 from train import checkpoint
 from train.config import OptimConfig, TrainConfig

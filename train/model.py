@@ -16,7 +16,7 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
-from corpus.configlib import check
+from corpus.core.configlib import check
 
 
 def swiglu_hidden(d_model: int, multiple_of: int = 64) -> int:

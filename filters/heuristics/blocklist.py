@@ -10,8 +10,8 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from corpus import vocab as v
-from corpus.files import read_list
+from corpus.core import vocab as v
+from corpus.core.files import read_list
 from filters.units import Units, is_han
 
 DEFAULT_DIR = Path(__file__).resolve().parents[1] / "data" / "blocklist"

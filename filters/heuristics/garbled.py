@@ -8,7 +8,7 @@ import regex
 
 from datatrove.utils.text import PUNCTUATION_SET
 
-from corpus import vocab as v
+from corpus.core import vocab as v
 from filters.units import Units
 
 # UTF-8 bytes decoded as cp1252/Latin-1 (Ã© â€™ Â ...), and as GBK: the rare characters that

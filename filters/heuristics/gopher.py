@@ -7,7 +7,7 @@ from collections import Counter
 
 from datatrove.utils.text import PUNCTUATION_SET
 
-from corpus import vocab as v
+from corpus.core import vocab as v
 from filters.units import HAN, Units, has_content, is_han
 
 BULLETS = ("•", "-")

@@ -6,7 +6,7 @@ import re
 
 from datatrove.utils.text import TERMINAL_PUNCTUATION
 
-from corpus import vocab as v
+from corpus.core import vocab as v
 from filters.heuristics.gopher import duplicates
 from filters.units import Units, count_sentences, has_content, is_han, line_words, split_sentences
 

@@ -1,13 +1,13 @@
 """Per-language parameters and default thresholds of the heuristic families, from the data file
-(the config's `thresholds` go on top in corpus.steps.Stage)."""
+(the config's `thresholds` go on top in corpus.core.steps.Stage)."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
-from corpus import vocab as v
+from corpus.core import vocab as v
 from filters.config import HeuristicsConfig
-from corpus.steps import Rule, Thresholds, bound_rules, read_yaml, thresholds_file
+from corpus.core.steps import Rule, Thresholds, bound_rules, read_yaml, thresholds_file
 
 DEFAULTS = Path(__file__).resolve().parents[1] / "data" / "heuristics.yaml"
 

@@ -7,8 +7,8 @@ from __future__ import annotations
 
 from datatrove.data import Document
 
-from corpus import vocab
-from corpus.steps import Scorer, Stage, StageContext
+from corpus.core import vocab
+from corpus.core.steps import Scorer, Stage, StageContext
 from filters.config import HeuristicsConfig
 from filters.heuristics import blocklist, garbled, gopher, lines
 from filters.heuristics.params import default_thresholds, lang_params, stage_signals

@@ -46,7 +46,7 @@ def collect(data_root: str, crawl_builds: tuple[str, ...], sources_file: str | N
 def rated_train_texts(builds: tuple[str, ...], lang: str, rated: dict) -> dict[str, list[str]]:
     """band -> texts of the train split's rated pages of one language found (by url) in the builds'
     documents that reached language ID; a page is taken once."""
-    from corpus.sql import connect
+    from corpus.core.sql import connect
 
     out, seen = {}, set()
     for b in builds:

@@ -10,7 +10,7 @@ import time
 import unicodedata
 from pathlib import Path
 
-from corpus.files import file_sha256, package_versions
+from corpus.core.files import file_sha256, package_versions
 from filters.units import HAN_CLASS
 
 MANIFEST = "manifest.json"

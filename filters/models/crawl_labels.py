@@ -10,8 +10,8 @@ from __future__ import annotations
 
 from datatrove.data import Document
 
-from corpus import vocab
-from corpus.steps import rules_for
+from corpus.core import vocab
+from corpus.core.steps import rules_for
 from filters.config import HeuristicsConfig
 from filters.heuristics.params import default_rules
 from filters.heuristics.steps import FAMILIES, HeuristicScorer

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import yaml
 
-from corpus.files import open_text
+from corpus.core.files import open_text
 
 DEFAULT_SOURCES = Path(__file__).resolve().parents[1] / "data" / "train_sources.yaml"
 
@@ -73,7 +73,7 @@ def _read_source(root: str | Path, spec: dict) -> list[str] | list[tuple[str, in
 
 def read_role(root: str | Path, sources: dict, role: str, lang: str) -> tuple[list, list[dict]]:
     """All texts of one role and language, and the input records (path, checksum, count) for a manifest."""
-    from corpus.files import file_sha256
+    from corpus.core.files import file_sha256
 
     texts, inputs = [], []
     for spec in sources.get(role, {}).get(lang, []):
@@ -89,7 +89,7 @@ def crawl_texts(build_dirs: list[str], lang: str, limit: int, seed: int) -> tupl
     kept ones and those a heuristic family or page_type dropped (a sample built with those stages
     on keeps its rejects; crawl_labels decides the heuristics again either way, page_type's verdict
     needs the HTML and is read from the build)."""
-    from corpus.sql import connect
+    from corpus.core.sql import connect
     from filters.heuristics.steps import FAMILIES
 
     stages = ", ".join(f"'{s}'" for s in (*FAMILIES, "page_type"))

@@ -1,7 +1,7 @@
 import os
 
 from corpus.config import load_config
-from corpus.sql import connect
+from corpus.core.sql import connect
 
 
 def make_config(inputs, out, **overrides):
@@ -64,7 +64,7 @@ class HeldLock:
         import subprocess
         import sys
 
-        code = ("import sys; from corpus.outdir import BuildLock; BuildLock(sys.argv[1]).__enter__(); "
+        code = ("import sys; from corpus.core.outdir import BuildLock; BuildLock(sys.argv[1]).__enter__(); "
                 "print('locked', flush=True); sys.stdin.read()")
         self.proc = subprocess.Popen([sys.executable, "-c", code, str(out)], stdin=subprocess.PIPE,
                                      stdout=subprocess.PIPE, text=True, env=env_with_path())

@@ -4,7 +4,7 @@ import os
 
 import pytest
 
-from corpus import vocab
+from corpus.core import vocab
 from corpus.build import build
 from corpus.demo import demo_pages
 from tests.clirun import corpus
@@ -72,7 +72,7 @@ def test_real_warc_shards_accounted(tmp_path, shared_data):
     assert result.exit_code == 0
     assert sum(s["records"] for s in result.shards.values()) == 360
     assert all(s["balanced"] and not s["shard_errors"] for s in result.shards.values())
-    from corpus.sql import connect
+    from corpus.core.sql import connect
 
     con = connect(str(tmp_path / "o"))
     assert con.execute("select count(*) from docs").fetchone()[0] == 360

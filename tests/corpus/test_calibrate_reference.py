@@ -8,7 +8,7 @@ import pandas as pd
 import pytest
 import yaml
 
-from corpus import vocab as v
+from corpus.core import vocab as v
 from corpus.calibrate_reference import (_Slot, _why_not, allocate, calibrate_reference, conservative, fragment,
                                         read_reference, table)
 
@@ -200,7 +200,7 @@ def _drop_share(rows: list[dict], thresholds: dict, lang: str) -> float:
     """Share of rows any heuristic rule drops, by the build's own Rule objects."""
     from corpus.config import load_config
     from corpus.stages import STAGES
-    from corpus.steps import rules_for
+    from corpus.core.steps import rules_for
     from filters.heuristics.steps import FAMILIES
 
     cfg = load_config(None, thresholds=thresholds)

@@ -6,7 +6,7 @@ import re
 
 import pytest
 
-from corpus.charset import decode
+from corpus.core.charset import decode
 
 ZH = "今年的调查覆盖了十一个采样点，比去年多了两个，结果喜忧参半。河流上游的水质有所改善，下游仍令人担忧。"
 HANT = "今年的調查覆蓋了十一個採樣點，比去年多了兩個，結果喜憂參半。河流上游的水質有所改善，下游仍令人擔憂。"

@@ -2,7 +2,7 @@
 
 import pytest
 
-from corpus.charset import decode
+from corpus.core.charset import decode
 
 ZH = "<p>" + "今年的调查覆盖了十一个采样点，比去年多了两个，结果喜忧参半。" * 40 + "</p>"
 STRAY = b"\xb0\x20"  # a GB lead byte followed by a space: no codec of the GB family decodes it

@@ -1,7 +1,7 @@
 import pytest
 
 from corpus.config import BuildConfig, dump_config, load_config
-from corpus.configlib import ConfigError
+from corpus.core.configlib import ConfigError
 
 
 @pytest.mark.parametrize("yaml_text, key", [
@@ -35,9 +35,11 @@ def test_print_config_round_trips(tmp_path):
 def test_every_section_a_registered_stage_declares_is_a_build_config_field(monkeypatch):
     from dataclasses import dataclass
 
-    from corpus import stages, vocab
+    from corpus import stages
+
+    from corpus.core import vocab
     from corpus.config import check_stage_sections
-    from corpus.steps import Stage
+    from corpus.core.steps import Stage
 
     @dataclass(frozen=True)
     class ProbeConfig:
@@ -53,8 +55,8 @@ def test_every_section_a_registered_stage_declares_is_a_build_config_field(monke
 
 
 def test_a_stage_bounding_a_signal_of_another_stage_is_refused():
-    from corpus import vocab
-    from corpus.steps import Stage
+    from corpus.core import vocab
+    from corpus.core.steps import Stage
 
     with pytest.raises(ValueError, match="signal 'gopher_word_count' not its own"):
         Stage(vocab.C4, lambda cfg, ctx: [], signals={vocab.GOPHER_WORD_COUNT: ("gopher_short_doc", None)})

@@ -1,10 +1,10 @@
 import pytest
 
 from corpus.config import ExecutorConfig
-from corpus.configlib import ConfigError
-from corpus.executors import make_executor
-from corpus.readers import CrawlReader
-from corpus.layout import Layout
+from corpus.core.configlib import ConfigError
+from corpus.core.executors import make_executor
+from corpus.core.readers import CrawlReader
+from corpus.core.layout import Layout
 
 
 @pytest.mark.parametrize("workers, tasks, expected", [(1, 4, 1), (-1, 4, 4), (8, 3, 3)])

@@ -3,8 +3,8 @@
 import pytest
 import trafilatura
 
-from corpus.extract import Extractor
-from corpus.layout import Layout
+from corpus.core.extract import Extractor
+from corpus.core.layout import Layout
 
 BODY = "<p>" + "The survey covered eleven sites along the river this year, two more than last year. " * 20 + "</p>"
 ZH_BODY = "<p>" + "今年的调查覆盖了十一个采样点，比去年多了两个，结果喜忧参半。" * 20 + "</p>"

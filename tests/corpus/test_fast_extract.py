@@ -2,13 +2,13 @@
 
 import pytest
 
-from corpus import vocab
+from corpus.core import vocab
 from corpus.build import build
 from corpus.demo import write_demo_warc
-from corpus.extract import Extractor
-from corpus.fast_extract import FAST, FULL, fast_page, reliable
-from corpus.layout import Layout
-from corpus.sql import connect
+from corpus.core.extract import Extractor
+from corpus.core.fast_extract import FAST, FULL, fast_page, reliable
+from corpus.core.layout import Layout
+from corpus.core.sql import connect
 from tests.corpus.helpers import make_config
 
 PARAS = [f"Paragraph {i} of the report: the survey covered eleven sites along the river this year, two more "
@@ -75,7 +75,7 @@ def test_extractor_signal_reaches_the_parquet_rows(tmp_path):
 
 def test_unknown_mode_is_a_config_error_naming_it():
     from corpus.config import load_config
-    from corpus.configlib import ConfigError
+    from corpus.core.configlib import ConfigError
 
     with pytest.raises(ConfigError) as e:
         load_config(None, extract={"mode": "quick"})

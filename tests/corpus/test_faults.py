@@ -188,7 +188,7 @@ def test_worker_killed_as_the_pool_starts_ends_the_build(tmp_path, shards):
 
 RAISING = """
 import os, sys
-from corpus import writers
+from corpus.core import writers
 # in the pool's forkserver too: it preloads __main__
 _write = writers.FateWriter.write
 def write(self, document, rank=0, **kw):

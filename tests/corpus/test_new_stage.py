@@ -1,4 +1,4 @@
-"""A new per-document stage written against the public contract only (corpus.steps), the way
+"""A new per-document stage written against the public contract only (corpus.core.steps), the way
 docs/architecture.md describes: a "max line length" filter. In the project it would be one new
 module plus one line placing it in corpus.stages.CASCADE; here the module is this test and the
 stage is registered at run time, as a plugin would."""
@@ -7,8 +7,8 @@ import json
 
 import pytest
 
-from corpus import vocab
-from corpus.steps import Scorer, Stage
+from corpus.core import vocab
+from corpus.core.steps import Scorer, Stage
 
 # ---------------------------------------------------------------- the whole stage
 
@@ -57,7 +57,7 @@ def registered():
 
 def test_the_config_knows_the_new_stage_and_its_signal(registered):
     from corpus.config import load_config
-    from corpus.configlib import ConfigError
+    from corpus.core.configlib import ConfigError
 
     cfg = load_config(None, stages=[MAX_LINE_LENGTH], thresholds={"en": {LINE_LENGTH_MAX: {"max": 80}}})
     rules = registered.rules_of(cfg)
@@ -71,7 +71,7 @@ def test_build_drops_by_the_new_rule_and_refilter_replays_it(registered, tmp_pat
     from corpus.build import build
     from corpus.config import load_config
     from corpus.refilter import effective_config, refilter
-    from corpus.sql import connect
+    from corpus.core.sql import connect
 
     texts = ["short lines\nonly here", "x" * 300 + "\nand a short one", "fine\n" + "y" * 150]
     src = tmp_path / "in.jsonl"

@@ -12,9 +12,9 @@ import time
 import polars as pl
 import pytest
 
-from corpus import progress, vocab
+from corpus.core import progress, vocab
 from corpus.build import build, plan_segments
-from corpus.layout import Layout
+from corpus.core.layout import Layout
 from tests.clirun import corpus
 from tests.corpus.helpers import all_rows, env_with_path, make_config
 
@@ -160,8 +160,8 @@ def test_plain_progress_lines_while_a_segment_runs(tmp_path, monkeypatch):
 def test_funnel_counts_match_sql_over_the_tables(tmp_path, demo_warc):
     """The funnel reads the tables one row group at a time; DuckDB over the docs view must agree, for rows
     dropped before extraction (no extract_chars: the text is counted) as well as after."""
-    from corpus.funnel import count_groups
-    from corpus.sql import connect
+    from corpus.core.funnel import count_groups
+    from corpus.core.sql import connect
 
     out = tmp_path / "out"
     inputs = [shutil.copy(demo_warc, tmp_path / name) for name in ("a.warc.gz", "b.warc.gz")]

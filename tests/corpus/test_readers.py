@@ -7,11 +7,11 @@ import pytest
 from warcio.statusandheaders import StatusAndHeaders
 from warcio.warcwriter import WARCWriter
 
-from corpus import vocab
+from corpus.core import vocab
 from corpus.build import build
-from corpus.charset import decode
+from corpus.core.charset import decode
 from corpus.demo import write_demo_warc
-from corpus.readers import detect_format, resolve_inputs
+from corpus.core.readers import detect_format, resolve_inputs
 from tests.corpus.helpers import make_config
 
 
@@ -105,7 +105,7 @@ def test_broken_inputs_accounted_per_shard(broken_build):
 
 
 def test_broken_inputs_reasons(broken_build):
-    from corpus.sql import connect
+    from corpus.core.sql import connect
 
     _, out = broken_build
     con = connect(str(out))

@@ -2,7 +2,7 @@
 
 import pytest
 
-from corpus.configlib import ConfigError
+from corpus.core.configlib import ConfigError
 from corpus.refilter import parse_set
 
 
@@ -22,7 +22,7 @@ def test_parse_set(item, expected):
 
 def test_a_misspelt_signal_is_named():
     from corpus.config import load_config
-    from corpus.configlib import merge
+    from corpus.core.configlib import merge
 
     with pytest.raises(ConfigError, match="thresholds.\\*.quality_scor'") as e:
         load_config(None, **merge({}, parse_set("quality_scor.min=0.5")))

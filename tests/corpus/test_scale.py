@@ -11,8 +11,8 @@ import pytest
 from evalsets.warcs import count_records, split_warcs
 from corpus.build import build
 from corpus.demo import write_demo_warc
-from corpus.executors import IncompleteRun
-from corpus.sql import connect
+from corpus.core.executors import IncompleteRun
+from corpus.core.sql import connect
 from tests.corpus.helpers import all_rows, make_config
 
 STAGES = ["lang_id", "dedup_minhash"]

@@ -3,9 +3,9 @@
 import lxml.html
 import pytest
 
-from corpus.extract import Extractor
-from corpus.layout import Layout
-from corpus.tables import is_layout, unwrap_layout_tables
+from corpus.core.extract import Extractor
+from corpus.core.layout import Layout
+from corpus.core.tables import is_layout, unwrap_layout_tables
 
 PARAS = ["今年的调查覆盖了十一个采样点，比去年多了两个，结果喜忧参半。河流上游的水质有所改善。" * 3,
          "研究人员表示，下游的情况仍然令人担忧，工业排放是主要原因。明年将继续扩大调查范围。" * 3,
@@ -88,8 +88,8 @@ def test_spacer_blocks_and_trailing_spaces_leave_nothing(extractor):
 
 
 def test_content_after_an_early_html_end_tag_is_extracted(tmp_path):
-    from corpus.extract import Extractor
-    from corpus.layout import Layout
+    from corpus.core.extract import Extractor
+    from corpus.core.layout import Layout
 
     body = "".join(f"<p>第{i}段：会议听取了财政部部长代表国务院作的说明，并对议案进行了审议和表决。</p>" for i in range(6))
     nav = "<table><tr><td><a href='/'>首页</a></td><td><a href='/login'>登录</a></td></tr></table>"

@@ -7,7 +7,7 @@ import os
 
 import pyarrow.parquet as pq
 
-from corpus import vocab
+from corpus.core import vocab
 from corpus.config import BuildConfig, ExecutorConfig
 from dedup.config import DedupConfig
 from dedup.stages import run_standalone

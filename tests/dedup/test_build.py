@@ -4,10 +4,10 @@ import json
 
 import numpy as np
 
-from corpus import vocab
+from corpus.core import vocab
 from corpus.build import build
 from corpus.config import BuildConfig, ExecutorConfig
-from corpus.sql import connect
+from corpus.core.sql import connect
 from dedup.synth import BOILER, plant, real_docs
 
 

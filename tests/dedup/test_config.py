@@ -1,7 +1,7 @@
 import pytest
 
 from corpus.config import load_config
-from corpus.configlib import ConfigError
+from corpus.core.configlib import ConfigError
 from dedup.config import Shingling
 
 

@@ -9,7 +9,7 @@ import time
 import numpy as np
 import pytest
 
-from corpus import vocab
+from corpus.core import vocab
 from dedup.synth import Doc, plant, real_docs
 from dedup_testlib import config, read, run
 from dedup.stages import run_standalone

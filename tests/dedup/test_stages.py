@@ -1,6 +1,6 @@
 import pytest
 
-from corpus import vocab
+from corpus.core import vocab
 from dedup.config import MinhashConfig, ParagraphConfig, Shingling
 from dedup.synth import Doc
 

@@ -3,7 +3,7 @@
 import pytest
 from datatrove.data import Document
 
-from corpus import vocab as v
+from corpus.core import vocab as v
 from filters.correction import CorrectionFormatter, normalise_whitespace, remove_boilerplate
 
 

@@ -3,7 +3,7 @@
 import pytest
 from datatrove.data import Document
 
-from corpus import vocab as v
+from corpus.core import vocab as v
 from corpus.config import load_config
 from corpus.stages import STAGES
 from filters.config import HeuristicsConfig

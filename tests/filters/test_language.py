@@ -1,7 +1,7 @@
 import pytest
 from datatrove.data import Document
 
-from corpus import vocab as v
+from corpus.core import vocab as v
 
 
 @pytest.mark.parametrize("text,lang", [

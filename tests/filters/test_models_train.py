@@ -52,13 +52,68 @@ def test_crawl_negatives_are_what_the_rules_reject():
     assert rejection_reasons([docs[0]], ["http://www.baijiale-online.com/news/1.html"], "zh") == ["unsafe_url"]
 
 
-def test_cutoffs_are_recorded_and_keep_the_good_side(demo_models):
+def test_cutoffs_are_recorded_with_their_curve_and_rule(demo_models):
     for kind in ("quality", "coherence"):
         for lang in ("en", "zh"):
             m = read_manifest(model_dir(demo_models, kind, lang))
-            assert 0 < m["cutoffs"]["min_score"] < 1 and m["params"]["keep_percentile"] == 1.0
-    q = read_manifest(model_dir(demo_models, "quality", "en"))["metrics"]["share_below_cutoff"]
+            t = m["tradeoff"]
+            assert 0 < m["cutoffs"]["min_score"] < 1 and m["cutoffs"]["min_score"] == t["cutoff"]
+            assert t["rule"].startswith("remove as much of the crawl sample as possible") and t["curve"]
+            assert all(v >= t["min_kept"] for v in t["chosen"]["good_kept"].values() if v is not None) or \
+                t["binding_set"] == "(small sets pooled)"
+    kenlm = read_manifest(model_dir(demo_models, "kenlm", "en"))
+    assert kenlm["bucket_cutoffs"]["middle"] == kenlm["tradeoff"]["cutoff"] and kenlm["tradeoff"]["bound"] == "max"
+    q = read_manifest(model_dir(demo_models, "quality", "en"))["tradeoff"]["chosen"]["poor_removed"]
     assert q["spam"] > 0.5  # the demo's spam lines: most fall below the cutoff
+
+
+GOOD = {"wiki": [i / 100 for i in range(40, 100)], "news": [i / 100 for i in range(20, 80)]}  # 60 scores each
+
+
+def test_rule_picks_the_farthest_cutoff_every_good_set_allows():
+    """min: removed below the cutoff. 'news' is the loosest set: at 95% it may lose 3 of its 60
+    documents (0.20, 0.21, 0.22), so the cutoff is its 4th lowest score, 0.23."""
+    from filters.models.tradeoff import KeepRule, choose, point
+
+    cut, binding = choose(GOOD, "min", KeepRule(0.95))
+    assert (cut, binding) == (0.23, "news")
+    p = point(cut, [i / 10 for i in range(10)], GOOD, {"spam": [0.05, 0.1, 0.5]}, "min")
+    assert p["good_kept"] == {"wiki": 1.0, "news": 0.95} and p["crawl_removed"] == 0.3
+    assert p["poor_removed"] == {"spam": round(2 / 3, 4)}
+
+
+def test_rule_on_the_upper_side_and_with_per_set_floors():
+    """max (perplexity): removed above the cutoff. A set with its own floor (rated 3 at 80%) may
+    lose more than the others."""
+    from filters.models.tradeoff import KeepRule, choose
+
+    ppl = {"ref": list(range(100, 160)), "rated 3 (train)": list(range(150, 170))}
+    assert choose(ppl, "max", KeepRule(0.95, min_docs=10)) == (168, "rated 3 (train)")  # 20 docs: may lose 1
+    assert choose(ppl, "max", KeepRule(0.95, {"rated 3 (train)": 0.8}, min_docs=10)) == (165, "rated 3 (train)")
+    assert choose({"ref": ppl["ref"]}, "max", KeepRule(0.95)) == (156, "ref")  # 60 docs: may lose 3
+
+
+def test_small_sets_are_pooled_before_the_rule_reads_them():
+    """Sets under min_docs are read as one set, which the rule then holds to the same floor."""
+    from filters.models.tradeoff import KeepRule, choose, pooled
+
+    sets = {**GOOD, "a": [0.01], "b": [0.5, 0.9]}
+    assert pooled(sets, 20) == {**GOOD, "(small sets pooled)": [0.01, 0.5, 0.9]}
+    assert choose(sets, "min", KeepRule(0.9)) == (0.01, "(small sets pooled)")
+    assert choose(sets, "min", KeepRule(0.9, min_docs=1)) == (0.01, "a")
+    assert choose(sets, "min", KeepRule(0.6)) == (0.44, "news")  # 60 docs at 60%: may lose 24
+
+
+def test_curve_rows_remove_more_crawl_as_the_cutoff_moves_and_print_as_a_table():
+    from filters.models.tradeoff import KeepRule, format_table, legend, tradeoff
+
+    crawl = [i / 200 for i in range(200)]
+    t = tradeoff(crawl, GOOD, {"listings": [0.01, 0.02, 0.3]}, "min", KeepRule(0.95))
+    removed = [r["crawl_removed"] for r in t["curve"]]
+    assert removed == sorted(removed) and removed[0] == 0.0 and 0.45 <= removed[-1] <= 0.55
+    assert t["chosen"]["crawl_removed"] == round(46 / 200, 4) and t["binding_set"] == "news"
+    lines = format_table(t)
+    assert any(line.endswith("<- rule") for line in lines) and not any("{" in line for line in lines + legend(t))
 
 
 def test_models_without_recorded_cutoffs_drop_nothing_by_default(demo_models, tmp_path):

@@ -7,13 +7,13 @@ import json
 import pytest
 from datatrove.data import Document
 
-from corpus import vocab
+from corpus.core import vocab
 from corpus.config import load_config
-from corpus.configlib import ConfigError
+from corpus.core.configlib import ConfigError
 from filters.page_type import STAGES, PageTypeScorer, page_shape
 
 page_type_rules = STAGES[0].rules_of
-from corpus.steps import ThresholdFilter
+from corpus.core.steps import ThresholdFilter
 
 NAV = "".join(f'<li><a href="/s/{i}">Section {i}</a></li>' for i in range(8))
 PARAS = [
@@ -150,7 +150,7 @@ def _warc(path, pages):
 def test_build_drops_the_index_and_refilter_replays_it(tmp_path):
     from corpus.build import build
     from corpus.refilter import effective_config, refilter
-    from corpus.sql import connect
+    from corpus.core.sql import connect
 
     warc = _warc(tmp_path / "in.warc.gz", [("https://a.example/story", article_html()),
                                            ("https://a.example/", index_html())])

@@ -5,11 +5,11 @@ import hashlib
 
 import pytest
 
-from corpus import vocab
-from corpus.charset import decode
+from corpus.core import vocab
+from corpus.core.charset import decode
 from corpus.config import load_config
 from filters.page_type import STAGES, page_shape
-from corpus.steps import rules_for
+from corpus.core.steps import rules_for
 
 pytestmark = pytest.mark.realdata
 
@@ -64,7 +64,7 @@ def test_real_build_drops_list_pages_at_page_type(tmp_path, shared_data):
     """Through `corpus build` (reader, charset detection, the scorer before extraction, lid.176)."""
     from evalsets.retention_inputs import html_pages, write_warc
     from corpus.build import build
-    from corpus.sql import connect
+    from corpus.core.sql import connect
 
     sets = html_pages(shared_data)
     pages = sets["list-pages"] + sets["gerapy-detail"]

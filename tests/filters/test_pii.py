@@ -3,7 +3,7 @@
 import pytest
 from datatrove.data import Document
 
-from corpus import vocab as v
+from corpus.core import vocab as v
 from filters.pii import PiiFormatter, anonymise, cn_id_valid
 
 # 11010519491231002X is the check-digit example of GB 11643-1999; the others are built with it

@@ -6,7 +6,7 @@ import json
 import duckdb
 import pytest
 
-from corpus import vocab as v
+from corpus.core import vocab as v
 from corpus.build import build
 from corpus.config import load_config
 

@@ -3,8 +3,8 @@
 import pytest
 from datatrove.data import Document
 
-from corpus import vocab as v
-from corpus.steps import rules_for
+from corpus.core import vocab as v
+from corpus.core.steps import rules_for
 from filters.config import HeuristicsConfig
 from filters.heuristics.params import default_rules
 from filters.heuristics.steps import FAMILIES, HeuristicScorer

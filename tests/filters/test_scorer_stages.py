@@ -2,11 +2,11 @@ import json
 
 import pytest
 
-from corpus import vocab
+from corpus.core import vocab
 from corpus.config import load_config
-from corpus.configlib import ConfigError
+from corpus.core.configlib import ConfigError
 from corpus.stages import STAGES
-from corpus.steps import ThresholdFilter
+from corpus.core.steps import ThresholdFilter
 from filters.coherence_segment import CoherenceSegmenter
 
 REF_EN = ("The lighthouse is a tower with a bright lamp that guides ships near dangerous coasts. "
@@ -96,7 +96,7 @@ def test_segmenter_keeps_the_longer_side():
 
 def test_build_with_scorers_drops_by_rule_and_refilter_sql_agrees(demo_models, tmp_path):
     from corpus.build import build
-    from corpus.sql import connect
+    from corpus.core.sql import connect
 
     src = tmp_path / "in.jsonl"
     docs = [REF_EN, REF_ZH, CASINO, REF_EN.replace("lighthouse", "beacon")]
@@ -137,7 +137,7 @@ def test_refilter_replays_the_recorded_cutoffs_without_the_models(demo_models, t
 
     from corpus.build import build
     from corpus.refilter import effective_config, refilter
-    from corpus.sql import connect
+    from corpus.core.sql import connect
 
     models = tmp_path / "models"
     shutil.copytree(demo_models, models)

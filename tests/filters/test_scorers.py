@@ -1,7 +1,7 @@
 import pytest
 from datatrove.data import Document
 
-from corpus import vocab
+from corpus.core import vocab
 from filters.models.coherence import CoherenceModel, make_negatives
 from filters.models.coherence_features import segments
 from filters.models.demo import DEMO_DIR

@@ -15,7 +15,7 @@ from warcio.warcwriter import WARCWriter
 
 from corpus.build import build
 from corpus.cli import make_app
-from corpus.sql import connect
+from corpus.core.sql import connect
 from tests.corpus.helpers import make_config
 
 pytestmark = pytest.mark.faults

@@ -15,9 +15,9 @@ from typer.testing import CliRunner
 
 from corpus.build import build
 from corpus.cli import make_app
-from corpus.layout import Layout
-from corpus.outdir import BuildLock, OutputError
-from corpus.sql import connect
+from corpus.core.layout import Layout
+from corpus.core.outdir import BuildLock, OutputError
+from corpus.core.sql import connect
 from tests.corpus.helpers import HeldLock, all_rows, make_config
 
 pytestmark = pytest.mark.faults

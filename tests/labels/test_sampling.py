@@ -5,11 +5,11 @@ import pyarrow as pa
 import pytest
 from datatrove.data import Document
 
-from corpus import vocab
-from corpus.configlib import ConfigError
+from corpus.core import vocab
+from corpus.core.configlib import ConfigError
 from labels.config import TopicConfig
 from labels.sampling import LabelSampler, draw, label_rules
-from corpus.steps import ANY_LANG
+from corpus.core.steps import ANY_LANG
 
 POLICY = {"ads": 0.1, "spam": 0.3, "sports": 0.5, "politics": 0.8, "business": 1.0}
 PER_LABEL = 5000

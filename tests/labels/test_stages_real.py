@@ -8,11 +8,11 @@ import os
 import pytest
 from typer.testing import CliRunner
 
-from corpus import vocab
+from corpus.core import vocab
 from corpus.build import build
 from corpus.demo import write_demo_warc
 from corpus.refilter import effective_config, refilter
-from corpus.sql import connect
+from corpus.core.sql import connect
 from labels import cli as labels_cli
 from labels.topics import TopicParams, train_topics
 from tests.corpus.helpers import make_config

@@ -14,7 +14,7 @@ import numpy as np
 import pytest
 import yaml
 
-from corpus.configlib import ConfigError
+from corpus.core.configlib import ConfigError
 from mixtures.build import build, plan, read_manifest
 from mixtures.mixture import allocate, load_mixture
 from mixtures.regression import MODELS
@@ -158,7 +158,7 @@ def search_file(root: Path, tmp_path: Path, runs: int, final_seeds: int, **extra
 
 
 def test_smoke_search_records_runs_proposes_and_reports(corpus, tmp_path):
-    from corpus.sql import connect_runs
+    from corpus.core.sql import connect_runs
     from mixtures.olmix import export_runs, import_runs
     from mixtures.report import write_report
     from mixtures.search import run_search

@@ -2,7 +2,7 @@ import math
 
 import pytest
 
-from corpus.configlib import ConfigError
+from corpus.core.configlib import ConfigError
 from train.config import OptimConfig
 from train.loop import lr_at, read_log, train
 

@@ -5,7 +5,7 @@ import torch
 
 from train.config import model_config
 from train.model import ModelConfig, Transformer, apply_rope, rope_cache, swiglu_hidden
-from corpus.configlib import ConfigError
+from corpus.core.configlib import ConfigError
 
 
 def test_gqa_with_all_kv_heads_equals_plain_multi_head_attention():

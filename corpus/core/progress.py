@@ -16,8 +16,8 @@ import time
 from contextlib import contextmanager
 from typing import TextIO
 
-from corpus.layout import Layout
-from corpus.vocab import FATE_DROPPED, FATE_FAILED, FATE_KEPT
+from corpus.core.layout import Layout
+from corpus.core.vocab import FATE_DROPPED, FATE_FAILED, FATE_KEPT
 
 READ = "read"
 BYTES = "bytes"  # of the input files, read so far: the first segment's measure of progress

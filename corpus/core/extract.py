@@ -9,12 +9,12 @@ import threading
 from datatrove.data import Document, DocumentsPipeline
 from datatrove.pipeline.base import PipelineStep
 
-from corpus import vocab
-from corpus.fast_extract import FAST, FULL, clean_lines, fast_page, reliable
-from corpus.layout import Layout
-from corpus.steps import CorpusFilter, StageContext
-from corpus.tables import unwrap_layout_tables
-from corpus.writers import FateWriter, fail
+from corpus.core import vocab
+from corpus.core.fast_extract import FAST, FULL, clean_lines, fast_page, reliable
+from corpus.core.layout import Layout
+from corpus.core.steps import CorpusFilter, StageContext
+from corpus.core.tables import unwrap_layout_tables
+from corpus.core.writers import FateWriter, fail
 
 EXTRACT_STATUS = "_extract_status"  # ok | empty | timeout; read by ExtractionFilter
 _TABLE = re.compile(r"<table", re.I)  # pages without one go to trafilatura as text (no second tree)
@@ -61,7 +61,7 @@ def without_early_end(html: str) -> str:
 
 class Extractor(PipelineStep):
     """Replaces HTML by its main text. Text documents pass unchanged. `mode` "trafilatura": trafilatura
-    on every page; "fast": resiliparse where the page looks reliable for it (corpus.fast_extract),
+    on every page; "fast": resiliparse where the page looks reliable for it (corpus.core.fast_extract),
     trafilatura elsewhere. Which one extracted a page is its `extractor` signal.
 
     The per-document timeout uses SIGALRM where the step runs on a process's main thread (local

@@ -12,9 +12,9 @@ import pyarrow as pa
 import pyarrow.dataset as ds
 import pyarrow.parquet as pq
 
-from corpus import vocab
-from corpus.charset import printable
-from corpus.layout import Layout
+from corpus.core import vocab
+from corpus.core.charset import printable
+from corpus.core.layout import Layout
 
 
 class NotReadOnly(ValueError):

@@ -11,8 +11,8 @@ import threading
 
 from datatrove.executor import LocalPipelineExecutor
 
-from corpus import logs
-from corpus.executors.common import DIED, WORKER_PRELOAD, error_text, labelled
+from corpus.core import logs
+from corpus.core.executors.common import DIED, WORKER_PRELOAD, error_text, labelled
 
 
 def make_executor(pipeline: list, logging_dir: str, tasks: int, workers: int):

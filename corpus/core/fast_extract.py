@@ -4,7 +4,7 @@ resiliparse (lexbor, C) extracts a page ~9x faster than trafilatura and keeps ne
 article's text (recall 0.99 on the labelled pages), but it also keeps what surrounds it on pages
 full of links: menus, related-story lists, comment threads, the portal frames of old Chinese news
 sites. So each page is judged from cheap features before its fast text is trusted, and trafilatura
-extracts the others (corpus/extract.py). The chooser and its measurements: docs/extraction.md.
+extracts the others (corpus/core/extract.py). The chooser and its measurements: docs/extraction.md.
 """
 
 from __future__ import annotations

@@ -9,7 +9,7 @@ import os
 import shutil
 from pathlib import Path
 
-from corpus.layout import OUTPUT_MARKER, Layout
+from corpus.core.layout import OUTPUT_MARKER, Layout
 
 
 class OutputError(ValueError):

@@ -16,7 +16,7 @@ class IncompleteRun(RuntimeError):
 # default build runs about 20 pipelines: on small inputs that was most of a dedup or scorer stage's wall
 # time. Only libraries that start no threads at import; the forkserver starts once per build process.
 WORKER_PRELOAD = ("__main__", "numpy", "pyarrow.parquet", "polars", "scipy.sparse.csgraph", "datatrove.io",
-                  "datatrove.pipeline.readers", "datatrove.pipeline.writers", "corpus.writers")
+                  "datatrove.pipeline.readers", "datatrove.pipeline.writers", "corpus.core.writers")
 
 DIED = "a worker process died (killed by a signal or out of memory)"
 

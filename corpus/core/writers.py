@@ -1,4 +1,4 @@
-"""Parquet writers for the three fates, all with the one explicit schema from corpus.vocab."""
+"""Parquet writers for the three fates, all with the one explicit schema from corpus.core.vocab."""
 
 from __future__ import annotations
 
@@ -6,9 +6,9 @@ from datatrove.data import Document
 from datatrove.pipeline.writers.parquet import ParquetWriter
 from loguru import logger
 
-from corpus import progress, vocab
-from corpus.charset import printable, storable
-from corpus.layout import Layout
+from corpus.core import progress, vocab
+from corpus.core.charset import printable, storable
+from corpus.core.layout import Layout
 
 # metadata keys that travel with a document inside a pipeline but are not signal columns
 FILTER_REASON = "filter_reason"  # set by datatrove's BaseFilter on excluded documents
@@ -26,7 +26,7 @@ def document_row(doc: Document, stage: str | None = None) -> dict:
         if k == FILTER_REASON or k.startswith(PRIVATE_PREFIX):
             continue
         if k not in vocab.KEYS:
-            raise KeyError(f"metadata key {k!r} is not declared in corpus/vocab.py")
+            raise KeyError(f"metadata key {k!r} is not declared in corpus/core/vocab.py")
         row[k] = v
     if PENDING_DROP in md:
         row[vocab.STAGE_COL], row[vocab.REASON_COL] = md[PENDING_DROP]

@@ -9,10 +9,10 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-from corpus.configlib import check
-from corpus.executors import local, ray_actors, slurm
-from corpus.executors.common import WORKER_PRELOAD, IncompleteRun, first_error
-from corpus.executors.local import die_with_parent
+from corpus.core.configlib import check
+from corpus.core.executors import local, ray_actors, slurm
+from corpus.core.executors.common import WORKER_PRELOAD, IncompleteRun, first_error
+from corpus.core.executors.local import die_with_parent
 
 __all__ = ["WORKER_PRELOAD", "ExecutorConfig", "IncompleteRun", "die_with_parent", "make_executor", "run_pipeline"]
 

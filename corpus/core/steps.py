@@ -20,10 +20,10 @@ from datatrove.data import Document, DocumentsPipeline
 from datatrove.pipeline.base import PipelineStep
 from datatrove.pipeline.filters.base_filter import BaseFilter, get_filter_result
 
-from corpus import vocab
-from corpus.configlib import ANY_LANG, ConfigError, for_lang
-from corpus.layout import Layout
-from corpus.writers import PENDING_DROP, FateWriter
+from corpus.core import vocab
+from corpus.core.configlib import ANY_LANG, ConfigError, for_lang
+from corpus.core.layout import Layout
+from corpus.core.writers import PENDING_DROP, FateWriter
 
 @dataclass(frozen=True)
 class StageContext:
@@ -48,7 +48,7 @@ class CorpusFilter(BaseFilter):
     def __init__(self, ctx: StageContext | None = None, writer: str | None = None, stage: str | None = None):
         self.stage = stage or self.stage
         if self.stage not in vocab.STAGES:
-            raise ValueError(f"{type(self).__name__}.stage must be declared in corpus.vocab")
+            raise ValueError(f"{type(self).__name__}.stage must be declared in corpus.core.vocab")
         excl = (FateWriter(ctx.layout, vocab.FATE_DROPPED, stage=self.stage, segment=ctx.segment, writer=writer)
                 if ctx else None)
         super().__init__(exclusion_writer=excl)
@@ -138,8 +138,8 @@ class Scorer(PipelineStep):
 
 @dataclass(frozen=True)
 class Rule:
-    key: str  # signal column (declared in corpus.vocab)
-    reason: str  # reason code (declared in corpus.vocab)
+    key: str  # signal column (declared in corpus.core.vocab)
+    reason: str  # reason code (declared in corpus.core.vocab)
     min: float | None = None  # drop when value < min
     max: float | None = None  # drop when value > max
 
@@ -266,7 +266,7 @@ class Stage:
     # (name, frozen dataclass): the build config's section of how the stage computes its signals
     # (thresholds are never there); stages may share one
     section: tuple[str, type] | None = None
-    # what a new stage adds to the vocabulary (existing stages declare theirs in corpus.vocab); the
+    # what a new stage adds to the vocabulary (existing stages declare theirs in corpus.core.vocab); the
     # registry adds them when it places the stage (add_to_vocabulary)
     keys: tuple[tuple[str, str, str], ...] = ()  # (name, dtype, doc)
     reasons: tuple[tuple[str, str], ...] = ()  # (code, doc)
@@ -284,7 +284,7 @@ class Stage:
                 raise ValueError(f"{self.name}: undeclared reason for {key!r}")
 
     def add_to_vocabulary(self) -> None:
-        """Declares the stage, and the keys and reasons it adds, in corpus.vocab; what is declared already
+        """Declares the stage, and the keys and reasons it adds, in corpus.core.vocab; what is declared already
         stays as it is, so placing a stage again changes nothing."""
         if self.name not in vocab.STAGES:
             vocab.stage(self.name)

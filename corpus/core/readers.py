@@ -21,12 +21,12 @@ from datatrove.data import Document, DocumentsPipeline
 from datatrove.pipeline.base import PipelineStep
 from loguru import logger
 
-from corpus import progress, vocab
-from corpus.charset import decode, printable, storable
-from corpus.files import open_text
-from corpus.layout import Layout
-from corpus.warc import Archive, DamagedRecord
-from corpus.writers import FateWriter, fail
+from corpus.core import progress, vocab
+from corpus.core.charset import decode, printable, storable
+from corpus.core.files import open_text
+from corpus.core.layout import Layout
+from corpus.core.warc import Archive, DamagedRecord
+from corpus.core.writers import FateWriter, fail
 
 WARC_DOC_TYPES = ("response", "resource", "conversion")
 FORMAT_SUFFIXES = (  # longest first
@@ -91,7 +91,7 @@ def _expand(item: str, pattern: str, fmt: str) -> list[str]:
 def check_apart(inputs: tuple[str, ...], output: str) -> None:
     """Refuse an input inside the output directory (or the directory itself), before anything is
     touched: --overwrite would delete it, and the build would read its own tables and logs."""
-    from corpus.outdir import OutputError
+    from corpus.core.outdir import OutputError
 
     for item in inputs:
         if _within(_root(item), output):
@@ -137,7 +137,7 @@ def first_record_fields(path: str, fmt: str) -> list[str] | None:
 def check_text_field(files: list[str], configured: str, text_field: str, sample: int = 20) -> None:
     """Say up front when input.text_field names no field of the JSONL/Parquet inputs (every record
     would fail). Only when no sampled file has it: a mixed input still builds, failing per record."""
-    from corpus.configlib import ConfigError
+    from corpus.core.configlib import ConfigError
 
     seen = []
     for path in files:
@@ -392,7 +392,7 @@ class CrawlReader(PipelineStep):
 
 
 def row_document(row: dict) -> Document:
-    """Inverse of corpus.writers.document_row for signal columns (nulls are absent signals)."""
+    """Inverse of corpus.core.writers.document_row for signal columns (nulls are absent signals)."""
     md = {k: v for k, v in row.items() if k in vocab.KEYS and v is not None}
     return Document(text=row[vocab.TEXT] or "", id=row[vocab.ID], metadata=md)
 

@@ -1,6 +1,6 @@
 """Ray: the tasks of each pipeline run in a pool of long-lived Ray actors, kept for the whole build.
 
-The module is not named `ray.py`, so that neither a reader nor `corpus.executors.ray` ever stands for
+The module is not named `ray.py`, so that neither a reader nor `corpus.core.executors.ray` ever stands for
 the `ray` package it drives.
 """
 
@@ -11,8 +11,8 @@ import os
 from datatrove.executor.ray import RayPipelineExecutor
 from loguru import logger
 
-from corpus import logs
-from corpus.executors.common import DIED, WORKER_PRELOAD, error_text, labelled
+from corpus.core import logs
+from corpus.core.executors.common import DIED, WORKER_PRELOAD, error_text, labelled
 
 
 def make_executor(options: dict, pipeline: list, logging_dir: str, tasks: int, workers: int):

@@ -6,9 +6,9 @@ import glob
 import json
 from collections import defaultdict
 
-from corpus import vocab
-from corpus.charset import printable
-from corpus.layout import Layout
+from corpus.core import vocab
+from corpus.core.charset import printable
+from corpus.core.layout import Layout
 
 FRONT_STAGES = (vocab.READ, vocab.CONTENT, vocab.EXTRACT)
 UNKNOWN_LANG = "unknown"
@@ -130,7 +130,7 @@ def format_funnel(funnel: dict) -> str:
     """All languages summed per stage; funnel.json keeps the stage x language x reason detail."""
     from collections import Counter
 
-    from corpus.sql import format_table
+    from corpus.core.sql import format_table
 
     stages: dict[str, list] = {}
     for r in funnel["stages"]:

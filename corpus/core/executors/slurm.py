@@ -7,7 +7,7 @@ import os
 
 from loguru import logger
 
-from corpus.executors.common import IncompleteRun
+from corpus.core.executors.common import IncompleteRun
 
 
 def make_executor(options: dict, pipeline: list, logging_dir: str, tasks: int, workers: int):

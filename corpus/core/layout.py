@@ -12,7 +12,7 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
-from corpus.vocab import FATE_DROPPED, FATE_FAILED, FATE_KEPT, FATES
+from corpus.core.vocab import FATE_DROPPED, FATE_FAILED, FATE_KEPT, FATES
 
 # written into OUT by build and refilter (Layout.ensure): what --overwrite recognises as an output of ours
 OUTPUT_MARKER = "corpus-output.json"
@@ -76,7 +76,7 @@ class Layout:
         return os.path.join(self.logs_dir(), f"seg{segment:02d}" + (f"-{part}" if part else ""))
 
     def progress_file(self, segment: int, rank: int) -> str:
-        """Documents a running task has read and written so far (corpus.progress)."""
+        """Documents a running task has read and written so far (corpus.core.progress)."""
         return os.path.join(self.logs_dir(), "progress", f"seg{segment:02d}", f"{rank_name(rank)}.json")
 
     def progress_files(self, segment: int) -> list[str]:

@@ -49,6 +49,7 @@ class BuildResult:
     exit_code: int
     bad_shards: tuple[str, ...]  # shards that could not be read through, or whose counts do not add up
     all_failed: bool  # records failed and none was kept or dropped
+    repeated_ids: int = 0  # input.id_field values that more than one record carries (read by different tasks)
 
 
 def plan_segments(stages: tuple[str, ...]) -> list[Segment]:
@@ -114,6 +115,15 @@ def _check_same_config(layout: Layout, cfg: BuildConfig) -> None:
 
 def _all_failed(totals: dict) -> bool:
     return totals["failed"] > 0 and totals["kept"] + totals["dropped"] == 0
+
+
+def _repeated_ids(out: str) -> int:
+    """A reader catches an id_field value repeated within its own files; one repeated across tasks shows only
+    here, once every table is written. Dedup names clusters and survivors by id, so the build says so."""
+    from corpus.core.sql import connect
+
+    return connect(out).execute("select count(*) from (select id from docs group by id having count(*) > 1)"
+                                ).fetchone()[0]
 
 
 def _bad_shards(shards: dict) -> list[str]:
@@ -265,13 +275,17 @@ def _build(cfg: BuildConfig, layout: Layout, files: list[str], missing: list[str
     write_json(layout.funnel(), funnel)
     bad = _bad_shards(shards)
     all_failed = _all_failed(funnel["totals"])
-    exit_code = 1 if bad or not files or all_failed else 0
+    repeated = _repeated_ids(cfg.output) if cfg.input.id_field else 0
+    if repeated:
+        logger.error(f"{repeated} values of input.id_field {cfg.input.id_field!r} are carried by more than one record")
+    exit_code = 1 if bad or not files or all_failed or repeated else 0
     write_json(layout.manifest(), {
         "config": to_dict(cfg), "versions": _versions(), "assets": _assets(cfg), "scorer_models": scorer_models(cfg),
         "models": models,
         "inputs": [{"path": f, "bytes": os.path.getsize(f)} for f in files], "missing_inputs": missing,
         "started": started, "finished": time.time(), "exit_code": exit_code, "unreadable_shards": bad,
+        "repeated_ids": repeated,
     })
     if exit_code == 0 and not keep_work:
         shutil.rmtree(layout.scratch_dir(), ignore_errors=True)
-    return BuildResult(cfg.output, funnel, shards, exit_code, tuple(bad), all_failed)
+    return BuildResult(cfg.output, funnel, shards, exit_code, tuple(bad), all_failed, repeated)

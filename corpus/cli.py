@@ -82,6 +82,11 @@ def build(
     for s in result.bad_shards:
         v = result.shards[s]
         typer.echo(f"shard with errors: {printable(s)} (records {v['records']}, failed {v['failed']})", err=True)
+    if result.repeated_ids:
+        typer.echo(f"error: {result.repeated_ids} input.id_field values are carried by more than one record (in "
+                   "different files): dedup cannot tell those documents apart; make the ids unique or leave "
+                   "input.id_field unset (see: corpus sql OUT \"select id, count(*) from docs group by id having "
+                   "count(*) > 1\")", err=True)
     typer.echo(f"output: {os.path.abspath(result.out)}")
     raise typer.Exit(result.exit_code)
 

@@ -278,3 +278,14 @@ def test_repeated_id_field_value_is_a_failed_row(tmp_path):
     assert "'a'" in failed[0][3] and "input.id_field" in failed[0][3]
     ids = connect(str(tmp_path / "out")).execute("select id from kept union all select id from dropped").fetchall()
     assert sorted(i for (i,) in ids) == ["7", "a", "b"]
+
+
+def test_id_field_value_repeated_across_files_is_said_and_exits_1(tmp_path):
+    """Each file is its own task, so no reader sees both records: the finished build counts the repeats."""
+    (tmp_path / "in").mkdir()
+    a = write_jsonl(tmp_path / "in" / "a.jsonl", [json.dumps({"text": article(0), "id": "same"})])
+    b = write_jsonl(tmp_path / "in" / "b.jsonl", [json.dumps({"text": article(1), "id": "same"})])
+    result = run([a, b], tmp_path / "out", input={"id_field": "id"})
+    assert result.repeated_ids == 1 and result.exit_code == 1
+    assert json.load(open(tmp_path / "out" / "manifest.json"))["repeated_ids"] == 1
+    assert all(s["balanced"] for s in result.shards.values())

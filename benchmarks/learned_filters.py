@@ -33,9 +33,9 @@ os.environ.setdefault("LOGURU_LEVEL", "WARNING")
 from benchmarks.results import add_data_arg, record, scratch  # noqa: E402
 
 # the recipe's crawl sample: shards the retention benchmark (evalsets/retention_inputs.py) does not read
+# (resiliparse_clipped_houstonpress is left out: its one record is clipped, a failed row and exit code 1)
 TRAIN_SHARDS = ("warc/multi-cache-00.warc.gz", "warc-real/other_real_crawls/dolma_sample-0000.warc.gz",
                 "warc-real/other_real_crawls/dolma_sample-0001.warc.gz", "warc-real/other_real_crawls/pywb_iana.warc.gz",
-                "warc-real/other_real_crawls/resiliparse_clipped_houstonpress.warc.gz",
                 "warc-real/commoncrawl_real/jwarc_cc_commoncrawl-org.warc.gz")
 TRAIN_STAGES = "stages: [url_filter, lang_id, page_type]\n"
 # every shard that holds a rated page, and the HTML-only pages of html/zh-more written as one WARC

@@ -21,7 +21,7 @@ from benchmarks.results import add_data_arg
 
 def unigram_entropy(shard_dir: str) -> float:
     """Entropy (nats/token) of the training split's token frequencies."""
-    from mixtures.shards import open_split, read_index
+    from tokens.shards import open_split, read_index
 
     counts = np.zeros(read_index(shard_dir)["vocab_size"], dtype=np.int64)
     for shard in open_split(shard_dir, "train"):
@@ -43,8 +43,8 @@ def main() -> None:
     ap.add_argument("--threads", type=int, default=1)
     args = ap.parse_args()
 
-    from mixtures.shards import TokenizeConfig, tokenize
-    from mixtures.tokenizer import TokenizerConfig, load, train_tokenizer
+    from tokens.shards import TokenizeConfig, tokenize
+    from tokens.tokenizer import TokenizerConfig, load, train_tokenizer
     from train.checkpoint import latest, load_model
     from train.config import load_train_config
     from train.evaluate import eval_mc_task, source_losses

@@ -27,8 +27,8 @@ from corpus.core.configlib import to_dict
 from corpus.core.files import file_sha256
 from mixtures.mixture import Allocation, Mixture, allocate
 from mixtures.pools import input_checksums, pool, pool_counts, pool_docs, tokenizer_path
-from mixtures.shards import DOCS_FILE, INDEX_FILE, SPLITS, _DocIndex, _ShardWriter, open_split, read_index
-from mixtures.tokenizer import EOS_ID
+from tokens.shards import DOCS_FILE, INDEX_FILE, SPLITS, _DocIndex, _ShardWriter, open_split, read_index
+from tokens.tokenizer import EOS_ID
 
 MANIFEST_FILE = "manifest.json"
 

@@ -37,7 +37,7 @@ def register(app: typer.Typer) -> None:
         threads: int = typer.Option(2, "--threads"),
     ):
         """Train a Yi-style SentencePiece BPE tokenizer (digits split, byte fallback, no normalisation)."""
-        from mixtures.tokenizer import TokenizerConfig, train_tokenizer
+        from tokens.tokenizer import TokenizerConfig, train_tokenizer
 
         with _user_errors():
             cfg = TokenizerConfig(vocab_size=vocab_size, char_budget=chars, character_coverage=coverage,
@@ -58,7 +58,7 @@ def register(app: typer.Typer) -> None:
         workers: int = typer.Option(2, "--workers"),
     ):
         """Tokenise documents into packed uint16/uint32 shards with an index and a hashed validation split."""
-        from mixtures.shards import TokenizeConfig, tokenize
+        from tokens.shards import TokenizeConfig, tokenize
 
         with _user_errors():
             cfg = TokenizeConfig(val_fraction=val_fraction, shard_tokens=shard_tokens, workers=workers)

@@ -17,9 +17,9 @@ import duckdb
 
 from corpus.core.files import file_sha256
 from mixtures.mixture import Mixture, Source, Target
-from mixtures.shards import DOCS_FILE, INDEX_FILE, TokenizeConfig, read_index, tokenize
-from mixtures.sources import check_inputs
-from mixtures.tokenizer import MODEL_FILE
+from tokens.shards import DOCS_FILE, INDEX_FILE, TokenizeConfig, read_index, tokenize
+from tokens.sources import check_inputs
+from tokens.tokenizer import MODEL_FILE
 
 _CHECKSUMS: dict[tuple, str] = {}
 

@@ -104,7 +104,7 @@ def _evaluate(mix: Mixture, cfg, train_cfg) -> dict:
     mc = [t for t in mix.targets if t.mc]
     if mc:
         from mixtures.pools import tokenizer_path
-        from mixtures.tokenizer import load
+        from tokens.tokenizer import load
 
         sp = load(tokenizer_path(mix))
         for t in mc:

@@ -24,8 +24,8 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from corpus.core.files import file_sha256
-from mixtures.sources import SourceDoc, check_inputs, iter_docs, split_of
-from mixtures.tokenizer import EOS_ID, load
+from tokens.sources import SourceDoc, check_inputs, iter_docs, split_of
+from tokens.tokenizer import EOS_ID, load
 
 INDEX_FILE = "index.json"
 DOCS_FILE = "docs.parquet"

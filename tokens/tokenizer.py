@@ -14,7 +14,7 @@ from typing import Iterator
 
 from corpus.core.configlib import check
 from corpus.core.files import file_sha256
-from mixtures.sources import SourceDoc, check_inputs, expand, iter_docs, source_name
+from tokens.sources import SourceDoc, check_inputs, expand, iter_docs, source_name
 
 MODEL_FILE = "tokenizer.model"
 MANIFEST_FILE = "manifest.json"

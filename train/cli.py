@@ -120,7 +120,7 @@ def register(app: typer.Typer) -> None:
 
         Progress per task on stderr, a summary table on stdout, every number in the JSON file."""
         from corpus.core.progress import counted
-        from mixtures.tokenizer import load as load_tokenizer
+        from tokens.tokenizer import load as load_tokenizer
         from train.evaluate import eval_mc_task, mc_test_files, mc_tests, source_losses, val_sources
 
         tasks = [_mc_spec(spec) for spec in mc]

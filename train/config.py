@@ -103,7 +103,7 @@ def load_train_config(path: str | None = None, data: dict | None = None, overrid
         check(changed <= set(CONTEXT_FIELDS), "model", f"with init_from only {CONTEXT_FIELDS} may change, not "
               f"{sorted(changed - set(CONTEXT_FIELDS))}")
         model_section = merge(base, {k: v for k, v in model_section.items() if k != "preset"})
-    from mixtures.shards import read_index
+    from tokens.shards import read_index
 
     check(os.path.exists(os.path.join(raw["data"], "index.json")), "data", f"no token shards at {raw['data']}")
     raw["model"] = model_config(model_section, vocab_size=read_index(raw["data"])["vocab_size"])

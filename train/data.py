@@ -9,7 +9,7 @@ from __future__ import annotations
 import numpy as np
 import torch
 
-from mixtures.shards import open_split
+from tokens.shards import open_split
 
 
 class TokenWindows:

@@ -27,7 +27,7 @@ def source_losses(model: Transformer, shard_dir: str, seq_len: int, max_tokens: 
     """
     import duckdb
 
-    from mixtures.shards import DOCS_FILE, open_split
+    from tokens.shards import DOCS_FILE, open_split
 
     shards = open_split(shard_dir, "val")
     docs = duckdb.sql(f"select source, shard, \"offset\", tokens, bytes from '{os.path.join(shard_dir, DOCS_FILE)}' "
@@ -57,7 +57,7 @@ def source_losses(model: Transformer, shard_dir: str, seq_len: int, max_tokens: 
 def val_sources(shard_dir: str) -> list[str]:
     import duckdb
 
-    from mixtures.shards import DOCS_FILE
+    from tokens.shards import DOCS_FILE
 
     return [r[0] for r in duckdb.sql(f"select distinct source from '{os.path.join(shard_dir, DOCS_FILE)}' "
                                      "where split = 'val' order by source").fetchall()]

@@ -10,7 +10,7 @@ import shutil
 
 import torch
 
-from mixtures.tokenizer import BOS_ID, EOS_ID, PAD_ID
+from tokens.tokenizer import BOS_ID, EOS_ID, PAD_ID
 from train.model import Transformer
 
 

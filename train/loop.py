@@ -15,7 +15,7 @@ import time
 import torch
 
 from corpus.core.configlib import to_dict
-from mixtures.shards import read_index
+from tokens.shards import read_index
 from train import checkpoint
 from train.config import OptimConfig, TrainConfig
 from train.data import TokenWindows

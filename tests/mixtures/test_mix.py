@@ -18,7 +18,7 @@ from corpus.core.configlib import ConfigError
 from mixtures.build import build, plan, read_manifest
 from mixtures.mixture import allocate, load_mixture
 from mixtures.regression import MODELS
-from mixtures.tokenizer import TokenizerConfig, train_tokenizer
+from tokens.tokenizer import TokenizerConfig, train_tokenizer
 
 REPO = Path(__file__).resolve().parents[2]
 EN = ["The river rose {i} feet in the spring flood and the valley filled with water.",

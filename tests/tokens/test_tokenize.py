@@ -6,9 +6,9 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
-from mixtures.shards import TokenizeConfig, open_split, tokenize
-from mixtures.sources import iter_docs, split_of
-from mixtures.tokenizer import EOS_ID, TokenizerConfig, load, train_tokenizer
+from tokens.shards import TokenizeConfig, open_split, tokenize
+from tokens.sources import iter_docs, split_of
+from tokens.tokenizer import EOS_ID, TokenizerConfig, load, train_tokenizer
 
 EN = ["The river rose 42 feet in 1927 , flooding the valley .", "A short note about lobsters and their claws .",
       "Trains left the station every 15 minutes on weekdays ."]
@@ -88,6 +88,6 @@ def test_text_and_jsonl_sources(tmp_path):
 
 
 def test_uint32_for_large_vocabularies():
-    from mixtures.shards import token_dtype
+    from tokens.shards import token_dtype
 
     assert token_dtype(65536) == np.uint16 and token_dtype(64000) == np.uint16 and token_dtype(100_000) == np.uint32

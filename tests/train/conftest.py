@@ -4,8 +4,8 @@ from pathlib import Path
 import pytest
 import torch
 
-from mixtures.shards import TokenizeConfig, tokenize
-from mixtures.tokenizer import TokenizerConfig, train_tokenizer
+from tokens.shards import TokenizeConfig, tokenize
+from tokens.tokenizer import TokenizerConfig, train_tokenizer
 from train.config import load_train_config
 
 

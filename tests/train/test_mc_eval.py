@@ -5,8 +5,8 @@ import random
 import pytest
 import torch
 
-from mixtures.shards import TokenizeConfig, read_index, tokenize
-from mixtures.tokenizer import load
+from tokens.shards import TokenizeConfig, read_index, tokenize
+from tokens.tokenizer import load
 from train.config import load_train_config
 from train.evaluate import eval_mc_task, read_mc_csv
 from train.loop import train

@@ -22,7 +22,6 @@ from benchmarks.results import add_data_arg, scratch
 from evalsets import retention_inputs as R
 
 HELD_OUT = 300
-STAGES = ("url_filter", "lang_id", "gopher_quality", "gopher_repetition", "c4", "fineweb", "garbled", "word_blocklist")
 
 
 def all_docs(data: Path, name: str) -> list[str]:
@@ -53,6 +52,7 @@ def main() -> int:
     from corpus.build import build
     from corpus.calibrate_reference import calibrate_reference, fragment, table
     from corpus.config import load_config
+    from filters.heuristics.families import FAMILIES
 
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     add_data_arg(ap)
@@ -67,7 +67,8 @@ def main() -> int:
     crawl = [p for p in inputs if not p.endswith("reference.jsonl")]
     reference = work / "held-out.jsonl"
     print("held-out reference documents:", write_held_out(data, reference))
-    cfg = load_config(None, inputs=tuple(crawl), output=str(work / "crawl"), stages=STAGES, annotate_all=True,
+    stages = ("url_filter", "lang_id", *FAMILIES)  # every heuristic family
+    cfg = load_config(None, inputs=tuple(crawl), output=str(work / "crawl"), stages=stages, annotate_all=True,
                       executor={"workers": args.workers})
     if build(cfg, overwrite=True).exit_code:
         return 1

@@ -131,7 +131,7 @@ def run_stage(models: str, path: str, sample_size: int) -> None:
 
     work = os.path.join(os.path.dirname(path), "work")
     os.makedirs(os.path.join(work, "assign"), exist_ok=True)
-    cfg = load_config(None, topic={"models_dir": models}, clusters={"k": 64, "sample_size": sample_size})
+    cfg = load_config(None, topic={"models_dir": models}, cluster={"k": 64, "sample_size": sample_size})
     t0 = time.time()
     fit_on_sample(cfg, [path], work)
     list(ClusterAssign(cfg, (path,), work).run(rank=0))

@@ -48,7 +48,7 @@ def ours():
     from filters.heuristics.steps import DECLARED
 
     cfg = BuildConfig()
-    return [step for stage in DECLARED.values() for step in stage.build(cfg, None)]
+    return [step for stage in DECLARED.values() for step in stage.steps(cfg, None)]
 
 
 def run_datatrove(docs: list[Document], lang: str) -> float:

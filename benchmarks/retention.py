@@ -75,7 +75,8 @@ def main() -> int:
     ap.add_argument("-c", "--config", default=None, help="build YAML (default: the default config); not recorded")
     ap.add_argument("--models-dir", default=None, help="scorers.models_dir (default: the demo models)")
     ap.add_argument("--train-models", action="store_true",
-                    help="train the models by the recipe first (benchmarks/scorer_models.py), into WORK/models")
+                    help="the recipe's models (benchmarks/scorer_models.py: trained into out/bench/recipe/models "
+                         "unless there)")
     ap.add_argument("--modes", nargs="+", choices=("trafilatura", "fast"), default=None,
                     help="one build per extract.mode (trafilatura fast: the fast_mode_quality claim)")
     ap.add_argument("--work", type=Path, default=scratch("retention"), help="generated inputs and the builds")
@@ -86,7 +87,7 @@ def main() -> int:
     if args.train_models:
         from benchmarks.scorer_models import recipe_models
 
-        models = str(recipe_models(args.data, scratch("scorer-models")))
+        models = str(recipe_models(args.data))
     summaries = {}
     for mode in args.modes or [None]:
         overrides = {"extract": {"mode": mode}} if mode else None

@@ -3,7 +3,8 @@
     python -m benchmarks.scorers_signals [--data D]                      # the recipe's models, a cascade build
     python -m benchmarks.scorers_signals --from BUILD_OUT [-c CONFIG.yaml]  # best on an --annotate-all build
 
-Defaults as benchmarks/scorers_throughput.py (benchmarks/scorer_models.py trains and builds, in out/bench/).
+Defaults as benchmarks/scorers_throughput.py (the recipe's models from benchmarks/scorer_models.py, the cascade
+build in out/bench/scorer-models).
 """
 
 from __future__ import annotations
@@ -41,7 +42,7 @@ def main() -> None:
         out, config = args.build_out, args.config
     else:
         work = scratch("scorer-models")
-        out, config = cascade_build(args.data, recipe_models(args.data, work), work)
+        out, config = cascade_build(args.data, recipe_models(args.data), work)
     cfg = load_config(config)
     con = connect(out)
     for key, stage, log in SIGNALS:

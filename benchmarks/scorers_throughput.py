@@ -4,8 +4,9 @@ Baseline in the same run: the fastText language-ID scorer, the cheapest learned 
     python -m benchmarks.scorers_throughput [--data D] [--repeat 3]
     python -m benchmarks.scorers_throughput --from BUILD_OUT --models MODELS_DIR
 
-By default the models are the recipe's (benchmarks/scorer_models.py, trained unless already there) and
-the documents those of a cascade build with them (`scorer_models.cascade_build`), both in out/bench/.
+By default the models are the recipe's (benchmarks/scorer_models.py, trained into out/bench/recipe unless
+already there) and the documents those of a cascade build with them (`scorer_models.cascade_build`, in
+out/bench/scorer-models).
 """
 
 from __future__ import annotations
@@ -54,7 +55,7 @@ def main() -> None:
     ap.add_argument("--models", dest="models_dir", type=Path, default=None, help="default: the recipe's models")
     ap.add_argument("--repeat", type=int, default=3)
     a = ap.parse_args()
-    a.models_dir = a.models_dir or recipe_models(a.data, scratch("scorer-models"))
+    a.models_dir = a.models_dir or recipe_models(a.data)
     docs = load_docs(a.build_out or cascade_build(a.data, a.models_dir, scratch("scorer-models"))[0])
     print(f"{len(docs)} documents, {sum(len(d.text) for d in docs) / 1e6:.2f} M chars; "
           f"{platform.processor() or platform.machine()}, {os.cpu_count()} cores; best of {a.repeat}")

@@ -57,7 +57,7 @@ def step_stages(cfg, segment_stages, i: int, models: dict) -> list[str]:
     else:
         labels.append(READ_ROW)
     for spec in segment_stages:
-        labels += [spec.name] * len(spec.build(cfg, ctx))
+        labels += [spec.name] * len(spec.steps(cfg, ctx))
     return labels + ["write Parquet"]
 
 

@@ -16,7 +16,7 @@ from datatrove.data import Document
 from loguru import logger
 
 from corpus.core import logs, progress, vocab
-from corpus.config import BuildConfig, to_dict
+from corpus.config import BuildConfig, same_config, to_dict
 from corpus.core.configlib import ConfigError
 from corpus.core.executors import run_pipeline
 from corpus.core.extract import ContentFilter, ExtractionFilter, Extractor
@@ -106,7 +106,7 @@ def _check_same_config(layout: Layout, cfg: BuildConfig) -> None:
     current = json.dumps(to_dict(cfg), sort_keys=True, ensure_ascii=False)
     if os.path.exists(path):
         with open(path, encoding="utf-8") as f:
-            if f.read() != current:
+            if not same_config(f.read(), cfg):  # (one written under former key names is the same config)
                 raise ConfigChanged(f"{layout.root} holds a build made with another config; "
                                     "use a new output directory or --overwrite")
     with open(path, "w", encoding="utf-8") as f:
@@ -148,7 +148,7 @@ def _versions() -> dict:
 def _assets(cfg: BuildConfig) -> dict:
     from filters.language import default_lid_model
 
-    lid = cfg.lang.model_path or default_lid_model()
+    lid = cfg.lang_id.model_path or default_lid_model()
     return {"lid_model": {"path": lid, "sha256": file_sha256(lid)}}
 
 
@@ -186,11 +186,11 @@ def _run_segment(cfg: BuildConfig, layout: Layout, files: list[str], base_dir: s
     seg = segments[i]
     if seg.corpus_level:
         logger.info(f"segment {i}: corpus-level stage {seg.stages[0].name}")
-        seg.stages[0].build(cfg, ctx, input_dir=layout.work_dir(i - 1), output_dir=layout.work_dir(i))
+        seg.stages[0].run(cfg, ctx, input_dir=layout.work_dir(i - 1), output_dir=layout.work_dir(i))
         return
     steps = front_steps(cfg, ctx, files, base_dir) if i == 0 else [SignalReader(layout.work_dir(i - 1), layout, i)]
     for spec in seg.stages:
-        steps += spec.build(cfg, ctx)
+        steps += spec.steps(cfg, ctx)
     if cfg.annotate_all:
         steps.append(PendingDropWriter(ctx))
     last = i == len(segments) - 1

@@ -98,7 +98,7 @@ def fragment(proposals: list[Proposal], percentile: float) -> str:
 
 def calibrate(out: str, cfg: BuildConfig, percentile: float = 5.0, sample: int = 0, seed: int = 0):
     con = connect(out)
-    sample_view(con, cfg.lang.keep, sample, seed)
+    sample_view(con, cfg.lang_id.keep, sample, seed)
     table = percentiles(con, numeric_columns(con))
     from corpus.refilter import recorded_models
 

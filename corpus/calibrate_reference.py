@@ -96,7 +96,7 @@ def identify(texts: list[str], cfg: BuildConfig) -> list[str | None]:
     """The build's language ID (its top label; the score floor is the lang_id stage's business)."""
     from filters.language import LanguageScorer
 
-    lid = LanguageScorer(cfg.lang.model_path, cfg.lang.max_chars)
+    lid = LanguageScorer(cfg.lang_id.model_path, cfg.lang_id.max_chars)
     docs = [Document(text=t, id=str(i)) for i, t in enumerate(texts)]
     return [md[vocab.LANG] for md in lid.score_batch(docs)] if docs else []
 
@@ -112,7 +112,7 @@ def score_reference(docs: list[tuple[str, str | None]], cfg: BuildConfig) -> pd.
     rows = []
     for i, (text, lang) in enumerate(docs):
         lang = found.get(i, lang)
-        if lang not in cfg.lang.keep:
+        if lang not in cfg.lang_id.keep:
             continue
         md = {vocab.LANG: lang}
         md.update(scorer.score(Document(text=text, id=str(i), metadata=dict(md))))
@@ -125,7 +125,7 @@ def build_frame(out: str, cfg: BuildConfig, sample: int = 0, seed: int = 0) -> p
     from corpus.calibrate import numeric_columns, sample_view
 
     con = connect(out)
-    sample_view(con, cfg.lang.keep, sample, seed)
+    sample_view(con, cfg.lang_id.keep, sample, seed)
     cols = ", ".join([vocab.LANG] + numeric_columns(con))
     return con.execute(f"select {cols} from cal").fetchdf()
 
@@ -194,7 +194,12 @@ class _Slot:
 
 def slots(ref: pd.DataFrame, cfg: BuildConfig, lang: str, min_docs: int) -> list[_Slot]:
     out = []
-    for _, by_lang in stage_rules(cfg):
+    for stage, by_lang in stage_rules(cfg):
+        if stage == vocab.LANG_ID:
+            # the language-ID floor (thresholds.<lang>.lang_score) is left as it is: a reference read from a
+            # file has no lang_score (only its documents without a `lang` are identified), while one given as
+            # a build has, and its documents are of their language by choice, not by a floor
+            continue
         for rule in rules_for(by_lang, lang):
             for bound in ("min", "max"):
                 current = getattr(rule, bound)
@@ -315,7 +320,7 @@ def calibrate_reference(out: str, reference: str, cfg: BuildConfig, keep: float 
     ref, other = reference_frame(reference, cfg)
     crawl = build_frame(out, cfg, sample, seed)
     results = []
-    for lang in [x for x in cfg.lang.keep if len(ref) and (ref[vocab.LANG] == x).any()]:
+    for lang in [x for x in cfg.lang_id.keep if len(ref) and (ref[vocab.LANG] == x).any()]:
         results.append(calibrate_language(lang, ref[ref[vocab.LANG] == lang], crawl[crawl[vocab.LANG] == lang],
                                           cfg, keep, per_rule, tighten, min_docs))
     return results, other

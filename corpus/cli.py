@@ -186,12 +186,75 @@ def demo(
     raise typer.Exit(result.exit_code)
 
 
+def diff(
+    a: str = typer.Argument(..., help="the first build output directory"),
+    b: str = typer.Argument(..., help="the second build output directory"),
+    limit: int = typer.Option(3, "--limit", min=0, help="sample documents shown per transition (0: none)"),
+    as_json: bool = typer.Option(False, "--json", help="print the transitions and samples as JSON"),
+):
+    """Compare two builds, read-only: the documents whose fate changed, counted by transition (kept, dropped
+    at STAGE (REASON), failed, absent), with samples of each."""
+    from corpus.core.sql import UnreadableBuild
+    from corpus.diff import NotABuild, diff_builds, format_diff
+
+    try:
+        d = diff_builds(a, b, limit)
+    except (NotABuild, UnreadableBuild, FileNotFoundError) as e:
+        fail(str(e))
+    if as_json:
+        import json
+
+        typer.echo(json.dumps(d.to_json(), indent=1, ensure_ascii=False))
+    else:
+        typer.echo(format_diff(d, a, b))
+
+
+def export(
+    source: str = typer.Argument(..., help="a build output directory (its kept documents), or a training "
+                                 "checkpoint or run directory (the model)"),
+    output: str = typer.Option(..., "-o", "--output", help="a build: FILE.jsonl, .jsonl.gz or .jsonl.zst; a "
+                               "checkpoint: the Hugging Face model directory"),
+    where: Optional[str] = typer.Option(None, "--where", help="a build: SQL predicate over the kept columns, "
+                                        "e.g. \"lang = 'zh' and quality_score > 0.5\""),
+    columns: Optional[str] = typer.Option(None, "--columns", help="a build: comma-separated columns, or '*' "
+                                          "for all (default: id,url,lang,text)"),
+    overwrite: bool = typer.Option(False, "--overwrite", help="replace an existing output file"),
+):
+    """Export a build's kept documents as JSON Lines (read-only over the build), or a checkpoint in the
+    Hugging Face Llama layout (config.json + model.safetensors + tokenizer.model)."""
+    from corpus.core.layout import Layout
+
+    if not (os.path.isdir(source) and Layout(source).holds_a_build()):
+        try:
+            from train.cli import export_checkpoint, is_checkpoint_or_run
+        except ModuleNotFoundError:  # an app made without the training plugin
+            is_checkpoint_or_run = None
+        if is_checkpoint_or_run and is_checkpoint_or_run(source):
+            export_checkpoint(source, output)
+            return
+        fail(f"{source!r} is neither a build output directory (no manifest.json) nor a checkpoint or run directory")
+    import duckdb
+
+    from corpus.core.progress import counted
+    from corpus.core.sql import NotReadOnly, UnreadableBuild
+    from corpus.export import DEFAULT_COLUMNS, ExportError, export_kept
+
+    cols = tuple(c.strip() for c in columns.split(",") if c.strip()) if columns else DEFAULT_COLUMNS
+    try:
+        n = export_kept(source, output, cols, where, overwrite, counted=counted)
+    except (ExportError, NotReadOnly, UnreadableBuild) as e:
+        fail(str(e))
+    except duckdb.Error as e:
+        fail(f"--where: {_first_line(e)}", 1)
+    typer.echo(f"exported {n:,} document{'' if n == 1 else 's'} to {output}")
+
+
 def make_app(plugins: tuple[str, ...] = PLUGINS) -> typer.Typer:
     """A fresh app with the core commands and those of `plugins`: tests build their own instead of
     registering on a shared one."""
     app = typer.Typer(no_args_is_help=True, add_completion=False, pretty_exceptions_enable=False,
                       help="Turn web-crawl shards into a clean bilingual corpus; inspect it with SQL; train proxies.")
-    for command in (build, sql, demo):
+    for command in (build, sql, demo, diff, export):
         app.command()(command)
     for name in plugins:
         try:

@@ -9,14 +9,15 @@ from pathlib import Path
 from typing import Any, Literal
 
 from corpus import stages as registry
-from corpus.core.configlib import ANY_LANG, check, check_paths, from_dict, load_yaml, merge, to_dict
+from corpus.config_upgrade import as_written, check_retired, say, upgrade
+from corpus.core.configlib import ANY_LANG, ConfigError, check, check_paths, from_dict, load_yaml, merge, to_dict
 from corpus.core.executors import ExecutorConfig
-from corpus.core.steps import BOUNDS, MODEL
+from corpus.core.steps import BOUNDS, MODEL, Stage, StageConfig
 from dedup.config import DedupConfig
 from filters.config import HeuristicsConfig, PageTypeConfig, ScorersConfig
-from filters.language import LangConfig, check_language
+from filters.language import LangIdConfig, check_language
 from filters.url import UrlFilterConfig
-from labels.config import ClustersConfig, TopicConfig
+from labels.config import ClusterConfig, TopicConfig
 
 DATA_DIR = Path(__file__).parent / "data"
 STAGE_SECTION = "stage_section"  # metadata of a BuildConfig field that holds a stage's section
@@ -81,13 +82,13 @@ class BuildConfig:
     content: ContentConfig = field(default_factory=ContentConfig)
     extract: ExtractConfig = field(default_factory=ExtractConfig)
     url_filter: UrlFilterConfig = _stage_section(UrlFilterConfig)
-    lang: LangConfig = _stage_section(LangConfig)
+    lang_id: LangIdConfig = _stage_section(LangIdConfig)
     page_type: PageTypeConfig = _stage_section(PageTypeConfig)
     heuristics: HeuristicsConfig = _stage_section(HeuristicsConfig)
     scorers: ScorersConfig = _stage_section(ScorersConfig)
     dedup: DedupConfig = _stage_section(DedupConfig)
     topic: TopicConfig = _stage_section(TopicConfig)
-    clusters: ClustersConfig = _stage_section(ClustersConfig)
+    cluster: ClusterConfig = _stage_section(ClusterConfig)
 
     def __post_init__(self):
         if not self.stages:
@@ -98,13 +99,24 @@ class BuildConfig:
         check(0 <= self.seed < 2**32, "seed", "must be within [0, 2**32) (numpy and scikit-learn take no other)")
         self._check_thresholds()
 
+    def for_stage(self, stage: Stage) -> StageConfig:
+        """What a stage's hooks are given: its own section and those it reads (Stage.reads), the thresholds
+        of its signals, and the few settings every stage may need."""
+        names = ((stage.section[0],) if stage.section else ()) + stage.reads
+        return StageConfig(
+            section=getattr(self, stage.section[0]) if stage.section else None,
+            thresholds={lang: {k: b for k, b in by_key.items() if k in stage.signals}
+                        for lang, by_key in self.thresholds.items()},
+            keep=self.lang_id.keep, seed=self.seed, annotate_all=self.annotate_all, stages=self.stages,
+            executor=self.executor, sections={name: getattr(self, name) for name in names})
+
     def _check_thresholds(self) -> None:
         """Every language known to the language-ID model, every signal one a stage has a threshold
         for, every bound min or max: a typo would otherwise be a rule that silently never fires."""
         known = registry.signal_stages()
         for lang, by_key in self.thresholds.items():
             if lang != ANY_LANG:
-                check_language(lang, f"thresholds.{lang}", self.lang.model_path)
+                check_language(lang, f"thresholds.{lang}", self.lang_id.model_path)
             for key, bounds in by_key.items():
                 where = f"thresholds.{lang}.{key}"
                 check(key in known, where, "not a signal any stage has a threshold for" + _did_you_mean(key, known))
@@ -124,6 +136,10 @@ def check_stage_sections() -> None:
     if listed != declared:
         raise TypeError(f"BuildConfig's stage sections {_names(listed)} are not those the registered stages "
                         f"declare, in cascade order: {_names(declared)}")
+    for stage in registry.STAGES.values():
+        unknown = [name for name in stage.reads if name not in dict(listed)]
+        if unknown:
+            raise TypeError(f"stage {stage.name} reads {', '.join(unknown)}: not a stage section of BuildConfig")
 
 
 def _names(sections: list[tuple[str, type]]) -> str:
@@ -140,43 +156,44 @@ def _did_you_mean(name: str, known) -> str:
     return f" (did you mean {' or '.join(close)}?)" if close else " (a stage's signals are the keys it declares in corpus/core/vocab.py)"
 
 
-# keys of the former dialect -> what replaces them (one way to enable a stage, one threshold dialect)
-RETIRED = {
-    "heuristics.enabled": "list the stages to run in `stages:` (correction and pii are stages of their own)",
-    "heuristics.families": "list the stages to run in `stages:`",
-    "scorers.enabled": "list the stages to run in `stages:`",
-    **{f"scorers.{s}.enabled": "list the stages to run in `stages:`"
-       for s in ("perplexity", "quality", "coherence", "safety")},
-    "dedup.enabled": "list the stages to run in `stages:` (leave the dedup_* stages out)",
-    "heuristics.thresholds": "thresholds.<lang>.<signal>.{min,max} at the top level",
-    "page_type.thresholds": "thresholds.<lang>.<signal>.{min,max} at the top level",
-    **{f"scorers.{s}.thresholds": "thresholds.<lang>.<signal>.{min,max} at the top level, e.g. "
-       "quality_score.min, ppl_kenlm.max, safety_term_hits.max (a bound `model` reads the model's cutoff)"
-       for s in ("perplexity", "quality", "coherence", "safety")},
-}
-
-
-def check_retired(data: dict) -> None:
-    for dotted, instead in RETIRED.items():
-        *parents, last = dotted.split(".")
-        node = data
-        for part in parents:
-            node = node.get(part) if isinstance(node, dict) else None
-        check(not (isinstance(node, dict) and last in node), dotted, f"no longer a setting: {instead}")
-
-
 def load_config(path: str | Path | None = None, **overrides: Any) -> BuildConfig:
-    """YAML file (optional) plus overrides (CLI flags, dotted sections as nested dicts)."""
-    data = load_yaml(path) if path else {}
-    data = merge(data, {k: v for k, v in overrides.items() if v is not None})
-    check_retired(data)
-    # an empty list is a mistake, not a request for the default cascade (leave the key out for that)
-    check(data.get("stages", None) != [], "stages", "empty: list the stages to run, or leave 'stages' out "
-                                                    "for the default cascade")
-    cfg = from_dict(BuildConfig, data)
-    check_paths(cfg)
-    _check_bounds(cfg)
+    """YAML file (optional) plus overrides (CLI flags, dotted sections as nested dicts). Keys under a former
+    name load as today's, with a note on stderr once the config is known to be sound (a mistake is one line)."""
+    data, notes, written = upgrade(load_yaml(path) if path else {})
+    given, more_notes, more_written = upgrade({k: v for k, v in overrides.items() if v is not None})
+    data = merge(data, given)
+    try:
+        check_retired(data)
+        # an empty list is a mistake, not a request for the default cascade (leave the key out for that)
+        check(data.get("stages", None) != [], "stages", "empty: list the stages to run, or leave 'stages' out "
+                                                        "for the default cascade")
+        cfg = from_dict(BuildConfig, data)
+        check_paths(cfg)
+        _check_bounds(cfg)
+    except ConfigError as e:
+        raise as_written(e, {**written, **more_written}) from None
+    say(notes + more_notes)
     return cfg
+
+
+def stored_config(data: dict) -> BuildConfig:
+    """A config a build stored (build-config.json, manifest.json's "config"), read under today's key names."""
+    data, _, _ = upgrade(data)
+    check_retired(data)
+    return from_dict(BuildConfig, data)
+
+
+def same_config(stored: str, cfg: BuildConfig) -> bool:
+    """Whether the text of a build-config.json holds cfg, written now or under former key names (a build made
+    before a rename resumes)."""
+    import json
+
+    if stored == json.dumps(to_dict(cfg), sort_keys=True, ensure_ascii=False):
+        return True
+    try:
+        return to_dict(stored_config(json.loads(stored))) == to_dict(cfg)
+    except (ValueError, TypeError, AttributeError):  # ConfigError is a ValueError
+        return False
 
 
 def _check_bounds(cfg: BuildConfig) -> None:

@@ -16,8 +16,9 @@ import time
 from dataclasses import dataclass
 
 from corpus.core import vocab
-from corpus.config import BuildConfig, check_retired, from_dict
-from corpus.core.configlib import load_yaml, merge, nested, parse_assignment
+from corpus.config import BuildConfig, stored_config
+from corpus.config_upgrade import SECTIONS, as_written, say, upgrade
+from corpus.core.configlib import ConfigError, load_yaml, merge, nested, parse_assignment
 from corpus.core.funnel import compute_funnel, write_json
 from corpus.core.layout import Layout
 from corpus.core.outdir import BuildLock, check_removable, check_writable, remove_output
@@ -41,7 +42,8 @@ def build_manifest(out: str) -> dict:
 
 
 def build_config(out: str) -> dict:
-    return build_manifest(out)["config"]
+    """The config the build was made with, under today's key names (a build made before a rename too)."""
+    return upgrade(build_manifest(out)["config"])[0]
 
 
 def recorded_models(out: str) -> dict[str, dict]:
@@ -53,19 +55,28 @@ def parse_set(item: str) -> dict:
     """'a.b.c=VALUE' -> {'a': {'b': {'c': VALUE}}}; a path not starting with a config section is a
     threshold: LANG.SIGNAL.min/max, or SIGNAL.min/max for every language ("*")."""
     parts, value = parse_assignment(item)
-    if parts[0] not in BuildConfig.__dataclass_fields__:
+    if parts[0] not in BuildConfig.__dataclass_fields__ and parts[0] not in SECTIONS:  # (or a former name)
         parts = ["thresholds"] + ([ANY_LANG] if len(parts) == 2 else []) + parts
     return nested(parts, value)
 
 
-def effective_config(out: str, config: str | None = None, sets: tuple[str, ...] = ()) -> BuildConfig:
-    data = build_config(out)
-    if config:
-        data = merge(data, load_yaml(config))
-    for item in sets:
-        data = merge(data, parse_set(item))
-    check_retired(data)
-    return from_dict(BuildConfig, data)
+def effective_config(out: str, config: str | None = None, sets: tuple[str, ...] = (),
+                     replace: dict[str, dict] | None = None) -> BuildConfig:
+    """The build's config, then the YAML `config`, then each `--set`, each merged over the one before;
+    `replace` ({section: {key: value}}) last, each value replacing the one there. Keys under a former name
+    load as today's, with a note for those the user gave."""
+    data, notes, written = build_config(out), [], {}
+    for given in ([load_yaml(config)] if config else []) + [parse_set(item) for item in sets]:
+        given, more_notes, more_written = upgrade(given)
+        data, notes, written = merge(data, given), notes + more_notes, {**written, **more_written}
+    for section, values in (replace or {}).items():
+        data[section] = {**data.get(section, {}), **values}
+    try:
+        cfg = stored_config(data)
+    except ConfigError as e:
+        raise as_written(e, written) from None
+    say(notes)
+    return cfg
 
 
 def stage_rules(cfg: BuildConfig, models: dict[str, dict] | None = None) -> list[tuple[str, dict[str, tuple[Rule, ...]]]]:

@@ -75,7 +75,7 @@ def _by_reference(out, reference, cfg, keep, per_rule, tighten, min_docs, sample
 
     results, other = cr.calibrate_reference(out, reference, cfg, keep, per_rule, tighten, min_docs, sample, seed)
     if other:
-        typer.echo(f"{other} reference documents are of no kept language ({', '.join(cfg.lang.keep)}): ignored", err=True)
+        typer.echo(f"{other} reference documents are of no kept language ({', '.join(cfg.lang_id.keep)}): ignored", err=True)
     if not results:
         fail(f"no reference document of a kept language in {reference}")
     for r in results:

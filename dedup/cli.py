@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import re
-from typing import Optional
+from typing import TYPE_CHECKING, Optional
 
 import typer
 
 from corpus.core.clierrors import fail
+
+if TYPE_CHECKING:
+    from dedup.config import DedupConfig
 
 
 def parse_curve(spec: str) -> tuple[int, int]:
@@ -16,6 +19,16 @@ def parse_curve(spec: str) -> tuple[int, int]:
     if not m or min(int(m.group(1)), int(m.group(2))) < 1:
         raise ValueError(f"--compare {spec!r}: expected BANDSxROWS with positive numbers, e.g. 20x5")
     return int(m.group(1)), int(m.group(2))
+
+
+def dedup_section(config: str | None) -> DedupConfig:
+    """The `dedup` section of a build's YAML config (the rest of it is the build's business)."""
+    from corpus.core.configlib import check, from_dict, load_yaml
+    from dedup.config import DedupConfig
+
+    section = (load_yaml(config) if config else {}).get("dedup") or {}
+    check(isinstance(section, dict), "dedup", f"expected a mapping, got {section!r}")
+    return from_dict(DedupConfig, section, "dedup")
 
 
 def register(app: typer.Typer) -> None:
@@ -33,13 +46,12 @@ def register(app: typer.Typer) -> None:
         compare: list[str] = typer.Option([], "--compare", help="other BANDSxROWS curves for the plot, e.g. 20x5"),
     ):
         """Probability that a pair is caught, by Jaccard similarity, for the configured bands x rows."""
-        from corpus.config import load_config
         from corpus.core.configlib import ConfigError
         from corpus.core.sql import format_table
         from dedup.explain import explain, plot
 
         try:
-            m = load_config(config).dedup.minhash
+            m = dedup_section(config).minhash
             others = tuple(parse_curve(c) for c in compare)
         except (ConfigError, ValueError) as e:
             fail(str(e))

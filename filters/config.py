@@ -8,7 +8,7 @@ from typing import Annotated, Literal
 
 from corpus.core.configlib import FilePath, OnDisk, check
 
-# Thresholds of every stage are one top-level section (corpus.config.BuildConfig.thresholds); the
+# Thresholds of every stage are one top-level section of the build config (`thresholds:`); the
 # sections here hold how signals are computed.
 
 
@@ -23,9 +23,14 @@ ModelsDir = Annotated[str, OnDisk("dir", holds=_holds_models, what="model writte
 
 @dataclass(frozen=True)
 class HeuristicsConfig:
-    defaults: FilePath = ""  # YAML of per-language params and thresholds; "": filters/data/heuristics.yaml
+    defaults_file: FilePath = ""  # YAML of per-language params and thresholds; "": filters/data/heuristics.yaml
     blocklists: dict[str, tuple[FilePath, ...]] = field(default_factory=dict)  # lang -> extra term files
     use_default_blocklists: bool = True
+
+    @property
+    def defaults(self) -> str:
+        """The former name of defaults_file (filters/heuristics/params.py reads it so)."""
+        return self.defaults_file
 
 
 @dataclass(frozen=True)
@@ -48,4 +53,4 @@ class ScorersConfig:
 
 @dataclass(frozen=True)
 class PageTypeConfig:
-    defaults: FilePath = ""  # YAML of per-language thresholds; "": filters/data/page_type.yaml
+    defaults_file: FilePath = ""  # YAML of per-language thresholds; "": filters/data/page_type.yaml

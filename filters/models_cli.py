@@ -20,8 +20,8 @@ def train(
     data: str = typer.Option(..., "--data", help="folder the sources file's paths are relative to"),
     output: str = typer.Option("models", "-o", "--output", help="models directory to write"),
     crawl: Optional[list[str]] = typer.Option(None, "--crawl", help="build output(s) whose kept documents are the crawl sample"),
-    rated: Optional[list[str]] = typer.Option(None, "--rated", help="build output(s) holding rated pages: the train split's "
-                                              "pages set the cutoffs (filters/data/ratings/README.md)"),
+    rated: Optional[list[str]] = typer.Option(None, "--rated", help="build output(s) holding rated pages: the "
+                                              "train split's pages set the cutoffs (filters/data/ratings/README.md)"),
     sources: Optional[str] = typer.Option(None, "--sources", help="sources YAML (default filters/data/train_sources.yaml)"),
     langs: str = typer.Option("en,zh", "--langs"),
     kinds: str = typer.Option("kenlm,quality,coherence,safety", "--kinds"),

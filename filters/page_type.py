@@ -15,17 +15,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 from datatrove.data import Document
 
 from corpus.core import vocab
 from corpus.core.extract import without_early_end
-from corpus.core.steps import Scorer, Stage, StageContext, thresholds_file
+from corpus.core.steps import Scorer, Stage, StageConfig, StageContext, thresholds_file
 from filters.config import PageTypeConfig
-
-if TYPE_CHECKING:
-    from corpus.config import BuildConfig
 
 DEFAULTS = Path(__file__).resolve().parent / "data" / "page_type.yaml"
 
@@ -211,11 +207,11 @@ class PageTypeScorer(Scorer):
 # ---------------------------------------------------------------- thresholds and the stage
 
 
-def _defaults(cfg: "BuildConfig") -> dict:
-    return thresholds_file(cfg.page_type.defaults or str(DEFAULTS), REASONS)
+def _defaults(cfg: StageConfig[PageTypeConfig]) -> dict:
+    return thresholds_file(cfg.section.defaults_file or str(DEFAULTS), REASONS)
 
 
-def page_type(cfg: "BuildConfig", ctx: StageContext) -> list:
+def page_type(cfg: StageConfig[PageTypeConfig], ctx: StageContext) -> list:
     """The decision only: the signals were written before extraction (corpus.build.front_steps)."""
     return [STAGES[0].threshold_filter(cfg, ctx)]
 

@@ -11,7 +11,7 @@ from datatrove.data import Document
 from corpus.core import vocab
 from corpus.core.configlib import FilePath
 from corpus.core.files import read_list
-from corpus.core.steps import CorpusFilter, Stage, StageContext
+from corpus.core.steps import CorpusFilter, Stage, StageConfig, StageContext
 
 @dataclass(frozen=True)
 class UrlFilterConfig:
@@ -63,8 +63,8 @@ class UrlBlocklistFilter(CorpusFilter):
         return True
 
 
-def url_filter(cfg, ctx: StageContext) -> list:
-    u = cfg.url_filter
+def url_filter(cfg: StageConfig[UrlFilterConfig], ctx: StageContext) -> list:
+    u = cfg.section
     return [UrlBlocklistFilter(ctx, u.domain_lists, u.url_lists, u.use_default)]
 
 

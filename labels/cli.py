@@ -101,21 +101,19 @@ def apply(out: str = typer.Argument(..., help="build output directory"),
     import shutil
 
     from corpus.core import vocab
-    from corpus.config import BuildConfig, from_dict
     from corpus.core.configlib import ConfigError
     from corpus.core.layout import Layout
-    from corpus.refilter import build_config, refilter
+    from corpus.refilter import effective_config, refilter
     from labels.stage import cluster_weight_sql
 
     out2 = output or out.rstrip("/") + "-clusters"
     try:
         weights = read_weights(labels)
-        data = build_config(out)
-        data["clusters"] = {**data.get("clusters", {}), "weights": weights}  # replaces, never merges, old weights
-        cfg = from_dict(BuildConfig, data)
+        cfg = effective_config(out, replace={"cluster": {"weights": weights}})  # never merged with old weights
         if vocab.CLUSTER not in cfg.stages:
             raise ValueError(f"{out} was built without the cluster stage")
-        result = refilter(out, out2, cfg, overwrite, columns={vocab.CLUSTER_WEIGHT: cluster_weight_sql(cfg)})
+        result = refilter(out, out2, cfg, overwrite,
+                          columns={vocab.CLUSTER_WEIGHT: cluster_weight_sql(cfg.cluster.weights)})
     except (ConfigError, FileNotFoundError, FileExistsError, ValueError) as e:
         fail(str(e))
     if os.path.isdir(Layout(out).clusters_dir()):

@@ -1,4 +1,4 @@
-"""Config sections of the topic and clusters stages."""
+"""Config sections of the topic and cluster stages."""
 
 from __future__ import annotations
 
@@ -34,7 +34,7 @@ class TopicConfig:
 
 
 @dataclass(frozen=True)
-class ClustersConfig:
+class ClusterConfig:
     embedder: Literal["static", "e5", "sentence_transformers"] = "static"
     model_path: DirPath = ""  # sentence_transformers: a local model directory (never downloaded)
     # static embedder: directory written by `corpus models train topics` (its topic models embed); "": topic.models_dir
@@ -50,12 +50,12 @@ class ClustersConfig:
     weights: dict[int, float] = field(default_factory=dict)
 
     def __post_init__(self):
-        check(self.k >= 2, "clusters.k", "must be >= 2")
-        check(self.sample_size >= self.k, "clusters.sample_size", "must be >= clusters.k")
-        check(self.batch_size >= 1, "clusters.batch_size", "must be >= 1")
-        check(self.top_terms >= 0, "clusters.top_terms", "must be >= 0")
-        check(self.samples_per_cluster >= 0, "clusters.samples_per_cluster", "must be >= 0")
-        check(self.embedder != "sentence_transformers" or bool(self.model_path), "clusters.model_path",
+        check(self.k >= 2, "cluster.k", "must be >= 2")
+        check(self.sample_size >= self.k, "cluster.sample_size", "must be >= cluster.k")
+        check(self.batch_size >= 1, "cluster.batch_size", "must be >= 1")
+        check(self.top_terms >= 0, "cluster.top_terms", "must be >= 0")
+        check(self.samples_per_cluster >= 0, "cluster.samples_per_cluster", "must be >= 0")
+        check(self.embedder != "sentence_transformers" or bool(self.model_path), "cluster.model_path",
               "the sentence_transformers embedder needs a local model directory")
         for cid, w in self.weights.items():
-            check(w >= 0, f"clusters.weights.{cid}", "a weight is >= 0 (0 drops the cluster)")
+            check(w >= 0, f"cluster.weights.{cid}", "a weight is >= 0 (0 drops the cluster)")

@@ -4,7 +4,7 @@ topic: the fastText labeller annotates topic/format, then LabelSampler draws fro
 id and drops what the keep probabilities say (reason downsampled_<label>).
 
 cluster: (1) an evenly spaced sample of the survivors is embedded and k-means is fitted on it
-(one process; its memory is bounded by clusters.sample_size); (2) every input file is embedded in
+(one process; its memory is bounded by cluster.sample_size); (2) every input file is embedded in
 batches and each document's nearest centroid saved (one task per file, memory bounded by the
 batch); (3) the files are read again and annotated with cluster_id, cluster_distance,
 cluster_size and cluster_weight; clusters weighted 0 are dropped (cluster_dropped). The per-cluster
@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import json
 import os
-from typing import TYPE_CHECKING
+from typing import Mapping
 
 import numpy as np
 import pyarrow as pa
@@ -24,18 +24,17 @@ from datatrove.data import Document, DocumentsPipeline
 from datatrove.pipeline.base import PipelineStep
 
 from corpus.core import vocab
-from corpus.core.steps import ANY_LANG, Rule, Scorer, Stage, StageContext, ThresholdFilter
-from labels.config import ClustersConfig, TopicConfig
+from corpus.core.steps import ANY_LANG, Rule, Scorer, Stage, StageConfig, StageContext, ThresholdFilter
+from labels.config import ClusterConfig, TopicConfig
 from labels.sampling import LabelSampler, label_rules
 
-if TYPE_CHECKING:
-    from corpus.config import BuildConfig
 
 # ---------------------------------------------------------------- topic
-def topic_models_root(cfg: "BuildConfig") -> str:
+def topic_models_root(cfg: StageConfig) -> str:
+    """topic.models_dir, else scorers.models_dir (a stage config that reads both: topic's or cluster's)."""
     from labels.topics import has_topic_model
 
-    root = cfg.topic.models_dir or cfg.scorers.models_dir
+    root = cfg.sections["topic"].models_dir or cfg.sections["scorers"].models_dir
     if not root or not has_topic_model(root):
         raise FileNotFoundError(f"no topic model under {root or '(topic.models_dir unset)'}: train one with "
                                 "`corpus models train topics --data DATA -o MODELS` and set topic.models_dir")
@@ -61,11 +60,11 @@ class TopicScorer(Scorer):
                 for t, ts, f, fs in self._labeller([d.text for d in docs])]
 
 
-def topic_rules(cfg: "BuildConfig", models: dict | None = None) -> dict:
-    return label_rules(cfg.topic.keep, cfg.topic.min_score)
+def topic_rules(cfg: StageConfig[TopicConfig], models: dict | None = None) -> dict:
+    return label_rules(cfg.section.keep, cfg.section.min_score)
 
 
-def topic_model_records(cfg: "BuildConfig") -> dict:
+def topic_model_records(cfg: StageConfig[TopicConfig]) -> dict:
     """{"*": {path, sha256}}: the one bilingual pair of label models, recorded in manifest.json."""
     from filters.models.common import model_checksum
     from labels.topics import topics_dir
@@ -74,8 +73,8 @@ def topic_model_records(cfg: "BuildConfig") -> dict:
     return {ANY_LANG: {"path": str(path), "sha256": model_checksum(path), "cutoffs": {}}}
 
 
-def topic(cfg: "BuildConfig", ctx: StageContext) -> list:
-    return [TopicScorer(topic_models_root(cfg), cfg.topic.batch_size), LabelSampler(ctx, cfg.seed, topic_rules(cfg))]
+def topic(cfg: StageConfig[TopicConfig], ctx: StageContext) -> list:
+    return [TopicScorer(topic_models_root(cfg), cfg.section.batch_size), LabelSampler(ctx, cfg.seed, topic_rules(cfg))]
 
 
 # ---------------------------------------------------------------- cluster
@@ -97,24 +96,29 @@ class MemberRule(Rule):
         return f"({self.key} in ({', '.join(map(str, self.members))}))"
 
 
-def cluster_rules(cfg: "BuildConfig", models: dict | None = None) -> dict:
-    dropped = tuple(c for c, w in cfg.clusters.weights.items() if w == 0)
+def cluster_rules(cfg: StageConfig[ClusterConfig], models: dict | None = None) -> dict:
+    dropped = tuple(c for c, w in cfg.section.weights.items() if w == 0)
     return {ANY_LANG: (MemberRule(vocab.CLUSTER_ID, vocab.R_CLUSTER_DROPPED, dropped),) if dropped else ()}
 
 
-def cluster_weight_sql(cfg: "BuildConfig") -> str:
-    """The cluster_weight column as SQL over the docs view (for `corpus clusters apply`)."""
-    w = {c: v for c, v in cfg.clusters.weights.items() if v != 1}
+def cluster_weight_sql(weights: Mapping[int, float]) -> str:
+    """The cluster_weight column as SQL over the docs view, for cluster.weights (`corpus clusters apply`)."""
+    w = {c: v for c, v in weights.items() if v != 1}
     if not w:
         return f"case when {vocab.CLUSTER_ID} is null then null else 1.0 end"
     whens = " ".join(f"when {c} then {float(v)!r}" for c, v in sorted(w.items()))
     return f"case when {vocab.CLUSTER_ID} is null then null else (case {vocab.CLUSTER_ID} {whens} else 1.0 end) end"
 
 
-def _embedder(cfg: "BuildConfig"):
+def cluster_config(cfg) -> StageConfig[ClusterConfig]:
+    """The cluster stage's StageConfig, of a build config or as it is (helpers the benchmarks call too)."""
+    return DECLARED[vocab.CLUSTER].config(cfg)
+
+
+def _embedder(cfg: StageConfig[ClusterConfig]):
     from labels.embed import make_embedder
 
-    c = cfg.clusters
+    c = cfg.section
     root = c.models_dir or (topic_models_root(cfg) if c.embedder == "static" else "")
     return make_embedder(c.embedder, root, c.model_path)
 
@@ -144,9 +148,9 @@ class ClusterAssign(PipelineStep):
     name = "cluster assignment"
     type = "🫂 - CLUSTER"
 
-    def __init__(self, cfg: "BuildConfig", files: tuple[str, ...], work: str):
+    def __init__(self, cfg, files: tuple[str, ...], work: str):
         super().__init__()
-        self.cfg, self.files, self.work = cfg, files, work
+        self.cfg, self.files, self.work = cluster_config(cfg), files, work
 
     def run(self, data: DocumentsPipeline = None, rank: int = 0, world_size: int = 1) -> DocumentsPipeline:
         from labels.clusters import ClusterModel
@@ -155,7 +159,7 @@ class ClusterAssign(PipelineStep):
         ids, dists = [], []
         pf = pq.ParquetFile(self.files[rank])
         cols = [c for c in (vocab.TEXT, vocab.LANG) if c in pf.schema_arrow.names]
-        for batch in pf.iter_batches(batch_size=self.cfg.clusters.batch_size, columns=cols):
+        for batch in pf.iter_batches(batch_size=self.cfg.section.batch_size, columns=cols):
             d = batch.to_pydict()
             texts = [t or "" for t in d[vocab.TEXT]]
             with self.track_time():
@@ -172,9 +176,9 @@ class ClusterAnnotator(PipelineStep):
     name = "cluster signals"
     type = "📊 - SCORER"
 
-    def __init__(self, cfg: "BuildConfig", work: str, sizes: dict[int, int]):
+    def __init__(self, weights: Mapping[int, float], work: str, sizes: dict[int, int]):
         super().__init__()
-        self.work, self.sizes, self.weights = work, sizes, dict(cfg.clusters.weights)
+        self.work, self.sizes, self.weights = work, sizes, dict(weights)
 
     def run(self, data: DocumentsPipeline, rank: int = 0, world_size: int = 1) -> DocumentsPipeline:
         from dedup.steps import IDX
@@ -198,11 +202,13 @@ def assignment_file(work: str, rank: int) -> str:
     return os.path.join(work, "assign", f"{rank:05d}.npz")
 
 
-def fit_on_sample(cfg: "BuildConfig", files: list[str], work: str) -> dict:
-    """Fit and save the k-means; return the per-cluster description of the sample."""
+def fit_on_sample(cfg, files: list[str], work: str) -> dict:
+    """Fit and save the k-means; return the per-cluster description of the sample. `cfg`: the cluster
+    stage's StageConfig, or a build config."""
     from labels.clusters import fit, top_terms
 
-    c = cfg.clusters
+    cfg = cluster_config(cfg)
+    c = cfg.section
     ids, texts, langs = read_sample(files, c.sample_size)
     emb = _embedder(cfg).embed(texts)
     model = fit(emb, langs, c.k, cfg.seed, c.subtract_language_mean)
@@ -229,13 +235,14 @@ def write_cluster_table(layout, about: dict, sizes: dict[int, int], meta: dict) 
         json.dump(meta, f, indent=1)
 
 
-def cluster(cfg: "BuildConfig", ctx: StageContext, input_dir: str, output_dir: str) -> None:
+def cluster(cfg: StageConfig[ClusterConfig], ctx: StageContext, input_dir: str, output_dir: str) -> None:
     from corpus.core.executors import run_pipeline
     from corpus.core.writers import FateWriter
     from dedup.layout import make_plan, row_count
     from dedup.steps import RankReader
 
-    plan = make_plan(ctx.layout, ctx.segment, "cluster", input_dir, row_count, 16, cfg.dedup.memory_mb)
+    c = cfg.section
+    plan = make_plan(ctx.layout, ctx.segment, "cluster", input_dir, row_count, 16, cfg.sections["dedup"].memory_mb)
     if not plan.files:
         return
     work, sizes = plan.work, {}
@@ -249,15 +256,20 @@ def cluster(cfg: "BuildConfig", ctx: StageContext, input_dir: str, output_dir: s
             counts += np.bincount(np.load(assignment_file(work, r))["ids"], minlength=len(about))
         sizes = {k: int(n) for k, n in enumerate(counts)}
         write_cluster_table(ctx.layout, about, sizes, {
-            "embedder": cfg.clusters.embedder, "k": len(about), "sample_size": cfg.clusters.sample_size,
-            "subtract_language_mean": cfg.clusters.subtract_language_mean})
-    steps = [RankReader(plan, ctx), ClusterAnnotator(cfg, work, sizes),
+            "embedder": c.embedder, "k": len(about), "sample_size": c.sample_size,
+            "subtract_language_mean": c.subtract_language_mean})
+    steps = [RankReader(plan, ctx), ClusterAnnotator(c.weights, work, sizes),
              ThresholdFilter(StageContext(ctx.layout, ctx.segment), vocab.CLUSTER, cluster_rules(cfg)),
              FateWriter(ctx.layout, vocab.FATE_KEPT, segment=ctx.segment, output_dir=output_dir)]
     run_pipeline(cfg.executor, steps, ctx.layout.logging_dir(ctx.segment, "cluster-annotate"), plan.input_tasks)
 
 
 STAGES = (
-    Stage(vocab.TOPIC, topic, rules=topic_rules, models=topic_model_records, section=("topic", TopicConfig)),
-    Stage(vocab.CLUSTER, cluster, rules=cluster_rules, corpus_level=True, section=("clusters", ClustersConfig)),
+    # topic.models_dir falls back on scorers.models_dir
+    Stage(vocab.TOPIC, topic, rules=topic_rules, models=topic_model_records, section=("topic", TopicConfig),
+          reads=("scorers",)),
+    # the static embedder reads the topic models; dedup.memory_mb sizes the plan's work files
+    Stage(vocab.CLUSTER, cluster, rules=cluster_rules, corpus_level=True, section=("cluster", ClusterConfig),
+          reads=("topic", "scorers", "dedup")),
 )
+DECLARED = {s.name: s for s in STAGES}

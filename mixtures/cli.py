@@ -126,27 +126,36 @@ def register_mix(app: typer.Typer) -> None:
     def search_cmd(
         space: str = typer.Argument(..., help="mixture YAML with a search: section"),
         output: str = typer.Option(..., "-o", "--output", help="runs directory (runs.parquet, proposal.json)"),
+        as_json: bool = typer.Option(False, "--json", help="the figures as JSON instead of the verdict"),
     ):
-        """Proxy runs over mixtures, a regression over them, the proposal trained against uniform weights.
+        """Proxy runs over mixtures, a regression over them, the proposal trained against uniform weights
+        and the best sampled mixture; prints whether it won.
 
-        Resumable: run the same command again and finished runs are not redone."""
+        Resumable, and growable: run again with more runs, more seeds or another fit and finished runs are
+        not redone."""
         from mixtures.search import run_search
+        from mixtures.verdict import verdict
 
         m = _load_mixture(space)
         with _user_errors():
             result = run_search(m, output)
-        typer.echo(json.dumps(result, indent=2))
+        typer.echo(json.dumps(result, indent=2) if as_json else "\n".join(verdict(result)))
 
     @mix.command("report")
     def report_cmd(
         runs: str = typer.Argument(..., help="runs directory of `corpus mix search`"),
         output: Optional[str] = typer.Option(None, "-o", "--output", help="HTML file (default RUNS/report.html)"),
     ):
-        """A self-contained HTML page: predicted vs actual, metric against each weight, proposal vs uniform."""
-        from mixtures.report import write_report
+        """A self-contained HTML page: the verdict, predicted vs actual, metric against each weight, proposal
+        vs uniform vs the best sampled mixture. Prints the verdict and the page's path."""
+        from mixtures.report import search_summary, write_report
+        from mixtures.verdict import verdict
 
         with _user_errors():
             path = write_report(runs, output)
+            s = search_summary(runs)
+        if s:
+            typer.echo("\n".join(verdict(s)))
         typer.echo(path)
 
     @mix.command("export")

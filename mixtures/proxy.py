@@ -30,12 +30,12 @@ def run_one(mix: Mixture, cfg, runs_dir: str, spec) -> dict:
     shutil.rmtree(out, ignore_errors=True)  # what a killed attempt left is redone from scratch
     tokens = proxy_tokens(cfg)
     scale = min(1.0, tokens / mix.total_tokens)
-    # every run draws the same sample (the mixture's seed); spec.seed seeds the training only, so the
-    # spread over seeds of one mixture is the training noise that differences between mixtures must exceed
-    manifest = build(mix.with_weights(spec.weights), os.path.join(out, "data"), tokens, scale)
+    # the sampled runs all draw the mixture's own sample; the seeds of the compared mixtures vary the
+    # sample as well as the training, so their spread is the whole noise that a difference must exceed
+    manifest = build(mix.with_weights(spec.weights, seed=spec.sample_seed), os.path.join(out, "data"), tokens, scale)
     train_cfg = _train_config(cfg, out, spec.seed)
     last = _train(train_cfg, cfg.launcher)
-    row = {"run": spec.run, "kind": spec.kind, "seed": spec.seed, "sample_seed": mix.seed}
+    row = {"run": spec.run, "kind": spec.kind, "seed": spec.seed, "sample_seed": spec.sample_seed}
     row |= {WEIGHT + n: float(spec.weights.get(n, 0.0)) for n in mix.names}
     row |= {TOKENS + n: s["realised"]["tokens"] for n, s in manifest["sources"].items()}
     row |= {"epochs." + n: round(s["epochs"], 4) for n, s in manifest["sources"].items()}

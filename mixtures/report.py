@@ -1,8 +1,10 @@
 """`corpus mix report RUNS`: one self-contained HTML page (figures embedded as SVG, no network).
 
-Sections: the regression's held-out predictions against the actual metric with the rank
-correlation, per model; the metric against each source's weight; the proposed mixture against
-uniform weights and the best run seen, with the seed-noise band; the runs table.
+Sections: the verdict (the metric's definition, the fit's held-out rank correlation, the proposal
+against uniform weights and the best sampled mixture against the seed band, per target too, and a
+warning where the search cannot tell mixtures apart yet); the regression's held-out predictions
+against the actual metric, per model; the metric against each source's weight; the three mixtures
+side by side over their seeds; the runs table with every target's column.
 """
 
 from __future__ import annotations
@@ -13,7 +15,8 @@ import os
 
 import numpy as np
 
-from mixtures.runs import WEIGHT, read_runs
+from mixtures.runs import ACC, LOSS, WEIGHT, read_runs
+from mixtures.verdict import LABELS, verdict
 from reports import plots
 from reports.report import STYLE
 
@@ -21,13 +24,47 @@ e = html.escape
 
 
 def _load(runs_dir: str) -> tuple[list[dict], dict, list[str]]:
+    from mixtures.resume import read_proposal
+
     rows = read_runs(runs_dir)
     if not rows:
         raise FileNotFoundError(f"{runs_dir} holds no finished runs (runs.jsonl)")
-    path = os.path.join(runs_dir, "proposal.json")
-    proposal = json.load(open(path)) if os.path.exists(path) else {}
     names = [k[len(WEIGHT):] for k in dict.fromkeys(k for r in rows for k in r if k.startswith(WEIGHT))]
-    return rows, proposal, names
+    return rows, read_proposal(runs_dir), names
+
+
+def search_summary(runs_dir: str) -> dict | None:
+    """The search's summary (mixtures/search.py), from the mixture file the runs were made with;
+    None for runs imported from elsewhere (no search.json)."""
+    from corpus.core.configlib import ConfigError, from_dict
+    from mixtures.mixture import Mixture
+    from mixtures.resume import SEARCH_FILE
+    from mixtures.search import search_config, summary
+
+    path = os.path.join(runs_dir, SEARCH_FILE)
+    if not os.path.exists(path):
+        return None
+    with open(path) as f:
+        try:
+            mix = from_dict(Mixture, json.load(f))
+            return summary(mix, search_config(mix), runs_dir)
+        except (ConfigError, KeyError, StopIteration):  # a runs directory of an older version
+            return None
+
+
+def target_columns(rows: list[dict], names: list[str]) -> list[str]:
+    """loss.T of every target (a loss column that is not a source's) and acc.T of every task."""
+    cols = dict.fromkeys(k for r in rows for k in r)
+    return ([c for c in cols if c.startswith(LOSS) and c[len(LOSS):] not in names]
+            + [c for c in cols if c.startswith(ACC)])
+
+
+def verdict_section(s: dict | None) -> str:
+    if not s:
+        return ""
+    cls = lambda line: " class='warn'" if line.startswith("warning") else ""  # noqa: E731
+    items = "".join(f"<li{cls(line)}>{e(line)}</li>" for line in verdict(s))
+    return f"<h2 id='verdict'>Verdict</h2><ul>{items}</ul>"
 
 
 def scatter_section(rows: list[dict], proposal: dict) -> str:
@@ -48,7 +85,8 @@ def scatter_section(rows: list[dict], proposal: dict) -> str:
         ax.set_ylabel("actual metric")
         ax.set_title(f"{kind}: Spearman {m['heldout_spearman']:.3f}")
         figs.append(plots.embed(fig, f"fit-{kind}", f"{kind} predicted vs actual"))
-        lines.append(f"<li>{e(kind)}: Spearman rho {m['heldout_spearman']:.3f} over {len(runs)} held-out runs</li>")
+        lines.append(f"<li>{e(kind)}: Spearman rho {m['heldout_spearman']:.3f} over {len(runs)} held-out runs, "
+                     f"{m.get('heldout_spearman_best', float('nan')):.3f} among the best quarter</li>")
     return (f"<h2 id='fit'>Regression (held-out predictions, {e(proposal['chosen_model'])} proposes)</h2>"
             f"<ul>{''.join(lines)}</ul><div class='plots'>{''.join(figs)}</div>")
 
@@ -68,39 +106,40 @@ def weights_section(rows: list[dict], names: list[str]) -> str:
     return f"<h2 id='weights'>Metric against each source's weight</h2><div class='plots'>{''.join(figs)}</div>"
 
 
-def comparison_section(rows: list[dict], proposal: dict, names: list[str]) -> str:
-    groups = {k: [r for r in rows if r.get("kind") == k] for k in ("proposed", "uniform")}
-    if not proposal or not any(groups.values()):
+def comparison_section(s: dict | None, names: list[str]) -> str:
+    groups = (s or {}).get("compared", {})
+    if not groups:
         return ""
-    best = next(r for r in rows if r["run"] == proposal["best_seen"]["run"])
-    labels, means, lows, highs = [], [], [], []
-    for label, rs in (("proposed", groups["proposed"]), ("uniform", groups["uniform"]), ("best seen", [best])):
-        if rs:
-            v = np.array([r["metric"] for r in rs])
-            labels.append(f"{label} (n={len(v)})")
-            means.append(v.mean())
-            lows.append(v.mean() - v.min())
-            highs.append(v.max() - v.mean())
-    fig = plots._figure(5, 3)
+    labels = [f"{LABELS[k]} (n={g['n']})" for k, g in groups.items()]
+    means = [g["mean"] for g in groups.values()]
+    fig = plots._figure(5.5, 3)
     ax = fig.add_subplot()
-    ax.errorbar(range(len(labels)), means, yerr=[lows, highs], fmt="o", capsize=6, color="#dd8452")
+    ax.errorbar(range(len(labels)), means, yerr=[[m - g["min"] for m, g in zip(means, groups.values())],
+                                                [g["max"] - m for m, g in zip(means, groups.values())]],
+                fmt="o", capsize=6, color="#dd8452")
     ax.set_xticks(range(len(labels)), labels)
     ax.set_ylabel("metric (min-max over seeds)")
-    mix_rows = [[e(n), f"{proposal['weights'].get(n, 0):.3f}", f"{1 / len(names):.3f}", f"{best.get(WEIGHT + n, 0):.3f}"]
-                for n in names]
-    table = _table(["source", "proposed", "uniform", "best seen"], mix_rows)
-    stats = [[e(k), len(rs), f"{np.mean([r['metric'] for r in rs]):.4f}",
-              f"{np.ptp([r['metric'] for r in rs]):.4f}"] for k, rs in groups.items() if rs]
-    return ("<h2 id='compare'>Proposed mixture against uniform weights and the best run seen</h2>"
-            + plots.embed(fig, "compare", "proposed vs uniform vs best seen", "bars: the spread of the seeds")
-            + table + _table(["mixture", "seeds", "mean metric", "seed band (max-min)"], stats))
+    mixes = {"proposed": s["proposal"], "uniform": {n: 1 / len(names) for n in names},
+             "best": s["best_seen"].get("weights", {})}
+    table = _table(["source"] + [LABELS[k] for k in groups],
+                   [[e(n)] + [f"{mixes[k].get(n, 0):.3f}" for k in groups] for n in names])
+    cols = list(dict.fromkeys(c for g in groups.values() for c in g["columns"]))
+    stats = _table(["mixture", "seeds", "metric (mean)", "min", "max", "fit predicted"] + cols,
+                   [[e(LABELS[k]), g["n"], f"{g['mean']:.4f}", f"{g['min']:.4f}", f"{g['max']:.4f}",
+                     f"{s['predicted'][k]:.4f}"] + [f"{g['columns'].get(c, float('nan')):.4f}" for c in cols]
+                    for k, g in groups.items()])
+    return ("<h2 id='compare'>Proposal against uniform weights and the best sampled mixture</h2>"
+            + plots.embed(fig, "compare", "proposed vs uniform vs best sampled", "bars: the spread of the seeds")
+            + table + stats)
 
 
 def runs_section(rows: list[dict], names: list[str]) -> str:
-    head = ["run", "kind", "seed"] + names + ["metric", "wall s"]
+    cols = target_columns(rows, names)
+    head = ["run", "kind", "seed"] + names + ["metric"] + cols + ["wall s"]
+    num = lambda v: f"{v:.4f}" if isinstance(v, float) else ""  # noqa: E731
     body = [[e(str(r["run"])), e(str(r.get("kind", ""))), r.get("seed", "")]
             + [f"{r.get(WEIGHT + n, 0):.3f}" for n in names]
-            + [f"{r['metric']:.4f}" if isinstance(r.get("metric"), float) else "", r.get("wall_s", "")] for r in rows]
+            + [num(r.get("metric"))] + [num(r.get(c)) for c in cols] + [r.get("wall_s", "")] for r in rows]
     return f"<h2 id='runs'>Runs ({len(rows)})</h2>" + _table(head, body)
 
 
@@ -113,12 +152,13 @@ def _table(head: list[str], rows: list[list]) -> str:
 def write_report(runs_dir: str, path: str | None = None) -> str:
     rows, proposal, names = _load(runs_dir)
     rows = [r for r in rows if isinstance(r.get("metric"), (int, float))]
-    body = (scatter_section(rows, proposal) + weights_section(rows, names)
-            + comparison_section(rows, proposal, names) + runs_section(rows, names))
+    s = search_summary(runs_dir)
+    body = (verdict_section(s) + scatter_section(rows, proposal) + weights_section(rows, names)
+            + comparison_section(s, names) + runs_section(rows, names))
     title = e(os.path.abspath(runs_dir))
     path = path or os.path.join(runs_dir, "report.html")
     with open(path, "w", encoding="utf-8") as f:
         f.write(f"<!doctype html><html lang='en'><head><meta charset='utf-8'><title>mixture search: {title}</title>"
-                f"<style>{STYLE} .plots{{display:flex;flex-wrap:wrap;gap:8px}}</style></head><body>"
-                f"<h1>Mixture search <small>{title}</small></h1>{body}</body></html>")
+                f"<style>{STYLE} .plots{{display:flex;flex-wrap:wrap;gap:8px}} .warn{{color:#b00020;font-weight:bold}}"
+                f"</style></head><body><h1>Mixture search <small>{title}</small></h1>{body}</body></html>")
     return path

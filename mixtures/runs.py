@@ -44,6 +44,17 @@ def append_run(runs_dir: str, row: dict) -> None:
     write_parquet(runs_dir, read_runs(runs_dir))
 
 
+def rewrite_runs(runs_dir: str, rows: list[dict]) -> None:
+    """The whole table rewritten (a recomputed column): a new file fsynced, then swapped in."""
+    path = os.path.join(runs_dir, JSONL)
+    with open(path + ".tmp", "w", encoding="utf-8") as f:
+        f.writelines(json.dumps(row, ensure_ascii=False) + "\n" for row in rows)
+        f.flush()
+        os.fsync(f.fileno())
+    os.replace(path + ".tmp", path)
+    write_parquet(runs_dir, rows)
+
+
 def _drop_torn_tail(path: str) -> None:
     """A line cut by a kill would glue itself to the next one: cut the file back to its last newline."""
     if not os.path.exists(path) or not os.path.getsize(path):

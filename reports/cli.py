@@ -17,11 +17,17 @@ def report(
     out: str = typer.Argument(..., help="build (or refilter) output directory"),
     output: Optional[str] = typer.Option(None, "-o", "--output", help="HTML file (default OUT/report.html)"),
 ):
-    """One self-contained HTML page: funnel, drop reasons with samples, thresholds on histograms, failed, config."""
-    from reports.report import write_report
+    """One self-contained HTML page: funnel, drop reasons with samples, thresholds on histograms, failed, config.
+
+    Progress on stderr while it works (a bar for the histograms on a terminal)."""
+    from corpus.core.progress import counted
+    from corpus.core.sql import UnreadableBuild
+    from reports.report import NotABuild, write_report
 
     try:
-        path = write_report(out, output)
-    except FileNotFoundError as e:
+        path = write_report(out, output, say=lambda line: typer.echo(line, err=True), counted=counted)
+    except (NotABuild, UnreadableBuild) as e:
         fail(str(e))
+    except (FileNotFoundError, IsADirectoryError, PermissionError) as e:  # the -o path
+        fail(f"cannot write the report: {e}")
     typer.echo(f"report: {path}")

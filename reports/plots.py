@@ -11,6 +11,8 @@ import numpy as np
 COLORS = {"en": "#4c72b0", "zh": "#dd8452", "unknown": "#8c8c8c"}
 OTHER_COLORS = ("#55a868", "#8172b3", "#937860", "#da8bc3", "#ccb974", "#64b5cd")
 FONT = 11
+SANS_FONTS = ["DejaVu Sans", "Noto Sans CJK SC", "Source Han Sans SC", "PingFang SC", "Hiragino Sans GB",
+              "Microsoft YaHei", "WenQuanYi Micro Hei", "Arial"]
 
 
 def color(lang: str, langs: list[str]) -> str:
@@ -21,14 +23,19 @@ def color(lang: str, langs: list[str]) -> str:
 
 
 def _figure(width: float, height: float):
-    # svg.fonttype none: text stays text (half the bytes of glyph outlines), drawn in the browser's sans-serif
+    # svg.fonttype none: text stays text (half the bytes of glyph outlines), drawn by the browser with the
+    # font stack below (CJK faces before the generic family, as the page's own style)
+    import warnings
+
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
     plt.rcParams.update({"font.size": FONT, "svg.fonttype": "none", "axes.spines.top": False,
-                         "axes.spines.right": False})
+                         "axes.spines.right": False, "font.family": "sans-serif", "font.sans-serif": SANS_FONTS})
+    # the faces matplotlib itself has (for measuring text) may lack Han glyphs; the browser draws the text
+    warnings.filterwarnings("ignore", message="Glyph .* missing from font", category=UserWarning)
     return plt.figure(figsize=(width, height))
 
 
@@ -45,9 +52,10 @@ def embed(fig, name: str, alt: str, caption: str = "") -> str:
             f'src="data:image/svg+xml;base64,{data}">{caption}</figure>')
 
 
-def funnel_bars(stages: list[str], langs: list[str], surviving: dict[tuple[str, str], int]) -> str:
-    """Documents surviving each stage, stacked by language; stage names on the y axis never overlap."""
-    fig = _figure(10, 0.34 * len(stages) + 1.2)
+def funnel_figure(stages: list[str], langs: list[str], surviving: dict[tuple[str, str], int]):
+    """Documents surviving each stage, stacked by language; stage names on the y axis never overlap. The
+    legend sits above the axes, one entry per language, so it covers no bar and no count."""
+    fig = _figure(10, 0.34 * len(stages) + 1.5)
     ax = fig.add_subplot()
     y = np.arange(len(stages))
     left = np.zeros(len(stages))
@@ -56,20 +64,25 @@ def funnel_bars(stages: list[str], langs: list[str], surviving: dict[tuple[str, 
         ax.barh(y, widths, left=left, color=color(lang, langs), label=lang, height=0.7)
         left += widths
     for yi, total in zip(y, left):
-        ax.text(total, yi, f" {int(total)}", va="center", fontsize=FONT - 1)
+        ax.text(total, yi, f" {int(total):,}", va="center", fontsize=FONT - 1)
     ax.set_yticks(y, stages)
     ax.invert_yaxis()
     ax.set_xlabel("documents surviving the stage")
-    ax.set_xlim(0, max(left.max(), 1) * 1.1)
-    ax.legend(loc="lower right", frameon=False, ncols=min(len(langs), 6))
+    ax.set_xlim(0, max(left.max(), 1) * 1.15)
+    ax.legend(loc="lower left", bbox_to_anchor=(0, 1.01), frameon=False, ncols=min(len(langs), 8),
+              borderaxespad=0, handlelength=1.2, columnspacing=1.2)
     ax.grid(axis="x", alpha=0.3)
-    return embed(fig, "funnel", "documents surviving each stage, by language")
+    return fig
+
+
+def funnel_bars(stages: list[str], langs: list[str], surviving: dict[tuple[str, str], int]) -> str:
+    return embed(funnel_figure(stages, langs, surviving), "funnel", "documents surviving each stage, by language")
 
 
 def histogram(name: str, lang: str, values: np.ndarray, lines: list[tuple[str, float, float]],
               langs: list[str], caption: str = "") -> str:
-    """`lines`: (label, threshold, share of `values` outside it). The x range follows the data and the
-    thresholds near it; values and thresholds beyond are noted, not drawn."""
+    """`lines`: (label naming the threshold and its value, threshold, share of `values` outside it). The x
+    range follows the data and the thresholds near it; values and thresholds beyond are noted, not drawn."""
     # a few extreme values would squash the rest into one bin; with few values, show them all
     lo, hi = (float(v) for v in np.percentile(values, [0.5, 99.5] if len(values) >= 200 else [0, 100]))
     span = (hi - lo) or max(abs(hi), 1.0)
@@ -83,9 +96,9 @@ def histogram(name: str, lang: str, values: np.ndarray, lines: list[tuple[str, f
     ax = fig.add_subplot()
     ax.hist(np.clip(values, lo, hi), bins=40, range=(lo, hi), color=color(lang, langs), alpha=0.85)
     for (label, value, share), style in zip(shown, ("--", ":", "-.", "--")):
-        ax.axvline(value, color="#c44e52", linestyle=style, linewidth=1.6, label=f"{label} {value:g}: {share:.1%} fail")
+        ax.axvline(value, color="#c44e52", linestyle=style, linewidth=1.6, label=f"{label}: {share:.1%} fail")
     title = f"{name}  [{lang}]  n={len(values)}"
-    notes = [f"{label} {value:g} (off-scale): {share:.1%} fail" for label, value, share in off]
+    notes = [f"{label} (off-scale): {share:.1%} fail" for label, value, share in off]
     notes += [f"{outside} values beyond the axis, counted in the edge bins"] if outside else []
     ax.set_title(title + "".join(f"\n{n}" for n in notes), fontsize=FONT)
     ax.set_ylabel("documents")

@@ -1,4 +1,5 @@
-"""`corpus train`, `corpus train upscale`, `corpus eval`, `corpus export`."""
+"""`corpus train`, `corpus train upscale`, `corpus eval`; `export_checkpoint` for `corpus export` (corpus.cli),
+which exports a checkpoint or a build's documents."""
 
 from __future__ import annotations
 
@@ -50,14 +51,16 @@ def _set_pairs(pairs: list[str]) -> dict:
 
 
 def eval_summary(result: dict) -> str:
-    """One row per validation source and per multiple-choice task; subjects stay in the JSON."""
+    """One row per validation source and per multiple-choice task; subjects stay in the JSON. `n` says what
+    it counts (tokens of a validation source, questions of a task); `chance` is the accuracy of guessing."""
     from corpus.core.sql import format_table
 
-    rows = [(f"val {src}", r["tokens"], "loss / bpb", f"{r['loss']:.3f} / {r['bpb']:.3f}")
+    rows = [(f"val {src}", f"{r['tokens']:,} tokens", "loss / bpb", f"{r['loss']:.3f} / {r['bpb']:.3f}", "")
             for src, r in result.get("val", {}).items()]
-    rows += [(name, r["n"], "acc / acc_norm", f"{r['acc']:.3f} / {r['acc_norm']:.3f}")
+    rows += [(name, f"{r['n']:,} questions", "acc / acc_norm", f"{r['acc']:.3f} / {r['acc_norm']:.3f}",
+              f"{r['chance']:.3f}" if "chance" in r else "")
              for name, r in result.items() if isinstance(r, dict) and "acc" in r]
-    return format_table(["task", "n", "metric", "value"], rows)
+    return format_table(["task", "n", "metric", "value", "chance"], rows, footer=False)
 
 
 def register(app: typer.Typer) -> None:
@@ -82,7 +85,13 @@ def register(app: typer.Typer) -> None:
             cfg = load_train_config(config, overrides=_set_pairs(set_))
         except ConfigError as e:
             fail(str(e))
-        typer.echo(json.dumps(train(cfg)))
+        last = train(cfg)
+        if last.get("already_done"):
+            typer.echo(f"{cfg.out_dir} is already at step {last['step']} (max_steps {cfg.max_steps}): nothing to "
+                       f"train. To continue, raise max_steps: --set max_steps={2 * last['step']} (or in "
+                       f"{config}); the run resumes from its last checkpoint.")
+            return
+        typer.echo(json.dumps(last))
 
     @train_app.command("upscale")
     def upscale_cmd(
@@ -148,13 +157,18 @@ def register(app: typer.Typer) -> None:
         typer.echo(eval_summary(result))
         typer.echo(f"results: {path}")
 
-    @app.command("export")
-    def export_cmd(
-        checkpoint_path: str = typer.Argument(..., help="checkpoint or run directory"),
-        output: str = typer.Option(..., "-o", "--output", help="Hugging Face model directory"),
-    ):
-        """Export to the Hugging Face Llama layout (config.json + model.safetensors + tokenizer.model)."""
-        from train.export import export_hf
 
-        _, model, tok = _load(checkpoint_path)
-        typer.echo(export_hf(model, output, tok if tok and os.path.exists(tok) else None))
+def export_checkpoint(checkpoint_path: str, output: str) -> None:
+    """Export to the Hugging Face Llama layout (config.json + model.safetensors + tokenizer.model). `corpus
+    export` calls this for a checkpoint or run directory (and exports a build's documents otherwise)."""
+    from train.export import export_hf
+
+    _, model, tok = _load(checkpoint_path)
+    typer.echo(export_hf(model, output, tok if tok and os.path.exists(tok) else None))
+
+
+def is_checkpoint_or_run(path: str) -> bool:
+    from train import checkpoint
+
+    return os.path.exists(os.path.join(path, checkpoint.STATE_FILE)) or bool(
+        os.path.isdir(path) and checkpoint.latest(path))

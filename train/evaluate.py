@@ -161,7 +161,9 @@ def eval_mc_file(model, sp, test_path: str, dev_path: str | None, shots: int, mo
         correct += int(np.argmax(scores) == item["answer"])
         correct_norm += int(np.argmax(normed) == item["answer"])
     n = len(items)
-    return {"n": n, "acc": correct / max(1, n), "acc_norm": correct_norm / max(1, n)}
+    # guessing: one in the number of options, averaged over the questions
+    chance = sum(1 / max(1, len(item["choices"])) for item in items) / max(1, n)
+    return {"n": n, "acc": correct / max(1, n), "acc_norm": correct_norm / max(1, n), "chance": chance}
 
 
 def mc_tests(root: str) -> list[str]:
@@ -188,5 +190,5 @@ def eval_mc_task(model, sp, root: str, shots: int = 5, mode: str = "cloze", lang
         if on_subject:
             on_subject(subject)
     n = sum(r["n"] for r in per_subject.values())
-    overall = {k: sum(r[k] * r["n"] for r in per_subject.values()) / max(1, n) for k in ("acc", "acc_norm")}
+    overall = {k: sum(r[k] * r["n"] for r in per_subject.values()) / max(1, n) for k in ("acc", "acc_norm", "chance")}
     return {"n": n, **overall, "subjects": per_subject, "shots": shots, "mode": mode}

@@ -20,7 +20,7 @@ from train import checkpoint
 from train.config import OptimConfig, TrainConfig
 from train.data import TokenWindows
 from train.model import Transformer
-from train.runlog import RunLog, read_log  # noqa: F401 (read_log: callers read a run's log from here)
+from train.runlog import LOG_FILE, RunLog, read_log  # noqa: F401 (read_log: callers read a run's log from here)
 
 
 def lr_at(step: int, o: OptimConfig, max_steps: int) -> float:
@@ -77,7 +77,6 @@ def train(cfg: TrainConfig, stop_after: int | None = None) -> dict:
     """Run (or resume) to cfg.max_steps; stop_after ends early as a kill would (tests of resume)."""
     from accelerate import Accelerator
     from accelerate.state import AcceleratorState
-    from tqdm.auto import tqdm
 
     # one process may run several trainings (sweeps, tests); the process group itself is kept
     AcceleratorState._reset_state()
@@ -95,7 +94,10 @@ def train(cfg: TrainConfig, stop_after: int | None = None) -> dict:
     log = RunLog(cfg.out_dir, start, main)
     tokens_per_step = cfg.tokens_per_step(accelerator.num_processes)
     extra = {"tokenizer": read_index(cfg.data)["tokenizer"]}
-    bar = tqdm(total=cfg.max_steps, initial=start, disable=not (cfg.progress and main), unit="step")
+    if start >= cfg.max_steps:  # a finished run started again: its last record; the caller says so
+        logged = read_log(cfg.out_dir) if os.path.exists(os.path.join(cfg.out_dir, LOG_FILE)) else []
+        return {**(logged[-1] if logged else {}), "step": start, "max_steps": cfg.max_steps, "already_done": True}
+    bar = StepProgress(start, cfg.max_steps, enabled=cfg.progress and main)
     losses, t0, last, done = [], time.perf_counter(), {}, start
     for step in range(start, cfg.max_steps):
         lr = lr_at(step, cfg.optim, cfg.max_steps)
@@ -111,9 +113,9 @@ def train(cfg: TrainConfig, stop_after: int | None = None) -> dict:
             if done % cfg.eval_every == 0 or done == cfg.max_steps:
                 last["val_loss"] = evaluate(model, val, cfg, accelerator)
             log.write(last)
-            bar.set_postfix(loss=f"{loss:.3f}")
+            bar.logged(last)
             losses, t0 = [], time.perf_counter()
-        bar.update(1)
+        bar.update(done)
         if done % cfg.ckpt_every == 0 or done == cfg.max_steps:
             t_ck = time.perf_counter()
             accelerator.wait_for_everyone()
@@ -129,6 +131,45 @@ def train(cfg: TrainConfig, stop_after: int | None = None) -> dict:
 
         plot_run(cfg.out_dir)
     return last
+
+
+class StepProgress:
+    """A bar with the latest loss and validation loss on a terminal; elsewhere (a log file, CI) one plain line
+    per logged step, as the build does, never a line of carriage returns."""
+
+    def __init__(self, start: int, max_steps: int, enabled: bool, stream=None):
+        import sys
+
+        self.stream, self.start, self.max_steps, self.enabled = stream or sys.stderr, start, max_steps, enabled
+        self.t0, self.val, self.bar = time.perf_counter(), None, None
+        if enabled and self.stream.isatty():
+            from tqdm.auto import tqdm
+
+            self.bar = tqdm(total=max_steps, initial=start, unit="step", file=self.stream)
+        elif enabled and start:
+            print(f"resuming at step {start} of {max_steps}", file=self.stream, flush=True)
+
+    def logged(self, record: dict) -> None:
+        if "val_loss" in record:
+            self.val = record["val_loss"]
+        if self.bar is not None:
+            self.bar.set_postfix(loss=f"{record['loss']:.3f}",
+                                 **({"val_loss": f"{self.val:.3f}"} if self.val is not None else {}))
+        elif self.enabled:
+            step, elapsed = record["step"], time.perf_counter() - self.t0
+            eta = elapsed * (self.max_steps - step) / max(1, step - self.start)
+            val = f" val_loss {record['val_loss']:.4f}" if "val_loss" in record else ""
+            print(f"step {step}/{self.max_steps} loss {record['loss']:.4f}{val} lr {record['lr']:.2e} "
+                  f"{record['tokens_per_s']:,.0f} tok/s elapsed {elapsed:.0f}s eta {eta:.0f}s",
+                  file=self.stream, flush=True)
+
+    def update(self, done: int) -> None:
+        if self.bar is not None:
+            self.bar.update(done - self.bar.n)
+
+    def close(self) -> None:
+        if self.bar is not None:
+            self.bar.close()
 
 
 def _train_step(model, optimizer, data: TokenWindows, cfg: TrainConfig, step: int, accelerator) -> torch.Tensor:

@@ -169,7 +169,8 @@ def _create_cluster_view(con: duckdb.DuckDBPyConnection, layout: Layout, source)
         group by c.cluster_id order by c.cluster_id""")
 
 
-def format_table(columns: list[str], rows: list[tuple], max_width: int = 60) -> str:
+def format_table(columns: list[str], rows: list[tuple], max_width: int = 60, footer: bool = True) -> str:
+    """Aligned columns; a cell longer than max_width is cut with '…'. footer: the row count below."""
     def cell(v):
         s = "NULL" if v is None else str(v)
         s = printable(s.replace("\n", "\\n"))  # a crawled URL may hold BEL or escape sequences
@@ -179,7 +180,8 @@ def format_table(columns: list[str], rows: list[tuple], max_width: int = 60) -> 
     widths = [max([len(c)] + [_display_width(r[i]) for r in cells]) for i, c in enumerate(columns)]
     line = lambda vals: " | ".join(_pad(v, w) for v, w in zip(vals, widths))  # noqa: E731
     sep = "-+-".join("-" * w for w in widths)
-    return "\n".join([line(columns), sep] + [line(r) for r in cells] + [f"({len(rows)} rows)"])
+    count = [f"({len(rows)} row{'' if len(rows) == 1 else 's'})"] if footer else []
+    return "\n".join([line(columns), sep] + [line(r) for r in cells] + count)
 
 
 def _display_width(s: str) -> int:

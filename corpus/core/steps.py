@@ -14,7 +14,7 @@ from abc import abstractmethod
 from functools import lru_cache
 from pathlib import Path
 from dataclasses import dataclass, field
-from typing import Any, Callable, Mapping
+from typing import TYPE_CHECKING, Any, Callable, Generic, Mapping, TypeVar
 
 from datatrove.data import Document, DocumentsPipeline
 from datatrove.pipeline.base import PipelineStep
@@ -24,6 +24,9 @@ from corpus.core import vocab
 from corpus.core.configlib import ANY_LANG, ConfigError, for_lang
 from corpus.core.layout import Layout
 from corpus.core.writers import PENDING_DROP, FateWriter
+
+if TYPE_CHECKING:
+    from corpus.core.executors import ExecutorConfig
 
 @dataclass(frozen=True)
 class StageContext:
@@ -246,30 +249,61 @@ def thresholds_file(path: str | Path, signals: Mapping, section: str | None = No
     return out
 
 
+S = TypeVar("S")
+
+
+@dataclass(frozen=True)
+class StageConfig(Generic[S]):
+    """What a stage's hooks (build, defaults, models, rules) are given: the stage's own config section and
+    the few build-wide settings stages share. The build config makes one per stage
+    (corpus.config.BuildConfig.for_stage), so a stage module never sees, or imports, the application's config."""
+
+    section: S | None = None  # the stage's own section (Stage.section); None for a stage without one
+    # lang (or "*") -> signal -> bounds: the config's `thresholds:` of the stage's own signals, over its defaults
+    thresholds: Thresholds = field(default_factory=dict)
+    keep: tuple[str, ...] = ()  # the kept languages (lang_id.keep): each has thresholds of its own
+    seed: int = 0
+    annotate_all: bool = False
+    stages: tuple[str, ...] = ()  # the stages that run, in order
+    executor: ExecutorConfig | None = None  # where a corpus-level stage runs its pipelines
+    # the stage's own section and those it reads (Stage.reads), by name; each is an attribute too
+    # (cfg.scorers), as on the build config
+    sections: Mapping[str, Any] = field(default_factory=dict)
+
+    def __getattr__(self, name: str) -> Any:
+        sections = self.__dict__.get("sections") or {}  # (not self.sections: unpickling looks up names first)
+        if name in sections:
+            return sections[name]
+        raise AttributeError(f"{type(self).__name__} has no {name!r}: a stage reads its own section, and the "
+                             "sections it names in Stage.reads")
+
+
 @dataclass(frozen=True)
 class Stage:
     name: str
-    # (cfg, ctx) -> datatrove steps; a corpus-level stage: (cfg, ctx, input_dir, output_dir) -> None
+    # (cfg, ctx) -> datatrove steps; a corpus-level stage: (cfg, ctx, input_dir, output_dir) -> None.
+    # Every hook (build, defaults, models, rules) is given the stage's StageConfig as cfg.
     build: Callable
     # signals a threshold may bound: signal -> (reason below min, reason above max)
     signals: Mapping[str, tuple[str | None, str | None]] = field(default_factory=dict)
     # cfg -> the default thresholds, {lang or "*": {signal: {"min": x, "max": y}}}
-    defaults: Callable[[Any], Thresholds] | None = None
+    defaults: Callable[[StageConfig], Thresholds] | None = None
     # cfg -> {lang: ModelRecord}: the models the stage scores with, resolved once by the build and
     # recorded in manifest.json; a MODEL bound reads its value from there
-    models: Callable[[Any], dict[str, ModelRecord]] | None = None
+    models: Callable[[StageConfig], dict[str, ModelRecord]] | None = None
     # reasons of bounds read from a model record, where they differ from `signals`
     model_reasons: Mapping[str, tuple[str | None, str | None]] = field(default_factory=dict)
     # (cfg, models) -> {lang: rules}, for a stage whose decision is not a plain threshold filter
-    rules: Callable[[Any, dict], dict] | None = None
+    rules: Callable[[StageConfig, dict], dict] | None = None
     corpus_level: bool = False
     # (name, frozen dataclass): the build config's section of how the stage computes its signals
-    # (thresholds are never there); stages may share one
+    # (thresholds are never there); stages may share one. The name is the stage's where it has one of its own.
     section: tuple[str, type] | None = None
     # what a new stage adds to the vocabulary (existing stages declare theirs in corpus.core.vocab); the
     # registry adds them when it places the stage (add_to_vocabulary)
     keys: tuple[tuple[str, str, str], ...] = ()  # (name, dtype, doc)
     reasons: tuple[tuple[str, str], ...] = ()  # (code, doc)
+    reads: tuple[str, ...] = ()  # other stages' sections its hooks read, by name (StageConfig.sections)
 
     def __post_init__(self):
         # checked against the vocabulary as add_to_vocabulary will leave it (a key declared already keeps its
@@ -299,8 +333,20 @@ class Stage:
     def decides_by_rules(self) -> bool:
         return bool(self.signals) or self.rules is not None
 
+    def config(self, cfg) -> StageConfig:
+        """What the stage's hooks are given: a StageConfig as it is; of a build config, its view for this stage."""
+        return cfg if isinstance(cfg, StageConfig) else cfg.for_stage(self)
+
+    def steps(self, cfg, ctx: StageContext | None) -> list:
+        """A per-document stage's datatrove steps."""
+        return self.build(self.config(cfg), ctx)
+
+    def run(self, cfg, ctx: StageContext, input_dir: str, output_dir: str) -> None:
+        """A corpus-level stage: its pipelines, from the survivors in input_dir to its survivors in output_dir."""
+        self.build(self.config(cfg), ctx, input_dir, output_dir)
+
     def model_records(self, cfg) -> dict[str, ModelRecord]:
-        return self.models(cfg) if self.models else {}
+        return self.models(self.config(cfg)) if self.models else {}
 
     def models_for(self, cfg, ctx: StageContext | None) -> dict[str, ModelRecord]:
         """The build's record when it made one (ctx.models), else resolved now (a step built alone)."""
@@ -309,10 +355,11 @@ class Stage:
     def thresholds(self, cfg) -> Thresholds:
         """{lang: {signal: bounds}}: the defaults, then the config's "*" and per-language values.
         Languages: those of the defaults, of the config and the kept ones; "*" for any other."""
+        cfg = self.config(cfg)
         base = self.defaults(cfg) if self.defaults else {}
         mine = {lang: {k: b for k, b in by_key.items() if k in self.signals}
                 for lang, by_key in cfg.thresholds.items()}
-        langs = dict.fromkeys([*base, *mine, *cfg.lang.keep, ANY_LANG])
+        langs = dict.fromkeys([*base, *mine, *cfg.keep, ANY_LANG])
         out = {}
         for lang in langs:
             merged = {k: dict(b) for k, b in for_lang(base, lang, {}).items() if k in self.signals}
@@ -324,6 +371,7 @@ class Stage:
 
     def rules_of(self, cfg, models: dict[str, ModelRecord] | None = None) -> dict[str, tuple[Rule, ...]]:
         """{lang: rules} this stage decides with; `models` is the record the build made (manifest.json)."""
+        cfg = self.config(cfg)
         models = self.model_records(cfg) if models is None else models
         return self.rules(cfg, models) if self.rules is not None else self.threshold_rules(cfg, models)
 

@@ -4,10 +4,16 @@ Every key a step writes to ``doc.metadata`` and every reason a filter returns is
 once; the Parquet writer refuses undeclared keys, so a typo fails a test instead of silently
 creating a new column. Keys are snake_case and namespaced by stage. Reasons never embed
 threshold values (the threshold lives in the config; the reason says which rule fired).
+
+A signal that thresholds may bound is declared with its reasons in the same call
+(``key(..., below=(code, doc), above=(code, doc))``); a stage's rules, the config's check of
+`thresholds` and refilter read them through ``Bounds(stage)``, so they learn a new signal from its
+declaration alone (docs/heuristics.md, "Adding a signal").
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 
 import pyarrow as pa
@@ -21,6 +27,8 @@ class Key:
     dtype: str  # one of DTYPES
     stage: str
     doc: str
+    below: str | None = None  # reason a threshold's min drops with; None: the key takes no min
+    above: str | None = None  # reason a threshold's max drops with; None: the key takes no max
 
 
 @dataclass(frozen=True)
@@ -42,7 +50,10 @@ def stage(name: str) -> str:
     return name
 
 
-def key(name: str, dtype: str, stage_name: str, doc: str) -> str:
+def key(name: str, dtype: str, stage_name: str, doc: str,
+        below: tuple[str, str] | None = None, above: tuple[str, str] | None = None) -> str:
+    """Declares a metadata key; `below` / `above` (reason code, its doc) declare the reason a threshold's
+    min / max on it drops with, which is what lets `thresholds` bound it (Bounds)."""
     if name in KEYS:
         raise ValueError(f"metadata key {name!r} declared twice")
     if name in ("id", "text") or not name.replace("_", "").isalnum() or name != name.lower():
@@ -51,7 +62,8 @@ def key(name: str, dtype: str, stage_name: str, doc: str) -> str:
         raise ValueError(f"bad dtype {dtype!r} for {name!r}")
     if stage_name not in STAGES:
         raise ValueError(f"key {name!r} names unknown stage {stage_name!r}")
-    KEYS[name] = Key(name, dtype, stage_name, doc)
+    codes = [reason(r[0], stage_name, r[1]) if r else None for r in (below, above)]
+    KEYS[name] = Key(name, dtype, stage_name, doc, *codes)
     return name
 
 
@@ -64,6 +76,31 @@ def reason(code: str, stage_name: str, doc: str) -> str:
         raise ValueError(f"reason {code!r} names unknown stage {stage_name!r}")
     REASONS[code] = Reason(code, stage_name, doc)
     return code
+
+
+class Bounds(Mapping):
+    """signal -> (reason below min, reason above max) of the keys of `stages` declared with a reason: what a
+    threshold may bound (corpus.core.steps.Stage.signals). Read from KEYS on each use rather than copied, so a
+    key declared after the stage (a plugin, a test adding a signal to a family) is bounded like the others."""
+
+    def __init__(self, *stages: str):
+        self.stages = stages
+
+    def _bounds(self) -> dict[str, tuple[str | None, str | None]]:
+        return {k.name: (k.below, k.above) for k in KEYS.values()
+                if k.stage in self.stages and (k.below or k.above)}
+
+    def __getitem__(self, name: str) -> tuple[str | None, str | None]:
+        return self._bounds()[name]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._bounds())
+
+    def __len__(self) -> int:
+        return len(self._bounds())
+
+    def __repr__(self) -> str:
+        return f"Bounds{self.stages}"
 
 
 # ---------------------------------------------------------------- stages (default cascade order, Yi Fig. 1)
@@ -135,8 +172,8 @@ R_BAD_URL = reason("bad_url", URL_FILTER, "URL has no parseable host")
 # ---------------------------------------------------------------- language id
 LANG = key("lang", "string", LANG_ID, "fastText lid.176 top language (ISO 639-1)")
 LANG_SCORE = key("lang_score", "float64", LANG_ID, "probability of the top language")
-R_LANG_NOT_KEPT = reason("lang_not_kept", LANG_ID, "top language is not in lang.keep")
-R_LANG_LOW_SCORE = reason("lang_low_score", LANG_ID, "top language score below lang.min_score for it")
+R_LANG_NOT_KEPT = reason("lang_not_kept", LANG_ID, "top language is not in lang_id.keep")
+R_LANG_LOW_SCORE = reason("lang_low_score", LANG_ID, "top language score below its thresholds.<lang>.lang_score.min")
 
 # ---------------------------------------------------------------- page type (from the HTML, before extraction)
 # Characters are non-space characters of the visible text; HTML inputs only (absent for text inputs).
@@ -149,81 +186,95 @@ PAGE_TYPE_LIST_SHARE = key("page_type_list_share", "float64", PAGE_TYPE,
                            "non-link characters inside list entries (repeated siblings headed by links) / non-link characters")
 R_LIST_PAGE = reason("list_page", PAGE_TYPE, "a list or index page: links with no stretch of prose between them")
 
-# ---------------------------------------------------------------- heuristics (issue: heuristic cascade)
+# ---------------------------------------------------------------- heuristics (docs/heuristics.md)
+# One declaration per signal: its key, and the reason a threshold's min (below) or max (above) drops with.
+# A signal without either is stored for study and takes no threshold. The computing code is the family's, in
+# filters/heuristics/ (families.py maps each stage to it); the defaults are in filters/data/heuristics.yaml.
 # Units: English words from the regex tokenizer, Chinese words from jieba (filters/units.py).
-GOPHER_WORD_COUNT = key("gopher_word_count", "int64", GOPHER_QUALITY, "words with at least one non-punctuation character")
-GOPHER_MEAN_WORD_LENGTH = key("gopher_mean_word_length", "float64", GOPHER_QUALITY, "mean characters per such word")
-GOPHER_HASH_RATIO = key("gopher_hash_ratio", "float64", GOPHER_QUALITY, "'#' count per word")
-GOPHER_ELLIPSIS_RATIO = key("gopher_ellipsis_ratio", "float64", GOPHER_QUALITY, "'...' and '…' count per word")
-GOPHER_BULLET_LINES_RATIO = key("gopher_bullet_lines_ratio", "float64", GOPHER_QUALITY, "lines starting with a bullet")
-GOPHER_ELLIPSIS_LINES_RATIO = key("gopher_ellipsis_lines_ratio", "float64", GOPHER_QUALITY, "lines ending with an ellipsis")
-GOPHER_ALPHA_WORDS_RATIO = key("gopher_alpha_words_ratio", "float64", GOPHER_QUALITY, "words with an alphabetic character")
-GOPHER_STOP_WORDS = key("gopher_stop_words", "int64", GOPHER_QUALITY, "distinct stop words of the language present")
-R_GOPHER_SHORT_DOC = reason("gopher_short_doc", GOPHER_QUALITY, "too few words")
-R_GOPHER_LONG_DOC = reason("gopher_long_doc", GOPHER_QUALITY, "too many words")
-R_GOPHER_SHORT_WORDS = reason("gopher_short_words", GOPHER_QUALITY, "mean word length too small")
-R_GOPHER_LONG_WORDS = reason("gopher_long_words", GOPHER_QUALITY, "mean word length too large")
-R_GOPHER_HASHES = reason("gopher_too_many_hashes", GOPHER_QUALITY, "too many '#' per word")
-R_GOPHER_ELLIPSIS = reason("gopher_too_many_ellipsis", GOPHER_QUALITY, "too many ellipses per word")
-R_GOPHER_BULLETS = reason("gopher_too_many_bullets", GOPHER_QUALITY, "too many lines start with a bullet")
-R_GOPHER_END_ELLIPSIS = reason("gopher_too_many_end_ellipsis", GOPHER_QUALITY, "too many lines end with an ellipsis")
-R_GOPHER_FEW_ALPHA = reason("gopher_few_alpha_words", GOPHER_QUALITY, "too few words with a letter")
-R_GOPHER_FEW_STOP = reason("gopher_few_stop_words", GOPHER_QUALITY, "too few stop words")
+GOPHER_WORD_COUNT = key("gopher_word_count", "int64", GOPHER_QUALITY,
+                        "words with at least one non-punctuation character",
+                        below=("gopher_short_doc", "too few words"), above=("gopher_long_doc", "too many words"))
+GOPHER_MEAN_WORD_LENGTH = key("gopher_mean_word_length", "float64", GOPHER_QUALITY, "mean characters per such word",
+                              below=("gopher_short_words", "mean word length too small"),
+                              above=("gopher_long_words", "mean word length too large"))
+GOPHER_HASH_RATIO = key("gopher_hash_ratio", "float64", GOPHER_QUALITY, "'#' count per word",
+                        above=("gopher_too_many_hashes", "too many '#' per word"))
+GOPHER_ELLIPSIS_RATIO = key("gopher_ellipsis_ratio", "float64", GOPHER_QUALITY, "'...' and '…' count per word",
+                            above=("gopher_too_many_ellipsis", "too many ellipses per word"))
+GOPHER_BULLET_LINES_RATIO = key("gopher_bullet_lines_ratio", "float64", GOPHER_QUALITY, "lines starting with a bullet",
+                                above=("gopher_too_many_bullets", "too many lines start with a bullet"))
+GOPHER_ELLIPSIS_LINES_RATIO = key("gopher_ellipsis_lines_ratio", "float64", GOPHER_QUALITY,
+                                  "lines ending with an ellipsis",
+                                  above=("gopher_too_many_end_ellipsis", "too many lines end with an ellipsis"))
+GOPHER_ALPHA_WORDS_RATIO = key("gopher_alpha_words_ratio", "float64", GOPHER_QUALITY,
+                               "words with an alphabetic character",
+                               below=("gopher_few_alpha_words", "too few words with a letter"))
+GOPHER_STOP_WORDS = key("gopher_stop_words", "int64", GOPHER_QUALITY, "distinct stop words of the language present",
+                        below=("gopher_few_stop_words", "too few stop words"))
 
-GOPHER_DUP_PARA_FRAC = key("gopher_dup_para_frac", "float64", GOPHER_REPETITION, "duplicate paragraphs / paragraphs")
-GOPHER_DUP_PARA_CHAR_FRAC = key("gopher_dup_para_char_frac", "float64", GOPHER_REPETITION, "chars in duplicate paragraphs / chars")
-GOPHER_DUP_LINE_FRAC = key("gopher_dup_line_frac", "float64", GOPHER_REPETITION, "duplicate lines / lines")
-GOPHER_DUP_LINE_CHAR_FRAC = key("gopher_dup_line_char_frac", "float64", GOPHER_REPETITION, "chars in duplicate lines / chars")
-R_GOPHER_DUP_PARA = reason("gopher_dup_para_frac", GOPHER_REPETITION, "too many duplicate paragraphs")
-R_GOPHER_DUP_PARA_CHAR = reason("gopher_dup_para_char_frac", GOPHER_REPETITION, "too many chars in duplicate paragraphs")
-R_GOPHER_DUP_LINE = reason("gopher_dup_line_frac", GOPHER_REPETITION, "too many duplicate lines")
-R_GOPHER_DUP_LINE_CHAR = reason("gopher_dup_line_char_frac", GOPHER_REPETITION, "too many chars in duplicate lines")
+GOPHER_DUP_PARA_FRAC = key("gopher_dup_para_frac", "float64", GOPHER_REPETITION, "duplicate paragraphs / paragraphs",
+                           above=("gopher_dup_para_frac", "too many duplicate paragraphs"))
+GOPHER_DUP_PARA_CHAR_FRAC = key("gopher_dup_para_char_frac", "float64", GOPHER_REPETITION,
+                                "chars in duplicate paragraphs / chars",
+                                above=("gopher_dup_para_char_frac", "too many chars in duplicate paragraphs"))
+GOPHER_DUP_LINE_FRAC = key("gopher_dup_line_frac", "float64", GOPHER_REPETITION, "duplicate lines / lines",
+                           above=("gopher_dup_line_frac", "too many duplicate lines"))
+GOPHER_DUP_LINE_CHAR_FRAC = key("gopher_dup_line_char_frac", "float64", GOPHER_REPETITION,
+                                "chars in duplicate lines / chars",
+                                above=("gopher_dup_line_char_frac", "too many chars in duplicate lines"))
 NGRAM_WORDS = {2: "bigram", 3: "trigram", 4: "fourgram", 5: "fivegram", 6: "sixgram", 7: "sevengram",
                8: "eightgram", 9: "ninegram", 10: "tengram"}  # reasons never embed numbers
 TOP_NGRAM_KEYS = {n: key(f"gopher_top_{n}gram_char_frac", "float64", GOPHER_REPETITION,
-                         f"chars covered by the most frequent word {n}-gram / chars") for n in (2, 3, 4)}
+                         f"chars covered by the most frequent word {n}-gram / chars",
+                         above=(f"gopher_top_{NGRAM_WORDS[n]}", "most frequent n-gram covers too much"))
+                  for n in (2, 3, 4)}
 DUP_NGRAM_KEYS = {n: key(f"gopher_dup_{n}gram_char_frac", "float64", GOPHER_REPETITION,
-                         f"chars in repeated word {n}-grams / chars") for n in range(5, 11)}
-TOP_NGRAM_REASONS = {n: reason(f"gopher_top_{NGRAM_WORDS[n]}", GOPHER_REPETITION, "most frequent n-gram covers too much")
-                     for n in TOP_NGRAM_KEYS}
-DUP_NGRAM_REASONS = {n: reason(f"gopher_dup_{NGRAM_WORDS[n]}s", GOPHER_REPETITION, "repeated n-grams cover too much")
-                     for n in DUP_NGRAM_KEYS}
+                         f"chars in repeated word {n}-grams / chars",
+                         above=(f"gopher_dup_{NGRAM_WORDS[n]}s", "repeated n-grams cover too much"))
+                  for n in range(5, 11)}
 
-C4_LOREM_IPSUM = key("c4_lorem_ipsum", "int64", C4, "candidate lines containing 'lorem ipsum'")
-C4_CURLY_BRACKET = key("c4_curly_bracket", "int64", C4, "candidate lines containing '{'")
-C4_SENTENCES = key("c4_sentences", "int64", C4, "sentences in the lines C4 keeps")
+C4_LOREM_IPSUM = key("c4_lorem_ipsum", "int64", C4, "candidate lines containing 'lorem ipsum'",
+                     above=("lorem_ipsum", "placeholder text"))
+C4_CURLY_BRACKET = key("c4_curly_bracket", "int64", C4, "candidate lines containing '{'",
+                       above=("curly_bracket", "a kept line has a curly bracket (code)"))
+C4_SENTENCES = key("c4_sentences", "int64", C4, "sentences in the lines C4 keeps",
+                   below=("too_few_sentences", "too few sentences in the lines C4 keeps"))
 C4_KEPT_LINES_FRAC = key("c4_kept_lines_frac", "float64", C4, "lines C4 keeps / lines")
 C4_JAVASCRIPT_LINES = key("c4_javascript_lines", "int64", C4, "lines dropped for mentioning javascript")
 C4_POLICY_LINES = key("c4_policy_lines", "int64", C4, "lines dropped for cookie / terms / privacy phrases")
-R_C4_LOREM = reason("lorem_ipsum", C4, "placeholder text")
-R_C4_CURLY = reason("curly_bracket", C4, "a kept line has a curly bracket (code)")
-R_C4_FEW_SENTENCES = reason("too_few_sentences", C4, "too few sentences in the lines C4 keeps")
 
-FINEWEB_LINE_PUNCT_RATIO = key("fineweb_line_punct_ratio", "float64", FINEWEB, "non-empty lines ending in terminal punctuation")
-FINEWEB_SHORT_LINE_RATIO = key("fineweb_short_line_ratio", "float64", FINEWEB, "non-empty lines at most params.short_line_length chars")
-FINEWEB_CHAR_DUP_RATIO = key("fineweb_char_dup_ratio", "float64", FINEWEB, "chars in duplicate lines / non-newline chars")
-FINEWEB_NEWLINE_RATIO = key("fineweb_newline_ratio", "float64", FINEWEB, "newlines per word")
-R_FINEWEB_LINE_PUNCT = reason("fineweb_line_punct_ratio", FINEWEB, "too few lines end in punctuation")
-R_FINEWEB_SHORT_LINES = reason("fineweb_short_line_ratio", FINEWEB, "too many short lines")
-R_FINEWEB_CHAR_DUP = reason("fineweb_char_dup_ratio", FINEWEB, "too many chars in duplicate lines")
-R_FINEWEB_LIST = reason("fineweb_list_ratio", FINEWEB, "too many newlines per word (a list)")
+FINEWEB_LINE_PUNCT_RATIO = key("fineweb_line_punct_ratio", "float64", FINEWEB,
+                               "non-empty lines ending in terminal punctuation",
+                               below=("fineweb_line_punct_ratio", "too few lines end in punctuation"))
+FINEWEB_SHORT_LINE_RATIO = key("fineweb_short_line_ratio", "float64", FINEWEB,
+                               "non-empty lines at most params.short_line_length chars",
+                               above=("fineweb_short_line_ratio", "too many short lines"))
+FINEWEB_CHAR_DUP_RATIO = key("fineweb_char_dup_ratio", "float64", FINEWEB,
+                             "chars in duplicate lines / non-newline chars",
+                             above=("fineweb_char_dup_ratio", "too many chars in duplicate lines"))
+FINEWEB_NEWLINE_RATIO = key("fineweb_newline_ratio", "float64", FINEWEB, "newlines per word",
+                            above=("fineweb_list_ratio", "too many newlines per word (a list)"))
 
-GARBLED_REPLACEMENT_RATIO = key("garbled_replacement_ratio", "float64", GARBLED, "U+FFFD replacement characters / chars")
-GARBLED_MOJIBAKE_RATIO = key("garbled_mojibake_ratio", "float64", GARBLED, "chars in mojibake patterns (UTF-8 read as Latin-1/GBK) / chars")
-GARBLED_UNEXPECTED_SCRIPT_RATIO = key("garbled_unexpected_script_ratio", "float64", GARBLED, "letters outside the language's scripts / letters")
-GARBLED_CONTROL_RATIO = key("garbled_control_ratio", "float64", GARBLED, "control and private-use characters / chars")
-GARBLED_PUNCT_RATIO = key("garbled_punct_ratio", "float64", GARBLED, "punctuation characters / non-space characters")
-R_GARBLED_REPLACEMENT = reason("garbled_replacement_chars", GARBLED, "too many replacement characters")
-R_GARBLED_MOJIBAKE = reason("garbled_mojibake", GARBLED, "mojibake")
-R_GARBLED_SCRIPT = reason("garbled_unexpected_script", GARBLED, "too many letters outside the expected scripts")
-R_GARBLED_CONTROL = reason("garbled_control_chars", GARBLED, "too many control characters")
-R_GARBLED_PUNCT = reason("garbled_punctuation", GARBLED, "more punctuation than prose carries")
+GARBLED_REPLACEMENT_RATIO = key("garbled_replacement_ratio", "float64", GARBLED,
+                                "U+FFFD replacement characters / chars",
+                                above=("garbled_replacement_chars", "too many replacement characters"))
+GARBLED_MOJIBAKE_RATIO = key("garbled_mojibake_ratio", "float64", GARBLED,
+                             "chars in mojibake patterns (UTF-8 read as Latin-1/GBK) / chars",
+                             above=("garbled_mojibake", "mojibake"))
+GARBLED_UNEXPECTED_SCRIPT_RATIO = key("garbled_unexpected_script_ratio", "float64", GARBLED,
+                                      "letters outside the language's scripts / letters",
+                                      above=("garbled_unexpected_script",
+                                             "too many letters outside the expected scripts"))
+GARBLED_CONTROL_RATIO = key("garbled_control_ratio", "float64", GARBLED, "control and private-use characters / chars",
+                            above=("garbled_control_chars", "too many control characters"))
+GARBLED_PUNCT_RATIO = key("garbled_punct_ratio", "float64", GARBLED, "punctuation characters / non-space characters",
+                          above=("garbled_punctuation", "more punctuation than prose carries"))
 
 BLOCKLIST_HITS = key("blocklist_hits", "int64", WORD_BLOCKLIST, "occurrences of blocklisted terms")
-BLOCKLIST_DISTINCT = key("blocklist_distinct", "int64", WORD_BLOCKLIST, "distinct blocklisted terms present")
-BLOCKLIST_HITS_PER_KWORD = key("blocklist_hits_per_kword", "float64", WORD_BLOCKLIST, "occurrences per 1000 words")
-R_BLOCKLIST_TERMS = reason("blocklist_terms", WORD_BLOCKLIST, "too many distinct blocklisted terms")
-R_BLOCKLIST_DENSITY = reason("blocklist_density", WORD_BLOCKLIST, "blocklisted terms too dense")
+BLOCKLIST_DISTINCT = key("blocklist_distinct", "int64", WORD_BLOCKLIST, "distinct blocklisted terms present",
+                         above=("blocklist_terms", "too many distinct blocklisted terms"))
+BLOCKLIST_HITS_PER_KWORD = key("blocklist_hits_per_kword", "float64", WORD_BLOCKLIST, "occurrences per 1000 words",
+                               above=("blocklist_density", "blocklisted terms too dense"))
 
 # ---------------------------------------------------------------- correction and PII
 CORRECTION_LINES_REMOVED = key("correction_lines_removed", "int64", CORRECTION, "boilerplate lines removed (formatter rewrote text)")
@@ -237,7 +288,7 @@ PII_CN_IDS = key("pii_cn_ids", "int64", PII, "Chinese resident ID numbers (valid
 QUALITY_SCORE = key("quality_score", "float64", QUALITY, "probability that the page is reference-like (higher is better)")
 PPL_KENLM = key("ppl_kenlm", "float64", PERPLEXITY, "KenLM 5-gram perplexity over SentencePiece pieces (CCNet per-line formula)")
 PPL_BUCKET = key("ppl_bucket", "string", PERPLEXITY, "head, middle or tail: perplexity against the reference percentiles")
-R_PPL_TAIL = reason("ppl_tail", PERPLEXITY, "perplexity above the KenLM manifest's tail cutoff (p99 of held-out good text)")
+R_PPL_TAIL = reason("ppl_tail", PERPLEXITY, "perplexity above the KenLM manifest's tail cutoff (the point of its trade-off rule, docs/scorers.md)")
 R_PPL_ABOVE_CAP = reason("ppl_above_cap", PERPLEXITY, "perplexity above the absolute cap for the language")
 R_LOW_QUALITY = reason("low_quality", QUALITY, "quality classifier probability below the quality_score min (a number, or the quality manifest's cutoff)")
 COHERENCE_SCORE = key("coherence_score", "float64", COHERENCE, "probability that adjacent segments belong to one document")
@@ -291,7 +342,7 @@ CLUSTER_ID = key("cluster_id", "int64", CLUSTER, "nearest k-means centroid of th
 CLUSTER_DISTANCE = key("cluster_distance", "float64", CLUSTER, "cosine distance to that centroid")
 CLUSTER_SIZE = key("cluster_size", "int64", CLUSTER, "documents assigned to the cluster in this build")
 CLUSTER_WEIGHT = key("cluster_weight", "float64", CLUSTER, "sampling weight of the cluster (1: as is; set by corpus clusters apply)")
-R_CLUSTER_DROPPED = reason("cluster_dropped", CLUSTER, "the cluster is labelled drop (clusters.weights 0)")
+R_CLUSTER_DROPPED = reason("cluster_dropped", CLUSTER, "the cluster is labelled drop (cluster.weights 0)")
 
 
 def arrow_schema() -> pa.Schema:

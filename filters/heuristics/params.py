@@ -6,47 +6,16 @@ from __future__ import annotations
 from pathlib import Path
 
 from corpus.core import vocab as v
-from filters.config import HeuristicsConfig
 from corpus.core.steps import Rule, Thresholds, bound_rules, read_yaml, thresholds_file
+from filters.config import HeuristicsConfig
+from filters.heuristics.families import SIGNALS
 
 DEFAULTS = Path(__file__).resolve().parents[1] / "data" / "heuristics.yaml"
-
-# signal -> (reason when below min, reason when above max)
-REASONS: dict[str, tuple[str | None, str | None]] = {
-    v.GOPHER_WORD_COUNT: (v.R_GOPHER_SHORT_DOC, v.R_GOPHER_LONG_DOC),
-    v.GOPHER_MEAN_WORD_LENGTH: (v.R_GOPHER_SHORT_WORDS, v.R_GOPHER_LONG_WORDS),
-    v.GOPHER_HASH_RATIO: (None, v.R_GOPHER_HASHES),
-    v.GOPHER_ELLIPSIS_RATIO: (None, v.R_GOPHER_ELLIPSIS),
-    v.GOPHER_BULLET_LINES_RATIO: (None, v.R_GOPHER_BULLETS),
-    v.GOPHER_ELLIPSIS_LINES_RATIO: (None, v.R_GOPHER_END_ELLIPSIS),
-    v.GOPHER_ALPHA_WORDS_RATIO: (v.R_GOPHER_FEW_ALPHA, None),
-    v.GOPHER_STOP_WORDS: (v.R_GOPHER_FEW_STOP, None),
-    v.GOPHER_DUP_PARA_FRAC: (None, v.R_GOPHER_DUP_PARA),
-    v.GOPHER_DUP_PARA_CHAR_FRAC: (None, v.R_GOPHER_DUP_PARA_CHAR),
-    v.GOPHER_DUP_LINE_FRAC: (None, v.R_GOPHER_DUP_LINE),
-    v.GOPHER_DUP_LINE_CHAR_FRAC: (None, v.R_GOPHER_DUP_LINE_CHAR),
-    **{k: (None, v.TOP_NGRAM_REASONS[n]) for n, k in v.TOP_NGRAM_KEYS.items()},
-    **{k: (None, v.DUP_NGRAM_REASONS[n]) for n, k in v.DUP_NGRAM_KEYS.items()},
-    v.C4_LOREM_IPSUM: (None, v.R_C4_LOREM),
-    v.C4_CURLY_BRACKET: (None, v.R_C4_CURLY),
-    v.C4_SENTENCES: (v.R_C4_FEW_SENTENCES, None),
-    v.FINEWEB_LINE_PUNCT_RATIO: (v.R_FINEWEB_LINE_PUNCT, None),
-    v.FINEWEB_SHORT_LINE_RATIO: (None, v.R_FINEWEB_SHORT_LINES),
-    v.FINEWEB_CHAR_DUP_RATIO: (None, v.R_FINEWEB_CHAR_DUP),
-    v.FINEWEB_NEWLINE_RATIO: (None, v.R_FINEWEB_LIST),
-    v.GARBLED_REPLACEMENT_RATIO: (None, v.R_GARBLED_REPLACEMENT),
-    v.GARBLED_MOJIBAKE_RATIO: (None, v.R_GARBLED_MOJIBAKE),
-    v.GARBLED_UNEXPECTED_SCRIPT_RATIO: (None, v.R_GARBLED_SCRIPT),
-    v.GARBLED_CONTROL_RATIO: (None, v.R_GARBLED_CONTROL),
-    v.GARBLED_PUNCT_RATIO: (None, v.R_GARBLED_PUNCT),
-    v.BLOCKLIST_DISTINCT: (None, v.R_BLOCKLIST_TERMS),
-    v.BLOCKLIST_HITS_PER_KWORD: (None, v.R_BLOCKLIST_DENSITY),
-}
 
 
 def defaults(hc: HeuristicsConfig) -> dict:
     path = hc.defaults or str(DEFAULTS)
-    thresholds_file(path, REASONS, "thresholds")  # checks the file's signal names
+    thresholds_file(path, SIGNALS, "thresholds")  # checks the file's signal names
     return read_yaml(path)
 
 
@@ -56,11 +25,12 @@ def languages(hc: HeuristicsConfig) -> list[str]:
 
 def default_thresholds(hc: HeuristicsConfig) -> Thresholds:
     """{lang: {signal: bounds}} of the data file; "*" carries the fallback language's."""
-    return thresholds_file(hc.defaults or str(DEFAULTS), REASONS, "thresholds")
+    return thresholds_file(hc.defaults or str(DEFAULTS), SIGNALS, "thresholds")
 
 
-def stage_signals(stage: str) -> dict[str, tuple[str | None, str | None]]:
-    return {k: r for k, r in REASONS.items() if v.KEYS[k].stage == stage}
+def stage_signals(stage: str) -> v.Bounds:
+    """signal -> (reason below min, reason above max) of one family, as corpus.core.vocab declares them."""
+    return v.Bounds(stage)
 
 
 def default_rules(hc: HeuristicsConfig, stage: str) -> dict[str, tuple[Rule, ...]]:

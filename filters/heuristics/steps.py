@@ -7,21 +7,11 @@ from __future__ import annotations
 
 from datatrove.data import Document
 
-from corpus.core import vocab
 from corpus.core.steps import Scorer, Stage, StageContext
 from filters.config import HeuristicsConfig
-from filters.heuristics import blocklist, garbled, gopher, lines
+from filters.heuristics.families import FAMILIES
 from filters.heuristics.params import default_thresholds, lang_params, stage_signals
 from filters.units import units_of
-
-FAMILIES = {  # stage -> signal function(units, params) -> dict
-    vocab.GOPHER_QUALITY: gopher.quality,
-    vocab.GOPHER_REPETITION: gopher.repetition,
-    vocab.C4: lines.c4,
-    vocab.FINEWEB: lines.fineweb,
-    vocab.GARBLED: garbled.garbled,
-    vocab.WORD_BLOCKLIST: blocklist.blocklist,
-}
 
 
 class HeuristicScorer(Scorer):
@@ -56,7 +46,8 @@ def _declare(stage: str) -> Stage:
     def build(cfg, ctx: StageContext) -> list:
         return [HeuristicScorer((stage,), cfg.heuristics), DECLARED[stage].threshold_filter(cfg, ctx)]
 
-    return Stage(stage, build, signals=stage_signals(stage), defaults=_defaults, section=("heuristics", HeuristicsConfig))
+    return Stage(stage, build, signals=stage_signals(stage), defaults=_defaults,
+                 section=("heuristics", HeuristicsConfig))
 
 
 STAGES = tuple(_declare(stage) for stage in FAMILIES)

@@ -59,7 +59,8 @@ def load(data_root: str | Path | None) -> list[Rated]:
         split = dict(line.rstrip("\n").split("\t")[:2] for line in SHARED_SPLIT.read_text(encoding="utf-8").splitlines()
                      if line and not line.startswith("#"))
         for r in _jsonl(shared):
-            out.append(Rated(r["url"], r["lang"], int(r["rating"]), split.get(r["url"], "heldout"), r["source_file"], "shared"))
+            out.append(Rated(r["url"], r["lang"], int(r["rating"]), split.get(r["url"], "heldout"), r["source_file"],
+                             "shared"))
     if OWN.exists():
         for r in _jsonl(OWN):
             out.append(Rated(r["url"], r["lang"], int(r["rating"]), r["split"], r["source_file"], "own"))

@@ -83,7 +83,8 @@ def read_role(root: str | Path, sources: dict, role: str, lang: str) -> tuple[li
     return texts, inputs
 
 
-def crawl_texts(build_dirs: list[str], lang: str, limit: int, seed: int) -> tuple[list[tuple[str, str, str | None]], list[dict]]:
+def crawl_texts(build_dirs: list[str], lang: str, limit: int,
+                seed: int) -> tuple[list[tuple[str, str, str | None]], list[dict]]:
     """A random sample (fixed by seed) of a build's documents in one language, as (text, url, the
     page_type reason when that stage dropped it): the
     kept ones and those a heuristic family or page_type dropped (a sample built with those stages

@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 CURVE_CRAWL_SHARES = tuple(round(0.05 * i, 2) for i in range(0, 11))  # curve rows: 0%, 5%, ... 50% of the crawl removed
+CURVE_POOR_SHARES = tuple(round(0.1 * i, 1) for i in range(0, 11))  # without a crawl: 0%, 10%, ... of the poor sets
 
 
 @dataclass(frozen=True)
@@ -88,11 +89,15 @@ def point(cutoff: float, crawl, good: dict[str, list], poor: dict[str, list], bo
             "poor_removed": {k: removed_share(v, cutoff, bound) for k, v in poor.items()}}
 
 
-def curve(crawl, good: dict[str, list], poor: dict[str, list], bound: str,
-          shares: tuple[float, ...] = CURVE_CRAWL_SHARES) -> list[dict]:
-    """One row per share of the crawl removed (its cutoff is that quantile of the crawl's scores;
-    without a crawl sample, of all good and poor scores together)."""
-    base = _clean(crawl) if len(_clean(crawl)) else _clean([x for v in (*good.values(), *poor.values()) for x in v])
+def curve(crawl, good: dict[str, list], poor: dict[str, list], bound: str) -> list[dict]:
+    """One row per share of the crawl removed (its cutoff is that quantile of the crawl's scores);
+    without a crawl sample, one row per share of all poor sets' documents together (of all good ones
+    when there are none either)."""
+    base, shares = _clean(crawl), CURVE_CRAWL_SHARES
+    if not len(base):
+        base, shares = _clean([x for v in poor.values() for x in v]), CURVE_POOR_SHARES
+    if not len(base):
+        base = _clean([x for v in good.values() for x in v])
     if not len(base):
         return []
     rows = []

@@ -218,9 +218,9 @@ def test_csl_abstracts_against_real_chinese_spam(shared_data, tmp_path):
     from corpus.build import build
     from corpus.calibrate_reference import reference_frame
     from corpus.config import load_config
+    from filters.heuristics.families import FAMILIES
 
-    stages = ("url_filter", "lang_id", "gopher_quality", "gopher_repetition", "c4", "fineweb", "garbled",
-              "word_blocklist")
+    stages = ("url_filter", "lang_id", *FAMILIES)
     crawl = shared_data / "warc-real/commoncrawl_real/resiliparse_CC-MAIN-2020-34_sample.warc.gz"
     cfg = load_config(None, inputs=(str(crawl),), output=str(tmp_path / "crawl"), stages=stages, annotate_all=True,
                       executor={"workers": 1})

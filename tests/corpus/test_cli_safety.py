@@ -169,9 +169,11 @@ CASES = {  # id: (argv, files to write first, what the line must name)
     "malformed_yaml": ("build {warc} -o {tmp}/out -c {tmp}/c.yaml", {"c.yaml": "stages: [url_filter\n"}, "not valid YAML"),
     "missing_config": ("build {warc} -o {tmp}/out -c {tmp}/nope.yaml", {}, "config file"),
     "missing_mixture": ("mix plan {tmp}/nope.yaml", {}, "config file"),
-    "unknown_key": ("build {warc} -o {tmp}/out -c {tmp}/c.yaml", {"c.yaml": "lang: {keep: [en], bogus: 1}\n"},
-                    "config key 'lang.bogus': unknown key (known: default_min_score, keep, max_chars, min_score, "
-                    "model_path)"),
+    "unknown_key": ("build {warc} -o {tmp}/out -c {tmp}/c.yaml", {"c.yaml": "lang_id: {keep: [en], bogus: 1}\n"},
+                    "config key 'lang_id.bogus': unknown key (known: defaults_file, keep, max_chars, model_path)"),
+    # under a section's former name, the key as the config wrote it
+    "unknown_key_former_name": ("build {warc} -o {tmp}/out -c {tmp}/c.yaml", {"c.yaml": "lang: {bogus: 1}\n"},
+                                "config key 'lang.bogus': unknown key"),
     "unknown_signal": ("build {warc} -o {tmp}/out -c {tmp}/c.yaml",
                        {"c.yaml": SPINE_YAML + "thresholds: {en: {no_such_signal: {min: 1}}}\n"},
                        "'thresholds.en.no_such_signal'"),

@@ -167,11 +167,12 @@ def test_funnel_counts_match_sql_over_the_tables(tmp_path, demo_warc):
     inputs = [shutil.copy(demo_warc, tmp_path / name) for name in ("a.warc.gz", "b.warc.gz")]
     build(make_config(inputs, out, stages=STAGES, executor={"workers": 2}))
     chars = f"coalesce({vocab.EXTRACT_CHARS}, length({vocab.TEXT}))"
+    sums = f"coalesce(sum({chars}), 0), coalesce(sum({vocab.PAYLOAD_BYTES}), 0)"  # characters of text, payload bytes
     con = connect(str(out))
     by_stage = con.execute(f"""select fate, stage, coalesce(lang, 'unknown'), coalesce(reason, error_class), count(*),
-                              coalesce(sum({chars}), 0) from docs group by all""").fetchall()
+                              {sums} from docs group by all""").fetchall()
     assert count_groups(str(out)) == {tuple(r[:4]): list(r[4:]) for r in by_stage}
-    by_source = con.execute(f"select source_file, fate, count(*), coalesce(sum({chars}), 0) from docs group by all")
+    by_source = con.execute(f"select source_file, fate, count(*), {sums} from docs group by all")
     assert count_groups(str(out), by_source=True) == {tuple(r[:2]): list(r[2:]) for r in by_source.fetchall()}
     no_count = con.execute(f"select count(*) from docs where {vocab.EXTRACT_CHARS} is null and fate <> 'kept'")
     assert no_count.fetchone()[0] > 0  # the url filter's drops: the text-length path is exercised

@@ -69,8 +69,10 @@ def test_retired_switches_name_the_new_form(old, new):
 def test_rule_sql_names_every_rule_stage():
     from corpus.config import load_config
     from corpus.refilter import fate_sql
+    from filters.heuristics.families import FAMILIES
 
     sql = fate_sql(load_config(None), {})
-    for stage in ("gopher_quality", "gopher_repetition", "c4", "fineweb", "garbled", "word_blocklist"):
+    for stage in (*FAMILIES, "lang_id", "page_type"):
         assert f"then '{stage}'" in sql
-    assert "then 'lang_id'" not in sql  # a stage without rules keeps its recorded decisions
+    for stage in ("url_filter", "correction", "dedup_minhash"):
+        assert f"then '{stage}'" not in sql  # a stage without rules keeps its recorded decisions

@@ -28,3 +28,17 @@ def test_bad_values_name_the_key(dedup, key):
     with pytest.raises(ConfigError) as e:
         load_config(None, dedup=dedup)
     assert e.value.key == key
+
+
+def test_dedup_explain_reads_the_dedup_section_of_a_build_config(tmp_path):
+    from dedup.cli import dedup_section
+
+    path = tmp_path / "build.yaml"
+    path.write_text("stages: [lang_id, dedup_minhash]\nlang_id: {keep: [en]}\ndedup: {minhash: {bands: 20, rows: 5}}\n")
+    m = dedup_section(str(path)).minhash
+    assert (m.bands, m.rows, m.verify_threshold) == (20, 5, 0.8)
+    assert dedup_section(None) == load_config(None).dedup
+    path.write_text("dedup: {minhash: {rows: 0}}\n")
+    with pytest.raises(ConfigError) as e:
+        dedup_section(str(path))
+    assert e.value.key == "dedup.minhash.rows"

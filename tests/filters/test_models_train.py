@@ -114,6 +114,9 @@ def test_curve_rows_remove_more_crawl_as_the_cutoff_moves_and_print_as_a_table()
     assert t["chosen"]["crawl_removed"] == round(46 / 200, 4) and t["binding_set"] == "news"
     lines = format_table(t)
     assert any(line.endswith("<- rule") for line in lines) and not any("{" in line for line in lines + legend(t))
+    # no crawl sample: the rows step through the poor sets' scores instead
+    rows = tradeoff([], GOOD, {"listings": [i / 100 for i in range(100)]}, "min", KeepRule(0.95))["curve"]
+    assert [r["poor_removed"]["listings"] for r in rows] == [round(0.1 * i, 1) for i in range(10)] + [0.99]
 
 
 def test_models_without_recorded_cutoffs_drop_nothing_by_default(demo_models, tmp_path):

@@ -9,8 +9,9 @@ import pytest
 from corpus.core import vocab as v
 from corpus.build import build
 from corpus.config import load_config
+from filters.heuristics.families import FAMILIES
 
-STAGES = ("url_filter", "lang_id", "gopher_quality", "gopher_repetition", "c4", "fineweb", "garbled", "word_blocklist")
+STAGES = ("url_filter", "lang_id", *FAMILIES)
 INPUTS = ("warc/en-articles-00.warc.gz", "warc/zh-news-00.warc.gz", "warc-real/other_real_crawls/dolma_sample-0000.warc.gz",
           "warc-real/commoncrawl_real/resiliparse_CC-MAIN-2020-34_sample.warc.gz")
 

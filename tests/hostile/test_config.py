@@ -29,9 +29,12 @@ def demo_warc(tmp_path_factory):
     ("url_filter: {domain_lists: ['{tmp}/missing.txt']}", "url_filter.domain_lists[0]"),
     ("url_filter: {url_lists: ['{tmp}']}", "url_filter.url_lists[0]"),  # a directory
     ("heuristics: {blocklists: {en: ['{tmp}/missing.txt']}}", "heuristics.blocklists.en[0]"),
-    ("heuristics: {defaults: '{tmp}/missing.yaml'}", "heuristics.defaults"),
+    ("heuristics: {defaults_file: '{tmp}/missing.yaml'}", "heuristics.defaults_file"),
+    ("heuristics: {defaults: '{tmp}/missing.yaml'}", "heuristics.defaults"),  # the former name, as written
     ("heuristics: {defaults: '{tmp}/typo.yaml'}", "{tmp}/typo.yaml:en.thresholds.gopher_word_cont"),
+    ("page_type: {defaults_file: '{tmp}/missing.yaml'}", "page_type.defaults_file"),
     ("page_type: {defaults: '{tmp}/missing.yaml'}", "page_type.defaults"),
+    ("lang_id: {defaults_file: '{tmp}/missing.yaml'}", "lang_id.defaults_file"),
     ("scorers: {defaults_file: '{tmp}/missing.yaml'}", "scorers.defaults_file"),
     ("scorers: {models_dir: /nonexistent}", "scorers.models_dir"),
     ("scorers: {models_dir: '{tmp}'}", "scorers.models_dir"),  # a directory without models
@@ -42,11 +45,14 @@ def demo_warc(tmp_path_factory):
     ("extract: {timeout_s: 1.0e+12}", "extract.timeout_s"),  # past what SIGALRM's timer holds
     ("dedup: {memory_mb: .inf}", "dedup.memory_mb"),
     ("lang: {default_min_score: .nan}", "lang.default_min_score"),
+    ("thresholds: {en: {lang_score: {min: .nan}}}", "thresholds.en.lang_score.min"),
+    ("lang_id: {max_chars: 0}", "lang_id.max_chars"),
     ("lang: {max_chars: 0}", "lang.max_chars"),
     ("thresholds: {en: {gopher_word_count: {min: .nan}}}", "thresholds.en.gopher_word_count.min"),
     ("thresholds: {en: {gopher_word_count: {min: 100, max: 50}}}", "thresholds.en.gopher_word_count"),
     ("thresholds: {en: {gopher_word_count: {min: 200000}}}", "thresholds.en.gopher_word_count"),  # default max 1e5
-    ("lang: {keep: [en]}\nlang: {keep: [zh]}", "lang"),
+    ("lang_id: {keep: [en]}\nlang_id: {keep: [zh]}", "lang_id"),
+    ("lang: {keep: [en]}\nlang_id: {keep: [zh]}", "lang"),  # a section under its former name and its name
     ("extract: {timeout_s: 5, timeout_s: 6}", "extract.timeout_s"),
 ])
 def test_a_mistake_is_one_line_before_out_exists(tmp_path, demo_warc, yaml_text, key):
@@ -68,7 +74,7 @@ def test_paths_that_exist_load(tmp_path):
     urls = tmp_path / "urls.txt"
     urls.write_text("http://example.com/x\n")
     cfg = load_config(None, url_filter={"domain_lists": [str(DEFAULT_DOMAIN_LIST)], "url_lists": [str(urls)]},
-                      seed=2**32 - 1, extract={"timeout_s": 0.5}, lang={"max_chars": 1})
+                      seed=2**32 - 1, extract={"timeout_s": 0.5}, lang_id={"max_chars": 1})
     assert cfg.url_filter.url_lists == (str(urls),)
 
 

@@ -34,7 +34,7 @@ def built(models, tmp_path_factory):
     out = tmp_path_factory.mktemp("b") / "out"
     cfg = make_config([warc], out, stages=["lang_id", "topic", "cluster"],
                       topic={"models_dir": str(models), "keep": {"article": 0.7}},
-                      clusters={"k": 2, "sample_size": 50, "samples_per_cluster": 2})
+                      cluster={"k": 2, "sample_size": 50, "samples_per_cluster": 2})
     build(cfg)
     return out, cfg
 
@@ -125,7 +125,7 @@ def test_nothing_left_for_the_cluster_stage(models, tmp_path):
     warc = write_demo_warc(str(tmp_path / "demo.warc.gz"))
     everything = {f: 0.0 for f in ("article", "product", "list", "chat", "ads", "spam")}
     cfg = make_config([warc], tmp_path / "out", stages=["lang_id", "topic", "cluster"],
-                      topic={"models_dir": str(models), "keep": everything}, clusters={"k": 2})
+                      topic={"models_dir": str(models), "keep": everything}, cluster={"k": 2})
     result = build(cfg)
     assert result.exit_code == 0 and result.funnel["totals"]["kept"] == 0
     assert connect(str(tmp_path / "out")).execute("select count(*) from dropped where stage = 'topic'").fetchone()[0] > 0

@@ -18,6 +18,7 @@ from corpus.core.configlib import ConfigError
 from mixtures.build import build, plan, read_manifest
 from mixtures.mixture import allocate, load_mixture
 from mixtures.regression import MODELS
+from tests.clirun import corpus as run_cli
 from tokens.tokenizer import TokenizerConfig, train_tokenizer
 
 REPO = Path(__file__).resolve().parents[2]
@@ -174,24 +175,31 @@ def test_smoke_search_records_runs_proposes_and_reports(corpus, tmp_path):
     result = run_search(mix, str(tmp_path / "runs"), log=lambda s: None)
     con = connect_runs(str(tmp_path / "runs"))
     kinds = dict(con.execute("select kind, count(*) from runs group by kind").fetchall())
-    assert kinds == {"search": 4, "proposed": 1, "uniform": 1}
+    assert kinds == {"search": 4, "proposed": 1, "uniform": 1, "best": 1}
     row = con.execute('select "loss.target", "loss.en", "w.en" + "w.zh" + "w.notes", wall_s, metric, cpu_s from runs '
                       "where run = 's000'").fetchone()
     assert row[0] > 0 and row[1] > 0 and row[2] == pytest.approx(1, abs=1e-5) and row[3] > 0 and row[4] == row[0]
     assert 0 < row[5] < 3 * row[3]  # CPU seconds, of the order of the wall time (one torch thread)
     acc = [a for (a,) in con.execute('select "acc.quiz" from runs').fetchall()]
-    assert len(acc) == 6 and all(a in (0, 1 / 3, 2 / 3, 1) for a in acc)  # 3 questions scored per run
+    assert len(acc) == 7 and all(a in (0, 1 / 3, 2 / 3, 1) for a in acc)  # 3 questions scored per run
     assert set(result["heldout_spearman"]) == set(MODELS)
     assert sum(result["proposal"].values()) == pytest.approx(1, abs=1e-5)
     html = open(write_report(str(tmp_path / "runs"))).read()
     assert html.count("data:image/svg+xml;base64,") >= 2 + 3 + 1 and "Spearman" in html and "http" not in html.split(
         "<body>")[1].replace("http-equiv", "")
+    rep = run_cli("mix", "report", tmp_path / "runs")  # the verdict on the terminal and at the top of the page
+    assert rep.returncode == 0 and rep.stdout.startswith("metric = loss.target (lower is better)")
+    assert "this search cannot tell mixtures apart yet: add runs" in rep.stdout
+    assert "verdict: the proposal" in rep.stdout
+    html = open(rep.stdout.strip().splitlines()[-1]).read()
+    assert "id='verdict'" in html and "class='warn'" in html and "<th>loss.target</th>" in html and "acc.quiz" in html
     columns = [c for (c,) in con.execute("select column_name from (describe runs)").fetchall()]
     n_metrics = sum(c.startswith(("loss.", "bpb.", "acc.", "acc_norm.")) for c in columns) + 1  # + the metric
-    assert export_runs(str(tmp_path / "runs"), str(tmp_path / "olmix")) == {"runs": 6, "domains": 3, "metrics": n_metrics}
+    exported = export_runs(str(tmp_path / "runs"), str(tmp_path / "olmix"))
+    assert exported == {"runs": 7, "domains": 3, "metrics": n_metrics}
     ratios = (tmp_path / "olmix" / "ratios.csv").read_text().splitlines()
-    assert ratios[0] == "run,name,en,zh,notes" and len(ratios) == 7
-    assert import_runs(str(tmp_path / "olmix"), str(tmp_path / "back")) == {"imported": 6, "skipped": 0}
+    assert ratios[0] == "run,name,en,zh,notes" and len(ratios) == 8
+    assert import_runs(str(tmp_path / "olmix"), str(tmp_path / "back")) == {"imported": 7, "skipped": 0}
     back = connect_runs(str(tmp_path / "back")).execute('select run, "w.en", metric from runs order by run').fetchall()
     assert back == con.execute('select run, "w.en", metric from runs order by run').fetchall()
 

@@ -26,8 +26,9 @@ def _chromium(*args: str) -> subprocess.CompletedProcess:
 
 
 def render(page, tmp_path) -> dict:
-    """DOM after the page's scripts ran, console messages, and the fraction of ink inside each plot."""
-    url = page.resolve().as_uri()
+    """DOM after the page's scripts ran, console messages, and the fraction of ink inside each plot (every
+    folded section opened first: `#unfold`)."""
+    url = page.resolve().as_uri() + "#unfold"
     dumped = _chromium(f"--window-size={WIDTH},1000", "--dump-dom", url)
     assert dumped.returncode == 0, dumped.stderr[-2000:]
     dom = lhtml.fromstring(dumped.stdout)

@@ -54,12 +54,14 @@ def test_tokenizer_shards_train_eval_export_upscale_and_extend_context(shards, t
     assert set(ev["val"]) == {"en", "zh"}  # the JSONL's source field
     assert all(0 < v["bpb"] < 20 and v["tokens"] > 0 for v in ev["val"].values())
     assert ev["quiz"]["n"] == 4 and set(ev["quiz"]["subjects"]) == {"colours", "sums"}
+    assert ev["quiz"]["chance"] == 0.25  # four options
     # the terminal gets progress per task and a short table, not the JSON
     assert "validation: 2/2 sources" in result.stderr and "quiz: 2/2 subjects" in result.stderr
     table = result.stdout.splitlines()
     assert len(table) < 10 and not result.stdout.lstrip().startswith("{")
     assert any(line.startswith("val en ") for line in table)
-    assert any(line.startswith("quiz ") and f"{ev['quiz']['acc']:.3f}" in line for line in table)
+    assert any(line.startswith("quiz ") and f"{ev['quiz']['acc']:.3f}" in line and "4 questions" in line
+               for line in table)
     invoke("export", tmp_path / "run", "-o", tmp_path / "hf")
     assert {p.name for p in (tmp_path / "hf").iterdir()} == {"config.json", "model.safetensors", "tokenizer.model"}
 

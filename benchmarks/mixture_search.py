@@ -122,6 +122,7 @@ def main() -> None:
     ap.add_argument("--lr", type=float, default=3e-3, help="peak learning rate (cosine to a tenth)")
     ap.add_argument("--target-tokens", type=int, default=3_000_000, help="budget of the run the proxies stand for")
     args = ap.parse_args()
+    args.out = os.path.abspath(args.out)  # mix.yaml's paths are relative to the file, not to the cwd
     t0 = time.time()
     path = prepare(args)
     runs_dir = os.path.join(args.out, "runs")

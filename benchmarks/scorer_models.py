@@ -10,8 +10,8 @@ scorers_throughput.py take their models from `recipe_models`.
 
 Claims: quality_auc (held-out positives vs every negative role), coherence_auc (held-out originals vs
 splices), kenlm_order (median perplexity of held-out reference < crawl < held-out spam). The recipe's
-crawl sample leaves every rated page out, and nearly every page of those shards is rated, so the manifest
-has no crawl median: "crawl" here is every en / zh document the rated view kept, scored by the model.
+crawl sample leaves every rated page out, and every page of those shards is rated, so the manifest has no
+crawl median: "crawl" here is every en / zh document the rated view kept, scored by the model.
 
     python -m benchmarks.scorer_models [--data D] [--work DIR]     # trains into DIR/models (reused when there)
     python -m benchmarks.scorer_models --from MODELS                # the manifests of models trained before

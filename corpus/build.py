@@ -74,7 +74,8 @@ def front_steps(cfg: BuildConfig, ctx: StageContext, files: list[str], base_dir:
     # the page_type stage decides later, from signals only the HTML can give
     page_type = [PageTypeScorer()] if vocab.PAGE_TYPE in cfg.stages else []
     return [
-        CrawlReader(files, base_dir, layout, ic.format, ic.text_field, ic.id_field, ic.url_field, cfg.content.max_bytes),
+        CrawlReader(files, base_dir, layout, ic.format, ic.text_field, ic.id_field, ic.url_field, cfg.content.max_bytes,
+                    limit=ic.limit),
         ContentFilter(ctx, cfg.content.max_bytes, cfg.content.keep_text_plain),
         *page_type,
         Extractor(layout, cfg.extract.timeout_s, cfg.extract.include_tables, cfg.extract.include_comments,

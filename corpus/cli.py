@@ -36,6 +36,12 @@ def build(
     workers: Optional[int] = typer.Option(None, "--workers", help="parallel processes (executor.workers)"),
     tasks: Optional[int] = typer.Option(None, "--tasks", help="tasks (executor.tasks; 0 = one per file)"),
     annotate_all: Optional[bool] = typer.Option(None, "--annotate-all", help="compute every signal for every document"),
+    limit: Optional[int] = typer.Option(None, "--limit", help="read only the first N records of each input file, "
+                                        "for a quick look (input.limit; a resume must give the same N)"),
+    stages: Optional[str] = typer.Option(None, "--stages", help="comma-separated stages to run, in order, instead of "
+                                         "the config's (e.g. url_filter,lang_id,gopher_quality)"),
+    sets: Optional[list[str]] = typer.Option(None, "--set", help="override a config key or threshold, as refilter "
+                                             "takes it: --set en.gopher_word_count.min=80 --set extract.mode=fast"),
     print_config: bool = typer.Option(False, "--print-config", help="print the effective config and exit"),
     overwrite: bool = typer.Option(False, "--overwrite", help="delete OUTPUT first instead of resuming"),
     keep_work: bool = typer.Option(False, "--keep-work", help="keep the scratch OUTPUT/work/ after success"),
@@ -43,12 +49,19 @@ def build(
                                  "(always in OUTPUT/logs/)"),
 ):
     """Build a corpus: extract, identify language, filter, deduplicate; write kept/dropped/failed Parquet."""
-    from corpus.config import dump_config, load_config
+    from corpus.config import dump_config, load_config, parse_set
+    from corpus.core.configlib import merge
 
     executor = {k: v for k, v in (("workers", workers), ("tasks", tasks)) if v is not None}
+    flags = {"inputs": tuple(inputs) if inputs else None, "output": output, "annotate_all": annotate_all,
+             "executor": executor or None, "input": None if limit is None else {"limit": limit},
+             "stages": None if stages is None else [s.strip() for s in stages.split(",") if s.strip()]}
     try:
-        cfg = load_config(config, inputs=tuple(inputs) if inputs else None, output=output,
-                          annotate_all=annotate_all, executor=executor or None)
+        given = [parse_set(item) for item in sets or ()]
+        overrides = {k: v for k, v in flags.items() if v is not None}
+        for fragment in given:  # each --set over the flags and the ones before it
+            overrides = merge(overrides, fragment)
+        cfg = load_config(config, **overrides)
     except ConfigError as e:
         fail(str(e))
     if print_config:
@@ -59,7 +72,11 @@ def build(
     _setup_logging(verbose)
     from filters.scorer_stages import scorer_models
 
+    from corpus.refilter import demo_score_warning
+
     notice = scorer_models(cfg).get("notice")
+    if warning := demo_score_warning(given, scorer_models(cfg)):
+        typer.echo(f"warning: {warning}", err=True)
     from corpus.build import ConfigChanged, build as run_build
     from corpus.core.charset import printable
     from corpus.core.executors import IncompleteRun
@@ -141,13 +158,29 @@ def sql(
             typer.echo(f"error: {e}", err=True)
             code = 2
         except duckdb.Error as e:
-            typer.echo(f"error: {_first_line(e)}", err=True)
+            typer.echo(f"error: {_unknown_table(e, view_names(con), runs) or _first_line(e)}", err=True)
             code = code or 1
     raise typer.Exit(code if query else 0)
 
 
 def _first_line(e: Exception) -> str:
     return (str(e).strip().splitlines() or [type(e).__name__])[0]
+
+
+def _unknown_table(e: Exception, views: list[str], runs: bool) -> str | None:
+    """DuckDB's 'Table with name X does not exist' (and its guess among its own catalog tables) in our
+    words: the views there are, and for `clusters` that the build ran no cluster stage."""
+    import re
+
+    m = re.search(r"Table with name (\S+) does not exist", str(e))
+    if not m:
+        return None
+    name = m.group(1)
+    there = f"the views are {', '.join(views)}"
+    if name == "clusters" and not runs:
+        return (f"this build has no cluster stage, so no `clusters` view ({there}; the view comes with "
+                "`cluster` in `stages:`, docs/topics.md)")
+    return f"no table or view named {name!r}: {there}"
 
 
 def _prompt():
@@ -209,6 +242,29 @@ def diff(
         typer.echo(format_diff(d, a, b))
 
 
+def explain(
+    out: str = typer.Argument(..., help="build (or refilter) output directory"),
+    doc_id: str = typer.Argument(..., metavar="ID", help="a document id (the `id` column, e.g. crawl.warc.gz#12)"),
+    as_json: bool = typer.Option(False, "--json", help="print the explanation as JSON"),
+):
+    """Explain one document, read-only: every stage it passed, every signal it got with the threshold in force
+    for its language, and its fate (the stage, the reason, the rule, its value and the bound it crossed)."""
+    from corpus.core.configlib import ConfigError
+    from corpus.core.sql import UnreadableBuild
+    from corpus.explain import NotABuild, UnknownId, explain as run, format_explanation
+
+    try:
+        found = run(out, doc_id)
+    except (NotABuild, UnknownId, UnreadableBuild, ConfigError, FileNotFoundError) as e:
+        fail(str(e))
+    if as_json:
+        import json
+
+        typer.echo(json.dumps([ex.to_json() for ex in found], indent=1, ensure_ascii=False, default=str))
+        return
+    typer.echo("\n\n".join(format_explanation(ex) for ex in found))
+
+
 def export(
     source: str = typer.Argument(..., help="a build output directory (its kept documents), or a training "
                                  "checkpoint or run directory (the model)"),
@@ -254,7 +310,7 @@ def make_app(plugins: tuple[str, ...] = PLUGINS) -> typer.Typer:
     registering on a shared one."""
     app = typer.Typer(no_args_is_help=True, add_completion=False, pretty_exceptions_enable=False,
                       help="Turn web-crawl shards into a clean bilingual corpus; inspect it with SQL; train proxies.")
-    for command in (build, sql, demo, diff, export):
+    for command in (build, sql, demo, diff, explain, export):
         app.command()(command)
     for name in plugins:
         try:

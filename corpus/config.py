@@ -30,6 +30,10 @@ class InputConfig:
     id_field: str = ""  # optional column with a stable id; default: file#index
     url_field: str = "url"
     glob: str = "**/*"  # pattern for files under a directory input
+    limit: int = 0  # read only the first N records of each input file (a quick look); 0: every record
+
+    def __post_init__(self):
+        check(self.limit >= 0, "input.limit", "must be >= 0 (0: every record)")
 
 
 @dataclass(frozen=True)
@@ -174,6 +178,31 @@ def load_config(path: str | Path | None = None, **overrides: Any) -> BuildConfig
         raise as_written(e, {**written, **more_written}) from None
     say(notes + more_notes)
     return cfg
+
+
+def parse_set(item: str) -> dict:
+    """A `--set` flag (build, refilter): 'a.b.c=VALUE' -> {'a': {'b': {'c': VALUE}}}; a path not starting with
+    a config section is a threshold: LANG.SIGNAL.min/max, or SIGNAL.min/max for every language ("*"). A
+    threshold given without its bound (`fineweb_line_punct_ratio=0.05`) is a ConfigError that shows both."""
+    from corpus.config_upgrade import SECTIONS
+    from corpus.core.configlib import nested, parse_assignment
+
+    parts, value = parse_assignment(item)
+    section = parts[0] in BuildConfig.__dataclass_fields__ or parts[0] in SECTIONS  # (or a former name)
+    if parts[-1] in registry.signal_stages() and (not section or parts[0] == "thresholds" and len(parts) == 3):
+        _no_bound(item, parts[-1])
+    if not section:
+        parts = ["thresholds"] + ([ANY_LANG] if len(parts) == 2 else []) + parts
+    return nested(parts, value)
+
+
+def _no_bound(item: str, signal: str) -> None:
+    """`--set SIGNAL=VALUE`: a ConfigError that shows the bounds the signal takes."""
+    path, raw = (x.strip() for x in item.split("=", 1))
+    reasons = registry.STAGES[registry.signal_stages()[signal]].signals[signal]
+    sides = [f"--set {path}.{side}={raw} (drop {where} it)"
+             for side, where, reason in zip(BOUNDS, ("below", "above"), reasons) if reason]
+    raise ConfigError(path, f"a threshold takes a bound: {' or '.join(sides)}")
 
 
 def stored_config(data: dict) -> BuildConfig:

@@ -16,13 +16,13 @@ import time
 from dataclasses import dataclass
 
 from corpus.core import vocab
-from corpus.config import BuildConfig, stored_config
-from corpus.config_upgrade import SECTIONS, as_written, say, upgrade
-from corpus.core.configlib import ConfigError, load_yaml, merge, nested, parse_assignment
+from corpus.config import BuildConfig, parse_set, stored_config
+from corpus.config_upgrade import as_written, say, upgrade
+from corpus.core.configlib import ConfigError, load_yaml, merge
 from corpus.core.funnel import compute_funnel, write_json
 from corpus.core.layout import Layout
 from corpus.core.outdir import BuildLock, check_removable, check_writable, remove_output
-from corpus.core.sql import connect, sql_literal
+from corpus.core.sql import connect, sql_literal, sql_type
 from corpus.stages import STAGES
 from corpus.core.steps import ANY_LANG, Rule
 
@@ -51,22 +51,13 @@ def recorded_models(out: str) -> dict[str, dict]:
     return build_manifest(out).get("models") or {}
 
 
-def parse_set(item: str) -> dict:
-    """'a.b.c=VALUE' -> {'a': {'b': {'c': VALUE}}}; a path not starting with a config section is a
-    threshold: LANG.SIGNAL.min/max, or SIGNAL.min/max for every language ("*")."""
-    parts, value = parse_assignment(item)
-    if parts[0] not in BuildConfig.__dataclass_fields__ and parts[0] not in SECTIONS:  # (or a former name)
-        parts = ["thresholds"] + ([ANY_LANG] if len(parts) == 2 else []) + parts
-    return nested(parts, value)
-
-
 def effective_config(out: str, config: str | None = None, sets: tuple[str, ...] = (),
                      replace: dict[str, dict] | None = None) -> BuildConfig:
     """The build's config, then the YAML `config`, then each `--set`, each merged over the one before;
     `replace` ({section: {key: value}}) last, each value replacing the one there. Keys under a former name
     load as today's, with a note for those the user gave."""
     data, notes, written = build_config(out), [], {}
-    for given in ([load_yaml(config)] if config else []) + [parse_set(item) for item in sets]:
+    for given in given_fragments(config, sets):
         given, more_notes, more_written = upgrade(given)
         data, notes, written = merge(data, given), notes + more_notes, {**written, **more_written}
     for section, values in (replace or {}).items():
@@ -79,6 +70,34 @@ def effective_config(out: str, config: str | None = None, sets: tuple[str, ...] 
     return cfg
 
 
+# the signal each learned stage's model computes: a threshold on it means what the model means
+MODEL_SCORES = {vocab.PERPLEXITY: vocab.PPL_KENLM, vocab.QUALITY: vocab.QUALITY_SCORE,
+                vocab.COHERENCE: vocab.COHERENCE_SCORE, vocab.SAFETY: vocab.SAFETY_SCORE}
+
+
+def demo_score_warning(given: list[dict], scorer: dict) -> str | None:
+    """The one line to say when the config fragments a user gave (-c, --set) bound a score that demo models
+    computed (`scorer`: manifest.json's scorer_models, or filters.scorer_stages.scorer_models of a config)."""
+    if not scorer.get("demo"):
+        return None
+    scores = {MODEL_SCORES[s] for s in scorer.get("stages", ()) if s in MODEL_SCORES}
+    bounded = sorted({key for fragment in given for by_key in (fragment.get("thresholds") or {}).values()
+                      if isinstance(by_key, dict) for key in by_key if key in scores})
+    if not bounded:
+        return None
+    from filters.scorer_stages import TRAIN_REAL_MODELS
+
+    return (f"{', '.join(bounded)} {'comes' if len(bounded) == 1 else 'come'} from the tiny demo models in this "
+            "build (scorer_models.demo in manifest.json): placeholder scores, so a threshold there may drop every "
+            f"document or none, whatever their quality; train real models (`{TRAIN_REAL_MODELS}`), set "
+            "scorers.models_dir and rebuild")
+
+
+def given_fragments(config: str | None, sets: tuple[str, ...]) -> list[dict]:
+    """The config fragments a user gave: the YAML file, then each `--set`."""
+    return ([load_yaml(config)] if config else []) + [parse_set(item) for item in sets]
+
+
 def stage_rules(cfg: BuildConfig, models: dict[str, dict] | None = None) -> list[tuple[str, dict[str, tuple[Rule, ...]]]]:
     """(stage, {lang: rules}) of every stage of cfg that decides by rules; `models` is the build's
     record (recorded_models), so a `model` bound is the cutoff the build used; without it such a
@@ -86,8 +105,13 @@ def stage_rules(cfg: BuildConfig, models: dict[str, dict] | None = None) -> list
     return [(s, STAGES[s].rules_of(cfg, (models or {}).get(s, {}))) for s in cfg.stages if STAGES[s].decides_by_rules]
 
 
+NEW = {vocab.STAGE_COL: "_new_stage", vocab.REASON_COL: "_new_reason", vocab.RULE_COL: "_new_rule",
+       vocab.VALUE_COL: "_new_value", vocab.THRESHOLD_COL: "_new_threshold"}  # column -> its refiltered value
+
+
 def fate_sql(cfg: BuildConfig, models: dict[str, dict]) -> str:
-    """SELECT over `docs` adding _new_stage/_new_reason (null: kept) for non-failed rows."""
+    """SELECT over `docs` adding the NEW columns (_new_stage null: kept) for non-failed rows: the stage, reason
+    and rule (signal, value, threshold) of the first rule that now fires, else what the row had."""
     rules = stage_rules(cfg, models)
     rule_stages = [s for s, _ in rules]
     order = {s: i for i, s in enumerate(cfg.stages)}
@@ -105,16 +129,17 @@ def fate_sql(cfg: BuildConfig, models: dict[str, dict]) -> str:
         reach = f"(fate = 'kept' or _orig_rule or _orig_pos > {order[s]})"
         for scope, rs in scopes:
             for r in rs:
-                whens.append((f"{reach} and {scope} and {r.sql_fires()}", s, r.reason))
+                values = (f"'{s}'", f"'{r.reason}'", *r.sql_explain())  # in the order of NEW
+                whens.append((f"{reach} and {scope} and {r.sql_fires()}", values))
     kept_like = "fate = 'kept' or _orig_rule"
-    stage_case = " ".join(f"when {c} then '{s}'" for c, s, _ in whens)
-    reason_case = " ".join(f"when {c} then '{r}'" for c, _, r in whens)
     orig_rule = f"(fate = 'dropped' and stage in ({', '.join(repr(s) for s in rule_stages) or 'null'}))"
+    cases = ",\n          ".join(
+        f"case {' '.join(f'when {c} then {values[i]}' for c, values in whens)} when {kept_like} then null "
+        f"else {column} end as {name}" for i, (column, name) in enumerate(NEW.items()))
     return f"""
         with d as (select *, {orig_rule} as _orig_rule, {pos} as _orig_pos from docs where fate <> 'failed')
         select * exclude (_orig_rule, _orig_pos, fate),
-          case {stage_case + ' ' if whens else ''}when {kept_like} then null else stage end as _new_stage,
-          case {reason_case + ' ' if whens else ''}when {kept_like} then null else reason end as _new_reason
+          {cases}
         from d"""
 
 
@@ -149,7 +174,8 @@ def _write(out: str, layout2: Layout, cfg: BuildConfig, columns: dict[str, str] 
     con = connect(out)
     models = recorded_models(out)
     con.execute(f"create temp table _refiltered as {fate_sql(cfg, models)}")
-    cols = "* exclude (_new_stage, _new_reason, stage, reason), _new_stage as stage, _new_reason as reason"
+    cols = (f"* exclude ({', '.join([*NEW, *NEW.values()])}), "
+            + ", ".join(f"{new} as {column}" for column, new in NEW.items()))
     if columns:
         con.execute(f"create or replace temp table _refiltered as select * replace "
                     f"({', '.join(f'{expr} as {name}' for name, expr in columns.items())}) from _refiltered")
@@ -174,9 +200,7 @@ def _copy(con, query: str, path: str) -> None:
     have = {r[0] for r in con.execute(f"describe ({query})").fetchall()}
     cols = []
     for f in vocab.arrow_schema():
-        cols.append(f'"{f.name}"' if f.name in have else f'cast(null as {_SQL_TYPES[str(f.type)]}) as "{f.name}"')
+        cols.append(f'"{f.name}"' if f.name in have else f'cast(null as {sql_type(f.type)}) as "{f.name}"')
     con.execute(f"copy (select {', '.join(cols)} from ({query})) to {sql_literal(path)} "
                 "(format parquet, compression zstd)")
 
-
-_SQL_TYPES = {"string": "varchar", "int64": "bigint", "double": "double", "bool": "boolean"}

@@ -93,10 +93,14 @@ def refilter(
     """Re-apply threshold rules to stored signals (no recompute); write kept/dropped/failed + funnel."""
     from corpus.core.configlib import ConfigError
     from corpus.core.funnel import format_funnel
-    from corpus.refilter import effective_config, refilter as run
+    from corpus.refilter import build_manifest, demo_score_warning, effective_config, given_fragments, refilter as run
 
     try:
         cfg = effective_config(out, config, tuple(sets or ()))
+        warning = demo_score_warning(given_fragments(config, tuple(sets or ())),
+                                     build_manifest(out).get("scorer_models") or {})
+        if warning:
+            typer.echo(f"warning: {warning}", err=True)
         result = run(out, output, cfg, overwrite=overwrite)
     except (ConfigError, FileNotFoundError, FileExistsError, ValueError) as e:
         fail(str(e))

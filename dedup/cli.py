@@ -43,7 +43,8 @@ def register(app: typer.Typer) -> None:
         threshold: Optional[float] = typer.Option(None, "--threshold",
                                                   help="similarity to catch (default dedup.minhash.verify_threshold)"),
         plot_path: Optional[str] = typer.Option(None, "--plot", help="write the S-curve as a PNG here"),
-        compare: list[str] = typer.Option([], "--compare", help="other BANDSxROWS curves for the plot, e.g. 20x5"),
+        compare: list[str] = typer.Option([], "--compare", help="other BANDSxROWS curves, e.g. 20x5: a column each "
+                                          "in the table, and a curve each on the --plot"),
     ):
         """Probability that a pair is caught, by Jaccard similarity, for the configured bands x rows."""
         from corpus.core.configlib import ConfigError
@@ -66,7 +67,14 @@ def register(app: typer.Typer) -> None:
         ex = explain(b, r, t)
         typer.echo(f"{b} bands x {r} rows = {b * r} permutations; caught with probability 1/2 at Jaccard "
                    f"~{ex.midpoint:.3f}")
-        typer.echo(format_table(["jaccard", "p_caught"], [(f"{s:.2f}", f"{p:.4f}") for s, p in ex.rows_table]))
+        compared = [explain(ob, orows, t) for ob, orows in others]
+        for o in compared:
+            typer.echo(f"compared: {o.bands} bands x {o.rows} rows = {o.bands * o.rows} permutations; probability "
+                       f"1/2 at Jaccard ~{o.midpoint:.3f}")
+        columns = ["jaccard", "p_caught"] + [f"{o.bands}x{o.rows}" for o in compared]
+        rows_out = [(f"{s:.2f}", f"{p:.4f}", *(f"{o.rows_table[i][1]:.4f}" for o in compared))
+                    for i, (s, p) in enumerate(ex.rows_table)]
+        typer.echo(format_table(columns, rows_out))
         typer.echo(f"threshold {t:g}: false-positive area {ex.false_positive_area:.4f}, false-negative area "
                    f"{ex.false_negative_area:.4f}; datasketch's optimum for {b * r} permutations: "
                    f"{ex.suggested[0]} bands x {ex.suggested[1]} rows")

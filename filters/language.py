@@ -105,6 +105,9 @@ class NotKept(Rule):
     def fires(self, value) -> bool:
         return value not in self.keep
 
+    def describe(self) -> str:
+        return f"one of {', '.join(self.keep)}"
+
     def sql_fires(self) -> str:
         return f"({self.key} is null or {self.key} not in ({', '.join(map(repr, self.keep))}))"
 

@@ -76,8 +76,8 @@ def model_records(cfg, stage: str) -> dict[str, ModelRecord]:
         if stage in CUTOFFS:
             signal, bound, (section, name) = CUTOFFS[stage]
             value = (read_manifest(path).get(section) or {}).get(name)
-            if value is not None:
-                record["cutoffs"] = {signal: {bound: round(value, 6)}}
+            if value is not None:  # exactly as recorded: a page scoring the cutoff is kept here as the rule kept it
+                record["cutoffs"] = {signal: {bound: float(value)}}
         out[lang] = record
     return out
 

@@ -12,7 +12,7 @@ import xxhash
 from datatrove.data import Document
 
 from corpus.core import vocab
-from corpus.core.steps import ANY_LANG, CorpusFilter, Rule, StageContext
+from corpus.core.steps import ANY_LANG, CorpusFilter, Rule, StageContext, note_rule, sql_double
 
 
 def draw(doc_id: str, seed: int) -> float:
@@ -39,6 +39,15 @@ class LabelRule(Rule):
 
     def fires(self, value) -> bool:
         return value is not None and value > self.keep
+
+    def describe(self) -> str:
+        return f"max {self.keep:g} where {self.label_key} = {self.label}"
+
+    def crossed(self, value) -> float | None:
+        return float(self.keep)
+
+    def sql_crossed(self) -> str:
+        return sql_double(self.keep)
 
     def fires_on(self, md: dict) -> bool:
         if md.get(self.label_key) != self.label or (md.get(self.score_key) or 0.0) < self.min_label_score:
@@ -75,5 +84,6 @@ class LabelSampler(CorpusFilter):
         md[vocab.TOPIC_DRAW] = draw(doc.id, self.seed)
         for rule in self.rules:
             if rule.fires_on(md):
+                note_rule(doc, rule)
                 return False, rule.reason
         return True

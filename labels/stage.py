@@ -95,6 +95,9 @@ class MemberRule(Rule):
     def sql_fires(self) -> str:
         return f"({self.key} in ({', '.join(map(str, self.members))}))"
 
+    def describe(self) -> str:
+        return f"none of {', '.join(map(str, self.members))} (clusters weighted 0)"
+
 
 def cluster_rules(cfg: StageConfig[ClusterConfig], models: dict | None = None) -> dict:
     dropped = tuple(c for c, w in cfg.section.weights.items() if w == 0)

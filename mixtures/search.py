@@ -191,10 +191,11 @@ def run_search(mix: Mixture, runs_dir: str, log=None) -> dict:
         if t.inputs:
             pool(mix, t)
     _execute(mix, cfg, runs_dir, search_specs(mix, cfg, available), log)
-    if cfg.final_seeds and len(mix.names) > 1:
+    if len(mix.names) > 1:  # the fit and its proposal; then, with final_seeds, the comparison
         proposal = cached_proposal(runs_dir, cfg, read_runs(runs_dir),
                                    lambda rows: propose(mix, cfg, rows, available))
-        _execute(mix, cfg, runs_dir, final_specs(mix, cfg, proposal, read_runs(runs_dir)), log)
+        if cfg.final_seeds:
+            _execute(mix, cfg, runs_dir, final_specs(mix, cfg, proposal, read_runs(runs_dir)), log)
     return summary(mix, cfg, runs_dir)
 
 

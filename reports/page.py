@@ -50,6 +50,7 @@ details.section>summary::-webkit-details-marker{{display:none}}
 details.section>summary h2::before{{content:"▾ ";color:#999}}
 details.section:not([open])>summary h2::before{{content:"▸ "}}
 small,.doc,.meta{{color:#666;font-weight:normal}}
+.meta .rule{{color:#c44e52;margin-left:.8em}}
 table{{border-collapse:collapse;margin:.5em 0}}
 td,th{{border:1px solid #ddd;padding:3px 8px;vertical-align:top}}
 th{{background:#f4f4f4}}

@@ -22,6 +22,7 @@ from corpus.core.layout import Layout
 from corpus.core.sql import connect
 from reports import plots
 from reports.defaults import Defaults
+from reports.models import tradeoff_section
 from reports.page import FOLD_BUTTONS, SCRIPT, STYLE, e, pct, plural, section, table
 from reports.signals import rule_of_reason, signals_section, thresholds_of  # noqa: F401 (thresholds_of: API)
 
@@ -129,21 +130,36 @@ def bytes_to_text(funnel: dict) -> str:
 
 # ---------------------------------------------------------------- drop reasons with samples
 def samples(con) -> dict[tuple[str, str, str], list[tuple]]:
+    """(stage, reason, lang) -> [(id, url, text, (rule, value, threshold))] of a few dropped documents. The
+    views give a build made before the rule columns existed nulls there."""
+    rule = f"{vocab.RULE_COL}, {vocab.VALUE_COL}, {vocab.THRESHOLD_COL}"
     rows = con.execute(f"""
-        select stage, reason, coalesce({vocab.LANG}, '{UNKNOWN}') as lang, id, {vocab.URL}, text from (
+        select stage, reason, coalesce({vocab.LANG}, '{UNKNOWN}') as lang, id, {vocab.URL}, text, {rule} from (
           select *, row_number() over (partition by stage, reason, coalesce({vocab.LANG}, '{UNKNOWN}')
                                        order by hash(id)) as n from dropped)
         where n <= {SAMPLES_PER_REASON} order by stage, reason, lang, id""").fetchall()
     out: dict[tuple[str, str, str], list[tuple]] = {}
-    for stage, reason, lang, did, url, text in rows:
-        out.setdefault((stage, reason, lang), []).append((did, url, text))
+    for stage, reason, lang, did, url, text, *fired in rows:
+        out.setdefault((stage, reason, lang), []).append((did, url, text, tuple(fired)))
     return out
 
 
-def _sample_html(did: str, url: str | None, text: str | None) -> str:
+def rule_html(fired: tuple) -> str:
+    """'gopher_word_count 21 < min 50': the rule that dropped a sample, its value and the bound it crossed."""
+    signal, value, threshold = (tuple(fired) + (None, None, None))[:3]
+    if not signal:
+        return ""
+    if value is None or threshold is None:
+        return f"<span class='rule'><code>{e(signal)}</code></span>"
+    below = value < threshold
+    return (f"<span class='rule'><code>{e(signal)}</code> {value:.6g} {'&lt; min' if below else '&gt; max'} "
+            f"{threshold:.6g}</span>")
+
+
+def _sample_html(did: str, url: str | None, text: str | None, fired: tuple = ()) -> str:
     text = text or ""
     snippet = text[:SAMPLE_CHARS] + ("…" if len(text) > SAMPLE_CHARS else "")
-    return (f"<div class='sample'><div class='meta'>{e(did)} {e(url or '')}</div>"
+    return (f"<div class='sample'><div class='meta'>{e(did)} {e(url or '')} {rule_html(fired)}</div>"
             f"<pre>{e(snippet) or '<i>(no text)</i>'}</pre></div>")
 
 
@@ -284,7 +300,8 @@ def write_report(out: str, path: str | None = None, say: Callable[[str], None] |
 
     say("report: label mix, failed records, models, config")
     labels = label_mix_section(con)
-    body += labels + failed_section(con) + models_section(manifest) + config_section(cfg, manifest)
+    body += labels + failed_section(con) + models_section(manifest) + tradeoff_section(manifest)
+    body += config_section(cfg, manifest)
     nav = "".join(f"<a href='#{a}'>{t}</a>" for a, t in NAV + [("labels", "Labels")] * bool(labels)) + FOLD_BUTTONS
     title = e(os.path.abspath(out))
     path = path or layout.report_file()

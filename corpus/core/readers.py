@@ -205,11 +205,12 @@ class CrawlReader(PipelineStep):
 
     def __init__(self, files: list[str], base_dir: str, layout: Layout, fmt: str = "auto",
                  text_field: str = "text", id_field: str = "", url_field: str = "url",
-                 max_bytes: int = 5_000_000, segment: int = 0):
+                 max_bytes: int = 5_000_000, segment: int = 0, limit: int = 0):
         super().__init__()
         self.files, self.base_dir, self.layout, self.fmt = files, base_dir, layout, fmt
         self.text_field, self.id_field, self.url_field = text_field, id_field, url_field
         self.max_bytes, self.segment = max_bytes, segment
+        self.limit = limit  # records read per file (input.limit); 0: all
         self.failed = FateWriter(layout, vocab.FATE_FAILED, stage=vocab.READ, segment=segment)
 
     # ------------------------------------------------------------------ per-format record iterators
@@ -382,6 +383,8 @@ class CrawlReader(PipelineStep):
                         last = time.monotonic()
                         logger.info(f"task {rank}: {total} records, {total / (last - start):.0f} records/s, "
                                     f"file {i + 1}/{len(mine)}")
+                    if records == self.limit:  # (the file is closed as its reader is)
+                        break
                 accounting[self._name] = {"records": records, "shard_errors": self._shard_errors,
                                           "skipped_record_types": dict(self._skipped)}
                 done_bytes += os.path.getsize(path) if os.path.exists(path) else 0

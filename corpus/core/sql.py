@@ -140,11 +140,27 @@ def _create_views(con: duckdb.DuckDBPyConnection, layout: Layout, source) -> Non
     con.register("_empty", empty)
     for fate in vocab.FATES:
         files = _files(layout, fate)
-        con.execute(f"create or replace view {fate} as select * from "
-                    f"{source(con, f'_{fate}_files', files) if files else '_empty'}")
+        src = source(con, f'_{fate}_files', files) if files else '_empty'
+        con.execute(f"create or replace view {fate} as select *{_missing_columns(con, src)} from {src}")
     union = " union all by name ".join(f"select '{f}' as fate, * from {f}" for f in vocab.FATES)
     con.execute(f"create or replace view docs as {union}")
     _create_cluster_view(con, layout, source)
+
+
+_SQL_TYPES = {"string": "varchar", "int64": "bigint", "double": "double", "bool": "boolean"}
+
+
+def _missing_columns(con: duckdb.DuckDBPyConnection, src: str) -> str:
+    """', null as COLUMN' for each column of today's schema that the tables of a build made before it was
+    declared lack (the rule, value and threshold of dropped rows, say): every view has every column."""
+    have = {r[0] for r in con.execute(f"describe select * from {src}").fetchall()}
+    return "".join(f", cast(null as {sql_type(f.type)}) as \"{f.name}\"" for f in vocab.arrow_schema()
+                   if f.name not in have)
+
+
+def sql_type(arrow_type: pa.DataType) -> str:
+    """The DuckDB type of a column of the schema."""
+    return _SQL_TYPES[str(arrow_type)]
 
 
 def _create_cluster_view(con: duckdb.DuckDBPyConnection, layout: Layout, source) -> None:

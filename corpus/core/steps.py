@@ -23,7 +23,7 @@ from datatrove.pipeline.filters.base_filter import BaseFilter, get_filter_result
 from corpus.core import vocab
 from corpus.core.configlib import ANY_LANG, ConfigError, for_lang
 from corpus.core.layout import Layout
-from corpus.core.writers import PENDING_DROP, FateWriter
+from corpus.core.writers import DROP_RULE, PENDING_DROP, FateWriter
 
 if TYPE_CHECKING:
     from corpus.core.executors import ExecutorConfig
@@ -160,6 +160,36 @@ class Rule:
             return False
         return (self.min is not None and value < self.min) or (self.max is not None and value > self.max)
 
+    def describe(self) -> str:
+        """The bound in words, as `corpus explain` shows it: 'min 50', 'max 0.3', 'min 1, max 5'."""
+        return ", ".join(f"{side} {bound:g}" if isinstance(bound, (int, float)) else f"{side} {bound}"
+                         for side, bound in (("min", self.min), ("max", self.max)) if bound is not None)
+
+    def crossed(self, value) -> float | None:
+        """The bound a value this rule fires on crossed: its min when below it, else its max (a rule without a
+        numeric bound: None). Stored as the dropped row's `threshold`."""
+        if self.min is not None and value < self.min:
+            return float(self.min)
+        return None if self.max is None else float(self.max)
+
+    def explain(self, value) -> tuple[str, float | None, float | None]:
+        """(rule, value, threshold) of a dropped row: the same in the pipeline and in refilter's SQL (sql_explain)."""
+        numeric = isinstance(value, (int, float)) and vocab.KEYS[self.key].dtype != "string"
+        return self.key, float(value) if numeric else None, self.crossed(value)
+
+    def sql_crossed(self) -> str:
+        """`crossed` as SQL over the row, for a row this rule fires on."""
+        if self.min is not None and self.max is not None:
+            return f"(case when {self.key} < {self.min!r} then {sql_double(self.min)} else {sql_double(self.max)} end)"
+        bound = self.max if self.min is None else self.min
+        return "cast(null as double)" if bound is None else sql_double(bound)
+
+    def sql_explain(self) -> tuple[str, str, str]:
+        """`explain` as SQL expressions (rule, value, threshold) for a row this rule fires on."""
+        numeric = vocab.KEYS[self.key].dtype != "string"
+        value = f"cast({self.key} as double)" if numeric else "cast(null as double)"
+        return f"'{self.key}'", value, self.sql_crossed()
+
     def sql_fires(self) -> str:
         parts = []
         if self.min is not None:
@@ -167,6 +197,11 @@ class Rule:
         if self.max is not None:
             parts.append(f"{self.key} > {self.max!r}")
         return f"({self.key} is not null and not isnan({self.key}::double) and ({' or '.join(parts)}))"
+
+
+def sql_double(x: float) -> str:
+    """A number as a DuckDB double, read from its shortest repr (a bare 0.65 would be a DECIMAL first)."""
+    return f"cast('{float(x)!r}' as double)"
 
 
 MODEL = "model"  # a bound that reads the cutoff the build's model recorded at training time
@@ -209,8 +244,16 @@ class ThresholdFilter(CorpusFilter):
         md = doc.metadata
         for rule in rules_for(self.rules, md.get(vocab.LANG)):
             if rule.fires(md.get(rule.key)):
+                note_rule(doc, rule)
                 return False, rule.reason
         return True
+
+
+def note_rule(doc: Document, rule: Rule) -> None:
+    """Records the rule that drops `doc` for its row (rule, value, threshold); a document an earlier filter
+    already voted out (--annotate-all) keeps that first verdict's."""
+    if PENDING_DROP not in doc.metadata:
+        doc.metadata[DROP_RULE] = rule.explain(doc.metadata.get(rule.key))
 
 
 # ---------------------------------------------------------------- the declaration of a stage

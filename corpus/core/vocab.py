@@ -56,8 +56,10 @@ def key(name: str, dtype: str, stage_name: str, doc: str,
     min / max on it drops with, which is what lets `thresholds` bound it (Bounds)."""
     if name in KEYS:
         raise ValueError(f"metadata key {name!r} declared twice")
-    if name in ("id", "text") or not name.replace("_", "").isalnum() or name != name.lower():
+    if name in (ID, TEXT) or not name.replace("_", "").isalnum() or name != name.lower():
         raise ValueError(f"bad metadata key {name!r}: snake_case, never 'id' or 'text'")
+    if name in (c for c, _, _ in ROW_COLUMNS):
+        raise ValueError(f"bad metadata key {name!r}: a column every row has (vocab.ROW_COLUMNS)")
     if dtype not in DTYPES:
         raise ValueError(f"bad dtype {dtype!r} for {name!r}")
     if stage_name not in STAGES:
@@ -135,6 +137,21 @@ STAGE_COL = "stage"
 REASON_COL = "reason"
 ERROR_CLASS = "error_class"
 ERROR_MESSAGE = "error_message"
+# a dropped row's threshold rule: the signal it read, the document's value and the bound crossed (null where
+# no threshold decided: a blocklist, dedup, a language not kept has no number to show)
+RULE_COL = "rule"
+VALUE_COL = "value"
+THRESHOLD_COL = "threshold"
+# the columns every row has besides id and text, in schema order: (name, dtype, doc)
+ROW_COLUMNS = (
+    (STAGE_COL, "string", "the stage that dropped the document, or where it failed"),
+    (REASON_COL, "string", "the reason code a dropped document was dropped with"),
+    (RULE_COL, "string", "the signal of the threshold rule that dropped it"),
+    (VALUE_COL, "float64", "the document's value of that signal"),
+    (THRESHOLD_COL, "float64", "the bound the value crossed (a min it is below, a max it is above)"),
+    (ERROR_CLASS, "string", "a failed record's error class"),
+    (ERROR_MESSAGE, "string", "a failed record's error message (one line, at most 300 characters)"),
+)
 FATE_KEPT, FATE_DROPPED, FATE_FAILED = "kept", "dropped", "failed"
 FATES = (FATE_KEPT, FATE_DROPPED, FATE_FAILED)
 
@@ -348,7 +365,7 @@ R_CLUSTER_DROPPED = reason("cluster_dropped", CLUSTER, "the cluster is labelled 
 def arrow_schema() -> pa.Schema:
     """The explicit schema every kept/dropped/failed Parquet file is written with."""
     fields = [pa.field(ID, pa.string(), nullable=False), pa.field(TEXT, pa.string())]
-    fields += [pa.field(c, pa.string()) for c in (STAGE_COL, REASON_COL, ERROR_CLASS, ERROR_MESSAGE)]
+    fields += [pa.field(name, DTYPES[dtype]) for name, dtype, _ in ROW_COLUMNS]
     fields += [pa.field(k.name, DTYPES[k.dtype]) for k in KEYS.values()]
     return pa.schema(fields)
 

@@ -14,6 +14,7 @@ from corpus.core.layout import Layout
 FILTER_REASON = "filter_reason"  # set by datatrove's BaseFilter on excluded documents
 ERROR = "_error"  # (class name, message) set by a step that routes a document to `failed`
 PENDING_DROP = "_pending_drop"  # (stage, reason) noted by a filter in --annotate-all mode
+DROP_RULE = "_drop_rule"  # (rule, value, threshold) of the threshold rule that dropped the document
 PRIVATE_PREFIX = "_"
 MESSAGE_CHARS = 300  # an error message quoting crawl bytes (a garbage WARC's "first line") is cut to this
 
@@ -33,6 +34,8 @@ def document_row(doc: Document, stage: str | None = None) -> dict:
     elif stage is not None:
         row[vocab.STAGE_COL] = stage
         row[vocab.REASON_COL] = md.get(FILTER_REASON)
+    if DROP_RULE in md:
+        row[vocab.RULE_COL], row[vocab.VALUE_COL], row[vocab.THRESHOLD_COL] = md[DROP_RULE]
     if ERROR in md:
         row[vocab.ERROR_CLASS], row[vocab.ERROR_MESSAGE] = md[ERROR]
     _make_storable(row)

@@ -15,7 +15,8 @@ def collect(data_root: str, crawl_builds: tuple[str, ...], sources_file: str | N
     """Rated pages (filters/models/ratings.py) train no model: those of the train split, found by url
     in the crawl sample or in `rated_builds` (builds of the shards that hold them), are the rated sets
     of the cutoff rule; the held-out split is never read here. Crawl-sample pages that are rated (either
-    split) are left out of the crawl sample."""
+    split) are left out of the crawl sample, and so is every page of what the retention benchmark reads
+    (`ratings.in_retention`), whatever builds are passed: such a page neither trains nor sets a cutoff."""
     sources = load_sources(sources_file)
     rated = {r.url: r for r in ratings.load(data_root)}
     out = {}
@@ -31,8 +32,8 @@ def collect(data_root: str, crawl_builds: tuple[str, ...], sources_file: str | N
             inputs["rated"] = [{"builds": [str(b) for b in (*crawl_builds, *rated_builds)],
                                 "train_pages": {k: len(v) for k, v in by_band.items()}}]
         if crawl_builds:
-            docs, records = crawl_texts(list(crawl_builds), lang, p.max_crawl, p.seed)
-            docs = [d for d in docs if d[1] not in rated]
+            docs, records = crawl_texts(list(crawl_builds), lang, p.max_crawl, p.seed,
+                                        skip=lambda src, url: url in rated or ratings.in_retention(src, url))
             reasons = [r or pt for r, (_, _, pt) in zip(rejection_reasons([t for t, _, _ in docs],
                                                                            [u for _, u, _ in docs], lang), docs)]
             crawl = [t for (t, _, _), r in zip(docs, reasons) if r is None]
@@ -45,15 +46,17 @@ def collect(data_root: str, crawl_builds: tuple[str, ...], sources_file: str | N
 
 def rated_train_texts(builds: tuple[str, ...], lang: str, rated: dict) -> dict[str, list[str]]:
     """band -> texts of the train split's rated pages of one language found (by url) in the builds'
-    documents that reached language ID; a page is taken once."""
+    documents that reached language ID; a page is taken once, and never one of a retention source (by
+    its rating's source file, or by the shard the build read it from)."""
     from corpus.core.sql import connect
 
     out, seen = {}, set()
     for b in builds:
-        for url, text in connect(str(b)).execute("select url, text from docs where lang = ? and length(text) > 0 "
-                                                 "order by id", [lang]).fetchall():
+        for url, text, src in connect(str(b)).execute("select url, text, source_file from docs where lang = ? "
+                                                      "and length(text) > 0 order by id", [lang]).fetchall():
             r = rated.get(url)
-            if r is not None and r.split == "train" and url not in seen:
+            if r is not None and r.split == "train" and url not in seen \
+                    and not ratings.in_retention(r.source_file, url) and not ratings.in_retention(src or ""):
                 seen.add(url)
                 out.setdefault(ratings.band(r.rating), []).append(text)
     return out

@@ -83,24 +83,32 @@ def read_role(root: str | Path, sources: dict, role: str, lang: str) -> tuple[li
     return texts, inputs
 
 
-def crawl_texts(build_dirs: list[str], lang: str, limit: int,
-                seed: int) -> tuple[list[tuple[str, str, str | None]], list[dict]]:
+def crawl_texts(build_dirs: list[str], lang: str, limit: int, seed: int,
+                skip=None) -> tuple[list[tuple[str, str, str | None]], list[dict]]:
     """A random sample (fixed by seed) of a build's documents in one language, as (text, url, the
     page_type reason when that stage dropped it): the
     kept ones and those a heuristic family or page_type dropped (a sample built with those stages
     on keeps its rejects; crawl_labels decides the heuristics again either way, page_type's verdict
-    needs the HTML and is read from the build)."""
+    needs the HTML and is read from the build). `skip(source_file, url)`: documents never sampled
+    (their count is the input record's `left_out`)."""
     from corpus.core.sql import connect
     from filters.heuristics.steps import FAMILIES
 
     stages = ", ".join(f"'{s}'" for s in (*FAMILIES, "page_type"))
     docs, inputs = [], []
     for d in build_dirs:
-        con = connect(d)
-        rows = con.execute(f"select text, url, case when stage = 'page_type' then reason end from docs "
-                           "where lang = ? and length(text) > 0 and "
-                           f"(fate = 'kept' or (fate = 'dropped' and stage in ({stages}))) "
-                           "order by hash(id || ?) limit ?", [lang, str(seed), limit]).fetchall()
-        docs += [(t, u or "", r) for t, u, r in rows]
-        inputs.append({"path": str(Path(d).resolve()), "lang": lang, "records": len(rows)})
+        cur = connect(d).execute(f"select text, url, case when stage = 'page_type' then reason end, source_file "
+                                 "from docs where lang = ? and length(text) > 0 and "
+                                 f"(fate = 'kept' or (fate = 'dropped' and stage in ({stages}))) "
+                                 "order by hash(id || ?)", [lang, str(seed)])
+        got, left_out = [], 0
+        while len(got) < limit and (batch := cur.fetchmany(1000)):
+            for t, u, r, src in batch:
+                if skip is not None and skip(src or "", u or ""):
+                    left_out += 1
+                elif len(got) < limit:
+                    got.append((t, u or "", r))
+        docs += got
+        inputs.append({"path": str(Path(d).resolve()), "lang": lang, "records": len(got),
+                       **({"left_out": left_out} if left_out else {})})
     return docs, inputs

@@ -111,8 +111,9 @@ def curve(crawl, good: dict[str, list], poor: dict[str, list], bound: str) -> li
 def tradeoff(crawl, good: dict[str, list], poor: dict[str, list], bound: str, rule: KeepRule) -> dict:
     """The manifest's record: the rule, its cutoff and the set that binds it, that point and the curve."""
     cut, binding = choose(good, bound, rule)
+    docs = {"crawl": len(_clean(crawl)), **{k: len(_clean(v)) for k, v in {**good, **poor}.items()}}
     return {"rule": rule.describe(), "bound": bound, "min_kept": rule.min_kept, "floors": dict(rule.floors),
-            "cutoff": cut, "binding_set": binding, "chosen": point(cut, crawl, good, poor, bound),
+            "cutoff": cut, "binding_set": binding, "docs": docs, "chosen": point(cut, crawl, good, poor, bound),
             "curve": curve(crawl, good, poor, bound)}
 
 

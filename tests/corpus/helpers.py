@@ -15,8 +15,10 @@ def all_rows(out) -> dict[str, list[tuple]]:
 
 
 def fates_by_id(out) -> dict[str, tuple]:
+    """id -> (fate, stage, reason, rule, value, threshold): what refilter and a rebuild must agree on."""
     con = connect(str(out))
-    return {r[0]: r[1:] for r in con.execute("select id, fate, stage, reason from docs").fetchall()}
+    return {r[0]: r[1:] for r in con.execute("select id, fate, stage, reason, rule, value, threshold from docs")
+            .fetchall()}
 
 
 def env_with_path():

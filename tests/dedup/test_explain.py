@@ -28,3 +28,17 @@ def test_cli_prints_table_and_writes_plot(tmp_path):
     assert "20 bands x 5 rows = 100 permutations" in res.output
     assert "0.80    | 0.9996" in res.output
     assert png.read_bytes()[:4] == b"\x89PNG"
+
+
+def test_compare_without_plot_adds_a_column_per_curve(tmp_path):
+    app = make_app(("dedup.cli",))
+    res = CliRunner().invoke(app, ["dedup", "explain", "--bands", "14", "--rows", "8", "--compare", "9x13",
+                                   "--compare", "20x5"])
+    assert res.exit_code == 0, res.output
+    header = next(line for line in res.output.splitlines() if line.startswith("jaccard"))
+    assert [c.strip() for c in header.split("|")] == ["jaccard", "p_caught", "9x13", "20x5"]
+    row = next(line for line in res.output.splitlines() if line.startswith("0.80 "))
+    assert [c.strip() for c in row.split("|")] == ["0.80", "0.9235", f"{catch_probability(0.8, 9, 13):.4f}",
+                                                   f"{catch_probability(0.8, 20, 5):.4f}"]
+    assert "9 bands x 13 rows = 117 permutations" in res.output
+    assert not list(tmp_path.iterdir())  # no plot asked, none written

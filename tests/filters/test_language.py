@@ -71,7 +71,7 @@ def test_refilter_replays_lang_id_as_a_rebuild(mixed_jsonl, tmp_path, assignment
     before, after = fates_by_id(out), fates_by_id(tmp_path / "re")
     assert after == fates_by_id(rebuilt)
     assert after != before  # the new threshold decided something
-    assert {f[1:] for f in after.values() if f[0] == "dropped"} >= {("lang_id", v.R_LANG_LOW_SCORE)}
+    assert {f[1:3] for f in after.values() if f[0] == "dropped"} >= {("lang_id", v.R_LANG_LOW_SCORE)}
 
 
 def _former_dialect(config: dict) -> dict:

@@ -137,3 +137,65 @@ def test_models_without_recorded_cutoffs_drop_nothing_by_default(demo_models, tm
     assert quality_rules(load_config(None, scorers={"models_dir": str(root)}))["en"] == ()
     cfg = load_config(None, scorers={"models_dir": str(root)}, thresholds={"en": {"quality_score": {"min": 0.2}}})
     assert quality_rules(cfg)["en"][0].min == 0.2
+
+
+def test_what_the_retention_benchmark_reads_is_matched_by_whole_path_components():
+    from filters.models.ratings import in_retention
+
+    for src in ("html/zh-more", "html/zh-more/", "/data/shared/html/zh-more/gne_news_pages/tests/163/9.html.gz",
+                "warc/zh-news-00.warc.gz", "/work/shared/data/warc/en-articles-00.warc.gz",
+                "warc-real/commoncrawl_real/resiliparse_CC-MAIN-2020-34_sample.warc.gz"):
+        assert in_retention(src), src
+    for src in ("html/zh-more-2", "warc/multi-cache-00.warc.gz", "x/zh-news-00.warc.gz", ""):
+        assert not in_retention(src), src
+    # html/zh-more's pages reach a build through a WARC written elsewhere, under the benchmark's urls
+    assert in_retention("/tmp/recipe/zh-more.warc.gz", "https://gne.example/163/9.html")
+
+
+def _page(title: str, body: str) -> bytes:
+    paras = "".join(f"<p>{s}</p>" for s in body.split(". "))
+    return (f"<html><head><title>{title}</title></head><body><article><h1>{title}</h1>{paras}</article>"
+            "</body></html>").encode()
+
+
+def test_no_page_of_a_retention_source_reaches_training_or_the_cutoff_rule(tmp_path, monkeypatch):
+    """Rated train-split pages on a retention shard are held out whatever their split field says, and
+    a crawl build that read a retention shard contributes none of its pages to the crawl sample."""
+    from corpus.build import build
+    from corpus.config import load_config
+    from evalsets.retention_inputs import write_warc
+    from filters.models import ratings
+    from filters.models.collect import collect
+    from filters.models.train import TrainParams
+
+    text = ("The harbour town of Kirkwall grew around a red sandstone cathedral built in the twelfth century. "
+            "Fishing boats still land their catch at the old pier every morning before the ferries arrive. "
+            "Visitors walk the narrow streets to the museum, where the history of the islands is told in "
+            "letters, maps and tools that farmers and sailors used for many generations. ") * 3
+    data = tmp_path / "data"
+    shards = {"warc/zh-news-00.warc.gz": "https://news.example/", "warc/multi-cache-00.warc.gz": "https://blog.example/"}
+    for shard, host in shards.items():
+        (data / shard).parent.mkdir(parents=True, exist_ok=True)
+        town = host.split("//")[1].split(".")[0]  # news, blog: each page's text names its shard and number
+        write_warc(data / shard, [(f"{host}{i}.html", _page(f"{town} {i}", text.replace("Kirkwall", f"{town}{i}xq")))
+                                  for i in range(4)])
+    own = tmp_path / "ratings.jsonl"
+    own.write_text("".join(json.dumps({"url": f"{host}{i}.html", "lang": "en", "rating": 4, "split": "train",
+                                       "source_file": shard}) + "\n"
+                           for shard, host in shards.items() for i in range(2)))
+    monkeypatch.setattr(ratings, "OWN", own)
+    assert {r.url: r.split for r in ratings.load(None)} == {
+        **{f"https://news.example/{i}.html": "heldout" for i in range(2)},
+        **{f"https://blog.example/{i}.html": "train" for i in range(2)}}
+    cfg = load_config(None, inputs=tuple(str(data / s) for s in shards), output=str(tmp_path / "out"),
+                      stages=["url_filter", "lang_id"])
+    assert build(cfg).exit_code == 0
+    (data / "ref.txt").write_text("\n".join([text] * 10), encoding="utf-8")
+    (tmp_path / "sources.yaml").write_text("reference: {en: [{path: ref.txt}]}\n", encoding="utf-8")
+    got = collect(str(data), (str(tmp_path / "out"),), str(tmp_path / "sources.yaml"), ("en",), TrainParams(),
+                  (str(tmp_path / "out"),))["en"]
+    assert list(got.rated) == ["good"] and sorted(t.split("xq")[0][-5:] for t in got.rated["good"]) == ["blog0",
+                                                                                                         "blog1"]
+    sample = got.crawl + got.crawl_rejected  # the unrated pages of multi-cache; none of zh-news
+    assert sorted(t.split("xq")[0][-5:] for t in sample) == ["blog2", "blog3"]
+    assert got.inputs["crawl"][0]["left_out"] == 6  # 4 of zh-news, 2 rated pages

@@ -163,3 +163,31 @@ def test_refilter_replays_the_recorded_cutoffs_without_the_models(demo_models, t
         [lang, rec["cutoffs"][vocab.QUALITY_SCORE]["min"]]).fetchall())
     assert result.funnel["totals"]["dropped"] == below > 0
     assert json.loads((tmp_path / "re" / "manifest.json").read_text())["models"]["quality"] == recorded
+
+
+def test_a_page_scoring_exactly_the_cutoff_is_kept_as_the_rule_kept_it(demo_models, tmp_path):
+    """A cutoff is the score of a good page (the rule keeps >= it); the build reads it exactly as the
+    manifest recorded it, so that page is kept by the build too, on both sides (min and max)."""
+    import math
+    import shutil
+
+    from filters.models.tradeoff import removed_share
+    from filters.scorer_stages import model_records
+
+    root = tmp_path / "models"
+    shutil.copytree(demo_models, root)
+    cuts = {vocab.QUALITY: ("quality", ("cutoffs", "min_score"), 0.123456789123, "min"),
+            vocab.PERPLEXITY: ("kenlm", ("bucket_cutoffs", "middle"), 812.3456789123, "max")}
+    for kind, (section, name), value, _ in cuts.values():
+        path = root / kind / "en" / "manifest.json"
+        m = json.loads(path.read_text())
+        m[section][name] = value
+        path.write_text(json.dumps(m))
+    cfg = cfg_for(str(root))
+    for stage, (_, _, value, bound) in cuts.items():
+        signal = vocab.QUALITY_SCORE if stage == vocab.QUALITY else vocab.PPL_KENLM
+        assert model_records(cfg, stage)["en"]["cutoffs"] == {signal: {bound: value}}
+        rule = rules(stage, cfg)["en"][0]
+        outside = math.nextafter(value, -math.inf if bound == "min" else math.inf)
+        assert not rule.fires(value) and rule.fires(outside)
+        assert removed_share([value], value, bound) == 0.0 and removed_share([outside], value, bound) == 1.0

@@ -132,13 +132,15 @@ def splices(models: Path, rated: list, texts: dict[str, str]) -> dict:
         res = {"originals": len(orig), "splices": len(spliced)}
         for k in s_orig:
             res[f"{k}_auc"] = auc(s_orig[k] + s_spl[k], [True] * len(orig) + [False] * len(spliced))
+        tail = read_manifest(model_dir(models, "kenlm", lang))["bucket_cutoffs"]["middle"]
         cut = {"quality": read_manifest(model_dir(models, "quality", lang))["cutoffs"]["min_score"],
                "coherence": read_manifest(model_dir(models, "coherence", lang))["cutoffs"]["min_score"],
-               "perplexity": -read_manifest(model_dir(models, "kenlm", lang))["bucket_cutoffs"]["middle"]}
-        for k, c in cut.items():
+               "perplexity": None if tail is None else -tail}
+        for k, c in cut.items():  # None: that cutoff is off and removes nothing
             for name, vals in (("splices", s_spl[k]), ("originals", s_orig[k])):
                 v = [x for x in vals if x is not None]
-                res[f"{k}_cutoff_removes_{name}"] = round(float(sum(x < c for x in v)) / len(v), 4) if v else None
+                gone = 0.0 if c is None else round(float(sum(x < c for x in v)) / len(v), 4) if v else None
+                res[f"{k}_cutoff_removes_{name}"] = gone if v else None
         out[lang] = res
     return out
 

@@ -75,9 +75,12 @@ def model_records(cfg, stage: str) -> dict[str, ModelRecord]:
         record = {"path": str(path), "sha256": model_checksum(path), "cutoffs": {}}
         if stage in CUTOFFS:
             signal, bound, (section, name) = CUTOFFS[stage]
-            value = (read_manifest(path).get(section) or {}).get(name)
+            recorded = read_manifest(path).get(section) or {}
+            value = recorded.get(name)
             if value is not None:  # exactly as recorded: a page scoring the cutoff is kept here as the rule kept it
                 record["cutoffs"] = {signal: {bound: float(value)}}
+            elif recorded.get("reason"):  # off at training time (no independent good set): scored, never dropped by
+                record["cutoff_off"] = {signal: recorded["reason"]}
         out[lang] = record
     return out
 

@@ -68,7 +68,8 @@ class PerplexityScorer(ModelScorer):
         ppl, (head, middle) = model
         out = []
         for p in ppl([d.text for d in docs]):
-            bucket = None if p is None else BUCKETS[0 if p <= head else 1 if p <= middle else 2]
+            # no middle cutoff (the model's tail is off: no independent good set bounded it): no tail bucket
+            bucket = None if p is None else BUCKETS[0 if p <= head else 1 if middle is None or p <= middle else 2]
             out.append({vocab.PPL_KENLM: p, vocab.PPL_BUCKET: bucket})
         return out
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import os
 
+from filters.models.tradeoff import columns
 from reports.page import e, section, table
 
 CURVED = ("perplexity", "quality", "coherence")  # stages whose model records a trade-off curve
@@ -20,13 +21,15 @@ def _share(x) -> str:
 
 def _curve_table(t: dict) -> str:
     """One row per cutoff, from removing least to most, the rule's point in bold."""
-    good, poor, docs = list(t["chosen"]["good_kept"]), list(t["chosen"]["poor_removed"]), t.get("docs") or {}
+    (good, poor), docs = columns(t), t.get("docs") or {}
+    info = set(t.get("information_only") or ())
 
     def head(name: str, what: str) -> str:
         n = docs.get(name)
-        return f"{name} {what}" + (f" (n={n})" if n is not None else "")
+        return f"{name} {what}" + (f" (n={n})" if n is not None else "") + (" (information, no floor)" if name in info
+                                                                             else "")
 
-    rows = sorted([*t["curve"], {**t["chosen"], "chosen": True}], key=lambda r: r["cutoff"],
+    rows = sorted([*t["curve"], *([{**t["chosen"], "chosen": True}] if t["chosen"] else [])], key=lambda r: r["cutoff"],
                   reverse=t["bound"] == "max")
     out = []
     for r in rows:
@@ -68,9 +71,12 @@ def tradeoff_section(manifest: dict) -> str:
                        and m["checksum"] != rec["sha256"] else "")
             used = ", ".join(f"{sig} {b} {v:.6g}" for sig, bounds in (rec.get("cutoffs") or {}).items()
                              for b, v in bounds.items())
+            point = (f"Its point: <b>{t['cutoff']:.6g}</b>, bound by <i>{e(t['binding_set'])}</i>"
+                     if t["cutoff"] is not None else
+                     f"<b>Cutoff off</b>: {e(t.get('off_reason') or 'no independent good set')}; the signal is "
+                     "recorded, nothing is dropped by it")
             parts.append(title + changed + f"<p>A document {side} the cutoff is removed. Rule: {e(t['rule'])}. "
-                         f"Its point: <b>{t['cutoff']:.6g}</b>, bound by <i>{e(t['binding_set'])}</i>"
-                         + (f"; the model bound of this build: {e(used)}" if used else "") + ".</p>"
+                         + point + (f"; the model bound of this build: {e(used)}" if used else "") + ".</p>"
                          + _curve_table(t))
     if not parts:
         return ""

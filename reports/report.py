@@ -215,6 +215,8 @@ def models_section(manifest: dict) -> str:
         for lang, rec in (by_lang or {}).items():
             cutoffs = ", ".join(f"{sig} {b} {v:g}" for sig, bounds in (rec.get("cutoffs") or {}).items()
                                 for b, v in bounds.items() if isinstance(v, (int, float)))
+            cutoffs = ", ".join([cutoffs] * bool(cutoffs) + [f"{sig} off: {why}" for sig, why in
+                                                          (rec.get("cutoff_off") or {}).items()])
             kind = "<span class='demo'>demo</span>" if stage in demo else ""
             rows.append([f"<code>{e(stage)}</code>", e(lang), kind, f"<code>{e(str(rec.get('path', '')))}</code>",
                          f"<code>{e(str(rec.get('sha256', ''))[:12])}</code>", e(cutoffs)])

@@ -6,6 +6,14 @@ keeps, the share of each poor set (junk, crawl rejects, rated poor pages) it rem
 cutoff is the point of `KeepRule`: remove as much of the crawl as possible while every good set
 keeps at least its floor. Both the curve and the rule go into the model's manifest.
 
+Only a good set independent of the model's training positives may bound its cutoff: the held-out part
+of a source the model learned as good text is scored like its training part (near 1 by quality, low
+by perplexity), so a floor on it says nothing about web text. Such sets stay in the curve as
+information. A set (or the pool of sets too small alone) bounds only if it is big enough to lose a
+document at its floor, n x (1 - floor) >= 1 (`adequate`: 20 documents at 95%, 50 at 98%). Where no
+independent set is, the cutoff is off (None, with `off_reason`): the signal is recorded, nothing is
+dropped by it.
+
 `bound` is the side a document is removed on: "min" (quality, coherence: score below the cutoff)
 or "max" (perplexity: above it).
 """
@@ -23,21 +31,29 @@ CURVE_POOR_SHARES = tuple(round(0.1 * i, 1) for i in range(0, 11))  # without a 
 
 @dataclass(frozen=True)
 class KeepRule:
-    """Remove as much of the crawl as possible while every good set keeps >= `min_kept` (a set named
-    in `floors` keeps >= its own floor instead). Sets with fewer than `min_docs` documents are
-    pooled into one before the rule reads them: a percentile of 5 documents is noise."""
+    """Remove as much of the crawl as possible while every independent good set keeps >= `min_kept` (a
+    set named in `floors` keeps >= its own floor instead). A set too small to lose one document at its
+    floor (`adequate`) is pooled with the other small ones, and the pool is judged the same way."""
 
     min_kept: float = 0.95
     floors: dict = field(default_factory=dict)
-    min_docs: int = 20
 
     def floor(self, name: str) -> float:
         return self.floors.get(name, self.min_kept)
 
     def describe(self) -> str:
         extra = "".join(f", {k} >= {v:.0%}" for k, v in sorted(self.floors.items()))
-        return (f"remove as much of the crawl sample as possible while every good set keeps >= {self.min_kept:.0%}"
-                f"{extra} (sets under {self.min_docs} documents pooled)")
+        return (f"remove as much of the crawl sample as possible while every good set independent of the "
+                f"training positives keeps >= {self.min_kept:.0%}{extra} (a set, or the pool of smaller ones, "
+                f"bounds only with n x (1 - floor) >= 1); no such set: no cutoff")
+
+
+POOL = "(small sets pooled)"
+
+
+def adequate(n: int, floor: float) -> bool:
+    """Whether a set of n documents can bound a cutoff at `floor`: it must be allowed to lose at least one."""
+    return n * (1.0 - floor) >= 1.0 - 1e-9
 
 
 def _clean(values) -> np.ndarray:
@@ -52,10 +68,19 @@ def removed_share(values, cutoff: float, bound: str) -> float | None:
     return round(gone / len(v), 4)
 
 
-def pooled(groups: dict[str, list], min_docs: int) -> dict[str, list]:
-    big = {k: v for k, v in groups.items() if len([x for x in v if x is not None]) >= min_docs}
-    small = [x for k, v in groups.items() if k not in big for x in v]
-    return {**big, **({"(small sets pooled)": small} if small else {})}
+def pooled(groups: dict[str, list], rule: KeepRule) -> tuple[dict[str, list], dict[str, float]]:
+    """(sets the rule reads, their floors): each adequate set alone; the others as one pool, held to the
+    highest floor among them, read only if the pool is adequate at that floor."""
+    sizes = {k: len(_clean(v)) for k, v in groups.items()}
+    big = {k: v for k, v in groups.items() if sizes[k] and adequate(sizes[k], rule.floor(k))}
+    small = [k for k in groups if k not in big and sizes[k]]
+    out, floors = dict(big), {k: rule.floor(k) for k in big}
+    if small:
+        floor = max(rule.floor(k) for k in small)
+        pool = [x for k in small for x in groups[k]]
+        if adequate(len(_clean(pool)), floor):
+            out[POOL], floors[POOL] = pool, floor
+    return out, floors
 
 
 def _limit(values: np.ndarray, floor: float, bound: str) -> float:
@@ -67,19 +92,28 @@ def _limit(values: np.ndarray, floor: float, bound: str) -> float:
     return float(values[n - 1 - k]) if k < n else -math.inf  # removed: x > cutoff
 
 
-def choose(good: dict[str, list], bound: str, rule: KeepRule) -> tuple[float, str]:
-    """The rule's cutoff and the good set that binds it. The crawl share removed grows monotonically
-    as the cutoff moves, so "as much as possible" is the farthest cutoff every good set allows."""
-    limits = {}
-    for name, values in pooled(good, rule.min_docs).items():
-        v = _clean(values)
-        if len(v):
-            limits[name] = _limit(v, rule.floor(name), bound)
+def choose(good: dict[str, list], bound: str, rule: KeepRule) -> tuple[float | None, str | None]:
+    """The rule's cutoff and the set that binds it, over the sets given (the independent ones); (None,
+    None) when none is adequate. The crawl share removed grows monotonically as the cutoff moves, so "as
+    much as possible" is the farthest cutoff every set allows."""
+    sets, floors = pooled(good, rule)
+    limits = {name: _limit(_clean(v), floors[name], bound) for name, v in sets.items()}
     if not limits:
-        raise ValueError("no good set has a score: no cutoff can be chosen")
+        return None, None
     pick = min if bound == "min" else max
     binding = pick(limits, key=limits.get)
     return limits[binding], binding
+
+
+def off_reason(good: dict[str, list], independent, rule: KeepRule, lang: str) -> str:
+    """Why no cutoff: no independent good set, or none (nor their pool) large enough."""
+    mine = {k: len(_clean(v)) for k, v in good.items() if k in independent and len(_clean(v))}
+    what = f"no good set independent of the training positives for {lang or 'this language'}"
+    if not mine:
+        return what
+    sizes = ", ".join(f"{k} n={n} (needs {math.ceil(1 / (1 - rule.floor(k)) - 1e-9)} at {rule.floor(k):.0%})"
+                      for k, n in sorted(mine.items()))
+    return f"{what} large enough: {sizes}, pooled too"
 
 
 def point(cutoff: float, crawl, good: dict[str, list], poor: dict[str, list], bound: str) -> dict:
@@ -108,20 +142,33 @@ def curve(crawl, good: dict[str, list], poor: dict[str, list], bound: str) -> li
     return rows
 
 
-def tradeoff(crawl, good: dict[str, list], poor: dict[str, list], bound: str, rule: KeepRule) -> dict:
-    """The manifest's record: the rule, its cutoff and the set that binds it, that point and the curve."""
-    cut, binding = choose(good, bound, rule)
+def tradeoff(crawl, good: dict[str, list], poor: dict[str, list], bound: str, rule: KeepRule, *,
+             independent, lang: str = "") -> dict:
+    """The manifest's record: the rule, its cutoff (None when off, with `off_reason`) and the set that binds
+    it, that point and the curve. Every good set is in the curve; only those named in `independent` (not
+    drawn from a source the model was trained on as a positive) may bound the cutoff."""
+    bounding = {k: v for k, v in good.items() if k in set(independent)}
+    cut, binding = choose(bounding, bound, rule)
     docs = {"crawl": len(_clean(crawl)), **{k: len(_clean(v)) for k, v in {**good, **poor}.items()}}
     return {"rule": rule.describe(), "bound": bound, "min_kept": rule.min_kept, "floors": dict(rule.floors),
-            "cutoff": cut, "binding_set": binding, "docs": docs, "chosen": point(cut, crawl, good, poor, bound),
+            "cutoff": cut, "binding_set": binding,
+            **({"off_reason": off_reason(good, bounding, rule, lang)} if cut is None else {}),
+            "independent": sorted(bounding), "information_only": sorted(k for k in good if k not in bounding),
+            "docs": docs, "chosen": None if cut is None else point(cut, crawl, good, poor, bound),
             "curve": curve(crawl, good, poor, bound)}
+
+
+def columns(t: dict) -> tuple[list[str], list[str]]:
+    """(good set names, poor set names) of a trade-off record, in the order recorded."""
+    row = t["chosen"] or (t["curve"][0] if t["curve"] else {"good_kept": {}, "poor_removed": {}})
+    return list(row["good_kept"]), list(row["poor_removed"])
 
 
 def format_table(t: dict, label: str = "cutoff") -> list[str]:
     """The curve as text lines for the terminal: one row per cutoff, the chosen one marked."""
-    rows = [*t["curve"], {**t["chosen"], "chosen": True}]
+    rows = [*t["curve"], *([{**t["chosen"], "chosen": True}] if t["chosen"] else [])]
     rows.sort(key=lambda r: r["cutoff"], reverse=t["bound"] == "max")  # from removing least to most
-    good, poor = list(t["chosen"]["good_kept"]), list(t["chosen"]["poor_removed"])
+    good, poor = columns(t)
     head = [f"{label:>10}", "crawl-", *[f"{_short(g)}+" for g in good], *[f"{_short(p)}-" for p in poor]]
     out = ["  " + " ".join(f"{h:>10}" for h in head)]
     for r in rows:
@@ -134,8 +181,9 @@ def format_table(t: dict, label: str = "cutoff") -> list[str]:
 
 def legend(t: dict) -> list[str]:
     """What the short column names stand for."""
-    names = [*t["chosen"]["good_kept"], *t["chosen"]["poor_removed"]]
-    return [f"    {_short(n)} = {n}" for n in names if _short(n) != n]
+    names, info = [n for names in columns(t) for n in names], set(t.get("information_only") or ())
+    return [f"    {_short(n)} = {n}" + (" (a training positive's held-out part: information, no floor)" if n in info
+                                        else "") for n in names if _short(n) != n or n in info]
 
 
 def _short(name: str) -> str:

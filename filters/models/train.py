@@ -28,10 +28,12 @@ class TrainParams:
     sp_vocab: int = 8000
     order: int = 5
     # each cutoff is a point of its trade-off curve (filters/models/tradeoff.py): as much of the crawl
-    # sample removed as possible while every good set (each positive source's held-out part, the
-    # rated pages of the train split) keeps its floor. Quality is the stage meant to remove poor
-    # pages; the perplexity tail (a CCNet bucket, also a mixture signal) only catches what is far
-    # from all good text, so its floor is higher. Rated 3 ("coherent but thin") is kept >= 80%.
+    # sample removed as possible while every good set independent of the training positives (the rated
+    # pages of the train split) keeps its floor; each positive source's held-out part is in the curve
+    # as information only, and with no adequate independent set the cutoff is off. Quality is the
+    # stage meant to remove poor pages; the perplexity tail (a CCNet bucket, also a mixture signal)
+    # only catches what is far from all good text, so its floor is higher. Rated 3 ("coherent but
+    # thin") is kept >= 80%.
     head_percentile: float = 50.0
     quality_min_kept: float = 0.95
     kenlm_min_kept: float = 0.98
@@ -46,7 +48,6 @@ class TrainParams:
 
 
 SAFETY_DROP_SCORE = 0.99  # filters/data/scorers.yaml safety.max_score
-MIN_SOURCE_HELDOUT = 20  # a source with fewer held-out documents is pooled instead of setting a cutoff alone
 # roles read from the sources file (filters/data/train_sources.yaml)
 ROLES = ("reference", "articles", "listings", "low_quality", "spam", "safety")
 NEGATIVE_ROLES = ("crawl_rejected", "listings", "low_quality", "spam")
@@ -98,17 +99,31 @@ def _inputs(data: LangData, *roles: str) -> dict:
     return out
 
 
-def _rule_sets(data: LangData, p: TrainParams, score) -> tuple[list, dict, dict, dict]:
-    """(crawl, good, poor, floors) of a trade-off curve, each text scored by `score` (texts -> values):
-    good = each positive source's held-out part and the rated good / mid pages; poor = the held-out
-    part of each negative role and the rated poor pages. Nothing here trained the model."""
+def _rule_sets(data: LangData, p: TrainParams, score) -> tuple[list, dict, dict, dict, list]:
+    """(crawl, good, poor, floors, independent) of a trade-off curve, each text scored by `score` (texts ->
+    values): good = each positive source's held-out part and the rated good / mid pages; poor = the
+    held-out part of each negative role and the rated poor pages. Nothing here trained the model, but
+    only the rated sets are `independent` of its training positives and may bound its cutoff."""
     good = {k: score(v) for k, v in _held(data, p).items() if v}
     poor = {r: score(split(getattr(data, r), p.heldout, p.seed)[1]) for r in NEGATIVE_ROLES if getattr(data, r)}
-    for band, name in BAND_NAMES.items():
-        if data.rated.get(band):
-            (poor if band == "poor" else good)[f"{name} (train)"] = score(data.rated[band])
-    floors = {f"{BAND_NAMES['mid']} (train)": p.rated_mid_min_kept} if data.rated.get("mid") else {}
-    return score(data.crawl + data.crawl_rejected), good, poor, floors
+    rated_good = _rated_good(data, score)
+    good.update(rated_good)
+    for name, texts in _rated(data, "poor").items():
+        poor[name] = score(texts)
+    return score(data.crawl + data.crawl_rejected), good, poor, _floors(data, p), list(rated_good)
+
+
+def _rated(data: LangData, *bands: str) -> dict[str, list[str]]:
+    return {f"{BAND_NAMES[b]} (train)": data.rated[b] for b in bands if data.rated.get(b)}
+
+
+def _rated_good(data: LangData, score) -> dict[str, list]:
+    """The rated good and mid pages (train split), scored: good sets independent of every model's positives."""
+    return {k: score(v) for k, v in _rated(data, "good", "mid").items()}
+
+
+def _floors(data: LangData, p: TrainParams) -> dict:
+    return {f"{BAND_NAMES['mid']} (train)": p.rated_mid_min_kept} if data.rated.get("mid") else {}
 
 
 def _pct(values: list, q: float) -> float | None:
@@ -140,11 +155,11 @@ def train_kenlm(lang: str, data: LangData, root: str, p: TrainParams) -> dict:
     if not [v for v in held_all if v is not None]:  # nothing held out (tiny demo data): the training side
         held = {"reference_train": ppl(ref_train)}
         held_all = held["reference_train"]
-    crawl, good, poor, floors = _rule_sets(data, p, ppl)
+    crawl, good, poor, floors, independent = _rule_sets(data, p, ppl)
     if not any(v for v in good.values()):
         good = held
-    curve = tradeoff(crawl, good, poor, "max", KeepRule(p.kenlm_min_kept, floors, MIN_SOURCE_HELDOUT))
-    cutoffs = {"head": _pct(held_all, p.head_percentile), "middle": curve["cutoff"]}
+    curve = tradeoff(crawl, good, poor, "max", KeepRule(p.kenlm_min_kept, floors), independent=independent, lang=lang)
+    cutoffs = {"head": _pct(held_all, p.head_percentile), "middle": curve["cutoff"], **_off(curve)}
     others = {"crawl": ppl(data.crawl), "crawl_rejected": ppl(data.crawl_rejected), "spam": ppl(data.spam),
               "low_quality": ppl(data.low_quality)}
     metrics = {"median_ppl": {"reference_heldout": lm.median(held_all), **{k: lm.median(v) for k, v in others.items()}},
@@ -156,7 +171,7 @@ def train_kenlm(lang: str, data: LangData, root: str, p: TrainParams) -> dict:
               "min_kept": p.kenlm_min_kept, "discount_fallback": True,
               "trained_on": "reference + articles (train split)",
               "cutoffs": f"head: p{p.head_percentile:g} of all held-out positives; middle (tail above): the "
-                         f"point of the trade-off rule ({curve['rule']})"}
+                         f"point of the trade-off rule ({curve['rule']}); no middle: no tail bucket, no drop"}
     return write_manifest(out, "kenlm", lang, _inputs(data, "reference", "articles", "crawl", "crawl_rejected", "spam"),
                           params, metrics, t0, {"bucket_cutoffs": cutoffs, "tradeoff": curve,
                                                 "checksum": model_checksum(out)})
@@ -171,10 +186,11 @@ def train_quality(lang: str, data: LangData, root: str, p: TrainParams) -> dict:
     used_seed = textclf.train_fasttext(pos_train, neg_train, path, p.fasttext, p.seed, p.threads,
                                        line_marks=p.line_marks)
     clf = textclf.Classifier(path, p.line_marks)
-    crawl, good, poor, floors = _rule_sets(data, p, clf)
+    crawl, good, poor, floors, independent = _rule_sets(data, p, clf)
     if not good:  # tiny demo data: nothing held out
         good = {"reference_train": clf(pos_train)}
-    curve = tradeoff(crawl, good, poor, "min", KeepRule(p.quality_min_kept, floors, MIN_SOURCE_HELDOUT))
+    curve = tradeoff(crawl, good, poor, "min", KeepRule(p.quality_min_kept, floors), independent=independent,
+                     lang=lang)
     pos = [x for k, v in good.items() if k in _held(data, p) for x in v] or good.get("reference_train", [])
     neg = {r: poor[r] for r in neg_roles if r in poor}
     rated = {k: v for k, v in {**good, **poor}.items() if k.startswith("rated")}
@@ -191,7 +207,7 @@ def train_quality(lang: str, data: LangData, root: str, p: TrainParams) -> dict:
               "labels": {"pos": "reference + articles", "neg": " + ".join(neg_roles)}, "negatives_oversampled": True,
               "cutoff": f"the point of the trade-off rule: {curve['rule']}"}
     return write_manifest(out, "quality", lang, _inputs(data, "reference", "articles", *neg_roles, "crawl"), params,
-                          metrics, t0, {"cutoffs": {"min_score": curve["cutoff"]}, "tradeoff": curve,
+                          metrics, t0, {"cutoffs": {"min_score": curve["cutoff"], **_off(curve)}, "tradeoff": curve,
                                         "checksum": model_checksum(out)})
 
 
@@ -211,9 +227,9 @@ def train_coherence(lang: str, data: LangData, root: str, p: TrainParams) -> dic
         scores.setdefault(source_of[d], []).append(model(d)[0])
     crawl = scores.pop("crawl", [])
     spliced = [model(d)[0] for d in coherence.make_negatives(held or train, p.seed + 1)]
-    curve = tradeoff(crawl, scores or {"crawl": crawl}, {"spliced (held-out)": spliced}, "min",
-                     KeepRule(p.coherence_min_kept, {}, MIN_SOURCE_HELDOUT))
-    cut = curve["cutoff"]
+    rated = _rated_good(data, lambda texts: [model(t)[0] for t in texts])  # never among its positives
+    curve = tradeoff(crawl, {**(scores or {"crawl": crawl}), **rated}, {"spliced (held-out)": spliced}, "min",
+                     KeepRule(p.coherence_min_kept, _floors(data, p)), independent=list(rated), lang=lang)
     metrics = {**coherence.evaluate(model, held, p.seed), **counts}
     params = {"seed": p.seed, "heldout": p.heldout, "max_docs": p.max_coherence_docs, "C": 0.3,
               "min_kept": p.coherence_min_kept,
@@ -223,7 +239,8 @@ def train_coherence(lang: str, data: LangData, root: str, p: TrainParams) -> dic
               "cutoff": f"the point of the trade-off rule ({curve['rule']}); not applied unless a config "
                         "sets coherence_score: {min: model}"}
     return write_manifest(out, "coherence", lang, _inputs(data, "reference", "articles", "crawl"), params, metrics,
-                          t0, {"cutoffs": {"min_score": cut}, "tradeoff": curve, "checksum": model_checksum(out)})
+                          t0, {"cutoffs": {"min_score": curve["cutoff"], **_off(curve)}, "tradeoff": curve,
+                               "checksum": model_checksum(out)})
 
 
 def train_safety(lang: str, data: LangData, root: str, p: TrainParams) -> dict:
@@ -248,6 +265,11 @@ def train_safety(lang: str, data: LangData, root: str, p: TrainParams) -> dict:
               "heldout": p.heldout, "safe": "labelled safe + reference and articles (train split)"}
     return write_manifest(out, "safety", lang, _inputs(data, "safety", "reference", "articles"), params, metrics, t0,
                           {"checksum": model_checksum(out)})
+
+
+def _off(curve: dict) -> dict:
+    """The manifest's note beside a cutoff that is off."""
+    return {"reason": curve["off_reason"]} if curve["cutoff"] is None else {}
 
 
 TRAINERS = {"kenlm": train_kenlm, "quality": train_quality, "coherence": train_coherence, "safety": train_safety}
@@ -294,6 +316,7 @@ def _report(kind: str, lang: str, m: dict) -> list[str]:
     if t:
         side = "below" if t["bound"] == "min" else "above"
         lines += [f"  trade-off (a document {side} the cutoff is removed; crawl- and name- = share removed, "
-                  f"name+ = share kept):", *format_table(t), *legend(t),
-                  f"  cutoff {t['cutoff']:.6g}, bound by {t['binding_set']}: {t['rule']}"]
+                  f"name+ = share kept):", *format_table(t), *legend(t)]
+        lines.append(f"  cutoff {t['cutoff']:.6g}, bound by {t['binding_set']}: {t['rule']}" if t["cutoff"] is not None
+                     else f"  cutoff OFF: {t['off_reason']}; the signal is recorded, nothing is dropped by it")
     return lines

@@ -1,5 +1,7 @@
 import json
 
+import pytest
+
 from filters.models.common import model_checksum, read_manifest, split
 from filters.models.demo import DEMO_DIR, DEMO_PARAMS, demo_data
 from filters.models.registry import KINDS, model_dir
@@ -15,7 +17,7 @@ def test_manifests_record_inputs_params_and_metrics(demo_models):
             assert m["train_seconds"] >= 0 and m["params"]["seed"] == 0
             assert m["metrics"] and m["inputs"]
     cut = read_manifest(model_dir(demo_models, "kenlm", "en"))["bucket_cutoffs"]
-    assert 0 < cut["head"] <= cut["middle"]
+    assert cut["head"] > 0 and cut["middle"] is None  # the tail is off: no independent good set (below)
 
 
 def test_training_twice_gives_the_same_checksums(demo_models, tmp_path):
@@ -53,18 +55,24 @@ def test_crawl_negatives_are_what_the_rules_reject():
 
 
 def test_cutoffs_are_recorded_with_their_curve_and_rule(demo_models):
-    for kind in ("quality", "coherence"):
+    """The demo data has no good set independent of the training positives (no rated pages): every curve
+    is recorded, every cutoff is off with its reason, and the terminal says so in one line."""
+    from filters.models.train import _report
+
+    for kind, cut_of in (("quality", lambda m: m["cutoffs"]["min_score"]),
+                         ("coherence", lambda m: m["cutoffs"]["min_score"]),
+                         ("kenlm", lambda m: m["bucket_cutoffs"]["middle"])):
         for lang in ("en", "zh"):
             m = read_manifest(model_dir(demo_models, kind, lang))
             t = m["tradeoff"]
-            assert 0 < m["cutoffs"]["min_score"] < 1 and m["cutoffs"]["min_score"] == t["cutoff"]
-            assert t["rule"].startswith("remove as much of the crawl sample as possible") and t["curve"]
-            assert all(v >= t["min_kept"] for v in t["chosen"]["good_kept"].values() if v is not None) or \
-                t["binding_set"] == "(small sets pooled)"
-    kenlm = read_manifest(model_dir(demo_models, "kenlm", "en"))
-    assert kenlm["bucket_cutoffs"]["middle"] == kenlm["tradeoff"]["cutoff"] and kenlm["tradeoff"]["bound"] == "max"
-    q = read_manifest(model_dir(demo_models, "quality", "en"))["tradeoff"]["chosen"]["poor_removed"]
-    assert q["spam"] > 0.5  # the demo's spam lines: most fall below the cutoff
+            assert cut_of(m) is None and t["cutoff"] is None and t["chosen"] is None and t["curve"]
+            assert t["off_reason"] == f"no good set independent of the training positives for {lang}"
+            assert t["independent"] == [] and t["information_only"]
+            assert t["rule"].startswith("remove as much of the crawl sample as possible")
+            said = [line for line in _report(kind, lang, m) if "cutoff OFF" in line]
+            assert said == [f"  cutoff OFF: {t['off_reason']}; the signal is recorded, nothing is dropped by it"]
+    q = read_manifest(model_dir(demo_models, "quality", "en"))["tradeoff"]["curve"]
+    assert max(r["poor_removed"]["spam"] for r in q) > 0.5  # the curve still shows what a cutoff would remove
 
 
 GOOD = {"wiki": [i / 100 for i in range(40, 100)], "news": [i / 100 for i in range(20, 80)]}  # 60 scores each
@@ -88,34 +96,70 @@ def test_rule_on_the_upper_side_and_with_per_set_floors():
     from filters.models.tradeoff import KeepRule, choose
 
     ppl = {"ref": list(range(100, 160)), "rated 3 (train)": list(range(150, 170))}
-    assert choose(ppl, "max", KeepRule(0.95, min_docs=10)) == (168, "rated 3 (train)")  # 20 docs: may lose 1
-    assert choose(ppl, "max", KeepRule(0.95, {"rated 3 (train)": 0.8}, min_docs=10)) == (165, "rated 3 (train)")
+    assert choose(ppl, "max", KeepRule(0.95)) == (168, "rated 3 (train)")  # 20 docs: may lose 1
+    assert choose(ppl, "max", KeepRule(0.95, {"rated 3 (train)": 0.8})) == (165, "rated 3 (train)")
     assert choose({"ref": ppl["ref"]}, "max", KeepRule(0.95)) == (156, "ref")  # 60 docs: may lose 3
 
 
-def test_small_sets_are_pooled_before_the_rule_reads_them():
-    """Sets under min_docs are read as one set, which the rule then holds to the same floor."""
-    from filters.models.tradeoff import KeepRule, choose, pooled
+@pytest.mark.parametrize("n,floor,ok", [(19, 0.95, False), (20, 0.95, True), (49, 0.98, False), (50, 0.98, True),
+                                         (4, 0.8, False), (5, 0.8, True)])
+def test_a_set_bounds_only_if_it_may_lose_one_document_at_its_floor(n, floor, ok):
+    from filters.models.tradeoff import KeepRule, adequate, choose
+
+    assert adequate(n, floor) is ok
+    cut, binding = choose({"rated 4-5 (train)": [i / 100 for i in range(n)]}, "min", KeepRule(floor))
+    assert (cut, binding) == ((0.01, "rated 4-5 (train)") if ok else (None, None))
+
+
+def test_small_sets_are_pooled_and_the_pool_is_judged_the_same_way():
+    """Sets too small alone are read as one set at the highest floor among them, if that pool is large enough."""
+    from filters.models.tradeoff import POOL, KeepRule, choose, pooled
 
     sets = {**GOOD, "a": [0.01], "b": [0.5, 0.9]}
-    assert pooled(sets, 20) == {**GOOD, "(small sets pooled)": [0.01, 0.5, 0.9]}
-    assert choose(sets, "min", KeepRule(0.9)) == (0.01, "(small sets pooled)")
-    assert choose(sets, "min", KeepRule(0.9, min_docs=1)) == (0.01, "a")
+    assert pooled(sets, KeepRule(0.9)) == ({**GOOD}, {"wiki": 0.9, "news": 0.9})  # 3 docs at 90%: too few
     assert choose(sets, "min", KeepRule(0.6)) == (0.44, "news")  # 60 docs at 60%: may lose 24
+    small = {f"s{i}": [i / 100, 0.5] for i in range(10)}  # 10 sets of 2: a pool of 20
+    assert choose(small, "min", KeepRule(0.95)) == (0.01, POOL)
+    assert choose(small, "min", KeepRule(0.95, {"s0": 0.98})) == (None, None)  # the pool at 98% needs 50
+    assert choose({**small, "s0": [0.0] * 20}, "min", KeepRule(0.95))[1] == "s0"  # s0 alone; 18 left: no pool
+
+
+def test_only_good_sets_independent_of_the_training_positives_bound_the_cutoff():
+    """A training source's held-out part scores like its training part: it stays in the curve as
+    information, never as a floor. With no adequate independent set the cutoff is off, with the reason."""
+    from filters.models.tradeoff import KeepRule, format_table, legend, tradeoff
+
+    crawl, poor = [i / 200 for i in range(200)], {"spam": [0.01, 0.02, 0.3]}
+    own = {"reference/zh-csl.txt.gz": [0.99] * 60, "rated 4-5 (train)": [i / 100 for i in range(40, 100)]}
+    t = tradeoff(crawl, own, poor, "min", KeepRule(0.95), independent=["rated 4-5 (train)"], lang="zh")
+    assert (t["cutoff"], t["binding_set"]) == (0.43, "rated 4-5 (train)")  # not 0.99, where the positives sit
+    assert t["chosen"]["good_kept"] == {"reference/zh-csl.txt.gz": 1.0, "rated 4-5 (train)": 0.95}
+    assert t["information_only"] == ["reference/zh-csl.txt.gz"] and "off_reason" not in t
+    assert any("information, no floor" in line for line in legend(t))
+    off = tradeoff(crawl, own, poor, "min", KeepRule(0.95), independent=[], lang="zh")
+    assert off["cutoff"] is None and off["chosen"] is None and off["binding_set"] is None
+    assert off["off_reason"] == "no good set independent of the training positives for zh"
+    assert len(off["curve"]) == len(t["curve"]) and not any("<- rule" in line for line in format_table(off))
+    few = {**own, "rated 4-5 (train)": own["rated 4-5 (train)"][:30]}  # 30 documents: none may go at 98%
+    small = tradeoff(crawl, few, poor, "max", KeepRule(0.98), independent=["rated 4-5 (train)"], lang="en")
+    assert small["cutoff"] is None and small["off_reason"] == (
+        "no good set independent of the training positives for en large enough: "
+        "rated 4-5 (train) n=30 (needs 50 at 98%), pooled too")
 
 
 def test_curve_rows_remove_more_crawl_as_the_cutoff_moves_and_print_as_a_table():
     from filters.models.tradeoff import KeepRule, format_table, legend, tradeoff
 
     crawl = [i / 200 for i in range(200)]
-    t = tradeoff(crawl, GOOD, {"listings": [0.01, 0.02, 0.3]}, "min", KeepRule(0.95))
+    t = tradeoff(crawl, GOOD, {"listings": [0.01, 0.02, 0.3]}, "min", KeepRule(0.95), independent=list(GOOD))
     removed = [r["crawl_removed"] for r in t["curve"]]
     assert removed == sorted(removed) and removed[0] == 0.0 and 0.45 <= removed[-1] <= 0.55
     assert t["chosen"]["crawl_removed"] == round(46 / 200, 4) and t["binding_set"] == "news"
     lines = format_table(t)
     assert any(line.endswith("<- rule") for line in lines) and not any("{" in line for line in lines + legend(t))
     # no crawl sample: the rows step through the poor sets' scores instead
-    rows = tradeoff([], GOOD, {"listings": [i / 100 for i in range(100)]}, "min", KeepRule(0.95))["curve"]
+    rows = tradeoff([], GOOD, {"listings": [i / 100 for i in range(100)]}, "min", KeepRule(0.95),
+                    independent=list(GOOD))["curve"]
     assert [r["poor_removed"]["listings"] for r in rows] == [round(0.1 * i, 1) for i in range(10)] + [0.99]
 
 

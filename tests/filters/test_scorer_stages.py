@@ -25,23 +25,36 @@ def rules(stage: str, cfg) -> dict:
     return STAGES[stage].rules_of(cfg)
 
 
-def test_rules_come_from_defaults_file_manifest_and_overrides(demo_models):
-    cfg = cfg_for(demo_models, {"zh": {"quality_score": {"min": 0.3}}})
+def _with_cutoffs(demo_models, tmp_path, quality: float = 0.25, tail: float = 900.0) -> str:
+    """A copy of the demo models whose en manifests record cutoffs (the demo's own are off: no good set
+    independent of their training positives)."""
+    import shutil
+
+    root = tmp_path / "models"
+    shutil.copytree(demo_models, root)
+    for kind, section, name, value in (("quality", "cutoffs", "min_score", quality),
+                                       ("kenlm", "bucket_cutoffs", "middle", tail)):
+        path = root / kind / "en" / "manifest.json"
+        m = json.loads(path.read_text())
+        m[section][name] = value
+        path.write_text(json.dumps(m))
+    return str(root)
+
+
+def test_rules_come_from_defaults_file_manifest_and_overrides(demo_models, tmp_path):
+    models = _with_cutoffs(demo_models, tmp_path)
+    cfg = cfg_for(models, {"zh": {"quality_score": {"min": 0.3}}})
     q = rules(vocab.QUALITY, cfg)
-    # en: the cutoff the quality manifest records (set from held-out good text); zh: the override
-    quality_manifest = __import__("pathlib").Path(demo_models) / "quality" / "en" / "manifest.json"
-    cut = json.loads(quality_manifest.read_text())["cutoffs"]
-    assert q["en"][0].min == pytest.approx(cut["min_score"]) and q["zh"][0].min == 0.3
+    # en: the cutoff the quality manifest records; zh: the override
+    assert q["en"][0].min == 0.25 and q["zh"][0].min == 0.3
     assert q["en"][0].reason == vocab.R_LOW_QUALITY
     p = rules(vocab.PERPLEXITY, cfg)
-    assert [r.reason for r in p["en"]] == [vocab.R_PPL_TAIL]
-    manifest = json.loads((__import__("pathlib").Path(demo_models) / "kenlm" / "en" / "manifest.json").read_text())
-    assert p["en"][0].max == pytest.approx(manifest["bucket_cutoffs"]["middle"])
+    assert [r.reason for r in p["en"]] == [vocab.R_PPL_TAIL] and p["en"][0].max == 900.0
     s = rules(vocab.SAFETY, cfg)
     assert [r.reason for r in s["zh"]] == [vocab.R_UNSAFE_URL, vocab.R_AGE_GATE, vocab.R_UNSAFE_TERMS, vocab.R_UNSAFE_CLASSIFIER]
     assert STAGES[vocab.SAFETY].thresholds(cfg)["*"][vocab.SAFETY_TERM_HITS] == {"max": 2}
     # a number instead of `model` is an absolute cap, with its own reason
-    capped = rules(vocab.PERPLEXITY, cfg_for(demo_models, {"en": {"ppl_kenlm": {"max": 5000}}}))
+    capped = rules(vocab.PERPLEXITY, cfg_for(models, {"en": {"ppl_kenlm": {"max": 5000}}}))
     assert [(r.reason, r.max) for r in capped["en"]] == [(vocab.R_PPL_ABOVE_CAP, 5000)]
 
 
@@ -122,7 +135,7 @@ def test_build_with_scorers_drops_by_rule_and_refilter_sql_agrees(demo_models, t
     assert manifest["models"]["lang_id"]["*"]["sha256"]
     en_quality = manifest["models"]["quality"]["en"]
     assert en_quality["path"].startswith(demo_models) and len(en_quality["sha256"]) == 64
-    assert en_quality["cutoffs"][vocab.QUALITY_SCORE]["min"] > 0
+    assert en_quality["cutoffs"] == {}  # the demo's cutoff is off (no independent good set): nothing to replay
 
 
 def test_unknown_threshold_name_is_a_config_error():
@@ -139,8 +152,9 @@ def test_refilter_replays_the_recorded_cutoffs_without_the_models(demo_models, t
     from corpus.refilter import effective_config, refilter
     from corpus.core.sql import connect
 
-    models = tmp_path / "models"
-    shutil.copytree(demo_models, models)
+    from pathlib import Path
+
+    models = Path(_with_cutoffs(demo_models, tmp_path))
     src = tmp_path / "in.jsonl"
     docs = [REF_EN, REF_ZH, CASINO, REF_EN.replace("lighthouse", "beacon")]
     src.write_text("".join(json.dumps({"text": t}) + "\n" for t in docs))
@@ -158,7 +172,9 @@ def test_refilter_replays_the_recorded_cutoffs_without_the_models(demo_models, t
 
     strict = effective_config(str(tmp_path / "out"), sets=("quality_score.min=model",))
     result = refilter(str(tmp_path / "out"), str(tmp_path / "re"), strict)
-    below = sum(n for lang, rec in recorded.items() for (n,) in connect(str(tmp_path / "out")).execute(
+    assert recorded["zh"]["cutoffs"] == {}  # off in the model: no rule to replay
+    con = connect(str(tmp_path / "out"))
+    below = sum(n for lang, rec in recorded.items() if rec["cutoffs"] for (n,) in con.execute(
         "select count(*) from docs where lang = ? and quality_score < ?",
         [lang, rec["cutoffs"][vocab.QUALITY_SCORE]["min"]]).fetchall())
     assert result.funnel["totals"]["dropped"] == below > 0
@@ -191,3 +207,19 @@ def test_a_page_scoring_exactly_the_cutoff_is_kept_as_the_rule_kept_it(demo_mode
         outside = math.nextafter(value, -math.inf if bound == "min" else math.inf)
         assert not rule.fires(value) and rule.fires(outside)
         assert removed_share([value], value, bound) == 0.0 and removed_share([outside], value, bound) == 1.0
+
+
+def test_a_cutoff_that_is_off_makes_no_rule_and_says_why(demo_models):
+    """The demo models have no good set independent of their training positives: their manifests record
+    cutoff null with the reason, a `model` bound makes no rule (nothing dropped), the signal is still scored."""
+    from filters.models.common import read_manifest
+    from filters.models.registry import model_dir
+
+    for kind, section, name in (("quality", "cutoffs", "min_score"), ("kenlm", "bucket_cutoffs", "middle"),
+                                ("coherence", "cutoffs", "min_score")):
+        m = read_manifest(model_dir(demo_models, kind, "zh"))
+        assert m[section][name] is None and m["tradeoff"]["cutoff"] is None
+        assert m[section]["reason"] == m["tradeoff"]["off_reason"] == \
+            "no good set independent of the training positives for zh"
+    cfg = cfg_for(demo_models)
+    assert rules(vocab.QUALITY, cfg)["zh"] == () and rules(vocab.PERPLEXITY, cfg)["zh"] == ()

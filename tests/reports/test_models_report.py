@@ -6,7 +6,8 @@ from reports.models import tradeoff_section
 
 def _build_manifest(tmp_path, demo: bool) -> dict:
     good = {"wiki": [i / 100 for i in range(40, 100)], "rated 4-5 (train)": [0.3, 0.6, 0.9]}
-    t = tradeoff([i / 200 for i in range(200)], good, {"listings": [0.01, 0.02, 0.3]}, "min", KeepRule(0.95))
+    t = tradeoff([i / 200 for i in range(200)], good, {"listings": [0.01, 0.02, 0.3]}, "min", KeepRule(0.95),
+                 independent=list(good))
     model = tmp_path / "quality" / "en"
     model.mkdir(parents=True)
     (model / "manifest.json").write_text(json.dumps({"tradeoff": t, "checksum": "abc"}))
@@ -32,3 +33,16 @@ def test_no_curves_for_demo_models_and_a_changed_model_is_said(tmp_path):
     manifest["scorer_models"]["demo"] = False
     manifest["models"]["quality"]["en"]["sha256"] = "other"
     assert "has changed since the build" in tradeoff_section(manifest)
+
+
+def test_a_cutoff_that_is_off_is_said_in_the_table(tmp_path):
+    manifest, _ = _build_manifest(tmp_path, demo=False)
+    path = tmp_path / "quality" / "en" / "manifest.json"
+    good = {"wiki": [i / 100 for i in range(40, 100)]}
+    t = tradeoff([i / 200 for i in range(200)], good, {"listings": [0.01]}, "min", KeepRule(0.95), independent=[],
+                 lang="en")
+    path.write_text(json.dumps({"tradeoff": t, "checksum": "abc"}))
+    manifest["models"]["quality"]["en"]["cutoffs"] = {}
+    html = tradeoff_section(manifest)
+    assert "<b>Cutoff off</b>: no good set independent of the training positives for en" in html
+    assert "wiki kept (n=60) (information, no floor)" in html and html.count("<tr>") == 1 + len(t["curve"])

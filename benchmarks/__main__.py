@@ -27,14 +27,22 @@ from evalsets import ROOT
 def jobs(claims: list[Claim]) -> list[tuple[Claim, list[str]]]:
     """One run per (script, arguments), with every claim that run records."""
     runs = dict.fromkeys((c.script, c.args) for c in claims)
-    return [(next(c for c in claims if (c.script, c.args) == key),
-             [c.name for c in CLAIMS if (c.script, c.args) == key and not c.retired]) for key in runs]
+    return [
+        (
+            next(c for c in claims if (c.script, c.args) == key),
+            [c.name for c in CLAIMS if (c.script, c.args) == key and not c.retired],
+        )
+        for key in runs
+    ]
 
 
 def select(names: list[str], max_minutes: float | None, gpu: bool) -> list[Claim]:
     if names == ["all"]:
-        return [c for c in CLAIMS if not c.retired and (gpu or not c.gpu)
-                and (max_minutes is None or c.minutes <= max_minutes)]
+        return [
+            c
+            for c in CLAIMS
+            if not c.retired and (gpu or not c.gpu) and (max_minutes is None or c.minutes <= max_minutes)
+        ]
     unknown = [n for n in names if n not in BY_NAME]
     if unknown:
         raise SystemExit(f"unknown claim {', '.join(unknown)}: `python -m benchmarks list` names them all")
@@ -47,14 +55,20 @@ def select(names: list[str], max_minutes: float | None, gpu: bool) -> list[Claim
 def run(args, extra: list[str]) -> int:
     failed = []
     for claim, names in jobs(select(args.claims, args.max_minutes, args.gpu)):
-        cmd = [sys.executable, "-m", f"benchmarks.{claim.script}", *claim.args,
-               *(["--data", str(args.data)] if claim.data else []), *extra]
-        print(f"\n$ {shlex.join(['python', *cmd[1:]])}    # {', '.join(names)}; about {claim.minutes:g} min",
-              flush=True)
+        cmd = [
+            sys.executable,
+            "-m",
+            f"benchmarks.{claim.script}",
+            *claim.args,
+            *(["--data", str(args.data)] if claim.data else []),
+            *extra,
+        ]
+        print(
+            f"\n$ {shlex.join(['python', *cmd[1:]])}    # {', '.join(names)}; about {claim.minutes:g} min", flush=True
+        )
         t0 = time.time()
         rc = subprocess.run(cmd, cwd=ROOT).returncode
-        fresh = [n for n in names if (RESULTS / f"{n}.json").exists()
-                 and (RESULTS / f"{n}.json").stat().st_mtime >= t0]
+        fresh = [n for n in names if (RESULTS / f"{n}.json").exists() and (RESULTS / f"{n}.json").stat().st_mtime >= t0]
         print(f"# {claim.script}: exit {rc}, {time.time() - t0:.0f} s; recorded: {', '.join(fresh) or 'nothing'}")
         if rc or len(fresh) < len(names):
             failed += [n for n in names if n not in fresh]
@@ -88,10 +102,14 @@ def unregistered() -> None:
 
 def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
-    extra = argv[argv.index("--") + 1:] if "--" in argv else []
+    extra = argv[argv.index("--") + 1 :] if "--" in argv else []
     argv = argv[: argv.index("--")] if "--" in argv else argv
-    ap = argparse.ArgumentParser(prog="python -m benchmarks", description=__doc__.split("\n")[0],
-                                 formatter_class=argparse.RawDescriptionHelpFormatter, epilog=__doc__)
+    ap = argparse.ArgumentParser(
+        prog="python -m benchmarks",
+        description=__doc__.split("\n")[0],
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+        epilog=__doc__,
+    )
     sub = ap.add_subparsers(dest="cmd", required=True)
     r = sub.add_parser("run", help="run the scripts that record these claims (or all)")
     r.add_argument("claims", nargs="+")

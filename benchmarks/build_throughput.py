@@ -7,7 +7,8 @@ Parquet, funnel, manifest); `ours-trafilatura` extracts with trafilatura only, `
 resiliparse on the pages the chooser trusts it with (extract.mode: fast, default threshold;
 `--fast-max-links` adds runs at other thresholds). Baseline: datatrove WarcReader -> Trafilatura
 (same trafilatura options as ours: favor_precision off, deduplicate off, 10 s timeout) ->
-LanguageFilter (en, zh) on the same local lid.176.ftz -> ParquetWriter. Inputs are the shards replicated `--replicas` times (symlinks),
+LanguageFilter (en, zh) on the same local lid.176.ftz -> ParquetWriter. Inputs are the shards replicated
+`--replicas` times (symlinks),
 one task per file for both; every run writes to a fresh directory. docs/s counts records read
 (datatrove's WarcReader silently skips some records, which it then never extracts).
 
@@ -84,8 +85,11 @@ def run_datatrove(folder: Path, n_files: int, workers: int, out: Path) -> int:
     with open(out / "logs" / "stats.json") as f:
         stats = json.load(f)
     reader = next(s for s in stats if "Warc" in s["name"])
-    return int(reader["stats"]["documents"]["total"] if isinstance(reader["stats"]["documents"], dict)
-               else reader["stats"]["documents"])
+    return int(
+        reader["stats"]["documents"]["total"]
+        if isinstance(reader["stats"]["documents"], dict)
+        else reader["stats"]["documents"]
+    )
 
 
 def run_ours(files: list[str], workers: int, out: Path, extract: dict) -> int:
@@ -93,8 +97,14 @@ def run_ours(files: list[str], workers: int, out: Path, extract: dict) -> int:
     from corpus.build import build
     from corpus.config import load_config
 
-    cfg = load_config(None, inputs=files, output=str(out), stages=[vocab.URL_FILTER, vocab.LANG_ID],
-                      executor={"workers": workers}, extract=extract)
+    cfg = load_config(
+        None,
+        inputs=files,
+        output=str(out),
+        stages=[vocab.URL_FILTER, vocab.LANG_ID],
+        executor={"workers": workers},
+        extract=extract,
+    )
     res = build(cfg)
     assert all(s["balanced"] for s in res.shards.values()), "accounting identity broken"
     return sum(s["records"] for s in res.shards.values())
@@ -157,18 +167,28 @@ def main() -> int:
     ap.add_argument("--workers", type=int, nargs="+", default=[1, 2])
     ap.add_argument("--repeats", type=int, default=2)
     ap.add_argument("--scratch", type=Path, default=scratch("build-throughput"))
-    ap.add_argument("--fast-max-links", type=float, nargs="*", default=[],
-                    help="also run extract.mode fast at these chooser thresholds (inf: resiliparse on every page)")
+    ap.add_argument(
+        "--fast-max-links",
+        type=float,
+        nargs="*",
+        default=[],
+        help="also run extract.mode fast at these chooser thresholds (inf: resiliparse on every page)",
+    )
     args = ap.parse_args()
-    variants = {"ours-trafilatura": {"mode": "trafilatura"}, "ours-fast": {"mode": "fast"},
-                **{f"ours-fast@{t:g}": {"mode": "fast", "fast_max_links": t} for t in args.fast_max_links}}
+    variants = {
+        "ours-trafilatura": {"mode": "trafilatura"},
+        "ours-fast": {"mode": "fast"},
+        **{f"ours-fast@{t:g}": {"mode": "fast", "fast_max_links": t} for t in args.fast_max_links},
+    }
 
     work = args.scratch
     shards = sorted(glob.glob(os.path.join(args.data, "warc", "*.warc.gz")))
     folder = work / "inputs"
     files = replicate(shards, args.replicas, folder)
-    systems = {"datatrove": lambda w, o, d=folder, f=files: run_datatrove(d, len(f), w, o),
-               **{name: lambda w, o, d=folder, f=files, x=x: run_ours(f, w, o, x) for name, x in variants.items()}}
+    systems = {
+        "datatrove": lambda w, o, d=folder, f=files: run_datatrove(d, len(f), w, o),
+        **{name: lambda w, o, d=folder, f=files, x=x: run_ours(f, w, o, x) for name, x in variants.items()},
+    }
     small = min(shards, key=os.path.getsize)
     warm_folder = work / "warmup-inputs"
     warm_files = replicate([small], 1, warm_folder)
@@ -180,41 +200,64 @@ def main() -> int:
     results = {}  # (system, workers) -> list of (records, wall s, CPU s)
     for w in args.workers:
         for rep in range(args.repeats):
-            order = list(systems)[rep % len(systems):] + list(systems)[:rep % len(systems)]  # rotate: spread drift
+            order = list(systems)[rep % len(systems) :] + list(systems)[: rep % len(systems)]  # rotate: spread drift
             for name in order:
                 out = work / f"{name}-w{w}-{rep}"
                 shutil.rmtree(out, ignore_errors=True)
                 results.setdefault((name, w), []).append(timed(systems[name], w, out))
 
-    print(f"{len(shards)} shards x {args.replicas} replicas = {len(files)} files, {args.repeats} repeats "
-          f"(median), {os.cpu_count()} CPUs, load average before: {load_before}")
-    print(f"{'system':16} {'workers':>7} {'records':>7} {'wall s':>7} {'docs/s':>7} {'docs/s/core':>11} "
-          f"{'CPU s':>7} {'docs/CPU-s':>10}  runs (wall/CPU s)")
+    print(
+        f"{len(shards)} shards x {args.replicas} replicas = {len(files)} files, {args.repeats} repeats "
+        f"(median), {os.cpu_count()} CPUs, load average before: {load_before}"
+    )
+    print(
+        f"{'system':16} {'workers':>7} {'records':>7} {'wall s':>7} {'docs/s':>7} {'docs/s/core':>11} "
+        f"{'CPU s':>7} {'docs/CPU-s':>10}  runs (wall/CPU s)"
+    )
     rates = {}
     for (name, w), runs in results.items():
         recs = runs[0][0]
         wall, cpu = statistics.median(r[1] for r in runs), statistics.median(r[2] for r in runs)
         rates[(name, w)] = (recs / wall, recs / cpu)
-        print(f"{name:16} {w:7d} {recs:7d} {wall:7.2f} {recs / wall:7.1f} {recs / wall / w:11.1f} "
-              f"{cpu:7.2f} {recs / cpu:10.1f}  " + ", ".join(f"{r[1]:.1f}/{r[2]:.1f}" for r in runs))
+        print(
+            f"{name:16} {w:7d} {recs:7d} {wall:7.2f} {recs / wall:7.1f} {recs / wall / w:11.1f} "
+            f"{cpu:7.2f} {recs / cpu:10.1f}  " + ", ".join(f"{r[1]:.1f}/{r[2]:.1f}" for r in runs)
+        )
     for w in args.workers:
         dw, dc = rates[("datatrove", w)]
         for m in variants:
             ow, oc = rates[(m, w)]
-            print(f"workers={w}: {m}/datatrove = {ow / dw:.3f} (records per wall second), "
-                  f"{oc / dc:.3f} (records per CPU second)")
+            print(
+                f"workers={w}: {m}/datatrove = {ow / dw:.3f} (records per wall second), "
+                f"{oc / dc:.3f} (records per CPU second)"
+            )
     print(f"load average after: {os.getloadavg()}")
-    ratios = {m: {f"{w} worker{'s' * (w > 1)}": round(rates[(m, w)][0] / rates[("datatrove", w)][0], 3)
-                  for w in args.workers} for m in variants}
-    cpu_ratios = {m: {f"{w} worker{'s' * (w > 1)}": round(rates[(m, w)][1] / rates[("datatrove", w)][1], 3)
-                      for w in args.workers} for m in variants}
-    details = {"wall_ratio": ratios, "cpu_ratio": cpu_ratios, "files": len(files), "repeats": args.repeats,
-               "runs": {f"{n} w{w}": runs for (n, w), runs in results.items()}}
+    ratios = {
+        m: {f"{w} worker{'s' * (w > 1)}": round(rates[(m, w)][0] / rates[("datatrove", w)][0], 3) for w in args.workers}
+        for m in variants
+    }
+    cpu_ratios = {
+        m: {f"{w} worker{'s' * (w > 1)}": round(rates[(m, w)][1] / rates[("datatrove", w)][1], 3) for w in args.workers}
+        for m in variants
+    }
+    details = {
+        "wall_ratio": ratios,
+        "cpu_ratio": cpu_ratios,
+        "files": len(files),
+        "repeats": args.repeats,
+        "runs": {f"{n} w{w}": runs for (n, w), runs in results.items()},
+    }
     mine = ratios["ours-trafilatura"]
     record("build_throughput", mine, 0.9, "x datatrove (records per wall second)", min(mine.values()) >= 0.9, details)
     fast = ratios["ours-fast"]
-    record("build_throughput_2x", fast, 2.0, "x datatrove, extract.mode fast (records per wall second)",
-           min(fast.values()) >= 2.0, details)
+    record(
+        "build_throughput_2x",
+        fast,
+        2.0,
+        "x datatrove, extract.mode fast (records per wall second)",
+        min(fast.values()) >= 2.0,
+        details,
+    )
     return 0
 
 

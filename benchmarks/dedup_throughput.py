@@ -35,8 +35,8 @@ def ours(texts: list[str], bands: int, rows: int) -> None:
 
     hasher, sh = MinHasher(bands, rows), Shingling("word", 5)
     for s in range(0, len(texts), 256):
-        h, o = batch_shingles(texts[s: s + 256], sh)
-        hasher.band_keys(hasher.signatures_flat(h, o, len(texts[s: s + 256])))
+        h, o = batch_shingles(texts[s : s + 256], sh)
+        hasher.band_keys(hasher.signatures_flat(h, o, len(texts[s : s + 256])))
 
 
 def datasketch_batch(texts: list[str], perms: int) -> None:
@@ -44,7 +44,7 @@ def datasketch_batch(texts: list[str], perms: int) -> None:
 
     for t in texts:
         words = t.split()
-        grams = [" ".join(words[i: i + 5]).encode("utf-8") for i in range(max(1, len(words) - 4))]
+        grams = [" ".join(words[i : i + 5]).encode("utf-8") for i in range(max(1, len(words) - 4))]
         m = MinHash(num_perm=perms)
         m.update_batch(grams)
         m.digest()
@@ -86,19 +86,30 @@ def main() -> None:
         startup = time.process_time() - c0
         results = {
             "ours (numpy, batched)": best_cpu(lambda: ours(texts, args.bands, args.rows), args.repeat),
-            "datasketch MinHash.update_batch": best_cpu(lambda: datasketch_batch(texts, args.bands * args.rows), args.repeat),
+            "datasketch MinHash.update_batch": best_cpu(
+                lambda: datasketch_batch(texts, args.bands * args.rows), args.repeat
+            ),
             "datatrove MinhashDedupSignature": best_cpu(lambda: datatrove_run(step, texts), args.repeat),
         }
     rate = {k: n / cpu for k, (cpu, _) in results.items()}
     ref = rate["ours (numpy, batched)"]
     for k, (cpu, wall) in results.items():
-        print(f"{k:34s} {rate[k]:9.0f} docs/s/core  ({cpu:.2f} s CPU, {wall:.2f} s wall)  ours/this = {ref / rate[k]:.2f}x")
+        print(
+            f"{k:34s} {rate[k]:9.0f} docs/s/core  ({cpu:.2f} s CPU, {wall:.2f} s wall)  ours/this = {ref / rate[k]:.2f}x"  # noqa: E501
+        )
     print(f"datatrove start-up (first 20 documents): {startup:.2f} s CPU")
-    value = {"vs datatrove": round(ref / rate["datatrove MinhashDedupSignature"], 2),
-             "vs datasketch": round(ref / rate["datasketch MinHash.update_batch"], 2)}
-    record("signature_throughput", value, {"vs datatrove": 3, "vs datasketch": 1}, "x faster (documents per CPU-second)",
-           value["vs datatrove"] >= 3 and value["vs datasketch"] >= 1,
-           {"docs": n, "mb": mb, "docs_per_cpu_s": rate, "cpu_wall_s": results, "datatrove_startup_cpu_s": startup})
+    value = {
+        "vs datatrove": round(ref / rate["datatrove MinhashDedupSignature"], 2),
+        "vs datasketch": round(ref / rate["datasketch MinHash.update_batch"], 2),
+    }
+    record(
+        "signature_throughput",
+        value,
+        {"vs datatrove": 3, "vs datasketch": 1},
+        "x faster (documents per CPU-second)",
+        value["vs datatrove"] >= 3 and value["vs datasketch"] >= 1,
+        {"docs": n, "mb": mb, "docs_per_cpu_s": rate, "cpu_wall_s": results, "datatrove_startup_cpu_s": startup},
+    )
 
 
 if __name__ == "__main__":

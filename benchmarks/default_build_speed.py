@@ -47,9 +47,25 @@ def run_once(tree: str, inputs: list[str], out: str, workers: int, config: str =
     env = dict(os.environ, PYTHONPATH=tree, LOGURU_LEVEL="WARNING")
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
     t0 = time.perf_counter()
-    subprocess.run([sys.executable, "-m", "corpus.cli", "build", *inputs, "-o", out, "--workers", str(workers),
-                    *(["-c", config] if config else [])],
-                   cwd=tree, env=env, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "corpus.cli",
+            "build",
+            *inputs,
+            "-o",
+            out,
+            "--workers",
+            str(workers),
+            *(["-c", config] if config else []),
+        ],
+        cwd=tree,
+        env=env,
+        check=True,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     wall = time.perf_counter() - t0
     after = resource.getrusage(resource.RUSAGE_CHILDREN)
     return wall, (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
@@ -72,23 +88,50 @@ def main() -> int:
     sides = {"baseline": baseline, "this checkout": str(HERE)}
     times: dict[str, list[tuple[float, float]]] = {k: [] for k in sides}
     for name, tree in sides.items():  # warm-up: demo models, page cache
-        run_once(tree, inputs, f"{args.work}/{name.replace(' ', '-')}", args.workers,
-                 os.path.abspath(args.config) if args.config else "")
+        run_once(
+            tree,
+            inputs,
+            f"{args.work}/{name.replace(' ', '-')}",
+            args.workers,
+            os.path.abspath(args.config) if args.config else "",
+        )
     for _ in range(args.repeats):
         for name, tree in sides.items():
-            times[name].append(run_once(tree, inputs, f"{args.work}/{name.replace(' ', '-')}", args.workers,
-                                        os.path.abspath(args.config) if args.config else ""))
-    print(f"{len(inputs)} inputs, {sum(os.path.getsize(p) for p in inputs) / 1e6:.1f} MB, workers {args.workers}, "
-          f"repeats {args.repeats}, load average {os.getloadavg()[0]:.1f}")
+            times[name].append(
+                run_once(
+                    tree,
+                    inputs,
+                    f"{args.work}/{name.replace(' ', '-')}",
+                    args.workers,
+                    os.path.abspath(args.config) if args.config else "",
+                )
+            )
+    print(
+        f"{len(inputs)} inputs, {sum(os.path.getsize(p) for p in inputs) / 1e6:.1f} MB, workers {args.workers}, "
+        f"repeats {args.repeats}, load average {os.getloadavg()[0]:.1f}"
+    )
     med = {k: (statistics.median(w for w, _ in v), statistics.median(c for _, c in v)) for k, v in times.items()}
     for name, (wall, cpu) in med.items():
-        print(f"{name:14} median wall {wall:6.1f} s   median CPU {cpu:6.1f} s   runs {[round(w, 1) for w, _ in times[name]]}")
+        print(
+            f"{name:14} median wall {wall:6.1f} s   median CPU {cpu:6.1f} s   runs {[round(w, 1) for w, _ in times[name]]}"  # noqa: E501
+        )
     (bw, bc), (tw, tc) = med["baseline"], med["this checkout"]
     print(f"this / baseline: wall {tw / bw:.2f}x, CPU {tc / bc:.2f}x (above 1: slower)")
     if not args.config:
-        record("default_build_speed", round(tw / bw, 3), 1.10, f"x the wall time of {args.baseline_commit or baseline}",
-               tw / bw <= 1.10, {"median_wall_s": {"baseline": bw, "this": tw}, "median_cpu_s": {"baseline": bc, "this": tc},
-                                 "runs": times, "inputs": len(inputs), "workers": args.workers})
+        record(
+            "default_build_speed",
+            round(tw / bw, 3),
+            1.10,
+            f"x the wall time of {args.baseline_commit or baseline}",
+            tw / bw <= 1.10,
+            {
+                "median_wall_s": {"baseline": bw, "this": tw},
+                "median_cpu_s": {"baseline": bc, "this": tc},
+                "runs": times,
+                "inputs": len(inputs),
+                "workers": args.workers,
+            },
+        )
     return 0
 
 

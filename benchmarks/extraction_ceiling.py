@@ -45,9 +45,12 @@ _MARKS = str.maketrans("", "", A_OPEN + A_CLOSE + HEADING + ITEM + PARA + CELL +
 _TAG = re.compile(r"<(a|h[1-6]|li|p|td|div|section|ul|span|article|aside|nav|footer|header)\b([^>]*)>", re.I)
 _A_END = re.compile(r"</a\s*>", re.I)
 _NAMES = re.compile(r"""(?:class|id)\s*=\s*["']?([^"'>]*)""", re.I)
-_BOILER_NAME = re.compile(r"comment|related|share|social|sidebar|breadcrumb|footer|nav|menu|recommend|copyright|"
-                          r"advert|banner|popular|subscribe|newsletter|tag|hot|rank|login|toolbar|pag(?:er|ination)|"
-                          r"widget|promo|sponsor|foot|header|bottom|top|more|list|link", re.I)
+_BOILER_NAME = re.compile(
+    r"comment|related|share|social|sidebar|breadcrumb|footer|nav|menu|recommend|copyright|"
+    r"advert|banner|popular|subscribe|newsletter|tag|hot|rank|login|toolbar|pag(?:er|ination)|"
+    r"widget|promo|sponsor|foot|header|bottom|top|more|list|link",
+    re.I,
+)
 _CONTENT_NAME = re.compile(r"article|content|post|entry|story|text|body|detail|main|news|zw|cont", re.I)
 _STRUCTURE = {"li": ITEM, "p": PARA, "td": CELL}
 _LINKED = re.compile(f"{A_OPEN}[^{A_CLOSE}]*{A_CLOSE}")
@@ -85,8 +88,16 @@ def marked_lines(html: str) -> list[Line]:
     from resiliparse.parse.html import HTMLTree
 
     marked = _A_END.sub(lambda m: A_CLOSE + m.group(0), _TAG.sub(_mark, html))
-    text = extract_plain_text(HTMLTree.parse(marked), main_content=True, alt_texts=False, links=False,
-                              form_fields=False, noscript=False, list_bullets=False, preserve_formatting=True)
+    text = extract_plain_text(
+        HTMLTree.parse(marked),
+        main_content=True,
+        alt_texts=False,
+        links=False,
+        form_fields=False,
+        noscript=False,
+        list_bullets=False,
+        preserve_formatting=True,
+    )
     lines, region, since = [], 0.0, 0
     for raw in text.split("\n"):
         boiler, content = raw.count(BOILER), raw.count(CONTENT)
@@ -110,10 +121,27 @@ def line_features(lines: list[Line]) -> list[list[float]]:
     rows, before = [], 0
     for i, x in enumerate(lines):
         p = x.text
-        f = [math.log1p(len(p)), x.link_share, len(_HAN.findall(p)) / len(p), float(bool(_END.search(p))),
-             len(_PUNCT.findall(p)) / len(p), len(_DIGIT.findall(p)) / len(p), i / n, len(p) / longest,
-             p.count("|") + p.count("·"), len(p.split()), *x.marks, x.region, x.since_region,
-             before / total, (i - peak) / n, linky, math.log1p(n), math.log1p(total), float("©" in p or "版权" in p)]
+        f = [
+            math.log1p(len(p)),
+            x.link_share,
+            len(_HAN.findall(p)) / len(p),
+            float(bool(_END.search(p))),
+            len(_PUNCT.findall(p)) / len(p),
+            len(_DIGIT.findall(p)) / len(p),
+            i / n,
+            len(p) / longest,
+            p.count("|") + p.count("·"),
+            len(p.split()),
+            *x.marks,
+            x.region,
+            x.since_region,
+            before / total,
+            (i - peak) / n,
+            linky,
+            math.log1p(n),
+            math.log1p(total),
+            float("©" in p or "版权" in p),
+        ]
         before += len(p)
         for j in (i - 1, i + 1, i - 2, i + 2):  # neighbours: a heading is short, the paragraph after it is not
             if 0 <= j < n:
@@ -165,10 +193,22 @@ def measure(data: Path, max_link_share: float, extractor) -> list[dict]:
             lines = marked_lines(html)
             t3 = time.perf_counter()
             cleaned = "\n".join(x.text for x in lines if x.link_share <= max_link_share)
-            rows.append({"lang": lang, "odd": i % 2 == 1, "gold": tokens(t["text"]), "full": full,
-                         "quick": quick, "fast": fast_page(html).text, "cleaned": cleaned, "lines": lines,
-                         "s_full": t1 - t0, "s_quick": t2 - t1, "s_marked": t3 - t2,
-                         "s_readability": spent["readability"]})
+            rows.append(
+                {
+                    "lang": lang,
+                    "odd": i % 2 == 1,
+                    "gold": tokens(t["text"]),
+                    "full": full,
+                    "quick": quick,
+                    "fast": fast_page(html).text,
+                    "cleaned": cleaned,
+                    "lines": lines,
+                    "s_full": t1 - t0,
+                    "s_quick": t2 - t1,
+                    "s_marked": t3 - t2,
+                    "s_readability": spent["readability"],
+                }
+            )
     finally:
         external.try_readability = readability
     return rows
@@ -184,8 +224,11 @@ def other_pages(data: Path) -> list[str]:
     for path in sorted((data / "html" / "zh-more").rglob("*.html.gz")):
         with gzip.open(path, "rb") as f:
             pages.append(decode(f.read())[0])
-    shards = [data / "warc" / "multi-cache-00.warc.gz", *sorted((data / "warc-real" / "other_real_crawls").glob("*.warc.gz")),
-              data / "warc-real" / "commoncrawl_real" / "resiliparse_CC-MAIN-2020-34_sample.warc.gz"]
+    shards = [
+        data / "warc" / "multi-cache-00.warc.gz",
+        *sorted((data / "warc-real" / "other_real_crawls").glob("*.warc.gz")),
+        data / "warc-real" / "commoncrawl_real" / "resiliparse_CC-MAIN-2020-34_sample.warc.gz",
+    ]
     for shard in shards:
         with open(shard, "rb") as f:
             for rec in ArchiveIterator(f):
@@ -225,16 +268,22 @@ def distil(model, rows: list[dict]) -> float:
 def student_table(rows: list[dict]) -> None:
     """F1 when the classifier's most confident share of pages take its text, the rest trafilatura's
     as built / with fast=True."""
-    print(f"{'lang':4} {'pages':>5} {'rest':>9} {'alone':>6} " + " ".join(f"{'share ' + format(s, 'g'):>9}" for s in SHARES)
-          + f" {'student P':>9}")
+    print(
+        f"{'lang':4} {'pages':>5} {'rest':>9} {'alone':>6} "
+        + " ".join(f"{'share ' + format(s, 'g'):>9}" for s in SHARES)
+        + f" {'student P':>9}"
+    )
     for lang in SETS:
         sel = sorted((r for r in rows if r["lang"] == lang), key=lambda r: -r["confidence"])
         student = [prf(tokens(r["student"]), r["gold"])[2] for r in sel]
         for rest in ("full", "quick"):
             other = [prf(tokens(r[rest]), r["gold"])[2] for r in sel]
             cells = [statistics.mean(student[:k] + other[k:]) for k in (int(s * len(sel)) for s in SHARES)]
-            print(f"{lang:4} {len(sel):5} {rest:>9} {statistics.mean(other):6.3f} "
-                  + " ".join(f"{c:9.3f}" for c in cells) + f" {mean_prf(sel, 'student')[0]:9.3f}")
+            print(
+                f"{lang:4} {len(sel):5} {rest:>9} {statistics.mean(other):6.3f} "
+                + " ".join(f"{c:9.3f}" for c in cells)
+                + f" {mean_prf(sel, 'student')[0]:9.3f}"
+            )
 
 
 def mean_prf(rows: list[dict], key: str) -> tuple[float, float, float]:
@@ -271,31 +320,41 @@ def main() -> int:
     full_s, quick_s = sum(r["s_full"] for r in rows), sum(r["s_quick"] for r in rows)
     read_s, marked_s = sum(r["s_readability"] for r in rows), sum(r["s_marked"] for r in rows)
     same = sum(r["full"] == r["quick"] for r in rows)
-    print(f"{len(rows)} pages. trafilatura as built: {full_s:.2f} s, of it readability {read_s:.2f} s "
-          f"({read_s / full_s:.0%}); fast=True {quick_s:.2f} s ({full_s / quick_s:.2f}x), same text on "
-          f"{same} pages ({same / len(rows):.0%}); marked resiliparse pass {marked_s:.2f} s ({full_s / marked_s:.1f}x)")
+    print(
+        f"{len(rows)} pages. trafilatura as built: {full_s:.2f} s, of it readability {read_s:.2f} s "
+        f"({read_s / full_s:.0%}); fast=True {quick_s:.2f} s ({full_s / quick_s:.2f}x), same text on "
+        f"{same} pages ({same / len(rows):.0%}); marked resiliparse pass {marked_s:.2f} s ({full_s / marked_s:.1f}x)"
+    )
     print(f"\n{'lang':4} {'text':36} {'P':>6} {'R':>6} {'F1':>6}")
     for lang in SETS:
         sel = [r for r in rows if r["lang"] == lang]
-        for key, name in (("full", "trafilatura (as built)"), ("quick", "trafilatura fast=True"),
-                          ("fast", "resiliparse main content"),
-                          ("cleaned", f"resiliparse, link share <= {args.max_link_share:g}")):
+        for key, name in (
+            ("full", "trafilatura (as built)"),
+            ("quick", "trafilatura fast=True"),
+            ("fast", "resiliparse main content"),
+            ("cleaned", f"resiliparse, link share <= {args.max_link_share:g}"),
+        ):
             p, r_, f = mean_prf(sel, key)
             print(f"{lang:4} {name:36} {p:6.3f} {r_:6.3f} {f:6.3f}")
         print(f"{lang:4} cleaned text outside the gold in long punctuated lines: {long_sentence_junk(rows, lang):.0%}")
     odd = [r for r in rows if r["odd"]]
     distil(fit([(r["lines"], r["full"]) for r in rows if not r["odd"] and r["lines"]]), odd)
-    print("\ndistilled line classifier on its most confident share of pages, trafilatura (full: as built;"
-          "\nquick: fast=True) on the rest; 'alone' is that trafilatura on every page."
-          "\ntrained on the even gold pages, scored on the odd ones:")
+    print(
+        "\ndistilled line classifier on its most confident share of pages, trafilatura (full: as built;"
+        "\nquick: fast=True) on the rest; 'alone' is that trafilatura on every page."
+        "\ntrained on the even gold pages, scored on the odd ones:"
+    )
     student_table(odd)
-    examples = [(lines, extractor.extract(html, None)) for html in other_pages(Path(args.data))
-                if (lines := marked_lines(html))]
+    examples = [
+        (lines, extractor.extract(html, None)) for html in other_pages(Path(args.data)) if (lines := marked_lines(html))
+    ]
     seconds = distil(fit(examples), rows)
     print(f"trained on {len(examples)} pages outside the gold sets, scored on every gold page:")
     student_table(rows)
-    print(f"classifier path on every page: marked resiliparse pass {marked_s:.2f} s + features and "
-          f"prediction {seconds:.2f} s = {(marked_s + seconds) / full_s:.0%} of trafilatura's time")
+    print(
+        f"classifier path on every page: marked resiliparse pass {marked_s:.2f} s + features and "
+        f"prediction {seconds:.2f} s = {(marked_s + seconds) / full_s:.0%} of trafilatura's time"
+    )
     return 0
 
 

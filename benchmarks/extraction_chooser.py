@@ -43,11 +43,20 @@ def measure(data: Path) -> list[dict]:
         t2 = time.perf_counter()
         quick = full.extract(html, t["url"], fallbacks=False)
         t3 = time.perf_counter()
-        rows.append({"lang": lang, "half": "even" if i % 2 == 0 else "odd", "links": page.links_per_kchar,
-                     "long_enough": len(page.text) >= MIN_FAST_CHARS,
-                     "f1_fast": prf(tokens(page.text), gold)[2], "f1_full": prf(tokens(text), gold)[2],
-                     "f1_quick": prf(tokens(quick), gold)[2],
-                     "s_fast": t1 - t0, "s_full": t2 - t1, "s_quick": t3 - t2})
+        rows.append(
+            {
+                "lang": lang,
+                "half": "even" if i % 2 == 0 else "odd",
+                "links": page.links_per_kchar,
+                "long_enough": len(page.text) >= MIN_FAST_CHARS,
+                "f1_fast": prf(tokens(page.text), gold)[2],
+                "f1_full": prf(tokens(text), gold)[2],
+                "f1_quick": prf(tokens(quick), gold)[2],
+                "s_fast": t1 - t0,
+                "s_full": t2 - t1,
+                "s_quick": t3 - t2,
+            }
+        )
     return rows
 
 
@@ -55,8 +64,10 @@ def curve(rows: list[dict], threshold: float) -> dict:
     """Share sent to resiliparse, mean F1 per half and language, extraction seconds of the mode."""
     take = [r["long_enough"] and r["links"] <= threshold for r in rows]
     f1 = lambda sel: statistics.mean(r["f1_fast"] if t else r["f1_full"] for r, t in sel)  # noqa: E731
-    out = {"share": sum(take) / len(rows),
-           "seconds": sum(r["s_fast"] + (0 if t else r["s_full"]) for r, t in zip(rows, take))}
+    out = {
+        "share": sum(take) / len(rows),
+        "seconds": sum(r["s_fast"] + (0 if t else r["s_full"]) for r, t in zip(rows, take)),
+    }
     for half in ("even", "odd"):
         out[half] = f1([(r, t) for r, t in zip(rows, take) if r["half"] == half])
     for lang in SETS:
@@ -72,18 +83,24 @@ def main() -> int:
     base = sum(r["s_full"] for r in rows)
     counts = ", ".join(f"{lang} {sum(r['lang'] == lang for r in rows)}" for lang in SETS)
     print(f"{len(rows)} pages ({counts}); trafilatura alone: {base:.2f} s")
-    print(f"{'max links/kchar':>15} {'to fast':>7} {'F1 even':>7} {'F1 odd':>7} {'F1 en':>6} {'F1 zh':>6} "
-          f"{'extract s':>9} {'speed-up':>8}")
+    print(
+        f"{'max links/kchar':>15} {'to fast':>7} {'F1 even':>7} {'F1 odd':>7} {'F1 en':>6} {'F1 zh':>6} "
+        f"{'extract s':>9} {'speed-up':>8}"
+    )
     for name, key in (("trafilatura", "full"), ("traf. fast=True", "quick")):
         ref = {h: statistics.mean(r[f"f1_{key}"] for r in rows if r["half"] == h) for h in ("even", "odd")}
         ref.update({lang: statistics.mean(r[f"f1_{key}"] for r in rows if r["lang"] == lang) for lang in SETS})
         secs = sum(r[f"s_{key}"] for r in rows)
-        print(f"{name:>15} {0:7.2f} {ref['even']:7.4f} {ref['odd']:7.4f} {ref['en']:6.3f} {ref['zh']:6.3f} "
-              f"{secs:9.2f} {base / secs:8.2f}")
+        print(
+            f"{name:>15} {0:7.2f} {ref['even']:7.4f} {ref['odd']:7.4f} {ref['en']:6.3f} {ref['zh']:6.3f} "
+            f"{secs:9.2f} {base / secs:8.2f}"
+        )
     for th in THRESHOLDS:
         c = curve(rows, th)
-        print(f"{th:15g} {c['share']:7.2f} {c['even']:7.4f} {c['odd']:7.4f} {c['en']:6.3f} {c['zh']:6.3f} "
-              f"{c['seconds']:9.2f} {base / c['seconds']:8.2f}")
+        print(
+            f"{th:15g} {c['share']:7.2f} {c['even']:7.4f} {c['odd']:7.4f} {c['en']:6.3f} {c['zh']:6.3f} "
+            f"{c['seconds']:9.2f} {base / c['seconds']:8.2f}"
+        )
     return 0
 
 

@@ -43,8 +43,14 @@ def ours(data: Path, out: str, mode: str = "trafilatura") -> dict[str, str]:
 
     shutil.rmtree(out, ignore_errors=True)
     shards = [str(data / "warc" / f"{SETS[lang]}-00.warc.gz") for lang in SETS]
-    cfg = load_config(None, inputs=shards, output=out, stages=[vocab.URL_FILTER, vocab.LANG_ID],
-                      executor={"workers": 1}, extract={"mode": mode})
+    cfg = load_config(
+        None,
+        inputs=shards,
+        output=out,
+        stages=[vocab.URL_FILTER, vocab.LANG_ID],
+        executor={"workers": 1},
+        extract={"mode": mode},
+    )
     res = build(cfg)
     assert res.exit_code == 0, f"build failed: {res.shards}"
     rows = connect(out).execute("select url, fate, stage, text from docs").fetchall()
@@ -70,13 +76,21 @@ def score(truth: dict[str, dict], texts: dict[str, str]) -> dict:
         per_page.append((p, r, f))
         pooled = [pooled[0] + ov, pooled[1] + npred, pooled[2] + ngold]
     n = len(per_page)
-    halves = {h: [x[2] for i, (pid, x) in enumerate(sorted(zip(truth, per_page))) if i % 2 == k]
-              for k, h in enumerate(("even", "odd"))}
+    halves = {
+        h: [x[2] for i, (pid, x) in enumerate(sorted(zip(truth, per_page))) if i % 2 == k]
+        for k, h in enumerate(("even", "odd"))
+    }
     mp, mr = pooled[0] / max(pooled[1], 1), pooled[0] / max(pooled[2], 1)
-    return {"pages": n, "precision": sum(x[0] for x in per_page) / n, "recall": sum(x[1] for x in per_page) / n,
-            "f1": sum(x[2] for x in per_page) / n, "micro_f1": 2 * mp * mr / (mp + mr) if mp + mr else 0.0,
-            "f1_even": sum(halves["even"]) / len(halves["even"]), "f1_odd": sum(halves["odd"]) / len(halves["odd"]),
-            "per_page_f1": {pid: x[2] for pid, x in zip(truth, per_page)}}
+    return {
+        "pages": n,
+        "precision": sum(x[0] for x in per_page) / n,
+        "recall": sum(x[1] for x in per_page) / n,
+        "f1": sum(x[2] for x in per_page) / n,
+        "micro_f1": 2 * mp * mr / (mp + mr) if mp + mr else 0.0,
+        "f1_even": sum(halves["even"]) / len(halves["even"]),
+        "f1_odd": sum(halves["odd"]) / len(halves["odd"]),
+        "per_page_f1": {pid: x[2] for pid, x in zip(truth, per_page)},
+    }
 
 
 def main() -> int:
@@ -108,31 +122,53 @@ def main() -> int:
             results[lang][name] = score(pages, {pid: plain(t["path"], **options) for pid, t in pages.items()})
             times[name] += time.perf_counter() - t0
 
-    print(f"{'lang':4} {'system':28} {'pages':>5} {'P':>6} {'R':>6} {'F1':>6} {'microF1':>7} {'F1even':>6} {'F1odd':>6}")
+    print(
+        f"{'lang':4} {'system':28} {'pages':>5} {'P':>6} {'R':>6} {'F1':>6} {'microF1':>7} {'F1even':>6} {'F1odd':>6}"
+    )
     for lang, systems in results.items():
         for name, s in systems.items():
-            print(f"{lang:4} {name:28} {s['pages']:5d} {s['precision']:6.3f} {s['recall']:6.3f} "
-                  f"{s['f1']:6.3f} {s['micro_f1']:7.3f} {s['f1_even']:6.3f} {s['f1_odd']:6.3f}")
-    print("wall seconds: " + ", ".join(f"{k} {v:.1f}" for k, v in times.items())
-          + " (ours includes LID and Parquet writing)")
+            print(
+                f"{lang:4} {name:28} {s['pages']:5d} {s['precision']:6.3f} {s['recall']:6.3f} "
+                f"{s['f1']:6.3f} {s['micro_f1']:7.3f} {s['f1_even']:6.3f} {s['f1_odd']:6.3f}"
+            )
+    print(
+        "wall seconds: "
+        + ", ".join(f"{k} {v:.1f}" for k, v in times.items())
+        + " (ours includes LID and Parquet writing)"
+    )
     for lang, systems in results.items():
         for x, y in (("ours, fast", "ours, trafilatura"), ("ours, trafilatura", "plain trafilatura.extract")):
             a, b = systems[x]["per_page_f1"], systems[y]["per_page_f1"]
             diff = [a[p] - b[p] for p in a]
-            print(f"{lang}: {x} vs {y}: better on {sum(d > 1e-9 for d in diff)} pages, worse on "
-                  f"{sum(d < -1e-9 for d in diff)}, equal on {sum(abs(d) <= 1e-9 for d in diff)}")
+            print(
+                f"{lang}: {x} vs {y}: better on {sum(d > 1e-9 for d in diff)} pages, worse on "
+                f"{sum(d < -1e-9 for d in diff)}, equal on {sum(abs(d) <= 1e-9 for d in diff)}"
+            )
     if args.worst:  # the pages where ours scores lowest, with plain's score beside
         for lang, systems in results.items():
             a, b = systems["ours, trafilatura"]["per_page_f1"], systems["plain trafilatura.extract"]["per_page_f1"]
             for pid in sorted(a, key=a.get)[: args.worst]:
                 gap = a[pid] - b[pid]
-                print(f"{lang} {pid} ours-plain {gap:+.3f} (ours {a[pid]:.3f}, plain {b[pid]:.3f}) {truth[lang][pid]['url']}")
+                print(
+                    f"{lang} {pid} ours-plain {gap:+.3f} (ours {a[pid]:.3f}, plain {b[pid]:.3f}) {truth[lang][pid]['url']}"  # noqa: E501
+                )
     ours_f1 = {lang: round(results[lang]["ours, trafilatura"]["f1"], 4) for lang in SETS}
     plain_f1 = {lang: round(results[lang]["plain trafilatura.extract"]["f1"], 4) for lang in SETS}
     value = {f"{lang} {who}": f1[lang] for lang in SETS for who, f1 in (("ours", ours_f1), ("plain", plain_f1))}
-    record("extraction_f1", value, "ours >= plain", "mean F1 per page", all(ours_f1[lang] >= plain_f1[lang] for lang in SETS),
-           {"systems": {lang: {name: {k: v for k, v in r.items() if k != "per_page_f1"} for name, r in systems.items()}
-                        for lang, systems in results.items()}, "seconds": times})
+    record(
+        "extraction_f1",
+        value,
+        "ours >= plain",
+        "mean F1 per page",
+        all(ours_f1[lang] >= plain_f1[lang] for lang in SETS),
+        {
+            "systems": {
+                lang: {name: {k: v for k, v in r.items() if k != "per_page_f1"} for name, r in systems.items()}
+                for lang, systems in results.items()
+            },
+            "seconds": times,
+        },
+    )
     return 0
 
 

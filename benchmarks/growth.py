@@ -79,8 +79,13 @@ def _record(writer, url: str, headers: bytes, payload: bytes) -> None:
     http.replace_header("Content-Length", str(len(payload)))
     http.remove_header("Transfer-Encoding")
     http.remove_header("Content-Encoding")
-    rec = writer.create_warc_record(url, "response", payload=io.BytesIO(payload), http_headers=http,
-                                    warc_headers_dict={"WARC-Record-ID": f"<urn:uuid:{uuid.uuid4()}>"})
+    rec = writer.create_warc_record(
+        url,
+        "response",
+        payload=io.BytesIO(payload),
+        http_headers=http,
+        warc_headers_dict={"WARC-Record-ID": f"<urn:uuid:{uuid.uuid4()}>"},
+    )
     writer.write_record(rec)
 
 
@@ -104,7 +109,7 @@ def expand(paths: list[str], factor: int, out_dir: Path, records_per_file: int, 
         path = out_dir / f"part-{i // records_per_file:05d}.warc.gz"
         with open(path, "wb") as f:
             writer = WARCWriter(f, gzip=True)
-            for v in variants[i:i + records_per_file]:
+            for v in variants[i : i + records_per_file]:
                 _record(writer, *v)
         files.append(str(path))
     return files
@@ -187,8 +192,11 @@ def build_one(files: list[str], out: Path, stages: list[str], workers: int) -> d
     config = out.parent / f"{out.name}.yaml"
     config.write_text(json.dumps({"stages": stages, "executor": {"workers": workers}}))  # JSON is YAML
     t0 = time.perf_counter()
-    proc = subprocess.Popen([sys.executable, "-m", "corpus.cli", "build", *files, "-c", str(config), "-o", str(out)],
-                            stdout=subprocess.DEVNULL, env={**os.environ, "PYTHONPATH": ROOT})
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "corpus.cli", "build", *files, "-c", str(config), "-o", str(out)],
+        stdout=subprocess.DEVNULL,
+        env={**os.environ, "PYTHONPATH": ROOT},
+    )
     with PeakRss(proc.pid, out) as rss:
         proc.wait()
     wall = time.perf_counter() - t0
@@ -200,13 +208,21 @@ def build_one(files: list[str], out: Path, stages: list[str], workers: int) -> d
     dedup = sum(row["docs_in"] - row["docs_out"] for row in funnel["stages"] if row["stage"].startswith("dedup"))
     kept = connect(str(out)).execute("select count(*) from kept").fetchone()[0]
     assert kept == t["kept"]
-    return {"files": len(files), "records": records, "mb": sum(os.path.getsize(f) for f in files) / 1e6,
-            "wall_s": round(wall, 1), "docs_per_s": round(records / wall, 1), "kept": t["kept"],
-            "dedup_dropped": dedup, "cpu_s": round(cpu, 1),
-            "docs_per_cpu_s": round(records / cpu, 1),
-            "peak_rss_driver_mb": round(rss.driver / 2**20), "peak_rss_worker_mb": round(rss.worker / 2**20),
-            "peak_rss_driver_by_pipeline_mb": {k: round(v / 2**20) for k, v in rss.by_pipeline.items()},
-            "load_avg": round(os.getloadavg()[0], 1)}
+    return {
+        "files": len(files),
+        "records": records,
+        "mb": sum(os.path.getsize(f) for f in files) / 1e6,
+        "wall_s": round(wall, 1),
+        "docs_per_s": round(records / wall, 1),
+        "kept": t["kept"],
+        "dedup_dropped": dedup,
+        "cpu_s": round(cpu, 1),
+        "docs_per_cpu_s": round(records / cpu, 1),
+        "peak_rss_driver_mb": round(rss.driver / 2**20),
+        "peak_rss_worker_mb": round(rss.worker / 2**20),
+        "peak_rss_driver_by_pipeline_mb": {k: round(v / 2**20) for k, v in rss.by_pipeline.items()},
+        "load_avg": round(os.getloadavg()[0], 1),
+    }
 
 
 def plot(rows: list[dict], path: str) -> None:
@@ -249,20 +265,33 @@ def main() -> None:
         rows.append(row)
         print(json.dumps(row))
         shutil.rmtree(Path(a.work) / f"out-{k}", ignore_errors=True)
-    print("\n| factor | records | MB | files | wall s | docs/s | CPU s | docs/CPU-s | dedup dropped | kept | "
-          "peak RSS task MiB | peak RSS build MiB | load |\n|---|---|---|---|---|---|---|---|---|---|---|---|---|")
+    print(
+        "\n| factor | records | MB | files | wall s | docs/s | CPU s | docs/CPU-s | dedup dropped | kept | "
+        "peak RSS task MiB | peak RSS build MiB | load |\n|---|---|---|---|---|---|---|---|---|---|---|---|---|"
+    )
     for r in rows:
-        print(f"| {r['factor']}x | {r['records']} | {r['mb']:.0f} | {r['files']} | {r['wall_s']} | {r['docs_per_s']} | "
-              f"{r['cpu_s']} | {r['docs_per_cpu_s']} | "
-              f"{r['dedup_dropped']} | {r['kept']} | {r['peak_rss_worker_mb']} | {r['peak_rss_driver_mb']} | "
-              f"{r['load_avg']} |")
+        print(
+            f"| {r['factor']}x | {r['records']} | {r['mb']:.0f} | {r['files']} | {r['wall_s']} | {r['docs_per_s']} | "
+            f"{r['cpu_s']} | {r['docs_per_cpu_s']} | "
+            f"{r['dedup_dropped']} | {r['kept']} | {r['peak_rss_worker_mb']} | {r['peak_rss_driver_mb']} | "
+            f"{r['load_avg']} |"
+        )
     if a.plot:
         plot(rows, a.plot)
-    peaks = {f"{who} {r['factor']}x": r[key] for who, key in (("task", "peak_rss_worker_mb"),
-                                                               ("build", "peak_rss_driver_mb")) for r in rows}
+    peaks = {
+        f"{who} {r['factor']}x": r[key]
+        for who, key in (("task", "peak_rss_worker_mb"), ("build", "peak_rss_driver_mb"))
+        for r in rows
+    }
     flat = all(rows[-1][k] <= FLAT * rows[0][k] for k in ("peak_rss_worker_mb", "peak_rss_driver_mb"))
-    record("growth_rss", peaks, f"flat (largest within {FLAT}x of smallest)", "MiB peak RSS", flat,
-           {"shards": a.shards, "stages": a.stages, "workers": a.workers, "rows": rows, "plot": a.plot})
+    record(
+        "growth_rss",
+        peaks,
+        f"flat (largest within {FLAT}x of smallest)",
+        "MiB peak RSS",
+        flat,
+        {"shards": a.shards, "stages": a.stages, "workers": a.workers, "rows": rows, "plot": a.plot},
+    )
 
 
 if __name__ == "__main__":

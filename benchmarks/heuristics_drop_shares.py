@@ -29,7 +29,7 @@ def main() -> None:
     out = args.build_out or build_input(args.data, args.work / "build")
     cfg = effective_config(out)
     con = connect(out)
-    base = f"from docs where fate <> 'failed' and {vocab.LANG} in ('en', 'zh') and coalesce(stage, '') not in ('url_filter', 'lang_id')"
+    base = f"from docs where fate <> 'failed' and {vocab.LANG} in ('en', 'zh') and coalesce(stage, '') not in ('url_filter', 'lang_id')"  # noqa: E501
     totals = dict(con.execute(f"select {vocab.LANG}, count(*) {base} group by 1").fetchall())
     print(f"{'family':18} " + " ".join(f"{lang + ' alone':>10} {lang + ' cascade':>11}" for lang in ("en", "zh")))
     for stage, by_lang in stage_rules(cfg, recorded_models(out)):
@@ -38,7 +38,9 @@ def main() -> None:
             rules = by_lang.get(lang, by_lang.get(ANY_LANG, ()))
             fires = " or ".join(r.sql_fires() for r in rules) or "false"
             alone = con.execute(f"select count(*) {base} and {vocab.LANG} = ? and ({fires})", [lang]).fetchall()[0][0]
-            casc = con.execute(f"select count(*) {base} and {vocab.LANG} = ? and stage = ?", [lang, stage]).fetchall()[0][0]
+            casc = con.execute(f"select count(*) {base} and {vocab.LANG} = ? and stage = ?", [lang, stage]).fetchall()[
+                0
+            ][0]
             cells.append(f"{alone / totals[lang]:10.1%} {casc / totals[lang]:11.1%}")
         print(f"{stage:18} " + " ".join(cells))
     print(f"documents after language ID: en {totals['en']}, zh {totals['zh']}")

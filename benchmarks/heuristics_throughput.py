@@ -28,8 +28,12 @@ from benchmarks.results import add_data_arg, record, scratch
 
 
 def load(out: str) -> dict[str, list[Document]]:
-    rows = duckdb.connect().execute(f"""select id, text, lang from read_parquet('{out}/*/*.parquet', union_by_name=true)
-                                        where lang in ('en', 'zh') and text <> '' order by id""").fetchall()
+    rows = (
+        duckdb.connect()
+        .execute(f"""select id, text, lang from read_parquet('{out}/*/*.parquet', union_by_name=true)
+                                        where lang in ('en', 'zh') and text <> '' order by id""")
+        .fetchall()
+    )
     docs: dict[str, list[Document]] = {"en": [], "zh": []}
     for i, text, lang in rows:
         docs[lang].append(Document(text=text, id=i, metadata={"lang": lang}))
@@ -37,10 +41,19 @@ def load(out: str) -> dict[str, list[Document]]:
 
 
 def datatrove_chain(lang: str):
-    from datatrove.pipeline.filters import C4QualityFilter, FineWebQualityFilter, GopherQualityFilter, GopherRepetitionFilter
+    from datatrove.pipeline.filters import (
+        C4QualityFilter,
+        FineWebQualityFilter,
+        GopherQualityFilter,
+        GopherRepetitionFilter,
+    )
 
-    return [GopherQualityFilter(language=lang), GopherRepetitionFilter(language=lang),
-            C4QualityFilter(language=lang), FineWebQualityFilter(language=lang)]
+    return [
+        GopherQualityFilter(language=lang),
+        GopherRepetitionFilter(language=lang),
+        C4QualityFilter(language=lang),
+        FineWebQualityFilter(language=lang),
+    ]
 
 
 def ours():
@@ -80,8 +93,22 @@ def run_ours(docs: list[Document]) -> float:
 
 def build_input(data: Path, out: Path) -> str:
     inputs = [*sorted(glob.glob(str(data / "warc" / "*.warc.gz"))), str(data / "warc-real")]
-    rc = subprocess.run([sys.executable, "-m", "corpus.cli", "build", *inputs, "-o", str(out), "--workers", "2",
-                         "--annotate-all", "--overwrite"], stdout=subprocess.DEVNULL).returncode
+    rc = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "corpus.cli",
+            "build",
+            *inputs,
+            "-o",
+            str(out),
+            "--workers",
+            "2",
+            "--annotate-all",
+            "--overwrite",
+        ],
+        stdout=subprocess.DEVNULL,
+    ).returncode
     if rc not in (0, 1):  # 1: done, with some shards unreadable (warc-real holds broken files on purpose)
         raise SystemExit(f"corpus build exited {rc}")
     return str(out)
@@ -96,7 +123,9 @@ def main() -> None:
     args = ap.parse_args()
     docs = load(args.build_out or build_input(args.data, args.work / "build"))
     ratios, rows = {}, {}
-    print(f"{'lang':4} {'docs':>5} {'MB':>6} | {'datatrove s':>11} {'MB/s':>6} {'docs/s':>7} | {'ours s':>7} {'MB/s':>6} {'docs/s':>7} | ratio")
+    print(
+        f"{'lang':4} {'docs':>5} {'MB':>6} | {'datatrove s':>11} {'MB/s':>6} {'docs/s':>7} | {'ours s':>7} {'MB/s':>6} {'docs/s':>7} | ratio"  # noqa: E501
+    )
     tot = [0, 0.0, 0.0, 0.0]
     for lang, ds in docs.items():
         mb = sum(len(d.text.encode()) for d in ds) / 1e6
@@ -104,13 +133,23 @@ def main() -> None:
         ou = min(run_ours(ds) for _ in range(args.repeat))
         tot = [tot[0] + len(ds), tot[1] + mb, tot[2] + dt, tot[3] + ou]
         ratios[lang], rows[lang] = round(dt / ou, 3), {"docs": len(ds), "mb": mb, "datatrove_s": dt, "ours_s": ou}
-        print(f"{lang:4} {len(ds):5d} {mb:6.2f} | {dt:11.2f} {mb / dt:6.2f} {len(ds) / dt:7.1f} | "
-              f"{ou:7.2f} {mb / ou:6.2f} {len(ds) / ou:7.1f} | {dt / ou:.2f}x")
+        print(
+            f"{lang:4} {len(ds):5d} {mb:6.2f} | {dt:11.2f} {mb / dt:6.2f} {len(ds) / dt:7.1f} | "
+            f"{ou:7.2f} {mb / ou:6.2f} {len(ds) / ou:7.1f} | {dt / ou:.2f}x"
+        )
     n, mb, dt, ou = tot
-    print(f"{'all':4} {n:5d} {mb:6.2f} | {dt:11.2f} {mb / dt:6.2f} {n / dt:7.1f} | {ou:7.2f} {mb / ou:6.2f} {n / ou:7.1f} | {dt / ou:.2f}x")
+    print(
+        f"{'all':4} {n:5d} {mb:6.2f} | {dt:11.2f} {mb / dt:6.2f} {n / dt:7.1f} | {ou:7.2f} {mb / ou:6.2f} {n / ou:7.1f} | {dt / ou:.2f}x"  # noqa: E501
+    )
     value = {"all": round(dt / ou, 3), **ratios}
-    record("heuristics_throughput", value, 3.0, f"x datatrove's MB/s (best of {args.repeat})", value["all"] >= 3.0,
-           {"rows": rows, "input": args.build_out or "built by the script"})
+    record(
+        "heuristics_throughput",
+        value,
+        3.0,
+        f"x datatrove's MB/s (best of {args.repeat})",
+        value["all"] >= 3.0,
+        {"rows": rows, "input": args.build_out or "built by the script"},
+    )
 
 
 if __name__ == "__main__":

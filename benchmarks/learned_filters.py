@@ -57,8 +57,11 @@ def score_pages(models: Path, texts: list[str], lang: str) -> dict[str, list]:
     clf = Classifier(str(q / MODEL_FILE), bool(read_manifest(q)["params"].get("line_marks")))
     coh = CoherenceModel(str(model_dir(models, "coherence", lang)))
     ppl = Perplexity(str(model_dir(models, "kenlm", lang)))
-    return {"quality": clf(texts), "perplexity": [None if p is None else -p for p in ppl(texts)],
-            "coherence": [coh(t)[0] for t in texts]}
+    return {
+        "quality": clf(texts),
+        "perplexity": [None if p is None else -p for p in ppl(texts)],
+        "coherence": [coh(t)[0] for t in texts],
+    }
 
 
 def auc(scores: list, good: list[bool]) -> float | None:
@@ -102,8 +105,12 @@ def keep_rates(rated: list, fates: dict) -> dict:
         for band, (lo, hi) in BANDS.items():
             got = [r for r in pages if lo <= r.rating <= hi]
             kept = [r for r in got if fates[r.url]["fate"] == "kept" or fates[r.url]["dup_of_kept"]]
-            res[band] = {"kept": len(kept), "pages": len(got), "share": round(len(kept) / len(got), 4) if got else None,
-                         "removed_by": _count(fates[r.url]["stage"] for r in got if r not in kept)}
+            res[band] = {
+                "kept": len(kept),
+                "pages": len(got),
+                "share": round(len(kept) / len(got), 4) if got else None,
+                "removed_by": _count(fates[r.url]["stage"] for r in got if r not in kept),
+            }
         out[set_name] = res
     return out
 
@@ -123,8 +130,9 @@ def splices(models: Path, rated: list, texts: dict[str, str]) -> dict:
 
     out = {}
     for lang in ("en", "zh"):
-        orig = [texts[r.url] for r in rated
-                if r.split == "heldout" and r.lang == lang and r.rating >= 4 and r.url in texts]
+        orig = [
+            texts[r.url] for r in rated if r.split == "heldout" and r.lang == lang and r.rating >= 4 and r.url in texts
+        ]
         if len(orig) < 4:
             continue
         spliced = make_negatives(orig, seed=1)
@@ -133,9 +141,11 @@ def splices(models: Path, rated: list, texts: dict[str, str]) -> dict:
         for k in s_orig:
             res[f"{k}_auc"] = auc(s_orig[k] + s_spl[k], [True] * len(orig) + [False] * len(spliced))
         tail = read_manifest(model_dir(models, "kenlm", lang))["bucket_cutoffs"]["middle"]
-        cut = {"quality": read_manifest(model_dir(models, "quality", lang))["cutoffs"]["min_score"],
-               "coherence": read_manifest(model_dir(models, "coherence", lang))["cutoffs"]["min_score"],
-               "perplexity": None if tail is None else -tail}
+        cut = {
+            "quality": read_manifest(model_dir(models, "quality", lang))["cutoffs"]["min_score"],
+            "coherence": read_manifest(model_dir(models, "coherence", lang))["cutoffs"]["min_score"],
+            "perplexity": None if tail is None else -tail,
+        }
         for k, c in cut.items():  # None: that cutoff is off and removes nothing
             for name, vals in (("splices", s_spl[k]), ("originals", s_orig[k])):
                 v = [x for x in vals if x is not None]
@@ -149,8 +159,12 @@ def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     add_data_arg(ap)
     ap.add_argument("--work", type=Path, default=scratch("learned-filters"), help="the cascade build")
-    ap.add_argument("--models-dir", type=Path, default=None,
-                    help="models trained before (default: the recipe's, benchmarks/scorer_models.py)")
+    ap.add_argument(
+        "--models-dir",
+        type=Path,
+        default=None,
+        help="models trained before (default: the recipe's, benchmarks/scorer_models.py)",
+    )
     args = ap.parse_args()
     from evalsets.retention import fates
     from filters.models import ratings
@@ -166,26 +180,56 @@ def main() -> int:
     rank = ranking(models, rated, texts)
     keep = keep_rates(rated, fates(cascade))
     spl = splices(models, rated, texts)
-    details = {"models": str(models), "models_seconds": round(t_models, 1), "ranking": rank, "keep": keep,
-               "splices": spl, "train_shards": TRAIN_SHARDS}
+    details = {
+        "models": str(models),
+        "models_seconds": round(t_models, 1),
+        "ranking": rank,
+        "keep": keep,
+        "splices": spl,
+        "train_shards": TRAIN_SHARDS,
+    }
     report(rank, keep, spl)
     q = rank["both"]["quality"]
     met = (q.get("all") or 0) >= 0.85 and all((q.get(lang) or 0) >= 0.8 for lang in ("en", "zh"))
-    value = {f"{k} {lang}": rank["both"][k].get(lang) for k in ("quality", "perplexity", "coherence")
-             for lang in ("all", "en", "zh")}
-    record("learned_rank_auc", value, {"quality all": 0.85, "quality en": 0.8, "quality zh": 0.8},
-           "AUC, held-out rated pages (>= 3 vs <= 2), both sets", met, details)
-    kept = {f"{s} {b}": f"{v['kept']}/{v['pages']}" + (f" ({v['share']:.1%})" if v["share"] is not None else "")
-            for s in SETS for b, v in keep[s].items()}
+    value = {
+        f"{k} {lang}": rank["both"][k].get(lang)
+        for k in ("quality", "perplexity", "coherence")
+        for lang in ("all", "en", "zh")
+    }
+    record(
+        "learned_rank_auc",
+        value,
+        {"quality all": 0.85, "quality en": 0.8, "quality zh": 0.8},
+        "AUC, held-out rated pages (>= 3 vs <= 2), both sets",
+        met,
+        details,
+    )
+    kept = {
+        f"{s} {b}": f"{v['kept']}/{v['pages']}" + (f" ({v['share']:.1%})" if v["share"] is not None else "")
+        for s in SETS
+        for b, v in keep[s].items()
+    }
     met = all(_band_met(keep[s][b]["share"], b) for s in SETS for b in BANDS)
-    record("learned_keep_by_rating", kept, {f"{s} {b}": ("<= " if b == "0-2" else ">= ") + f"{TARGETS[b]:.0%}"
-                                            for s in SETS for b in BANDS},
-           "held-out rated pages kept by the default cascade, by set and rating band", met, details)
+    record(
+        "learned_keep_by_rating",
+        kept,
+        {f"{s} {b}": ("<= " if b == "0-2" else ">= ") + f"{TARGETS[b]:.0%}" for s in SETS for b in BANDS},
+        "held-out rated pages kept by the default cascade, by set and rating band",
+        met,
+        details,
+    )
     if spl:
-        value = {f"{lang} {k}": v[f"{k}_auc"] for lang, v in spl.items()
-                 for k in ("coherence", "quality", "perplexity")}
-        record("coherence_splices", value, "reported", "AUC originals vs splices of held-out pages rated >= 4", None,
-               details)
+        value = {
+            f"{lang} {k}": v[f"{k}_auc"] for lang, v in spl.items() for k in ("coherence", "quality", "perplexity")
+        }
+        record(
+            "coherence_splices",
+            value,
+            "reported",
+            "AUC originals vs splices of held-out pages rated >= 4",
+            None,
+            details,
+        )
     return 0
 
 
@@ -201,9 +245,13 @@ def report(rank: dict, keep: dict, spl: dict) -> None:
         print(f"{set_name}: held-out pages en {r['pages']['en']}, zh {r['pages']['zh']}")
         for k in ("quality", "perplexity", "coherence"):
             print(f"  AUC rated >= 3 vs <= 2, {k}: " + ", ".join(f"{lang} {v}" for lang, v in r.get(k, {}).items()))
-        print("  kept by the default cascade: " + ", ".join(
-            f"rated {b} {v['kept']}/{v['pages']}" + (f" ({v['share']:.1%})" if v["share"] is not None else "")
-            for b, v in keep[set_name].items()))
+        print(
+            "  kept by the default cascade: "
+            + ", ".join(
+                f"rated {b} {v['kept']}/{v['pages']}" + (f" ({v['share']:.1%})" if v["share"] is not None else "")
+                for b, v in keep[set_name].items()
+            )
+        )
     for lang, v in spl.items():
         print(f"splices {lang}: {v}")
 

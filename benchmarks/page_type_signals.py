@@ -95,13 +95,17 @@ def measure(sets: dict, show_pages: bool) -> None:
             rows.append(s)
             if any(r.fires(s.get(r.key)) for r in rules_for(rules, lang)):
                 dropped.append((url, s))
-        print(f"{name}: {len(pages)} pages, {len(dropped)} dropped by page_type ({100 * len(dropped) / len(pages):.1f}%)")
+        print(
+            f"{name}: {len(pages)} pages, {len(dropped)} dropped by page_type ({100 * len(dropped) / len(pages):.1f}%)"
+        )
         for k in SIGNALS:
             print(f"    {k:24} {quantiles([s[k] for s in rows if s])}")
         for url, s in dropped if show_pages else []:
             print(f"    dropped: {url}  " + " ".join(f"{k[10:]}={s.get(k)}" for k in SIGNALS))
-    print(f"\nCPU: signals {cpu_signals:.1f} s, trafilatura {cpu_extract:.1f} s on the same pages "
-          f"({100 * cpu_signals / cpu_extract:.0f}% of extraction)")
+    print(
+        f"\nCPU: signals {cpu_signals:.1f} s, trafilatura {cpu_extract:.1f} s on the same pages "
+        f"({100 * cpu_signals / cpu_extract:.0f}% of extraction)"
+    )
 
 
 def main() -> int:

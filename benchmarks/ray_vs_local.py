@@ -5,7 +5,8 @@ The shared WARC shards (DATA/warc) are dealt into `--files` small files (evalset
 writes to a fresh directory; Ray's cluster is started once (`ray.init(num_cpus=cores)`) before its
 timed builds, so its start-up is reported apart; the Ray executor's actors (one per worker, kept for the
 build) are started by the first Ray build in this process and kept by the later ones, so with
-`--repeats 2` the first Ray rep includes their start-up and the second does not (both printed). docs/s counts records read.
+`--repeats 2` the first Ray rep includes their start-up and the second does not (both printed). docs/s counts
+records read.
 
     python -m benchmarks.ray_vs_local [--data D] --files 16 --cores 2 --repeats 2
 
@@ -27,8 +28,16 @@ os.environ.setdefault("LOGURU_LEVEL", "WARNING")
 from benchmarks.results import add_data_arg, record, scratch  # noqa: E402
 from evalsets.warcs import split_warcs  # noqa: E402
 
-STAGES = ["url_filter", "lang_id", "gopher_quality", "gopher_repetition", "c4", "fineweb", "dedup_minhash",
-          "dedup_exact"]
+STAGES = [
+    "url_filter",
+    "lang_id",
+    "gopher_quality",
+    "gopher_repetition",
+    "c4",
+    "fineweb",
+    "dedup_minhash",
+    "dedup_exact",
+]
 
 
 def timed_build(files: list[str], out: Path, stages: list[str], executor: dict) -> tuple[float, int]:
@@ -46,8 +55,10 @@ def timed_build(files: list[str], out: Path, stages: list[str], executor: dict) 
 def same_rows(a: Path, b: Path) -> bool:
     from corpus.core.sql import connect
 
-    rows = lambda d: {f: connect(str(d)).execute(f"select * from {f} order by id").fetchall()  # noqa: E731
-                      for f in ("kept", "dropped", "failed")}
+    rows = lambda d: {
+        f: connect(str(d)).execute(f"select * from {f} order by id").fetchall()  # noqa: E731
+        for f in ("kept", "dropped", "failed")
+    }
     return rows(a) == rows(b)
 
 
@@ -64,8 +75,10 @@ def main() -> None:
     work = Path(a.work)
     shutil.rmtree(work, ignore_errors=True)
     files = split_warcs(sorted(glob.glob(os.path.join(a.data, "warc", "*.warc.gz"))), a.files, str(work / "in"))
-    print(f"{len(files)} files, {sum(os.path.getsize(f) for f in files) / 1e6:.1f} MB, stages {a.stages}, "
-          f"{a.cores} cores; load average before: {os.getloadavg()}")
+    print(
+        f"{len(files)} files, {sum(os.path.getsize(f) for f in files) / 1e6:.1f} MB, stages {a.stages}, "
+        f"{a.cores} cores; load average before: {os.getloadavg()}"
+    )
     import ray
 
     t0 = time.perf_counter()
@@ -81,14 +94,27 @@ def main() -> None:
     best = {k: min(v) for k, v in walls.items()}
     same = {kind: same_rows(work / "local-0", work / f"{kind}-0") for kind in kinds}
     for kind in kinds:
-        print(f"best of {a.repeats}: {kind} {best[kind]:.1f}s, throughput vs local {best['local'] / best[kind]:.2f}x, "
-              f"rows identical to local: {same[kind]}")
+        print(
+            f"best of {a.repeats}: {kind} {best[kind]:.1f}s, throughput vs local {best['local'] / best[kind]:.2f}x, "
+            f"rows identical to local: {same[kind]}"
+        )
     print(f"load average after: {os.getloadavg()}")
     ray.shutdown()
     ratio = round(best["local"] / best["ray"], 3)
-    record("ray_vs_local", ratio, 0.8, "x local (best of each)" + ("" if same["ray"] else ", rows DIFFER"),
-           ratio >= 0.8 and same["ray"], {"walls_s": walls, "first_ray_build_vs_local": walls["local"][0] / walls["ray"][0],
-                                          "files": len(files), "stages": a.stages, "cores": a.cores})
+    record(
+        "ray_vs_local",
+        ratio,
+        0.8,
+        "x local (best of each)" + ("" if same["ray"] else ", rows DIFFER"),
+        ratio >= 0.8 and same["ray"],
+        {
+            "walls_s": walls,
+            "first_ray_build_vs_local": walls["local"][0] / walls["ray"][0],
+            "files": len(files),
+            "stages": a.stages,
+            "cores": a.cores,
+        },
+    )
 
 
 if __name__ == "__main__":

@@ -38,8 +38,12 @@ _START = {"wall": time.time(), "cpu": _cpu_seconds(), "load": os.getloadavg()}
 
 
 def add_data_arg(ap) -> None:
-    ap.add_argument("--data", type=Path, default=default_data(),
-                    help="the shared data folder (default: $CORPUS_SHARED_DATA, else ../shared/data)")
+    ap.add_argument(
+        "--data",
+        type=Path,
+        default=default_data(),
+        help="the shared data folder (default: $CORPUS_SHARED_DATA, else ../shared/data)",
+    )
 
 
 def scratch(name: str) -> Path:
@@ -88,11 +92,18 @@ def record(claim: str, value, target, unit: str, met: bool | None, details: dict
     claim with parts (en / zh, ...); `target` may also be a word ("flat", "ordered") where the claim is
     not a bound; `met`: None where the claim has no pass/fail (a profile)."""
     result = {
-        "claim": claim, "value": value, "target": target, "unit": unit, "met": met,
-        "command": command(), "commit": commit(), "machine": machine(),
+        "claim": claim,
+        "value": value,
+        "target": target,
+        "unit": unit,
+        "met": met,
+        "command": command(),
+        "commit": commit(),
+        "machine": machine(),
         "date": datetime.now(timezone.utc).isoformat(timespec="seconds"),
         "load": {"start": [round(x, 2) for x in _START["load"]], "end": [round(x, 2) for x in os.getloadavg()]},
-        "cpu_s": round(_cpu_seconds() - _START["cpu"], 1), "wall_s": round(time.time() - _START["wall"], 1),
+        "cpu_s": round(_cpu_seconds() - _START["cpu"], 1),
+        "wall_s": round(time.time() - _START["wall"], 1),
         "details": details or {},
     }
     RESULTS.mkdir(exist_ok=True)

@@ -36,20 +36,34 @@ def record_default(s: dict) -> None:
     content = {f"{SHORT[n]} {label}": round(s[n][m], 4) for n in GOLD for m, label in METRICS.items()}
     target = {f"{SHORT[n]} {label}": FLOORS[n][m] for n in GOLD for m, label in METRICS.items()}
     record("retention_content", content, target, "", all(content[k] >= target[k] for k in content), details)
-    junk = {"CC zh spam": f"{s['cc-zh-spam']['dropped']}/{s['cc-zh-spam']['pages']}",
-            "list pages": f"{s['list-pages']['dropped']}/{s['list-pages']['pages']}"}
-    met = s["cc-zh-spam"]["dropped_share"] >= FLOORS["cc-zh-spam"]["dropped_share"] \
+    junk = {
+        "CC zh spam": f"{s['cc-zh-spam']['dropped']}/{s['cc-zh-spam']['pages']}",
+        "list pages": f"{s['list-pages']['dropped']}/{s['list-pages']['pages']}",
+    }
+    met = (
+        s["cc-zh-spam"]["dropped_share"] >= FLOORS["cc-zh-spam"]["dropped_share"]
         and s["list-pages"]["dropped"] >= FLOORS["list-pages"]["dropped"]
+    )
     record("retention_junk", junk, {"CC zh spam dropped share": 1.0, "list pages dropped": 11}, "dropped", met, details)
     refs = {n: round(s[n]["dropped_share"], 4) for n, f in FLOORS.items() if "max_dropped_share" in f}
     worst = max(refs, key=refs.get)
-    record("retention_reference", round(100 * refs[worst], 1), 3,
-           f"% dropped, worst set {worst} ({s[worst]['dropped']}/{s[worst]['pages']})", refs[worst] <= 0.03,
-           {**details, "dropped_share_by_set": refs})
+    record(
+        "retention_reference",
+        round(100 * refs[worst], 1),
+        3,
+        f"% dropped, worst set {worst} ({s[worst]['dropped']}/{s[worst]['pages']})",
+        refs[worst] <= 0.03,
+        {**details, "dropped_share_by_set": refs},
+    )
     p = s["planted-copies"]
-    record("retention_planted", round(100 * p["pair_caught_share"], 1), 95,
-           f"% of the pairs reaching dedup lose a copy ({p['caught']}/{p['reachable']})",
-           not [b for b in check_floors(s) if b.startswith("planted-copies")], details)
+    record(
+        "retention_planted",
+        round(100 * p["pair_caught_share"], 1),
+        95,
+        f"% of the pairs reaching dedup lose a copy ({p['caught']}/{p['reachable']})",
+        not [b for b in check_floors(s) if b.startswith("planted-copies")],
+        details,
+    )
 
 
 def record_fast_mode(by_mode: dict[str, dict]) -> None:
@@ -61,12 +75,25 @@ def record_fast_mode(by_mode: dict[str, dict]) -> None:
         diff[f"{SHORT[n]} kept precision"] = round(f[n]["kept_precision"] - t[n]["kept_precision"], 4)
     for n in GOOD:
         diff[f"{SHORT[n]} pages kept"] = f[n]["kept"] - t[n]["kept"]
-    details = {mode: {n: {k: s[n][k] for k in ("kept", "kept_share", "content_retention", "kept_precision",
-                                                 "extract_f1") if k in s[n]} for n in GOOD}
-               for mode, s in by_mode.items()}
-    record("fast_mode_quality", diff, 0, "fast minus trafilatura (>= 0: no worse)",
-           all(v >= 0 for v in diff.values()),
-           {**details, "floors_broken": {m: check_floors(s) for m, s in by_mode.items()}})
+    details = {
+        mode: {
+            n: {
+                k: s[n][k]
+                for k in ("kept", "kept_share", "content_retention", "kept_precision", "extract_f1")
+                if k in s[n]
+            }
+            for n in GOOD
+        }
+        for mode, s in by_mode.items()
+    }
+    record(
+        "fast_mode_quality",
+        diff,
+        0,
+        "fast minus trafilatura (>= 0: no worse)",
+        all(v >= 0 for v in diff.values()),
+        {**details, "floors_broken": {m: check_floors(s) for m, s in by_mode.items()}},
+    )
 
 
 def main() -> int:
@@ -74,11 +101,18 @@ def main() -> int:
     add_data_arg(ap)
     ap.add_argument("-c", "--config", default=None, help="build YAML (default: the default config); not recorded")
     ap.add_argument("--models-dir", default=None, help="scorers.models_dir (default: the demo models)")
-    ap.add_argument("--train-models", action="store_true",
-                    help="the recipe's models (benchmarks/scorer_models.py: trained into out/bench/recipe/models "
-                         "unless there)")
-    ap.add_argument("--modes", nargs="+", choices=("trafilatura", "fast"), default=None,
-                    help="one build per extract.mode (trafilatura fast: the fast_mode_quality claim)")
+    ap.add_argument(
+        "--train-models",
+        action="store_true",
+        help="the recipe's models (benchmarks/scorer_models.py: trained into out/bench/recipe/models unless there)",
+    )
+    ap.add_argument(
+        "--modes",
+        nargs="+",
+        choices=("trafilatura", "fast"),
+        default=None,
+        help="one build per extract.mode (trafilatura fast: the fast_mode_quality claim)",
+    )
     ap.add_argument("--work", type=Path, default=scratch("retention"), help="generated inputs and the builds")
     ap.add_argument("--workers", type=int, default=2)
     ap.add_argument("--json", default=None, help="also write the summary here")
@@ -105,9 +139,19 @@ def main() -> int:
     elif models:
         s, broken = summaries[None], check_floors(summaries[None])
         value = {"floors broken": len(broken), **{f"{SHORT[n]} kept": f"{s[n]['kept']}/{s[n]['pages']}" for n in GOOD}}
-        record("retention_real_models", value, {"floors broken": 0}, "", not broken,
-               {"models_dir": models, "broken": broken, "summary": {k: v for k, v in s.items() if k != "_losses"},
-                "losses": s["_losses"]})
+        record(
+            "retention_real_models",
+            value,
+            {"floors broken": 0},
+            "",
+            not broken,
+            {
+                "models_dir": models,
+                "broken": broken,
+                "summary": {k: v for k, v in s.items() if k != "_losses"},
+                "losses": s["_losses"],
+            },
+        )
     else:
         record_default(summaries[None])
     return 0

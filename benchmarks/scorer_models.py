@@ -29,18 +29,25 @@ from benchmarks.results import add_data_arg, record, scratch
 RECIPE = scratch("recipe")  # the recipe's builds and models: crawl sample, rated view, models/
 # the recipe's crawl sample: shards the retention benchmark (evalsets/retention_inputs.py) does not read
 # (resiliparse_clipped_houstonpress is left out: its one record is clipped, a failed row and exit code 1)
-TRAIN_SHARDS = ("warc/multi-cache-00.warc.gz", "warc-real/other_real_crawls/dolma_sample-0000.warc.gz",
-                "warc-real/other_real_crawls/dolma_sample-0001.warc.gz",
-                "warc-real/other_real_crawls/pywb_iana.warc.gz",
-                "warc-real/commoncrawl_real/jwarc_cc_commoncrawl-org.warc.gz")
+TRAIN_SHARDS = (
+    "warc/multi-cache-00.warc.gz",
+    "warc-real/other_real_crawls/dolma_sample-0000.warc.gz",
+    "warc-real/other_real_crawls/dolma_sample-0001.warc.gz",
+    "warc-real/other_real_crawls/pywb_iana.warc.gz",
+    "warc-real/commoncrawl_real/jwarc_cc_commoncrawl-org.warc.gz",
+)
 TRAIN_STAGES = "stages: [url_filter, lang_id, page_type]\n"
 # every shard that holds a rated page, and the HTML-only pages of html/zh-more written as one WARC
-RATED_SHARDS = ("warc/en-articles-00.warc.gz", "warc/zh-news-00.warc.gz", "warc/multi-cache-00.warc.gz",
-                "warc-real/other_real_crawls/dolma_sample-0000.warc.gz",
-                "warc-real/other_real_crawls/dolma_sample-0001.warc.gz",
-                "warc-real/other_real_crawls/pywb_iana.warc.gz",
-                "warc-real/commoncrawl_real/resiliparse_CC-MAIN-2020-34_sample.warc.gz",
-                "warc-real/commoncrawl_real/jwarc_cc_commoncrawl-org.warc.gz")
+RATED_SHARDS = (
+    "warc/en-articles-00.warc.gz",
+    "warc/zh-news-00.warc.gz",
+    "warc/multi-cache-00.warc.gz",
+    "warc-real/other_real_crawls/dolma_sample-0000.warc.gz",
+    "warc-real/other_real_crawls/dolma_sample-0001.warc.gz",
+    "warc-real/other_real_crawls/pywb_iana.warc.gz",
+    "warc-real/commoncrawl_real/resiliparse_CC-MAIN-2020-34_sample.warc.gz",
+    "warc-real/commoncrawl_real/jwarc_cc_commoncrawl-org.warc.gz",
+)
 RATED_STAGES = "stages: [url_filter, lang_id]\n"
 ZH_MORE_WARC = "zh-more.warc.gz"
 LANGS = ("en", "zh")
@@ -127,8 +134,12 @@ def crawl_perplexity(models: Path, view: Path) -> dict[str, dict]:
 
     con, out = connect(str(view)), {}
     for lang in LANGS:
-        texts = [t for (t,) in con.execute("select text from kept where lang = ? and length(text) > 0 order by id",
-                                           [lang]).fetchall()]
+        texts = [
+            t
+            for (t,) in con.execute(
+                "select text from kept where lang = ? and length(text) > 0 order by id", [lang]
+            ).fetchall()
+        ]
         ppl = [p for p in Perplexity(str(model_dir(models, "kenlm", lang)))(texts) if p is not None]
         out[lang] = {"median": float(np.median(ppl)) if ppl else None, "docs": len(ppl)}
     return out
@@ -153,16 +164,26 @@ def main() -> int:
     crawl = crawl_perplexity(models, rated_view(args.data, args.work))
     order = {lang: [ppl[lang]["reference_heldout"], crawl[lang]["median"], ppl[lang]["spam"]] for lang in LANGS}
     for lang in LANGS:
-        print(f"{lang}: quality AUC {quality[lang]:.4f}, coherence AUC {coherence[lang]:.4f}, median perplexity "
-              f"reference / crawl ({crawl[lang]['docs']} docs) / spam {' / '.join(_ppl(x, 1) for x in order[lang])}")
+        print(
+            f"{lang}: quality AUC {quality[lang]:.4f}, coherence AUC {coherence[lang]:.4f}, median perplexity "
+            f"reference / crawl ({crawl[lang]['docs']} docs) / spam {' / '.join(_ppl(x, 1) for x in order[lang])}"
+        )
     details = {"models": str(models)}
     record("quality_auc", quality, 0.9, "AUC", all(v >= 0.9 for v in quality.values()), details)
     record("coherence_auc", coherence, 0.85, "AUC", all(v >= 0.85 for v in coherence.values()), details)
     ordered = all(None not in v and v[0] < v[1] < v[2] for v in order.values())
-    record("kenlm_order", {f"{lang} ref/crawl/spam": " / ".join(_ppl(x) for x in v) for lang, v in order.items()},
-           "ordered", "median perplexity", ordered,
-           {**details, "median_ppl": ppl, "crawl": {"build": "the rated view (RATED_SHARDS, html/zh-more; "
-                                                             "url_filter, lang_id)", **crawl}})
+    record(
+        "kenlm_order",
+        {f"{lang} ref/crawl/spam": " / ".join(_ppl(x) for x in v) for lang, v in order.items()},
+        "ordered",
+        "median perplexity",
+        ordered,
+        {
+            **details,
+            "median_ppl": ppl,
+            "crawl": {"build": "the rated view (RATED_SHARDS, html/zh-more; url_filter, lang_id)", **crawl},
+        },
+    )
     return 0
 
 

@@ -16,14 +16,18 @@ import numpy as np
 from benchmarks.results import add_data_arg, scratch
 from benchmarks.scorer_models import cascade_build, recipe_models
 
-SIGNALS = (("ppl_kenlm", "perplexity", True), ("quality_score", "quality", False),
-           ("coherence_score", "coherence", False), ("safety_score", "safety", False))
+SIGNALS = (
+    ("ppl_kenlm", "perplexity", True),
+    ("quality_score", "quality", False),
+    ("coherence_score", "coherence", False),
+    ("safety_score", "safety", False),
+)
 
 
 def histogram(values: np.ndarray, log: bool, bins: int = 8) -> list[tuple[str, int]]:
     v = np.log10(values) if log else values
     counts, edges = np.histogram(v, bins=bins)
-    fmt = (lambda e: f"{10 ** e:.0f}") if log else (lambda e: f"{e:.3g}")
+    fmt = (lambda e: f"{10**e:.0f}") if log else (lambda e: f"{e:.3g}")
     return [(f"{fmt(a)}-{fmt(b)}", int(c)) for a, b, c in zip(edges, edges[1:], counts)]
 
 
@@ -49,14 +53,26 @@ def main() -> None:
         rules = STAGES[stage].rules_of(cfg, recorded_models(out).get(stage, {}))
         print(f"\n### {key}\n")
         for lang in ("en", "zh"):
-            vals = np.asarray([r[0] for r in con.execute(
-                f"select {key} from docs where lang = ? and {key} is not null", [lang]).fetchall()], dtype=float)
+            vals = np.asarray(
+                [
+                    r[0]
+                    for r in con.execute(
+                        f"select {key} from docs where lang = ? and {key} is not null", [lang]
+                    ).fetchall()
+                ],
+                dtype=float,
+            )
             if not vals.size:
                 continue
             mine = [r for r in rules.get(lang, ()) if r.key == key]
             fired = sum(any(r.fires(x) for r in mine) for x in vals)
-            bounds = ", ".join(f"{r.reason}: {'<' + format(r.min, '.4g') if r.min is not None else '>' + format(r.max, '.4g')}"
-                               for r in mine) or "none"
+            bounds = (
+                ", ".join(
+                    f"{r.reason}: {'<' + format(r.min, '.4g') if r.min is not None else '>' + format(r.max, '.4g')}"
+                    for r in mine
+                )
+                or "none"
+            )
             print(f"{lang}: n={vals.size}, median={np.median(vals):.4g}, thresholds [{bounds}], fire on {fired}")
             print("  " + "  ".join(f"[{b}] {c}" for b, c in histogram(vals, log)))
 

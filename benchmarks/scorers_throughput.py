@@ -29,8 +29,11 @@ def load_docs(build_out: str):
     from corpus.core import vocab
     from corpus.core.sql import connect
 
-    rows = connect(build_out).execute(
-        "select id, text, lang, url from docs where lang in ('en', 'zh') order by id").fetchall()
+    rows = (
+        connect(build_out)
+        .execute("select id, text, lang, url from docs where lang in ('en', 'zh') order by id")
+        .fetchall()
+    )
     return [Document(text=t, id=i, metadata={vocab.LANG: lang, vocab.URL: url or ""}) for i, t, lang, url in rows]
 
 
@@ -40,7 +43,7 @@ def measure(scorer, docs, repeat: int) -> tuple[float, float]:
     for _ in range(repeat):
         t = time.perf_counter()
         for i in range(0, len(docs), 64):
-            scorer.score_batch(docs[i: i + 64])
+            scorer.score_batch(docs[i : i + 64])
         best = min(best, time.perf_counter() - t)
     return len(docs) / best, sum(len(d.text) for d in docs) / best / 1e6
 
@@ -57,14 +60,19 @@ def main() -> None:
     a = ap.parse_args()
     a.models_dir = a.models_dir or recipe_models(a.data)
     docs = load_docs(a.build_out or cascade_build(a.data, a.models_dir, scratch("scorer-models"))[0])
-    print(f"{len(docs)} documents, {sum(len(d.text) for d in docs) / 1e6:.2f} M chars; "
-          f"{platform.processor() or platform.machine()}, {os.cpu_count()} cores; best of {a.repeat}")
+    print(
+        f"{len(docs)} documents, {sum(len(d.text) for d in docs) / 1e6:.2f} M chars; "
+        f"{platform.processor() or platform.machine()}, {os.cpu_count()} cores; best of {a.repeat}"
+    )
     print("| scorer | docs/s (1 core) | M chars/s | vs lid.176 |\n|---|---|---|---|")
     base = None
-    for name, s in [("lid.176 (baseline)", LanguageScorer()), ("perplexity (SentencePiece + KenLM)",
-                    PerplexityScorer(a.models_dir)), ("quality (fastText)", QualityScorer(a.models_dir)),
-                    ("coherence (drift features)", CoherenceScorer(a.models_dir)),
-                    ("safety (fastText + lists)", SafetyScorer(a.models_dir))]:
+    for name, s in [
+        ("lid.176 (baseline)", LanguageScorer()),
+        ("perplexity (SentencePiece + KenLM)", PerplexityScorer(a.models_dir)),
+        ("quality (fastText)", QualityScorer(a.models_dir)),
+        ("coherence (drift features)", CoherenceScorer(a.models_dir)),
+        ("safety (fastText + lists)", SafetyScorer(a.models_dir)),
+    ]:
         dps, mcps = measure(s, docs, a.repeat)
         base = base or dps
         print(f"| {name} | {dps:.1f} | {mcps:.2f} | {dps / base:.3f} |")

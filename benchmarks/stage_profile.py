@@ -52,8 +52,13 @@ def step_stages(cfg, segment_stages, i: int, models: dict) -> list[str]:
     if i == 0:
         for step in front_steps(cfg, ctx, [], "."):
             kind = type(step).__name__
-            labels.append({"CrawlReader": READ_ROW, "ContentFilter": vocab.CONTENT,
-                           "PageTypeScorer": "page_type (HTML signals)"}.get(kind, "extract"))
+            labels.append(
+                {
+                    "CrawlReader": READ_ROW,
+                    "ContentFilter": vocab.CONTENT,
+                    "PageTypeScorer": "page_type (HTML signals)",
+                }.get(kind, "extract")
+            )
     else:
         labels.append(READ_ROW)
     for spec in segment_stages:
@@ -116,9 +121,14 @@ def heuristics_by_language(out: str) -> list[tuple]:
     from filters.units import Units
 
     early = (vocab.READ, vocab.CONTENT, vocab.EXTRACT, vocab.URL_FILTER, vocab.LANG_ID)
-    rows = connect(out).execute(
-        "select lang, text from docs where fate = 'kept' or (fate = 'dropped' and stage not in "
-        f"({', '.join(repr(s) for s in early)}))").fetchall()
+    rows = (
+        connect(out)
+        .execute(
+            "select lang, text from docs where fate = 'kept' or (fate = 'dropped' and stage not in "
+            f"({', '.join(repr(s) for s in early)}))"
+        )
+        .fetchall()
+    )
     by_lang = defaultdict(list)
     for lang, text in rows:
         by_lang[lang].append(text or "")
@@ -151,8 +161,12 @@ def main() -> int:
 
     work = args.out
     shutil.rmtree(work, ignore_errors=True)
-    warm = load_config(None, inputs=[write_demo_warc(str(work / "demo.warc.gz"))], output=str(work / "warm-up"),
-                       executor={"workers": 1})
+    warm = load_config(
+        None,
+        inputs=[write_demo_warc(str(work / "demo.warc.gz"))],
+        output=str(work / "warm-up"),
+        executor={"workers": 1},
+    )
     profile_build(warm)
     shards = sorted(glob.glob(os.path.join(args.data, "warc", "*.warc.gz")))
     cfg = load_config(None, inputs=shards, output=str(work / "out"), executor={"workers": 1})
@@ -160,8 +174,10 @@ def main() -> int:
     seconds, wall = profile_build(cfg)
     seconds["set-up, funnel, manifest"] = max(wall - sum(seconds.values()), 0.0)
 
-    print(f"default build ({', '.join(cfg.stages)}), extract.mode {cfg.extract.mode}, 1 worker, "
-          f"{len(shards)} shards, {os.cpu_count()} CPUs, load average before: {load_before}")
+    print(
+        f"default build ({', '.join(cfg.stages)}), extract.mode {cfg.extract.mode}, 1 worker, "
+        f"{len(shards)} shards, {os.cpu_count()} CPUs, load average before: {load_before}"
+    )
     print(f"{'stage':36} {'seconds':>8} {'share':>6}")
     for stage, s in sorted(seconds.items(), key=lambda kv: -kv[1]):
         print(f"{stage:36} {s:8.2f} {100 * s / wall:5.1f}%")
@@ -177,10 +193,22 @@ def main() -> int:
     print(f"load average after: {os.getloadavg()}")
     top = sorted(seconds.items(), key=lambda kv: -kv[1])[:5]
     name = {READ_ROW: "read + decode"}  # the table's cells are comma-separated
-    record("stage_profile", {name.get(k, k): round(100 * s / wall, 1) for k, s in top}, "profiled", "% of build wall time",
-           None, {"seconds": seconds, "wall_s": wall, "stages": list(cfg.stages),
-                  "heuristics_by_language": [{"lang": lang, "docs": n, "chars": chars, "units_s": t_units, **fams}
-                                             for lang, n, chars, t_units, fams in table]})
+    record(
+        "stage_profile",
+        {name.get(k, k): round(100 * s / wall, 1) for k, s in top},
+        "profiled",
+        "% of build wall time",
+        None,
+        {
+            "seconds": seconds,
+            "wall_s": wall,
+            "stages": list(cfg.stages),
+            "heuristics_by_language": [
+                {"lang": lang, "docs": n, "chars": chars, "units_s": t_units, **fams}
+                for lang, n, chars, t_units, fams in table
+            ],
+        },
+    )
     return 0
 
 

@@ -26,8 +26,14 @@ def main() -> int:
     tail = proc.stdout.strip().splitlines()[-1] if proc.stdout.strip() else ""
     counts = {k: int(n) for n, k in re.findall(r"(\d+) (passed|failed|error|errors|skipped)", tail)}
     passed, total = counts.get("passed", 0), sum(counts.values())
-    record(args.claim, f"{passed}/{total}", "all pass", "tests passed", proc.returncode == 0 and passed == total > 0,
-           {"tests": args.tests, "pytest_summary": tail, "exit_code": proc.returncode})
+    record(
+        args.claim,
+        f"{passed}/{total}",
+        "all pass",
+        "tests passed",
+        proc.returncode == 0 and passed == total > 0,
+        {"tests": args.tests, "pytest_summary": tail, "exit_code": proc.returncode},
+    )
     return proc.returncode
 
 

@@ -41,7 +41,7 @@ def throughput(labeller, texts: list[str], repeat: int = 3, batch: int = 256) ->
     for _ in range(repeat):
         t = time.perf_counter()
         for i in range(0, len(texts), batch):
-            labeller(texts[i: i + batch])
+            labeller(texts[i : i + batch])
         best = min(best, time.perf_counter() - t)
     return len(texts) / best, sum(len(x.encode("utf-8")) for x in texts) / best / 1e6
 
@@ -62,29 +62,49 @@ def main() -> None:
     print("held-out topic macro-F1 (over each set's own mapped labels):")
     for name, f1 in m["topic_macro_f1"].items():
         t = TARGETS.get(name)
-        print(f"  {name:14s} {f1:.4f}  held-out rows {m['heldout_rows'][name]:6d}"
-              + (f"  target >= {t}: {'met' if f1 >= t else 'MISSED'}" if t else ""))
+        print(
+            f"  {name:14s} {f1:.4f}  held-out rows {m['heldout_rows'][name]:6d}"
+            + (f"  target >= {t}: {'met' if f1 >= t else 'MISSED'}" if t else "")
+        )
     print("held-out ads/spam F1 (top format in {ads, spam}):")
     for name, r in m["format_promo_f1"].items():
         t = PROMO_TARGETS[name]
-        print(f"  {name:14s} F1 {r['f1']:.4f}  P {r['precision']:.4f}  R {r['recall']:.4f}  "
-              f"positives {r['positives']}/{r['rows']}  target >= {t}: {'met' if r['f1'] >= t else 'MISSED'}")
+        print(
+            f"  {name:14s} F1 {r['f1']:.4f}  P {r['precision']:.4f}  R {r['recall']:.4f}  "
+            f"positives {r['positives']}/{r['rows']}  target >= {t}: {'met' if r['f1'] >= t else 'MISSED'}"
+        )
     print(f"  format accuracy over all held-out rows: {m['format_heldout_accuracy']:.4f}")
     held = heldout_texts(args.data, params)
     labeller = Labeller(args.models)
     speed = {}
-    for name, texts in (("bbc full articles", held["bbc"]), ("all held-out rows", [t for v in held.values() for t in v])):
+    for name, texts in (
+        ("bbc full articles", held["bbc"]),
+        ("all held-out rows", [t for v in held.values() for t in v]),
+    ):
         docs_s, mb_s = throughput(labeller, texts)
         speed[name] = {"texts": len(texts), "docs_per_s": docs_s, "mb_per_s": mb_s}
-        print(f"labelling, {name}: {len(texts)} texts, {docs_s:,.0f} docs/s, {mb_s:.2f} MB/s per core "
-              f"(topic + format, first {MAX_CHARS} chars read)")
+        print(
+            f"labelling, {name}: {len(texts)} texts, {docs_s:,.0f} docs/s, {mb_s:.2f} MB/s per core "
+            f"(topic + format, first {MAX_CHARS} chars read)"
+        )
     f1 = {name: round(m["topic_macro_f1"][name], 4) for name in TARGETS}
-    record("topic_f1", f1, TARGETS, "macro-F1, held-out", all(f1[k] >= t for k, t in TARGETS.items()),
-           {"topic_macro_f1": m["topic_macro_f1"], "heldout_rows": m["heldout_rows"], "models": str(args.models)})
+    record(
+        "topic_f1",
+        f1,
+        TARGETS,
+        "macro-F1, held-out",
+        all(f1[k] >= t for k, t in TARGETS.items()),
+        {"topic_macro_f1": m["topic_macro_f1"], "heldout_rows": m["heldout_rows"], "models": str(args.models)},
+    )
     promo = {name: round(m["format_promo_f1"][name]["f1"], 4) for name in PROMO_TARGETS}
-    record("ads_spam_f1", promo, PROMO_TARGETS, "F1 of the top format in {ads, spam}, held-out",
-           all(promo[k] >= t for k, t in PROMO_TARGETS.items()),
-           {"format_promo_f1": m["format_promo_f1"], "format_heldout_accuracy": m["format_heldout_accuracy"]})
+    record(
+        "ads_spam_f1",
+        promo,
+        PROMO_TARGETS,
+        "F1 of the top format in {ads, spam}, held-out",
+        all(promo[k] >= t for k, t in PROMO_TARGETS.items()),
+        {"format_promo_f1": m["format_promo_f1"], "format_heldout_accuracy": m["format_heldout_accuracy"]},
+    )
     bbc = round(speed["bbc full articles"]["mb_per_s"], 2)
     record("labelling_throughput", bbc, 4, "MB/s per core (BBC full articles, topic + format)", bbc >= 4, speed)
 

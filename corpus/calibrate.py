@@ -59,7 +59,9 @@ def propose(con, cfg: BuildConfig, percentile: float, models: dict | None = None
     `percentile` quantile, max bounds to the (100 - percentile) one."""
     from corpus.refilter import stage_rules
 
-    langs = [r[0] for r in con.execute(f"select distinct {vocab.LANG} from cal where {vocab.LANG} is not null").fetchall()]
+    langs = [
+        r[0] for r in con.execute(f"select distinct {vocab.LANG} from cal where {vocab.LANG} is not null").fetchall()
+    ]
     out = []
     for _, by_lang in stage_rules(cfg, models):
         for lang in sorted(langs):
@@ -69,21 +71,27 @@ def propose(con, cfg: BuildConfig, percentile: float, models: dict | None = None
                     if current is None:
                         continue
                     q = percentile if bound == "min" else 100 - percentile
-                    row = con.execute(f"""select quantile_cont({rule.key}::double, {q / 100}), count({rule.key})
-                                          from cal where {vocab.LANG} = ? and {rule.key} is not null""", [lang]).fetchall()[0]
+                    row = con.execute(
+                        f"""select quantile_cont({rule.key}::double, {q / 100}), count({rule.key})
+                                          from cal where {vocab.LANG} = ? and {rule.key} is not null""",
+                        [lang],
+                    ).fetchall()[0]
                     if row[0] is None:
                         continue
                     op = "<" if bound == "min" else ">"
-                    gone = con.execute(f"select count(*) from cal where {vocab.LANG} = ? and {rule.key} {op} ?",
-                                       [lang, row[0]]).fetchall()[0][0]
+                    gone = con.execute(
+                        f"select count(*) from cal where {vocab.LANG} = ? and {rule.key} {op} ?", [lang, row[0]]
+                    ).fetchall()[0][0]
                     out.append(Proposal(lang, rule.key, bound, current, round(float(row[0]), 6), gone / row[1], row[1]))
     return out
 
 
 def fragment(proposals: list[Proposal], percentile: float) -> str:
     """YAML config fragment (`thresholds`), each bound commented with what it removes."""
-    lines = [f"# thresholds proposed at percentile {percentile:g} (min bounds) / {100 - percentile:g} (max bounds)",
-             "thresholds:"]
+    lines = [
+        f"# thresholds proposed at percentile {percentile:g} (min bounds) / {100 - percentile:g} (max bounds)",
+        "thresholds:",
+    ]
     by_lang: dict[str, dict[str, list[Proposal]]] = {}
     for p in proposals:
         by_lang.setdefault(p.lang, {}).setdefault(p.key, []).append(p)

@@ -38,6 +38,7 @@ MAX_CANDIDATES = 41  # bounds tried per rule (evenly spaced in reference documen
 @dataclass(frozen=True)
 class Bound:
     """One bound of one rule of one language, now and as proposed, with what each removes."""
+
     lang: str
     key: str
     bound: str  # "min" or "max"
@@ -71,6 +72,7 @@ class LangResult:
 
 
 # ---------------------------------------------------------------- reference documents
+
 
 def read_reference(path: str) -> list[tuple[str, str | None]]:
     """(text, lang or None) from JSONL ({"text", optional "lang"}) or plain text, one document a
@@ -142,6 +144,7 @@ def reference_frame(path: str, cfg: BuildConfig) -> tuple[pd.DataFrame, int]:
 
 # ---------------------------------------------------------------- proposals
 
+
 def conservative(x: float, bound: str) -> float:
     """x at DIGITS significant digits, rounded down for a min bound and up for a max bound."""
     if x == 0 or not math.isfinite(x):
@@ -168,6 +171,7 @@ def _share(mask: np.ndarray, n: int) -> float:
 @dataclass(frozen=True)
 class _Slot:
     """A bound of a rule with the reference values that can place it."""
+
     key: str
     bound: str
     current: float
@@ -293,8 +297,16 @@ def _joint(frame: pd.DataFrame, ss: list[_Slot], values: list[float]) -> float:
     return _share(_Removal(frame, ss, values).count > 0, len(frame))
 
 
-def calibrate_language(lang: str, ref: pd.DataFrame, crawl: pd.DataFrame, cfg: BuildConfig, keep: float,
-                       per_rule: bool = False, tighten: bool = False, min_docs: int = 50) -> LangResult:
+def calibrate_language(
+    lang: str,
+    ref: pd.DataFrame,
+    crawl: pd.DataFrame,
+    cfg: BuildConfig,
+    keep: float,
+    per_rule: bool = False,
+    tighten: bool = False,
+    min_docs: int = 50,
+) -> LangResult:
     ss = slots(ref, cfg, lang, min_docs)
     keys = [k for k in dict.fromkeys(s.key for s in ss) if k in crawl]
     # crawl documents that reached the language's rules (a build without --annotate-all leaves
@@ -305,14 +317,31 @@ def calibrate_language(lang: str, ref: pd.DataFrame, crawl: pd.DataFrame, cfg: B
     else:
         values = allocate(ss, ref, crawl, keep, tighten)
     now = [s.current for s in ss]
-    return LangResult(lang, 1 - keep, per_rule, len(ref), len(crawl), _joint(ref, ss, now), _joint(ref, ss, values),
-                      _joint(crawl, ss, now), _joint(crawl, ss, values),
-                      tuple(_bound(lang, s, v, ref, crawl) for s, v in zip(ss, values)))
+    return LangResult(
+        lang,
+        1 - keep,
+        per_rule,
+        len(ref),
+        len(crawl),
+        _joint(ref, ss, now),
+        _joint(ref, ss, values),
+        _joint(crawl, ss, now),
+        _joint(crawl, ss, values),
+        tuple(_bound(lang, s, v, ref, crawl) for s, v in zip(ss, values)),
+    )
 
 
-def calibrate_reference(out: str, reference: str, cfg: BuildConfig, keep: float = 0.98, per_rule: bool = False,
-                        tighten: bool = False, min_docs: int = 50, sample: int = 0,
-                        seed: int = 0) -> tuple[list[LangResult], int]:
+def calibrate_reference(
+    out: str,
+    reference: str,
+    cfg: BuildConfig,
+    keep: float = 0.98,
+    per_rule: bool = False,
+    tighten: bool = False,
+    min_docs: int = 50,
+    sample: int = 0,
+    seed: int = 0,
+) -> tuple[list[LangResult], int]:
     """Per kept language present in the reference: proposals, and how many reference documents
     were of no kept language."""
     if not 0.5 <= keep <= 1:
@@ -321,12 +350,23 @@ def calibrate_reference(out: str, reference: str, cfg: BuildConfig, keep: float 
     crawl = build_frame(out, cfg, sample, seed)
     results = []
     for lang in [x for x in cfg.lang_id.keep if len(ref) and (ref[vocab.LANG] == x).any()]:
-        results.append(calibrate_language(lang, ref[ref[vocab.LANG] == lang], crawl[crawl[vocab.LANG] == lang],
-                                          cfg, keep, per_rule, tighten, min_docs))
+        results.append(
+            calibrate_language(
+                lang,
+                ref[ref[vocab.LANG] == lang],
+                crawl[crawl[vocab.LANG] == lang],
+                cfg,
+                keep,
+                per_rule,
+                tighten,
+                min_docs,
+            )
+        )
     return results, other
 
 
 # ---------------------------------------------------------------- output
+
 
 def _num(x: float) -> str:
     """A number YAML reads back as one (PyYAML takes 1e-05 for a string)."""
@@ -352,10 +392,24 @@ def table(r: LangResult) -> str:
     from corpus.core.sql import format_table
 
     scope = "each rule alone" if r.per_rule else "all rules together"
-    head = (f"{r.lang}: {r.ref_docs} reference docs, {r.crawl_docs} crawl docs; {scope} may remove "
-            f"{_pct(r.budget)} of the reference")
-    rows = [(b.key, b.bound, f"{b.current:g}", _pct(b.ref_now), _pct(b.crawl_now), _proposed(b),
-             _pct(b.ref_new), _pct(b.crawl_new), b.note) for b in r.bounds]
+    head = (
+        f"{r.lang}: {r.ref_docs} reference docs, {r.crawl_docs} crawl docs; {scope} may remove "
+        f"{_pct(r.budget)} of the reference"
+    )
+    rows = [
+        (
+            b.key,
+            b.bound,
+            f"{b.current:g}",
+            _pct(b.ref_now),
+            _pct(b.crawl_now),
+            _proposed(b),
+            _pct(b.ref_new),
+            _pct(b.crawl_new),
+            b.note,
+        )
+        for b in r.bounds
+    ]
     rows.append(("all rules", "", "", _pct(r.ref_now), _pct(r.crawl_now), "", _pct(r.ref_new), _pct(r.crawl_new), ""))
     cols = ["signal", "bound", "now", "ref now", "crawl now", "proposed", "ref new", "crawl new", "note"]
     return head + "\n" + format_table(cols, rows, max_width=48)
@@ -367,9 +421,11 @@ def fragment(results: list[LangResult]) -> str:
 
     scope = "each rule alone" if results and results[0].per_rule else "all rules together"
     keep = 1 - results[0].budget if results else 1.0
-    lines = [f"# thresholds keeping {keep:.1%} of each language's reference text ({scope}); shares are",
-             "# (reference removed / crawl removed), now -> proposed",
-             "thresholds:"]
+    lines = [
+        f"# thresholds keeping {keep:.1%} of each language's reference text ({scope}); shares are",
+        "# (reference removed / crawl removed), now -> proposed",
+        "thresholds:",
+    ]
     notes = []
     for r in results:
         by_key: dict[str, list[Bound]] = {}
@@ -377,13 +433,20 @@ def fragment(results: list[LangResult]) -> str:
             if b.placed:
                 by_key.setdefault(b.key, []).append(b)
             else:
-                notes.append(f"# {r.lang}.{b.key}.{b.bound}: " + (b.note or f"{_num(b.proposed)} would remove "
-                             f"({_pct(b.ref_new)} / {_pct(b.crawl_new)})"))
-        lines.append(f"  {r.lang}:{'' if by_key else ' {}'}  # all rules: ({_pct(r.ref_now)} / {_pct(r.crawl_now)})"
-                     f" -> ({_pct(r.ref_new)} / {_pct(r.crawl_new)})")
+                notes.append(
+                    f"# {r.lang}.{b.key}.{b.bound}: "
+                    + (b.note or f"{_num(b.proposed)} would remove ({_pct(b.ref_new)} / {_pct(b.crawl_new)})")
+                )
+        lines.append(
+            f"  {r.lang}:{'' if by_key else ' {}'}  # all rules: ({_pct(r.ref_now)} / {_pct(r.crawl_now)})"
+            f" -> ({_pct(r.ref_new)} / {_pct(r.crawl_new)})"
+        )
         for key, bs in by_key.items():
             values = ", ".join(f"{b.bound}: {_num(b.proposed)}" for b in bs)
-            why = "; ".join(f"{b.bound} {b.current:g} -> {b.proposed:g}: ({_pct(b.ref_now)} / {_pct(b.crawl_now)})"
-                            f" -> ({_pct(b.ref_new)} / {_pct(b.crawl_new)})" for b in bs)
+            why = "; ".join(
+                f"{b.bound} {b.current:g} -> {b.proposed:g}: ({_pct(b.ref_now)} / {_pct(b.crawl_now)})"
+                f" -> ({_pct(b.ref_new)} / {_pct(b.crawl_new)})"
+                for b in bs
+            )
             lines.append(f"    {key}: {{{values}}}  # {why}")
     return "\n".join(lines + notes) + "\n"

@@ -13,8 +13,15 @@ from corpus.core.configlib import ConfigError
 
 # each module defines register(app); one per owner so that packages never edit each other's CLI.
 # They sit above the packages they drive and never import this module (pyproject's import contracts).
-PLUGINS = ("corpus.refilter_cli", "filters.models_cli", "dedup.cli", "mixtures.cli", "train.cli", "reports.cli",
-           "labels.cli")
+PLUGINS = (
+    "corpus.refilter_cli",
+    "filters.models_cli",
+    "dedup.cli",
+    "mixtures.cli",
+    "train.cli",
+    "reports.cli",
+    "labels.cli",
+)
 
 
 def _setup_logging(verbose: bool) -> None:
@@ -36,26 +43,44 @@ def build(
     workers: Optional[int] = typer.Option(None, "--workers", help="parallel processes (executor.workers)"),
     tasks: Optional[int] = typer.Option(None, "--tasks", help="tasks (executor.tasks; 0 = one per file)"),
     annotate_all: Optional[bool] = typer.Option(None, "--annotate-all", help="compute every signal for every document"),
-    limit: Optional[int] = typer.Option(None, "--limit", help="read only the first N records of each input file, "
-                                        "for a quick look (input.limit; a resume must give the same N)"),
-    stages: Optional[str] = typer.Option(None, "--stages", help="comma-separated stages to run, in order, instead of "
-                                         "the config's (e.g. url_filter,lang_id,gopher_quality)"),
-    sets: Optional[list[str]] = typer.Option(None, "--set", help="override a config key or threshold, as refilter "
-                                             "takes it: --set en.gopher_word_count.min=80 --set extract.mode=fast"),
+    limit: Optional[int] = typer.Option(
+        None,
+        "--limit",
+        help="read only the first N records of each input file, "
+        "for a quick look (input.limit; a resume must give the same N)",
+    ),
+    stages: Optional[str] = typer.Option(
+        None,
+        "--stages",
+        help="comma-separated stages to run, in order, instead of "
+        "the config's (e.g. url_filter,lang_id,gopher_quality)",
+    ),
+    sets: Optional[list[str]] = typer.Option(
+        None,
+        "--set",
+        help="override a config key or threshold, as refilter "
+        "takes it: --set en.gopher_word_count.min=80 --set extract.mode=fast",
+    ),
     print_config: bool = typer.Option(False, "--print-config", help="print the effective config and exit"),
     overwrite: bool = typer.Option(False, "--overwrite", help="delete OUTPUT first instead of resuming"),
     keep_work: bool = typer.Option(False, "--keep-work", help="keep the scratch OUTPUT/work/ after success"),
-    verbose: bool = typer.Option(False, "-v", "--verbose", help="datatrove's log lines on the terminal too "
-                                 "(always in OUTPUT/logs/)"),
+    verbose: bool = typer.Option(
+        False, "-v", "--verbose", help="datatrove's log lines on the terminal too (always in OUTPUT/logs/)"
+    ),
 ):
     """Build a corpus: extract, identify language, filter, deduplicate; write kept/dropped/failed Parquet."""
     from corpus.config import dump_config, load_config, parse_set
     from corpus.core.configlib import merge
 
     executor = {k: v for k, v in (("workers", workers), ("tasks", tasks)) if v is not None}
-    flags = {"inputs": tuple(inputs) if inputs else None, "output": output, "annotate_all": annotate_all,
-             "executor": executor or None, "input": None if limit is None else {"limit": limit},
-             "stages": None if stages is None else [s.strip() for s in stages.split(",") if s.strip()]}
+    flags = {
+        "inputs": tuple(inputs) if inputs else None,
+        "output": output,
+        "annotate_all": annotate_all,
+        "executor": executor or None,
+        "input": None if limit is None else {"limit": limit},
+        "stages": None if stages is None else [s.strip() for s in stages.split(",") if s.strip()],
+    }
     try:
         given = [parse_set(item) for item in sets or ()]
         overrides = {k: v for k, v in flags.items() if v is not None}
@@ -84,8 +109,13 @@ def build(
     from corpus.core.progress import Display
 
     try:
-        result = run_build(cfg, overwrite=overwrite, keep_work=keep_work, display=Display.for_terminal(verbose),
-                           on_start=lambda: notice and typer.echo(f"note: {notice}", err=True))
+        result = run_build(
+            cfg,
+            overwrite=overwrite,
+            keep_work=keep_work,
+            display=Display.for_terminal(verbose),
+            on_start=lambda: notice and typer.echo(f"note: {notice}", err=True),
+        )
     except (ConfigChanged, ConfigError, OutputError) as e:
         fail(str(e))
     except IncompleteRun as e:  # slurm: submitted; or tasks that did not complete
@@ -100,10 +130,13 @@ def build(
         v = result.shards[s]
         typer.echo(f"shard with errors: {printable(s)} (records {v['records']}, failed {v['failed']})", err=True)
     if result.repeated_ids:
-        typer.echo(f"error: {result.repeated_ids} input.id_field values are carried by more than one record (in "
-                   "different files): dedup cannot tell those documents apart; make the ids unique or leave "
-                   "input.id_field unset (see: corpus sql OUT \"select id, count(*) from docs group by id having "
-                   "count(*) > 1\")", err=True)
+        typer.echo(
+            f"error: {result.repeated_ids} input.id_field values are carried by more than one record (in "
+            "different files): dedup cannot tell those documents apart; make the ids unique or leave "
+            'input.id_field unset (see: corpus sql OUT "select id, count(*) from docs group by id having '
+            'count(*) > 1")',
+            err=True,
+        )
     typer.echo(f"output: {os.path.abspath(result.out)}")
     raise typer.Exit(result.exit_code)
 
@@ -115,24 +148,40 @@ def _say_if_everything_failed(result) -> None:
     from corpus.core.charset import printable
     from corpus.core.sql import connect
 
-    cause, n = connect(result.out).execute(
-        "select coalesce(error_class, '?') || ': ' || coalesce(error_message, ''), count(*) from failed "
-        "group by 1 order by 2 desc limit 1").fetchone()
+    cause, n = (
+        connect(result.out)
+        .execute(
+            "select coalesce(error_class, '?') || ': ' || coalesce(error_message, ''), count(*) from failed "
+            "group by 1 order by 2 desc limit 1"
+        )
+        .fetchone()
+    )
     typer.echo(f"error: every record failed ({t['failed']}); most often ({n}): {printable(cause, 300)}", err=True)
 
 
 def sql(
     out: str = typer.Argument(..., help="build output directory (or a `corpus mix search` runs directory)"),
-    query: Optional[str] = typer.Argument(None, help="SQL over views docs, kept, dropped, failed (clusters when "
-                                          "the cluster stage ran; runs for a search); none: prompt"),
+    query: Optional[str] = typer.Argument(
+        None,
+        help="SQL over views docs, kept, dropped, failed (clusters when "
+        "the cluster stage ran; runs for a search); none: prompt",
+    ),
     fmt: str = typer.Option("table", "--format", help="table, csv or json"),
 ):
     """Query a build with DuckDB."""
     import duckdb
 
     from corpus.core.layout import Layout
-    from corpus.core.sql import (NotReadOnly, UnreadableBuild, check_read_only, connect, connect_runs, holds_runs,
-                            run_query, view_names)
+    from corpus.core.sql import (
+        NotReadOnly,
+        UnreadableBuild,
+        check_read_only,
+        connect,
+        connect_runs,
+        holds_runs,
+        run_query,
+        view_names,
+    )
 
     if fmt not in ("table", "csv", "json"):
         fail(f"--format must be table, csv or json, not {fmt!r}")
@@ -178,8 +227,10 @@ def _unknown_table(e: Exception, views: list[str], runs: bool) -> str | None:
     name = m.group(1)
     there = f"the views are {', '.join(views)}"
     if name == "clusters" and not runs:
-        return (f"this build has no cluster stage, so no `clusters` view ({there}; the view comes with "
-                "`cluster` in `stages:`, docs/topics.md)")
+        return (
+            f"this build has no cluster stage, so no `clusters` view ({there}; the view comes with "
+            "`cluster` in `stages:`, docs/topics.md)"
+        )
     return f"no table or view named {name!r}: {there}"
 
 
@@ -215,7 +266,7 @@ def demo(
     result = run_build(cfg, overwrite=True, display=Display.for_terminal(verbose))
     print_funnel(result.funnel)
     typer.echo(f"output: {os.path.abspath(result.out)}")
-    typer.echo(f"try: corpus sql {result.out} \"select fate, stage, reason, lang, count(*) from docs group by all\"")
+    typer.echo(f'try: corpus sql {result.out} "select fate, stage, reason, lang, count(*) from docs group by all"')
     raise typer.Exit(result.exit_code)
 
 
@@ -266,14 +317,23 @@ def explain(
 
 
 def export(
-    source: str = typer.Argument(..., help="a build output directory (its kept documents), or a training "
-                                 "checkpoint or run directory (the model)"),
-    output: str = typer.Option(..., "-o", "--output", help="a build: FILE.jsonl, .jsonl.gz or .jsonl.zst; a "
-                               "checkpoint: the Hugging Face model directory"),
-    where: Optional[str] = typer.Option(None, "--where", help="a build: SQL predicate over the kept columns, "
-                                        "e.g. \"lang = 'zh' and quality_score > 0.5\""),
-    columns: Optional[str] = typer.Option(None, "--columns", help="a build: comma-separated columns, or '*' "
-                                          "for all (default: id,url,lang,text)"),
+    source: str = typer.Argument(
+        ..., help="a build output directory (its kept documents), or a training checkpoint or run directory (the model)"
+    ),
+    output: str = typer.Option(
+        ...,
+        "-o",
+        "--output",
+        help="a build: FILE.jsonl, .jsonl.gz or .jsonl.zst; a checkpoint: the Hugging Face model directory",
+    ),
+    where: Optional[str] = typer.Option(
+        None,
+        "--where",
+        help="a build: SQL predicate over the kept columns, e.g. \"lang = 'zh' and quality_score > 0.5\"",
+    ),
+    columns: Optional[str] = typer.Option(
+        None, "--columns", help="a build: comma-separated columns, or '*' for all (default: id,url,lang,text)"
+    ),
     overwrite: bool = typer.Option(False, "--overwrite", help="replace an existing output file"),
 ):
     """Export a build's kept documents as JSON Lines (read-only over the build), or a checkpoint in the
@@ -308,8 +368,12 @@ def export(
 def make_app(plugins: tuple[str, ...] = PLUGINS) -> typer.Typer:
     """A fresh app with the core commands and those of `plugins`: tests build their own instead of
     registering on a shared one."""
-    app = typer.Typer(no_args_is_help=True, add_completion=False, pretty_exceptions_enable=False,
-                      help="Turn web-crawl shards into a clean bilingual corpus; inspect it with SQL; train proxies.")
+    app = typer.Typer(
+        no_args_is_help=True,
+        add_completion=False,
+        pretty_exceptions_enable=False,
+        help="Turn web-crawl shards into a clean bilingual corpus; inspect it with SQL; train proxies.",
+    )
     for command in (build, sql, demo, diff, explain, export):
         app.command()(command)
     for name in plugins:

@@ -9,9 +9,11 @@ import os
 import sys
 
 DOC = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "docs", "cli.md")
-HEADER = ("# Command-line reference\n\n"
-          "Generated from the CLI itself by `python -m corpus.clidoc`; do not edit by hand (a test fails when this "
-          "file and the commands differ). `corpus COMMAND --help` prints the same.\n")
+HEADER = (
+    "# Command-line reference\n\n"
+    "Generated from the CLI itself by `python -m corpus.clidoc`; do not edit by hand (a test fails when this "
+    "file and the commands differ). `corpus COMMAND --help` prints the same.\n"
+)
 
 
 # typer carries its own copy of click: its objects are told apart by what they have, not by click's classes
@@ -80,8 +82,9 @@ def render(app=None) -> str:
             continue
         title = "corpus" + "".join(f" {p}" for p in path)
         params = [p for p in cmd.params if not getattr(p, "hidden", False) and p.name != "help"]
-        usage = " ".join([title] + [_arg_name(p) if p.required else f"[{_arg_name(p)}]"
-                                     for p in params if _is_argument(p)])
+        usage = " ".join(
+            [title] + [_arg_name(p) if p.required else f"[{_arg_name(p)}]" for p in params if _is_argument(p)]
+        )
         usage += " [OPTIONS]" if any(not _is_argument(p) for p in params) else ""
         usage += " COMMAND [ARGS]..." if _is_group(cmd) else ""
         parts.append(f"\n{'#' * min(len(path) + 2, 4)} `{title}`\n\n```\n{usage}\n```\n")

@@ -109,10 +109,17 @@ class BuildConfig:
         names = ((stage.section[0],) if stage.section else ()) + stage.reads
         return StageConfig(
             section=getattr(self, stage.section[0]) if stage.section else None,
-            thresholds={lang: {k: b for k, b in by_key.items() if k in stage.signals}
-                        for lang, by_key in self.thresholds.items()},
-            keep=self.lang_id.keep, seed=self.seed, annotate_all=self.annotate_all, stages=self.stages,
-            executor=self.executor, sections={name: getattr(self, name) for name in names})
+            thresholds={
+                lang: {k: b for k, b in by_key.items() if k in stage.signals}
+                for lang, by_key in self.thresholds.items()
+            },
+            keep=self.lang_id.keep,
+            seed=self.seed,
+            annotate_all=self.annotate_all,
+            stages=self.stages,
+            executor=self.executor,
+            sections={name: getattr(self, name) for name in names},
+        )
 
     def _check_thresholds(self) -> None:
         """Every language known to the language-ID model, every signal one a stage has a threshold
@@ -127,8 +134,11 @@ class BuildConfig:
                 check(isinstance(bounds, dict), where, "expected {min: x, max: y}")
                 for b, value in bounds.items():
                     check(b in BOUNDS, f"{where}.{b}", "bound must be min or max")
-                    check(not isinstance(value, str) or (value == MODEL and registry.STAGES[known[key]].models),
-                          f"{where}.{b}", f"a number, null, or '{MODEL}' for a stage with models")
+                    check(
+                        not isinstance(value, str) or (value == MODEL and registry.STAGES[known[key]].models),
+                        f"{where}.{b}",
+                        f"a number, null, or '{MODEL}' for a stage with models",
+                    )
 
 
 def check_stage_sections() -> None:
@@ -138,8 +148,10 @@ def check_stage_sections() -> None:
     hints = typing.get_type_hints(BuildConfig)
     listed = [(f.name, hints[f.name]) for f in dataclasses.fields(BuildConfig) if f.metadata.get(STAGE_SECTION)]
     if listed != declared:
-        raise TypeError(f"BuildConfig's stage sections {_names(listed)} are not those the registered stages "
-                        f"declare, in cascade order: {_names(declared)}")
+        raise TypeError(
+            f"BuildConfig's stage sections {_names(listed)} are not those the registered stages "
+            f"declare, in cascade order: {_names(declared)}"
+        )
     for stage in registry.STAGES.values():
         unknown = [name for name in stage.reads if name not in dict(listed)]
         if unknown:
@@ -157,7 +169,11 @@ def _did_you_mean(name: str, known) -> str:
     import difflib
 
     close = difflib.get_close_matches(name, list(known), n=3)
-    return f" (did you mean {' or '.join(close)}?)" if close else " (a stage's signals are the keys it declares in corpus/core/vocab.py)"
+    return (
+        f" (did you mean {' or '.join(close)}?)"
+        if close
+        else " (a stage's signals are the keys it declares in corpus/core/vocab.py)"
+    )
 
 
 def load_config(path: str | Path | None = None, **overrides: Any) -> BuildConfig:
@@ -169,8 +185,11 @@ def load_config(path: str | Path | None = None, **overrides: Any) -> BuildConfig
     try:
         check_retired(data)
         # an empty list is a mistake, not a request for the default cascade (leave the key out for that)
-        check(data.get("stages", None) != [], "stages", "empty: list the stages to run, or leave 'stages' out "
-                                                        "for the default cascade")
+        check(
+            data.get("stages", None) != [],
+            "stages",
+            "empty: list the stages to run, or leave 'stages' out for the default cascade",
+        )
         cfg = from_dict(BuildConfig, data)
         check_paths(cfg)
         _check_bounds(cfg)
@@ -200,8 +219,11 @@ def _no_bound(item: str, signal: str) -> None:
     """`--set SIGNAL=VALUE`: a ConfigError that shows the bounds the signal takes."""
     path, raw = (x.strip() for x in item.split("=", 1))
     reasons = registry.STAGES[registry.signal_stages()[signal]].signals[signal]
-    sides = [f"--set {path}.{side}={raw} (drop {where} it)"
-             for side, where, reason in zip(BOUNDS, ("below", "above"), reasons) if reason]
+    sides = [
+        f"--set {path}.{side}={raw} (drop {where} it)"
+        for side, where, reason in zip(BOUNDS, ("below", "above"), reasons)
+        if reason
+    ]
     raise ConfigError(path, f"a threshold takes a bound: {' or '.join(sides)}")
 
 

@@ -19,14 +19,18 @@ RETIRED = {
     "heuristics.enabled": "list the stages to run in `stages:` (correction and pii are stages of their own)",
     "heuristics.families": "list the stages to run in `stages:`",
     "scorers.enabled": "list the stages to run in `stages:`",
-    **{f"scorers.{s}.enabled": "list the stages to run in `stages:`"
-       for s in ("perplexity", "quality", "coherence", "safety")},
+    **{
+        f"scorers.{s}.enabled": "list the stages to run in `stages:`"
+        for s in ("perplexity", "quality", "coherence", "safety")
+    },
     "dedup.enabled": "list the stages to run in `stages:` (leave the dedup_* stages out)",
     "heuristics.thresholds": "thresholds.<lang>.<signal>.{min,max} at the top level",
     "page_type.thresholds": "thresholds.<lang>.<signal>.{min,max} at the top level",
-    **{f"scorers.{s}.thresholds": "thresholds.<lang>.<signal>.{min,max} at the top level, e.g. "
-       "quality_score.min, ppl_kenlm.max, safety_term_hits.max (a bound `model` reads the model's cutoff)"
-       for s in ("perplexity", "quality", "coherence", "safety")},
+    **{
+        f"scorers.{s}.thresholds": "thresholds.<lang>.<signal>.{min,max} at the top level, e.g. "
+        "quality_score.min, ppl_kenlm.max, safety_term_hits.max (a bound `model` reads the model's cutoff)"
+        for s in ("perplexity", "quality", "coherence", "safety")
+    },
 }
 
 # a section's former name -> its name now (a section is named after its stage)
@@ -93,18 +97,26 @@ def _min_scores_to_thresholds(data: dict, section: str) -> str | None:
     thresholds = data.get("thresholds") or {}
     check(isinstance(thresholds, dict), "thresholds", "expected a mapping")
     both = [lang for lang, by_key in thresholds.items() if isinstance(by_key, dict) and vocab.LANG_SCORE in by_key]
-    check(not both, given[0], f"and thresholds.{both[0] if both else ''}.{vocab.LANG_SCORE} both given: the floor "
-                              f"is thresholds.<lang>.{vocab.LANG_SCORE}.min now, give it there only")
+    check(
+        not both,
+        given[0],
+        f"and thresholds.{both[0] if both else ''}.{vocab.LANG_SCORE} both given: the floor "
+        f"is thresholds.<lang>.{vocab.LANG_SCORE}.min now, give it there only",
+    )
     by_lang = FORMER_MIN_SCORE if by_lang is None else by_lang
     default = FORMER_DEFAULT_MIN_SCORE if default is None else default
     if by_lang != FORMER_MIN_SCORE or default != FORMER_DEFAULT_MIN_SCORE:
         # "*" first: it is over every language's default, and each language's own is over "*"
         floors = {ANY_LANG: default, **by_lang}
-        data["thresholds"] = {**thresholds, **{lang: {**thresholds.get(lang, {}), vocab.LANG_SCORE: {"min": floor}}
-                                               for lang, floor in floors.items()}}
-    return (f"config key{'s' if len(given) > 1 else ''} {' and '.join(repr(g) for g in given)} "
-            f"{'are' if len(given) > 1 else 'is'} now thresholds.<lang>.{vocab.LANG_SCORE}.min (\"*\" for every "
-            "other language); read as such")
+        data["thresholds"] = {
+            **thresholds,
+            **{lang: {**thresholds.get(lang, {}), vocab.LANG_SCORE: {"min": floor}} for lang, floor in floors.items()},
+        }
+    return (
+        f"config key{'s' if len(given) > 1 else ''} {' and '.join(repr(g) for g in given)} "
+        f'{"are" if len(given) > 1 else "is"} now thresholds.<lang>.{vocab.LANG_SCORE}.min ("*" for every '
+        "other language); read as such"
+    )
 
 
 def _check_score(value: Any, key: str) -> None:
@@ -116,7 +128,7 @@ def as_written(error: ConfigError, written: dict[str, str]) -> ConfigError:
     """The error naming the key as the config wrote it (a former name), where it did."""
     for new, old in written.items():
         if error.key == new or error.key.startswith((f"{new}.", f"{new}[")):
-            key = old + error.key[len(new):]
+            key = old + error.key[len(new) :]
             message = str(error).split(f"'{error.key}': ", 1)[-1]
             return ConfigError(key, message)
     return error

@@ -19,12 +19,16 @@ NAV_EN = ["Home", "News", "Sport", "Weather", "Contact us", "Subscribe"]
 NAV_ZH = ["首页", "新闻", "体育", "天气", "联系我们", "订阅"]
 COOKIE_EN = "We use cookies to improve your experience. By using this site you accept our cookie policy."
 COOKIE_ZH = "本网站使用cookie以改善您的浏览体验。继续浏览即表示您同意我们的隐私政策。"
-SPAM_EN = ("cheap watches best price buy now free shipping replica bags discount casino bonus "
-           "win big online slots jackpot click here limited offer ")
+SPAM_EN = (
+    "cheap watches best price buy now free shipping replica bags discount casino bonus "
+    "win big online slots jackpot click here limited offer "
+)
 SPAM_ZH = ["澳门新葡京娱乐城", "真人百家乐在线", "首存送百分百彩金", "北京赛车计划", "时时彩稳赚技巧", "点击进入官网"]
-GERMAN = ("Der Gemeinschaftsgarten am Stadtrand hat in diesem Jahr eine neue Regenwassertonne bekommen. "
-          "Die Mitglieder treffen sich jeden Samstag, um Beete anzulegen, Kompost umzusetzen und die Ernte "
-          "zu teilen. Neue Gärtnerinnen und Gärtner sind jederzeit willkommen, Werkzeug wird gestellt.")
+GERMAN = (
+    "Der Gemeinschaftsgarten am Stadtrand hat in diesem Jahr eine neue Regenwassertonne bekommen. "
+    "Die Mitglieder treffen sich jeden Samstag, um Beete anzulegen, Kompost umzusetzen und die Ernte "
+    "zu teilen. Neue Gärtnerinnen und Gärtner sind jederzeit willkommen, Werkzeug wird gestellt."
+)
 
 
 def read_articles(path: Path) -> list[tuple[str, list[str]]]:
@@ -47,15 +51,18 @@ def demo_texts() -> list[tuple[str, str]]:
     return out
 
 
-def page(title: str, paras: list[str], lang: str, charset: str | None, nav: list[str], extra_top: str = "",
-         footer: str = "") -> str:
+def page(
+    title: str, paras: list[str], lang: str, charset: str | None, nav: list[str], extra_top: str = "", footer: str = ""
+) -> str:
     meta = f'<meta charset="{charset}">' if charset else ""
     links = "".join(f'<li><a href="/{i}">{n}</a></li>' for i, n in enumerate(nav))
     body = "".join(f"<p>{p}</p>" for p in paras)
-    return (f'<!DOCTYPE html><html lang="{lang}"><head>{meta}<title>{title}</title></head><body>'
-            f'<header><ul class="nav">{links}</ul></header><div class="cookie">{extra_top}</div>'
-            f'<main><article><h1>{title}</h1>{body}</article></main>'
-            f'<footer><p>{footer}</p><ul>{links}</ul></footer></body></html>')
+    return (
+        f'<!DOCTYPE html><html lang="{lang}"><head>{meta}<title>{title}</title></head><body>'
+        f'<header><ul class="nav">{links}</ul></header><div class="cookie">{extra_top}</div>'
+        f"<main><article><h1>{title}</h1>{body}</article></main>"
+        f"<footer><p>{footer}</p><ul>{links}</ul></footer></body></html>"
+    )
 
 
 def demo_pages() -> list[tuple[str, str, bytes]]:
@@ -79,8 +86,9 @@ def demo_pages() -> list[tuple[str, str, bytes]]:
     pages.append(("https://mirror.example.cn/repost/1", "text/html; charset=utf-8", html.encode("utf-8")))
     # templated product pages and spam-like keyword lists
     for i, item in enumerate(["garden hose", "watering can", "straw mulch"]):
-        html = page(f"Buy {item}", [f"Buy {item} now.", "Best price. Free shipping.", "Add to cart."], "en",
-                    "utf-8", NAV_EN)
+        html = page(
+            f"Buy {item}", [f"Buy {item} now.", "Best price. Free shipping.", "Add to cart."], "en", "utf-8", NAV_EN
+        )
         pages.append((f"https://shop.example.com/p/{i}", "text/html; charset=utf-8", html.encode("utf-8")))
     html = page("Best deals", [SPAM_EN * 6] + [f"{w} {w} {w}" for w in SPAM_EN.split()[:12]], "en", "utf-8", NAV_EN)
     pages.append(("https://deals.example.com/", "text/html; charset=utf-8", html.encode("utf-8")))
@@ -111,14 +119,28 @@ def write_demo_warc(path: str) -> str:
         for i, (url, ctype, body) in enumerate(demo_pages()):
             # fixed ids and dates: the demo input, and so its build, is byte-for-byte reproducible
             rid = f"<urn:uuid:{uuid.uuid5(uuid.NAMESPACE_URL, url)}>"
-            http = StatusAndHeaders("200 OK", [("Content-Type", ctype), ("Content-Length", str(len(body)))],
-                                    protocol="HTTP/1.1")
-            rec = writer.create_warc_record(url, "response", payload=io.BytesIO(body), http_headers=http,
-                                            warc_headers_dict={"WARC-Record-ID": rid, "WARC-Date": DATE})
+            http = StatusAndHeaders(
+                "200 OK", [("Content-Type", ctype), ("Content-Length", str(len(body)))], protocol="HTTP/1.1"
+            )
+            rec = writer.create_warc_record(
+                url,
+                "response",
+                payload=io.BytesIO(body),
+                http_headers=http,
+                warc_headers_dict={"WARC-Record-ID": rid, "WARC-Date": DATE},
+            )
             writer.write_record(rec)
             if i == 0:  # one request record: not a document, counted as a skipped record type
                 get = StatusAndHeaders(f"GET {url} HTTP/1.1", [("User-Agent", "corpus-demo")], is_http_request=True)
-                req = writer.create_warc_record(url, "request", payload=io.BytesIO(b""), http_headers=get, warc_headers_dict={
-                    "WARC-Record-ID": f"<urn:uuid:{uuid.uuid5(uuid.NAMESPACE_DNS, url)}>", "WARC-Date": DATE})
+                req = writer.create_warc_record(
+                    url,
+                    "request",
+                    payload=io.BytesIO(b""),
+                    http_headers=get,
+                    warc_headers_dict={
+                        "WARC-Record-ID": f"<urn:uuid:{uuid.uuid5(uuid.NAMESPACE_DNS, url)}>",
+                        "WARC-Date": DATE,
+                    },
+                )
                 writer.write_record(req)
     return path

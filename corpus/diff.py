@@ -30,10 +30,19 @@ class Diff:
     samples: dict[tuple[str, str], list[tuple[str, str | None]]]  # (from, to) -> [(id, url)]
 
     def to_json(self) -> dict:
-        return {"docs": {"a": self.docs[0], "b": self.docs[1]}, "changed": self.changed,
-                "transitions": [{"from": a, "to": b, "docs": n,
-                                 "samples": [{"id": i, "url": u} for i, u in self.samples.get((a, b), [])]}
-                                for a, b, n in self.transitions]}
+        return {
+            "docs": {"a": self.docs[0], "b": self.docs[1]},
+            "changed": self.changed,
+            "transitions": [
+                {
+                    "from": a,
+                    "to": b,
+                    "docs": n,
+                    "samples": [{"id": i, "url": u} for i, u in self.samples.get((a, b), [])],
+                }
+                for a, b, n in self.transitions
+            ],
+        }
 
 
 def _fates(out: str) -> pa.Table:

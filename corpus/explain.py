@@ -65,12 +65,24 @@ class Explanation:
         return line
 
     def to_json(self) -> dict:
-        return {"id": self.id, "url": self.url, "lang": self.lang, "fate": self.fate, "stage": self.stage,
-                "reason": self.reason, "why": self.why(),
-                "rule": dict(zip((vocab.RULE_COL, vocab.VALUE_COL, vocab.THRESHOLD_COL), self.rule)),
-                "stages": [{"stage": s.stage, "verdict": s.verdict,
-                            "signals": [{"signal": k, "value": v, "threshold": b} for k, v, b in s.signals]}
-                           for s in self.stages]}
+        return {
+            "id": self.id,
+            "url": self.url,
+            "lang": self.lang,
+            "fate": self.fate,
+            "stage": self.stage,
+            "reason": self.reason,
+            "why": self.why(),
+            "rule": dict(zip((vocab.RULE_COL, vocab.VALUE_COL, vocab.THRESHOLD_COL), self.rule)),
+            "stages": [
+                {
+                    "stage": s.stage,
+                    "verdict": s.verdict,
+                    "signals": [{"signal": k, "value": v, "threshold": b} for k, v, b in s.signals],
+                }
+                for s in self.stages
+            ],
+        }
 
 
 def _number(v) -> str:
@@ -105,8 +117,7 @@ def _explain_row(row: dict, order: list[str], rules: dict[str, dict[str, tuple[R
     for stage in order:
         in_force = rules_for(rules.get(stage, {}), lang)
         fired = row.get(vocab.REASON_COL) if stage == where and fate == vocab.FATE_DROPPED else None
-        signals = [(k, row[k], _bounds(in_force, k, fired))
-                   for k in vocab.signal_keys(stage) if row.get(k) is not None]
+        signals = [(k, row[k], _bounds(in_force, k, fired)) for k in vocab.signal_keys(stage) if row.get(k) is not None]
         if fate != vocab.FATE_KEPT and stage == where:
             verdict, reached = (DROPPED if fate == vocab.FATE_DROPPED else FAILED), False
         elif reached:
@@ -115,8 +126,18 @@ def _explain_row(row: dict, order: list[str], rules: dict[str, dict[str, tuple[R
             verdict = AFTER_DROP if signals else NOT_REACHED
         stages.append(StageVerdict(stage, verdict, signals))
     error = (row.get(vocab.ERROR_CLASS), row.get(vocab.ERROR_MESSAGE))
-    return Explanation(row[vocab.ID], row.get(vocab.URL), lang, fate, where, row.get(vocab.REASON_COL), rule,
-                       error, stages, len(row.get(vocab.TEXT) or ""))
+    return Explanation(
+        row[vocab.ID],
+        row.get(vocab.URL),
+        lang,
+        fate,
+        where,
+        row.get(vocab.REASON_COL),
+        rule,
+        error,
+        stages,
+        len(row.get(vocab.TEXT) or ""),
+    )
 
 
 def _bounds(rules: tuple[Rule, ...], key: str, fired: str | None) -> str:
@@ -128,9 +149,12 @@ def format_explanation(ex: Explanation) -> str:
     from corpus.core.charset import printable
     from corpus.core.sql import format_table
 
-    head = [f"id: {printable(ex.id)}", f"url: {printable(ex.url or '-', 200)}",
-            f"language: {ex.lang or '-'}; text: {ex.text_chars:,} characters",
-            f"fate: {printable(ex.why(), 400)}"]
+    head = [
+        f"id: {printable(ex.id)}",
+        f"url: {printable(ex.url or '-', 200)}",
+        f"language: {ex.lang or '-'}; text: {ex.text_chars:,} characters",
+        f"fate: {printable(ex.why(), 400)}",
+    ]
     rows = []
     for s in ex.stages:
         if not s.signals:
@@ -138,5 +162,8 @@ def format_explanation(ex: Explanation) -> str:
         for i, (k, v, bounds) in enumerate(s.signals):
             rows.append((s.stage if i == 0 else "", s.verdict if i == 0 else "", k, _number(v), bounds))
     what = f"threshold in force ({ex.lang})" if ex.lang else "threshold in force"
-    return "\n".join(head) + "\n\n" + format_table(["stage", "verdict", "signal", "value", what], rows,
-                                                     max_width=80, footer=False)
+    return (
+        "\n".join(head)
+        + "\n\n"
+        + format_table(["stage", "verdict", "signal", "value", what], rows, max_width=80, footer=False)
+    )

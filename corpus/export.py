@@ -46,8 +46,9 @@ def export_query(con, columns: tuple[str, ...], where: str | None) -> str:
         columns = tuple(have)
     unknown = [c for c in columns if c not in have]
     if unknown:
-        raise ExportError(f"--columns: {', '.join(unknown)} not a column of kept (columns: corpus sql OUT "
-                          "\"describe kept\")")
+        raise ExportError(
+            f'--columns: {", ".join(unknown)} not a column of kept (columns: corpus sql OUT "describe kept")'
+        )
     cols = ", ".join('"' + c.replace('"', '""') + '"' for c in columns)
     query = f"select {cols} from kept" + (f" where ({where})" if where else "") + " order by id"
     statements = con.extract_statements(query)
@@ -57,8 +58,14 @@ def export_query(con, columns: tuple[str, ...], where: str | None) -> str:
     return query
 
 
-def export_kept(out: str, path: str, columns: tuple[str, ...] = DEFAULT_COLUMNS, where: str | None = None,
-                overwrite: bool = False, counted=None) -> int:
+def export_kept(
+    out: str,
+    path: str,
+    columns: tuple[str, ...] = DEFAULT_COLUMNS,
+    where: str | None = None,
+    overwrite: bool = False,
+    counted=None,
+) -> int:
     """Writes the kept documents (those matching `where`) to `path`; returns how many. `counted`:
     corpus.core.progress.counted, for progress."""
     import duckdb
@@ -80,8 +87,10 @@ def export_kept(out: str, path: str, columns: tuple[str, ...] = DEFAULT_COLUMNS,
     os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
     tmp = os.path.join(os.path.dirname(os.path.abspath(path)), f".{os.path.basename(path)}.tmp-{os.getpid()}")
     try:
-        with _open_out(tmp, path) as f, (counted or _uncounted)("export", max(1, -(-total // BATCH_ROWS)),
-                                                          "batches") as advance:
+        with (
+            _open_out(tmp, path) as f,
+            (counted or _uncounted)("export", max(1, -(-total // BATCH_ROWS)), "batches") as advance,
+        ):
             _write_rows(con.sql(query).to_arrow_reader(BATCH_ROWS), f, advance)
         os.replace(tmp, path)
     finally:

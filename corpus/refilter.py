@@ -51,8 +51,9 @@ def recorded_models(out: str) -> dict[str, dict]:
     return build_manifest(out).get("models") or {}
 
 
-def effective_config(out: str, config: str | None = None, sets: tuple[str, ...] = (),
-                     replace: dict[str, dict] | None = None) -> BuildConfig:
+def effective_config(
+    out: str, config: str | None = None, sets: tuple[str, ...] = (), replace: dict[str, dict] | None = None
+) -> BuildConfig:
     """The build's config, then the YAML `config`, then each `--set`, each merged over the one before;
     `replace` ({section: {key: value}}) last, each value replacing the one there. Keys under a former name
     load as today's, with a note for those the user gave."""
@@ -71,8 +72,12 @@ def effective_config(out: str, config: str | None = None, sets: tuple[str, ...] 
 
 
 # the signal each learned stage's model computes: a threshold on it means what the model means
-MODEL_SCORES = {vocab.PERPLEXITY: vocab.PPL_KENLM, vocab.QUALITY: vocab.QUALITY_SCORE,
-                vocab.COHERENCE: vocab.COHERENCE_SCORE, vocab.SAFETY: vocab.SAFETY_SCORE}
+MODEL_SCORES = {
+    vocab.PERPLEXITY: vocab.PPL_KENLM,
+    vocab.QUALITY: vocab.QUALITY_SCORE,
+    vocab.COHERENCE: vocab.COHERENCE_SCORE,
+    vocab.SAFETY: vocab.SAFETY_SCORE,
+}
 
 
 def demo_score_warning(given: list[dict], scorer: dict) -> str | None:
@@ -81,16 +86,26 @@ def demo_score_warning(given: list[dict], scorer: dict) -> str | None:
     if not scorer.get("demo"):
         return None
     scores = {MODEL_SCORES[s] for s in scorer.get("stages", ()) if s in MODEL_SCORES}
-    bounded = sorted({key for fragment in given for by_key in (fragment.get("thresholds") or {}).values()
-                      if isinstance(by_key, dict) for key in by_key if key in scores})
+    bounded = sorted(
+        {
+            key
+            for fragment in given
+            for by_key in (fragment.get("thresholds") or {}).values()
+            if isinstance(by_key, dict)
+            for key in by_key
+            if key in scores
+        }
+    )
     if not bounded:
         return None
     from filters.scorer_stages import TRAIN_REAL_MODELS
 
-    return (f"{', '.join(bounded)} {'comes' if len(bounded) == 1 else 'come'} from the tiny demo models in this "
-            "build (scorer_models.demo in manifest.json): placeholder scores, so a threshold there may drop every "
-            f"document or none, whatever their quality; train real models (`{TRAIN_REAL_MODELS}`), set "
-            "scorers.models_dir and rebuild")
+    return (
+        f"{', '.join(bounded)} {'comes' if len(bounded) == 1 else 'come'} from the tiny demo models in this "
+        "build (scorer_models.demo in manifest.json): placeholder scores, so a threshold there may drop every "
+        f"document or none, whatever their quality; train real models (`{TRAIN_REAL_MODELS}`), set "
+        "scorers.models_dir and rebuild"
+    )
 
 
 def given_fragments(config: str | None, sets: tuple[str, ...]) -> list[dict]:
@@ -98,15 +113,22 @@ def given_fragments(config: str | None, sets: tuple[str, ...]) -> list[dict]:
     return ([load_yaml(config)] if config else []) + [parse_set(item) for item in sets]
 
 
-def stage_rules(cfg: BuildConfig, models: dict[str, dict] | None = None) -> list[tuple[str, dict[str, tuple[Rule, ...]]]]:
+def stage_rules(
+    cfg: BuildConfig, models: dict[str, dict] | None = None
+) -> list[tuple[str, dict[str, tuple[Rule, ...]]]]:
     """(stage, {lang: rules}) of every stage of cfg that decides by rules; `models` is the build's
     record (recorded_models), so a `model` bound is the cutoff the build used; without it such a
     bound makes no rule (models are never looked up afresh)."""
     return [(s, STAGES[s].rules_of(cfg, (models or {}).get(s, {}))) for s in cfg.stages if STAGES[s].decides_by_rules]
 
 
-NEW = {vocab.STAGE_COL: "_new_stage", vocab.REASON_COL: "_new_reason", vocab.RULE_COL: "_new_rule",
-       vocab.VALUE_COL: "_new_value", vocab.THRESHOLD_COL: "_new_threshold"}  # column -> its refiltered value
+NEW = {
+    vocab.STAGE_COL: "_new_stage",
+    vocab.REASON_COL: "_new_reason",
+    vocab.RULE_COL: "_new_rule",
+    vocab.VALUE_COL: "_new_value",
+    vocab.THRESHOLD_COL: "_new_threshold",
+}  # column -> its refiltered value
 
 
 def fate_sql(cfg: BuildConfig, models: dict[str, dict]) -> str:
@@ -123,7 +145,11 @@ def fate_sql(cfg: BuildConfig, models: dict[str, dict]) -> str:
         scopes = [(f"{vocab.LANG} = '{lang}'", by_lang[lang]) for lang in langs]
         if ANY_LANG in by_lang:
             # (with no language of its own, `not in (null)` would be null and match nothing)
-            others = f"({vocab.LANG} is null or {vocab.LANG} not in ({', '.join(repr(x) for x in langs)}))" if langs else "true"
+            others = (
+                f"({vocab.LANG} is null or {vocab.LANG} not in ({', '.join(repr(x) for x in langs)}))"
+                if langs
+                else "true"
+            )
             scopes.append((others, by_lang[ANY_LANG]))
         # a row dropped by a non-rule stage only moves to a rule stage that comes before it
         reach = f"(fate = 'kept' or _orig_rule or _orig_pos > {order[s]})"
@@ -135,7 +161,9 @@ def fate_sql(cfg: BuildConfig, models: dict[str, dict]) -> str:
     orig_rule = f"(fate = 'dropped' and stage in ({', '.join(repr(s) for s in rule_stages) or 'null'}))"
     cases = ",\n          ".join(
         f"case {' '.join(f'when {c} then {values[i]}' for c, values in whens)} when {kept_like} then null "
-        f"else {column} end as {name}" for i, (column, name) in enumerate(NEW.items()))
+        f"else {column} end as {name}"
+        for i, (column, name) in enumerate(NEW.items())
+    )
     return f"""
         with d as (select *, {orig_rule} as _orig_rule, {pos} as _orig_pos from docs where fate <> 'failed')
         select * exclude (_orig_rule, _orig_pos, fate),
@@ -143,8 +171,9 @@ def fate_sql(cfg: BuildConfig, models: dict[str, dict]) -> str:
         from d"""
 
 
-def refilter(out: str, out2: str, cfg: BuildConfig, overwrite: bool = False,
-             columns: dict[str, str] | None = None) -> RefilterResult:
+def refilter(
+    out: str, out2: str, cfg: BuildConfig, overwrite: bool = False, columns: dict[str, str] | None = None
+) -> RefilterResult:
     """`columns`: signal columns recomputed as SQL over `docs` (cluster weights, `corpus clusters apply`)."""
     started = time.time()
     _check_target(out, out2, overwrite)
@@ -174,23 +203,43 @@ def _write(out: str, layout2: Layout, cfg: BuildConfig, columns: dict[str, str] 
     con = connect(out)
     models = recorded_models(out)
     con.execute(f"create temp table _refiltered as {fate_sql(cfg, models)}")
-    cols = (f"* exclude ({', '.join([*NEW, *NEW.values()])}), "
-            + ", ".join(f"{new} as {column}" for column, new in NEW.items()))
+    cols = f"* exclude ({', '.join([*NEW, *NEW.values()])}), " + ", ".join(
+        f"{new} as {column}" for column, new in NEW.items()
+    )
     if columns:
-        con.execute(f"create or replace temp table _refiltered as select * replace "
-                    f"({', '.join(f'{expr} as {name}' for name, expr in columns.items())}) from _refiltered")
-    _copy(con, f"select {cols} from _refiltered where _new_stage is null",
-          layout2.fate_file(vocab.FATE_KEPT, "refilter", 0, 0))
-    _copy(con, f"select {cols} from _refiltered where _new_stage is not null",
-          layout2.fate_file(vocab.FATE_DROPPED, "refilter", 0, 0))
-    _copy(con, "select * exclude (fate) from docs where fate = 'failed'",
-          layout2.fate_file(vocab.FATE_FAILED, "refilter", 0, 0))
+        con.execute(
+            f"create or replace temp table _refiltered as select * replace "
+            f"({', '.join(f'{expr} as {name}' for name, expr in columns.items())}) from _refiltered"
+        )
+    _copy(
+        con,
+        f"select {cols} from _refiltered where _new_stage is null",
+        layout2.fate_file(vocab.FATE_KEPT, "refilter", 0, 0),
+    )
+    _copy(
+        con,
+        f"select {cols} from _refiltered where _new_stage is not null",
+        layout2.fate_file(vocab.FATE_DROPPED, "refilter", 0, 0),
+    )
+    _copy(
+        con,
+        "select * exclude (fate) from docs where fate = 'failed'",
+        layout2.fate_file(vocab.FATE_FAILED, "refilter", 0, 0),
+    )
     funnel = compute_funnel(layout2.root, cfg.stages)
     write_json(layout2.funnel(), funnel)
     from corpus.core.configlib import to_dict
 
-    write_json(layout2.manifest(), {"config": to_dict(cfg), "models": models, "refiltered_from": os.path.abspath(out),
-                                    "started": started, "finished": time.time()})
+    write_json(
+        layout2.manifest(),
+        {
+            "config": to_dict(cfg),
+            "models": models,
+            "refiltered_from": os.path.abspath(out),
+            "started": started,
+            "finished": time.time(),
+        },
+    )
     return funnel
 
 
@@ -201,6 +250,6 @@ def _copy(con, query: str, path: str) -> None:
     cols = []
     for f in vocab.arrow_schema():
         cols.append(f'"{f.name}"' if f.name in have else f'cast(null as {sql_type(f.type)}) as "{f.name}"')
-    con.execute(f"copy (select {', '.join(cols)} from ({query})) to {sql_literal(path)} "
-                "(format parquet, compression zstd)")
-
+    con.execute(
+        f"copy (select {', '.join(cols)} from ({query})) to {sql_literal(path)} (format parquet, compression zstd)"
+    )

@@ -17,21 +17,36 @@ def register(app: typer.Typer) -> None:
 
 def calibrate(
     out: str = typer.Argument(..., help="build output directory (an --annotate-all build sees every signal)"),
-    reference: Optional[str] = typer.Option(None, "--reference", "-r", help="clean text: JSONL (text, optional lang), "
-                                            "plain text one document a line (.gz too), or a build of it; "
-                                            "thresholds then keep --keep of it"),
+    reference: Optional[str] = typer.Option(
+        None,
+        "--reference",
+        "-r",
+        help="clean text: JSONL (text, optional lang), "
+        "plain text one document a line (.gz too), or a build of it; "
+        "thresholds then keep --keep of it",
+    ),
     keep: float = typer.Option(0.98, "--keep", help="with --reference: share of each language's reference to keep"),
-    per_rule: bool = typer.Option(False, "--per-rule", help="with --reference: each bound alone keeps --keep "
-                                  "(default: all rules together do)"),
-    tighten: bool = typer.Option(False, "--tighten", help="with --reference: bounds may also tighten, to the "
-                                 "reference's range (only for a reference as varied as the crawl)"),
-    min_docs: int = typer.Option(50, "--min-docs", help="with --reference: fewer reference docs keep the current bound"),
-    percentile: float = typer.Option(5.0, "--percentile", "-p", help="min bounds at this percentile, max bounds at 100 - it"),
+    per_rule: bool = typer.Option(
+        False, "--per-rule", help="with --reference: each bound alone keeps --keep (default: all rules together do)"
+    ),
+    tighten: bool = typer.Option(
+        False,
+        "--tighten",
+        help="with --reference: bounds may also tighten, to the "
+        "reference's range (only for a reference as varied as the crawl)",
+    ),
+    min_docs: int = typer.Option(
+        50, "--min-docs", help="with --reference: fewer reference docs keep the current bound"
+    ),
+    percentile: float = typer.Option(
+        5.0, "--percentile", "-p", help="min bounds at this percentile, max bounds at 100 - it"
+    ),
     sample: int = typer.Option(0, "--sample", help="documents sampled (0: all)"),
     seed: int = typer.Option(0, "--seed"),
     output: Optional[str] = typer.Option(None, "-o", "--output", "--write", help="write the YAML fragment here"),
-    stats: Optional[str] = typer.Option(None, "--stats", help="write the percentile table, or with --reference "
-                                        "the proposals, here (JSON)"),
+    stats: Optional[str] = typer.Option(
+        None, "--stats", help="write the percentile table, or with --reference the proposals, here (JSON)"
+    ),
 ):
     """Thresholds proposed from clean reference text (--reference), or per-language signal
     percentiles and thresholds at a percentile; either as a config fragment."""
@@ -75,7 +90,9 @@ def _by_reference(out, reference, cfg, keep, per_rule, tighten, min_docs, sample
 
     results, other = cr.calibrate_reference(out, reference, cfg, keep, per_rule, tighten, min_docs, sample, seed)
     if other:
-        typer.echo(f"{other} reference documents are of no kept language ({', '.join(cfg.lang_id.keep)}): ignored", err=True)
+        typer.echo(
+            f"{other} reference documents are of no kept language ({', '.join(cfg.lang_id.keep)}): ignored", err=True
+        )
     if not results:
         fail(f"no reference document of a kept language in {reference}")
     for r in results:
@@ -97,8 +114,9 @@ def refilter(
 
     try:
         cfg = effective_config(out, config, tuple(sets or ()))
-        warning = demo_score_warning(given_fragments(config, tuple(sets or ())),
-                                     build_manifest(out).get("scorer_models") or {})
+        warning = demo_score_warning(
+            given_fragments(config, tuple(sets or ())), build_manifest(out).get("scorer_models") or {}
+        )
         if warning:
             typer.echo(f"warning: {warning}", err=True)
         result = run(out, output, cfg, overwrite=overwrite)

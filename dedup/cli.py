@@ -40,11 +40,15 @@ def register(app: typer.Typer) -> None:
         config: Optional[str] = typer.Option(None, "-c", "--config", help="YAML config (dedup.minhash bands/rows)"),
         bands: Optional[int] = typer.Option(None, "--bands", help="override dedup.minhash.bands"),
         rows: Optional[int] = typer.Option(None, "--rows", help="override dedup.minhash.rows"),
-        threshold: Optional[float] = typer.Option(None, "--threshold",
-                                                  help="similarity to catch (default dedup.minhash.verify_threshold)"),
+        threshold: Optional[float] = typer.Option(
+            None, "--threshold", help="similarity to catch (default dedup.minhash.verify_threshold)"
+        ),
         plot_path: Optional[str] = typer.Option(None, "--plot", help="write the S-curve as a PNG here"),
-        compare: list[str] = typer.Option([], "--compare", help="other BANDSxROWS curves, e.g. 20x5: a column each "
-                                          "in the table, and a curve each on the --plot"),
+        compare: list[str] = typer.Option(
+            [],
+            "--compare",
+            help="other BANDSxROWS curves, e.g. 20x5: a column each in the table, and a curve each on the --plot",
+        ),
     ):
         """Probability that a pair is caught, by Jaccard similarity, for the configured bands x rows."""
         from corpus.core.configlib import ConfigError
@@ -65,21 +69,30 @@ def register(app: typer.Typer) -> None:
         if not 0 < t < 1:
             fail(f"--threshold must be within (0, 1), not {t:g}")
         ex = explain(b, r, t)
-        typer.echo(f"{b} bands x {r} rows = {b * r} permutations; caught with probability 1/2 at Jaccard "
-                   f"~{ex.midpoint:.3f}")
+        typer.echo(
+            f"{b} bands x {r} rows = {b * r} permutations; caught with probability 1/2 at Jaccard ~{ex.midpoint:.3f}"
+        )
         compared = [explain(ob, orows, t) for ob, orows in others]
         for o in compared:
-            typer.echo(f"compared: {o.bands} bands x {o.rows} rows = {o.bands * o.rows} permutations; probability "
-                       f"1/2 at Jaccard ~{o.midpoint:.3f}")
+            typer.echo(
+                f"compared: {o.bands} bands x {o.rows} rows = {o.bands * o.rows} permutations; probability "
+                f"1/2 at Jaccard ~{o.midpoint:.3f}"
+            )
         columns = ["jaccard", "p_caught"] + [f"{o.bands}x{o.rows}" for o in compared]
-        rows_out = [(f"{s:.2f}", f"{p:.4f}", *(f"{o.rows_table[i][1]:.4f}" for o in compared))
-                    for i, (s, p) in enumerate(ex.rows_table)]
+        rows_out = [
+            (f"{s:.2f}", f"{p:.4f}", *(f"{o.rows_table[i][1]:.4f}" for o in compared))
+            for i, (s, p) in enumerate(ex.rows_table)
+        ]
         typer.echo(format_table(columns, rows_out))
-        typer.echo(f"threshold {t:g}: false-positive area {ex.false_positive_area:.4f}, false-negative area "
-                   f"{ex.false_negative_area:.4f}; datasketch's optimum for {b * r} permutations: "
-                   f"{ex.suggested[0]} bands x {ex.suggested[1]} rows")
+        typer.echo(
+            f"threshold {t:g}: false-positive area {ex.false_positive_area:.4f}, false-negative area "
+            f"{ex.false_negative_area:.4f}; datasketch's optimum for {b * r} permutations: "
+            f"{ex.suggested[0]} bands x {ex.suggested[1]} rows"
+        )
         if m.verify and threshold is None:
-            typer.echo(f"candidates are then verified by true Jaccard >= {m.verify_threshold:g} "
-                       "(dedup.minhash.verify), which removes the false positives")
+            typer.echo(
+                f"candidates are then verified by true Jaccard >= {m.verify_threshold:g} "
+                "(dedup.minhash.verify), which removes the false positives"
+            )
         if plot_path:
             typer.echo(f"plot: {plot(plot_path, b, r, t, others)}")

@@ -92,5 +92,8 @@ class DedupConfig:
         check(self.memory_mb > 0, "dedup.memory_mb", "must be > 0")
         for f in self.survivor_key:
             name = f.lstrip("-")
-            check(name in SURVIVOR_FIELDS or name in vocab.KEYS, "dedup.survivor_key",
-                  f"{name!r} is neither 'length' nor a declared metadata key")
+            check(
+                name in SURVIVOR_FIELDS or name in vocab.KEYS,
+                "dedup.survivor_key",
+                f"{name!r} is neither 'length' nor a declared metadata key",
+            )

@@ -2,7 +2,8 @@
 
 With b bands of r rows, a pair of Jaccard similarity s shares one band with probability s^r,
 so it becomes a candidate with probability P(s) = 1 - (1 - s^r)^b: an S-curve whose midpoint
-is (1 - 2^(-1/b))^(1/r) (often approximated by (1/b)^(1/r)). The report calls `explain`; `corpus dedup explain` prints it.
+is (1 - 2^(-1/b))^(1/r) (often approximated by (1/b)^(1/r)). The report calls `explain`; `corpus dedup explain`
+prints it.
 """
 
 from __future__ import annotations
@@ -35,7 +36,11 @@ def explain(bands: int, rows: int, threshold: float = 0.8) -> Explanation:
 
     table = tuple((s, float(catch_probability(s, bands, rows))) for s in SIMILARITIES)
     return Explanation(
-        bands, rows, threshold, table, (1.0 - 0.5 ** (1.0 / bands)) ** (1.0 / rows),
+        bands,
+        rows,
+        threshold,
+        table,
+        (1.0 - 0.5 ** (1.0 / bands)) ** (1.0 / rows),
         float(_false_positive_probability(threshold, bands, rows)),
         float(_false_negative_probability(threshold, bands, rows)),
         tuple(_optimal_param(threshold, bands * rows, 0.5, 0.5)),
@@ -51,8 +56,12 @@ def plot(path: str, bands: int, rows: int, threshold: float, others: tuple[tuple
     s = np.linspace(0, 1, 201)
     fig, ax = plt.subplots(figsize=(6, 4))
     for b, r in ((bands, rows), *others):
-        ax.plot(s, catch_probability(s, b, r), lw=2 if (b, r) == (bands, rows) else 1,
-                label=f"{b} bands x {r} rows ({b * r} permutations)")
+        ax.plot(
+            s,
+            catch_probability(s, b, r),
+            lw=2 if (b, r) == (bands, rows) else 1,
+            label=f"{b} bands x {r} rows ({b * r} permutations)",
+        )
     ax.axvline(threshold, color="grey", ls="--", lw=1, label=f"threshold {threshold:g}")
     ax.set_xlabel("Jaccard similarity of the pair")
     ax.set_ylabel("probability of being a candidate")

@@ -95,10 +95,12 @@ class ShingleStore:
     def get(self, ref: int) -> np.ndarray:
         rank, idx = ref >> 32, ref & 0xFFFFFFFF
         if rank not in self.open:
-            self.open[rank] = (np.load(self.plan.shingles_file(rank), mmap_mode="r"),
-                               np.load(self.plan.shingle_offsets(rank), mmap_mode="r"))
+            self.open[rank] = (
+                np.load(self.plan.shingles_file(rank), mmap_mode="r"),
+                np.load(self.plan.shingle_offsets(rank), mmap_mode="r"),
+            )
         flat, off = self.open[rank]
-        return np.asarray(flat[off[idx]: off[idx + 1]])
+        return np.asarray(flat[off[idx] : off[idx + 1]])
 
 
 class CandidatePairs(FileStep):
@@ -117,8 +119,9 @@ class CandidatePairs(FileStep):
         self.stat_update("candidates", value=len(edges))
         if self.verify_threshold is not None and len(edges):
             store = ShingleStore(self.plan)
-            ok = np.array([jaccard(store.get(int(a)), store.get(int(b))) >= self.verify_threshold
-                           for a, b in edges], dtype=bool)
+            ok = np.array(
+                [jaccard(store.get(int(a)), store.get(int(b))) >= self.verify_threshold for a, b in edges], dtype=bool
+            )
             edges = edges[ok]
         self.stat_update("edges", value=len(edges))
         save_npy(self.plan.group_output(rank), edges)

@@ -84,8 +84,8 @@ def batch_ngrams(tok: np.ndarray, owner: np.ndarray, n: int, n_texts: int) -> tu
     if m > 0:
         acc = np.zeros(m, dtype=np.uint64)
         for j in range(n):  # (m,) += tok[j : j+m] * slot_j
-            acc += tok[j: j + m] * SLOTS[j % 64]
-        whole = owner[:m] == owner[n - 1:]  # windows inside one text
+            acc += tok[j : j + m] * SLOTS[j % 64]
+        whole = owner[:m] == owner[n - 1 :]  # windows inside one text
         out_h.append(mix64(acc[whole]))
         out_o.append(owner[:m][whole])
     short = (counts > 0) & (counts < n)

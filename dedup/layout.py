@@ -73,8 +73,9 @@ class DedupPlan:
         return layout.logging_dir(segment, step)
 
 
-def make_plan(layout: Layout, segment: int, stage: str, input_dir: str, records, record_bytes: int,
-              memory_mb: float) -> DedupPlan:
+def make_plan(
+    layout: Layout, segment: int, stage: str, input_dir: str, records, record_bytes: int, memory_mb: float
+) -> DedupPlan:
     """Shards enough that one shard's records, sorted, fit memory_mb. `records(files)` estimates
     the record count from Parquet metadata, so a rerun on the same input computes the same plan."""
     files = tuple(sorted(glob.glob(os.path.join(input_dir, "*.parquet"))))

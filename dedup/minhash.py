@@ -39,7 +39,7 @@ class MinHasher:
         """(n_docs, P) signatures from shingles `flat` (M,) grouped by their document `owner` (M,)."""
         sig = np.full((n_docs, self.permutations), EMPTY, dtype=np.uint64)
         for s in range(0, len(flat), CHUNK):
-            h, who = flat[s: s + CHUNK], owner[s: s + CHUNK]
+            h, who = flat[s : s + CHUNK], owner[s : s + CHUNK]
             vals = h[:, None] * self.a[None, :] + self.b[None, :]  # (m, P)
             starts = np.flatnonzero(np.diff(who, prepend=-1))  # first row of each document in the chunk
             mins = np.minimum.reduceat(vals, starts, axis=0)  # (documents in chunk, P)

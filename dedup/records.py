@@ -64,7 +64,7 @@ class SpillWriter:
         bounds = np.searchsorted(which, np.arange(self.plan.shards + 1))
         for s in range(self.plan.shards):
             if bounds[s + 1] > bounds[s]:
-                save_npy(self.plan.records_file(self.rank, s, self.part), recs[bounds[s]: bounds[s + 1]])
+                save_npy(self.plan.records_file(self.rank, s, self.part), recs[bounds[s] : bounds[s + 1]])
         self.part += 1
         self.buffer, self.buffered = [], 0
 

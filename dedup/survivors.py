@@ -48,7 +48,9 @@ class DocTable:
         return len(self.rows)
 
     def save(self, path: str) -> None:
-        save_parquet(path, pa.Table.from_pylist(self.rows) if self.rows else pa.table({"idx": pa.array([], pa.int64())}))
+        save_parquet(
+            path, pa.Table.from_pylist(self.rows) if self.rows else pa.table({"idx": pa.array([], pa.int64())})
+        )
 
 
 def components(edge_files: list[str]) -> tuple[np.ndarray, np.ndarray]:
@@ -87,8 +89,9 @@ def member_table(plan: DedupPlan, nodes: np.ndarray, labels: np.ndarray, fields:
 def choose(df: pl.DataFrame, survivor_key: tuple[str, ...]) -> pl.DataFrame:
     """Adds cluster_id (smallest member id), cluster_size and keep (first by the survivor key)."""
     fk = key_fields(survivor_key)
-    df = df.sort(["comp"] + [f for f, _ in fk] + ["id"], descending=[False] + [d for _, d in fk] + [False],
-                 nulls_last=True)
+    df = df.sort(
+        ["comp"] + [f for f, _ in fk] + ["id"], descending=[False] + [d for _, d in fk] + [False], nulls_last=True
+    )
     return df.with_columns(
         pl.col("id").min().over("comp").alias("cluster_id"),
         pl.len().over("comp").cast(pl.Int64).alias("cluster_size"),
@@ -109,13 +112,15 @@ class Clusters(FileStep):
         nodes, labels = components(self.plan.group_outputs())
         by_rank = {}
         if len(nodes):
-            df = choose(member_table(self.plan, nodes, labels, [f for f, _ in key_fields(self.survivor_key)]),
-                        self.survivor_key)
+            df = choose(
+                member_table(self.plan, nodes, labels, [f for f, _ in key_fields(self.survivor_key)]), self.survivor_key
+            )
             self.stat_update("clusters", value=int(df["comp"].n_unique()))
             self.stat_update("duplicates", value=int((~df["keep"]).sum()))
             by_rank = df.partition_by("rank", as_dict=True)
-        empty = pl.DataFrame(schema={"idx": pl.Int64, "cluster_id": pl.String, "cluster_size": pl.Int64,
-                                     "keep": pl.Boolean})
+        empty = pl.DataFrame(
+            schema={"idx": pl.Int64, "cluster_id": pl.String, "cluster_size": pl.Int64, "keep": pl.Boolean}
+        )
         for r in range(self.plan.input_tasks):
             part = by_rank.get((r,), empty).select("idx", "cluster_id", "cluster_size", "keep")
             save_parquet(self.plan.decisions(r), part.to_arrow())

@@ -13,11 +13,22 @@ from pathlib import Path
 import numpy as np
 
 BOILER = {
-    "en": ["Share this article: Facebook | Twitter | Email", "Subscribe to our newsletter for the latest updates.",
-           "Copyright 2024 All rights reserved. Privacy Policy | Terms of Use", "Read more: related stories below",
-           "Sign in | Register | Help", "Advertisement"],
-    "zh": ["分享到：微博 | 微信 | QQ空间", "版权所有 未经授权禁止转载", "责任编辑：王小明", "点击关注我们获取最新资讯",
-           "上一篇 下一篇 返回首页", "本文来源于网络，如有侵权请联系删除"],
+    "en": [
+        "Share this article: Facebook | Twitter | Email",
+        "Subscribe to our newsletter for the latest updates.",
+        "Copyright 2024 All rights reserved. Privacy Policy | Terms of Use",
+        "Read more: related stories below",
+        "Sign in | Register | Help",
+        "Advertisement",
+    ],
+    "zh": [
+        "分享到：微博 | 微信 | QQ空间",
+        "版权所有 未经授权禁止转载",
+        "责任编辑：王小明",
+        "点击关注我们获取最新资讯",
+        "上一篇 下一篇 返回首页",
+        "本文来源于网络，如有侵权请联系删除",
+    ],
 }
 KINDS = ("edit", "boilerplate", "truncate", "reorder", "template")
 
@@ -135,8 +146,10 @@ def write_parquet(docs: list[Doc], folder: str | Path, files: int = 2, extra: di
     Path(folder).mkdir(parents=True, exist_ok=True)
     paths = []
     for f in range(files):
-        rows = [{vocab.ID: d.id, vocab.TEXT: d.text, vocab.LANG: d.lang, **(extra or {}).get(d.id, {})}
-                for d in docs[f::files]]
+        rows = [
+            {vocab.ID: d.id, vocab.TEXT: d.text, vocab.LANG: d.lang, **(extra or {}).get(d.id, {})}
+            for d in docs[f::files]
+        ]
         path = str(Path(folder) / f"{f:05d}.parquet")
         pq.write_table(pa.Table.from_pylist(rows, schema=vocab.arrow_schema()), path)
         paths.append(path)

@@ -42,8 +42,10 @@ def load_truth(data: Path, lang: str) -> dict[str, dict]:
         raise SystemExit(f"no labelled pages in {folder}: --data must be the shared data folder (../shared/data)")
     with gzip.open(folder / "ground-truth.json.gz", "rt", encoding="utf-8") as f:
         gt = json.load(f)
-    return {pid: {"url": v["url"], "text": v[GT_FIELD[lang]], "path": folder / "pages" / f"{pid}.html.gz"}
-            for pid, v in gt.items()}
+    return {
+        pid: {"url": v["url"], "text": v[GT_FIELD[lang]], "path": folder / "pages" / f"{pid}.html.gz"}
+        for pid, v in gt.items()
+    }
 
 
 def labelled_pages(data: Path):

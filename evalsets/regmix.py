@@ -14,8 +14,13 @@ from pathlib import Path
 import numpy as np
 
 TARGET = "metric/the_pile_pile_cc_val_loss"
-PUBLISHED_1B = {"pile_cc": 0.870, "ubuntu_irc": 0.064, "pubmed_abstracts": 0.024, "wikipedia_en": 0.016,
-                "hackernews": 0.012}
+PUBLISHED_1B = {
+    "pile_cc": 0.870,
+    "ubuntu_irc": 0.064,
+    "pubmed_abstracts": 0.024,
+    "wikipedia_en": 0.016,
+    "hackernews": 0.012,
+}
 
 
 def load(data: Path, split: str = "train", normalised: bool = True) -> tuple[np.ndarray, np.ndarray, list[str]]:
@@ -28,7 +33,7 @@ def load(data: Path, split: str = "train", normalised: bool = True) -> tuple[np.
     domains = [c for c in X.columns if c.startswith("train_")]
     W = X[domains].to_numpy(dtype=np.float64)
     W = W / W.sum(axis=1, keepdims=True) if normalised else W
-    return W, Y[TARGET].to_numpy(), [c[len("train_the_pile_"):] for c in domains]
+    return W, Y[TARGET].to_numpy(), [c[len("train_the_pile_") :] for c in domains]
 
 
 def published(names: list[str]) -> np.ndarray:
@@ -46,16 +51,19 @@ def proposal_check(data: Path, n_runs: int, kinds: tuple[str, ...] | None = None
 
     W, y, names = load(data)
     target = published(names)
-    r = fit_and_propose(W[:n_runs], y[:n_runs], W.mean(axis=0), kinds=kinds or regression.MODELS,
-                        candidates=candidates)
+    r = fit_and_propose(W[:n_runs], y[:n_runs], W.mean(axis=0), kinds=kinds or regression.MODELS, candidates=candidates)
     w = r["weights"]
-    return {"runs": n_runs, "chosen": r["chosen_model"],
-            "heldout_spearman": {k: round(m["heldout_spearman"], 3) for k, m in r["models"].items()},
-            "heldout_spearman_best": {k: round(m["heldout_spearman_best"], 3) for k, m in r["models"].items()},
-            "proposal": {n: round(float(v), 3) for n, v in zip(names, w) if v >= 0.005},
-            "pile_cc": round(float(w[names.index("pile_cc")]), 3), "l1": round(float(np.abs(w - target).sum()), 3),
-            "predicted": round(r["predicted"], 4),
-            "predicted_published": round(float(r["model"].predict(target[None, :])[0]), 4)}
+    return {
+        "runs": n_runs,
+        "chosen": r["chosen_model"],
+        "heldout_spearman": {k: round(m["heldout_spearman"], 3) for k, m in r["models"].items()},
+        "heldout_spearman_best": {k: round(m["heldout_spearman_best"], 3) for k, m in r["models"].items()},
+        "proposal": {n: round(float(v), 3) for n, v in zip(names, w) if v >= 0.005},
+        "pile_cc": round(float(w[names.index("pile_cc")]), 3),
+        "l1": round(float(np.abs(w - target).sum()), 3),
+        "predicted": round(r["predicted"], 4),
+        "predicted_published": round(float(r["model"].predict(target[None, :])[0]), 4),
+    }
 
 
 def old_default_check(data: Path, candidates: int = 100_000, top_k: int = 100) -> dict:
@@ -68,6 +76,11 @@ def old_default_check(data: Path, candidates: int = 100_000, top_k: int = 100) -
     model = fit("lightgbm", W, y)
     C = np.random.default_rng(0).dirichlet(np.ones(len(names)), candidates)
     w = C[np.argsort(model.predict(C))[:top_k]].mean(axis=0)
-    return {"runs": len(y), "chosen": "lightgbm", "pile_cc": round(float(w[names.index("pile_cc")]), 3),
-            "l1": round(float(np.abs(w - target).sum()), 3), "predicted": round(float(model.predict(w[None, :])[0]), 4),
-            "predicted_published": round(float(model.predict(target[None, :])[0]), 4)}
+    return {
+        "runs": len(y),
+        "chosen": "lightgbm",
+        "pile_cc": round(float(w[names.index("pile_cc")]), 3),
+        "l1": round(float(np.abs(w - target).sum()), 3),
+        "predicted": round(float(model.predict(w[None, :])[0]), 4),
+        "predicted_published": round(float(model.predict(target[None, :])[0]), 4),
+    }

@@ -29,8 +29,14 @@ FLOORS = {  # set -> {metric: floor}; "max" metrics are ceilings
 }
 
 
-def run_build(inputs: list[str], out: Path, config: str | None, models_dir: str | None, workers: int,
-              overrides: dict | None = None):
+def run_build(
+    inputs: list[str],
+    out: Path,
+    config: str | None,
+    models_dir: str | None,
+    workers: int,
+    overrides: dict | None = None,
+):
     """The build, with `config` (None: the default) and config `overrides` (e.g. {"extract": {"mode": "fast"}})."""
     from corpus.build import build
     from corpus.config import load_config
@@ -60,8 +66,14 @@ def fates(out: Path) -> dict[str, dict]:
     res = {}
     for url, fate, stage, reason, lang, text, dup_of_kept in rows:
         extracted = fate == "kept" or (fate == "dropped" and stage not in before_extract)
-        res[url] = {"fate": fate, "stage": stage or "", "reason": reason or "", "lang": lang,
-                    "text": (text or "") if extracted else "", "dup_of_kept": bool(dup_of_kept)}
+        res[url] = {
+            "fate": fate,
+            "stage": stage or "",
+            "reason": reason or "",
+            "lang": lang,
+            "text": (text or "") if extracted else "",
+            "dup_of_kept": bool(dup_of_kept),
+        }
     return res
 
 
@@ -89,9 +101,16 @@ def score_gold(pages: dict[str, dict], res: dict[str, dict], copies: dict[str, s
             ov_kept += ov
             tok_kept += npred
     p, rc = ex[0] / max(ex[1], 1), ex[0] / max(ex[2], 1)
-    return {"pages": len(pages), "kept": kept, "kept_share": kept / len(pages),
-            "content_retention": ov_kept / max(ngold, 1), "kept_precision": ov_kept / max(tok_kept, 1),
-            "extract_p": p, "extract_r": rc, "extract_f1": 2 * p * rc / (p + rc) if p + rc else 0.0}
+    return {
+        "pages": len(pages),
+        "kept": kept,
+        "kept_share": kept / len(pages),
+        "content_retention": ov_kept / max(ngold, 1),
+        "kept_precision": ov_kept / max(tok_kept, 1),
+        "extract_p": p,
+        "extract_r": rc,
+        "extract_f1": 2 * p * rc / (p + rc) if p + rc else 0.0,
+    }
 
 
 def score_planted(planted: list[tuple[str, bytes, str]], en_gold: dict, res: dict, stages: tuple[str, ...]) -> dict:
@@ -115,9 +134,15 @@ def score_planted(planted: list[tuple[str, bytes, str]], en_gold: dict, res: dic
         both += all(lost)
     originals = {o for _, _, o in planted}
     lone_lost = [u for u in en_gold if u not in originals and res[u]["fate"] == "dropped" and res[u]["stage"] in dedup]
-    return {"pairs": len(planted), "reachable": reachable, "caught": caught, "both_lost": both,
-            "pair_caught_share": caught / reachable if reachable else 0.0,
-            "originals_lost": len(lone_lost), "originals_lost_examples": lone_lost[:3]}
+    return {
+        "pairs": len(planted),
+        "reachable": reachable,
+        "caught": caught,
+        "both_lost": both,
+        "pair_caught_share": caught / reachable if reachable else 0.0,
+        "originals_lost": len(lone_lost),
+        "originals_lost_examples": lone_lost[:3],
+    }
 
 
 def evaluate(inputs_info: dict, set_of: dict[str, str], res: dict, stages: tuple[str, ...]) -> dict:
@@ -138,20 +163,30 @@ def evaluate(inputs_info: dict, set_of: dict[str, str], res: dict, stages: tuple
         n_kept = sum(res[u]["fate"] == "kept" or (kind != "junk" and res[u]["dup_of_kept"]) for u in urls)
         # (n - kept) / n, not 1 - kept / n: 18 of 600 must read 0.03 exactly against a 3% ceiling
         dropped_share = (len(urls) - n_kept) / len(urls)
-        summary[name] = {"pages": len(urls), "kept": n_kept, "kept_share": n_kept / len(urls),
-                         "dropped": len(urls) - n_kept, "dropped_share": dropped_share,
-                         "max_dropped_share": dropped_share,
-                         "kept_examples": [u for u in urls if res[u]["fate"] == "kept"][:5] if kind == "junk" else []}
+        summary[name] = {
+            "pages": len(urls),
+            "kept": n_kept,
+            "kept_share": n_kept / len(urls),
+            "dropped": len(urls) - n_kept,
+            "dropped_share": dropped_share,
+            "max_dropped_share": dropped_share,
+            "kept_examples": [u for u in urls if res[u]["fate"] == "kept"][:5] if kind == "junk" else [],
+        }
     summary["planted-copies"] = score_planted(inputs_info["planted"], gold["en"], res, stages)
     # good pages lost: (set, stage, reason) -> count and examples
     losses: dict[tuple, list] = defaultdict(list)
     for url, name in set_of.items():
-        if KINDS[name] in ("gold", "article", "reference") and res[url]["fate"] != "kept" \
-                and not res[url]["dup_of_kept"]:
+        if (
+            KINDS[name] in ("gold", "article", "reference")
+            and res[url]["fate"] != "kept"
+            and not res[url]["dup_of_kept"]
+        ):
             r = res[url]
             losses[(name, r["stage"], r["reason"])].append(f"{url}  |{_snippet(r['text'])}")
-    summary["_losses"] = {" / ".join(k): {"count": len(v), "examples": v[:2]}
-                          for k, v in sorted(losses.items(), key=lambda kv: (kv[0][0], -len(kv[1])))}
+    summary["_losses"] = {
+        " / ".join(k): {"count": len(v), "examples": v[:2]}
+        for k, v in sorted(losses.items(), key=lambda kv: (kv[0][0], -len(kv[1])))
+    }
     return summary
 
 
@@ -169,8 +204,14 @@ def check_floors(summary: dict) -> list[str]:
     return broken
 
 
-def run(data: Path, work: Path, config: str | None = None, models_dir: str | None = None, workers: int = 2,
-        overrides: dict | None = None) -> dict:
+def run(
+    data: Path,
+    work: Path,
+    config: str | None = None,
+    models_dir: str | None = None,
+    workers: int = 2,
+    overrides: dict | None = None,
+) -> dict:
     """Inputs written under work/inputs, the build in work/out, its summary (`check_floors` reads it)."""
     inputs, set_of, info = prepare_inputs(data, work / "inputs")
     for u in cc_spam_urls(data):
@@ -178,28 +219,37 @@ def run(data: Path, work: Path, config: str | None = None, models_dir: str | Non
     cfg = run_build(inputs, work / "out", config, models_dir, workers, overrides)
     res = fates(work / "out")
     summary = evaluate(info, set_of, res, tuple(cfg.stages))
-    summary["_config"] = {"stages": list(cfg.stages), "models_dir": cfg.scorers.models_dir or "(demo models)",
-                          "extract_mode": cfg.extract.mode}
+    summary["_config"] = {
+        "stages": list(cfg.stages),
+        "models_dir": cfg.scorers.models_dir or "(demo models)",
+        "extract_mode": cfg.extract.mode,
+    }
     return summary
 
 
 def print_summary(summary: dict) -> None:
     print(f"stages: {' '.join(summary['_config']['stages'])}\nmodels: {summary['_config']['models_dir']}\n")
-    print(f"{'set':18} {'pages':>5} {'kept':>5} {'kept%':>6} {'content':>7} {'keptP':>6} {'exP':>6} {'exR':>6} {'exF1':>6}")
+    print(
+        f"{'set':18} {'pages':>5} {'kept':>5} {'kept%':>6} {'content':>7} {'keptP':>6} {'exP':>6} {'exR':>6} {'exF1':>6}"  # noqa: E501
+    )
     for name, s in summary.items():
         if name.startswith("_") or name == "planted-copies":
             continue
         row = f"{name:18} {s['pages']:5d} {s['kept']:5d} {100 * s['kept'] / max(s['pages'], 1):5.1f}%"
         if "content_retention" in s:
-            row += (f" {s['content_retention']:7.3f} {s['kept_precision']:6.3f} {s['extract_p']:6.3f} "
-                    f"{s['extract_r']:6.3f} {s['extract_f1']:6.3f}")
+            row += (
+                f" {s['content_retention']:7.3f} {s['kept_precision']:6.3f} {s['extract_p']:6.3f} "
+                f"{s['extract_r']:6.3f} {s['extract_f1']:6.3f}"
+            )
         print(row)
         for u in s.get("kept_examples") or []:
             print(f"{'':20}kept junk: {u}")
     p = summary["planted-copies"]
-    print(f"\nplanted near-duplicates: {p['pairs']} pairs, {p['reachable']} reach dedup, {p['caught']} lose a copy "
-          f"({100 * p['pair_caught_share']:.1f}%), {p['both_lost']} lose both; originals without a copy lost "
-          f"to dedup: {p['originals_lost']}")
+    print(
+        f"\nplanted near-duplicates: {p['pairs']} pairs, {p['reachable']} reach dedup, {p['caught']} lose a copy "
+        f"({100 * p['pair_caught_share']:.1f}%), {p['both_lost']} lose both; originals without a copy lost "
+        f"to dedup: {p['originals_lost']}"
+    )
     print("\ngood pages lost (set / stage / reason: count, examples):")
     for key, v in summary["_losses"].items():
         print(f"  {key}: {v['count']}")

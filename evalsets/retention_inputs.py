@@ -39,7 +39,8 @@ N_PLANTED = 60
 PLANT_CHANGE = 0.02
 PLANT_BOILERPLATE = "Follow us on social media and sign up for our newsletter to get the latest stories."
 # one document per article or abstract (Wikipedia paragraphs grouped by their article); at most
-# REF_DOCS of each, an even spread over the even rows (the odd ones are for calibration). ChID's units are passages cut from news and novels (median
+# REF_DOCS of each, an even spread over the even rows (the odd ones are for calibration). ChID's units are
+# passages cut from news and novels (median
 # 93 characters, one or two sentences): shorter than any web document a length rule should keep,
 # so the set is reported but has no floor.
 REFERENCE = {
@@ -52,14 +53,26 @@ REFERENCE = {
     "ref-zh-drcd": ("zh", "extra/reference/zh/derived/drcd_dev_test_contexts.zh-hans_opencc_t2s.txt.gz", "drcd"),
     "ref-zh-xquad": ("zh", "extra/reference/zh/xquad/xquad.zh.json.gz", "squad"),
 }
-DRCD_ARTICLES = ("extra/reference/zh/drcd_traditional/DRCD_dev.json.gz", "extra/reference/zh/drcd_traditional/DRCD_test.json.gz")
+DRCD_ARTICLES = (
+    "extra/reference/zh/drcd_traditional/DRCD_dev.json.gz",
+    "extra/reference/zh/drcd_traditional/DRCD_test.json.gz",
+)
 NO_FLOOR = ("ref-zh-chid",)
 REF_DOCS = 600
 SMALL_SET = 200  # documents; XQuAD's 48 articles, WikiText-2's 120
 
 # set -> kind: gold (main text known), article (good, no gold), junk, reference
-KINDS = {"en-articles": "gold", "zh-news": "gold", "gne-articles": "article", "gerapy-detail": "article",
-         "other-languages": "other", "cc-zh-spam": "junk", "list-pages": "junk", "planted-copies": "planted", **dict.fromkeys(REFERENCE, "reference")}
+KINDS = {
+    "en-articles": "gold",
+    "zh-news": "gold",
+    "gne-articles": "article",
+    "gerapy-detail": "article",
+    "other-languages": "other",
+    "cc-zh-spam": "junk",
+    "list-pages": "junk",
+    "planted-copies": "planted",
+    **dict.fromkeys(REFERENCE, "reference"),
+}
 
 
 def _read_gz(path: Path) -> bytes:
@@ -133,8 +146,13 @@ def planted_pages(data: Path, gold: dict[str, dict]) -> list[tuple[str, bytes, s
     out = []
     for url in sorted(gold)[:: max(1, len(gold) // N_PLANTED)][:N_PLANTED]:
         html, _, _ = decode(_read_gz(gold[url]["path"]))
-        out.append((url + ("&" if "?" in url else "?") + "planted=1",
-                    plant_copy(html, gold[url]["text"], rng).encode("utf-8"), url))
+        out.append(
+            (
+                url + ("&" if "?" in url else "?") + "planted=1",
+                plant_copy(html, gold[url]["text"], rng).encode("utf-8"),
+                url,
+            )
+        )
     return out
 
 
@@ -145,7 +163,8 @@ def _squad_articles(path: Path) -> list[list[str]]:
 
 def reference_docs(data: Path, name: str, part: int = 0) -> list[str]:
     """Documents of one reference set: part 0 (even rows) is evaluated here, part 1 (odd rows) is
-    left for calibrating thresholds (benchmarks/reference_percentiles.py, benchmarks/calibrate_reference.py); at most REF_DOCS."""
+    left for calibrating thresholds (benchmarks/reference_percentiles.py, benchmarks/calibrate_reference.py);
+    at most REF_DOCS."""
     from filters.reference import uncut, wikitext_articles
 
     _, rel, fmt = REFERENCE[name]
@@ -161,7 +180,7 @@ def reference_docs(data: Path, name: str, part: int = 0) -> list[str]:
             sizes = [len(paras) for p in DRCD_ARTICLES for paras in _squad_articles(data / p)]
             assert sum(sizes) == len(rows), "DRCD: derived lines do not match the articles"
             starts = [sum(sizes[:i]) for i in range(len(sizes))]
-            docs = ["\n\n".join(rows[a: a + n]) for a, n in zip(starts, sizes)]
+            docs = ["\n\n".join(rows[a : a + n]) for a, n in zip(starts, sizes)]
         elif fmt == "jsonl":
             docs = [json.loads(r)["text"] for r in rows]
         else:  # ChID cut its passages mid-sentence and marked the cut with "...": the cut sentence goes
@@ -181,8 +200,9 @@ def write_warc(path: Path, pages: list[tuple[str, bytes]]) -> None:
         writer = WARCWriter(fh, gzip=True)
         for url, body in pages:
             # no charset label: the reader decodes these pages as it would any unlabelled page
-            http = StatusAndHeaders("200 OK", [("Content-Type", "text/html"), ("Content-Length", str(len(body)))],
-                                    protocol="HTTP/1.1")
+            http = StatusAndHeaders(
+                "200 OK", [("Content-Type", "text/html"), ("Content-Length", str(len(body)))], protocol="HTTP/1.1"
+            )
             writer.write_record(writer.create_warc_record(url, "response", payload=io.BytesIO(body), http_headers=http))
 
 

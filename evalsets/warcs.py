@@ -19,7 +19,7 @@ def record_spans(path: str) -> Iterator[tuple[int, int]]:
 def _records(path: str) -> list[bytes]:
     with open(path, "rb") as f:
         data = f.read()
-    return [data[o:o + n] for o, n in record_spans(path)]
+    return [data[o : o + n] for o, n in record_spans(path)]
 
 
 def split_warcs(paths: list[str], n: int, out_dir: str) -> list[str]:
@@ -32,7 +32,7 @@ def split_warcs(paths: list[str], n: int, out_dir: str) -> list[str]:
     n = max(1, min(n, len(records)))
     out = []
     for i in range(n):
-        part = records[i * len(records) // n:(i + 1) * len(records) // n]
+        part = records[i * len(records) // n : (i + 1) * len(records) // n]
         path = os.path.join(out_dir, f"part-{i:04d}.warc.gz")
         with open(path, "wb") as f:
             f.writelines(part)

@@ -131,8 +131,12 @@ class LangIdConfig:
 def check_language(lang: str, key: str, model_path: str = "") -> None:
     """A code the language-ID model can return: any other would silently match no document."""
     known = known_languages(model_path)
-    check(lang in known, key, f"{lang!r} is not a language code the language-ID model knows "
-                              f"(ISO 639 codes, e.g. {', '.join(c for c in ('en', 'zh', 'de', 'fr', 'ja') if c in known)})")
+    check(
+        lang in known,
+        key,
+        f"{lang!r} is not a language code the language-ID model knows "
+        f"(ISO 639 codes, e.g. {', '.join(c for c in ('en', 'zh', 'de', 'fr', 'ja') if c in known)})",
+    )
 
 
 def lang_id(cfg: StageConfig[LangIdConfig], ctx: StageContext) -> list:
@@ -143,8 +147,9 @@ def lang_id(cfg: StageConfig[LangIdConfig], ctx: StageContext) -> list:
 def lang_rules(cfg: StageConfig[LangIdConfig], models: dict) -> dict[str, tuple[Rule, ...]]:
     """A kept language: its lang_score bounds; any other language, or none: not kept."""
     not_kept = (NotKept(vocab.LANG, vocab.R_LANG_NOT_KEPT, keep=cfg.keep),)
-    return {lang: rules if lang in cfg.keep else not_kept
-            for lang, rules in STAGES[0].threshold_rules(cfg, models).items()}
+    return {
+        lang: rules if lang in cfg.keep else not_kept for lang, rules in STAGES[0].threshold_rules(cfg, models).items()
+    }
 
 
 def _defaults(cfg: StageConfig[LangIdConfig]) -> dict:
@@ -158,5 +163,14 @@ def lid_model(cfg: StageConfig[LangIdConfig]) -> dict:
     return {ANY_LANG: {"path": path, "sha256": file_sha256(path), "cutoffs": {}}}
 
 
-STAGES = (Stage(vocab.LANG_ID, lang_id, signals=SIGNALS, defaults=_defaults, rules=lang_rules, models=lid_model,
-                section=("lang_id", LangIdConfig)),)
+STAGES = (
+    Stage(
+        vocab.LANG_ID,
+        lang_id,
+        signals=SIGNALS,
+        defaults=_defaults,
+        rules=lang_rules,
+        models=lid_model,
+        section=("lang_id", LangIdConfig),
+    ),
+)

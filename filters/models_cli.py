@@ -16,13 +16,23 @@ OTHER_TRAINERS: dict = {}
 
 @models_app.command("train")
 def train(
-    what: Optional[str] = typer.Argument(None, help="another model family instead (topics: the topic and format models)"),
+    what: Optional[str] = typer.Argument(
+        None, help="another model family instead (topics: the topic and format models)"
+    ),
     data: str = typer.Option(..., "--data", help="folder the sources file's paths are relative to"),
     output: str = typer.Option("models", "-o", "--output", help="models directory to write"),
-    crawl: Optional[list[str]] = typer.Option(None, "--crawl", help="build output(s) whose kept documents are the crawl sample"),
-    rated: Optional[list[str]] = typer.Option(None, "--rated", help="build output(s) holding rated pages: the "
-                                              "train split's pages set the cutoffs (filters/data/ratings/README.md)"),
-    sources: Optional[str] = typer.Option(None, "--sources", help="sources YAML (default filters/data/train_sources.yaml)"),
+    crawl: Optional[list[str]] = typer.Option(
+        None, "--crawl", help="build output(s) whose kept documents are the crawl sample"
+    ),
+    rated: Optional[list[str]] = typer.Option(
+        None,
+        "--rated",
+        help="build output(s) holding rated pages: the "
+        "train split's pages set the cutoffs (filters/data/ratings/README.md)",
+    ),
+    sources: Optional[str] = typer.Option(
+        None, "--sources", help="sources YAML (default filters/data/train_sources.yaml)"
+    ),
     langs: str = typer.Option("en,zh", "--langs"),
     kinds: str = typer.Option("kenlm,quality,coherence,safety", "--kinds"),
     seed: int = typer.Option(0, "--seed"),
@@ -45,8 +55,11 @@ def train(
     typer.echo("reading training data ...")
     per_lang = collect(data, tuple(crawl or ()), sources, tuple(langs.split(",")), params, tuple(rated or ()))
     entries = train_all(per_lang, output, params, kind_list, log=typer.echo)
-    write_index(output, entries, {"data": data, "crawl": list(crawl or ()), "rated": list(rated or ()), "seed": seed,
-                                  "threads": threads})
+    write_index(
+        output,
+        entries,
+        {"data": data, "crawl": list(crawl or ()), "rated": list(rated or ()), "seed": seed, "threads": threads},
+    )
     typer.echo(f"models: {output}")
 
 

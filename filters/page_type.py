@@ -26,13 +26,67 @@ from filters.config import PageTypeConfig
 DEFAULTS = Path(__file__).resolve().parent / "data" / "page_type.yaml"
 
 # never rendered as text: removed before anything is counted
-HIDDEN_TAGS = ("script", "style", "noscript", "template", "title", "iframe", "svg", "math", "select", "option",
-               "button", "textarea", "object", "embed", "canvas")
+HIDDEN_TAGS = (
+    "script",
+    "style",
+    "noscript",
+    "template",
+    "title",
+    "iframe",
+    "svg",
+    "math",
+    "select",
+    "option",
+    "button",
+    "textarea",
+    "object",
+    "embed",
+    "canvas",
+)
 # elements that start a new block of text (HTML's flow containers); inline ones (a, span, b, ...) do not
-BLOCK_TAGS = frozenset({"html", "body", "p", "div", "section", "article", "main", "header", "footer", "nav",
-                        "aside", "h1", "h2", "h3", "h4", "h5", "h6", "ul", "ol", "li", "dl", "dt", "dd", "table",
-                        "tbody", "thead", "tfoot", "tr", "td", "th", "caption", "blockquote", "pre", "form",
-                        "fieldset", "figure", "figcaption", "address", "center"})
+BLOCK_TAGS = frozenset(
+    {
+        "html",
+        "body",
+        "p",
+        "div",
+        "section",
+        "article",
+        "main",
+        "header",
+        "footer",
+        "nav",
+        "aside",
+        "h1",
+        "h2",
+        "h3",
+        "h4",
+        "h5",
+        "h6",
+        "ul",
+        "ol",
+        "li",
+        "dl",
+        "dt",
+        "dd",
+        "table",
+        "tbody",
+        "thead",
+        "tfoot",
+        "tr",
+        "td",
+        "th",
+        "caption",
+        "blockquote",
+        "pre",
+        "form",
+        "fieldset",
+        "figure",
+        "figcaption",
+        "address",
+        "center",
+    }
+)
 # a block is a link block when more than this share of its text is link text (boilerpipe's
 # content blocks stay under 1/3; a block of mostly links is navigation, not prose)
 LINK_BLOCK_DENSITY = 0.5
@@ -64,10 +118,13 @@ class PageShape:
 
     def signals(self) -> dict:
         other = self.text_chars - self.link_chars
-        return {vocab.PAGE_TYPE_TEXT_CHARS: self.text_chars, vocab.PAGE_TYPE_LINKS: self.links,
-                vocab.PAGE_TYPE_LINK_DENSITY: round(self.link_chars / self.text_chars, 6),
-                vocab.PAGE_TYPE_PROSE_RUN: self.prose_run,
-                vocab.PAGE_TYPE_LIST_SHARE: round(self.list_chars / other, 6) if other else 0.0}
+        return {
+            vocab.PAGE_TYPE_TEXT_CHARS: self.text_chars,
+            vocab.PAGE_TYPE_LINKS: self.links,
+            vocab.PAGE_TYPE_LINK_DENSITY: round(self.link_chars / self.text_chars, 6),
+            vocab.PAGE_TYPE_PROSE_RUN: self.prose_run,
+            vocab.PAGE_TYPE_LIST_SHARE: round(self.list_chars / other, 6) if other else 0.0,
+        }
 
 
 def _chars(s: str | None) -> int:
@@ -113,8 +170,11 @@ def _is_list(members: list, sizes: dict) -> bool:
     if len(members) < LIST_MIN_ITEMS or sum(sizes[m][2] for m in members) < LIST_LINKED_SHARE * len(members):
         return False
     total = sum(sizes[m][0] for m in members)
-    return total > 0 and max(sizes[m][0] for m in members) <= LIST_MAX_ITEM_SHARE * total \
+    return (
+        total > 0
+        and max(sizes[m][0] for m in members) <= LIST_MAX_ITEM_SHARE * total
         and sum(sizes[m][1] for m in members) >= LIST_MIN_LINK_SHARE * total
+    )
 
 
 def _list_entries(root, sizes: dict) -> set:
@@ -216,4 +276,6 @@ def page_type(cfg: StageConfig[PageTypeConfig], ctx: StageContext) -> list:
     return [STAGES[0].threshold_filter(cfg, ctx)]
 
 
-STAGES = (Stage(vocab.PAGE_TYPE, page_type, signals=REASONS, defaults=_defaults, section=("page_type", PageTypeConfig)),)
+STAGES = (
+    Stage(vocab.PAGE_TYPE, page_type, signals=REASONS, defaults=_defaults, section=("page_type", PageTypeConfig)),
+)

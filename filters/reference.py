@@ -71,4 +71,4 @@ def lines(path: str | Path, n: int, seed: int = 0, per_doc: int = 1) -> list[str
     rows = [r for r in rows if r]
     random.Random(seed).shuffle(rows)
     rows = rows[: n * per_doc]
-    return ["\n".join(rows[i: i + per_doc]) for i in range(0, len(rows), per_doc)]
+    return ["\n".join(rows[i : i + per_doc]) for i in range(0, len(rows), per_doc)]

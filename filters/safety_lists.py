@@ -26,10 +26,12 @@ class SafetyLists:
         han = sorted({t for t in terms if not t.isascii()}, key=len, reverse=True)
         urls = spec.get("url_patterns") or []
         gates = [g for lang in (spec.get("age_gates") or {}).values() for g in lang]
-        return cls(re.compile(r"\b(" + "|".join(map(re.escape, latin)) + r")\b" if latin else r"(?!x)x"),
-                   re.compile("|".join(map(re.escape, han)) if han else r"(?!x)x"),
-                   re.compile("|".join(f"(?:{p})" for p in urls)) if urls else None,
-                   re.compile("|".join(f"(?:{g})" for g in gates), re.IGNORECASE) if gates else None)
+        return cls(
+            re.compile(r"\b(" + "|".join(map(re.escape, latin)) + r")\b" if latin else r"(?!x)x"),
+            re.compile("|".join(map(re.escape, han)) if han else r"(?!x)x"),
+            re.compile("|".join(f"(?:{p})" for p in urls)) if urls else None,
+            re.compile("|".join(f"(?:{g})" for g in gates), re.IGNORECASE) if gates else None,
+        )
 
     def term_hits(self, text: str) -> int:
         """Distinct list terms in the text (a page repeating one word counts once)."""

@@ -22,17 +22,22 @@ LEARNED_STAGES = (vocab.PERPLEXITY, vocab.QUALITY, vocab.COHERENCE, vocab.SAFETY
 TRAIN_REAL_MODELS = "corpus models train --data DATA --crawl CRAWL_SAMPLE -o models"
 KINDS = {vocab.PERPLEXITY: "kenlm", vocab.QUALITY: "quality", vocab.COHERENCE: "coherence", vocab.SAFETY: "safety"}
 # stage -> (signal, bound, where the model's manifest.json holds the cutoff a `model` bound reads)
-CUTOFFS = {vocab.PERPLEXITY: (vocab.PPL_KENLM, "max", ("bucket_cutoffs", "middle")),
-           vocab.QUALITY: (vocab.QUALITY_SCORE, "min", ("cutoffs", "min_score")),
-           vocab.COHERENCE: (vocab.COHERENCE_SCORE, "min", ("cutoffs", "min_score"))}
+CUTOFFS = {
+    vocab.PERPLEXITY: (vocab.PPL_KENLM, "max", ("bucket_cutoffs", "middle")),
+    vocab.QUALITY: (vocab.QUALITY_SCORE, "min", ("cutoffs", "min_score")),
+    vocab.COHERENCE: (vocab.COHERENCE_SCORE, "min", ("cutoffs", "min_score")),
+}
 SIGNALS = {
     vocab.PERPLEXITY: {vocab.PPL_KENLM: (None, vocab.R_PPL_ABOVE_CAP)},
     vocab.QUALITY: {vocab.QUALITY_SCORE: (vocab.R_LOW_QUALITY, None)},
     vocab.COHERENCE: {vocab.COHERENCE_SCORE: (vocab.R_INCOHERENT, None)},
     # in the order they are checked: the lists before the classifier
-    vocab.SAFETY: {vocab.SAFETY_URL_HIT: (None, vocab.R_UNSAFE_URL), vocab.SAFETY_AGE_GATE: (None, vocab.R_AGE_GATE),
-                   vocab.SAFETY_TERM_HITS: (None, vocab.R_UNSAFE_TERMS),
-                   vocab.SAFETY_SCORE: (None, vocab.R_UNSAFE_CLASSIFIER)},
+    vocab.SAFETY: {
+        vocab.SAFETY_URL_HIT: (None, vocab.R_UNSAFE_URL),
+        vocab.SAFETY_AGE_GATE: (None, vocab.R_AGE_GATE),
+        vocab.SAFETY_TERM_HITS: (None, vocab.R_UNSAFE_TERMS),
+        vocab.SAFETY_SCORE: (None, vocab.R_UNSAFE_CLASSIFIER),
+    },
 }
 ALL_SIGNALS = {k: r for signals in SIGNALS.values() for k, r in signals.items()}
 
@@ -43,8 +48,10 @@ def scorer_models(cfg) -> dict:
     used = [s for s in cfg.stages if s in LEARNED_STAGES]
     if cfg.scorers.models_dir or not used:
         return {"demo": False, "models_dir": cfg.scorers.models_dir or None, "stages": used}
-    notice = (f"{', '.join(used)} score with the tiny demo models (lenient thresholds, they drop almost nothing); "
-              f"train real ones with `{TRAIN_REAL_MODELS}` and set scorers.models_dir (docs/scorers.md)")
+    notice = (
+        f"{', '.join(used)} score with the tiny demo models (lenient thresholds, they drop almost nothing); "
+        f"train real ones with `{TRAIN_REAL_MODELS}` and set scorers.models_dir (docs/scorers.md)"
+    )
     return {"demo": True, "models_dir": None, "stages": used, "notice": notice, "train_command": TRAIN_REAL_MODELS}
 
 
@@ -87,8 +94,16 @@ def model_records(cfg, stage: str) -> dict[str, ModelRecord]:
 
 def _declare(stage: str, build, rules=None) -> Stage:
     model_reasons = {vocab.PPL_KENLM: (None, vocab.R_PPL_TAIL)} if stage == vocab.PERPLEXITY else {}
-    return Stage(stage, build, signals=SIGNALS[stage], defaults=_defaults, models=lambda cfg: model_records(cfg, stage),
-                 model_reasons=model_reasons, rules=rules, section=("scorers", ScorersConfig))
+    return Stage(
+        stage,
+        build,
+        signals=SIGNALS[stage],
+        defaults=_defaults,
+        models=lambda cfg: model_records(cfg, stage),
+        model_reasons=model_reasons,
+        rules=rules,
+        section=("scorers", ScorersConfig),
+    )
 
 
 def _steps(cfg, ctx: StageContext, scorer_cls, stage: str) -> list:
@@ -131,6 +146,10 @@ def safety(cfg, ctx: StageContext) -> list:
     return _steps(cfg, ctx, SafetyScorer, vocab.SAFETY)
 
 
-STAGES = (_declare(vocab.PERPLEXITY, perplexity), _declare(vocab.QUALITY, quality),
-          _declare(vocab.COHERENCE, coherence, _coherence_rules), _declare(vocab.SAFETY, safety))
+STAGES = (
+    _declare(vocab.PERPLEXITY, perplexity),
+    _declare(vocab.QUALITY, quality),
+    _declare(vocab.COHERENCE, coherence, _coherence_rules),
+    _declare(vocab.SAFETY, safety),
+)
 DECLARED = {s.name: s for s in STAGES}

@@ -29,8 +29,11 @@ class ModelScorer(Scorer):
 
     def model(self, lang: str | None):
         if lang not in self._models:
-            self._models[lang] = self.load(str(model_dir(self.models_root, self.kind, lang))) \
-                if lang and has_model(self.models_root, self.kind, lang) else None
+            self._models[lang] = (
+                self.load(str(model_dir(self.models_root, self.kind, lang)))
+                if lang and has_model(self.models_root, self.kind, lang)
+                else None
+            )
         return self._models[lang]
 
     def load(self, path: str): ...
@@ -101,8 +104,13 @@ class CoherenceScorer(ModelScorer):
         out = []
         for d in docs:
             score, boundary, sim = model(d.text)
-            out.append({vocab.COHERENCE_SCORE: score, vocab.COHERENCE_WEAKEST_BOUNDARY: boundary,
-                        vocab.COHERENCE_BOUNDARY_SIM: sim})
+            out.append(
+                {
+                    vocab.COHERENCE_SCORE: score,
+                    vocab.COHERENCE_WEAKEST_BOUNDARY: boundary,
+                    vocab.COHERENCE_BOUNDARY_SIM: sim,
+                }
+            )
         return out
 
 

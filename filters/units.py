@@ -19,7 +19,8 @@ from corpus.core import vocab
 UNITS_KEY = "_units"  # private: travels with the document inside a pipeline, never written
 HAN_LANGS = ("zh",)
 
-_EN_WORD = re.compile(r"""
+_EN_WORD = re.compile(
+    r"""
     https?://\S+?(?=[,.;:!?)\]"']*(?:\s|$))   # a URL, minus the punctuation that ends it
   | (?:[A-Za-z]{1,2}\.){2,} | \b[A-Z]\.(?=\s)       # U.S.  e.g.  initials
   | \b(?:Mr|Mrs|Ms|Dr|Prof|St|Jr|Sr|Inc|Ltd|Co|Corp|vs|Jan|Feb|Mar|Apr|Jun|Jul|Aug|Sep|Sept|Oct|Nov|Dec|No|Gov)\.
@@ -29,15 +30,19 @@ _EN_WORD = re.compile(r"""
   | (?:@|(?<!\S)--?(?=[a-z]))?\w+(?:\.[a-z0-9]+|(?<=[^\W\d_])-\d+|[/=][\d.]+|&[A-Z]+|'[A-Z][a-z]+|(?<=\d)\.[A-Za-z]\w*)*[+~]?
       # words as spaCy keeps them: example.com robots.txt iana-02 a_b @user --flag S&P Disney+
   | _+ | \|(?:-+\|)+ | \): | \.\.+ | --+ | [^\w\s]
-""", re.X)
+""",
+    re.X,
+)
 _PARAGRAPH_SPLIT = re.compile(r"\n{2,}")
 _LINE_RUNS = re.compile(r"\n+")
 _ABBREV = r"\b(?:Mr|Mrs|Ms|Dr|Prof|St|Jr|Sr|Inc|Ltd|Co|Corp|vs|Jan|Feb|Mar|Apr|Jun|Jul|Aug|Sep|Sept|Oct|Nov|Dec|No)\."
 # sentence ends. English: a lone . ! ? (closing quotes allowed) before a space or the line end,
 # never an ellipsis or an abbreviation (group 1 set only for real ends). Chinese: full-width
 # terminal punctuation, which needs no following space.
-_EN_SENT_END = re.compile(_ABBREV + r"|\b[A-Z]\.|(?:[A-Za-z]{1,2}\.){2,}|\.{2,}|…+"
-                          r"|([.!?]+)[\"'”’)\]]*(?=\s|$)")
+_EN_SENT_END = re.compile(
+    _ABBREV + r"|\b[A-Z]\.|(?:[A-Za-z]{1,2}\.){2,}|\.{2,}|…+"
+    r"|([.!?]+)[\"'”’)\]]*(?=\s|$)"
+)
 _ZH_SENT_END = re.compile(r"()[。！？!?]+[”’」』）)]*|\.(?=\s|$|[\u4e00-\u9fff])()")  # some sites end with "."
 # Han ideographs: CJK unified, extension A and compatibility ideographs; the one definition
 HAN_CLASS = "\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"
@@ -87,7 +92,7 @@ def split_sentences(line: str, lang: str | None) -> list[str]:
         return [line]
     pieces, last = [], 0
     for m in _ZH_SENT_END.finditer(line):
-        pieces.append(line[last:m.end()])
+        pieces.append(line[last : m.end()])
         last = m.end()
     if line[last:].strip():
         pieces.append(line[last:])
@@ -129,7 +134,6 @@ class Units:
     @cached_property
     def paragraphs(self) -> list[str]:
         return _PARAGRAPH_SPLIT.split(self.text.strip())
-
 
 
 def units_of(doc: Document) -> Units:

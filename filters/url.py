@@ -13,6 +13,7 @@ from corpus.core.configlib import FilePath
 from corpus.core.files import read_list
 from corpus.core.steps import CorpusFilter, Stage, StageConfig, StageContext
 
+
 @dataclass(frozen=True)
 class UrlFilterConfig:
     domain_lists: tuple[FilePath, ...] = ()  # files, one domain per line; '#' comments
@@ -42,8 +43,13 @@ class UrlBlocklistFilter(CorpusFilter):
 
     stage = vocab.URL_FILTER
 
-    def __init__(self, ctx: StageContext | None = None, domain_lists: tuple[str, ...] = (),
-                 url_lists: tuple[str, ...] = (), use_default: bool = True):
+    def __init__(
+        self,
+        ctx: StageContext | None = None,
+        domain_lists: tuple[str, ...] = (),
+        url_lists: tuple[str, ...] = (),
+        use_default: bool = True,
+    ):
         super().__init__(ctx)
         lists = ((DEFAULT_DOMAIN_LIST,) if use_default else ()) + tuple(domain_lists)
         self.domains = set().union(*(map(read_list, lists))) if lists else set()

@@ -13,8 +13,23 @@ from corpus.core.clierrors import fail
 clusters_app = typer.Typer(no_args_is_help=True, help="Label semantic clusters and apply keep / drop / weight.")
 
 ACTIONS = ("keep", "drop", "weight")
-COLUMNS = ("cluster_id", "docs", "kept", "langs", "top_topic", "top_format", "promo_share", "mean_quality",
-           "median_ppl", "top_terms", "sample_ids", "samples", "auto_label", "action", "weight")
+COLUMNS = (
+    "cluster_id",
+    "docs",
+    "kept",
+    "langs",
+    "top_topic",
+    "top_format",
+    "promo_share",
+    "mean_quality",
+    "median_ppl",
+    "top_terms",
+    "sample_ids",
+    "samples",
+    "auto_label",
+    "action",
+    "weight",
+)
 PROMO_DROP_SHARE = 0.5  # a cluster whose documents are mostly ads or spam is proposed for dropping
 LOW_QUALITY = 0.3  # ... and one whose mean quality score is below this, for half weight
 SAMPLE_CHARS = 160
@@ -36,8 +51,10 @@ def export_rows(out: str) -> list[dict]:
     con = connect(out)
     if not con.execute("select count(*) from duckdb_views() where view_name = 'clusters'").fetchone()[0]:
         raise FileNotFoundError(f"{out} has no clusters (build with the `cluster` stage)")
-    promo = dict(con.execute(f"""select {vocab.CLUSTER_ID}, avg(({vocab.FORMAT} in ('ads', 'spam'))::int)
-                                 from docs where {vocab.CLUSTER_ID} is not null group by all""").fetchall())
+    promo = dict(
+        con.execute(f"""select {vocab.CLUSTER_ID}, avg(({vocab.FORMAT} in ('ads', 'spam'))::int)
+                                 from docs where {vocab.CLUSTER_ID} is not null group by all""").fetchall()
+    )
     rows = []
     res = con.execute("select * from clusters order by cluster_id")
     names = [c[0] for c in res.description]
@@ -46,11 +63,18 @@ def export_rows(out: str) -> list[dict]:
         ids = list(d["sample_ids"] or [])
         texts = dict(con.execute("select id, text from docs where id = any(?)", [ids]).fetchall()) if ids else {}
         label, action, weight = auto_label(promo.get(d["cluster_id"]), d["mean_quality"])
-        rows.append({**{k: d.get(k) for k in COLUMNS if k in d}, "langs": _langs(d["langs"]),
-                     "promo_share": None if promo.get(d["cluster_id"]) is None else round(promo[d["cluster_id"]], 4),
-                     "sample_ids": " ".join(ids),
-                     "samples": " || ".join(" ".join((texts.get(i) or "").split())[:SAMPLE_CHARS] for i in ids),
-                     "auto_label": label, "action": action, "weight": weight})
+        rows.append(
+            {
+                **{k: d.get(k) for k in COLUMNS if k in d},
+                "langs": _langs(d["langs"]),
+                "promo_share": None if promo.get(d["cluster_id"]) is None else round(promo[d["cluster_id"]], 4),
+                "sample_ids": " ".join(ids),
+                "samples": " || ".join(" ".join((texts.get(i) or "").split())[:SAMPLE_CHARS] for i in ids),
+                "auto_label": label,
+                "action": action,
+                "weight": weight,
+            }
+        )
     return rows
 
 
@@ -71,15 +95,19 @@ def read_weights(path: str) -> dict[int, float]:
                 cid = int(row["cluster_id"])
                 weights[cid] = {"keep": 1.0, "drop": 0.0}.get(action) if action != "weight" else float(row["weight"])
             except (KeyError, TypeError, ValueError):
-                raise ValueError(f"{path}:{n}: needs an integer cluster_id and, for action weight, a number weight") from None
+                raise ValueError(
+                    f"{path}:{n}: needs an integer cluster_id and, for action weight, a number weight"
+                ) from None
             if weights[cid] < 0:
                 raise ValueError(f"{path}:{n}: a weight is >= 0")
     return weights
 
 
 @clusters_app.command("export")
-def export(out: str = typer.Argument(..., help="build output directory"),
-           output: str = typer.Option("labels.csv", "-o", "--output", help="CSV to write")):
+def export(
+    out: str = typer.Argument(..., help="build output directory"),
+    output: str = typer.Option("labels.csv", "-o", "--output", help="CSV to write"),
+):
     """One row per cluster: size, language mix, mean signals, top terms, samples, a proposed action."""
     try:
         rows = export_rows(out)
@@ -93,10 +121,12 @@ def export(out: str = typer.Argument(..., help="build output directory"),
 
 
 @clusters_app.command("apply")
-def apply(out: str = typer.Argument(..., help="build output directory"),
-          labels: str = typer.Argument(..., help="CSV from `corpus clusters export`, edited"),
-          output: Optional[str] = typer.Option(None, "-o", "--output", help="new output directory (default OUT-clusters)"),
-          overwrite: bool = typer.Option(False, "--overwrite")):
+def apply(
+    out: str = typer.Argument(..., help="build output directory"),
+    labels: str = typer.Argument(..., help="CSV from `corpus clusters export`, edited"),
+    output: Optional[str] = typer.Option(None, "-o", "--output", help="new output directory (default OUT-clusters)"),
+    overwrite: bool = typer.Option(False, "--overwrite"),
+):
     """Drop and re-weight whole clusters into a new output directory, as refilter does."""
     import shutil
 
@@ -112,16 +142,19 @@ def apply(out: str = typer.Argument(..., help="build output directory"),
         cfg = effective_config(out, replace={"cluster": {"weights": weights}})  # never merged with old weights
         if vocab.CLUSTER not in cfg.stages:
             raise ValueError(f"{out} was built without the cluster stage")
-        result = refilter(out, out2, cfg, overwrite,
-                          columns={vocab.CLUSTER_WEIGHT: cluster_weight_sql(cfg.cluster.weights)})
+        result = refilter(
+            out, out2, cfg, overwrite, columns={vocab.CLUSTER_WEIGHT: cluster_weight_sql(cfg.cluster.weights)}
+        )
     except (ConfigError, FileNotFoundError, FileExistsError, ValueError) as e:
         fail(str(e))
     if os.path.isdir(Layout(out).clusters_dir()):
         shutil.copytree(Layout(out).clusters_dir(), Layout(out2).clusters_dir(), dirs_exist_ok=True)
     t = result.funnel["totals"]
     dropped = sum(1 for w in weights.values() if w == 0)
-    typer.echo(f"{dropped} clusters dropped, {sum(1 for w in weights.values() if 0 < w != 1)} re-weighted; "
-               f"kept {t['kept']}, dropped {t['dropped']}: {out2}")
+    typer.echo(
+        f"{dropped} clusters dropped, {sum(1 for w in weights.values() if 0 < w != 1)} re-weighted; "
+        f"kept {t['kept']}, dropped {t['dropped']}: {out2}"
+    )
 
 
 def _train_topics(data: str, output: str, seed: int, threads: int, heldout: float) -> None:

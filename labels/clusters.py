@@ -37,8 +37,12 @@ class ClusterModel:
 
     def save(self, path: str) -> None:
         langs = sorted(self.lang_means)
-        np.savez(path, centroids=self.centroids, langs=np.array(langs, dtype=object),
-                 means=np.stack([self.lang_means[x] for x in langs]) if langs else np.zeros((0, 0)))
+        np.savez(
+            path,
+            centroids=self.centroids,
+            langs=np.array(langs, dtype=object),
+            means=np.stack([self.lang_means[x] for x in langs]) if langs else np.zeros((0, 0)),
+        )
 
     @classmethod
     def load(cls, path: str) -> "ClusterModel":
@@ -82,9 +86,11 @@ def terms(text: str, max_chars: int = 2000) -> list[str]:
     return out
 
 
-STOP = frozenset("the and for that with this from have has was were are not but his her its they you she him "
-                 "who will would been their said which about more than also into after over when what can "
-                 "all one out there our had how new".split())
+STOP = frozenset(
+    "the and for that with this from have has was were are not but his her its they you she him "
+    "who will would been their said which about more than also into after over when what can "
+    "all one out there our had how new".split()
+)
 
 
 def top_terms(texts: list[str], ids: np.ndarray, n: int) -> dict[int, list[str]]:

@@ -28,8 +28,11 @@ class TopicConfig:
         check(self.batch_size >= 1, "topic.batch_size", "must be >= 1")
         check(0.0 <= self.min_score <= 1.0, "topic.min_score", "must be within [0, 1]")
         for label, p in self.keep.items():
-            check(label in TOPICS + FORMATS, f"topic.keep.{label}",
-                  f"unknown label (topics: {', '.join(TOPICS)}; formats: {', '.join(FORMATS)})")
+            check(
+                label in TOPICS + FORMATS,
+                f"topic.keep.{label}",
+                f"unknown label (topics: {', '.join(TOPICS)}; formats: {', '.join(FORMATS)})",
+            )
             check(0.0 <= p <= 1.0, f"topic.keep.{label}", "a keep probability is within [0, 1]")
 
 
@@ -55,7 +58,10 @@ class ClusterConfig:
         check(self.batch_size >= 1, "cluster.batch_size", "must be >= 1")
         check(self.top_terms >= 0, "cluster.top_terms", "must be >= 0")
         check(self.samples_per_cluster >= 0, "cluster.samples_per_cluster", "must be >= 0")
-        check(self.embedder != "sentence_transformers" or bool(self.model_path), "cluster.model_path",
-              "the sentence_transformers embedder needs a local model directory")
+        check(
+            self.embedder != "sentence_transformers" or bool(self.model_path),
+            "cluster.model_path",
+            "the sentence_transformers embedder needs a local model directory",
+        )
         for cid, w in self.weights.items():
             check(w >= 0, f"cluster.weights.{cid}", "a weight is >= 0 (0 drops the cluster)")

@@ -48,8 +48,14 @@ class StaticEmbedder:
         from labels.topics import MAX_CHARS
 
         lines = [ft_line(t, MAX_CHARS) for t in texts]
-        parts = [normalise(np.array([m.get_sentence_vector(x) for x in lines], dtype=np.float32)
-                           .reshape(len(lines), m.get_dimension())) for m in self.models]
+        parts = [
+            normalise(
+                np.array([m.get_sentence_vector(x) for x in lines], dtype=np.float32).reshape(
+                    len(lines), m.get_dimension()
+                )
+            )
+            for m in self.models
+        ]
         return normalise(np.hstack(parts))
 
 

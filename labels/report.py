@@ -13,8 +13,12 @@ TOP_CLUSTERS = 20
 
 def _table(head, rows, numeric=()) -> str:
     th = "".join(f"<th>{e(h)}</th>" for h in head)
-    body = "".join("<tr>" + "".join(f"<td class='num'>{c}</td>" if i in numeric else f"<td>{c}</td>"
-                                    for i, c in enumerate(r)) + "</tr>" for r in rows)
+    body = "".join(
+        "<tr>"
+        + "".join(f"<td class='num'>{c}</td>" if i in numeric else f"<td>{c}</td>" for i, c in enumerate(r))
+        + "</tr>"
+        for r in rows
+    )
     return f"<table><thead><tr>{th}</tr></thead><tbody>{body}</tbody></table>"
 
 
@@ -38,20 +42,44 @@ def label_mix_section(con) -> str:
         if not rows:
             continue
         n, after, kept = (sum(r[i] for r in rows) for i in (1, 2, 3))
-        parts.append(f"<h3>{title}</h3>" + _table(
-            ["label", "labelled", "share", "after sampling", "share", "kept", "share of kept"],
-            [[f"<code>{e(str(lab))}</code>", a, _pct(a, n), b, _pct(b, after), c, _pct(c, kept)] for lab, a, b, c in rows],
-            {1, 2, 3, 4, 5, 6}))
+        parts.append(
+            f"<h3>{title}</h3>"
+            + _table(
+                ["label", "labelled", "share", "after sampling", "share", "kept", "share of kept"],
+                [
+                    [f"<code>{e(str(lab))}</code>", a, _pct(a, n), b, _pct(b, after), c, _pct(c, kept)]
+                    for lab, a, b, c in rows
+                ],
+                {1, 2, 3, 4, 5, 6},
+            )
+        )
     if not parts:
         return ""
     clusters = ""
     if con.execute("select count(*) from duckdb_views() where view_name = 'clusters'").fetchone()[0]:
-        rows = con.execute(f"select cluster_id, docs, kept, langs, top_topic, top_format, weight, top_terms "
-                           f"from clusters order by docs desc limit {TOP_CLUSTERS}").fetchall()
-        clusters = ("<h3>Largest clusters</h3>" + _table(
+        rows = con.execute(
+            f"select cluster_id, docs, kept, langs, top_topic, top_format, weight, top_terms "
+            f"from clusters order by docs desc limit {TOP_CLUSTERS}"
+        ).fetchall()
+        clusters = "<h3>Largest clusters</h3>" + _table(
             ["cluster", "docs", "kept", "languages", "top topic", "top format", "weight", "top terms"],
-            [[r[0], r[1], r[2], e(" ".join(f"{k}:{v}" for k, v in sorted((r[3] or {}).items()))), e(str(r[4])),
-              e(str(r[5])), r[6], e(r[7] or "")] for r in rows], {0, 1, 2, 6}))
-    return ("<section id='labels'><h2>Label mix</h2><p>Documents that reached the topic stage, by their top "
-            "label: share before the sampling policy (<code>topic.keep</code>), after it, and among the "
-            "documents finally kept.</p>" + "".join(parts) + clusters + "</section>")
+            [
+                [
+                    r[0],
+                    r[1],
+                    r[2],
+                    e(" ".join(f"{k}:{v}" for k, v in sorted((r[3] or {}).items()))),
+                    e(str(r[4])),
+                    e(str(r[5])),
+                    r[6],
+                    e(r[7] or ""),
+                ]
+                for r in rows
+            ],
+            {0, 1, 2, 6},
+        )
+    return (
+        "<section id='labels'><h2>Label mix</h2><p>Documents that reached the topic stage, by their top "
+        "label: share before the sampling policy (<code>topic.keep</code>), after it, and among the "
+        "documents finally kept.</p>" + "".join(parts) + clusters + "</section>"
+    )

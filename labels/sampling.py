@@ -65,9 +65,22 @@ def label_rules(keep: dict[str, float], min_score: float = 0.0) -> dict[str, tup
     for label, p in sorted(keep.items(), key=lambda kv: (kv[0] not in vocab.FORMAT_LABELS, kv[0])):
         if p >= 1.0:
             continue
-        col, score = (vocab.FORMAT, vocab.FORMAT_SCORE) if label in vocab.FORMAT_LABELS else (vocab.TOPIC_LABEL, vocab.TOPIC_SCORE)
-        rules.append(LabelRule(vocab.TOPIC_DRAW, vocab.DOWNSAMPLED[label], label_key=col, label=label,
-                               score_key=score, min_label_score=min_score, keep=p))
+        col, score = (
+            (vocab.FORMAT, vocab.FORMAT_SCORE)
+            if label in vocab.FORMAT_LABELS
+            else (vocab.TOPIC_LABEL, vocab.TOPIC_SCORE)
+        )
+        rules.append(
+            LabelRule(
+                vocab.TOPIC_DRAW,
+                vocab.DOWNSAMPLED[label],
+                label_key=col,
+                label=label,
+                score_key=score,
+                min_label_score=min_score,
+                keep=p,
+            )
+        )
     return {ANY_LANG: tuple(rules)}
 
 

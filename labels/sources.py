@@ -23,14 +23,42 @@ FORMATS = vocab.FORMAT_LABELS
 PROMO_FORMATS = ("ads", "spam")  # what the ads/spam F1 counts as positive
 
 AG = {"1": "politics", "2": "sports", "3": "business", "4": "science_tech"}
-BBC = {"business": "business", "entertainment": "entertainment", "politics": "politics", "sport": "sports",
-       "tech": "science_tech"}
-THUCNEWS = ("business", "real_estate", "business", "education", "science_tech", "society", "politics", "sports",
-            "games", "entertainment")  # class.txt order: finance realty stocks education science society ...
-TNEWS = {"news_story": "society", "news_culture": "culture", "news_entertainment": "entertainment",
-         "news_sports": "sports", "news_finance": "business", "news_house": "real_estate", "news_car": "automotive",
-         "news_edu": "education", "news_tech": "science_tech", "news_military": "politics", "news_travel": "travel",
-         "news_world": "politics", "news_stock": "business", "news_agriculture": "agriculture", "news_game": "games"}
+BBC = {
+    "business": "business",
+    "entertainment": "entertainment",
+    "politics": "politics",
+    "sport": "sports",
+    "tech": "science_tech",
+}
+THUCNEWS = (
+    "business",
+    "real_estate",
+    "business",
+    "education",
+    "science_tech",
+    "society",
+    "politics",
+    "sports",
+    "games",
+    "entertainment",
+)  # class.txt order: finance realty stocks education science society ...
+TNEWS = {
+    "news_story": "society",
+    "news_culture": "culture",
+    "news_entertainment": "entertainment",
+    "news_sports": "sports",
+    "news_finance": "business",
+    "news_house": "real_estate",
+    "news_car": "automotive",
+    "news_edu": "education",
+    "news_tech": "science_tech",
+    "news_military": "politics",
+    "news_travel": "travel",
+    "news_world": "politics",
+    "news_stock": "business",
+    "news_agriculture": "agriculture",
+    "news_game": "games",
+}
 
 
 @dataclass(frozen=True)
@@ -73,16 +101,20 @@ def tnews(root: str) -> LabelledSet:
     base = os.path.join(root, "extra/labelled/zh/fewclue_tnews")
     for part in ("train_few_all", "dev_few_all", "test_public"):
         with open_text(os.path.join(base, f"{part}.json.gz")) as f:
-            rows += [(r["sentence"], TNEWS[r["label_desc"]]) for r in map(json.loads, f)
-                     if r.get("label_desc") in TNEWS]
+            rows += [
+                (r["sentence"], TNEWS[r["label_desc"]]) for r in map(json.loads, f) if r.get("label_desc") in TNEWS
+            ]
     return LabelledSet("tnews", "zh", "topic", tuple(rows), base)
 
 
 def sms_spam(root: str) -> LabelledSet:
     path = os.path.join(root, "extra/labelled/spam_ads/en_sms_spam_collection/SMSSpamCollection.gz")
     with open_text(path) as f:
-        rows = tuple((text, "spam" if lab == "spam" else "chat")
-                     for lab, _, text in (line.rstrip("\n").partition("\t") for line in f) if text)
+        rows = tuple(
+            (text, "spam" if lab == "spam" else "chat")
+            for lab, _, text in (line.rstrip("\n").partition("\t") for line in f)
+            if text
+        )
     return LabelledSet("sms_spam", "en", "format", rows, path)
 
 
@@ -104,9 +136,15 @@ def game_chat_ads(root: str) -> LabelledSet:
         (top, n), *rest = c.most_common()
         if not rest or rest[0][1] < n:
             rows.append((text, "ads" if top == "1" else "chat"))
-    return LabelledSet("game_chat_ads", "zh", "format", tuple(rows), base,
-                       f"{sum(votes[t].total() for t in votes)} rows, {len(votes)} distinct texts, "
-                       f"{len(votes) - len(rows)} with tied labels left out")
+    return LabelledSet(
+        "game_chat_ads",
+        "zh",
+        "format",
+        tuple(rows),
+        base,
+        f"{sum(votes[t].total() for t in votes)} rows, {len(votes)} distinct texts, "
+        f"{len(votes) - len(rows)} with tied labels left out",
+    )
 
 
 def iflytek(root: str) -> LabelledSet:
@@ -141,8 +179,9 @@ def zh_passages(root: str) -> LabelledSet:
     for name in ("zh-chid-passages.txt.gz", "zh-csl-abstracts.txt.gz"):
         with open_text(os.path.join(root, "reference", name)) as f:
             rows += [(line.strip(), "article") for line in f if line.strip()]
-    return LabelledSet("zh_passages", "zh", "format", tuple(rows), os.path.join(root, "reference"),
-                       "ChID passages and CSL abstracts")
+    return LabelledSet(
+        "zh_passages", "zh", "format", tuple(rows), os.path.join(root, "reference"), "ChID passages and CSL abstracts"
+    )
 
 
 TOPIC_SETS = (ag_news, bbc, thucnews, tnews)

@@ -36,8 +36,10 @@ def topic_models_root(cfg: StageConfig) -> str:
 
     root = cfg.sections["topic"].models_dir or cfg.sections["scorers"].models_dir
     if not root or not has_topic_model(root):
-        raise FileNotFoundError(f"no topic model under {root or '(topic.models_dir unset)'}: train one with "
-                                "`corpus models train topics --data DATA -o MODELS` and set topic.models_dir")
+        raise FileNotFoundError(
+            f"no topic model under {root or '(topic.models_dir unset)'}: train one with "
+            "`corpus models train topics --data DATA -o MODELS` and set topic.models_dir"
+        )
     return root
 
 
@@ -56,8 +58,10 @@ class TopicScorer(Scorer):
             from labels.topics import Labeller
 
             self._labeller = Labeller(self.models_root)
-        return [{vocab.TOPIC_LABEL: t, vocab.TOPIC_SCORE: round(ts, 6), vocab.FORMAT: f, vocab.FORMAT_SCORE: round(fs, 6)}
-                for t, ts, f, fs in self._labeller([d.text for d in docs])]
+        return [
+            {vocab.TOPIC_LABEL: t, vocab.TOPIC_SCORE: round(ts, 6), vocab.FORMAT: f, vocab.FORMAT_SCORE: round(fs, 6)}
+            for t, ts, f, fs in self._labeller([d.text for d in docs])
+        ]
 
 
 def topic_rules(cfg: StageConfig[TopicConfig], models: dict | None = None) -> dict:
@@ -170,8 +174,11 @@ class ClusterAssign(PipelineStep):
             ids.append(c)
             dists.append(dist)
             self.stat_update("assigned", value=len(texts))
-        np.savez(assignment_file(self.work, rank), ids=np.concatenate(ids) if ids else np.zeros(0, np.int64),
-                 dists=np.concatenate(dists) if dists else np.zeros(0))
+        np.savez(
+            assignment_file(self.work, rank),
+            ids=np.concatenate(ids) if ids else np.zeros(0, np.int64),
+            dists=np.concatenate(dists) if dists else np.zeros(0),
+        )
         yield from ()
 
 
@@ -191,9 +198,14 @@ class ClusterAnnotator(PipelineStep):
             z = np.load(assignment_file(self.work, rank)) if z is None else z
             i = doc.metadata[IDX]
             c = int(z["ids"][i])
-            doc.metadata.update({vocab.CLUSTER_ID: c, vocab.CLUSTER_DISTANCE: round(float(z["dists"][i]), 6),
-                                 vocab.CLUSTER_SIZE: self.sizes.get(c, 0),
-                                 vocab.CLUSTER_WEIGHT: float(self.weights.get(c, 1.0))})
+            doc.metadata.update(
+                {
+                    vocab.CLUSTER_ID: c,
+                    vocab.CLUSTER_DISTANCE: round(float(z["dists"][i]), 6),
+                    vocab.CLUSTER_SIZE: self.sizes.get(c, 0),
+                    vocab.CLUSTER_WEIGHT: float(self.weights.get(c, 1.0)),
+                }
+            )
             yield doc
 
 
@@ -229,10 +241,14 @@ def fit_on_sample(cfg, files: list[str], work: str) -> dict:
 def write_cluster_table(layout, about: dict, sizes: dict[int, int], meta: dict) -> None:
     os.makedirs(layout.clusters_dir(), exist_ok=True)
     ks = sorted(about)
-    table = pa.table({"cluster_id": pa.array(ks, pa.int64()),
-                      "assigned": pa.array([sizes.get(k, 0) for k in ks], pa.int64()),
-                      "top_terms": pa.array([about[k]["top_terms"] for k in ks], pa.string()),
-                      "sample_ids": pa.array([about[k]["sample_ids"] for k in ks], pa.list_(pa.string()))})
+    table = pa.table(
+        {
+            "cluster_id": pa.array(ks, pa.int64()),
+            "assigned": pa.array([sizes.get(k, 0) for k in ks], pa.int64()),
+            "top_terms": pa.array([about[k]["top_terms"] for k in ks], pa.string()),
+            "sample_ids": pa.array([about[k]["sample_ids"] for k in ks], pa.list_(pa.string())),
+        }
+    )
     pq.write_table(table, layout.clusters_table())
     with open(os.path.join(layout.clusters_dir(), "model.json"), "w", encoding="utf-8") as f:
         json.dump(meta, f, indent=1)
@@ -252,27 +268,54 @@ def cluster(cfg: StageConfig[ClusterConfig], ctx: StageContext, input_dir: str, 
     os.makedirs(os.path.join(work, "assign"), exist_ok=True)
     if row_count(plan.files):  # (empty survivor files are only carried forward)
         about = fit_on_sample(cfg, list(plan.files), work)
-        run_pipeline(cfg.executor, [ClusterAssign(cfg, plan.files, work)],
-                     ctx.layout.logging_dir(ctx.segment, "cluster-assign"), plan.input_tasks)
+        run_pipeline(
+            cfg.executor,
+            [ClusterAssign(cfg, plan.files, work)],
+            ctx.layout.logging_dir(ctx.segment, "cluster-assign"),
+            plan.input_tasks,
+        )
         counts = np.zeros(len(about), dtype=np.int64)
         for r in range(plan.input_tasks):
             counts += np.bincount(np.load(assignment_file(work, r))["ids"], minlength=len(about))
         sizes = {k: int(n) for k, n in enumerate(counts)}
-        write_cluster_table(ctx.layout, about, sizes, {
-            "embedder": c.embedder, "k": len(about), "sample_size": c.sample_size,
-            "subtract_language_mean": c.subtract_language_mean})
-    steps = [RankReader(plan, ctx), ClusterAnnotator(c.weights, work, sizes),
-             ThresholdFilter(StageContext(ctx.layout, ctx.segment), vocab.CLUSTER, cluster_rules(cfg)),
-             FateWriter(ctx.layout, vocab.FATE_KEPT, segment=ctx.segment, output_dir=output_dir)]
+        write_cluster_table(
+            ctx.layout,
+            about,
+            sizes,
+            {
+                "embedder": c.embedder,
+                "k": len(about),
+                "sample_size": c.sample_size,
+                "subtract_language_mean": c.subtract_language_mean,
+            },
+        )
+    steps = [
+        RankReader(plan, ctx),
+        ClusterAnnotator(c.weights, work, sizes),
+        ThresholdFilter(StageContext(ctx.layout, ctx.segment), vocab.CLUSTER, cluster_rules(cfg)),
+        FateWriter(ctx.layout, vocab.FATE_KEPT, segment=ctx.segment, output_dir=output_dir),
+    ]
     run_pipeline(cfg.executor, steps, ctx.layout.logging_dir(ctx.segment, "cluster-annotate"), plan.input_tasks)
 
 
 STAGES = (
     # topic.models_dir falls back on scorers.models_dir
-    Stage(vocab.TOPIC, topic, rules=topic_rules, models=topic_model_records, section=("topic", TopicConfig),
-          reads=("scorers",)),
+    Stage(
+        vocab.TOPIC,
+        topic,
+        rules=topic_rules,
+        models=topic_model_records,
+        section=("topic", TopicConfig),
+        reads=("scorers",),
+    ),
     # the static embedder reads the topic models; dedup.memory_mb sizes the plan's work files
-    Stage(vocab.CLUSTER, cluster, rules=cluster_rules, corpus_level=True, section=("cluster", ClusterConfig),
-          reads=("topic", "scorers", "dedup")),
+    Stage(
+        vocab.CLUSTER,
+        cluster,
+        rules=cluster_rules,
+        corpus_level=True,
+        section=("cluster", ClusterConfig),
+        reads=("topic", "scorers", "dedup"),
+    ),
 )
 DECLARED = {s.name: s for s in STAGES}

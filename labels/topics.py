@@ -34,9 +34,19 @@ class TopicParams:
     heldout: float = 0.2
     # chosen on the held-out splits among epoch 10-30, dim 32-100, lr 0.3-1.0, word 2-3-grams:
     # differences were within a point; quantising cost about a point on THUCNews
-    fasttext: dict = field(default_factory=lambda: {"epoch": 10, "lr": 0.5, "wordNgrams": 2, "dim": 32,
-                                                    "minCount": 1, "bucket": 400_000, "minn": 0, "maxn": 0,
-                                                    "loss": "softmax"})
+    fasttext: dict = field(
+        default_factory=lambda: {
+            "epoch": 10,
+            "lr": 0.5,
+            "wordNgrams": 2,
+            "dim": 32,
+            "minCount": 1,
+            "bucket": 400_000,
+            "minn": 0,
+            "maxn": 0,
+            "loss": "softmax",
+        }
+    )
     quantize: bool = False
     # the smallest format sets are repeated up to this many rows so the model does not ignore them
     min_rows_per_label: int = 2000
@@ -108,7 +118,7 @@ class FtModel:
         import fasttext
 
         self.model = fasttext.load_model(str(path))
-        self.labels = [lab[len(PREFIX):] for lab in self.model.get_labels()]
+        self.labels = [lab[len(PREFIX) :] for lab in self.model.get_labels()]
 
     def proba(self, texts: list[str]) -> np.ndarray:
         """(n, labels) probabilities in the order of self.labels."""
@@ -125,7 +135,7 @@ class FtModel:
 
     def top_lines(self, lines: list[str]) -> list[tuple[str, float]]:
         labs, probs = self.model.predict(lines, k=1)
-        return [(ls[0][len(PREFIX):], float(min(1.0, ps[0]))) for ls, ps in zip(labs, probs)]
+        return [(ls[0][len(PREFIX) :], float(min(1.0, ps[0]))) for ls, ps in zip(labs, probs)]
 
 
 class Labeller:
@@ -156,14 +166,27 @@ def promo_f1(model: FtModel, rows: list[tuple[str, str]]) -> dict:
 
     y = [lab in sources.PROMO_FORMATS for _, lab in rows]
     pred = [lab in sources.PROMO_FORMATS for lab, _ in model.top([t for t, _ in rows])]
-    return {"f1": float(f1_score(y, pred)), "precision": float(precision_score(y, pred)),
-            "recall": float(recall_score(y, pred)), "positives": int(sum(y)), "rows": len(rows)}
+    return {
+        "f1": float(f1_score(y, pred)),
+        "precision": float(precision_score(y, pred)),
+        "recall": float(recall_score(y, pred)),
+        "positives": int(sum(y)),
+        "rows": len(rows),
+    }
 
 
 def _set_inputs(sets: list[LabelledSet]) -> dict:
-    return {s.name: {"path": s.path, "lang": s.lang, "rows": len(s.rows), "note": s.note,
-                     "labels": dict(sorted(_count(s.rows).items())),
-                     "sha256": sha256_texts([f"{lab}\t{t}" for t, lab in s.rows])} for s in sets}
+    return {
+        s.name: {
+            "path": s.path,
+            "lang": s.lang,
+            "rows": len(s.rows),
+            "note": s.note,
+            "labels": dict(sorted(_count(s.rows).items())),
+            "sha256": sha256_texts([f"{lab}\t{t}" for t, lab in s.rows]),
+        }
+        for s in sets
+    }
 
 
 def _count(rows) -> dict:
@@ -195,23 +218,43 @@ def train_topics(data_root: str, models_root: str, p: TopicParams = TopicParams(
     for s in format_sets:
         held = splits[s.name][1]
         if any(lab in sources.PROMO_FORMATS for _, lab in held):
-            metrics["format_promo_f1"][s.name] = {k: round(v, 4) if isinstance(v, float) else v
-                                                  for k, v in promo_f1(format_model, held).items()}
+            metrics["format_promo_f1"][s.name] = {
+                k: round(v, 4) if isinstance(v, float) else v for k, v in promo_f1(format_model, held).items()
+            }
     for s in topic_sets + format_sets:
         metrics["train_rows"][s.name], metrics["heldout_rows"][s.name] = map(len, splits[s.name])
-    metrics["format_heldout_accuracy"] = round(_accuracy(format_model, [r for s in format_sets
-                                                                        for r in splits[s.name][1]]), 4)
-    params = {"fasttext": p.fasttext, "seed": p.seed, "fasttext_seeds": {"topic": topic_seed, "format": format_seed},
-              "threads": p.threads, "heldout": p.heldout, "quantize": p.quantize, "max_chars": MAX_CHARS,
-              "min_rows_per_label": p.min_rows_per_label, "topics": list(sources.TOPICS),
-              "formats": list(sources.FORMATS),
-              "split": "per set, by content hash of the text (filters.models.common.split)",
-              "topic_metric": "macro-F1 over the set's own (mapped) labels; prediction = most probable of them",
-              "promo_metric": "F1 of (top format in ads, spam) against the set's ads/spam labels"}
-    manifest = write_manifest(out, "topics", "en+zh", _set_inputs(topic_sets + format_sets), params, metrics, t0,
-                              {"checksum": model_checksum(out)})
-    log(f"topics: {manifest['train_seconds']:.1f}s  topic macro-F1 {metrics['topic_macro_f1']}  "
-        f"ads/spam F1 { {k: v['f1'] for k, v in metrics['format_promo_f1'].items()} }")
+    metrics["format_heldout_accuracy"] = round(
+        _accuracy(format_model, [r for s in format_sets for r in splits[s.name][1]]), 4
+    )
+    params = {
+        "fasttext": p.fasttext,
+        "seed": p.seed,
+        "fasttext_seeds": {"topic": topic_seed, "format": format_seed},
+        "threads": p.threads,
+        "heldout": p.heldout,
+        "quantize": p.quantize,
+        "max_chars": MAX_CHARS,
+        "min_rows_per_label": p.min_rows_per_label,
+        "topics": list(sources.TOPICS),
+        "formats": list(sources.FORMATS),
+        "split": "per set, by content hash of the text (filters.models.common.split)",
+        "topic_metric": "macro-F1 over the set's own (mapped) labels; prediction = most probable of them",
+        "promo_metric": "F1 of (top format in ads, spam) against the set's ads/spam labels",
+    }
+    manifest = write_manifest(
+        out,
+        "topics",
+        "en+zh",
+        _set_inputs(topic_sets + format_sets),
+        params,
+        metrics,
+        t0,
+        {"checksum": model_checksum(out)},
+    )
+    log(
+        f"topics: {manifest['train_seconds']:.1f}s  topic macro-F1 {metrics['topic_macro_f1']}  "
+        f"ads/spam F1 { {k: v['f1'] for k, v in metrics['format_promo_f1'].items()} }"
+    )
     return manifest
 
 

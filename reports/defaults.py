@@ -84,8 +84,13 @@ def read_defaults_file(path: str) -> DefaultsFile:
             except yaml.YAMLError:
                 bounds = None
             # the comment beside the line; else a short block just above it (a longer one speaks of a group)
-            comment = (after.strip().lstrip("#").strip() if after.strip().startswith("#")
-                       else " ".join(above) if len(above) <= ABOVE_LINES else "")
+            comment = (
+                after.strip().lstrip("#").strip()
+                if after.strip().startswith("#")
+                else " ".join(above)
+                if len(above) <= ABOVE_LINES
+                else ""
+            )
             if isinstance(bounds, dict):
                 out.notes[(stack[0][1], key)] = (bounds, comment)
         stack.append((indent, key))
@@ -157,6 +162,7 @@ class Defaults:
     def resolve_params(self, text: str, lang: str) -> str:
         """'at most params.short_line_length chars' -> 'at most 30 chars' (for lang); an unknown parameter
         keeps its name without the prefix."""
+
         def value(m: re.Match) -> str:
             for f in self.files:
                 v = f.param(lang, m.group(1))

@@ -9,17 +9,25 @@ e = html.escape
 # Latin faces first, then CJK faces by platform (Noto/Source Han on Linux: Debian's fonts-noto-cjk, PingFang and
 # Hiragino on macOS, YaHei on Windows, WenQuanYi on older Linux), then the generic family: Chinese never
 # falls through to a face without Han glyphs while one of these is installed
-CJK_FONTS = ('"Noto Sans CJK SC", "Noto Sans SC", "Source Han Sans SC", "PingFang SC", "Hiragino Sans GB", '
-             '"Microsoft YaHei", "WenQuanYi Micro Hei", "Droid Sans Fallback"')
+CJK_FONTS = (
+    '"Noto Sans CJK SC", "Noto Sans SC", "Source Han Sans SC", "PingFang SC", "Hiragino Sans GB", '
+    '"Microsoft YaHei", "WenQuanYi Micro Hei", "Droid Sans Fallback"'
+)
 SANS = f'system-ui, -apple-system, "Segoe UI", Roboto, "Helvetica Neue", Arial, "DejaVu Sans", {CJK_FONTS}, sans-serif'
-MONO = (f'ui-monospace, "SFMono-Regular", Menlo, Consolas, "DejaVu Sans Mono", "Noto Sans Mono CJK SC", {CJK_FONTS}, '
-        'monospace')
+MONO = (
+    f'ui-monospace, "SFMono-Regular", Menlo, Consolas, "DejaVu Sans Mono", "Noto Sans Mono CJK SC", {CJK_FONTS}, '
+    "monospace"
+)
 
 
 def table(head: list[str], rows: list[list], numeric: set[int] = frozenset(), cls: str = "") -> str:
     th = "".join(f"<th>{e(h)}</th>" for h in head)
-    body = "".join("<tr>" + "".join(f"<td class='num'>{c}</td>" if i in numeric else f"<td>{c}</td>"
-                                    for i, c in enumerate(r)) + "</tr>" for r in rows)
+    body = "".join(
+        "<tr>"
+        + "".join(f"<td class='num'>{c}</td>" if i in numeric else f"<td>{c}</td>" for i, c in enumerate(r))
+        + "</tr>"
+        for r in rows
+    )
     return f"<table class='{cls}'><thead><tr>{th}</tr></thead><tbody>{body}</tbody></table>"
 
 
@@ -34,8 +42,10 @@ def plural(n: int, word: str, words: str | None = None) -> str:
 
 def section(anchor: str, title: str, body: str, opened: bool = True) -> str:
     """A section a reader can fold: its heading is the <summary> of a <details>."""
-    return (f"<section id='{anchor}'><details class='section'{' open' if opened else ''}><summary><h2>{title}</h2>"
-            f"</summary>{body}</details></section>")
+    return (
+        f"<section id='{anchor}'><details class='section'{' open' if opened else ''}><summary><h2>{title}</h2>"
+        f"</summary>{body}</details></section>"
+    )
 
 
 STYLE = f"""
@@ -100,5 +110,7 @@ window.addEventListener('load', function () {
 });
 """
 
-FOLD_BUTTONS = ("<button type='button' onclick='setFolds(true)'>unfold all</button>"
-                "<button type='button' onclick='setFolds(false)'>fold all</button>")
+FOLD_BUTTONS = (
+    "<button type='button' onclick='setFolds(true)'>unfold all</button>"
+    "<button type='button' onclick='setFolds(false)'>fold all</button>"
+)

@@ -11,8 +11,16 @@ import numpy as np
 COLORS = {"en": "#4c72b0", "zh": "#dd8452", "unknown": "#8c8c8c"}
 OTHER_COLORS = ("#55a868", "#8172b3", "#937860", "#da8bc3", "#ccb974", "#64b5cd")
 FONT = 11
-SANS_FONTS = ["DejaVu Sans", "Noto Sans CJK SC", "Source Han Sans SC", "PingFang SC", "Hiragino Sans GB",
-              "Microsoft YaHei", "WenQuanYi Micro Hei", "Arial"]
+SANS_FONTS = [
+    "DejaVu Sans",
+    "Noto Sans CJK SC",
+    "Source Han Sans SC",
+    "PingFang SC",
+    "Hiragino Sans GB",
+    "Microsoft YaHei",
+    "WenQuanYi Micro Hei",
+    "Arial",
+]
 
 
 def color(lang: str, langs: list[str]) -> str:
@@ -32,8 +40,16 @@ def _figure(width: float, height: float):
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    plt.rcParams.update({"font.size": FONT, "svg.fonttype": "none", "axes.spines.top": False,
-                         "axes.spines.right": False, "font.family": "sans-serif", "font.sans-serif": SANS_FONTS})
+    plt.rcParams.update(
+        {
+            "font.size": FONT,
+            "svg.fonttype": "none",
+            "axes.spines.top": False,
+            "axes.spines.right": False,
+            "font.family": "sans-serif",
+            "font.sans-serif": SANS_FONTS,
+        }
+    )
     # the faces matplotlib itself has (for measuring text) may lack Han glyphs; the browser draws the text
     warnings.filterwarnings("ignore", message="Glyph .* missing from font", category=UserWarning)
     return plt.figure(figsize=(width, height))
@@ -48,8 +64,10 @@ def embed(fig, name: str, alt: str, caption: str = "") -> str:
     plt.close(fig)
     data = base64.b64encode(buf.getvalue()).decode()
     caption = f"<figcaption>{html.escape(caption)}</figcaption>" if caption else ""
-    return (f'<figure class="plot" data-plot="{html.escape(name)}"><img alt="{html.escape(alt)}" '
-            f'src="data:image/svg+xml;base64,{data}">{caption}</figure>')
+    return (
+        f'<figure class="plot" data-plot="{html.escape(name)}"><img alt="{html.escape(alt)}" '
+        f'src="data:image/svg+xml;base64,{data}">{caption}</figure>'
+    )
 
 
 def funnel_figure(stages: list[str], langs: list[str], surviving: dict[tuple[str, str], int]):
@@ -69,8 +87,15 @@ def funnel_figure(stages: list[str], langs: list[str], surviving: dict[tuple[str
     ax.invert_yaxis()
     ax.set_xlabel("documents surviving the stage")
     ax.set_xlim(0, max(left.max(), 1) * 1.15)
-    ax.legend(loc="lower left", bbox_to_anchor=(0, 1.01), frameon=False, ncols=min(len(langs), 8),
-              borderaxespad=0, handlelength=1.2, columnspacing=1.2)
+    ax.legend(
+        loc="lower left",
+        bbox_to_anchor=(0, 1.01),
+        frameon=False,
+        ncols=min(len(langs), 8),
+        borderaxespad=0,
+        handlelength=1.2,
+        columnspacing=1.2,
+    )
     ax.grid(axis="x", alpha=0.3)
     return fig
 
@@ -79,8 +104,9 @@ def funnel_bars(stages: list[str], langs: list[str], surviving: dict[tuple[str, 
     return embed(funnel_figure(stages, langs, surviving), "funnel", "documents surviving each stage, by language")
 
 
-def histogram(name: str, lang: str, values: np.ndarray, lines: list[tuple[str, float, float]],
-              langs: list[str], caption: str = "") -> str:
+def histogram(
+    name: str, lang: str, values: np.ndarray, lines: list[tuple[str, float, float]], langs: list[str], caption: str = ""
+) -> str:
     """`lines`: (label naming the threshold and its value, threshold, share of `values` outside it). The x
     range follows the data and the thresholds near it; values and thresholds beyond are noted, not drawn."""
     # a few extreme values would squash the rest into one bin; with few values, show them all

@@ -61,17 +61,27 @@ def rule_of_reason(rules: dict, stage: str, reason: str, lang: str) -> str:
 def _signal_table(con, langs: list[str]):
     have = {r[0] for r in con.execute("describe docs").fetchall()}
     # every numeric signal, less the read stage's bookkeeping (offsets, indices, sizes)
-    keys = [k for k in vocab.KEYS.values()
-            if k.dtype in ("int64", "float64") and k.name in have and k.stage != vocab.READ]
+    keys = [
+        k for k in vocab.KEYS.values() if k.dtype in ("int64", "float64") and k.name in have and k.stage != vocab.READ
+    ]
     cols = ", ".join(f"{k.name}::double as {k.name}" for k in keys)
     # one scan of the signal columns (never the text) for every histogram
-    tbl = con.sql(f"select coalesce({vocab.LANG}, '{UNKNOWN}') as lang, {cols} from docs where fate <> 'failed' "
-                  f"and {vocab.LANG} in ({', '.join(repr(x) for x in langs)})").to_arrow_table()
+    tbl = con.sql(
+        f"select coalesce({vocab.LANG}, '{UNKNOWN}') as lang, {cols} from docs where fate <> 'failed' "
+        f"and {vocab.LANG} in ({', '.join(repr(x) for x in langs)})"
+    ).to_arrow_table()
     return keys, tbl
 
 
-def signals_section(con, rules: dict, langs: list[str], defaults: Defaults, demo_stages: frozenset = frozenset(),
-                    model_cutoffs: dict | None = None, counted=None) -> str:
+def signals_section(
+    con,
+    rules: dict,
+    langs: list[str],
+    defaults: Defaults,
+    demo_stages: frozenset = frozenset(),
+    model_cutoffs: dict | None = None,
+    counted=None,
+) -> str:
     """`demo_stages`: stages whose signals come from the demo models, marked as such. `counted(label, total,
     unit)`: a context yielding advance(name), called once per histogram drawn (corpus.core.progress.counted)."""
     keys, tbl = _signal_table(con, langs)
@@ -88,12 +98,23 @@ def signals_section(con, rules: dict, langs: list[str], defaults: Defaults, demo
                 plotted.append((k, lang, xs, lines))
             else:
                 p5, p50, p95 = np.percentile(xs, [5, 50, 95])
-                others.append([f"<code>{e(k.name)}</code>", e(lang), len(xs), f"{p5:.4g}", f"{p50:.4g}", f"{p95:.4g}",
-                               e(defaults.resolve_params(k.doc, lang))])
-    parts = ["<p>Every signal a rule thresholds, per language, over the documents that reached its stage; red "
-             "lines: the thresholds (<i>bound value → the reason a document outside it is dropped as</i>) and the "
-             "share of those documents each fails (a document outside two thresholds counts for both; the funnel "
-             "counts it once, under the first). Stages whose thresholds fail the most come first.</p>"]
+                others.append(
+                    [
+                        f"<code>{e(k.name)}</code>",
+                        e(lang),
+                        len(xs),
+                        f"{p5:.4g}",
+                        f"{p50:.4g}",
+                        f"{p95:.4g}",
+                        e(defaults.resolve_params(k.doc, lang)),
+                    ]
+                )
+    parts = [
+        "<p>Every signal a rule thresholds, per language, over the documents that reached its stage; red "
+        "lines: the thresholds (<i>bound value → the reason a document outside it is dropped as</i>) and the "
+        "share of those documents each fails (a document outside two thresholds counts for both; the funnel "
+        "counts it once, under the first). Stages whose thresholds fail the most come first.</p>"
+    ]
     if plotted:
         parts.append(_thresholds_table(plotted, langs, defaults, demo_stages, model_cutoffs or {}))
         with (counted or _uncounted)("report: histograms", len(plotted), "plots") as advance:
@@ -101,8 +122,11 @@ def signals_section(con, rules: dict, langs: list[str], defaults: Defaults, demo
     else:
         parts.append("<p>No thresholded signal in this build.</p>")
     if others:
-        parts.append("<details><summary>Other signals (no threshold): percentiles</summary>"
-                     + table(["signal", "lang", "n", "p5", "p50", "p95", "what"], others, {2, 3, 4, 5}) + "</details>")
+        parts.append(
+            "<details><summary>Other signals (no threshold): percentiles</summary>"
+            + table(["signal", "lang", "n", "p5", "p50", "p95", "what"], others, {2, 3, 4, 5})
+            + "</details>"
+        )
     return "".join(parts)
 
 
@@ -122,8 +146,9 @@ def _thresholds_table(plotted, langs, defaults: Defaults, demo_stages, model_cut
             if why:
                 row["notes"].append((lang, why))
     body = []
-    for (name, bound), row in sorted(rows.items(), key=lambda kv: (-max(v[1] for v in kv[1]["by_lang"].values()),
-                                                                   kv[0])):
+    for (name, bound), row in sorted(
+        rows.items(), key=lambda kv: (-max(v[1] for v in kv[1]["by_lang"].values()), kv[0])
+    ):
         k = row["key"]
         cells = []
         for lang in langs:
@@ -133,16 +158,19 @@ def _thresholds_table(plotted, langs, defaults: Defaults, demo_stages, model_cut
         shared = len(row["notes"]) == len(row["by_lang"]) and len({why for _, why in row["notes"]}) == 1
         note = e(row["notes"][0][1]) if shared else "<br>".join(f"{e(lang)}: {e(why)}" for lang, why in row["notes"])
         demo = " <span class='demo'>demo model</span>" if k.stage in demo_stages else ""
-        body.append([f"<code>{e(name)}</code>{demo}", bound, f"<code>{e(row['reason'])}</code>", e(k.stage)]
-                    + cells + [note])
+        body.append(
+            [f"<code>{e(name)}</code>{demo}", bound, f"<code>{e(row['reason'])}</code>", e(k.stage)] + cells + [note]
+        )
     numeric = set(range(4, 4 + len(langs)))
     legends = defaults.legends([why for row in rows.values() for _, why in row["notes"]])
     legend = "".join(f"<p class='doc'>{e(line)}</p>" for line in legends)
-    return ("<details open><summary>Thresholds by language, the ones failing the most first (why a value: the "
-            "comment beside it in the stage's defaults file)</summary>"
-            + table(["signal", "bound", "drops as", "stage"] + langs + ["why this value"], body, numeric,
-                    "thresholds")
-            + legend + "</details>")
+    return (
+        "<details open><summary>Thresholds by language, the ones failing the most first (why a value: the "
+        "comment beside it in the stage's defaults file)</summary>"
+        + table(["signal", "bound", "drops as", "stage"] + langs + ["why this value"], body, numeric, "thresholds")
+        + legend
+        + "</details>"
+    )
 
 
 def _plots_by_stage(plotted, langs, defaults: Defaults, demo_stages, advance) -> str:
@@ -157,15 +185,21 @@ def _plots_by_stage(plotted, langs, defaults: Defaults, demo_stages, advance) ->
             caption = defaults.resolve_params(k.doc, lang) + f" (stage {k.stage})"
             if k.stage in demo_stages:
                 caption = "DEMO MODEL, not a measure of quality: " + caption
-            figures.append(plots.histogram(k.name, lang, xs, [(t.label, t.value, share) for t, share in lines], langs,
-                                           caption))
+            figures.append(
+                plots.histogram(k.name, lang, xs, [(t.label, t.value, share) for t, share in lines], langs, caption)
+            )
             advance(f"{k.name} [{lang}]")
         most = worst(group[0])
-        summary = (f"<b>{e(stage)}</b> <small>{plural(len(group), 'plot')}; the most any threshold fails: "
-                   f"{most:.1%}{' · scored by the demo models' if stage in demo_stages else ''}</small>")
+        summary = (
+            f"<b>{e(stage)}</b> <small>{plural(len(group), 'plot')}; the most any threshold fails: "
+            f"{most:.1%}{' · scored by the demo models' if stage in demo_stages else ''}</small>"
+        )
         opened = " open" if most >= OPEN_WHEN_FAILING else ""
-        parts.append(f"<details class='stage'{opened}><summary>{summary}</summary><div class='grid'>"
-                     + "".join(figures) + "</div></details>")
+        parts.append(
+            f"<details class='stage'{opened}><summary>{summary}</summary><div class='grid'>"
+            + "".join(figures)
+            + "</div></details>"
+        )
     return "".join(parts)
 
 

@@ -43,8 +43,10 @@ def spine_build(tmp_path_factory, demo_warc) -> Path:
 @pytest.fixture
 def copy_build(tmp_path):
     """A private copy of a shared build, for tests that change or delete what they are given."""
+
     def copy(src: Path, name: str = "copy") -> Path:
         return Path(shutil.copytree(src, tmp_path / name, symlinks=True))
+
     return copy
 
 

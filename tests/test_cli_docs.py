@@ -12,8 +12,14 @@ def test_cli_reference_is_up_to_date():
 
 def test_reference_lists_every_command_with_its_options(tmp_path):
     text = render()
-    for heading in ("### `corpus build`", "### `corpus report`", "### `corpus diff`", "### `corpus export`",
-                    "#### `corpus train upscale`", "### `corpus eval`"):
+    for heading in (
+        "### `corpus build`",
+        "### `corpus report`",
+        "### `corpus diff`",
+        "### `corpus export`",
+        "#### `corpus train upscale`",
+        "### `corpus eval`",
+    ):
         assert heading in text
     assert "| `--limit` INTEGER | sample documents shown per transition (0: none) (default: `3`) |" in text
     out = tmp_path / "cli.md"

@@ -98,8 +98,14 @@ def _batches(docs: Iterator[SourceDoc], size: int) -> Iterator[list[SourceDoc]]:
         yield batch
 
 
-def tokenize(inputs: list[str], tokenizer_dir: str, out: str, cfg: TokenizeConfig, where: str = "",
-             source_expr: str | None = None) -> dict:
+def tokenize(
+    inputs: list[str],
+    tokenizer_dir: str,
+    out: str,
+    cfg: TokenizeConfig,
+    where: str = "",
+    source_expr: str | None = None,
+) -> dict:
     check_inputs(inputs, where)
     model_path = os.path.join(tokenizer_dir, "tokenizer.model") if os.path.isdir(tokenizer_dir) else tokenizer_dir
     vocab = load(model_path).get_piece_size()
@@ -113,12 +119,18 @@ def tokenize(inputs: list[str], tokenizer_dir: str, out: str, cfg: TokenizeConfi
         w.flush()
     rows.close()
     index = {
-        "dtype": dtype.name, "vocab_size": vocab, "eos_id": EOS_ID if cfg.append_eos else None,
+        "dtype": dtype.name,
+        "vocab_size": vocab,
+        "eos_id": EOS_ID if cfg.append_eos else None,
         "tokenizer": os.path.abspath(model_path),
         "tokenizer_sha256": file_sha256(model_path),
-        "inputs": list(inputs), "where": where, "val_fraction": cfg.val_fraction,
-        "splits": {s: {"shards": w.shards, "tokens": sum(x["tokens"] for x in w.shards),
-                       "docs": rows.count[s]} for s, w in writers.items()},
+        "inputs": list(inputs),
+        "where": where,
+        "val_fraction": cfg.val_fraction,
+        "splits": {
+            s: {"shards": w.shards, "tokens": sum(x["tokens"] for x in w.shards), "docs": rows.count[s]}
+            for s, w in writers.items()
+        },
     }
     with open(os.path.join(out, INDEX_FILE), "w") as f:
         json.dump(index, f, indent=2, ensure_ascii=False)
@@ -128,8 +140,17 @@ def tokenize(inputs: list[str], tokenizer_dir: str, out: str, cfg: TokenizeConfi
 class _DocIndex:
     """docs.parquet written in row groups as documents arrive (memory bounded by one row group)."""
 
-    SCHEMA = pa.schema([("id", pa.string()), ("source", pa.string()), ("split", pa.string()),
-                        ("shard", pa.int32()), ("offset", pa.int64()), ("tokens", pa.int64()), ("bytes", pa.int64())])
+    SCHEMA = pa.schema(
+        [
+            ("id", pa.string()),
+            ("source", pa.string()),
+            ("split", pa.string()),
+            ("shard", pa.int32()),
+            ("offset", pa.int64()),
+            ("tokens", pa.int64()),
+            ("bytes", pa.int64()),
+        ]
+    )
 
     def __init__(self, path: str, group_rows: int = 100_000):
         self.writer = pq.ParquetWriter(path, self.SCHEMA, compression="zstd")
@@ -153,8 +174,9 @@ class _DocIndex:
         self.writer.close()
 
 
-def _encoded(batches: Iterator[list[SourceDoc]], model_path: str,
-             workers: int) -> Iterator[tuple[list[SourceDoc], list]]:
+def _encoded(
+    batches: Iterator[list[SourceDoc]], model_path: str, workers: int
+) -> Iterator[tuple[list[SourceDoc], list]]:
     """(batch, token ids) in input order, whatever the worker count; at most 2 batches per worker in flight."""
     if workers <= 1:
         _init_worker(model_path)
@@ -177,8 +199,15 @@ def _write_batch(batch: list[SourceDoc], encoded: list[list[int]], writers, rows
             ids = ids + [EOS_ID]
         split = split_of(doc.text, cfg.val_fraction)
         shard, offset = writers[split].add(np.asarray(ids))
-        rows.add(id=doc.id, source=doc.source, split=split, shard=shard, offset=offset, tokens=len(ids),
-                 bytes=len(doc.text.encode("utf-8")))
+        rows.add(
+            id=doc.id,
+            source=doc.source,
+            split=split,
+            shard=shard,
+            offset=offset,
+            tokens=len(ids),
+            bytes=len(doc.text.encode("utf-8")),
+        )
 
 
 def read_index(out: str) -> dict:
@@ -189,5 +218,7 @@ def read_index(out: str) -> dict:
 def open_split(out: str, split: str) -> list[np.ndarray]:
     """Memory-mapped shards of one split (read-only)."""
     index = read_index(out)
-    return [np.memmap(os.path.join(out, s["file"]), dtype=np.dtype(index["dtype"]), mode="r")
-            for s in index["splits"][split]["shards"]]
+    return [
+        np.memmap(os.path.join(out, s["file"]), dtype=np.dtype(index["dtype"]), mode="r")
+        for s in index["splits"][split]["shards"]
+    ]

@@ -31,8 +31,11 @@ def expand(inputs: list[str] | tuple[str, ...]) -> list[str]:
     files: list[str] = []
     for item in inputs:
         if os.path.isdir(item):
-            found = [p for p in glob.glob(os.path.join(item, "**", "*"), recursive=True)
-                     if os.path.isfile(p) and _kind(p) != "unknown"]
+            found = [
+                p
+                for p in glob.glob(os.path.join(item, "**", "*"), recursive=True)
+                if os.path.isfile(p) and _kind(p) != "unknown"
+            ]
             if not found:
                 raise FileNotFoundError(f"input {item} holds no .parquet, .jsonl or .txt files")
         else:
@@ -57,8 +60,9 @@ def check_inputs(inputs: list[str] | tuple[str, ...], where: str = "") -> list[s
         raise ValueError("a SQL predicate (--where) applies to Parquet inputs only")
     if where:
         try:
-            duckdb.connect().execute(f"describe select * from read_parquet({parquet!r}, union_by_name = true) "
-                                     f"where ({where})")
+            duckdb.connect().execute(
+                f"describe select * from read_parquet({parquet!r}, union_by_name = true) where ({where})"
+            )
         except duckdb.Error as e:
             raise ValueError(f"--where {where!r}: {str(e).strip().splitlines()[0]}") from None
     return files
@@ -108,8 +112,10 @@ def _parquet_docs(files: list[str], where: str, source_expr: str | None) -> Iter
     id_expr = "cast(id as varchar)" if "id" in cols else "filename || ':' || cast(file_row_number as varchar)"
     if "id" not in cols:
         rel = rel.replace("filename = true", "filename = true, file_row_number = true")
-    query = (f"select {id_expr} as id, text, cast({source_expr} as varchar) as source from {rel} "
-             f"where text is not null and length(text) > 0 and ({where or 'true'}) order by filename, id")
+    query = (
+        f"select {id_expr} as id, text, cast({source_expr} as varchar) as source from {rel} "
+        f"where text is not null and length(text) > 0 and ({where or 'true'}) order by filename, id"
+    )
     reader = con.sql(query).to_arrow_reader(PARQUET_BATCH_ROWS)
     for batch in reader:
         d = batch.to_pydict()
@@ -117,8 +123,9 @@ def _parquet_docs(files: list[str], where: str, source_expr: str | None) -> Iter
             yield SourceDoc(i, t, s)
 
 
-def iter_docs(inputs: list[str] | tuple[str, ...], where: str = "",
-              source_expr: str | None = None) -> Iterator[SourceDoc]:
+def iter_docs(
+    inputs: list[str] | tuple[str, ...], where: str = "", source_expr: str | None = None
+) -> Iterator[SourceDoc]:
     """All documents of all inputs in a fixed order (files sorted; Parquet rows by file, id)."""
     files = expand(inputs)
     parquet = [p for p in files if _kind(p) == "parquet"]

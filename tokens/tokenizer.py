@@ -40,7 +40,7 @@ def _lines(docs: Iterator[SourceDoc], budget: int, max_chars: int) -> Iterator[s
     for doc in docs:
         for line in doc.text.split("\n"):
             for i in range(0, len(line), max_chars):
-                piece = line[i:i + max_chars]
+                piece = line[i : i + max_chars]
                 if piece.strip():
                     yield piece
                     used += len(piece)
@@ -76,12 +76,25 @@ def train_tokenizer(inputs: list[str], out_dir: str, cfg: TokenizerConfig, where
         raise ValueError("the inputs hold no text to train on" + (f" where {where}" if where else ""))
     os.makedirs(out_dir, exist_ok=True)
     spm.SentencePieceTrainer.train(
-        sentence_iterator=itertools.chain([first], lines), model_prefix=os.path.join(out_dir, "tokenizer"), model_type="bpe",
-        vocab_size=cfg.vocab_size, character_coverage=cfg.character_coverage, split_digits=True,
-        byte_fallback=True, normalization_rule_name="identity", add_dummy_prefix=False,
-        remove_extra_whitespaces=False, allow_whitespace_only_pieces=True, split_by_whitespace=True,
-        max_sentence_length=cfg.max_line_chars * 4, num_threads=cfg.threads,
-        pad_id=PAD_ID, unk_id=UNK_ID, bos_id=BOS_ID, eos_id=EOS_ID, input_sentence_size=0,
+        sentence_iterator=itertools.chain([first], lines),
+        model_prefix=os.path.join(out_dir, "tokenizer"),
+        model_type="bpe",
+        vocab_size=cfg.vocab_size,
+        character_coverage=cfg.character_coverage,
+        split_digits=True,
+        byte_fallback=True,
+        normalization_rule_name="identity",
+        add_dummy_prefix=False,
+        remove_extra_whitespaces=False,
+        allow_whitespace_only_pieces=True,
+        split_by_whitespace=True,
+        max_sentence_length=cfg.max_line_chars * 4,
+        num_threads=cfg.threads,
+        pad_id=PAD_ID,
+        unk_id=UNK_ID,
+        bos_id=BOS_ID,
+        eos_id=EOS_ID,
+        input_sentence_size=0,
         minloglevel=2,
     )
     model_path = os.path.join(out_dir, MODEL_FILE)
@@ -122,6 +135,7 @@ def load(path: str):
     if os.path.isdir(path):
         path = os.path.join(path, MODEL_FILE)
     if not os.path.isfile(path):
-        raise FileNotFoundError(f"tokenizer {path!r} not found (a directory made by `corpus tokenizer train`, "
-                                "or a .model file)")
+        raise FileNotFoundError(
+            f"tokenizer {path!r} not found (a directory made by `corpus tokenizer train`, or a .model file)"
+        )
     return spm.SentencePieceProcessor(model_file=path)

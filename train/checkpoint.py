@@ -39,8 +39,12 @@ def save_to(final: str, model: torch.nn.Module, optimizer=None, extra: dict | No
     tmp = final.rstrip("/") + ".tmp"
     shutil.rmtree(tmp, ignore_errors=True)
     os.makedirs(tmp)
-    state = {"model": model.state_dict(), "optimizer": optimizer.state_dict() if optimizer else None,
-             "step": 0, **(extra or {})}
+    state = {
+        "model": model.state_dict(),
+        "optimizer": optimizer.state_dict() if optimizer else None,
+        "step": 0,
+        **(extra or {}),
+    }
     torch.save(state, os.path.join(tmp, STATE_FILE))
     with open(os.path.join(tmp, MODEL_CONFIG_FILE), "w") as f:
         json.dump(dataclasses.asdict(model.cfg), f, indent=2)

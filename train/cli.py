@@ -55,11 +55,21 @@ def eval_summary(result: dict) -> str:
     it counts (tokens of a validation source, questions of a task); `chance` is the accuracy of guessing."""
     from corpus.core.sql import format_table
 
-    rows = [(f"val {src}", f"{r['tokens']:,} tokens", "loss / bpb", f"{r['loss']:.3f} / {r['bpb']:.3f}", "")
-            for src, r in result.get("val", {}).items()]
-    rows += [(name, f"{r['n']:,} questions", "acc / acc_norm", f"{r['acc']:.3f} / {r['acc_norm']:.3f}",
-              f"{r['chance']:.3f}" if "chance" in r else "")
-             for name, r in result.items() if isinstance(r, dict) and "acc" in r]
+    rows = [
+        (f"val {src}", f"{r['tokens']:,} tokens", "loss / bpb", f"{r['loss']:.3f} / {r['bpb']:.3f}", "")
+        for src, r in result.get("val", {}).items()
+    ]
+    rows += [
+        (
+            name,
+            f"{r['n']:,} questions",
+            "acc / acc_norm",
+            f"{r['acc']:.3f} / {r['acc_norm']:.3f}",
+            f"{r['chance']:.3f}" if "chance" in r else "",
+        )
+        for name, r in result.items()
+        if isinstance(r, dict) and "acc" in r
+    ]
     return format_table(["task", "n", "metric", "value", "chance"], rows, footer=False)
 
 
@@ -87,9 +97,11 @@ def register(app: typer.Typer) -> None:
             fail(str(e))
         last = train(cfg)
         if last.get("already_done"):
-            typer.echo(f"{cfg.out_dir} is already at step {last['step']} (max_steps {cfg.max_steps}): nothing to "
-                       f"train. To continue, raise max_steps: --set max_steps={2 * last['step']} (or in "
-                       f"{config}); the run resumes from its last checkpoint.")
+            typer.echo(
+                f"{cfg.out_dir} is already at step {last['step']} (max_steps {cfg.max_steps}): nothing to "
+                f"train. To continue, raise max_steps: --set max_steps={2 * last['step']} (or in "
+                f"{config}); the run resumes from its last checkpoint."
+            )
             return
         typer.echo(json.dumps(last))
 
@@ -114,15 +126,19 @@ def register(app: typer.Typer) -> None:
     def eval_cmd(
         checkpoint_path: str = typer.Argument(..., help="checkpoint or run directory"),
         data: Optional[str] = typer.Option(None, "--data", help="token shards: per-source validation loss / bpb"),
-        mc: list[str] = typer.Option([], "--mc", help="multiple-choice task dir (with test/, dev/), "
-                                     "optionally LANG:DIR, e.g. zh:../shared/data/eval/cmmlu"),
+        mc: list[str] = typer.Option(
+            [],
+            "--mc",
+            help="multiple-choice task dir (with test/, dev/), optionally LANG:DIR, e.g. zh:../shared/data/eval/cmmlu",
+        ),
         shots: int = typer.Option(5, "--shots"),
         mode: str = typer.Option("cloze", "--mode", help="cloze: score option texts; letter: score ' A'..' D'"),
         sample: int = typer.Option(0, "--sample", help="questions sampled per subject (0: all)"),
         seq_len: int = typer.Option(0, "--seq-len", help="window for validation loss (0: model max)"),
         tokenizer: Optional[str] = typer.Option(None, "--tokenizer"),
-        output: Optional[str] = typer.Option(None, "-o", "--output",
-                                             help="JSON file for every result (default CHECKPOINT/eval.json)"),
+        output: Optional[str] = typer.Option(
+            None, "-o", "--output", help="JSON file for every result (default CHECKPOINT/eval.json)"
+        ),
         as_json: bool = typer.Option(False, "--json", help="print the JSON instead of the summary table"),
     ):
         """Evaluate a checkpoint: validation loss and bits per byte per source, multiple-choice accuracy.
@@ -146,8 +162,9 @@ def register(app: typer.Typer) -> None:
             for lang, root in tasks:
                 name = os.path.basename(os.path.normpath(root))
                 with counted(name, len(mc_test_files(root)), "subjects") as advance:
-                    result[name] = eval_mc_task(model, sp, root, shots=shots, mode=mode, lang=lang or "en",
-                                                sample=sample, on_subject=advance)
+                    result[name] = eval_mc_task(
+                        model, sp, root, shots=shots, mode=mode, lang=lang or "en", sample=sample, on_subject=advance
+                    )
         path = output or os.path.join(ckpt, "eval.json")
         with open(path, "w") as f:
             json.dump(result, f, indent=2, ensure_ascii=False)
@@ -171,4 +188,5 @@ def is_checkpoint_or_run(path: str) -> bool:
     from train import checkpoint
 
     return os.path.exists(os.path.join(path, checkpoint.STATE_FILE)) or bool(
-        os.path.isdir(path) and checkpoint.latest(path))
+        os.path.isdir(path) and checkpoint.latest(path)
+    )

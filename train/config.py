@@ -100,8 +100,11 @@ def load_train_config(path: str | None = None, data: dict | None = None, overrid
 
         base = dataclasses.asdict(read_model_config(raw["init_from"]))
         changed = set(model_section) - {"preset"}
-        check(changed <= set(CONTEXT_FIELDS), "model", f"with init_from only {CONTEXT_FIELDS} may change, not "
-              f"{sorted(changed - set(CONTEXT_FIELDS))}")
+        check(
+            changed <= set(CONTEXT_FIELDS),
+            "model",
+            f"with init_from only {CONTEXT_FIELDS} may change, not {sorted(changed - set(CONTEXT_FIELDS))}",
+        )
         model_section = merge(base, {k: v for k, v in model_section.items() if k != "preset"})
     from tokens.shards import read_index
 

@@ -22,7 +22,7 @@ class TokenWindows:
         self.weights = sizes / sizes.sum()  # windows uniform over all tokens
 
     def _stack(self, picks: list[tuple[int, int]]) -> tuple[torch.Tensor, torch.Tensor]:
-        rows = np.stack([self.shards[s][o:o + self.seq_len + 1].astype(np.int64) for s, o in picks])
+        rows = np.stack([self.shards[s][o : o + self.seq_len + 1].astype(np.int64) for s, o in picks])
         t = torch.from_numpy(rows)  # (B, T+1)
         return t[:, :-1], t[:, 1:]  # inputs, next-token targets: (B, T) each
 
@@ -35,11 +35,12 @@ class TokenWindows:
     def sequential_batches(self, batch_size: int, max_batches: int, rank: int = 0, world_size: int = 1):
         """Non-overlapping windows (validation), the same ones every time, spread evenly over the whole
         split: the split is ordered by input file, so its first windows would be one source only."""
-        picks = [(s, o) for s, shard in enumerate(self.shards)
-                 for o in range(0, len(shard) - self.seq_len - 1, self.seq_len)]
+        picks = [
+            (s, o) for s, shard in enumerate(self.shards) for o in range(0, len(shard) - self.seq_len - 1, self.seq_len)
+        ]
         wanted = batch_size * max_batches * world_size
         if len(picks) > wanted:
             picks = [picks[i] for i in np.linspace(0, len(picks) - 1, wanted).round().astype(int)]
         picks = picks[rank::world_size]
         for i in range(0, min(len(picks), batch_size * max_batches), batch_size):
-            yield self._stack(picks[i:i + batch_size])
+            yield self._stack(picks[i : i + batch_size])

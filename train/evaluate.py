@@ -18,8 +18,14 @@ from train.model import Transformer
 
 # ---------------------------------------------------------------- validation loss per source
 @torch.no_grad()
-def source_losses(model: Transformer, shard_dir: str, seq_len: int, max_tokens: int = 200_000,
-                  batch_size: int = 16, on_source: Callable[[str], None] | None = None) -> dict[str, dict]:
+def source_losses(
+    model: Transformer,
+    shard_dir: str,
+    seq_len: int,
+    max_tokens: int = 200_000,
+    batch_size: int = 16,
+    on_source: Callable[[str], None] | None = None,
+) -> dict[str, dict]:
     """Loss per token (nats) and bits per byte for each source of the validation split.
 
     Bits per byte divide the total loss by the UTF-8 bytes the tokens encode, so numbers stay
@@ -30,8 +36,10 @@ def source_losses(model: Transformer, shard_dir: str, seq_len: int, max_tokens: 
     from tokens.shards import DOCS_FILE, open_split
 
     shards = open_split(shard_dir, "val")
-    docs = duckdb.sql(f"select source, shard, \"offset\", tokens, bytes from '{os.path.join(shard_dir, DOCS_FILE)}' "
-                      "where split = 'val' order by source, shard, \"offset\"").fetchall()
+    docs = duckdb.sql(
+        f"select source, shard, \"offset\", tokens, bytes from '{os.path.join(shard_dir, DOCS_FILE)}' "
+        "where split = 'val' order by source, shard, \"offset\""
+    ).fetchall()
     by_source: dict[str, list] = {}
     for src, shard, off, n, b in docs:
         by_source.setdefault(src, []).append((shard, off, n, b))
@@ -42,13 +50,18 @@ def source_losses(model: Transformer, shard_dir: str, seq_len: int, max_tokens: 
         for shard, off, n, b in rows:
             if n_tok >= max_tokens:
                 break
-            stream.append(np.asarray(shards[shard][off:off + n], dtype=np.int64))
+            stream.append(np.asarray(shards[shard][off : off + n], dtype=np.int64))
             n_tok, n_bytes = n_tok + n, n_bytes + b
         nll, count = _stream_nll(model, np.concatenate(stream), seq_len, batch_size)
         loss = nll / max(1, count)
         # tokens/bytes of the covered documents convert the per-token loss into bits per byte
-        out[src] = {"loss": loss, "bpb": loss * n_tok / max(1, n_bytes) / math.log(2), "tokens": n_tok,
-                    "bytes": n_bytes, "docs": len(stream)}
+        out[src] = {
+            "loss": loss,
+            "bpb": loss * n_tok / max(1, n_bytes) / math.log(2),
+            "tokens": n_tok,
+            "bytes": n_bytes,
+            "docs": len(stream),
+        }
         if on_source:
             on_source(src)
     return out
@@ -59,21 +72,25 @@ def val_sources(shard_dir: str) -> list[str]:
 
     from tokens.shards import DOCS_FILE
 
-    return [r[0] for r in duckdb.sql(f"select distinct source from '{os.path.join(shard_dir, DOCS_FILE)}' "
-                                     "where split = 'val' order by source").fetchall()]
+    return [
+        r[0]
+        for r in duckdb.sql(
+            f"select distinct source from '{os.path.join(shard_dir, DOCS_FILE)}' where split = 'val' order by source"
+        ).fetchall()
+    ]
 
 
 def _stream_nll(model: Transformer, ids: np.ndarray, seq_len: int, batch_size: int) -> tuple[float, int]:
     """Summed next-token loss over non-overlapping windows of a token stream."""
     device = next(model.parameters()).device
-    windows = [ids[i:i + seq_len + 1] for i in range(0, len(ids) - 1, seq_len)]
+    windows = [ids[i : i + seq_len + 1] for i in range(0, len(ids) - 1, seq_len)]
     total, count = 0.0, 0
     for b in range(0, len(windows), batch_size):
-        group = windows[b:b + batch_size]
+        group = windows[b : b + batch_size]
         width = max(len(w) for w in group)
         x = torch.full((len(group), width), -1, dtype=torch.long)
         for i, w in enumerate(group):
-            x[i, :len(w)] = torch.from_numpy(w)
+            x[i, : len(w)] = torch.from_numpy(w)
         inp, tgt = x[:, :-1].clamp(min=0).to(device), x[:, 1:].to(device)  # padding targets are -1: ignored
         logits, _ = model(inp)
         total += F.cross_entropy(logits.float().flatten(0, 1), tgt.flatten(), ignore_index=-1, reduction="sum").item()
@@ -131,11 +148,11 @@ def option_logprobs(model: Transformer, sp, context: str, options: list[str]) ->
     ctx = sp.encode(context)
     conts = [sp.encode(o) for o in options]
     limit = model.cfg.max_seq_len
-    seqs = [(ctx + c)[-(limit + 1):] for c in conts]  # the context is cut from the left if too long
+    seqs = [(ctx + c)[-(limit + 1) :] for c in conts]  # the context is cut from the left if too long
     width = max(len(s) for s in seqs) - 1
     x = torch.zeros((len(seqs), width), dtype=torch.long)
     for i, s in enumerate(seqs):
-        x[i, :len(s) - 1] = torch.tensor(s[:-1])
+        x[i, : len(s) - 1] = torch.tensor(s[:-1])
     logp = torch.log_softmax(model(x.to(device))[0].float(), dim=-1)  # (n_options, T, V)
     scores = []
     for i, (s, c) in enumerate(zip(seqs, conts)):
@@ -144,8 +161,9 @@ def option_logprobs(model: Transformer, sp, context: str, options: list[str]) ->
     return scores
 
 
-def eval_mc_file(model, sp, test_path: str, dev_path: str | None, shots: int, mode: str, lang: str,
-                 sample: int, seed: int) -> dict:
+def eval_mc_file(
+    model, sp, test_path: str, dev_path: str | None, shots: int, mode: str, lang: str, sample: int, seed: int
+) -> dict:
     items = read_mc_csv(test_path)
     if sample and len(items) > sample:
         items = random.Random(seed).sample(items, sample)
@@ -177,9 +195,18 @@ def mc_test_files(root: str, subjects: list[str] | None = None) -> list[str]:
     return [p for p in tests if not subjects or subject_of(p) in subjects]
 
 
-def eval_mc_task(model, sp, root: str, shots: int = 5, mode: str = "cloze", lang: str = "en",
-                 sample: int = 0, seed: int = 0, subjects: list[str] | None = None,
-                 on_subject: Callable[[str], None] | None = None) -> dict:
+def eval_mc_task(
+    model,
+    sp,
+    root: str,
+    shots: int = 5,
+    mode: str = "cloze",
+    lang: str = "en",
+    sample: int = 0,
+    seed: int = 0,
+    subjects: list[str] | None = None,
+    on_subject: Callable[[str], None] | None = None,
+) -> dict:
     """A task directory with test/ (and dev/ for few-shot examples) holding one CSV per subject."""
     tests = mc_test_files(root, subjects)
     dev = {subject_of(p): p for p in glob.glob(os.path.join(root, "dev", "*.csv*"))}

@@ -35,8 +35,10 @@ def lr_at(step: int, o: OptimConfig, max_steps: int) -> float:
 def make_optimizer(model: torch.nn.Module, o: OptimConfig) -> torch.optim.AdamW:
     # weight decay on matrices only; norms' gains (1-D) are left alone, as in nanoGPT and Llama
     params = [p for p in model.parameters() if p.requires_grad]
-    groups = [{"params": [p for p in params if p.dim() >= 2], "weight_decay": o.weight_decay},
-              {"params": [p for p in params if p.dim() < 2], "weight_decay": 0.0}]
+    groups = [
+        {"params": [p for p in params if p.dim() >= 2], "weight_decay": o.weight_decay},
+        {"params": [p for p in params if p.dim() < 2], "weight_decay": 0.0},
+    ]
     return torch.optim.AdamW(groups, lr=o.lr, betas=(o.beta1, o.beta2), fused=None)
 
 
@@ -44,8 +46,9 @@ def make_optimizer(model: torch.nn.Module, o: OptimConfig) -> torch.optim.AdamW:
 def evaluate(model, val: TokenWindows, cfg: TrainConfig, accelerator) -> float:
     model.eval()
     total = torch.zeros(2, device=accelerator.device)  # (sum of losses, batches)
-    for x, y in val.sequential_batches(cfg.batch_size, cfg.eval_batches, accelerator.process_index,
-                                       accelerator.num_processes):
+    for x, y in val.sequential_batches(
+        cfg.batch_size, cfg.eval_batches, accelerator.process_index, accelerator.num_processes
+    ):
         _, loss = model(x.to(accelerator.device), y.to(accelerator.device))
         total += torch.stack([loss.float(), torch.ones((), device=loss.device)])
     model.train()
@@ -108,8 +111,13 @@ def train(cfg: TrainConfig, stop_after: int | None = None) -> dict:
         if done % cfg.log_every == 0 or done == cfg.max_steps:
             loss = accelerator.reduce(torch.stack(losses), "mean").mean().item()
             dt = time.perf_counter() - t0
-            last = {"step": done, "tokens": done * tokens_per_step, "loss": loss, "lr": lr,
-                    "tokens_per_s": round(len(losses) * tokens_per_step / dt, 1)}
+            last = {
+                "step": done,
+                "tokens": done * tokens_per_step,
+                "loss": loss,
+                "lr": lr,
+                "tokens_per_s": round(len(losses) * tokens_per_step / dt, 1),
+            }
             if done % cfg.eval_every == 0 or done == cfg.max_steps:
                 last["val_loss"] = evaluate(model, val, cfg, accelerator)
             log.write(last)
@@ -153,15 +161,19 @@ class StepProgress:
         if "val_loss" in record:
             self.val = record["val_loss"]
         if self.bar is not None:
-            self.bar.set_postfix(loss=f"{record['loss']:.3f}",
-                                 **({"val_loss": f"{self.val:.3f}"} if self.val is not None else {}))
+            self.bar.set_postfix(
+                loss=f"{record['loss']:.3f}", **({"val_loss": f"{self.val:.3f}"} if self.val is not None else {})
+            )
         elif self.enabled:
             step, elapsed = record["step"], time.perf_counter() - self.t0
             eta = elapsed * (self.max_steps - step) / max(1, step - self.start)
             val = f" val_loss {record['val_loss']:.4f}" if "val_loss" in record else ""
-            print(f"step {step}/{self.max_steps} loss {record['loss']:.4f}{val} lr {record['lr']:.2e} "
-                  f"{record['tokens_per_s']:,.0f} tok/s elapsed {elapsed:.0f}s eta {eta:.0f}s",
-                  file=self.stream, flush=True)
+            print(
+                f"step {step}/{self.max_steps} loss {record['loss']:.4f}{val} lr {record['lr']:.2e} "
+                f"{record['tokens_per_s']:,.0f} tok/s elapsed {elapsed:.0f}s eta {eta:.0f}s",
+                file=self.stream,
+                flush=True,
+            )
 
     def update(self, done: int) -> None:
         if self.bar is not None:

@@ -54,8 +54,16 @@ def mean_loss(model: Transformer, batches: list[tuple[torch.Tensor, torch.Tensor
     return sum(model(x, y)[1].item() for x, y in batches) / len(batches)
 
 
-def upscale_report(model: Transformer, start: int, end: int, shard_dir: str, seq_len: int, n_batches: int,
-                   output: str | None = None, tokenizer: str | None = None) -> dict:
+def upscale_report(
+    model: Transformer,
+    start: int,
+    end: int,
+    shard_dir: str,
+    seq_len: int,
+    n_batches: int,
+    output: str | None = None,
+    tokenizer: str | None = None,
+) -> dict:
     """Upscale, measure on validation windows, optionally save as a checkpoint; the report says
     whether the copies were near-identity maps and how far the loss moved."""
     from train import checkpoint
@@ -75,12 +83,23 @@ def upscale_report(model: Transformer, start: int, end: int, shard_dir: str, seq
         verdict = "duplicated layers look near-identity, yet the loss moved beyond tolerance: continue training"
     else:
         low = [i for i in range(start, end) if cos[i] < NEAR_IDENTITY_COSINE]
-        verdict = (f"layers {low} change their input (cosine < {NEAR_IDENTITY_COSINE}); duplicating them moves "
-                   "the loss: prefer a range of high-cosine layers or continue training")
-    report = {"layers_before": model.cfg.n_layers, "layers_after": deep.cfg.n_layers, "duplicated": [start, end],
-              "layer_cosine": [round(c, 4) for c in cos], "loss_before": before, "loss_after": after,
-              "loss_delta": after - before, "tolerance": LOSS_TOLERANCE, "near_identity": near_identity,
-              "within_tolerance": within, "verdict": verdict}
+        verdict = (
+            f"layers {low} change their input (cosine < {NEAR_IDENTITY_COSINE}); duplicating them moves "
+            "the loss: prefer a range of high-cosine layers or continue training"
+        )
+    report = {
+        "layers_before": model.cfg.n_layers,
+        "layers_after": deep.cfg.n_layers,
+        "duplicated": [start, end],
+        "layer_cosine": [round(c, 4) for c in cos],
+        "loss_before": before,
+        "loss_after": after,
+        "loss_delta": after - before,
+        "tolerance": LOSS_TOLERANCE,
+        "near_identity": near_identity,
+        "within_tolerance": within,
+        "verdict": verdict,
+    }
     if output:
         checkpoint.save_to(output, deep, extra={"tokenizer": tokenizer, "upscale": report})
         report["checkpoint"] = output

@@ -19,9 +19,17 @@ _UNPRINTABLE = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029\u200e\u200f\u202a-\u2
 
 # Pages labelled with a legacy Chinese codec routinely contain characters only its superset
 # has; decoding with the superset is what browsers do (WHATWG encoding standard).
-_SUPERSETS = {"gb2312": "gb18030", "gbk": "gb18030", "gb_2312-80": "gb18030", "x-gbk": "gb18030",
-              "ascii": "utf-8", "us-ascii": "utf-8", "iso-8859-1": "cp1252", "latin-1": "cp1252",
-              "big5": "big5hkscs"}
+_SUPERSETS = {
+    "gb2312": "gb18030",
+    "gbk": "gb18030",
+    "gb_2312-80": "gb18030",
+    "x-gbk": "gb18030",
+    "ascii": "utf-8",
+    "us-ascii": "utf-8",
+    "iso-8859-1": "cp1252",
+    "latin-1": "cp1252",
+    "big5": "big5hkscs",
+}
 
 
 # Share of undecodable characters under which a labelled codec is still believed (decoded with
@@ -135,7 +143,7 @@ def _mess(text: str) -> float:
     is not ASCII: the head of an HTML page is markup the ratio cannot tell anything from."""
     first = _NON_ASCII.search(text)
     start = first.start() if first else 0
-    return mess_ratio(text[start:start + MESS_SAMPLE], maximum_threshold=1.0)
+    return mess_ratio(text[start : start + MESS_SAMPLE], maximum_threshold=1.0)
 
 
 def storable(s: str) -> str:

@@ -189,8 +189,9 @@ def load_yaml(path: str | Path) -> dict:
     except yaml.YAMLError as e:
         mark = getattr(e, "problem_mark", None)
         where = f" (line {mark.line + 1}, column {mark.column + 1})" if mark else ""
-        raise ConfigError(str(path), f"not valid YAML: {getattr(e, 'problem', None) or e}{where}",
-                          what="config file") from None
+        raise ConfigError(
+            str(path), f"not valid YAML: {getattr(e, 'problem', None) or e}{where}", what="config file"
+        ) from None
     if not isinstance(data, dict):
         raise ConfigError(str(path), "its top level must be a mapping", what="config file")
     return data

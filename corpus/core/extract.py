@@ -71,12 +71,24 @@ class Extractor(PipelineStep):
     name = "trafilatura"
     type = "✂️ - EXTRACTOR"
 
-    def __init__(self, layout: Layout, timeout_s: float = 10.0, include_tables: bool = True,
-                 include_comments: bool = False, favor: str = "balanced", segment: int = 0,
-                 mode: str = "trafilatura", fast_max_links: float = 10.0):
+    def __init__(
+        self,
+        layout: Layout,
+        timeout_s: float = 10.0,
+        include_tables: bool = True,
+        include_comments: bool = False,
+        favor: str = "balanced",
+        segment: int = 0,
+        mode: str = "trafilatura",
+        fast_max_links: float = 10.0,
+    ):
         super().__init__()
         self.timeout_s, self.include_tables, self.include_comments, self.favor = (
-            timeout_s, include_tables, include_comments, favor)
+            timeout_s,
+            include_tables,
+            include_comments,
+            favor,
+        )
         self.mode, self.fast_max_links = mode, fast_max_links
         self.failed = FateWriter(layout, vocab.FATE_FAILED, stage=vocab.EXTRACT, segment=segment)
 
@@ -92,10 +104,20 @@ class Extractor(PipelineStep):
                 if source is None:
                     return ""
                 unwrap_layout_tables(source)  # layout tables are not tables, whatever include_tables says
-            text = trafilatura.extract(
-                source, url=url, include_comments=self.include_comments, include_tables=self.include_tables,
-                favor_precision=self.favor == "precision", favor_recall=self.favor == "recall",
-                deduplicate=False, with_metadata=False, fast=not fallbacks) or ""
+            text = (
+                trafilatura.extract(
+                    source,
+                    url=url,
+                    include_comments=self.include_comments,
+                    include_tables=self.include_tables,
+                    favor_precision=self.favor == "precision",
+                    favor_recall=self.favor == "recall",
+                    deduplicate=False,
+                    with_metadata=False,
+                    fast=not fallbacks,
+                )
+                or ""
+            )
             # trafilatura drops empty paragraphs but keeps spacers (<div>&nbsp;</div>) as lines
             # with nothing visible, and spaces after a line's last character (before a <br>)
             return clean_lines(text)

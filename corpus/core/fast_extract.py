@@ -43,8 +43,9 @@ def fast_page(html: str) -> FastPage:
     from resiliparse.parse.html import HTMLTree
 
     tree = HTMLTree.parse(html)
-    options = dict(alt_texts=False, links=False, form_fields=False, noscript=False, list_bullets=False,
-                   preserve_formatting=True)
+    options = dict(
+        alt_texts=False, links=False, form_fields=False, noscript=False, list_bullets=False, preserve_formatting=True
+    )
     main = extract_plain_text(tree, main_content=True, **options)
     visible = extract_plain_text(tree, main_content=False, **options)
     return FastPage(clean_lines(main), len(visible), len(_ANCHOR.findall(html)))

@@ -18,8 +18,12 @@ def open_text(path: str | Path, newline: str | None = None):
     if path.endswith(".zst"):
         import zstandard
 
-        return io.TextIOWrapper(zstandard.ZstdDecompressor().stream_reader(open(path, "rb")),
-                                encoding="utf-8", errors="replace", newline=newline)
+        return io.TextIOWrapper(
+            zstandard.ZstdDecompressor().stream_reader(open(path, "rb")),
+            encoding="utf-8",
+            errors="replace",
+            newline=newline,
+        )
     return open(path, encoding="utf-8", errors="replace", newline=newline)
 
 

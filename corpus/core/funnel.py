@@ -41,18 +41,34 @@ def compute_funnel(out: str, stages: tuple[str, ...]) -> dict:
             gone, gone_chars, gone_bytes = (sum(v[i] for v in reasons.values()) for i in range(3))
             if docs_in == 0 and gone == 0:
                 continue
-            table.append({"stage": stage, "lang": lang, "docs_in": docs_in, "docs_out": docs_in - gone,
-                          "chars_in": chars_in, "chars_out": chars_in - gone_chars,
-                          "bytes_in": bytes_in, "bytes_out": bytes_in - gone_bytes,
-                          "removed": {r: {"docs": v[0], "chars": v[1], "bytes": v[2]}
-                                      for r, v in sorted(reasons.items())}})
+            table.append(
+                {
+                    "stage": stage,
+                    "lang": lang,
+                    "docs_in": docs_in,
+                    "docs_out": docs_in - gone,
+                    "chars_in": chars_in,
+                    "chars_out": chars_in - gone_chars,
+                    "bytes_in": bytes_in,
+                    "bytes_out": bytes_in - gone_bytes,
+                    "removed": {r: {"docs": v[0], "chars": v[1], "bytes": v[2]} for r, v in sorted(reasons.items())},
+                }
+            )
             reach[lang] = [docs_in - gone, chars_in - gone_chars, bytes_in - gone_bytes]
     return {"totals": totals, "stages": table}
 
 
 # what the funnel and the shard accounting read of each row
-_COUNTED = (vocab.STAGE_COL, vocab.LANG, vocab.REASON_COL, vocab.ERROR_CLASS, vocab.EXTRACT_CHARS, vocab.TEXT,
-            vocab.SOURCE_FILE, vocab.PAYLOAD_BYTES)
+_COUNTED = (
+    vocab.STAGE_COL,
+    vocab.LANG,
+    vocab.REASON_COL,
+    vocab.ERROR_CLASS,
+    vocab.EXTRACT_CHARS,
+    vocab.TEXT,
+    vocab.SOURCE_FILE,
+    vocab.PAYLOAD_BYTES,
+)
 
 
 def count_groups(out: str, by_source: bool = False) -> dict[tuple, list[int]]:
@@ -71,8 +87,11 @@ def count_groups(out: str, by_source: bool = False) -> dict[tuple, list[int]]:
             f = pq.ParquetFile(path)
             for i in range(f.num_row_groups):
                 rows = f.read_row_group(i, columns=_columns_needed(f, i), use_threads=False)
-                table = _counted_columns(rows, pc).group_by(keys, use_threads=False).aggregate(
-                    [("chars", "sum"), ("chars", "count", pc.CountOptions(mode="all")), ("bytes", "sum")])
+                table = (
+                    _counted_columns(rows, pc)
+                    .group_by(keys, use_threads=False)
+                    .aggregate([("chars", "sum"), ("chars", "count", pc.CountOptions(mode="all")), ("bytes", "sum")])
+                )
                 for row in table.to_pylist():
                     g = groups[(fate, *(row[k] for k in keys)) if not by_source else (row[keys[0]], fate)]
                     g[0] += row["chars_count"]
@@ -103,10 +122,16 @@ def _counted_columns(rows, pc):
 
     # characters a document carries into a stage: extracted text once extraction ran, else raw text
     chars = pc.coalesce(col(vocab.EXTRACT_CHARS, pa.int64()), pc.utf8_length(col(vocab.TEXT)).cast(pa.int64()))
-    return pa.table({vocab.STAGE_COL: col(vocab.STAGE_COL), vocab.LANG: pc.fill_null(col(vocab.LANG), UNKNOWN_LANG),
-                     "why": pc.coalesce(col(vocab.REASON_COL), col(vocab.ERROR_CLASS)),
-                     vocab.SOURCE_FILE: col(vocab.SOURCE_FILE), "chars": chars,
-                     "bytes": col(vocab.PAYLOAD_BYTES, pa.int64())})
+    return pa.table(
+        {
+            vocab.STAGE_COL: col(vocab.STAGE_COL),
+            vocab.LANG: pc.fill_null(col(vocab.LANG), UNKNOWN_LANG),
+            "why": pc.coalesce(col(vocab.REASON_COL), col(vocab.ERROR_CLASS)),
+            vocab.SOURCE_FILE: col(vocab.SOURCE_FILE),
+            "chars": chars,
+            "bytes": col(vocab.PAYLOAD_BYTES, pa.int64()),
+        }
+    )
 
 
 def shard_accounting(out: str) -> dict:
@@ -161,10 +186,16 @@ def format_funnel(funnel: dict) -> str:
         rows.append((printable(s), docs_in, docs_out, bytes_in if front else "", text_out, lines[0]))
         rows += [("", "", "", "", "", more) for more in lines[1:]]
     t = funnel["totals"]
-    return (format_table(["stage", "docs_in", "docs_out", "bytes_in", "chars_out", "removed"], rows,
-                         max_width=REASONS_WIDTH + 40, footer=False)
-            + f"\nrecords: {sum(t.values())}  kept: {t['kept']}  dropped: {t['dropped']}  failed: {t['failed']}"
-            + "\n(bytes_in: input payload bytes, before extraction; chars_out: characters of text)")
+    return (
+        format_table(
+            ["stage", "docs_in", "docs_out", "bytes_in", "chars_out", "removed"],
+            rows,
+            max_width=REASONS_WIDTH + 40,
+            footer=False,
+        )
+        + f"\nrecords: {sum(t.values())}  kept: {t['kept']}  dropped: {t['dropped']}  failed: {t['failed']}"
+        + "\n(bytes_in: input payload bytes, before extraction; chars_out: characters of text)"
+    )
 
 
 def wrap_items(items: list[str], width: int) -> list[str]:

@@ -115,9 +115,18 @@ class Layout:
         """Every file and folder that build, refilter, report and `clusters apply` write directly under OUT:
         all that --overwrite deletes. The marker comes last, so that a deletion cut short leaves a
         directory still recognised as ours."""
-        return [*(self.fate_dir(f) for f in FATES), self.clusters_dir(), self.scratch_dir(), self.logs_dir(),
-                self.manifest(), self.funnel(), self.config_file(), self.report_file(), self.lock_file(),
-                self.marker()]
+        return [
+            *(self.fate_dir(f) for f in FATES),
+            self.clusters_dir(),
+            self.scratch_dir(),
+            self.logs_dir(),
+            self.manifest(),
+            self.funnel(),
+            self.config_file(),
+            self.report_file(),
+            self.lock_file(),
+            self.marker(),
+        ]
 
     def holds_a_build(self) -> bool:
         """A directory made by `corpus build` or `corpus refilter`, finished or not: it holds their marker.
@@ -127,8 +136,9 @@ class Layout:
             marker = _read_json(self.marker())
             return isinstance(marker, dict) and marker.get("format") == OUTPUT_FORMAT
         manifest = _read_json(self.manifest())
-        return _our_config(_read_json(self.config_file())) or (isinstance(manifest, dict)
-                                                               and _our_config(manifest.get("config")))
+        return _our_config(_read_json(self.config_file())) or (
+            isinstance(manifest, dict) and _our_config(manifest.get("config"))
+        )
 
     def _write_marker(self) -> None:
         tmp = f"{self.marker()}.{os.getpid()}.tmp"

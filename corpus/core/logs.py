@@ -44,8 +44,7 @@ def is_verbose() -> bool:
 
 def apply() -> None:
     logger.remove()
-    logger.add(sys.stderr, level="INFO" if _sinks.verbose else "WARNING", format=FORMAT,
-               colorize=sys.stderr.isatty())
+    logger.add(sys.stderr, level="INFO" if _sinks.verbose else "WARNING", format=FORMAT, colorize=sys.stderr.isatty())
     if _sinks.file:
         logger.add(_sinks.file, level="DEBUG", format=FILE_FORMAT)
 

@@ -39,8 +39,9 @@ def check_removable(path: str) -> None:
     if why := _protected(path):
         raise OutputError(f"refusing to delete {path!r}: {why}")
     if os.listdir(path) and not Layout(path).holds_a_build():
-        raise OutputError(f"refusing to delete {path!r}: it is not empty and holds no build of corpus "
-                          f"(no {OUTPUT_MARKER})")
+        raise OutputError(
+            f"refusing to delete {path!r}: it is not empty and holds no build of corpus (no {OUTPUT_MARKER})"
+        )
 
 
 def check_ours_or_empty(path: str) -> None:
@@ -49,8 +50,7 @@ def check_ours_or_empty(path: str) -> None:
     layout = Layout(path)
     lock = os.path.basename(layout.lock_file())  # a build that has just taken OUT has only its lock there yet
     if os.path.isdir(path) and set(os.listdir(path)) - {lock} and not layout.holds_a_build():
-        raise OutputError(f"{path!r} is not empty and holds no build: write the build into a new or empty "
-                          "directory")
+        raise OutputError(f"{path!r} is not empty and holds no build: write the build into a new or empty directory")
 
 
 def remove_output(path: str) -> None:
@@ -105,8 +105,10 @@ class BuildLock:
                 fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
             except BlockingIOError:
                 os.close(fd)
-                raise BuildRunning(f"{self.out} is being written by another build{self._owner()}; "
-                                   "wait for it to finish or stop it first") from None
+                raise BuildRunning(
+                    f"{self.out} is being written by another build{self._owner()}; "
+                    "wait for it to finish or stop it first"
+                ) from None
             if _same_file(fd, self.path):
                 break
             os.close(fd)  # the owner removed the file between our open and our lock: lock the new one

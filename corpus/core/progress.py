@@ -104,11 +104,17 @@ class Display:
 
             # no bar: the counts and the ETA say more, and the line fits 80 columns
             self._progress = Progress(
-                TextColumn("{task.description}"), TextColumn("{task.fields[read]:>6} read {task.fields[rate]:>4}/s"),
-                TimeElapsedColumn(), TextColumn("eta"), TimeRemainingColumn(compact=True),
+                TextColumn("{task.description}"),
+                TextColumn("{task.fields[read]:>6} read {task.fields[rate]:>4}/s"),
+                TimeElapsedColumn(),
+                TextColumn("eta"),
+                TimeRemainingColumn(compact=True),
                 TextColumn("{task.fields[fates]}"),
-                console=Console(file=self.stream), refresh_per_second=4, redirect_stderr=False,
-                redirect_stdout=False)
+                console=Console(file=self.stream),
+                refresh_per_second=4,
+                redirect_stderr=False,
+                redirect_stdout=False,
+            )
             self._progress.start()
         return self
 
@@ -133,13 +139,17 @@ class Display:
 
 
 class _SegmentView:
-    def __init__(self, display: Display, layout: Layout, segment: int, label: str, total: int | None, last: bool,
-                 measure: str):
+    def __init__(
+        self, display: Display, layout: Layout, segment: int, label: str, total: int | None, last: bool, measure: str
+    ):
         self.display, self.layout, self.segment = display, layout, segment
         self.label, self.total, self.last, self.measure = label, total, last, measure
         self.start = time.monotonic()
-        self.task = display._progress.add_task(label, total=total or None, read=0, rate="", fates="") \
-            if display._progress else None
+        self.task = (
+            display._progress.add_task(label, total=total or None, read=0, rate="", fates="")
+            if display._progress
+            else None
+        )
 
     def line(self, counts: dict[str, int]) -> tuple[int, str, str]:
         # a corpus-level stage counts what it wrote; its reader counts nothing while it hashes
@@ -184,8 +194,11 @@ class _SegmentView:
         eta, progressed = "", self.progressed(counts)
         if state == "running" and self.total and progressed:
             eta = f", eta {elapsed * max(0, self.total - progressed) / progressed:.0f}s"
-        print(f"{self.label}: {state} in {elapsed:.1f}s, {done} read ({rate} docs/s{eta}), {fates}",
-              file=self.display.stream, flush=True)
+        print(
+            f"{self.label}: {state} in {elapsed:.1f}s, {done} read ({rate} docs/s{eta}), {fates}",
+            file=self.display.stream,
+            flush=True,
+        )
 
 
 # ---------------------------------------------------------------- steps with a known count, in one process
@@ -196,12 +209,26 @@ def counted(label: str, total: int, unit: str, stream: TextIO | None = None):
     start, done, last_plain = time.monotonic(), [0], [time.monotonic()]
     if stream.isatty():
         from rich.console import Console
-        from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, \
-            TimeRemainingColumn
+        from rich.progress import (
+            BarColumn,
+            MofNCompleteColumn,
+            Progress,
+            TextColumn,
+            TimeElapsedColumn,
+            TimeRemainingColumn,
+        )
 
-        with Progress(TextColumn("{task.description}"), BarColumn(bar_width=30), MofNCompleteColumn(),
-                      TextColumn(unit), TimeElapsedColumn(), TextColumn("eta"), TimeRemainingColumn(compact=True),
-                      TextColumn("{task.fields[current]}"), console=Console(file=stream)) as bar:
+        with Progress(
+            TextColumn("{task.description}"),
+            BarColumn(bar_width=30),
+            MofNCompleteColumn(),
+            TextColumn(unit),
+            TimeElapsedColumn(),
+            TextColumn("eta"),
+            TimeRemainingColumn(compact=True),
+            TextColumn("{task.fields[current]}"),
+            console=Console(file=stream),
+        ) as bar:
             task = bar.add_task(label, total=total, current="")
             yield lambda name: bar.update(task, advance=1, current=name)
         return

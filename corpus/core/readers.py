@@ -30,10 +30,18 @@ from corpus.core.writers import FateWriter, fail
 
 WARC_DOC_TYPES = ("response", "resource", "conversion")
 FORMAT_SUFFIXES = (  # longest first
-    (".warc.wet.gz", "wet"), (".wet.gz", "wet"), (".wet", "wet"),
-    (".warc.gz", "warc"), (".warc", "warc"), (".arc.gz", "warc"),
-    (".jsonl.gz", "jsonl"), (".jsonl.zst", "jsonl"), (".jsonl", "jsonl"), (".json.gz", "jsonl"),
-    (".ndjson", "jsonl"), (".parquet", "parquet"),
+    (".warc.wet.gz", "wet"),
+    (".wet.gz", "wet"),
+    (".wet", "wet"),
+    (".warc.gz", "warc"),
+    (".warc", "warc"),
+    (".arc.gz", "warc"),
+    (".jsonl.gz", "jsonl"),
+    (".jsonl.zst", "jsonl"),
+    (".jsonl", "jsonl"),
+    (".json.gz", "jsonl"),
+    (".ndjson", "jsonl"),
+    (".parquet", "parquet"),
 )
 PROGRESS_EVERY_S = 10.0
 
@@ -60,8 +68,9 @@ def detect_format(path: str, configured: str = "auto") -> str:
     raise InputError(f"cannot tell the format of {path!r} from its name; set input.format")
 
 
-def resolve_inputs(inputs: tuple[str, ...], pattern: str = "**/*", fmt: str = "auto",
-                   output: str | None = None) -> tuple[list[str], list[str]]:
+def resolve_inputs(
+    inputs: tuple[str, ...], pattern: str = "**/*", fmt: str = "auto", output: str | None = None
+) -> tuple[list[str], list[str]]:
     """Expand paths, directories and globs; returns (files sorted, missing inputs). A file is named by
     its real path, so one given twice under two spellings (or through a symlink) is read once. A
     directory yields the files of a known input format (with fmt auto: a readme.txt beside the shards
@@ -83,8 +92,11 @@ def _expand(item: str, pattern: str, fmt: str) -> list[str]:
     if _is_glob(item):
         return [h for h in globlib.glob(item, recursive=True) if os.path.isfile(h)]
     if os.path.isdir(item):
-        return [h for h in globlib.glob(os.path.join(item, pattern), recursive=True)
-                if os.path.isfile(h) and (fmt != "auto" or _known_format(h))]
+        return [
+            h
+            for h in globlib.glob(os.path.join(item, pattern), recursive=True)
+            if os.path.isfile(h) and (fmt != "auto" or _known_format(h))
+        ]
     return [item] if os.path.isfile(item) else []
 
 
@@ -95,8 +107,10 @@ def check_apart(inputs: tuple[str, ...], output: str) -> None:
 
     for item in inputs:
         if _within(_root(item), output):
-            raise OutputError(f"input {printable(item)!r} lies inside the output directory {printable(output)!r}; "
-                              "write the output elsewhere")
+            raise OutputError(
+                f"input {printable(item)!r} lies inside the output directory {printable(output)!r}; "
+                "write the output elsewhere"
+            )
 
 
 def _is_glob(item: str) -> bool:
@@ -153,8 +167,10 @@ def check_text_field(files: list[str], configured: str, text_field: str, sample:
             break
     if seen:
         path, fields = seen[0]
-        raise ConfigError("input.text_field", f"no field {text_field!r} in {os.path.basename(path)} "
-                                              f"(its fields: {', '.join(map(str, fields[:12]))})")
+        raise ConfigError(
+            "input.text_field",
+            f"no field {text_field!r} in {os.path.basename(path)} (its fields: {', '.join(map(str, fields[:12]))})",
+        )
 
 
 def doc_id(rel_path: str, index: int) -> str:
@@ -165,8 +181,10 @@ def _utf8(field: str, value: str) -> bytes:
     try:
         return value.encode("utf-8")
     except UnicodeEncodeError as e:  # a JSON "\ud800" escape: Parquet cannot store it and would fail the whole task
-        raise InputError(f"field {field!r} holds a lone surrogate (U+{ord(value[e.start]):04X} at character "
-                         f"{e.start}), which is not valid Unicode") from None
+        raise InputError(
+            f"field {field!r} holds a lone surrogate (U+{ord(value[e.start]):04X} at character "
+            f"{e.start}), which is not valid Unicode"
+        ) from None
 
 
 def _batch_rows(batch) -> list:
@@ -203,9 +221,19 @@ class CrawlReader(PipelineStep):
     name = "crawl reader"
     type = "📖 - READER"
 
-    def __init__(self, files: list[str], base_dir: str, layout: Layout, fmt: str = "auto",
-                 text_field: str = "text", id_field: str = "", url_field: str = "url",
-                 max_bytes: int = 5_000_000, segment: int = 0, limit: int = 0):
+    def __init__(
+        self,
+        files: list[str],
+        base_dir: str,
+        layout: Layout,
+        fmt: str = "auto",
+        text_field: str = "text",
+        id_field: str = "",
+        url_field: str = "url",
+        max_bytes: int = 5_000_000,
+        segment: int = 0,
+        limit: int = 0,
+    ):
         super().__init__()
         self.files, self.base_dir, self.layout, self.fmt = files, base_dir, layout, fmt
         self.text_field, self.id_field, self.url_field = text_field, id_field, url_field
@@ -262,12 +290,17 @@ class CrawlReader(PipelineStep):
             size += len(chunk)
         missing = getattr(record.raw_stream, "limit", 0)
         if missing:  # warcio returns a cut-off last record without complaint
-            raise TruncatedRecord(f"record body ends {missing} bytes before its Content-Length "
-                                  "(truncated file or broken chunked encoding)")
+            raise TruncatedRecord(
+                f"record body ends {missing} bytes before its Content-Length "
+                "(truncated file or broken chunked encoding)"
+            )
         md[vocab.CONTENT_TYPE] = ct.split(";")[0].strip().lower() or None
         md[vocab.PAYLOAD_BYTES] = size
-        kind = "text" if record.rec_type == "conversion" else _sniff_kind(
-            ct, body, h.get_header("WARC-Identified-Payload-Type"))
+        kind = (
+            "text"
+            if record.rec_type == "conversion"
+            else _sniff_kind(ct, body, h.get_header("WARC-Identified-Payload-Type"))
+        )
         md[vocab.PAYLOAD_KIND] = kind
         if kind == "other":
             return
@@ -284,8 +317,11 @@ class CrawlReader(PipelineStep):
 
         f = pq.ParquetFile(path)
         # only the fields read: a broken value in another column costs nothing
-        columns = [c for c in dict.fromkeys((self.text_field, self.id_field, self.url_field))
-                   if c and c in f.schema_arrow.names]
+        columns = [
+            c
+            for c in dict.fromkeys((self.text_field, self.id_field, self.url_field))
+            if c and c in f.schema_arrow.names
+        ]
         index = 0
         for group in range(f.num_row_groups):
             end = index + f.metadata.row_group(group).num_rows
@@ -333,15 +369,24 @@ class CrawlReader(PipelineStep):
         """Dedup names clusters and survivors by id: a value this task has read before fails the record."""
         _utf8(self.id_field, value)
         if value in self._ids:
-            raise DuplicateId(f"id {printable(value, 100)!r} (input.id_field {self.id_field!r}) was read before; "
-                              "the first record with it goes on, this one fails")
+            raise DuplicateId(
+                f"id {printable(value, 100)!r} (input.id_field {self.id_field!r}) was read before; "
+                "the first record with it goes on, this one fails"
+            )
         self._ids.add(value)
         return value
 
     def _doc(self, index: int, offset: int | None, fmt: str) -> Document:
-        return Document(text="", id=doc_id(self._rel, index), metadata={
-            vocab.SOURCE_FILE: self._name, vocab.SOURCE_OFFSET: offset, vocab.RECORD_INDEX: index,
-            vocab.SOURCE_FORMAT: fmt})
+        return Document(
+            text="",
+            id=doc_id(self._rel, index),
+            metadata={
+                vocab.SOURCE_FILE: self._name,
+                vocab.SOURCE_OFFSET: offset,
+                vocab.RECORD_INDEX: index,
+                vocab.SOURCE_FORMAT: fmt,
+            },
+        )
 
     # ------------------------------------------------------------------ the step
     def _records(self, path: str) -> Iterator[Document]:
@@ -349,8 +394,12 @@ class CrawlReader(PipelineStep):
         self._name, self._rel = storable(path), storable(os.path.relpath(path, self.base_dir))
         try:
             fmt = detect_format(path, self.fmt)
-            reader = {"warc": self._warc_records, "wet": self._warc_records,
-                      "jsonl": self._jsonl_records, "parquet": self._parquet_records}[fmt]
+            reader = {
+                "warc": self._warc_records,
+                "wet": self._warc_records,
+                "jsonl": self._jsonl_records,
+                "parquet": self._parquet_records,
+            }[fmt]
             yield from reader(path)
         except Exception as e:  # cannot open / parse at all
             self._shard_errors += 1
@@ -381,12 +430,17 @@ class CrawlReader(PipelineStep):
                         yield doc
                     if time.monotonic() - last > PROGRESS_EVERY_S:
                         last = time.monotonic()
-                        logger.info(f"task {rank}: {total} records, {total / (last - start):.0f} records/s, "
-                                    f"file {i + 1}/{len(mine)}")
+                        logger.info(
+                            f"task {rank}: {total} records, {total / (last - start):.0f} records/s, "
+                            f"file {i + 1}/{len(mine)}"
+                        )
                     if records == self.limit:  # (the file is closed as its reader is)
                         break
-                accounting[self._name] = {"records": records, "shard_errors": self._shard_errors,
-                                          "skipped_record_types": dict(self._skipped)}
+                accounting[self._name] = {
+                    "records": records,
+                    "shard_errors": self._shard_errors,
+                    "skipped_record_types": dict(self._skipped),
+                }
                 done_bytes += os.path.getsize(path) if os.path.exists(path) else 0
                 tally.set(progress.BYTES, done_bytes)
         Path(self.layout.accounting_dir()).mkdir(parents=True, exist_ok=True)

@@ -102,9 +102,22 @@ def _sandbox(con: duckdb.DuckDBPyConnection) -> None:
 
 # statement kinds DuckDB parses DESCRIBE, SHOW, SUMMARIZE and WITH into are SELECT
 _READ_TYPES = {duckdb.StatementType.SELECT, duckdb.StatementType.EXPLAIN, duckdb.StatementType.PRAGMA}
-_READ_PRAGMAS = {"table_info", "show", "show_tables", "show_tables_expanded", "show_databases", "database_list",
-                 "database_size", "storage_info", "version", "platform", "functions", "collations", "user_agent",
-                 "metadata_info"}
+_READ_PRAGMAS = {
+    "table_info",
+    "show",
+    "show_tables",
+    "show_tables_expanded",
+    "show_databases",
+    "database_list",
+    "database_size",
+    "storage_info",
+    "version",
+    "platform",
+    "functions",
+    "collations",
+    "user_agent",
+    "metadata_info",
+}
 # EXPLAIN and its options after any comments; the statement that follows is what it explains (and runs, with ANALYZE)
 _EXPLAIN = re.compile(r"^(?:\s+|--[^\n]*(?:\n|$)|/\*.*?\*/)*explain\s*(?:\([^)]*\)\s*|analy[sz]e\s+)?", re.I | re.S)
 _PRAGMA_NAME = re.compile(r"^\s*pragma\s+([a-z_]+)", re.I)
@@ -116,7 +129,7 @@ def check_read_only(con: duckdb.DuckDBPyConnection, query: str) -> None:
     for st in con.extract_statements(query):
         text = st.query
         if st.type == duckdb.StatementType.EXPLAIN and (m := _EXPLAIN.match(text)) and m.end() < len(text):
-            check_read_only(con, text[m.end():])
+            check_read_only(con, text[m.end() :])
             continue
         if st.type == duckdb.StatementType.PRAGMA:
             m = _PRAGMA_NAME.match(text)
@@ -124,14 +137,20 @@ def check_read_only(con: duckdb.DuckDBPyConnection, query: str) -> None:
                 continue
             raise NotReadOnly(f"only read-only PRAGMAs are allowed ({', '.join(sorted(_READ_PRAGMAS))})")
         if st.type not in _READ_TYPES:
-            raise NotReadOnly(f"{st.type.name} statements are refused: corpus sql only runs queries "
-                              "(SELECT, WITH, DESCRIBE, SHOW, SUMMARIZE, EXPLAIN, PRAGMA table_info ...)")
+            raise NotReadOnly(
+                f"{st.type.name} statements are refused: corpus sql only runs queries "
+                "(SELECT, WITH, DESCRIBE, SHOW, SUMMARIZE, EXPLAIN, PRAGMA table_info ...)"
+            )
 
 
 def view_names(con: duckdb.DuckDBPyConnection) -> list[str]:
-    return [r[0] for r in con.execute("select view_name from duckdb_views() where not internal "
-                                    "and view_name not like '\\_%' escape '\\' order by view_name")
-            .fetchall()]
+    return [
+        r[0]
+        for r in con.execute(
+            "select view_name from duckdb_views() where not internal "
+            "and view_name not like '\\_%' escape '\\' order by view_name"
+        ).fetchall()
+    ]
 
 
 def _create_views(con: duckdb.DuckDBPyConnection, layout: Layout, source) -> None:
@@ -140,7 +159,7 @@ def _create_views(con: duckdb.DuckDBPyConnection, layout: Layout, source) -> Non
     con.register("_empty", empty)
     for fate in vocab.FATES:
         files = _files(layout, fate)
-        src = source(con, f'_{fate}_files', files) if files else '_empty'
+        src = source(con, f"_{fate}_files", files) if files else "_empty"
         con.execute(f"create or replace view {fate} as select *{_missing_columns(con, src)} from {src}")
     union = " union all by name ".join(f"select '{f}' as fate, * from {f}" for f in vocab.FATES)
     con.execute(f"create or replace view docs as {union}")
@@ -154,8 +173,9 @@ def _missing_columns(con: duckdb.DuckDBPyConnection, src: str) -> str:
     """', null as COLUMN' for each column of today's schema that the tables of a build made before it was
     declared lack (the rule, value and threshold of dropped rows, say): every view has every column."""
     have = {r[0] for r in con.execute(f"describe select * from {src}").fetchall()}
-    return "".join(f", cast(null as {sql_type(f.type)}) as \"{f.name}\"" for f in vocab.arrow_schema()
-                   if f.name not in have)
+    return "".join(
+        f', cast(null as {sql_type(f.type)}) as "{f.name}"' for f in vocab.arrow_schema() if f.name not in have
+    )
 
 
 def sql_type(arrow_type: pa.DataType) -> str:
@@ -187,6 +207,7 @@ def _create_cluster_view(con: duckdb.DuckDBPyConnection, layout: Layout, source)
 
 def format_table(columns: list[str], rows: list[tuple], max_width: int = 60, footer: bool = True) -> str:
     """Aligned columns; a cell longer than max_width is cut with '…'. footer: the row count below."""
+
     def cell(v):
         s = "NULL" if v is None else str(v)
         s = printable(s.replace("\n", "\\n"))  # a crawled URL may hold BEL or escape sequences

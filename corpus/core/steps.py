@@ -28,6 +28,7 @@ from corpus.core.writers import DROP_RULE, PENDING_DROP, FateWriter
 if TYPE_CHECKING:
     from corpus.core.executors import ExecutorConfig
 
+
 @dataclass(frozen=True)
 class StageContext:
     layout: Layout
@@ -52,8 +53,11 @@ class CorpusFilter(BaseFilter):
         self.stage = stage or self.stage
         if self.stage not in vocab.STAGES:
             raise ValueError(f"{type(self).__name__}.stage must be declared in corpus.core.vocab")
-        excl = (FateWriter(ctx.layout, vocab.FATE_DROPPED, stage=self.stage, segment=ctx.segment, writer=writer)
-                if ctx else None)
+        excl = (
+            FateWriter(ctx.layout, vocab.FATE_DROPPED, stage=self.stage, segment=ctx.segment, writer=writer)
+            if ctx
+            else None
+        )
         super().__init__(exclusion_writer=excl)
         self.annotate_only = bool(ctx and ctx.annotate_only)
 
@@ -162,8 +166,11 @@ class Rule:
 
     def describe(self) -> str:
         """The bound in words, as `corpus explain` shows it: 'min 50', 'max 0.3', 'min 1, max 5'."""
-        return ", ".join(f"{side} {bound:g}" if isinstance(bound, (int, float)) else f"{side} {bound}"
-                         for side, bound in (("min", self.min), ("max", self.max)) if bound is not None)
+        return ", ".join(
+            f"{side} {bound:g}" if isinstance(bound, (int, float)) else f"{side} {bound}"
+            for side, bound in (("min", self.min), ("max", self.max))
+            if bound is not None
+        )
 
     def crossed(self, value) -> float | None:
         """The bound a value this rule fires on crossed: its min when below it, else its max (a rule without a
@@ -208,9 +215,12 @@ MODEL = "model"  # a bound that reads the cutoff the build's model recorded at t
 BOUNDS = ("min", "max")
 
 
-def bound_rules(bounds: dict[str, dict], reasons: Mapping[str, tuple[str | None, str | None]],
-                cutoffs: Mapping[str, dict] | None = None,
-                model_reasons: Mapping[str, tuple[str | None, str | None]] | None = None) -> list[Rule]:
+def bound_rules(
+    bounds: dict[str, dict],
+    reasons: Mapping[str, tuple[str | None, str | None]],
+    cutoffs: Mapping[str, dict] | None = None,
+    model_reasons: Mapping[str, tuple[str | None, str | None]] | None = None,
+) -> list[Rule]:
     """Rules from {signal: {"min": x, "max": y}} and {signal: (reason below min, reason above max)};
     a null bound, or a side without a reason, makes no rule. A bound of MODEL takes the value in
     `cutoffs` ({signal: {"min"/"max": value}}, from the model record) and its reason from
@@ -284,8 +294,10 @@ def thresholds_file(path: str | Path, signals: Mapping, section: str | None = No
         by_key = (entry or {}).get(section, {}) if section else (entry or {})
         for key in by_key:
             if key not in signals:
-                raise ConfigError(f"{path}:{lang}.{section + '.' if section else ''}{key}",
-                                  "not a signal this stage has a threshold for")
+                raise ConfigError(
+                    f"{path}:{lang}.{section + '.' if section else ''}{key}",
+                    "not a signal this stage has a threshold for",
+                )
         out[lang] = {k: dict(b) for k, b in by_key.items()}
     if "fallback" in data:
         out[ANY_LANG] = out[data["fallback"]]
@@ -317,8 +329,10 @@ class StageConfig(Generic[S]):
         sections = self.__dict__.get("sections") or {}  # (not self.sections: unpickling looks up names first)
         if name in sections:
             return sections[name]
-        raise AttributeError(f"{type(self).__name__} has no {name!r}: a stage reads its own section, and the "
-                             "sections it names in Stage.reads")
+        raise AttributeError(
+            f"{type(self).__name__} has no {name!r}: a stage reads its own section, and the "
+            "sections it names in Stage.reads"
+        )
 
 
 @dataclass(frozen=True)
@@ -400,8 +414,7 @@ class Stage:
         Languages: those of the defaults, of the config and the kept ones; "*" for any other."""
         cfg = self.config(cfg)
         base = self.defaults(cfg) if self.defaults else {}
-        mine = {lang: {k: b for k, b in by_key.items() if k in self.signals}
-                for lang, by_key in cfg.thresholds.items()}
+        mine = {lang: {k: b for k, b in by_key.items() if k in self.signals} for lang, by_key in cfg.thresholds.items()}
         langs = dict.fromkeys([*base, *mine, *cfg.keep, ANY_LANG])
         out = {}
         for lang in langs:
@@ -419,9 +432,10 @@ class Stage:
         return self.rules(cfg, models) if self.rules is not None else self.threshold_rules(cfg, models)
 
     def threshold_rules(self, cfg, models: dict[str, ModelRecord]) -> dict[str, tuple[Rule, ...]]:
-        return {lang: tuple(bound_rules(bounds, self.signals, (models.get(lang) or {}).get("cutoffs"),
-                                        self.model_reasons))
-                for lang, bounds in self.thresholds(cfg).items()}
+        return {
+            lang: tuple(bound_rules(bounds, self.signals, (models.get(lang) or {}).get("cutoffs"), self.model_reasons))
+            for lang, bounds in self.thresholds(cfg).items()
+        }
 
     def threshold_filter(self, cfg, ctx: StageContext | None) -> ThresholdFilter:
         return ThresholdFilter(ctx, self.name, self.rules_of(cfg, self.models_for(cfg, ctx)))

@@ -45,8 +45,9 @@ class _Records(ArchiveIterator):
         while line := self.reader.readline():
             if line.strip():
                 if not empty and self.known_format == "warc" and not line.startswith(RECORD_START):
-                    raise ContentLengthMismatch("other bytes than blank lines follow where its Content-Length "
-                                                "says it ends")
+                    raise ContentLengthMismatch(
+                        "other bytes than blank lines follow where its Content-Length says it ends"
+                    )
                 return line, empty
             empty += len(line)
         return None, empty
@@ -140,7 +141,7 @@ def _find(fh, pattern: bytes, start: int) -> Iterator[int]:
         while at >= 0:
             yield base + at
             at = data.find(pattern, at + 1)
-        tail, pos = data[-(len(pattern) - 1):], pos + len(block)
+        tail, pos = data[-(len(pattern) - 1) :], pos + len(block)
 
 
 def _holds_a_record(fh, at: int) -> bool:
@@ -162,7 +163,7 @@ def _several_records_in_first_member(fh) -> bool:
             data = inflate.unconsumed_tail or fh.read(1 << 16)
             if not data:
                 return False
-            seen = seen[-len(LINE_THEN_RECORD):] + inflate.decompress(data, SCAN_BLOCK)
+            seen = seen[-len(LINE_THEN_RECORD) :] + inflate.decompress(data, SCAN_BLOCK)
             if LINE_THEN_RECORD in seen:
                 return True
     except zlib.error:

@@ -61,14 +61,28 @@ class FateWriter(ParquetWriter):
 
     name = "fate writer"
 
-    def __init__(self, layout: Layout, fate: str, stage: str | None = None, segment: int = 0,
-                 writer: str | None = None, output_dir: str | None = None):
+    def __init__(
+        self,
+        layout: Layout,
+        fate: str,
+        stage: str | None = None,
+        segment: int = 0,
+        writer: str | None = None,
+        output_dir: str | None = None,
+    ):
         folder = output_dir or layout.fate_dir(fate)
         filename = layout.fate_filename(fate, writer or stage or fate, segment)
         if output_dir:
             filename = "${rank}.parquet"
-        super().__init__(folder, output_filename=filename, compression="zstd", schema=vocab.arrow_schema(),
-                         max_file_size=-1, adapter=_adapter, use_content_defined_chunking=False)
+        super().__init__(
+            folder,
+            output_filename=filename,
+            compression="zstd",
+            schema=vocab.arrow_schema(),
+            max_file_size=-1,
+            adapter=_adapter,
+            use_content_defined_chunking=False,
+        )
         self.fate = fate
         self.stage = stage
         self.layout, self.segment = layout, segment

@@ -35,5 +35,8 @@ def blocklist(u: Units, params: dict) -> dict:
         return {}
     hits = [m.lower() for m in pattern.findall(u.text)]
     words = len(u.words)
-    return {v.BLOCKLIST_HITS: len(hits), v.BLOCKLIST_DISTINCT: len(set(hits)),
-            v.BLOCKLIST_HITS_PER_KWORD: 1000.0 * len(hits) / words if words else 0.0}
+    return {
+        v.BLOCKLIST_HITS: len(hits),
+        v.BLOCKLIST_DISTINCT: len(set(hits)),
+        v.BLOCKLIST_HITS_PER_KWORD: 1000.0 * len(hits) / words if words else 0.0,
+    }

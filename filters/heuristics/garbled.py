@@ -13,9 +13,11 @@ from filters.units import Units
 
 # UTF-8 bytes decoded as cp1252/Latin-1 (Ã© â€™ Â ...), and as GBK: the rare characters that
 # the commonest UTF-8 Chinese characters turn into (的 -> 鐨, 是 -> 鏄, 。 -> 銆, ， -> 锛, ...)
-MOJIBAKE = regex.compile(r"[ÃÂ][\u0080-\u00bf\u0152\u0153\u0160\u0161\u0178\u017d\u017e\u2013-\u203a\u20ac\u2122]"
-                         r"|â€[\u0080-\u00bf\u0153\u2122\u02dc\u201c\u201d\u00a6\u00a2\u0161]?"
-                         r"|锟斤拷|[鈥銆锛鐨鏄鍦鍙缁璇鎴鏈瀹]|ï¿½")
+MOJIBAKE = regex.compile(
+    r"[ÃÂ][\u0080-\u00bf\u0152\u0153\u0160\u0161\u0178\u017d\u017e\u2013-\u203a\u20ac\u2122]"
+    r"|â€[\u0080-\u00bf\u0153\u2122\u02dc\u201c\u201d\u00a6\u00a2\u0161]?"
+    r"|锟斤拷|[鈥銆锛鐨鏄鍦鍙缁璇鎴鏈瀹]|ï¿½"
+)
 CONTROL = regex.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ue000-\uf8ff]")
 SCRIPTS = {  # letters a language's text may use; the rest count as unexpected
     "latin": r"\p{Latin}",

@@ -76,7 +76,9 @@ def _top_ngram_chars(words: list[str], n: int, spaced: bool = True) -> int:
     return (sum(map(len, gram)) + (n - 1 if spaced else 0)) * count
 
 
-def _dup_ngram_chars(words: list[str], cum: list[int], n: int, positions: list[int] | None = None) -> tuple[int, list[int]]:
+def _dup_ngram_chars(
+    words: list[str], cum: list[int], n: int, positions: list[int] | None = None
+) -> tuple[int, list[int]]:
     """Characters (spaces excluded) in n-grams seen earlier, walking left to right and jumping
     past each repeat (Gopher's definition; positions jumped over are never 'seen').
 
@@ -91,7 +93,7 @@ def _dup_ngram_chars(words: list[str], cum: list[int], n: int, positions: list[i
         grams = list(zip(*(words[i:] for i in range(n))))
     else:
         positions = [i for i in positions if i < last]
-        grams = [tuple(words[i:i + n]) for i in positions]
+        grams = [tuple(words[i : i + n]) for i in positions]
     first = {g: i for i, g in zip(reversed(positions), reversed(grams))}
     if len(first) == len(grams):
         return 0, []

@@ -52,16 +52,25 @@ def c4(u: Units, params: dict) -> dict:
             continue
         sentences += count_sentences(line, u.lang)
         kept += 1
-    return {v.C4_LOREM_IPSUM: lorem, v.C4_CURLY_BRACKET: curly, v.C4_SENTENCES: sentences,
-            v.C4_KEPT_LINES_FRAC: kept / len(units) if units else 0.0,
-            v.C4_JAVASCRIPT_LINES: js, v.C4_POLICY_LINES: pol}
+    return {
+        v.C4_LOREM_IPSUM: lorem,
+        v.C4_CURLY_BRACKET: curly,
+        v.C4_SENTENCES: sentences,
+        v.C4_KEPT_LINES_FRAC: kept / len(units) if units else 0.0,
+        v.C4_JAVASCRIPT_LINES: js,
+        v.C4_POLICY_LINES: pol,
+    }
 
 
 def fineweb(u: Units, params: dict) -> dict:
     lines, text = u.nonempty_lines, u.text
     if not lines:  # nothing but whitespace: every ratio at its worst, so the rules drop it
-        return {v.FINEWEB_LINE_PUNCT_RATIO: 0.0, v.FINEWEB_SHORT_LINE_RATIO: 1.0,
-                v.FINEWEB_CHAR_DUP_RATIO: 1.0, v.FINEWEB_NEWLINE_RATIO: float(text.count("\n"))}
+        return {
+            v.FINEWEB_LINE_PUNCT_RATIO: 0.0,
+            v.FINEWEB_SHORT_LINE_RATIO: 1.0,
+            v.FINEWEB_CHAR_DUP_RATIO: 1.0,
+            v.FINEWEB_NEWLINE_RATIO: float(text.count("\n")),
+        }
     short = params["short_line_length"]
     non_newline = len(text) - text.count("\n")
     n_words = len(u.words)
@@ -70,6 +79,8 @@ def fineweb(u: Units, params: dict) -> dict:
     return {
         v.FINEWEB_LINE_PUNCT_RATIO: sum(ln.endswith(FINEWEB_STOP_CHARS) for ln in units) / len(units),
         v.FINEWEB_SHORT_LINE_RATIO: sum(len(ln) <= short for ln in lines) / len(lines),
-        v.FINEWEB_CHAR_DUP_RATIO: duplicates([ln for ln in lines if has_content(ln)])[1] / non_newline if non_newline else 0.0,
+        v.FINEWEB_CHAR_DUP_RATIO: duplicates([ln for ln in lines if has_content(ln)])[1] / non_newline
+        if non_newline
+        else 0.0,
         v.FINEWEB_NEWLINE_RATIO: text.count("\n") / n_words if n_words else float(text.count("\n")),
     }

@@ -36,8 +36,10 @@ def stage_signals(stage: str) -> v.Bounds:
 def default_rules(hc: HeuristicsConfig, stage: str) -> dict[str, tuple[Rule, ...]]:
     """{lang: rules} of one stage at the data file's thresholds (no config overrides)."""
     signals = stage_signals(stage)
-    return {lang: tuple(bound_rules({k: b for k, b in by_key.items() if k in signals}, signals))
-            for lang, by_key in default_thresholds(hc).items()}
+    return {
+        lang: tuple(bound_rules({k: b for k, b in by_key.items() if k in signals}, signals))
+        for lang, by_key in default_thresholds(hc).items()
+    }
 
 
 def lang_params(hc: HeuristicsConfig, lang: str | None) -> dict:

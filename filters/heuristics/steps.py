@@ -46,8 +46,9 @@ def _declare(stage: str) -> Stage:
     def build(cfg, ctx: StageContext) -> list:
         return [HeuristicScorer((stage,), cfg.heuristics), DECLARED[stage].threshold_filter(cfg, ctx)]
 
-    return Stage(stage, build, signals=stage_signals(stage), defaults=_defaults,
-                 section=("heuristics", HeuristicsConfig))
+    return Stage(
+        stage, build, signals=stage_signals(stage), defaults=_defaults, section=("heuristics", HeuristicsConfig)
+    )
 
 
 STAGES = tuple(_declare(stage) for stage in FAMILIES)

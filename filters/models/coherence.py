@@ -49,7 +49,7 @@ def make_negatives(docs: list[str], seed: int) -> list[str]:
         elif kind == 1:  # a block of another document inside this one
             k = rng.randint(1, len(segs) - 1)
             m = rng.randint(0, len(other) - 1)
-            mixed = segs[:k] + other[m: m + max(1, len(segs) // 3)] + segs[k:]
+            mixed = segs[:k] + other[m : m + max(1, len(segs) // 3)] + segs[k:]
         else:  # pieces of both documents, shuffled together
             half = max(1, len(segs) // 2)
             mixed = segs[:half] + other[:half]
@@ -100,8 +100,13 @@ def train_coherence(pos_docs: list[str], out_dir: str, seed: int) -> dict:
     y = np.r_[np.ones(len(xp)), np.zeros(len(xn))]
     mean, scale = x.mean(axis=0), x.std(axis=0) + 1e-9
     clf = LogisticRegression(C=0.3, max_iter=5000, random_state=seed).fit((x - mean) / scale, y)
-    spec = {"features": list(FEATURES), "coef": clf.coef_[0].tolist(), "intercept": float(clf.intercept_[0]),
-            "mean": mean.tolist(), "scale": scale.tolist()}
+    spec = {
+        "features": list(FEATURES),
+        "coef": clf.coef_[0].tolist(),
+        "intercept": float(clf.intercept_[0]),
+        "mean": mean.tolist(),
+        "scale": scale.tolist(),
+    }
     with open(os.path.join(out_dir, MODEL_FILE), "w", encoding="utf-8") as f:
         json.dump(spec, f, indent=1)
     np.save(os.path.join(out_dir, IDF_FILE), idf)

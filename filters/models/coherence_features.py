@@ -24,12 +24,27 @@ MIN_SEGMENT_TOKENS = 15  # shorter pieces join the previous segment (titles, "Ye
 STEM = 6
 WINDOW = 2  # segments on each side of a boundary
 _SENT_END = re.compile(r"[.!?。！？；;]+[\"'”’」』)）]*\s*|\n+")
-_STOP = frozenset("the and for are but not you all any can had her was one our out his has him how its may new now "
-                  "see two who did get let say she too use that with have this will your from they been were said "
-                  "each which their there what about would these other into than then them some could only also "
-                  "more such when where after over most very".split())
-FEATURES = ("min_block_sim", "block_at_weakest", "mean_block_sim", "min_window_sim", "mean_window_sim", "min_adjacent_sim", "mean_adjacent_sim", "adjacent_minus_distant",
-            "min_rest_sim", "min_over_mean", "zero_adjacent_frac", "log_segments", "log_tokens_per_segment")
+_STOP = frozenset(
+    "the and for are but not you all any can had her was one our out his has him how its may new now "
+    "see two who did get let say she too use that with have this will your from they been were said "
+    "each which their there what about would these other into than then them some could only also "
+    "more such when where after over most very".split()
+)
+FEATURES = (
+    "min_block_sim",
+    "block_at_weakest",
+    "mean_block_sim",
+    "min_window_sim",
+    "mean_window_sim",
+    "min_adjacent_sim",
+    "mean_adjacent_sim",
+    "adjacent_minus_distant",
+    "min_rest_sim",
+    "min_over_mean",
+    "zero_adjacent_frac",
+    "log_segments",
+    "log_tokens_per_segment",
+)
 
 
 @dataclass(frozen=True)
@@ -45,11 +60,11 @@ def segments(text: str) -> list[TextSegment]:
     for seg in spans:
         if merged and len(tokens(seg.text)) < MIN_SEGMENT_TOKENS:
             prev = merged[-1]
-            merged[-1] = TextSegment(prev.start, text[prev.start: seg.start + len(seg.text)])
+            merged[-1] = TextSegment(prev.start, text[prev.start : seg.start + len(seg.text)])
         else:
             merged.append(seg)
     if len(merged) > 1 and len(tokens(merged[0].text)) < MIN_SEGMENT_TOKENS:  # a short first piece
-        merged[:2] = [TextSegment(merged[0].start, text[merged[0].start: merged[1].start + len(merged[1].text)])]
+        merged[:2] = [TextSegment(merged[0].start, text[merged[0].start : merged[1].start + len(merged[1].text)])]
     return merged
 
 
@@ -121,17 +136,28 @@ def features(segs: list[TextSegment], idf: np.ndarray) -> tuple[np.ndarray, int,
     if n < 2:
         return None
     vecs, n_tokens = seg_vectors(segs, idf)
-    window = [cosine(_add_vecs(vecs[max(0, i - WINDOW): i]), _add_vecs(vecs[i: i + WINDOW])) for i in range(1, n)]
+    window = [cosine(_add_vecs(vecs[max(0, i - WINDOW) : i]), _add_vecs(vecs[i : i + WINDOW])) for i in range(1, n)]
     total = _add_vecs(vecs)
     block, rest = _split_sims(vecs, total)
     adjacent = [cosine(vecs[i - 1], vecs[i]) for i in range(1, n)]
     distant = [cosine(vecs[i], vecs[j]) for i in range(n) for j in range(i + 2, min(n, i + 8))]
     weakest = int(np.argmin(np.asarray(window) + np.asarray(block)))
     mean_w = float(np.mean(window))
-    f = [min(block), block[weakest], float(np.mean(block)), min(window), mean_w, min(adjacent), float(np.mean(adjacent)),
-         float(np.mean(adjacent)) - (float(np.mean(distant)) if distant else float(np.mean(adjacent))),
-         min(rest), min(window) / (mean_w + 1e-6), sum(a == 0.0 for a in adjacent) / len(adjacent),
-         math.log(n), math.log1p(n_tokens / n)]
+    f = [
+        min(block),
+        block[weakest],
+        float(np.mean(block)),
+        min(window),
+        mean_w,
+        min(adjacent),
+        float(np.mean(adjacent)),
+        float(np.mean(adjacent)) - (float(np.mean(distant)) if distant else float(np.mean(adjacent))),
+        min(rest),
+        min(window) / (mean_w + 1e-6),
+        sum(a == 0.0 for a in adjacent) / len(adjacent),
+        math.log(n),
+        math.log1p(n_tokens / n),
+    ]
     return np.asarray(f, dtype=np.float64), weakest + 1, window[weakest]
 
 

@@ -10,8 +10,14 @@ from filters.models.sources import crawl_texts, load_sources, read_role
 from filters.models.train import ROLES, LangData, TrainParams
 
 
-def collect(data_root: str, crawl_builds: tuple[str, ...], sources_file: str | None, langs: tuple[str, ...],
-            p: TrainParams, rated_builds: tuple[str, ...] = ()) -> dict[str, LangData]:
+def collect(
+    data_root: str,
+    crawl_builds: tuple[str, ...],
+    sources_file: str | None,
+    langs: tuple[str, ...],
+    p: TrainParams,
+    rated_builds: tuple[str, ...] = (),
+) -> dict[str, LangData]:
     """Rated pages (filters/models/ratings.py) train no model: those of the train split, found by url
     in the crawl sample or in `rated_builds` (builds of the shards that hold them), are the rated sets
     of the cutoff rule; the held-out split is never read here. Crawl-sample pages that are rated (either
@@ -29,13 +35,26 @@ def collect(data_root: str, crawl_builds: tuple[str, ...], sources_file: str | N
         crawl, rejected = [], []
         by_band = rated_train_texts((*crawl_builds, *rated_builds), lang, rated)
         if rated_builds or by_band:
-            inputs["rated"] = [{"builds": [str(b) for b in (*crawl_builds, *rated_builds)],
-                                "train_pages": {k: len(v) for k, v in by_band.items()}}]
+            inputs["rated"] = [
+                {
+                    "builds": [str(b) for b in (*crawl_builds, *rated_builds)],
+                    "train_pages": {k: len(v) for k, v in by_band.items()},
+                }
+            ]
         if crawl_builds:
-            docs, records = crawl_texts(list(crawl_builds), lang, p.max_crawl, p.seed,
-                                        skip=lambda src, url: url in rated or ratings.in_retention(src, url))
-            reasons = [r or pt for r, (_, _, pt) in zip(rejection_reasons([t for t, _, _ in docs],
-                                                                           [u for _, u, _ in docs], lang), docs)]
+            docs, records = crawl_texts(
+                list(crawl_builds),
+                lang,
+                p.max_crawl,
+                p.seed,
+                skip=lambda src, url: url in rated or ratings.in_retention(src, url),
+            )
+            reasons = [
+                r or pt
+                for r, (_, _, pt) in zip(
+                    rejection_reasons([t for t, _, _ in docs], [u for _, u, _ in docs], lang), docs
+                )
+            ]
             crawl = [t for (t, _, _), r in zip(docs, reasons) if r is None]
             rejected = [t for (t, _, _), r in zip(docs, reasons) if r is not None]
             inputs["crawl"] = records
@@ -52,11 +71,19 @@ def rated_train_texts(builds: tuple[str, ...], lang: str, rated: dict) -> dict[s
 
     out, seen = {}, set()
     for b in builds:
-        for url, text, src in connect(str(b)).execute("select url, text, source_file from docs where lang = ? "
-                                                      "and length(text) > 0 order by id", [lang]).fetchall():
+        for url, text, src in (
+            connect(str(b))
+            .execute("select url, text, source_file from docs where lang = ? and length(text) > 0 order by id", [lang])
+            .fetchall()
+        ):
             r = rated.get(url)
-            if r is not None and r.split == "train" and url not in seen \
-                    and not ratings.in_retention(r.source_file, url) and not ratings.in_retention(src or ""):
+            if (
+                r is not None
+                and r.split == "train"
+                and url not in seen
+                and not ratings.in_retention(r.source_file, url)
+                and not ratings.in_retention(src or "")
+            ):
                 seen.add(url)
                 out.setdefault(ratings.band(r.rating), []).append(text)
     return out

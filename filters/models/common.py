@@ -24,11 +24,33 @@ _TOKENS = re.compile(rf"[{HAN_CLASS}]|[^\W\d_]+|\d+|[^\w\s]", re.UNICODE)
 # CCNet folds typographic punctuation to ASCII before SentencePiece (Wenzek et al. 2020, section 3.3),
 # so that a page typed with curly quotes is not an outlier of a model trained on straight ones. NFKC
 # already folds the full-width forms (，？！：；（）); these are the ones it leaves.
-_PUNCT = str.maketrans({
-    "‘": "'", "’": "'", "´": "'", "“": '"', "”": '"', "„": '"', "«": '"', "»": '"',
-    "「": '"', "」": '"', "『": '"', "』": '"', "《": '"', "》": '"', "〈": "<", "〉": ">",
-    "【": "[", "】": "]", "。": ". ", "、": ",", "…": "...", "━": "-", "►": "-",
-})
+_PUNCT = str.maketrans(
+    {
+        "‘": "'",
+        "’": "'",
+        "´": "'",
+        "“": '"',
+        "”": '"',
+        "„": '"',
+        "«": '"',
+        "»": '"',
+        "「": '"',
+        "」": '"',
+        "『": '"',
+        "』": '"',
+        "《": '"',
+        "》": '"',
+        "〈": "<",
+        "〉": ">",
+        "【": "[",
+        "】": "]",
+        "。": ". ",
+        "、": ",",
+        "…": "...",
+        "━": "-",
+        "►": "-",
+    }
+)
 
 
 def normalize_line(line: str) -> str:
@@ -94,12 +116,29 @@ def file_entries(model_dir: str | Path) -> dict:
 PACKAGES = ("fasttext-numpy2-wheel", "kenlm", "sentencepiece", "scikit-learn", "numpy")
 
 
-def write_manifest(model_dir: str | Path, kind: str, lang: str, inputs: dict, params: dict,
-                   metrics: dict, started: float, extra: dict | None = None) -> dict:
+def write_manifest(
+    model_dir: str | Path,
+    kind: str,
+    lang: str,
+    inputs: dict,
+    params: dict,
+    metrics: dict,
+    started: float,
+    extra: dict | None = None,
+) -> dict:
     versions = {k: v for k, v in package_versions(PACKAGES).items() if v}
-    manifest = {"kind": kind, "lang": lang, "created_utc": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
-                "train_seconds": round(time.time() - started, 3), "inputs": inputs, "params": params,
-                "metrics": metrics, "files": file_entries(model_dir), "packages": versions, **(extra or {})}
+    manifest = {
+        "kind": kind,
+        "lang": lang,
+        "created_utc": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+        "train_seconds": round(time.time() - started, 3),
+        "inputs": inputs,
+        "params": params,
+        "metrics": metrics,
+        "files": file_entries(model_dir),
+        "packages": versions,
+        **(extra or {}),
+    }
     Path(model_dir, MANIFEST).write_text(json.dumps(manifest, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
     return manifest
 

@@ -17,9 +17,13 @@ from filters.models.train import LangData, TrainParams, train_all
 
 DEMO_DIR = Path(__file__).resolve().parents[1] / "data" / "demo"
 DEMO_VERSION = "2"  # bump when something outside filters/models changes what the demo models are
-DEMO_PARAMS = TrainParams(seed=0, threads=1, heldout=0.25, sp_vocab=400,
-                          fasttext={"epoch": 50, "lr": 0.1, "wordNgrams": 2, "dim": 16, "minCount": 1,
-                                    "bucket": 20_000})
+DEMO_PARAMS = TrainParams(
+    seed=0,
+    threads=1,
+    heldout=0.25,
+    sp_vocab=400,
+    fasttext={"epoch": 50, "lr": 0.1, "wordNgrams": 2, "dim": 16, "minCount": 1, "bucket": 20_000},
+)
 
 
 def _docs(path: Path) -> list[str]:
@@ -27,14 +31,19 @@ def _docs(path: Path) -> list[str]:
 
 
 def demo_data() -> dict[str, LangData]:
-    safety = [line.split("\t") for line in (DEMO_DIR / "safety_labelled.txt").read_text(encoding="utf-8").splitlines() if line]
+    safety = [
+        line.split("\t") for line in (DEMO_DIR / "safety_labelled.txt").read_text(encoding="utf-8").splitlines() if line
+    ]
     out = {}
     for lang in ("en", "zh"):
         low = (DEMO_DIR / f"{lang}_low_quality.txt").read_text(encoding="utf-8").splitlines()
         # the demo's low-quality lines are its spam too: one role, so they count once as negatives
-        out[lang] = LangData(reference=_docs(DEMO_DIR / f"{lang}_reference.txt"), spam=[t for t in low if t],
-                             safety=[(t, int(y)) for y, lg, t in safety if lg == lang],
-                             inputs={"reference": [{"path": f"filters/data/demo/{lang}_reference.txt"}]})
+        out[lang] = LangData(
+            reference=_docs(DEMO_DIR / f"{lang}_reference.txt"),
+            spam=[t for t in low if t],
+            safety=[(t, int(y)) for y, lg, t in safety if lg == lang],
+            inputs={"reference": [{"path": f"filters/data/demo/{lang}_reference.txt"}]},
+        )
     return out
 
 
@@ -63,6 +72,13 @@ def ensure_demo_models(root: str | Path | None = None) -> str:
             from loguru import logger
 
             entries = train_all(demo_data(), str(root), DEMO_PARAMS, log=logger.info, skip_without_kenlm=True)
-            write_index(root, entries, {"demo": True, "digest": demo_digest(),
-                                        "note": "demo-quality models from filters/data/demo; not for real thresholds"})
+            write_index(
+                root,
+                entries,
+                {
+                    "demo": True,
+                    "digest": demo_digest(),
+                    "note": "demo-quality models from filters/data/demo; not for real thresholds",
+                },
+            )
     return str(root)

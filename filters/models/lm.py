@@ -47,9 +47,17 @@ def train_sentencepiece(lines: list[str], out_path: str, vocab_size: int, seed: 
     vocab_size = max(vocab_size, len({c for line in lines for c in line}) + 16)
     buf = io.BytesIO()  # model_writer, not model_prefix: the prefix (a temp path) would land in the model
     spm.SentencePieceTrainer.train(
-        sentence_iterator=iter(lines), model_writer=buf, vocab_size=vocab_size, model_type="unigram",
-        character_coverage=0.9995, hard_vocab_limit=False,  # tiny corpora cannot fill a large vocabulary
-        num_threads=threads, input_sentence_size=0, shuffle_input_sentence=False, minloglevel=2)
+        sentence_iterator=iter(lines),
+        model_writer=buf,
+        vocab_size=vocab_size,
+        model_type="unigram",
+        character_coverage=0.9995,
+        hard_vocab_limit=False,  # tiny corpora cannot fill a large vocabulary
+        num_threads=threads,
+        input_sentence_size=0,
+        shuffle_input_sentence=False,
+        minloglevel=2,
+    )
     Path(out_path).write_bytes(buf.getvalue())
     return out_path
 
@@ -58,14 +66,24 @@ def train_kenlm(pieces_file: str, out_binary: str, order: int, memory: str, tmp:
     arpa = os.path.join(tmp, "lm.arpa")
     with open(pieces_file, "rb") as fin, open(arpa, "wb") as fout:
         # --discount_fallback: small corpora lack the counts-of-counts modified Kneser-Ney needs
-        subprocess.run([kenlm_tool("lmplz"), "-o", str(order), "-S", memory, "-T", tmp, "--discount_fallback"],
-                       stdin=fin, stdout=fout, stderr=subprocess.DEVNULL, check=True)
-    subprocess.run([kenlm_tool("build_binary"), "-s", "trie", arpa, out_binary],
-                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, check=True)
+        subprocess.run(
+            [kenlm_tool("lmplz"), "-o", str(order), "-S", memory, "-T", tmp, "--discount_fallback"],
+            stdin=fin,
+            stdout=fout,
+            stderr=subprocess.DEVNULL,
+            check=True,
+        )
+    subprocess.run(
+        [kenlm_tool("build_binary"), "-s", "trie", arpa, out_binary],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        check=True,
+    )
 
 
-def train_lm(train_docs: list[str], out_dir: str, vocab_size: int, order: int, seed: int, threads: int,
-             memory: str = "1G") -> None:
+def train_lm(
+    train_docs: list[str], out_dir: str, vocab_size: int, order: int, seed: int, threads: int, memory: str = "1G"
+) -> None:
     import sentencepiece as spm
 
     lines = [line for d in train_docs for line in doc_lines(d)]

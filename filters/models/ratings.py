@@ -22,9 +22,14 @@ SHARED_SPLIT = RATINGS_DIR / "shared_split.tsv"
 # what the retention benchmark reads (evalsets/retention_inputs.py), relative to the shared data folder: a
 # shard, or a folder and everything under it (compared by whole path components, so "html/zh-more" matches
 # "html/zh-more" and "/data/html/zh-more/gne_news_pages/x.html.gz", never "html/zh-more-2")
-RETENTION_SOURCES = ("warc/en-articles-00.warc.gz", "warc/zh-news-00.warc.gz",
-                     "warc-real/commoncrawl_real/resiliparse_CC-MAIN-2020-34_sample.warc.gz",
-                     "html/en-articles", "html/zh-news", "html/zh-more")
+RETENTION_SOURCES = (
+    "warc/en-articles-00.warc.gz",
+    "warc/zh-news-00.warc.gz",
+    "warc-real/commoncrawl_real/resiliparse_CC-MAIN-2020-34_sample.warc.gz",
+    "html/en-articles",
+    "html/zh-news",
+    "html/zh-more",
+)
 # html/zh-more has no shard: evalsets.retention_inputs.html_pages writes its pages into a WARC under these urls
 RETENTION_URLS = ("https://gne.example/", "https://gerapy.example/")
 BANDS = {"good": (4, 5), "mid": (3, 3), "poor": (0, 2)}  # rating bands of the cutoff rule's sets
@@ -51,7 +56,7 @@ def in_retention(source_file: str, url: str = "") -> bool:
     parts = tuple(p for p in str(source_file).replace("\\", "/").split("/") if p not in ("", "."))
     for src in RETENTION_SOURCES:
         want = tuple(src.split("/"))
-        if any(parts[i: i + len(want)] == want for i in range(len(parts) - len(want) + 1)):
+        if any(parts[i : i + len(want)] == want for i in range(len(parts) - len(want) + 1)):
             return True
     return bool(url) and url.startswith(RETENTION_URLS)
 
@@ -75,11 +80,15 @@ def load(data_root: str | Path | None, own: Path | None = None) -> list[Rated]:
     out, own = [], Path(own or OWN)
     shared = Path(data_root) / SHARED if data_root else None
     if shared is not None and shared.exists():
-        split = dict(line.rstrip("\n").split("\t")[:2] for line in SHARED_SPLIT.read_text(encoding="utf-8").splitlines()
-                     if line and not line.startswith("#"))
+        split = dict(
+            line.rstrip("\n").split("\t")[:2]
+            for line in SHARED_SPLIT.read_text(encoding="utf-8").splitlines()
+            if line and not line.startswith("#")
+        )
         for r in _jsonl(shared):
-            out.append(Rated(r["url"], r["lang"], int(r["rating"]), split.get(r["url"], "heldout"), r["source_file"],
-                             "shared"))
+            out.append(
+                Rated(r["url"], r["lang"], int(r["rating"]), split.get(r["url"], "heldout"), r["source_file"], "shared")
+            )
     if own.exists():
         for r in _jsonl(own):
             out.append(Rated(r["url"], r["lang"], int(r["rating"]), r["split"], r["source_file"], "own"))

@@ -19,5 +19,6 @@ def has_model(root: str | Path, kind: str, lang: str) -> bool:
 
 
 def write_index(root: str | Path, entries: list[dict], extra: dict) -> None:
-    Path(root, INDEX).write_text(json.dumps({**extra, "models": entries}, indent=2, ensure_ascii=False) + "\n",
-                                 encoding="utf-8")
+    Path(root, INDEX).write_text(
+        json.dumps({**extra, "models": entries}, indent=2, ensure_ascii=False) + "\n", encoding="utf-8"
+    )

@@ -37,7 +37,7 @@ def read_source(root: str | Path, spec: dict) -> list[str] | list[tuple[str, int
     texts = _read_source(root, spec)
     n = int(spec.get("join") or 1)
     if n > 1:
-        texts = ["\n".join(texts[i: i + n]) for i in range(0, len(texts) - n + 1, n)]
+        texts = ["\n".join(texts[i : i + n]) for i in range(0, len(texts) - n + 1, n)]
     return texts
 
 
@@ -83,8 +83,9 @@ def read_role(root: str | Path, sources: dict, role: str, lang: str) -> tuple[li
     return texts, inputs
 
 
-def crawl_texts(build_dirs: list[str], lang: str, limit: int, seed: int,
-                skip=None) -> tuple[list[tuple[str, str, str | None]], list[dict]]:
+def crawl_texts(
+    build_dirs: list[str], lang: str, limit: int, seed: int, skip=None
+) -> tuple[list[tuple[str, str, str | None]], list[dict]]:
     """A random sample (fixed by seed) of a build's documents in one language, as (text, url, the
     page_type reason when that stage dropped it): the
     kept ones and those a heuristic family or page_type dropped (a sample built with those stages
@@ -97,10 +98,13 @@ def crawl_texts(build_dirs: list[str], lang: str, limit: int, seed: int,
     stages = ", ".join(f"'{s}'" for s in (*FAMILIES, "page_type"))
     docs, inputs = [], []
     for d in build_dirs:
-        cur = connect(d).execute(f"select text, url, case when stage = 'page_type' then reason end, source_file "
-                                 "from docs where lang = ? and length(text) > 0 and "
-                                 f"(fate = 'kept' or (fate = 'dropped' and stage in ({stages}))) "
-                                 "order by hash(id || ?)", [lang, str(seed)])
+        cur = connect(d).execute(
+            f"select text, url, case when stage = 'page_type' then reason end, source_file "
+            "from docs where lang = ? and length(text) > 0 and "
+            f"(fate = 'kept' or (fate = 'dropped' and stage in ({stages}))) "
+            "order by hash(id || ?)",
+            [lang, str(seed)],
+        )
         got, left_out = [], 0
         while len(got) < limit and (batch := cur.fetchmany(1000)):
             for t, u, r, src in batch:
@@ -109,6 +113,12 @@ def crawl_texts(build_dirs: list[str], lang: str, limit: int, seed: int,
                 elif len(got) < limit:
                     got.append((t, u or "", r))
         docs += got
-        inputs.append({"path": str(Path(d).resolve()), "lang": lang, "records": len(got),
-                       **({"left_out": left_out} if left_out else {})})
+        inputs.append(
+            {
+                "path": str(Path(d).resolve()),
+                "lang": lang,
+                "records": len(got),
+                **({"left_out": left_out} if left_out else {}),
+            }
+        )
     return docs, inputs

@@ -16,15 +16,24 @@ MODEL_FILE = "model.ftz"
 MIN_ROWS = 1000
 
 
-def train_fasttext(pos: list[str], neg: list[str], out_path: str, params: dict, seed: int, threads: int,
-                   balance: bool = True, line_marks: bool = False) -> int:
+def train_fasttext(
+    pos: list[str],
+    neg: list[str],
+    out_path: str,
+    params: dict,
+    seed: int,
+    threads: int,
+    balance: bool = True,
+    line_marks: bool = False,
+) -> int:
     """Negatives are oversampled to the positives' count when `balance` (crawl negatives are scarce);
     `line_marks`: see common.ft_line (the classifier must be loaded with the same)."""
     rng = random.Random(seed)
     if balance and neg and len(neg) < len(pos):
         neg = neg + [rng.choice(neg) for _ in range(len(pos) - len(neg))]
-    rows = [f"{POS} {ft_line(t, line_marks=line_marks)}" for t in pos] + \
-        [f"{NEG} {ft_line(t, line_marks=line_marks)}" for t in neg]
+    rows = [f"{POS} {ft_line(t, line_marks=line_marks)}" for t in pos] + [
+        f"{NEG} {ft_line(t, line_marks=line_marks)}" for t in neg
+    ]
     # a few dozen lines make fastText's learning-rate schedule jump in steps and, now and then,
     # diverge ("Encountered NaN"); repeating the data gives it MIN_ROWS lines (epochs scale down)
     repeat = max(1, -(-MIN_ROWS // max(1, len(rows))))
@@ -88,5 +97,10 @@ def precision_recall(pos_scores: list[float], neg_scores: list[float], threshold
     tp = sum(s > threshold for s in pos_scores)
     fp = sum(s > threshold for s in neg_scores)
     fn = len(pos_scores) - tp
-    return {"threshold": threshold, "precision": tp / (tp + fp) if tp + fp else None,
-            "recall": tp / (tp + fn) if tp + fn else None, "positives": len(pos_scores), "negatives": len(neg_scores)}
+    return {
+        "threshold": threshold,
+        "precision": tp / (tp + fp) if tp + fp else None,
+        "recall": tp / (tp + fn) if tp + fn else None,
+        "positives": len(pos_scores),
+        "negatives": len(neg_scores),
+    }

@@ -43,9 +43,11 @@ class KeepRule:
 
     def describe(self) -> str:
         extra = "".join(f", {k} >= {v:.0%}" for k, v in sorted(self.floors.items()))
-        return (f"remove as much of the crawl sample as possible while every good set independent of the "
-                f"training positives keeps >= {self.min_kept:.0%}{extra} (a set, or the pool of smaller ones, "
-                f"bounds only with n x (1 - floor) >= 1); no such set: no cutoff")
+        return (
+            f"remove as much of the crawl sample as possible while every good set independent of the "
+            f"training positives keeps >= {self.min_kept:.0%}{extra} (a set, or the pool of smaller ones, "
+            f"bounds only with n x (1 - floor) >= 1); no such set: no cutoff"
+        )
 
 
 POOL = "(small sets pooled)"
@@ -111,16 +113,22 @@ def off_reason(good: dict[str, list], independent, rule: KeepRule, lang: str) ->
     what = f"no good set independent of the training positives for {lang or 'this language'}"
     if not mine:
         return what
-    sizes = ", ".join(f"{k} n={n} (needs {math.ceil(1 / (1 - rule.floor(k)) - 1e-9)} at {rule.floor(k):.0%})"
-                      for k, n in sorted(mine.items()))
+    sizes = ", ".join(
+        f"{k} n={n} (needs {math.ceil(1 / (1 - rule.floor(k)) - 1e-9)} at {rule.floor(k):.0%})"
+        for k, n in sorted(mine.items())
+    )
     return f"{what} large enough: {sizes}, pooled too"
 
 
 def point(cutoff: float, crawl, good: dict[str, list], poor: dict[str, list], bound: str) -> dict:
-    return {"cutoff": cutoff, "crawl_removed": removed_share(crawl, cutoff, bound),
-            "good_kept": {k: None if (r := removed_share(v, cutoff, bound)) is None else round(1 - r, 4)
-                          for k, v in good.items()},
-            "poor_removed": {k: removed_share(v, cutoff, bound) for k, v in poor.items()}}
+    return {
+        "cutoff": cutoff,
+        "crawl_removed": removed_share(crawl, cutoff, bound),
+        "good_kept": {
+            k: None if (r := removed_share(v, cutoff, bound)) is None else round(1 - r, 4) for k, v in good.items()
+        },
+        "poor_removed": {k: removed_share(v, cutoff, bound) for k, v in poor.items()},
+    }
 
 
 def curve(crawl, good: dict[str, list], poor: dict[str, list], bound: str) -> list[dict]:
@@ -142,20 +150,29 @@ def curve(crawl, good: dict[str, list], poor: dict[str, list], bound: str) -> li
     return rows
 
 
-def tradeoff(crawl, good: dict[str, list], poor: dict[str, list], bound: str, rule: KeepRule, *,
-             independent, lang: str = "") -> dict:
+def tradeoff(
+    crawl, good: dict[str, list], poor: dict[str, list], bound: str, rule: KeepRule, *, independent, lang: str = ""
+) -> dict:
     """The manifest's record: the rule, its cutoff (None when off, with `off_reason`) and the set that binds
     it, that point and the curve. Every good set is in the curve; only those named in `independent` (not
     drawn from a source the model was trained on as a positive) may bound the cutoff."""
     bounding = {k: v for k, v in good.items() if k in set(independent)}
     cut, binding = choose(bounding, bound, rule)
     docs = {"crawl": len(_clean(crawl)), **{k: len(_clean(v)) for k, v in {**good, **poor}.items()}}
-    return {"rule": rule.describe(), "bound": bound, "min_kept": rule.min_kept, "floors": dict(rule.floors),
-            "cutoff": cut, "binding_set": binding,
-            **({"off_reason": off_reason(good, bounding, rule, lang)} if cut is None else {}),
-            "independent": sorted(bounding), "information_only": sorted(k for k in good if k not in bounding),
-            "docs": docs, "chosen": None if cut is None else point(cut, crawl, good, poor, bound),
-            "curve": curve(crawl, good, poor, bound)}
+    return {
+        "rule": rule.describe(),
+        "bound": bound,
+        "min_kept": rule.min_kept,
+        "floors": dict(rule.floors),
+        "cutoff": cut,
+        "binding_set": binding,
+        **({"off_reason": off_reason(good, bounding, rule, lang)} if cut is None else {}),
+        "independent": sorted(bounding),
+        "information_only": sorted(k for k in good if k not in bounding),
+        "docs": docs,
+        "chosen": None if cut is None else point(cut, crawl, good, poor, bound),
+        "curve": curve(crawl, good, poor, bound),
+    }
 
 
 def columns(t: dict) -> tuple[list[str], list[str]]:
@@ -172,8 +189,11 @@ def format_table(t: dict, label: str = "cutoff") -> list[str]:
     head = [f"{label:>10}", "crawl-", *[f"{_short(g)}+" for g in good], *[f"{_short(p)}-" for p in poor]]
     out = ["  " + " ".join(f"{h:>10}" for h in head)]
     for r in rows:
-        cells = [_fmt(r["crawl_removed"]), *[_fmt(r["good_kept"][g]) for g in good],
-                 *[_fmt(r["poor_removed"][p]) for p in poor]]
+        cells = [
+            _fmt(r["crawl_removed"]),
+            *[_fmt(r["good_kept"][g]) for g in good],
+            *[_fmt(r["poor_removed"][p]) for p in poor],
+        ]
         mark = " <- rule" if r.get("chosen") else ""
         out.append("  " + " ".join(f"{c:>10}" for c in [f"{r['cutoff']:.4g}", *cells]) + mark)
     return out
@@ -182,8 +202,12 @@ def format_table(t: dict, label: str = "cutoff") -> list[str]:
 def legend(t: dict) -> list[str]:
     """What the short column names stand for."""
     names, info = [n for names in columns(t) for n in names], set(t.get("information_only") or ())
-    return [f"    {_short(n)} = {n}" + (" (a training positive's held-out part: information, no floor)" if n in info
-                                        else "") for n in names if _short(n) != n or n in info]
+    return [
+        f"    {_short(n)} = {n}"
+        + (" (a training positive's held-out part: information, no floor)" if n in info else "")
+        for n in names
+        if _short(n) != n or n in info
+    ]
 
 
 def _short(name: str) -> str:

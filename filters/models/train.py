@@ -40,8 +40,9 @@ class TrainParams:
     coherence_min_kept: float = 0.95  # recorded; no coherence rule by default
     rated_mid_min_kept: float = 0.80
     line_marks: bool = True  # quality: each line starts with a token for its length (common.ft_line)
-    fasttext: dict = field(default_factory=lambda: {"epoch": 15, "lr": 0.5, "wordNgrams": 2, "dim": 64,
-                                                    "minCount": 1, "bucket": 200_000})
+    fasttext: dict = field(
+        default_factory=lambda: {"epoch": 15, "lr": 0.5, "wordNgrams": 2, "dim": 64, "minCount": 1, "bucket": 200_000}
+    )
     safety_threshold: float = 0.5
     max_crawl: int = 5000
     max_coherence_docs: int = 3000
@@ -63,6 +64,7 @@ class LangData:
     `crawl` (the rest of the crawl sample) trains nothing but coherence; the curves report how
     much of it each cutoff removes. `rated`: pages of the train split of the rated sets by band
     (good, mid, poor; ratings.BANDS): sets of the cutoff rule, never training examples."""
+
     reference: list[str]
     articles: list[str] = field(default_factory=list)
     crawl: list[str] = field(default_factory=list)
@@ -82,7 +84,7 @@ class LangData:
             return {role: texts} if texts else {}
         out, start = {}, 0
         for r, n in zip(records, counts):
-            out[r["path"]] = texts[start: start + n]
+            out[r["path"]] = texts[start : start + n]
             start += n
         return out
 
@@ -94,8 +96,11 @@ def _inputs(data: LangData, *roles: str) -> dict:
     out = {}
     for r in roles:
         texts = getattr(data, r)
-        out[r] = {"sources": data.inputs.get(r, []), "texts": len(texts),
-                  "sha256": sha256_texts([t if isinstance(t, str) else f"{t[1]}\t{t[0]}" for t in texts])}
+        out[r] = {
+            "sources": data.inputs.get(r, []),
+            "texts": len(texts),
+            "sha256": sha256_texts([t if isinstance(t, str) else f"{t[1]}\t{t[0]}" for t in texts]),
+        }
     return out
 
 
@@ -160,21 +165,42 @@ def train_kenlm(lang: str, data: LangData, root: str, p: TrainParams) -> dict:
         good = held
     curve = tradeoff(crawl, good, poor, "max", KeepRule(p.kenlm_min_kept, floors), independent=independent, lang=lang)
     cutoffs = {"head": _pct(held_all, p.head_percentile), "middle": curve["cutoff"], **_off(curve)}
-    others = {"crawl": ppl(data.crawl), "crawl_rejected": ppl(data.crawl_rejected), "spam": ppl(data.spam),
-              "low_quality": ppl(data.low_quality)}
-    metrics = {"median_ppl": {"reference_heldout": lm.median(held_all), **{k: lm.median(v) for k, v in others.items()}},
-               "median_ppl_by_source": {k: lm.median(v) for k, v in held.items()},
-               "docs": {"train": len(ref_train), "heldout": len(held_all), **{k: len(v) for k, v in others.items()}},
-               "reference_heldout_percentiles": lm.percentiles(held_all)}
-    params = {"sp_vocab": p.sp_vocab, "sp_model_type": "unigram", "order": p.order, "seed": p.seed,
-              "threads": p.threads, "heldout": p.heldout, "head_percentile": p.head_percentile,
-              "min_kept": p.kenlm_min_kept, "discount_fallback": True,
-              "trained_on": "reference + articles (train split)",
-              "cutoffs": f"head: p{p.head_percentile:g} of all held-out positives; middle (tail above): the "
-                         f"point of the trade-off rule ({curve['rule']}); no middle: no tail bucket, no drop"}
-    return write_manifest(out, "kenlm", lang, _inputs(data, "reference", "articles", "crawl", "crawl_rejected", "spam"),
-                          params, metrics, t0, {"bucket_cutoffs": cutoffs, "tradeoff": curve,
-                                                "checksum": model_checksum(out)})
+    others = {
+        "crawl": ppl(data.crawl),
+        "crawl_rejected": ppl(data.crawl_rejected),
+        "spam": ppl(data.spam),
+        "low_quality": ppl(data.low_quality),
+    }
+    metrics = {
+        "median_ppl": {"reference_heldout": lm.median(held_all), **{k: lm.median(v) for k, v in others.items()}},
+        "median_ppl_by_source": {k: lm.median(v) for k, v in held.items()},
+        "docs": {"train": len(ref_train), "heldout": len(held_all), **{k: len(v) for k, v in others.items()}},
+        "reference_heldout_percentiles": lm.percentiles(held_all),
+    }
+    params = {
+        "sp_vocab": p.sp_vocab,
+        "sp_model_type": "unigram",
+        "order": p.order,
+        "seed": p.seed,
+        "threads": p.threads,
+        "heldout": p.heldout,
+        "head_percentile": p.head_percentile,
+        "min_kept": p.kenlm_min_kept,
+        "discount_fallback": True,
+        "trained_on": "reference + articles (train split)",
+        "cutoffs": f"head: p{p.head_percentile:g} of all held-out positives; middle (tail above): the "
+        f"point of the trade-off rule ({curve['rule']}); no middle: no tail bucket, no drop",
+    }
+    return write_manifest(
+        out,
+        "kenlm",
+        lang,
+        _inputs(data, "reference", "articles", "crawl", "crawl_rejected", "spam"),
+        params,
+        metrics,
+        t0,
+        {"bucket_cutoffs": cutoffs, "tradeoff": curve, "checksum": model_checksum(out)},
+    )
 
 
 def train_quality(lang: str, data: LangData, root: str, p: TrainParams) -> dict:
@@ -183,32 +209,54 @@ def train_quality(lang: str, data: LangData, root: str, p: TrainParams) -> dict:
     pos_train = _train_side(data, p, "reference", "articles")
     neg_train = _train_side(data, p, *neg_roles)
     path = str(Path(out) / textclf.MODEL_FILE)
-    used_seed = textclf.train_fasttext(pos_train, neg_train, path, p.fasttext, p.seed, p.threads,
-                                       line_marks=p.line_marks)
+    used_seed = textclf.train_fasttext(
+        pos_train, neg_train, path, p.fasttext, p.seed, p.threads, line_marks=p.line_marks
+    )
     clf = textclf.Classifier(path, p.line_marks)
     crawl, good, poor, floors, independent = _rule_sets(data, p, clf)
     if not good:  # tiny demo data: nothing held out
         good = {"reference_train": clf(pos_train)}
-    curve = tradeoff(crawl, good, poor, "min", KeepRule(p.quality_min_kept, floors), independent=independent,
-                     lang=lang)
+    curve = tradeoff(crawl, good, poor, "min", KeepRule(p.quality_min_kept, floors), independent=independent, lang=lang)
     pos = [x for k, v in good.items() if k in _held(data, p) for x in v] or good.get("reference_train", [])
     neg = {r: poor[r] for r in neg_roles if r in poor}
     rated = {k: v for k, v in {**good, **poor}.items() if k.startswith("rated")}
-    metrics = {"auc_positives_vs_negatives": textclf.auc(pos, [x for v in neg.values() for x in v]),
-               **{f"auc_positives_vs_{r}": textclf.auc(pos, v) for r, v in neg.items()},
-               "auc_positives_vs_crawl": textclf.auc(pos, crawl),
-               "auc_rated_good_vs_poor_train": textclf.auc(rated.get(f"{BAND_NAMES['good']} (train)", []),
-                                                           rated.get(f"{BAND_NAMES['poor']} (train)", [])),
-               "heldout": {"positives": len(pos), **{r: len(v) for r, v in neg.items()}, "crawl": len(crawl),
-                           **{k: len(v) for k, v in rated.items()}},
-               "train": {"positives": len(pos_train), "negatives": len(neg_train)}}
-    params = {"fasttext": p.fasttext, "seed": p.seed, "fasttext_seed": used_seed, "threads": p.threads,
-              "heldout": p.heldout, "min_kept": p.quality_min_kept, "line_marks": p.line_marks,
-              "labels": {"pos": "reference + articles", "neg": " + ".join(neg_roles)}, "negatives_oversampled": True,
-              "cutoff": f"the point of the trade-off rule: {curve['rule']}"}
-    return write_manifest(out, "quality", lang, _inputs(data, "reference", "articles", *neg_roles, "crawl"), params,
-                          metrics, t0, {"cutoffs": {"min_score": curve["cutoff"], **_off(curve)}, "tradeoff": curve,
-                                        "checksum": model_checksum(out)})
+    metrics = {
+        "auc_positives_vs_negatives": textclf.auc(pos, [x for v in neg.values() for x in v]),
+        **{f"auc_positives_vs_{r}": textclf.auc(pos, v) for r, v in neg.items()},
+        "auc_positives_vs_crawl": textclf.auc(pos, crawl),
+        "auc_rated_good_vs_poor_train": textclf.auc(
+            rated.get(f"{BAND_NAMES['good']} (train)", []), rated.get(f"{BAND_NAMES['poor']} (train)", [])
+        ),
+        "heldout": {
+            "positives": len(pos),
+            **{r: len(v) for r, v in neg.items()},
+            "crawl": len(crawl),
+            **{k: len(v) for k, v in rated.items()},
+        },
+        "train": {"positives": len(pos_train), "negatives": len(neg_train)},
+    }
+    params = {
+        "fasttext": p.fasttext,
+        "seed": p.seed,
+        "fasttext_seed": used_seed,
+        "threads": p.threads,
+        "heldout": p.heldout,
+        "min_kept": p.quality_min_kept,
+        "line_marks": p.line_marks,
+        "labels": {"pos": "reference + articles", "neg": " + ".join(neg_roles)},
+        "negatives_oversampled": True,
+        "cutoff": f"the point of the trade-off rule: {curve['rule']}",
+    }
+    return write_manifest(
+        out,
+        "quality",
+        lang,
+        _inputs(data, "reference", "articles", *neg_roles, "crawl"),
+        params,
+        metrics,
+        t0,
+        {"cutoffs": {"min_score": curve["cutoff"], **_off(curve)}, "tradeoff": curve, "checksum": model_checksum(out)},
+    )
 
 
 def train_coherence(lang: str, data: LangData, root: str, p: TrainParams) -> dict:
@@ -228,19 +276,38 @@ def train_coherence(lang: str, data: LangData, root: str, p: TrainParams) -> dic
     crawl = scores.pop("crawl", [])
     spliced = [model(d)[0] for d in coherence.make_negatives(held or train, p.seed + 1)]
     rated = _rated_good(data, lambda texts: [model(t)[0] for t in texts])  # never among its positives
-    curve = tradeoff(crawl, {**(scores or {"crawl": crawl}), **rated}, {"spliced (held-out)": spliced}, "min",
-                     KeepRule(p.coherence_min_kept, _floors(data, p)), independent=list(rated), lang=lang)
+    curve = tradeoff(
+        crawl,
+        {**(scores or {"crawl": crawl}), **rated},
+        {"spliced (held-out)": spliced},
+        "min",
+        KeepRule(p.coherence_min_kept, _floors(data, p)),
+        independent=list(rated),
+        lang=lang,
+    )
     metrics = {**coherence.evaluate(model, held, p.seed), **counts}
-    params = {"seed": p.seed, "heldout": p.heldout, "max_docs": p.max_coherence_docs, "C": 0.3,
-              "min_kept": p.coherence_min_kept,
-              "model": "logistic regression over drift features and their pairwise products",
-              "positives": "reference + articles + crawl sample survivors",
-              "negatives": "splice / insert / shuffled mix of two documents, one per positive",
-              "cutoff": f"the point of the trade-off rule ({curve['rule']}); not applied unless a config "
-                        "sets coherence_score: {min: model}"}
-    return write_manifest(out, "coherence", lang, _inputs(data, "reference", "articles", "crawl"), params, metrics,
-                          t0, {"cutoffs": {"min_score": curve["cutoff"], **_off(curve)}, "tradeoff": curve,
-                               "checksum": model_checksum(out)})
+    params = {
+        "seed": p.seed,
+        "heldout": p.heldout,
+        "max_docs": p.max_coherence_docs,
+        "C": 0.3,
+        "min_kept": p.coherence_min_kept,
+        "model": "logistic regression over drift features and their pairwise products",
+        "positives": "reference + articles + crawl sample survivors",
+        "negatives": "splice / insert / shuffled mix of two documents, one per positive",
+        "cutoff": f"the point of the trade-off rule ({curve['rule']}); not applied unless a config "
+        "sets coherence_score: {min: model}",
+    }
+    return write_manifest(
+        out,
+        "coherence",
+        lang,
+        _inputs(data, "reference", "articles", "crawl"),
+        params,
+        metrics,
+        t0,
+        {"cutoffs": {"min_score": curve["cutoff"], **_off(curve)}, "tradeoff": curve, "checksum": model_checksum(out)},
+    )
 
 
 def train_safety(lang: str, data: LangData, root: str, p: TrainParams) -> dict:
@@ -258,13 +325,30 @@ def train_safety(lang: str, data: LangData, root: str, p: TrainParams) -> dict:
     pos, neg = clf([t for t, y in held if y]), clf([t for t, y in held if not y])
     # what the drop threshold of filters/data/scorers.yaml (max_score) takes from held-out good text
     above = {k: _share(clf(v), lambda x: x > SAFETY_DROP_SCORE) for k, v in _held(data, p).items() if v}
-    metrics = {"auc": textclf.auc(pos, neg), **textclf.precision_recall(pos, neg, p.safety_threshold),
-               f"positives_share_above_{SAFETY_DROP_SCORE}": above,
-               "train": {"unsafe": len(unsafe), "safe": len(safe), "good_text_as_safe": len(good)}}
-    params = {"fasttext": p.fasttext, "seed": p.seed, "fasttext_seed": used_seed, "threads": p.threads,
-              "heldout": p.heldout, "safe": "labelled safe + reference and articles (train split)"}
-    return write_manifest(out, "safety", lang, _inputs(data, "safety", "reference", "articles"), params, metrics, t0,
-                          {"checksum": model_checksum(out)})
+    metrics = {
+        "auc": textclf.auc(pos, neg),
+        **textclf.precision_recall(pos, neg, p.safety_threshold),
+        f"positives_share_above_{SAFETY_DROP_SCORE}": above,
+        "train": {"unsafe": len(unsafe), "safe": len(safe), "good_text_as_safe": len(good)},
+    }
+    params = {
+        "fasttext": p.fasttext,
+        "seed": p.seed,
+        "fasttext_seed": used_seed,
+        "threads": p.threads,
+        "heldout": p.heldout,
+        "safe": "labelled safe + reference and articles (train split)",
+    }
+    return write_manifest(
+        out,
+        "safety",
+        lang,
+        _inputs(data, "safety", "reference", "articles"),
+        params,
+        metrics,
+        t0,
+        {"checksum": model_checksum(out)},
+    )
 
 
 def _off(curve: dict) -> dict:
@@ -275,8 +359,14 @@ def _off(curve: dict) -> dict:
 TRAINERS = {"kenlm": train_kenlm, "quality": train_quality, "coherence": train_coherence, "safety": train_safety}
 
 
-def train_all(data: dict[str, LangData], root: str, p: TrainParams, kinds: tuple[str, ...] = tuple(TRAINERS),
-              log=print, skip_without_kenlm: bool = False) -> list[dict]:
+def train_all(
+    data: dict[str, LangData],
+    root: str,
+    p: TrainParams,
+    kinds: tuple[str, ...] = tuple(TRAINERS),
+    log=print,
+    skip_without_kenlm: bool = False,
+) -> list[dict]:
     """`skip_without_kenlm`: leave KenLM out (no perplexity signal) where lmplz is not built."""
     entries = []
     if skip_without_kenlm and "kenlm" in kinds:
@@ -297,17 +387,25 @@ def train_all(data: dict[str, LangData], root: str, p: TrainParams, kinds: tuple
     return entries
 
 
-HEADLINES = {"auc_positives_vs_negatives": "held-out AUC good vs poor", "auc_positives_vs_crawl": "AUC good vs crawl",
-             "auc_rated_good_vs_poor_train": "AUC rated 4-5 vs 0-2 (train split)",
-             "auc_spliced_vs_original": "AUC original vs spliced", "auc": "AUC", "precision": "precision",
-             "recall": "recall"}
+HEADLINES = {
+    "auc_positives_vs_negatives": "held-out AUC good vs poor",
+    "auc_positives_vs_crawl": "AUC good vs crawl",
+    "auc_rated_good_vs_poor_train": "AUC rated 4-5 vs 0-2 (train split)",
+    "auc_spliced_vs_original": "AUC original vs spliced",
+    "auc": "AUC",
+    "precision": "precision",
+    "recall": "recall",
+}
 
 
 def _report(kind: str, lang: str, m: dict) -> list[str]:
     """What the terminal says when a model is done: its time and held-out metrics, then its trade-off
     curve (cutoff -> crawl removed, each good set kept, each poor set removed) and the rule's point."""
-    got = [f"{label} {m['metrics'][k]:.3f}" for k, label in HEADLINES.items()
-           if isinstance(m["metrics"].get(k), (int, float))]
+    got = [
+        f"{label} {m['metrics'][k]:.3f}"
+        for k, label in HEADLINES.items()
+        if isinstance(m["metrics"].get(k), (int, float))
+    ]
     ppl = (m["metrics"].get("median_ppl") or {}).get("reference_heldout")
     if ppl is not None:
         got.append(f"median perplexity of held-out good text {ppl:.0f}")
@@ -315,8 +413,15 @@ def _report(kind: str, lang: str, m: dict) -> list[str]:
     t = m.get("tradeoff")
     if t:
         side = "below" if t["bound"] == "min" else "above"
-        lines += [f"  trade-off (a document {side} the cutoff is removed; crawl- and name- = share removed, "
-                  f"name+ = share kept):", *format_table(t), *legend(t)]
-        lines.append(f"  cutoff {t['cutoff']:.6g}, bound by {t['binding_set']}: {t['rule']}" if t["cutoff"] is not None
-                     else f"  cutoff OFF: {t['off_reason']}; the signal is recorded, nothing is dropped by it")
+        lines += [
+            f"  trade-off (a document {side} the cutoff is removed; crawl- and name- = share removed, "
+            f"name+ = share kept):",
+            *format_table(t),
+            *legend(t),
+        ]
+        lines.append(
+            f"  cutoff {t['cutoff']:.6g}, bound by {t['binding_set']}: {t['rule']}"
+            if t["cutoff"] is not None
+            else f"  cutoff OFF: {t['off_reason']}; the signal is recorded, nothing is dropped by it"
+        )
     return lines

@@ -17,8 +17,9 @@ def all_rows(out) -> dict[str, list[tuple]]:
 def fates_by_id(out) -> dict[str, tuple]:
     """id -> (fate, stage, reason, rule, value, threshold): what refilter and a rebuild must agree on."""
     con = connect(str(out))
-    return {r[0]: r[1:] for r in con.execute("select id, fate, stage, reason, rule, value, threshold from docs")
-            .fetchall()}
+    return {
+        r[0]: r[1:] for r in con.execute("select id, fate, stage, reason, rule, value, threshold from docs").fetchall()
+    }
 
 
 def env_with_path():
@@ -66,10 +67,17 @@ class HeldLock:
         import subprocess
         import sys
 
-        code = ("import sys; from corpus.core.outdir import BuildLock; BuildLock(sys.argv[1]).__enter__(); "
-                "print('locked', flush=True); sys.stdin.read()")
-        self.proc = subprocess.Popen([sys.executable, "-c", code, str(out)], stdin=subprocess.PIPE,
-                                     stdout=subprocess.PIPE, text=True, env=env_with_path())
+        code = (
+            "import sys; from corpus.core.outdir import BuildLock; BuildLock(sys.argv[1]).__enter__(); "
+            "print('locked', flush=True); sys.stdin.read()"
+        )
+        self.proc = subprocess.Popen(
+            [sys.executable, "-c", code, str(out)],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            text=True,
+            env=env_with_path(),
+        )
         assert self.proc.stdout.readline().strip() == "locked"
 
     def __enter__(self) -> int:

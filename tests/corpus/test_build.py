@@ -17,8 +17,12 @@ def test_demo_build_funnel_and_reasons(spine_build):
     funnel = json.load(open(spine_build / "funnel.json"))
     assert sum(funnel["totals"].values()) == len(demo_pages()) == 19
     reasons = {(r[1], r[2]) for r in fates_by_id(spine_build).values() if r[0] == "dropped"}
-    assert reasons == {(vocab.CONTENT, vocab.R_NOT_HTML), (vocab.CONTENT, vocab.R_EMPTY_PAYLOAD),
-                       (vocab.URL_FILTER, vocab.R_BLOCKED_DOMAIN), (vocab.LANG_ID, vocab.R_LANG_NOT_KEPT)}
+    assert reasons == {
+        (vocab.CONTENT, vocab.R_NOT_HTML),
+        (vocab.CONTENT, vocab.R_EMPTY_PAYLOAD),
+        (vocab.URL_FILTER, vocab.R_BLOCKED_DOMAIN),
+        (vocab.LANG_ID, vocab.R_LANG_NOT_KEPT),
+    }
     manifest = json.load(open(spine_build / "manifest.json"))
     assert manifest["exit_code"] == 0
     assert manifest["assets"]["lid_model"]["sha256"] and manifest["versions"]["datatrove"]
@@ -38,8 +42,14 @@ def test_same_input_same_output(tmp_path, demo_warc, spine_build):
 
 @pytest.mark.ray
 def test_ray_executor_matches_local(tmp_path, demo_warc, spine_build, ray_session):
-    result = build(make_config([demo_warc], tmp_path / "ray", stages=SPINE,
-                               executor={"kind": "ray", "workers": 2, "ray": {"init": {"num_cpus": 2}}}))
+    result = build(
+        make_config(
+            [demo_warc],
+            tmp_path / "ray",
+            stages=SPINE,
+            executor={"kind": "ray", "workers": 2, "ray": {"init": {"num_cpus": 2}}},
+        )
+    )
     assert result.exit_code == 0
     assert all_rows(tmp_path / "ray") == all_rows(spine_build)
 
@@ -83,8 +93,11 @@ def test_real_warc_shards_accounted(tmp_path, shared_data):
 @pytest.mark.realdata
 @pytest.mark.slow
 def test_real_edge_case_crawls_accounted(tmp_path, shared_data):
-    files = sorted(p for p in glob.glob(str(shared_data / "warc-real" / "**" / "*"), recursive=True)
-                   if os.path.isfile(p) and any(p.endswith(s) for s in (".warc", ".warc.gz", ".wet", ".wet.gz", ".arc.gz")))
+    files = sorted(
+        p
+        for p in glob.glob(str(shared_data / "warc-real" / "**" / "*"), recursive=True)
+        if os.path.isfile(p) and any(p.endswith(s) for s in (".warc", ".warc.gz", ".wet", ".wet.gz", ".arc.gz"))
+    )
     assert files, "warc-real has no WARC files"
     result = build(make_config(files, tmp_path / "o", stages=SPINE, executor={"workers": 2}))
     for src, s in result.shards.items():

@@ -9,8 +9,16 @@ import pytest
 import yaml
 
 from corpus.core import vocab as v
-from corpus.calibrate_reference import (_Slot, _why_not, allocate, calibrate_reference, conservative, fragment,
-                                        read_reference, table)
+from corpus.calibrate_reference import (
+    _Slot,
+    _why_not,
+    allocate,
+    calibrate_reference,
+    conservative,
+    fragment,
+    read_reference,
+    table,
+)
 
 SENTENCES = [
     "The old harbour town grew slowly around the fishing trade that shaped the lives of most families there.",
@@ -24,8 +32,20 @@ SENTENCES = [
     "Historians have argued that the decline of fishing was caused by both overfishing and changing markets.",
     "Today the harbour is quiet in winter, but in summer it is full of sailing boats and crowded cafes.",
 ]
-JUNK = ["Home", "About us", "Shop now", "Cheap shoes online", "Best price guaranteed", "Login", "Register",
-        "Contact", "Free shipping today", "Sale items", "Gift cards", "Track your order"]
+JUNK = [
+    "Home",
+    "About us",
+    "Shop now",
+    "Cheap shoes online",
+    "Best price guaranteed",
+    "Login",
+    "Register",
+    "Contact",
+    "Free shipping today",
+    "Sale items",
+    "Gift cards",
+    "Track your order",
+]
 
 
 C4_FIVE = {"en": {"c4_sentences": {"min": 5}}}  # C4's own value, whatever the shipped default
@@ -47,10 +67,19 @@ def write_jsonl(path, rows) -> str:
 
 # ---------------------------------------------------------------- pieces
 
-@pytest.mark.parametrize("x,bound,expected", [
-    (0.123456, "min", 0.123), (0.123456, "max", 0.124), (1234, "min", 1230), (1234, "max", 1240),
-    (0.0, "max", 0.0), (5.0, "min", 5.0), (0.00012345, "max", 0.000124),
-])
+
+@pytest.mark.parametrize(
+    "x,bound,expected",
+    [
+        (0.123456, "min", 0.123),
+        (0.123456, "max", 0.124),
+        (1234, "min", 1230),
+        (1234, "max", 1240),
+        (0.0, "max", 0.0),
+        (5.0, "min", 5.0),
+        (0.00012345, "max", 0.000124),
+    ],
+)
 def test_conservative_rounding_keeps_more(x, bound, expected):
     assert conservative(x, bound) == pytest.approx(expected)
     assert (conservative(x, bound) <= x) if bound == "min" else (conservative(x, bound) >= x)
@@ -67,10 +96,15 @@ def test_candidates_are_order_statistics():
     assert hi.candidates(0.95, tighten=False) == [1000]
 
 
-@pytest.mark.parametrize("values,min_docs,note", [
-    ([], 5, "no reference signal"), ([1.0, 2.0], 5, "too few reference docs (2 < 5)"),
-    ([0.0] * 10, 5, "reference constant at 0"), ([0.0] * 9 + [0.5], 5, ""),
-])
+@pytest.mark.parametrize(
+    "values,min_docs,note",
+    [
+        ([], 5, "no reference signal"),
+        ([1.0, 2.0], 5, "too few reference docs (2 < 5)"),
+        ([0.0] * 10, 5, "reference constant at 0"),
+        ([0.0] * 9 + [0.5], 5, ""),
+    ],
+)
 def test_where_the_reference_cannot_place_a_bound(values, min_docs, note):
     assert _why_not(np.array(values), min_docs) == note
 
@@ -81,8 +115,10 @@ def test_budget_goes_where_it_removes_most_crawl():
     n = 100
     ref = pd.DataFrame({v.C4_SENTENCES: [1.0] * 10 + [6.0] * 90, v.GOPHER_STOP_WORDS: [6.0] * 90 + [1.0] * 10})
     crawl = pd.DataFrame({v.C4_SENTENCES: [2.0] * 50 + [6.0] * 50, v.GOPHER_STOP_WORDS: [6.0] * 100})
-    ss = [_Slot(v.C4_SENTENCES, "min", 5.0, np.sort(ref[v.C4_SENTENCES].to_numpy()), ""),
-          _Slot(v.GOPHER_STOP_WORDS, "min", 5.0, np.sort(ref[v.GOPHER_STOP_WORDS].to_numpy()), "")]
+    ss = [
+        _Slot(v.C4_SENTENCES, "min", 5.0, np.sort(ref[v.C4_SENTENCES].to_numpy()), ""),
+        _Slot(v.GOPHER_STOP_WORDS, "min", 5.0, np.sort(ref[v.GOPHER_STOP_WORDS].to_numpy()), ""),
+    ]
     sentences, stop = allocate(ss, ref, crawl, keep=0.9, tighten=False)
     assert sentences == 5 and stop == 1
     removed = (ref[v.C4_SENTENCES] < sentences) | (ref[v.GOPHER_STOP_WORDS] < stop)
@@ -104,6 +140,7 @@ def test_read_reference_formats(tmp_path):
 
 # ---------------------------------------------------------------- a real build
 
+
 @pytest.fixture(scope="module")
 def crawl_and_reference(tmp_path_factory):
     """A crawl build (short articles and navigation junk) and a reference of short articles,
@@ -117,8 +154,16 @@ def crawl_and_reference(tmp_path_factory):
     rows += [{"text": junk(i), "id": f"junk{i}"} for i in range(10)]
     crawl = write_jsonl(root / "crawl.jsonl", rows)
     stages = ("lang_id", "gopher_quality", "gopher_repetition", "c4", "fineweb")
-    cfg = load_config(None, inputs=(crawl,), output=str(root / "out"), stages=stages, annotate_all=True,
-                      input={"id_field": "id"}, executor={"workers": 1}, thresholds=C4_FIVE)
+    cfg = load_config(
+        None,
+        inputs=(crawl,),
+        output=str(root / "out"),
+        stages=stages,
+        annotate_all=True,
+        input={"id_field": "id"},
+        executor={"workers": 1},
+        thresholds=C4_FIVE,
+    )
     assert build(cfg).exit_code == 0
     return root, cfg, ref
 
@@ -129,8 +174,9 @@ def _kept(ref, out, stages, thresholds) -> int:
     from corpus.build import build
     from corpus.config import load_config
 
-    cfg = load_config(None, inputs=(ref,), output=str(out), stages=stages, executor={"workers": 1},
-                      thresholds=thresholds)
+    cfg = load_config(
+        None, inputs=(ref,), output=str(out), stages=stages, executor={"workers": 1}, thresholds=thresholds
+    )
     build(cfg)
     return duckdb.connect().execute(f"select count(*) from read_parquet('{out}/kept/*.parquet')").fetchone()[0]
 
@@ -157,7 +203,11 @@ def test_proposals_keep_the_reference_and_drop_the_junk(crawl_and_reference, tmp
     assert _kept(ref, tmp_path / "after", cfg.stages, parsed["thresholds"]) >= 0.9 * 30
     refilter(cfg.output, str(tmp_path / "re"), effective_config(cfg.output, str(frag)))
     import duckdb
-    kept = {r[0] for r in duckdb.connect().execute(f"select id from read_parquet('{tmp_path}/re/kept/*.parquet')").fetchall()}
+
+    kept = {
+        r[0]
+        for r in duckdb.connect().execute(f"select id from read_parquet('{tmp_path}/re/kept/*.parquet')").fetchall()
+    }
     assert not any(k.startswith("junk") for k in kept) and len(kept) > 10
 
 
@@ -185,8 +235,22 @@ def test_cli_writes_a_fragment(crawl_and_reference, tmp_path):
     register(app)
     root, cfg, ref = crawl_and_reference
     out = tmp_path / "t.yaml"
-    r = CliRunner().invoke(app, ["calibrate", cfg.output, "--reference", ref, "--keep", "0.9", "--min-docs", "10",
-                                 "--write", str(out), "--per-rule"])
+    r = CliRunner().invoke(
+        app,
+        [
+            "calibrate",
+            cfg.output,
+            "--reference",
+            ref,
+            "--keep",
+            "0.9",
+            "--min-docs",
+            "10",
+            "--write",
+            str(out),
+            "--per-rule",
+        ],
+    )
     assert r.exit_code == 0, r.output
     assert "each rule alone may remove 10.0% of the reference" in r.output
     assert yaml.safe_load(out.read_text())["thresholds"]["en"][v.C4_SENTENCES] == {"min": 3}
@@ -195,6 +259,7 @@ def test_cli_writes_a_fragment(crawl_and_reference, tmp_path):
 
 
 # ---------------------------------------------------------------- real data
+
 
 def _drop_share(rows: list[dict], thresholds: dict, lang: str) -> float:
     """Share of rows any heuristic rule drops, by the build's own Rule objects."""
@@ -222,8 +287,14 @@ def test_csl_abstracts_against_real_chinese_spam(shared_data, tmp_path):
 
     stages = ("url_filter", "lang_id", *FAMILIES)
     crawl = shared_data / "warc-real/commoncrawl_real/resiliparse_CC-MAIN-2020-34_sample.warc.gz"
-    cfg = load_config(None, inputs=(str(crawl),), output=str(tmp_path / "crawl"), stages=stages, annotate_all=True,
-                      executor={"workers": 1})
+    cfg = load_config(
+        None,
+        inputs=(str(crawl),),
+        output=str(tmp_path / "crawl"),
+        stages=stages,
+        annotate_all=True,
+        executor={"workers": 1},
+    )
     assert build(cfg).exit_code == 0
     reference = str(shared_data / "reference/zh-csl-abstracts.txt.gz")
     results, other = calibrate_reference(cfg.output, reference, cfg, keep=0.98)
@@ -235,8 +306,12 @@ def test_csl_abstracts_against_real_chinese_spam(shared_data, tmp_path):
     ref_rows = ref[ref[v.LANG] == "zh"].to_dict("records")
     assert _drop_share(ref_rows, thresholds, "zh") == pytest.approx(zh.ref_new) and zh.ref_new <= 0.02
     assert _drop_share(ref_rows, {}, "zh") == pytest.approx(zh.ref_now)
-    crawl_rows = duckdb.connect().execute(f"""select * from read_parquet('{cfg.output}/*/*.parquet', union_by_name=true)
-                                              where {v.LANG} = 'zh' and {v.C4_SENTENCES} is not null""").fetchdf()
+    crawl_rows = (
+        duckdb.connect()
+        .execute(f"""select * from read_parquet('{cfg.output}/*/*.parquet', union_by_name=true)
+                                              where {v.LANG} = 'zh' and {v.C4_SENTENCES} is not null""")
+        .fetchdf()
+    )
     crawl_rows = crawl_rows.to_dict("records")
     assert _drop_share(crawl_rows, thresholds, "zh") == pytest.approx(zh.crawl_new)
     assert zh.crawl_new >= zh.crawl_now - 0.1  # the spam stays out (at most one page of 11 let through)

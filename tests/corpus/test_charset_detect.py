@@ -26,10 +26,20 @@ def page(text: str, repeat: int = 20) -> str:
     return f"<html><head><title>t</title></head><body><p>{text * repeat}</p></body></html>"
 
 
-@pytest.mark.parametrize("text, codec", [
-    (ZH, "gb18030"), (ZH, "utf-8"), (HANT, "big5hkscs"), (HANT, "gb18030"), (EN, "cp1252"), (EN, "utf-8"),
-    (JA, "shift_jis"), (JA, "euc_jp"), (KO, "euc_kr"),
-])
+@pytest.mark.parametrize(
+    "text, codec",
+    [
+        (ZH, "gb18030"),
+        (ZH, "utf-8"),
+        (HANT, "big5hkscs"),
+        (HANT, "gb18030"),
+        (EN, "cp1252"),
+        (EN, "utf-8"),
+        (JA, "shift_jis"),
+        (JA, "euc_jp"),
+        (KO, "euc_kr"),
+    ],
+)
 def test_unlabelled_page_decodes_to_its_text(text, codec):
     body = page(text).encode(codec)
     decoded, found, source = decode(body, "text/html")

@@ -12,10 +12,13 @@ def with_stray(head: str) -> bytes:
     return (head + "<html><body>" + ZH).encode("gbk") + STRAY + (ZH + "</body></html>").encode("gbk")
 
 
-@pytest.mark.parametrize("body, ctype, source", [
-    (with_stray(""), "text/html; charset=gb2312", "http_header"),
-    (with_stray('<meta charset="gbk">'), "text/html", "meta"),
-])
+@pytest.mark.parametrize(
+    "body, ctype, source",
+    [
+        (with_stray(""), "text/html; charset=gb2312", "http_header"),
+        (with_stray('<meta charset="gbk">'), "text/html", "meta"),
+    ],
+)
 def test_label_kept_despite_stray_byte(body, ctype, source):
     with pytest.raises(UnicodeDecodeError):
         body.decode("gb18030")  # strict decoding fails: the page really has a bad byte

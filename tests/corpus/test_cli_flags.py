@@ -28,11 +28,26 @@ def test_build_limit_reads_the_first_records_of_each_file_and_a_resume_must_keep
 
 def test_build_set_and_stages_override_the_config(demo_warc, tmp_path):
     config = tmp_path / "c.yaml"
-    config.write_text("stages: [url_filter, lang_id, gopher_quality]\n"
-                      "thresholds: {en: {gopher_word_count: {min: 60}}}\n")
-    r = corpus("build", demo_warc, "-c", config, "-o", tmp_path / "o", "--stages", "url_filter, lang_id,c4",
-               "--set", "en.gopher_word_count.min=80", "--set", "extract.mode=fast", "--set", "c4_sentences.min=3",
-               "--print-config")
+    config.write_text(
+        "stages: [url_filter, lang_id, gopher_quality]\nthresholds: {en: {gopher_word_count: {min: 60}}}\n"
+    )
+    r = corpus(
+        "build",
+        demo_warc,
+        "-c",
+        config,
+        "-o",
+        tmp_path / "o",
+        "--stages",
+        "url_filter, lang_id,c4",
+        "--set",
+        "en.gopher_word_count.min=80",
+        "--set",
+        "extract.mode=fast",
+        "--set",
+        "c4_sentences.min=3",
+        "--print-config",
+    )
     assert r.returncode == 0, r.stderr
     import yaml
 
@@ -42,26 +57,32 @@ def test_build_set_and_stages_override_the_config(demo_warc, tmp_path):
     assert cfg["extract"]["mode"] == "fast"
 
 
-@pytest.mark.parametrize("args, key", [
-    (["--stages", "url_filter,lang_idd"], "stages[1]"),
-    (["--stages", ""], "stages"),
-    (["--set", "extract.mode=slow"], "extract.mode"),
-    (["--set", "extract.speed=1"], "extract.speed"),
-    (["--set", "en.gopher_word_count"], "en.gopher_word_count"),
-    (["--set", "gopher_word_count=80"], "gopher_word_count"),
-    (["--limit", "-1"], "input.limit"),
-])
+@pytest.mark.parametrize(
+    "args, key",
+    [
+        (["--stages", "url_filter,lang_idd"], "stages[1]"),
+        (["--stages", ""], "stages"),
+        (["--set", "extract.mode=slow"], "extract.mode"),
+        (["--set", "extract.speed=1"], "extract.speed"),
+        (["--set", "en.gopher_word_count"], "en.gopher_word_count"),
+        (["--set", "gopher_word_count=80"], "gopher_word_count"),
+        (["--limit", "-1"], "input.limit"),
+    ],
+)
 def test_build_flag_mistakes_are_one_line_naming_the_key(demo_warc, tmp_path, args, key):
     r = corpus("build", demo_warc, "-o", tmp_path / "o", *args)
     assert r.returncode == 2 and f"'{key}'" in r.stderr and len(r.stderr.strip().splitlines()) == 1, r.stderr
     assert not (tmp_path / "o").exists()
 
 
-@pytest.mark.parametrize("item, suggested", [
-    ("fineweb_line_punct_ratio=0.05", ["fineweb_line_punct_ratio.min=0.05"]),  # a min-only signal
-    ("en.gopher_word_count=80", ["en.gopher_word_count.min=80", "en.gopher_word_count.max=80"]),
-    ("thresholds.zh.garbled_punct_ratio=0.3", ["thresholds.zh.garbled_punct_ratio.max=0.3"]),
-])
+@pytest.mark.parametrize(
+    "item, suggested",
+    [
+        ("fineweb_line_punct_ratio=0.05", ["fineweb_line_punct_ratio.min=0.05"]),  # a min-only signal
+        ("en.gopher_word_count=80", ["en.gopher_word_count.min=80", "en.gopher_word_count.max=80"]),
+        ("thresholds.zh.garbled_punct_ratio=0.3", ["thresholds.zh.garbled_punct_ratio.max=0.3"]),
+    ],
+)
 def test_a_threshold_without_its_bound_suggests_min_or_max(spine_build, tmp_path, item, suggested):
     r = corpus("refilter", spine_build, "--set", item, "-o", tmp_path / "re")
     assert r.returncode == 2 and "expected a mapping" not in r.stderr, r.stderr

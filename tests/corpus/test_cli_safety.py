@@ -12,8 +12,6 @@ from tests.corpus.helpers import HeldLock, env_with_path, make_config
 SPINE = ["url_filter", "lang_id"]
 
 
-
-
 def one_line_error(r, code=2):
     assert r.returncode == code, (r.returncode, r.stdout[-1000:], r.stderr[-2000:])
     assert "Traceback" not in r.stderr, r.stderr[-2000:]
@@ -30,27 +28,38 @@ def built(spine_build):
 # ---- corpus sql is read-only
 
 
-@pytest.mark.parametrize("query", [
-    "describe kept", "show tables", "summarize kept", "explain select * from kept", "pragma table_info('kept')",
-    "with k as (select * from kept) select count(*) from k", "from kept select count(*)",
-])
+@pytest.mark.parametrize(
+    "query",
+    [
+        "describe kept",
+        "show tables",
+        "summarize kept",
+        "explain select * from kept",
+        "pragma table_info('kept')",
+        "with k as (select * from kept) select count(*) from k",
+        "from kept select count(*)",
+    ],
+)
 def test_sql_runs_queries(built, query):
     r = corpus("sql", built, query.format(out=built))
     assert r.returncode == 0 and r.stdout.strip(), r.stderr
 
 
-@pytest.mark.parametrize("query", [
-    "copy (select 'x' as text) to '{out}/kept/00000.parquet' (format parquet)",
-    "copy (select 1) to '{tmp}/elsewhere.csv'",
-    "create table t as select 1",
-    "attach '{tmp}/x.duckdb'",
-    "install httpfs",
-    "load httpfs",
-    "set enable_external_access = true",
-    "explain analyze copy (select 1) to '{out}/kept/x.parquet'",
-    "select 1; drop view kept",
-    "pragma enable_profiling",
-])
+@pytest.mark.parametrize(
+    "query",
+    [
+        "copy (select 'x' as text) to '{out}/kept/00000.parquet' (format parquet)",
+        "copy (select 1) to '{tmp}/elsewhere.csv'",
+        "create table t as select 1",
+        "attach '{tmp}/x.duckdb'",
+        "install httpfs",
+        "load httpfs",
+        "set enable_external_access = true",
+        "explain analyze copy (select 1) to '{out}/kept/x.parquet'",
+        "select 1; drop view kept",
+        "pragma enable_profiling",
+    ],
+)
 def test_sql_refuses_statements_that_are_not_queries(built, tmp_path, query):
     before = sorted(os.listdir(built / "kept")), (built / "kept" / "00000.parquet").read_bytes()
     line = one_line_error(corpus("sql", built, query.format(out=built, tmp=tmp_path)))
@@ -59,11 +68,16 @@ def test_sql_refuses_statements_that_are_not_queries(built, tmp_path, query):
     assert not os.listdir(tmp_path)
 
 
-@pytest.mark.parametrize("query", [
-    "select * from read_text('/etc/passwd')", "select * from read_csv('/etc/passwd')",
-    "select * from glob('/etc/*')", "select * from read_text('{out}/manifest.json')",
-    "select count(*) from read_parquet('{out}/kept/*.parquet')",  # the views read the tables; DuckDB reads no file
-])
+@pytest.mark.parametrize(
+    "query",
+    [
+        "select * from read_text('/etc/passwd')",
+        "select * from read_csv('/etc/passwd')",
+        "select * from glob('/etc/*')",
+        "select * from read_text('{out}/manifest.json')",
+        "select count(*) from read_parquet('{out}/kept/*.parquet')",  # the views read the tables; DuckDB reads no file
+    ],
+)
 def test_sql_reads_nothing_but_the_builds_tables(built, query):
     r = corpus("sql", built, query.format(out=built))
     assert r.returncode == 1 and "Permission Error" in r.stderr and "root:" not in r.stdout
@@ -102,8 +116,13 @@ def test_overwrite_refuses_what_is_not_a_build(tmp_path, demo_warc, target):
     env = env_with_path()
     if target == "home":
         env["HOME"] = str(_precious(tmp_path / "home"))
-    out = {"cwd": ".", "home": env.get("HOME"), "root": "/", "plain": str(_precious(tmp_path / "plain")),
-           "file": str(tmp_path / "work" / "thesis.txt")}[target]
+    out = {
+        "cwd": ".",
+        "home": env.get("HOME"),
+        "root": "/",
+        "plain": str(_precious(tmp_path / "plain")),
+        "file": str(tmp_path / "work" / "thesis.txt"),
+    }[target]
     config = _spine_yaml(tmp_path)
     before = sorted(map(str, tmp_path.rglob("*")))
     line = one_line_error(corpus("build", demo_warc, "-o", out, "--overwrite", "-c", config, cwd=work, env=env))
@@ -166,33 +185,65 @@ def test_a_live_lock_refuses_and_a_stale_one_is_taken_over(tmp_path, demo_warc):
 
 SPINE_YAML = "stages: [url_filter, lang_id]\n"
 CASES = {  # id: (argv, files to write first, what the line must name)
-    "malformed_yaml": ("build {warc} -o {tmp}/out -c {tmp}/c.yaml", {"c.yaml": "stages: [url_filter\n"}, "not valid YAML"),
+    "malformed_yaml": (
+        "build {warc} -o {tmp}/out -c {tmp}/c.yaml",
+        {"c.yaml": "stages: [url_filter\n"},
+        "not valid YAML",
+    ),
     "missing_config": ("build {warc} -o {tmp}/out -c {tmp}/nope.yaml", {}, "config file"),
     "missing_mixture": ("mix plan {tmp}/nope.yaml", {}, "config file"),
-    "unknown_key": ("build {warc} -o {tmp}/out -c {tmp}/c.yaml", {"c.yaml": "lang_id: {keep: [en], bogus: 1}\n"},
-                    "config key 'lang_id.bogus': unknown key (known: defaults_file, keep, max_chars, model_path)"),
+    "unknown_key": (
+        "build {warc} -o {tmp}/out -c {tmp}/c.yaml",
+        {"c.yaml": "lang_id: {keep: [en], bogus: 1}\n"},
+        "config key 'lang_id.bogus': unknown key (known: defaults_file, keep, max_chars, model_path)",
+    ),
     # under a section's former name, the key as the config wrote it
-    "unknown_key_former_name": ("build {warc} -o {tmp}/out -c {tmp}/c.yaml", {"c.yaml": "lang: {bogus: 1}\n"},
-                                "config key 'lang.bogus': unknown key"),
-    "unknown_signal": ("build {warc} -o {tmp}/out -c {tmp}/c.yaml",
-                       {"c.yaml": SPINE_YAML + "thresholds: {en: {no_such_signal: {min: 1}}}\n"},
-                       "'thresholds.en.no_such_signal'"),
-    "retired_switch": ("build {warc} -o {tmp}/out -c {tmp}/c.yaml",
-                       {"c.yaml": SPINE_YAML + "scorers: {enabled: false}\n"}, "list the stages to run in `stages:`"),
+    "unknown_key_former_name": (
+        "build {warc} -o {tmp}/out -c {tmp}/c.yaml",
+        {"c.yaml": "lang: {bogus: 1}\n"},
+        "config key 'lang.bogus': unknown key",
+    ),
+    "unknown_signal": (
+        "build {warc} -o {tmp}/out -c {tmp}/c.yaml",
+        {"c.yaml": SPINE_YAML + "thresholds: {en: {no_such_signal: {min: 1}}}\n"},
+        "'thresholds.en.no_such_signal'",
+    ),
+    "retired_switch": (
+        "build {warc} -o {tmp}/out -c {tmp}/c.yaml",
+        {"c.yaml": SPINE_YAML + "scorers: {enabled: false}\n"},
+        "list the stages to run in `stages:`",
+    ),
     "empty_stages": ("build {warc} -o {tmp}/out -c {tmp}/c.yaml", {"c.yaml": "stages: []\n"}, "'stages'"),
-    "unknown_language": ("build {warc} -o {tmp}/out -c {tmp}/c.yaml",
-                         {"c.yaml": SPINE_YAML + "lang: {keep: [chinese]}\n"}, "lang.keep[0]"),
-    "refilter_unknown_language": ("refilter {built} -o {tmp}/out --set zz.gopher_word_count.min=80", {},
-                                  "'thresholds.zz'"),
-    "wrong_text_field": ("build {tmp}/in -o {tmp}/out -c {tmp}/c.yaml",
-                         {"c.yaml": SPINE_YAML + "input: {text_field: body}\n", "in/a.jsonl": '{"text": "hello"}\n'},
-                         "input.text_field"),
-    "empty_input_dir": ("build {tmp}/in -o {tmp}/out -c {tmp}/c.yaml", {"c.yaml": SPINE_YAML, "in/": None},
-                        "no input files"),
-    "output_is_a_file": ("build {warc} -o {tmp}/f.txt -c {tmp}/c.yaml", {"c.yaml": SPINE_YAML, "f.txt": "x"},
-                         "not a directory"),
-    "output_under_a_file": ("build {warc} -o {tmp}/f.txt/out -c {tmp}/c.yaml", {"c.yaml": SPINE_YAML, "f.txt": "x"},
-                            "is a file"),
+    "unknown_language": (
+        "build {warc} -o {tmp}/out -c {tmp}/c.yaml",
+        {"c.yaml": SPINE_YAML + "lang: {keep: [chinese]}\n"},
+        "lang.keep[0]",
+    ),
+    "refilter_unknown_language": (
+        "refilter {built} -o {tmp}/out --set zz.gopher_word_count.min=80",
+        {},
+        "'thresholds.zz'",
+    ),
+    "wrong_text_field": (
+        "build {tmp}/in -o {tmp}/out -c {tmp}/c.yaml",
+        {"c.yaml": SPINE_YAML + "input: {text_field: body}\n", "in/a.jsonl": '{"text": "hello"}\n'},
+        "input.text_field",
+    ),
+    "empty_input_dir": (
+        "build {tmp}/in -o {tmp}/out -c {tmp}/c.yaml",
+        {"c.yaml": SPINE_YAML, "in/": None},
+        "no input files",
+    ),
+    "output_is_a_file": (
+        "build {warc} -o {tmp}/f.txt -c {tmp}/c.yaml",
+        {"c.yaml": SPINE_YAML, "f.txt": "x"},
+        "not a directory",
+    ),
+    "output_under_a_file": (
+        "build {warc} -o {tmp}/f.txt/out -c {tmp}/c.yaml",
+        {"c.yaml": SPINE_YAML, "f.txt": "x"},
+        "is a file",
+    ),
     "explain_compare": ("dedup explain --compare 14by8", {}, "14by8"),
     "explain_threshold": ("dedup explain --threshold 1.5", {}, "--threshold"),
     "explain_bands_0": ("dedup explain --bands 0", {}, "--bands"),

@@ -4,23 +4,26 @@ from corpus.config import BuildConfig, dump_config, load_config
 from corpus.core.configlib import ConfigError
 
 
-@pytest.mark.parametrize("yaml_text, key", [
-    ("foo: 1\n", "foo"),
-    ("lang: {min_score: {en: 2}}\n", "lang.min_score.en"),
-    ("executor: {kind: kubernetes}\n", "executor.kind"),
-    ("executor: {workers: 0}\n", "executor.workers"),
-    ("extract: {timeout_s: -1}\n", "extract.timeout_s"),
-    ("extract: {mode: quick}\n", "extract.mode"),
-    ("extract: {fast_max_links: -1}\n", "extract.fast_max_links"),
-    ("stages: [lang_id, nonsense]\n", "stages[1]"),
-    ("lang: {keep: en}\n", "lang.keep"),  # a former name: the key as the config wrote it
-    ("lang_id: {keep: en}\n", "lang_id.keep"),
-    ("lang_id: {min_score: {en: 0.5}}\nthresholds: {en: {lang_score: {min: 0.6}}}\n", "lang_id.min_score"),
-    ("lang: {keep: [en]}\nlang_id: {keep: [zh]}\n", "lang"),  # one section under both names
-    ("clusters: {k: 1}\n", "clusters.k"),
-    ("cluster: {k: 1}\n", "cluster.k"),
-    ("content: {max_bytes: ten}\n", "content.max_bytes"),
-])
+@pytest.mark.parametrize(
+    "yaml_text, key",
+    [
+        ("foo: 1\n", "foo"),
+        ("lang: {min_score: {en: 2}}\n", "lang.min_score.en"),
+        ("executor: {kind: kubernetes}\n", "executor.kind"),
+        ("executor: {workers: 0}\n", "executor.workers"),
+        ("extract: {timeout_s: -1}\n", "extract.timeout_s"),
+        ("extract: {mode: quick}\n", "extract.mode"),
+        ("extract: {fast_max_links: -1}\n", "extract.fast_max_links"),
+        ("stages: [lang_id, nonsense]\n", "stages[1]"),
+        ("lang: {keep: en}\n", "lang.keep"),  # a former name: the key as the config wrote it
+        ("lang_id: {keep: en}\n", "lang_id.keep"),
+        ("lang_id: {min_score: {en: 0.5}}\nthresholds: {en: {lang_score: {min: 0.6}}}\n", "lang_id.min_score"),
+        ("lang: {keep: [en]}\nlang_id: {keep: [zh]}\n", "lang"),  # one section under both names
+        ("clusters: {k: 1}\n", "clusters.k"),
+        ("cluster: {k: 1}\n", "cluster.k"),
+        ("content: {max_bytes: ten}\n", "content.max_bytes"),
+    ],
+)
 def test_bad_config_names_the_key(tmp_path, yaml_text, key):
     path = tmp_path / "c.yaml"
     path.write_text(yaml_text)
@@ -80,18 +83,26 @@ def test_print_config_writes_todays_names():
 
 def test_former_names_load_the_same_config_with_one_note_each(tmp_path, capsys):
     old, new = tmp_path / "old.yaml", tmp_path / "new.yaml"
-    old.write_text("lang: {keep: [en, de], max_chars: 500}\nclusters: {k: 3}\n"
-                   "heuristics: {defaults: ''}\npage_type: {defaults: ''}\n")
-    new.write_text("lang_id: {keep: [en, de], max_chars: 500}\ncluster: {k: 3}\n"
-                   "heuristics: {defaults_file: ''}\npage_type: {defaults_file: ''}\n")
+    old.write_text(
+        "lang: {keep: [en, de], max_chars: 500}\nclusters: {k: 3}\n"
+        "heuristics: {defaults: ''}\npage_type: {defaults: ''}\n"
+    )
+    new.write_text(
+        "lang_id: {keep: [en, de], max_chars: 500}\ncluster: {k: 3}\n"
+        "heuristics: {defaults_file: ''}\npage_type: {defaults_file: ''}\n"
+    )
     capsys.readouterr()
     cfg = load_config(new)
     assert capsys.readouterr().err == ""
     assert load_config(old) == cfg and cfg.lang_id.keep == ("en", "de") and cfg.cluster.k == 3
     notes = capsys.readouterr().err.splitlines()
     assert len(notes) == 4 and all(n.startswith("note: ") for n in notes)
-    renamed = {"lang": "lang_id", "clusters": "cluster", "heuristics.defaults": "heuristics.defaults_file",
-               "page_type.defaults": "page_type.defaults_file"}
+    renamed = {
+        "lang": "lang_id",
+        "clusters": "cluster",
+        "heuristics.defaults": "heuristics.defaults_file",
+        "page_type.defaults": "page_type.defaults_file",
+    }
     for former, now in renamed.items():
         assert any(f"'{former}' is now '{now}'" in n for n in notes)
 
@@ -104,13 +115,16 @@ def _floors(cfg) -> dict:
     return {lang: [r.min for r in by_lang if r.key == "lang_score"] for lang, by_lang in rules.items()}
 
 
-@pytest.mark.parametrize("former, floors", [
-    # a kept language's floor was min_score[lang], else default_min_score
-    ({"min_score": {"en": 0.8}, "default_min_score": 0.3}, {"en": [0.8], "zh": [0.3], "de": [0.3]}),
-    ({"default_min_score": 0.4}, {"en": [0.65], "zh": [0.5], "de": [0.4]}),
-    ({"min_score": {"zh": 0.7}}, {"en": [0.5], "zh": [0.7], "de": [0.5]}),
-    ({"min_score": {"en": 0.65, "zh": 0.5}, "default_min_score": 0.5}, {"en": [0.65], "zh": [0.5], "de": [0.5]}),
-])
+@pytest.mark.parametrize(
+    "former, floors",
+    [
+        # a kept language's floor was min_score[lang], else default_min_score
+        ({"min_score": {"en": 0.8}, "default_min_score": 0.3}, {"en": [0.8], "zh": [0.3], "de": [0.3]}),
+        ({"default_min_score": 0.4}, {"en": [0.65], "zh": [0.5], "de": [0.4]}),
+        ({"min_score": {"zh": 0.7}}, {"en": [0.5], "zh": [0.7], "de": [0.5]}),
+        ({"min_score": {"en": 0.65, "zh": 0.5}, "default_min_score": 0.5}, {"en": [0.65], "zh": [0.5], "de": [0.5]}),
+    ],
+)
 def test_former_min_scores_are_lang_score_thresholds(former, floors, capsys):
     for section in ("lang", "lang_id"):
         cfg = load_config(None, **{section: {"keep": ["en", "zh", "de"], **former}})
@@ -136,8 +150,11 @@ def test_same_config_under_former_names():
     data = to_dict(cfg)
     lang = {k: v for k, v in data.pop("lang_id").items() if k != "defaults_file"}
     clusters = data.pop("cluster")
-    former = {**data, "lang": {**lang, "min_score": {"en": 0.65, "zh": 0.5}, "default_min_score": 0.5},
-              "clusters": clusters}
+    former = {
+        **data,
+        "lang": {**lang, "min_score": {"en": 0.65, "zh": 0.5}, "default_min_score": 0.5},
+        "clusters": clusters,
+    }
     assert same_config(json.dumps(former, sort_keys=True), cfg)
     assert not same_config(json.dumps({**former, "seed": 1}, sort_keys=True), cfg)
     assert not same_config(json.dumps({**former, "lang": {**former["lang"], "default_min_score": 0.4}}), cfg)
@@ -178,7 +195,12 @@ def test_no_stage_package_imports_the_application_config():
     for package in ("filters", "dedup", "labels"):
         for path in (root / package).rglob("*.py"):
             for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
-                names = ([a.name for a in node.names] if isinstance(node, ast.Import) else
-                         [node.module or ""] if isinstance(node, ast.ImportFrom) else [])
+                names = (
+                    [a.name for a in node.names]
+                    if isinstance(node, ast.Import)
+                    else [node.module or ""]
+                    if isinstance(node, ast.ImportFrom)
+                    else []
+                )
                 found += [f"{path.relative_to(root)}: {n}" for n in names if n.split(".")[:2] == ["corpus", "config"]]
     assert not found

@@ -12,8 +12,11 @@ from tests.clirun import corpus
 
 
 def _fingerprint(out) -> dict:
-    return {str(p.relative_to(out)): hashlib.sha256(p.read_bytes()).hexdigest()
-            for p in sorted(out.rglob("*")) if p.is_file()}
+    return {
+        str(p.relative_to(out)): hashlib.sha256(p.read_bytes()).hexdigest()
+        for p in sorted(out.rglob("*"))
+        if p.is_file()
+    }
 
 
 @pytest.fixture(scope="module")
@@ -39,8 +42,13 @@ def test_diff_counts_each_transition_and_shows_samples(spine_build, refiltered):
 
     data = json.loads(corpus("diff", spine_build, refiltered, "--json", "--limit", 2).stdout)
     assert data["changed"] == zh_kept and data["transitions"] == [
-        {"from": "kept", "to": "dropped at lang_id (lang_low_score)", "docs": zh_kept,
-         "samples": data["transitions"][0]["samples"]}]
+        {
+            "from": "kept",
+            "to": "dropped at lang_id (lang_low_score)",
+            "docs": zh_kept,
+            "samples": data["transitions"][0]["samples"],
+        }
+    ]
     assert len(data["transitions"][0]["samples"]) == 2
     assert "no document changed its fate" in corpus("diff", spine_build, spine_build).stdout
     assert _fingerprint(spine_build) == before  # read-only
@@ -80,11 +88,14 @@ def test_export_kept_documents_as_jsonl(spine_build, tmp_path):
     assert sorted(p.name for p in tmp_path.iterdir()) == ["docs.jsonl.gz", "zh.jsonl"]  # no temporary left
 
 
-@pytest.mark.parametrize("args, message", [
-    (["--where", "1=1; copy kept to 'x.csv'"], "--where"),
-    (["--where", "no_such_column > 1"], "no_such_column"),
-    (["--columns", "id,no_such_column"], "no_such_column"),
-])
+@pytest.mark.parametrize(
+    "args, message",
+    [
+        (["--where", "1=1; copy kept to 'x.csv'"], "--where"),
+        (["--where", "no_such_column > 1"], "no_such_column"),
+        (["--columns", "id,no_such_column"], "no_such_column"),
+    ],
+)
 def test_export_refuses_bad_arguments_in_one_line(spine_build, tmp_path, args, message):
     r = corpus("export", spine_build, "-o", tmp_path / "x.jsonl", *args)
     assert r.returncode == 2 and message in r.stderr and r.stderr.count("\n") == 1, r.stderr

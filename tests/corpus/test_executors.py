@@ -70,9 +70,18 @@ def _cluster_runs_the_queue(state, env):
         last = int(re.search(r"#SBATCH --array=0-(\d+)", script).group(1))
         offset = re.search(r"RUN_OFFSET=(\d+)", (state / f"job-{job}.args").read_text()).group(1)
         for i in range(last + 1):
-            subprocess.run(["bash", str(state / f"job-{job}.sh")], env={**env, "SLURM_ARRAY_TASK_ID": str(i),
-                           "SLURM_NODELIST": "node1", "SLURM_NODEID": "0",
-                           "RUN_OFFSET": offset}, check=True, capture_output=True)
+            subprocess.run(
+                ["bash", str(state / f"job-{job}.sh")],
+                env={
+                    **env,
+                    "SLURM_ARRAY_TASK_ID": str(i),
+                    "SLURM_NODELIST": "node1",
+                    "SLURM_NODEID": "0",
+                    "RUN_OFFSET": offset,
+                },
+                check=True,
+                capture_output=True,
+            )
     (state / "queue").write_text("")
 
 
@@ -87,9 +96,20 @@ def test_slurm_build_submits_waits_and_finishes_on_the_rerun(tmp_path):
 
     warc = write_demo_warc(str(tmp_path / "in" / "demo.warc.gz"))
     env, state = _stub_cluster(tmp_path)
-    (tmp_path / "c.yaml").write_text("stages: [url_filter, lang_id]\n"
-                                     "executor: {kind: slurm, slurm: {with_srun: false, partition: cpu}}\n")
-    cmd = [sys.executable, "-m", "corpus.cli", "build", warc, "-o", str(tmp_path / "out"), "-c", str(tmp_path / "c.yaml")]
+    (tmp_path / "c.yaml").write_text(
+        "stages: [url_filter, lang_id]\nexecutor: {kind: slurm, slurm: {with_srun: false, partition: cpu}}\n"
+    )
+    cmd = [
+        sys.executable,
+        "-m",
+        "corpus.cli",
+        "build",
+        warc,
+        "-o",
+        str(tmp_path / "out"),
+        "-c",
+        str(tmp_path / "c.yaml"),
+    ]
     run = lambda: subprocess.run(cmd, env=env, capture_output=True, text=True)  # noqa: E731
 
     first = run()

@@ -31,8 +31,11 @@ def annotated(demo_warc, tmp_path_factory):
 def _rows(out, where="true"):
     from corpus.core.sql import connect
 
-    return connect(str(out)).execute(f"select id, fate, stage, reason, {', '.join(RULE)} from docs where {where} "
-                                     "order by id").fetchall()
+    return (
+        connect(str(out))
+        .execute(f"select id, fate, stage, reason, {', '.join(RULE)} from docs where {where} order by id")
+        .fetchall()
+    )
 
 
 def test_a_threshold_drop_names_its_signal_value_and_threshold(annotated):
@@ -59,8 +62,16 @@ def test_a_threshold_drop_names_its_signal_value_and_threshold(annotated):
 
 
 def test_refilter_writes_the_rule_columns_as_a_rebuild_does(annotated, demo_warc, tmp_path):
-    r = corpus("refilter", annotated, "--set", "en.gopher_word_count.min=200", "--set", "lang_score.min=0.9",
-               "-o", tmp_path / "re")
+    r = corpus(
+        "refilter",
+        annotated,
+        "--set",
+        "en.gopher_word_count.min=200",
+        "--set",
+        "lang_score.min=0.9",
+        "-o",
+        tmp_path / "re",
+    )
     assert r.returncode == 0, r.stderr
     rebuilt = _build(demo_warc, tmp_path / "rebuilt", annotate_all=True, thresholds=TIGHTER)
     after = _rows(tmp_path / "re")
@@ -96,12 +107,15 @@ def test_explain_shows_every_stage_signal_threshold_and_the_fate(annotated):
     did, _, _, _, signal, value, threshold = _rows(annotated, "reason = 'gopher_short_doc'")[0]
     r = corpus("explain", annotated, did)
     assert r.returncode == 0, r.stderr
-    assert f"fate: dropped at gopher_quality (gopher_short_doc: too few words): gopher_word_count " \
-           f"{value:g} < min {threshold:g}" in r.stdout
+    assert (
+        f"fate: dropped at gopher_quality (gopher_short_doc: too few words): gopher_word_count "
+        f"{value:g} < min {threshold:g}" in r.stdout
+    )
     lines = r.stdout.splitlines()
-    table = lines[lines.index("") + 1:]
-    verdicts = {cells[0]: cells[1] for cells in (
-        [c.strip() for c in line.split("|")] for line in table[2:]) if cells[0]}
+    table = lines[lines.index("") + 1 :]
+    verdicts = {
+        cells[0]: cells[1] for cells in ([c.strip() for c in line.split("|")] for line in table[2:]) if cells[0]
+    }
     assert [s for s in verdicts] == ["read", "content", "extract", *STAGES]
     assert [verdicts[s] for s in ("read", "content", "extract", "url_filter", "lang_id")] == ["passed"] * 5
     assert verdicts["gopher_quality"] == "dropped"
@@ -120,10 +134,13 @@ def test_explain_shows_every_stage_signal_threshold_and_the_fate(annotated):
     assert words["threshold"].startswith("min ")  # zh's own bound, not English's 50
 
 
-@pytest.mark.parametrize("args, message", [
-    (["explain", "{out}", "no-such-id"], "no document with id 'no-such-id'"),
-    (["explain", "{tmp}", "x"], "is not a finished build output directory"),
-])
+@pytest.mark.parametrize(
+    "args, message",
+    [
+        (["explain", "{out}", "no-such-id"], "no document with id 'no-such-id'"),
+        (["explain", "{tmp}", "x"], "is not a finished build output directory"),
+    ],
+)
 def test_explain_mistakes_are_one_line(annotated, tmp_path, args, message):
     r = corpus(*[a.format(out=annotated, tmp=tmp_path) for a in args])
     assert r.returncode == 2 and r.stderr.startswith("error: ") and message in r.stderr

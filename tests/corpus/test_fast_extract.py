@@ -11,25 +11,34 @@ from corpus.core.layout import Layout
 from corpus.core.sql import connect
 from tests.corpus.helpers import make_config
 
-PARAS = [f"Paragraph {i} of the report: the survey covered eleven sites along the river this year, two more "
-         "than the year before, and the water was clearer at most of them." for i in range(6)]
+PARAS = [
+    f"Paragraph {i} of the report: the survey covered eleven sites along the river this year, two more "
+    "than the year before, and the water was clearer at most of them."
+    for i in range(6)
+]
 ZH_PARAS = [f"第{i}段：今年的调查覆盖了十一个采样点，比去年多了两个，多数采样点的河水比去年更清澈。" for i in range(20)]
 
 
 def article(paras: list[str], nav_links: int = 3) -> str:
     nav = "".join(f"<li><a href='/s/{i}'>Section {i}</a></li>" for i in range(nav_links))
     body = "".join(f"<p>{p}</p>" for p in paras)
-    return (f"<html><head><title>River report</title></head><body><nav><ul>{nav}</ul></nav>"
-            f"<article><h1>River report</h1>{body}</article><footer>Contact</footer></body></html>")
+    return (
+        f"<html><head><title>River report</title></head><body><nav><ul>{nav}</ul></nav>"
+        f"<article><h1>River report</h1>{body}</article><footer>Contact</footer></body></html>"
+    )
 
 
 def portal(paras: list[str]) -> str:
     """An article framed by link blocks: channel bar, 'top stories', an archive list."""
+
     def links(n, label):
         return "".join(f"<li><a href='/{label}/{i}'>{label} story number {i}</a></li>" for i in range(n))
+
     body = "".join(f"<p>{p}</p>" for p in paras)
-    return (f"<html><body><ul>{links(30, 'channel')}</ul><div>{body}</div><ul>{links(40, 'top')}</ul>"
-            f"<ul>{links(40, 'archive')}</ul></body></html>")
+    return (
+        f"<html><body><ul>{links(30, 'channel')}</ul><div>{body}</div><ul>{links(40, 'top')}</ul>"
+        f"<ul>{links(40, 'archive')}</ul></body></html>"
+    )
 
 
 @pytest.fixture
@@ -66,9 +75,14 @@ def test_trafilatura_mode_never_uses_the_fast_path(tmp_path):
 def test_extractor_signal_reaches_the_parquet_rows(tmp_path):
     warc = write_demo_warc(str(tmp_path / "demo.warc.gz"))
     build(make_config([warc], tmp_path / "out", stages=["lang_id"], extract={"mode": "fast"}))
-    rows = connect(str(tmp_path / "out")).execute(
-        f"select {vocab.EXTRACTOR}, count(*) from docs where {vocab.PAYLOAD_KIND} = 'html' "
-        f"and stage is distinct from '{vocab.CONTENT}' group by all").fetchall()
+    rows = (
+        connect(str(tmp_path / "out"))
+        .execute(
+            f"select {vocab.EXTRACTOR}, count(*) from docs where {vocab.PAYLOAD_KIND} = 'html' "
+            f"and stage is distinct from '{vocab.CONTENT}' group by all"
+        )
+        .fetchall()
+    )
     assert dict(rows).keys() <= {FAST, FULL} and sum(n for _, n in rows) > 0
     assert FAST in dict(rows)  # the demo articles are clean pages
 

@@ -27,10 +27,21 @@ TRIALS = int(os.environ.get("CORPUS_FAULT_TRIALS", "2"))
 STAGES = ["url_filter", "lang_id", "dedup_paragraph", "dedup_exact", "dedup_minhash"]
 CONFIG = f"stages: [{', '.join(STAGES)}]\nexecutor: {{workers: 2}}\n"
 # every pipeline of a build with these stages, in the order they run (logs/<name>)
-PIPELINES = ["seg00", "seg01-paragraph-hash", "seg01-paragraph-repeats", "seg01-dedup_paragraph-filter",
-             "seg02-exact-hash", "seg02-exact-groups", "seg02-exact-clusters", "seg02-dedup_exact-filter",
-             "seg03-minhash-signatures", "seg03-minhash-pairs", "seg03-minhash-clusters",
-             "seg03-dedup_minhash-filter", "seg04"]
+PIPELINES = [
+    "seg00",
+    "seg01-paragraph-hash",
+    "seg01-paragraph-repeats",
+    "seg01-dedup_paragraph-filter",
+    "seg02-exact-hash",
+    "seg02-exact-groups",
+    "seg02-exact-clusters",
+    "seg02-dedup_exact-filter",
+    "seg03-minhash-signatures",
+    "seg03-minhash-pairs",
+    "seg03-minhash-clusters",
+    "seg03-dedup_minhash-filter",
+    "seg04",
+]
 
 
 @pytest.fixture(scope="module")
@@ -52,8 +63,13 @@ def shards(tmp_path_factory):
 
 def _start(shards, config, out):
     err = open(out.parent / "stderr.txt", "w+")  # a file: a pipe nobody reads could stall the build
-    proc = subprocess.Popen([sys.executable, "-m", "corpus.cli", "build", *shards, "-c", str(config), "-o", str(out)],
-                            env=env_with_path(), stdout=subprocess.DEVNULL, stderr=err, start_new_session=True)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "corpus.cli", "build", *shards, "-c", str(config), "-o", str(out)],
+        env=env_with_path(),
+        stdout=subprocess.DEVNULL,
+        stderr=err,
+        start_new_session=True,
+    )
     proc.err = err
     return proc
 
@@ -158,8 +174,12 @@ def test_kill_at_random_points_of_every_pipeline(tmp_path, shards, victim, seed)
             proc.wait()
         kills += 1
     before = {**_completions(out), **before}
-    done = subprocess.run([sys.executable, "-m", "corpus.cli", "build", *paths, "-c", str(config), "-o", str(out)],
-                          env=env_with_path(), capture_output=True, text=True)
+    done = subprocess.run(
+        [sys.executable, "-m", "corpus.cli", "build", *paths, "-c", str(config), "-o", str(out)],
+        env=env_with_path(),
+        capture_output=True,
+        text=True,
+    )
     assert done.returncode == 0, done.stderr[-2000:]
     # on an idle machine most pipelines' tasks end before the moment drawn, so a worker is not always there
     assert kills >= len(PIPELINES) // 2 and hit >= 1, f"only {kills} kills ({hit} of a {victim}) landed in the build"
@@ -180,8 +200,13 @@ def test_worker_killed_as_the_pool_starts_ends_the_build(tmp_path, shards):
         assert proc.returncode in (0, 3), _stderr(proc)[-2000:]
         if proc.returncode == 3:
             assert "worker process died" in _stderr(proc) and "rerun the same command" in _stderr(proc)
-    done = subprocess.run([sys.executable, "-m", "corpus.cli", "build", *paths, "-c", str(config), "-o", str(out)],
-                          env=env_with_path(), capture_output=True, text=True, timeout=300)
+    done = subprocess.run(
+        [sys.executable, "-m", "corpus.cli", "build", *paths, "-c", str(config), "-o", str(out)],
+        env=env_with_path(),
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     assert done.returncode == 0, done.stderr[-2000:]
     _check_finished(out, expected, {})
 
@@ -208,27 +233,34 @@ def test_exception_in_one_shards_task_then_rerun(tmp_path, shards, seed):
     paths, config, expected = shards
     rng = random.Random(seed)
     shard = rng.randrange(len(paths))
-    fault = rng.choice(sorted(r[0] for rows in expected.values() for r in rows
-                              if r[0].startswith(f"shard-{shard}.warc.gz#")))
+    fault = rng.choice(
+        sorted(r[0] for rows in expected.values() for r in rows if r[0].startswith(f"shard-{shard}.warc.gz#"))
+    )
     (tmp_path / "raising.py").write_text(RAISING)
     out = tmp_path / "out"
     cmd = ["build", *paths, "-c", str(config), "-o", str(out)]
-    first = subprocess.run([sys.executable, str(tmp_path / "raising.py"), *cmd], capture_output=True, text=True,
-                           env={**env_with_path(), "FAULT_ID": fault})
+    first = subprocess.run(
+        [sys.executable, str(tmp_path / "raising.py"), *cmd],
+        capture_output=True,
+        text=True,
+        env={**env_with_path(), "FAULT_ID": fault},
+    )
     assert first.returncode == 3, first.stderr[-2000:]
     assert "1 of 4 tasks did not complete" in first.stderr and "RuntimeError: injected fault" in first.stderr
     done_before = _completions(out)
     assert len(done_before) == 3  # the other shards' tasks ran to the end
-    done = subprocess.run([sys.executable, "-m", "corpus.cli", *cmd], env=env_with_path(), capture_output=True,
-                          text=True)
+    done = subprocess.run(
+        [sys.executable, "-m", "corpus.cli", *cmd], env=env_with_path(), capture_output=True, text=True
+    )
     assert done.returncode == 0, done.stderr[-2000:]
     _check_finished(out, expected, done_before)
 
 
 def _mount_tmpfs(path, size):
     path.mkdir(exist_ok=True)
-    r = subprocess.run(["mount", "-t", "tmpfs", "-o", f"size={size}", "tmpfs", str(path)], capture_output=True,
-                       text=True)
+    r = subprocess.run(
+        ["mount", "-t", "tmpfs", "-o", f"size={size}", "tmpfs", str(path)], capture_output=True, text=True
+    )
     if r.returncode != 0:
         pytest.skip(f"cannot mount a small tmpfs here ({r.stderr.strip() or 'not root'})")
 

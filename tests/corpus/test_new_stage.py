@@ -29,11 +29,14 @@ def build_steps(cfg, ctx) -> list:
 
 
 def declare() -> Stage:
-    return Stage(MAX_LINE_LENGTH, build_steps,
-                 signals={LINE_LENGTH_MAX: (None, R_LINE_TOO_LONG)},
-                 defaults=lambda cfg: {"*": {LINE_LENGTH_MAX: {"max": 200}}},
-                 keys=((LINE_LENGTH_MAX, "int64", "characters of the longest line"),),
-                 reasons=((R_LINE_TOO_LONG, "a line longer than thresholds.<lang>.line_length_max.max"),))
+    return Stage(
+        MAX_LINE_LENGTH,
+        build_steps,
+        signals={LINE_LENGTH_MAX: (None, R_LINE_TOO_LONG)},
+        defaults=lambda cfg: {"*": {LINE_LENGTH_MAX: {"max": 200}}},
+        keys=((LINE_LENGTH_MAX, "int64", "characters of the longest line"),),
+        reasons=((R_LINE_TOO_LONG, "a line longer than thresholds.<lang>.line_length_max.max"),),
+    )
 
 
 STAGE: Stage | None = None
@@ -76,13 +79,20 @@ def test_build_drops_by_the_new_rule_and_refilter_replays_it(registered, tmp_pat
     texts = ["short lines\nonly here", "x" * 300 + "\nand a short one", "fine\n" + "y" * 150]
     src = tmp_path / "in.jsonl"
     src.write_text("".join(json.dumps({"text": t, "id": f"d{i}"}) + "\n" for i, t in enumerate(texts)))
-    cfg = load_config(None, inputs=(str(src),), output=str(tmp_path / "out"), stages=[MAX_LINE_LENGTH],
-                      input={"id_field": "id"}, executor={"workers": 1})
+    cfg = load_config(
+        None,
+        inputs=(str(src),),
+        output=str(tmp_path / "out"),
+        stages=[MAX_LINE_LENGTH],
+        input={"id_field": "id"},
+        executor={"workers": 1},
+    )
     result = build(cfg)
     assert result.exit_code == 0 and result.funnel["totals"] == {"kept": 2, "dropped": 1, "failed": 0}
     con = connect(str(tmp_path / "out"))
     assert con.execute(f"select id, stage, reason, {LINE_LENGTH_MAX} from dropped").fetchall() == [
-        ("d1", MAX_LINE_LENGTH, R_LINE_TOO_LONG, 300)]
+        ("d1", MAX_LINE_LENGTH, R_LINE_TOO_LONG, 300)
+    ]
     assert sorted(con.execute(f"select {LINE_LENGTH_MAX} from kept").fetchall()) == [(11,), (150,)]
 
     looser = effective_config(str(tmp_path / "out"), sets=(f"{LINE_LENGTH_MAX}.max=1000",))

@@ -33,8 +33,9 @@ def staged(tmp_path_factory, demo_warc):
 
 def corpus_process(*args):
     """A real `corpus` process: what a terminal shows, forked workers included."""
-    return subprocess.run([sys.executable, "-m", "corpus.cli", *map(str, args)], capture_output=True, text=True,
-                          env=env_with_path())
+    return subprocess.run(
+        [sys.executable, "-m", "corpus.cli", *map(str, args)], capture_output=True, text=True, env=env_with_path()
+    )
 
 
 def _records_line(funnel: dict) -> str:
@@ -56,7 +57,9 @@ def test_default_build_output_fits_on_a_screen(tmp_path, demo_warc):
     assert "datatrove" not in r.stderr and "Launching pipeline" not in r.stderr
     # one summary line per segment (stderr is not a terminal: plain lines), with the segment's counts
     progress = [line for line in r.stderr.splitlines() if line.startswith("seg ")]
-    assert len(progress) == len(plan_segments(tuple(STAGES))) and all(": done in " in line for line in progress), r.stderr
+    assert len(progress) == len(plan_segments(tuple(STAGES))) and all(": done in " in line for line in progress), (
+        r.stderr
+    )
     records = sum(funnel["totals"].values())
     assert f"{records} read" in progress[0]
     assert f"kept {funnel['totals']['kept']} " in progress[-1]
@@ -67,7 +70,9 @@ def test_default_build_output_fits_on_a_screen(tmp_path, demo_warc):
 
 
 def test_verbose_build_shows_datatrove_logs(tmp_path, demo_warc):
-    r = corpus_process("build", demo_warc, "-o", tmp_path / "out", "-v", "-c", _config(tmp_path, ["url_filter", "lang_id"]))
+    r = corpus_process(
+        "build", demo_warc, "-o", tmp_path / "out", "-v", "-c", _config(tmp_path, ["url_filter", "lang_id"])
+    )
     assert r.returncode == 0, r.stderr[-3000:]
     assert "Launching pipeline for rank=0" in r.stderr and "datatrove" in r.stderr
     assert "records: 19" in r.stdout

@@ -28,14 +28,21 @@ ARTICLE = "<p>" + "The survey covered eleven sites along the river this year, tw
 ZH_ARTICLE = "<p>" + "今年的调查覆盖了十一个采样点，比去年多了两个，结果喜忧参半。" * 20 + "</p>"
 
 
-@pytest.mark.parametrize("body, ctype, expected, source", [
-    (ZH_ARTICLE.encode("gbk"), "text/html; charset=gbk", "gb18030", "http_header"),
-    (('<meta charset="gb2312">' + ZH_ARTICLE).encode("gbk"), "text/html", "gb18030", "meta"),
-    # header lies (says utf-8, bytes are GBK): the meta tag is honoured next
-    (('<meta http-equiv="Content-Type" content="text/html; charset=gbk">' + ZH_ARTICLE).encode("gbk"),
-     "text/html; charset=utf-8", "gb18030", "meta"),
-    (ZH_ARTICLE.encode("utf-8"), "text/html", "utf-8", "detected"),
-])
+@pytest.mark.parametrize(
+    "body, ctype, expected, source",
+    [
+        (ZH_ARTICLE.encode("gbk"), "text/html; charset=gbk", "gb18030", "http_header"),
+        (('<meta charset="gb2312">' + ZH_ARTICLE).encode("gbk"), "text/html", "gb18030", "meta"),
+        # header lies (says utf-8, bytes are GBK): the meta tag is honoured next
+        (
+            ('<meta http-equiv="Content-Type" content="text/html; charset=gbk">' + ZH_ARTICLE).encode("gbk"),
+            "text/html; charset=utf-8",
+            "gb18030",
+            "meta",
+        ),
+        (ZH_ARTICLE.encode("utf-8"), "text/html", "utf-8", "detected"),
+    ],
+)
 def test_charset_order(body, ctype, expected, source):
     text, codec, how = decode(body, ctype)
     assert (codec, how) == (expected, source)
@@ -47,8 +54,16 @@ def test_charset_missing_label_on_gbk_is_detected():
     assert how == "detected" and "采样点" in text
 
 
-@pytest.mark.parametrize("name, fmt", [("a.warc.gz", "warc"), ("a.warc.wet.gz", "wet"), ("x.jsonl.zst", "jsonl"),
-                                       ("x.parquet", "parquet"), ("x.jsonl", "jsonl")])
+@pytest.mark.parametrize(
+    "name, fmt",
+    [
+        ("a.warc.gz", "warc"),
+        ("a.warc.wet.gz", "wet"),
+        ("x.jsonl.zst", "jsonl"),
+        ("x.parquet", "parquet"),
+        ("x.jsonl", "jsonl"),
+    ],
+)
 def test_detect_format(name, fmt):
     assert detect_format(name) == fmt
 
@@ -72,12 +87,27 @@ def broken_build(tmp_path_factory):
     (d / "random.warc.gz").write_bytes(os.urandom(5000))
     (d / "empty.warc.gz").write_bytes(b"")
     big = "<html><body>" + "<p>" + "word " * 200 + "</p>" * 1 + "x" * 20_000_000 + "</body></html>"
-    write_warc(str(d / "odd.warc.gz"), [
-        ("https://a.example/gbk-no-label", "text/html", ("<html><body>" + ZH_ARTICLE + "</body></html>").encode("gbk")),
-        ("https://a.example/lying-header", "text/html; charset=utf-8", ("<html><body>" + ZH_ARTICLE + "</body></html>").encode("gbk")),
-        ("https://a.example/huge", "text/html", big.encode()),
-        ("https://a.example/ok", "text/html; charset=utf-8", ("<html><body>" + ARTICLE + "</body></html>").encode()),
-    ])
+    write_warc(
+        str(d / "odd.warc.gz"),
+        [
+            (
+                "https://a.example/gbk-no-label",
+                "text/html",
+                ("<html><body>" + ZH_ARTICLE + "</body></html>").encode("gbk"),
+            ),
+            (
+                "https://a.example/lying-header",
+                "text/html; charset=utf-8",
+                ("<html><body>" + ZH_ARTICLE + "</body></html>").encode("gbk"),
+            ),
+            ("https://a.example/huge", "text/html", big.encode()),
+            (
+                "https://a.example/ok",
+                "text/html; charset=utf-8",
+                ("<html><body>" + ARTICLE + "</body></html>").encode(),
+            ),
+        ],
+    )
     rows = [{"text": "A plain text record. " * 30, "url": "https://b.example/1"}, "not json", {"no_text": 1}]
     with gzip.open(d / "docs.jsonl.gz", "wt") as f:
         for r in rows:
@@ -109,7 +139,9 @@ def test_broken_inputs_reasons(broken_build):
 
     _, out = broken_build
     con = connect(str(out))
-    fate = dict(con.execute("select url, fate || ':' || coalesce(reason, '') from docs where url like '%a.example%'").fetchall())
+    fate = dict(
+        con.execute("select url, fate || ':' || coalesce(reason, '') from docs where url like '%a.example%'").fetchall()
+    )
     assert fate["https://a.example/huge"] == "dropped:" + vocab.R_OVERSIZED
     assert fate["https://a.example/ok"] == "kept:"
     assert fate["https://a.example/gbk-no-label"] == "kept:"

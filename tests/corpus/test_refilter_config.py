@@ -6,16 +6,22 @@ from corpus.core.configlib import ConfigError
 from corpus.refilter import parse_set
 
 
-@pytest.mark.parametrize("item,expected", [
-    ("en.gopher_word_count.min=80", {"thresholds": {"en": {"gopher_word_count": {"min": 80}}}}),
-    ("c4_sentences.min=3", {"thresholds": {"*": {"c4_sentences": {"min": 3}}}}),
-    ("zh.gopher_mean_word_length.max=none", {"thresholds": {"zh": {"gopher_mean_word_length": {"max": None}}}}),
-    ("thresholds.en.fineweb_newline_ratio.max=0.4", {"thresholds": {"en": {"fineweb_newline_ratio": {"max": 0.4}}}}),
-    # every stage speaks the one dialect: scorers and page type too
-    ("quality_score.min=0.5", {"thresholds": {"*": {"quality_score": {"min": 0.5}}}}),
-    ("zh.ppl_kenlm.max=model", {"thresholds": {"zh": {"ppl_kenlm": {"max": "model"}}}}),
-    ("page_type_prose_run.min=100", {"thresholds": {"*": {"page_type_prose_run": {"min": 100}}}}),
-])
+@pytest.mark.parametrize(
+    "item,expected",
+    [
+        ("en.gopher_word_count.min=80", {"thresholds": {"en": {"gopher_word_count": {"min": 80}}}}),
+        ("c4_sentences.min=3", {"thresholds": {"*": {"c4_sentences": {"min": 3}}}}),
+        ("zh.gopher_mean_word_length.max=none", {"thresholds": {"zh": {"gopher_mean_word_length": {"max": None}}}}),
+        (
+            "thresholds.en.fineweb_newline_ratio.max=0.4",
+            {"thresholds": {"en": {"fineweb_newline_ratio": {"max": 0.4}}}},
+        ),
+        # every stage speaks the one dialect: scorers and page type too
+        ("quality_score.min=0.5", {"thresholds": {"*": {"quality_score": {"min": 0.5}}}}),
+        ("zh.ppl_kenlm.max=model", {"thresholds": {"zh": {"ppl_kenlm": {"max": "model"}}}}),
+        ("page_type_prose_run.min=100", {"thresholds": {"*": {"page_type_prose_run": {"min": 100}}}}),
+    ],
+)
 def test_parse_set(item, expected):
     assert parse_set(item) == expected
 
@@ -50,14 +56,19 @@ def test_unknown_signal_is_a_config_error_at_load():
         load_config(None, thresholds={"en": {"gopher_word_count": {"min": "model"}}})
 
 
-@pytest.mark.parametrize("old,new", [
-    ({"heuristics": {"enabled": False}}, "stages"), ({"heuristics": {"families": ["c4"]}}, "stages"),
-    ({"scorers": {"enabled": False}}, "stages"), ({"scorers": {"quality": {"enabled": False}}}, "stages"),
-    ({"dedup": {"enabled": False}}, "stages"),
-    ({"heuristics": {"thresholds": {"en": {}}}}, "thresholds.<lang>.<signal>"),
-    ({"page_type": {"thresholds": {}}}, "thresholds.<lang>.<signal>"),
-    ({"scorers": {"quality": {"thresholds": {"*": {"min_score": 0.5}}}}}, "quality_score.min"),
-])
+@pytest.mark.parametrize(
+    "old,new",
+    [
+        ({"heuristics": {"enabled": False}}, "stages"),
+        ({"heuristics": {"families": ["c4"]}}, "stages"),
+        ({"scorers": {"enabled": False}}, "stages"),
+        ({"scorers": {"quality": {"enabled": False}}}, "stages"),
+        ({"dedup": {"enabled": False}}, "stages"),
+        ({"heuristics": {"thresholds": {"en": {}}}}, "thresholds.<lang>.<signal>"),
+        ({"page_type": {"thresholds": {}}}, "thresholds.<lang>.<signal>"),
+        ({"scorers": {"quality": {"thresholds": {"*": {"min_score": 0.5}}}}}, "quality_score.min"),
+    ],
+)
 def test_retired_switches_name_the_new_form(old, new):
     from corpus.config import load_config
 

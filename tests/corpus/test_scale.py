@@ -35,8 +35,14 @@ def test_split_keeps_every_record_in_order(tmp_path, shared_data):
 def test_ray_on_many_small_files_matches_local(tmp_path, shared_data, ray_session):
     files = split_shards(shared_data, tmp_path / "in")
     local = build(make_config(files, tmp_path / "local", stages=STAGES, executor={"workers": 2}))
-    ray = build(make_config(files, tmp_path / "ray", stages=STAGES,
-                            executor={"kind": "ray", "workers": 2, "ray": {"init": {"num_cpus": 2}}}))
+    ray = build(
+        make_config(
+            files,
+            tmp_path / "ray",
+            stages=STAGES,
+            executor={"kind": "ray", "workers": 2, "ray": {"init": {"num_cpus": 2}}},
+        )
+    )
     assert local.exit_code == ray.exit_code == 0
     assert len(ray.shards) == 8 and all(s["balanced"] for s in ray.shards.values())
     assert all_rows(tmp_path / "ray") == all_rows(tmp_path / "local")  # every column, text included
@@ -72,8 +78,9 @@ def test_ray_actor_killed_ends_the_build_then_the_rerun_matches_local(tmp_path, 
     os.remove(one)
     stages = ["lang_id", "dedup_exact"]
     local = build(make_config(files, tmp_path / "local", stages=stages, executor={"workers": 2}))
-    ray_cfg = make_config(files, tmp_path / "ray", stages=stages,
-                          executor={"kind": "ray", "workers": 2, "ray": {"init": {"num_cpus": 2}}})
+    ray_cfg = make_config(
+        files, tmp_path / "ray", stages=stages, executor={"kind": "ray", "workers": 2, "ray": {"init": {"num_cpus": 2}}}
+    )
     stop, killed = threading.Event(), []
     killer = threading.Thread(target=_kill_first_running_actor, args=(stop, killed))
     killer.start()

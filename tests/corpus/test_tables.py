@@ -7,11 +7,15 @@ from corpus.core.extract import Extractor
 from corpus.core.layout import Layout
 from corpus.core.tables import is_layout, unwrap_layout_tables
 
-PARAS = ["今年的调查覆盖了十一个采样点，比去年多了两个，结果喜忧参半。河流上游的水质有所改善。" * 3,
-         "研究人员表示，下游的情况仍然令人担忧，工业排放是主要原因。明年将继续扩大调查范围。" * 3,
-         "当地政府承诺在三年内完成治理工程，并定期向公众公布监测数据。专家对此表示欢迎。" * 3]
-EN_PARAS = ["The survey covered eleven sites along the river this year, two more than last year. " * 3,
-            "Researchers said the lower reaches remain a concern, with industrial discharge the main cause. " * 3]
+PARAS = [
+    "今年的调查覆盖了十一个采样点，比去年多了两个，结果喜忧参半。河流上游的水质有所改善。" * 3,
+    "研究人员表示，下游的情况仍然令人担忧，工业排放是主要原因。明年将继续扩大调查范围。" * 3,
+    "当地政府承诺在三年内完成治理工程，并定期向公众公布监测数据。专家对此表示欢迎。" * 3,
+]
+EN_PARAS = [
+    "The survey covered eleven sites along the river this year, two more than last year. " * 3,
+    "Researchers said the lower reaches remain a concern, with industrial discharge the main cause. " * 3,
+]
 NAV = "".join(f"<td><a href='/c{i}'>栏目{i}</a></td>" for i in range(8))
 # an old portal page: navigation row, then the article in a cell beside a sidebar, in nested tables
 LAYOUT_PAGE = f"""<html><head><title>新闻</title></head><body>
@@ -21,10 +25,19 @@ LAYOUT_PAGE = f"""<html><head><title>新闻</title></head><body>
   <tr><td>{"".join(f"<p>{p}</p>" for p in PARAS)}</td></tr></table>
 </td><td width="160"><a href="/x">相关新闻</a><br><a href="/y">热点排行</a></td></tr></table>
 </body></html>"""
-ROWS = [("Site", "pH", "Nitrate (mg/l)"), ("Upper weir", "7.2", "1.4"), ("Mill bridge", "7.0", "2.9"),
-        ("Lower ford", "6.8", "4.1")]
-DATA_TABLE = ("<table><tr>" + "".join(f"<th>{h}</th>" for h in ROWS[0]) + "</tr>"
-              + "".join("<tr>" + "".join(f"<td>{v}</td>" for v in row) + "</tr>" for row in ROWS[1:]) + "</table>")
+ROWS = [
+    ("Site", "pH", "Nitrate (mg/l)"),
+    ("Upper weir", "7.2", "1.4"),
+    ("Mill bridge", "7.0", "2.9"),
+    ("Lower ford", "6.8", "4.1"),
+]
+DATA_TABLE = (
+    "<table><tr>"
+    + "".join(f"<th>{h}</th>" for h in ROWS[0])
+    + "</tr>"
+    + "".join("<tr>" + "".join(f"<td>{v}</td>" for v in row) + "</tr>" for row in ROWS[1:])
+    + "</table>"
+)
 DATA_PAGE = f"""<html><head><title>Report</title></head><body><article>
 <p>{EN_PARAS[0]}</p>{DATA_TABLE}<p>{EN_PARAS[1]}</p></article></body></html>"""
 
@@ -38,15 +51,21 @@ def extractor(tmp_path):
     return Extractor(Layout(str(tmp_path)))
 
 
-@pytest.mark.parametrize("html, layout", [
-    (DATA_TABLE, False),
-    ("<table><tr><td>one cell</td></tr></table>", True),  # one row
-    ("<table><tr><td>a</td><td></td></tr><tr><td>b</td><td> </td></tr></table>", True),  # one column of text
-    (f"<table><tr><td>Note</td><td>{EN_PARAS[0]}</td></tr><tr><td>x</td><td>y</td></tr></table>", True),  # prose
-    (f"<table><tr>{NAV}</tr><tr>{NAV}</tr></table>", True),  # a grid of links: a menu
-    ("<table><tr><td><a href='/a'>Smith</a></td><td>12</td></tr>"
-     "<tr><td><a href='/b'>Jones</a></td><td>9</td></tr></table>", False),  # linked names beside values
-])
+@pytest.mark.parametrize(
+    "html, layout",
+    [
+        (DATA_TABLE, False),
+        ("<table><tr><td>one cell</td></tr></table>", True),  # one row
+        ("<table><tr><td>a</td><td></td></tr><tr><td>b</td><td> </td></tr></table>", True),  # one column of text
+        (f"<table><tr><td>Note</td><td>{EN_PARAS[0]}</td></tr><tr><td>x</td><td>y</td></tr></table>", True),  # prose
+        (f"<table><tr>{NAV}</tr><tr>{NAV}</tr></table>", True),  # a grid of links: a menu
+        (
+            "<table><tr><td><a href='/a'>Smith</a></td><td>12</td></tr>"
+            "<tr><td><a href='/b'>Jones</a></td><td>9</td></tr></table>",
+            False,
+        ),  # linked names beside values
+    ],
+)
 def test_is_layout(html, layout):
     assert is_layout(tables(html)[0]) is layout
 
@@ -91,7 +110,9 @@ def test_content_after_an_early_html_end_tag_is_extracted(tmp_path):
     from corpus.core.extract import Extractor
     from corpus.core.layout import Layout
 
-    body = "".join(f"<p>第{i}段：会议听取了财政部部长代表国务院作的说明，并对议案进行了审议和表决。</p>" for i in range(6))
+    body = "".join(
+        f"<p>第{i}段：会议听取了财政部部长代表国务院作的说明，并对议案进行了审议和表决。</p>" for i in range(6)
+    )
     nav = "<table><tr><td><a href='/'>首页</a></td><td><a href='/login'>登录</a></td></tr></table>"
     for head in ("<div>首页 | 登录</div>", nav):  # pages with a table take the parse-and-unwrap path
         page = f"<html><head><title>决议</title></head><body>{head}</body></html><div>{body}</div>"

@@ -28,7 +28,10 @@ def run(stage: str, docs: list[Doc], out, files: int = 2, extra: dict | None = N
 
 def read(kept_dir: str, build: str) -> dict[str, dict]:
     rows = {}
-    for fate, pattern in (("kept", os.path.join(kept_dir, "*.parquet")), ("dropped", os.path.join(build, "dropped", "*.parquet"))):
+    for fate, pattern in (
+        ("kept", os.path.join(kept_dir, "*.parquet")),
+        ("dropped", os.path.join(build, "dropped", "*.parquet")),
+    ):
         for f in sorted(glob.glob(pattern)):
             for r in pq.read_table(f).to_pylist():
                 rows[r[vocab.ID]] = {**r, "fate": fate}

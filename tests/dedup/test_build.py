@@ -20,13 +20,23 @@ def test_build_runs_the_dedup_cascade_and_every_record_is_accounted_for(tmp_path
         with open(path, "w", encoding="utf-8") as f:
             for i, d in enumerate(docs[part::2]):
                 text = d.text if i % 7 else f"{BOILER[d.lang][0]}\n{d.text}"  # a shared boilerplate line
-                f.write(json.dumps({"text": text, "url": f"https://site{i % 13}.example/{d.id}"}, ensure_ascii=False) + "\n")
+                f.write(
+                    json.dumps({"text": text, "url": f"https://site{i % 13}.example/{d.id}"}, ensure_ascii=False) + "\n"
+                )
         paths.append(str(path))
     default_order = BuildConfig().stages
-    assert default_order.index(vocab.DEDUP_MINHASH) < default_order.index(vocab.DEDUP_EXACT) < default_order.index(vocab.DEDUP_PARAGRAPH)
+    assert (
+        default_order.index(vocab.DEDUP_MINHASH)
+        < default_order.index(vocab.DEDUP_EXACT)
+        < default_order.index(vocab.DEDUP_PARAGRAPH)
+    )
     # the dedup cascade alone: other families' thresholds would drop planted copies first
-    cfg = BuildConfig(inputs=tuple(paths), output=str(tmp_path / "out"), executor=ExecutorConfig(workers=1),
-                      stages=(vocab.LANG_ID, vocab.DEDUP_MINHASH, vocab.DEDUP_EXACT, vocab.DEDUP_PARAGRAPH))
+    cfg = BuildConfig(
+        inputs=tuple(paths),
+        output=str(tmp_path / "out"),
+        executor=ExecutorConfig(workers=1),
+        stages=(vocab.LANG_ID, vocab.DEDUP_MINHASH, vocab.DEDUP_EXACT, vocab.DEDUP_PARAGRAPH),
+    )
     result = build(cfg)
     assert result.exit_code == 0
     assert all(s["balanced"] for s in result.shards.values())
@@ -57,5 +67,5 @@ def test_consecutive_dedup_stages_need_no_copy_segment_between_them():
     kinds = [(s.corpus_level, [x.name for x in s.stages]) for s in plan_segments(tuple(DEFAULT_ORDER))]
     dedup = [vocab.DEDUP_MINHASH, vocab.DEDUP_EXACT, vocab.DEDUP_PARAGRAPH]
     at = kinds.index((True, [vocab.DEDUP_MINHASH]))
-    assert kinds[at: at + 3] == [(True, [name]) for name in dedup]
+    assert kinds[at : at + 3] == [(True, [name]) for name in dedup]
     assert kinds[0][0] is False and kinds[-1][0] is False

@@ -7,8 +7,11 @@ from dedup.config import Shingling
 
 def test_yaml_overrides_merge_into_typed_sections(tmp_path):
     path = tmp_path / "c.yaml"
-    path.write_text("dedup:\n  memory_mb: 64\n  minhash:\n    bands: 20\n    rows: 5\n"
-                    "    shingles: {zh: {unit: char, n: 3}, '*': {unit: word, n: 4}}\n", encoding="utf-8")
+    path.write_text(
+        "dedup:\n  memory_mb: 64\n  minhash:\n    bands: 20\n    rows: 5\n"
+        "    shingles: {zh: {unit: char, n: 3}, '*': {unit: word, n: 4}}\n",
+        encoding="utf-8",
+    )
     d = load_config(str(path)).dedup
     assert (d.minhash.bands, d.minhash.rows, d.minhash.permutations, d.memory_mb) == (20, 5, 100, 64)
     assert d.minhash.shingling_for("zh") == Shingling("char", 3)
@@ -16,14 +19,17 @@ def test_yaml_overrides_merge_into_typed_sections(tmp_path):
     assert d.paragraph.min_chars_for("zh") == 15  # from dedup/data/defaults.yaml
 
 
-@pytest.mark.parametrize("dedup,key", [
-    ({"survivor_key": ["-no_such_signal"]}, "dedup.survivor_key"),
-    ({"minhash": {"bands": 0}}, "dedup.minhash.bands"),
-    ({"minhash": {"shingles": {"zh": {"unit": "char", "n": 3}}}}, "dedup.minhash.shingles"),
-    ({"minhash": {"shingles": {"*": {"unit": "syllable", "n": 3}}}}, "dedup.minhash.shingles.*.unit"),
-    ({"paragraph": {"max_repeats": 0}}, "dedup.paragraph.max_repeats"),
-    ({"memory_mb": 0}, "dedup.memory_mb"),
-])
+@pytest.mark.parametrize(
+    "dedup,key",
+    [
+        ({"survivor_key": ["-no_such_signal"]}, "dedup.survivor_key"),
+        ({"minhash": {"bands": 0}}, "dedup.minhash.bands"),
+        ({"minhash": {"shingles": {"zh": {"unit": "char", "n": 3}}}}, "dedup.minhash.shingles"),
+        ({"minhash": {"shingles": {"*": {"unit": "syllable", "n": 3}}}}, "dedup.minhash.shingles.*.unit"),
+        ({"paragraph": {"max_repeats": 0}}, "dedup.paragraph.max_repeats"),
+        ({"memory_mb": 0}, "dedup.memory_mb"),
+    ],
+)
 def test_bad_values_name_the_key(dedup, key):
     with pytest.raises(ConfigError) as e:
         load_config(None, dedup=dedup)

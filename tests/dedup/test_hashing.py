@@ -5,8 +5,10 @@ from dedup.config import MinhashConfig, Shingling
 from dedup.hashing import batch_shingles, jaccard, shingles
 from dedup.minhash import MinHasher
 
-EN = ("The committee met on Tuesday to discuss the new budget for the city library and agreed to extend "
-      "opening hours on weekends, hire two more librarians and renovate the reading room before winter.")
+EN = (
+    "The committee met on Tuesday to discuss the new budget for the city library and agreed to extend "
+    "opening hours on weekends, hire two more librarians and renovate the reading room before winter."
+)
 ZH = "市图书馆委员会周二开会讨论新的预算，同意延长周末开放时间，再招聘两名图书管理员，并在冬季之前翻新阅览室。"
 
 

@@ -35,6 +35,7 @@ def reference(tmp_path_factory, corpus_docs):
             root = tmp_path_factory.mktemp(stage)
             cache[stage] = (str(root / "in"), run(stage, corpus_docs, root, files=2))
         return cache[stage]
+
     return get
 
 
@@ -64,19 +65,23 @@ if __name__ == "__main__":
 """
 
 
-@pytest.mark.parametrize("stage,trigger", [
-    (vocab.DEDUP_PARAGRAPH, "work/seg01-paragraph/records"),
-    (vocab.DEDUP_MINHASH, "work/seg01-minhash/records"),
-    (vocab.DEDUP_MINHASH, "work/seg01-minhash/groups"),
-    (vocab.DEDUP_MINHASH, "logs/seg01-dedup_minhash-filter"),
-    (vocab.DEDUP_EXACT, "work/seg01-exact/decisions"),
-])
+@pytest.mark.parametrize(
+    "stage,trigger",
+    [
+        (vocab.DEDUP_PARAGRAPH, "work/seg01-paragraph/records"),
+        (vocab.DEDUP_MINHASH, "work/seg01-minhash/records"),
+        (vocab.DEDUP_MINHASH, "work/seg01-minhash/groups"),
+        (vocab.DEDUP_MINHASH, "logs/seg01-dedup_minhash-filter"),
+        (vocab.DEDUP_EXACT, "work/seg01-exact/decisions"),
+    ],
+)
 def test_sigkill_then_rerun_gives_the_same_result(tmp_path, reference, stage, trigger):
     inp, expected = reference(stage)
     out = str(tmp_path / "killed")
     env = {**os.environ, "PYTHONPATH": ROOT}
-    proc = subprocess.Popen([sys.executable, "-c", RUNNER, stage, out, inp], env=env,
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    proc = subprocess.Popen(
+        [sys.executable, "-c", RUNNER, stage, out, inp], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+    )
     deadline = time.time() + 120
     while not os.path.exists(os.path.join(out, trigger)) and proc.poll() is None and time.time() < deadline:
         time.sleep(0.005)

@@ -15,8 +15,12 @@ def test_peak_rss_does_not_grow_with_corpus_size(tmp_path, shared_data):
     for n in (1000, 2000):
         inp, out = tmp_path / f"in{n}", tmp_path / f"out{n}"
         copies = synthesise(pool, n, str(inp), per_file=500, seed=n)
-        res = subprocess.run([sys.executable, "-c", RUNNER, str(out), str(inp), "1", "0.02"],
-                             env={**os.environ, "PYTHONPATH": ROOT}, capture_output=True, text=True)
+        res = subprocess.run(
+            [sys.executable, "-c", RUNNER, str(out), str(inp), "1", "0.02"],
+            env={**os.environ, "PYTHONPATH": ROOT},
+            capture_output=True,
+            text=True,
+        )
         assert res.returncode == 0, res.stderr[-2000:]
         stats = json.loads(res.stdout.strip().splitlines()[-1])
         shards = {f.split("-")[0] for f in os.listdir(out / "work" / "seg01-minhash" / "records")}

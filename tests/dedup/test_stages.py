@@ -6,25 +6,37 @@ from dedup.synth import Doc
 
 from dedup_testlib import run
 
-EN1 = ("The committee met on Tuesday to discuss the new budget for the city library and agreed to extend "
-       "opening hours on weekends, hire two more librarians and renovate the reading room before winter. "
-       "Residents had asked for longer hours for years, and a survey last spring showed strong support.")
-EN2 = ("A small bakery on the corner of Fifth Street has started selling bread made from an old family "
-       "recipe, and the queue now reaches the end of the block every Saturday morning before opening. "
-       "The owner says the secret is a slow overnight rise and flour milled at a farm nearby.")
-ZH1 = ("市图书馆委员会周二开会讨论新的预算，同意延长周末开放时间，再招聘两名图书管理员，并在冬季之前翻新阅览室。"
-       "居民多年来一直希望延长开放时间，去年春天的一项调查显示大多数人支持这一计划。")
-ZH2 = ("第五街拐角的一家小面包店开始出售按照祖传配方制作的面包，每到周六早上开门之前，排队的人一直排到街尾。"
-       "店主说秘诀在于面团要慢慢发酵一整夜，面粉则来自附近农场磨制的新麦。")
+EN1 = (
+    "The committee met on Tuesday to discuss the new budget for the city library and agreed to extend "
+    "opening hours on weekends, hire two more librarians and renovate the reading room before winter. "
+    "Residents had asked for longer hours for years, and a survey last spring showed strong support."
+)
+EN2 = (
+    "A small bakery on the corner of Fifth Street has started selling bread made from an old family "
+    "recipe, and the queue now reaches the end of the block every Saturday morning before opening. "
+    "The owner says the secret is a slow overnight rise and flour milled at a farm nearby."
+)
+ZH1 = (
+    "市图书馆委员会周二开会讨论新的预算，同意延长周末开放时间，再招聘两名图书管理员，并在冬季之前翻新阅览室。"
+    "居民多年来一直希望延长开放时间，去年春天的一项调查显示大多数人支持这一计划。"
+)
+ZH2 = (
+    "第五街拐角的一家小面包店开始出售按照祖传配方制作的面包，每到周六早上开门之前，排队的人一直排到街尾。"
+    "店主说秘诀在于面团要慢慢发酵一整夜，面粉则来自附近农场磨制的新麦。"
+)
 BOILER = "Subscribe to our newsletter to receive the latest stories every morning."
 BOILER_ZH = "本文来源于网络，如有侵权请联系删除，谢谢合作。"
 
 
 def test_paragraph_dedup_removes_later_copies_and_drops_emptied_docs(tmp_path):
     rule = "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|"  # layout, not text
-    docs = [Doc("a", f"{BOILER}\n{rule}\n{EN1}", "en"), Doc("b", f"{EN2}\n{BOILER}\n{rule}\nShare", "en"),
-            Doc("c", f"{BOILER}\nShare", "en"), Doc("d", f"{BOILER_ZH}\n{ZH1}", "zh"),
-            Doc("e", f"{ZH2}\n{BOILER_ZH}", "zh")]
+    docs = [
+        Doc("a", f"{BOILER}\n{rule}\n{EN1}", "en"),
+        Doc("b", f"{EN2}\n{BOILER}\n{rule}\nShare", "en"),
+        Doc("c", f"{BOILER}\nShare", "en"),
+        Doc("d", f"{BOILER_ZH}\n{ZH1}", "zh"),
+        Doc("e", f"{ZH2}\n{BOILER_ZH}", "zh"),
+    ]
     rows = run(vocab.DEDUP_PARAGRAPH, docs, tmp_path, files=1)
     assert rows["a"]["text"] == f"{BOILER}\n{rule}\n{EN1}" and rows["a"][vocab.DEDUP_PARAGRAPHS_REMOVED] == 0
     assert rows["b"]["text"] == f"{EN2}\n{rule}\nShare"  # too few letters to be removed
@@ -58,8 +70,14 @@ def test_max_repeats_allows_that_many_copies(tmp_path):
 
 
 def near_dup_docs(edit: str = "three more") -> list[Doc]:
-    return [Doc("en-a", EN1, "en"), Doc("en-b", EN1.replace("two more", edit), "en"), Doc("en-c", EN2, "en"),
-            Doc("zh-a", ZH1, "zh"), Doc("zh-b", ZH1.replace("两名", "三名"), "zh"), Doc("zh-c", ZH2, "zh")]
+    return [
+        Doc("en-a", EN1, "en"),
+        Doc("en-b", EN1.replace("two more", edit), "en"),
+        Doc("en-c", EN2, "en"),
+        Doc("zh-a", ZH1, "zh"),
+        Doc("zh-b", ZH1.replace("两名", "三名"), "zh"),
+        Doc("zh-c", ZH2, "zh"),
+    ]
 
 
 def test_minhash_clusters_near_duplicates_in_both_languages(tmp_path):
@@ -84,13 +102,16 @@ def test_whitespace_word_shingles_miss_chinese_near_duplicates(tmp_path):
 DAY1, DAY2 = "2024-01-01T00:00:00Z", "2024-01-02T00:00:00Z"
 
 
-@pytest.mark.parametrize("edit,extra,survivor", [
-    ("one more", {"en-a": {vocab.QUALITY_SCORE: 0.2}, "en-b": {vocab.QUALITY_SCORE: 0.9}}, "en-b"),  # best quality
-    ("one more", {"en-a": {vocab.QUALITY_SCORE: 0.2}}, "en-a"),  # a missing score ranks last
-    ("three more", {"en-a": {vocab.WARC_DATE: DAY1}, "en-b": {vocab.WARC_DATE: DAY2}}, "en-b"),  # then longest
-    ("six more", {"en-a": {vocab.WARC_DATE: DAY2}, "en-b": {vocab.WARC_DATE: DAY1}}, "en-b"),  # then earliest
-    ("six more", {}, "en-a"),  # then the smallest id
-])
+@pytest.mark.parametrize(
+    "edit,extra,survivor",
+    [
+        ("one more", {"en-a": {vocab.QUALITY_SCORE: 0.2}, "en-b": {vocab.QUALITY_SCORE: 0.9}}, "en-b"),  # best quality
+        ("one more", {"en-a": {vocab.QUALITY_SCORE: 0.2}}, "en-a"),  # a missing score ranks last
+        ("three more", {"en-a": {vocab.WARC_DATE: DAY1}, "en-b": {vocab.WARC_DATE: DAY2}}, "en-b"),  # then longest
+        ("six more", {"en-a": {vocab.WARC_DATE: DAY2}, "en-b": {vocab.WARC_DATE: DAY1}}, "en-b"),  # then earliest
+        ("six more", {}, "en-a"),  # then the smallest id
+    ],
+)
 def test_default_survivor_key(tmp_path, edit, extra, survivor):
     rows = run(vocab.DEDUP_MINHASH, near_dup_docs(edit), tmp_path, files=2, extra=extra)
     assert rows[survivor]["fate"] == "kept"
@@ -105,8 +126,13 @@ def test_survivor_key_earliest_date_when_configured(tmp_path):
 
 
 def test_exact_dedup_normalises_case_and_spaces(tmp_path):
-    docs = [Doc("p", EN2, "en"), Doc("q", "  " + EN2.upper().replace(" ", "  "), "en"), Doc("r", EN1, "en"),
-            Doc("s", ZH1, "zh"), Doc("t", ZH1 + "\n", "zh")]
+    docs = [
+        Doc("p", EN2, "en"),
+        Doc("q", "  " + EN2.upper().replace(" ", "  "), "en"),
+        Doc("r", EN1, "en"),
+        Doc("s", ZH1, "zh"),
+        Doc("t", ZH1 + "\n", "zh"),
+    ]
     rows = run(vocab.DEDUP_EXACT, docs, tmp_path, files=2)
     assert rows["p"][vocab.DEDUP_EXACT_COPIES] == rows["q"][vocab.DEDUP_EXACT_COPIES] == 2
     assert rows["r"][vocab.DEDUP_EXACT_COPIES] == 1

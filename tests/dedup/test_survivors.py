@@ -40,8 +40,14 @@ def test_components_of_a_small_graph(tmp_path):
 
 
 def test_choose_orders_by_key_with_missing_values_last():
-    df = pl.DataFrame({"comp": [0, 0, 0, 1, 1], "id": ["b", "a", "c", "e", "d"],
-                       "quality_score": [None, 0.5, 0.5, None, None], "length": [10, 5, 9, 3, 3]})
+    df = pl.DataFrame(
+        {
+            "comp": [0, 0, 0, 1, 1],
+            "id": ["b", "a", "c", "e", "d"],
+            "quality_score": [None, 0.5, 0.5, None, None],
+            "length": [10, 5, 9, 3, 3],
+        }
+    )
     out = choose(df, ("-quality_score", "-length")).sort("id")
     assert out["keep"].to_list() == [False, False, True, True, False]  # c: best score, then longer; d: id
     assert out["cluster_id"].to_list() == ["a", "a", "a", "d", "d"]

@@ -7,27 +7,33 @@ from corpus.core import vocab as v
 from filters.correction import CorrectionFormatter, normalise_whitespace, remove_boilerplate
 
 
-@pytest.mark.parametrize("line", [
-    "This website uses cookies to improve your experience.",
-    "Accept all cookies",
-    "Share this article",
-    "Home > News > World",
-    "Please enable JavaScript to view the comments.",
-    "分享到：微信 微博",
-    "当前位置：首页 > 新闻中心",
-    "首页 > 新闻 > 国内",
-    "返回顶部",
-])
+@pytest.mark.parametrize(
+    "line",
+    [
+        "This website uses cookies to improve your experience.",
+        "Accept all cookies",
+        "Share this article",
+        "Home > News > World",
+        "Please enable JavaScript to view the comments.",
+        "分享到：微信 微博",
+        "当前位置：首页 > 新闻中心",
+        "首页 > 新闻 > 国内",
+        "返回顶部",
+    ],
+)
 def test_boilerplate_removed(line):
     text, removed = remove_boilerplate(f"正文第一段。\n{line}\nThe real paragraph stays here.")
     assert removed == 1 and line not in text
 
 
-@pytest.mark.parametrize("line", [
-    "The study of cookies in medieval Europe shows that bakers shared recipes widely, " * 3,
-    "首页设计是本文讨论的重点之一。",
-    "Share prices rose sharply on Monday.",
-])
+@pytest.mark.parametrize(
+    "line",
+    [
+        "The study of cookies in medieval Europe shows that bakers shared recipes widely, " * 3,
+        "首页设计是本文讨论的重点之一。",
+        "Share prices rose sharply on Monday.",
+    ],
+)
 def test_content_kept(line):
     assert remove_boilerplate(line) == (line, 0)
 

@@ -17,10 +17,13 @@ EN_GOOD = (
     "The quick brown fox jumps over the lazy dog near the river bank. It was a sunny day.\n"
     "The animals were happy to be outside with their friends, and the birds sang in the trees.\n"
     "Later that afternoon a small boat drifted past the old mill, carrying two fishermen home.\n"
-    "Nobody in the village could remember a summer as warm and as quiet as that one had been.\n")
-ZH_GOOD = ("今天天气很好，我们在公园里散步，看到了很多美丽的花朵和绿色的树木。\n"
-           "孩子们在草地上奔跑，老人们坐在长椅上聊天，这是一个和平而快乐的下午。\n"
-           "研究人员指出，城市绿地对居民的身心健康有重要作用，政府也在不断增加公园的数量。\n")
+    "Nobody in the village could remember a summer as warm and as quiet as that one had been.\n"
+)
+ZH_GOOD = (
+    "今天天气很好，我们在公园里散步，看到了很多美丽的花朵和绿色的树木。\n"
+    "孩子们在草地上奔跑，老人们坐在长椅上聊天，这是一个和平而快乐的下午。\n"
+    "研究人员指出，城市绿地对居民的身心健康有重要作用，政府也在不断增加公园的数量。\n"
+)
 
 
 def signals(text: str, lang: str, family: str) -> dict:
@@ -58,24 +61,30 @@ def test_chinese_is_measured_in_jieba_words_not_whitespace():
     assert s[v.GOPHER_STOP_WORDS] >= 1  # 在
 
 
-@pytest.mark.parametrize("text,lang,reason", [
-    ("Too short to be a document.", "en", "gopher_short_doc"),
-    ("短文本。", "zh", "gopher_short_doc"),
-    (" ".join(["supercalifragilistic"] * 60) + " the and", "en", "gopher_long_words"),
-    ((EN_GOOD + "\n") + "#" * 200, "en", "gopher_too_many_hashes"),
-    ("\n".join(["• item number %d of the and list" % i for i in range(30)]), "en", "gopher_too_many_bullets"),
-    ("\n".join(["1234 5678 9012 3456 7890 the and"] * 20), "en", "gopher_few_alpha_words"),
-    (" ".join(["apple banana cherry delta echo foxtrot golf"] * 10), "en", "gopher_few_stop_words"),
-    ("。".join(["苹果香蕉橙子葡萄西瓜"] * 30), "zh", "gopher_few_stop_words"),
-])
+@pytest.mark.parametrize(
+    "text,lang,reason",
+    [
+        ("Too short to be a document.", "en", "gopher_short_doc"),
+        ("短文本。", "zh", "gopher_short_doc"),
+        (" ".join(["supercalifragilistic"] * 60) + " the and", "en", "gopher_long_words"),
+        ((EN_GOOD + "\n") + "#" * 200, "en", "gopher_too_many_hashes"),
+        ("\n".join(["• item number %d of the and list" % i for i in range(30)]), "en", "gopher_too_many_bullets"),
+        ("\n".join(["1234 5678 9012 3456 7890 the and"] * 20), "en", "gopher_few_alpha_words"),
+        (" ".join(["apple banana cherry delta echo foxtrot golf"] * 10), "en", "gopher_few_stop_words"),
+        ("。".join(["苹果香蕉橙子葡萄西瓜"] * 30), "zh", "gopher_few_stop_words"),
+    ],
+)
 def test_gopher_quality_reasons(text, lang, reason):
     assert decide(text, lang, v.GOPHER_QUALITY) == (False, reason)
 
 
-@pytest.mark.parametrize("text,lang,reason", [
-    ("Same paragraph repeated here.\n\n" * 10 + EN_GOOD, "en", "gopher_dup_para_frac"),
-    ("重复的段落内容在这里出现。\n\n" * 10 + ZH_GOOD, "zh", "gopher_dup_para_frac"),
-])
+@pytest.mark.parametrize(
+    "text,lang,reason",
+    [
+        ("Same paragraph repeated here.\n\n" * 10 + EN_GOOD, "en", "gopher_dup_para_frac"),
+        ("重复的段落内容在这里出现。\n\n" * 10 + ZH_GOOD, "zh", "gopher_dup_para_frac"),
+    ],
+)
 def test_gopher_repetition_reasons(text, lang, reason):
     assert decide(text, lang, v.GOPHER_REPETITION) == (False, reason)
 
@@ -91,23 +100,29 @@ def test_gopher_repetition_values():
     assert s[v.DUP_NGRAM_KEYS[5]] == pytest.approx(3 * 19 / len(words))  # 3 repeats of 19 letters
 
 
-@pytest.mark.parametrize("text,lang,reason", [
-    ("Lorem ipsum dolor sit amet, consectetur.\n" + EN_GOOD, "en", "lorem_ipsum"),
-    ("Use the braces { and } in your code carefully.\n" + EN_GOOD, "en", "curly_bracket"),
-    ("One sentence here only.\nNo punctuation line", "en", "too_few_sentences"),
-    ("没有任何句号的一行文字而已", "zh", "too_few_sentences"),
-])
+@pytest.mark.parametrize(
+    "text,lang,reason",
+    [
+        ("Lorem ipsum dolor sit amet, consectetur.\n" + EN_GOOD, "en", "lorem_ipsum"),
+        ("Use the braces { and } in your code carefully.\n" + EN_GOOD, "en", "curly_bracket"),
+        ("One sentence here only.\nNo punctuation line", "en", "too_few_sentences"),
+        ("没有任何句号的一行文字而已", "zh", "too_few_sentences"),
+    ],
+)
 def test_c4_reasons(text, lang, reason):
     assert decide(text, lang, v.C4) == (False, reason)
 
 
-@pytest.mark.parametrize("text,lang,n", [
-    # a Chinese paragraph cut short keeps the sentences that end inside it
-    ("今天下雨了。我们没有出门！你呢", "zh", 2),
-    ("今天下雨了，我们没有出门", "zh", 0),
-    # typeset English ends a quoted sentence with a curly quote
-    ("“We will win the league this year,” he said. “Nobody doubts it.”", "en", 2),
-])
+@pytest.mark.parametrize(
+    "text,lang,n",
+    [
+        # a Chinese paragraph cut short keeps the sentences that end inside it
+        ("今天下雨了。我们没有出门！你呢", "zh", 2),
+        ("今天下雨了，我们没有出门", "zh", 0),
+        # typeset English ends a quoted sentence with a curly quote
+        ("“We will win the league this year,” he said. “Nobody doubts it.”", "en", 2),
+    ],
+)
 def test_c4_sentences(text, lang, n):
     assert signals(text, lang, v.C4)[v.C4_SENTENCES] == n
 
@@ -120,22 +135,33 @@ def test_c4_values():
     assert s[v.C4_KEPT_LINES_FRAC] == pytest.approx(4 / 6)
 
 
-@pytest.mark.parametrize("line,lang,n", [
-    ("Mr. Smith went to the U.S. today. He liked it!", "en", 2),
-    ("Connecting to example.com... connected.", "en", 1),
-    ("今天下雨了。我们没有出门！你呢？", "zh", 3),
-    ("没有句号的一行", "zh", 1),
-])
+@pytest.mark.parametrize(
+    "line,lang,n",
+    [
+        ("Mr. Smith went to the U.S. today. He liked it!", "en", 2),
+        ("Connecting to example.com... connected.", "en", 1),
+        ("今天下雨了。我们没有出门！你呢？", "zh", 3),
+        ("没有句号的一行", "zh", 1),
+    ],
+)
 def test_sentences(line, lang, n):
     assert count_sentences(line, lang) == n
 
 
-@pytest.mark.parametrize("text,lang,reason", [
-    ("\n".join([f"Menu item number {i} without any stop at all" for i in range(9)] + ["Some line that ends well."]),
-     "en", "fineweb_line_punct_ratio"),
-    ("\n".join(["首页", "新闻", "体育", "娱乐", "财经。"]), "zh", "fineweb_short_line_ratio"),
-    ("This line is repeated many times over.\n" * 12 + EN_GOOD, "en", "fineweb_char_dup_ratio"),
-])
+@pytest.mark.parametrize(
+    "text,lang,reason",
+    [
+        (
+            "\n".join(
+                [f"Menu item number {i} without any stop at all" for i in range(9)] + ["Some line that ends well."]
+            ),
+            "en",
+            "fineweb_line_punct_ratio",
+        ),
+        ("\n".join(["首页", "新闻", "体育", "娱乐", "财经。"]), "zh", "fineweb_short_line_ratio"),
+        ("This line is repeated many times over.\n" * 12 + EN_GOOD, "en", "fineweb_char_dup_ratio"),
+    ],
+)
 def test_fineweb_reasons(text, lang, reason):
     assert decide(text, lang, v.FINEWEB) == (False, reason)
 
@@ -162,27 +188,41 @@ def test_fineweb_values():
     assert s[v.FINEWEB_NEWLINE_RATIO] == pytest.approx(2 / 15)  # 15 words incl. punctuation
 
 
-@pytest.mark.parametrize("text,lang,key,reason", [
-    ("Some text with broken \ufffd\ufffd\ufffd characters in it.", "en", v.GARBLED_REPLACEMENT_RATIO,
-     "garbled_replacement_chars"),
-    ("Itâ€™s a cafÃ© where peopleâ€™s dreams come true.", "en", v.GARBLED_MOJIBAKE_RATIO, "garbled_mojibake"),
-    ("锟斤拷锟斤拷烫烫烫的页面内容", "zh", v.GARBLED_MOJIBAKE_RATIO, "garbled_mojibake"),
-    # UTF-8 read as GBK
-    ("关于婢虫床28鏄?笉鏄??瑙勭殑最新相关内容", "zh", v.GARBLED_MOJIBAKE_RATIO, "garbled_mojibake"),
-    ("Это текст на русском языке, а не английский text.", "en", v.GARBLED_UNEXPECTED_SCRIPT_RATIO,
-     "garbled_unexpected_script"),
-    ("中文内容\x00\x01\x02\x03控制字符", "zh", v.GARBLED_CONTROL_RATIO, "garbled_control_chars"),
-])
+@pytest.mark.parametrize(
+    "text,lang,key,reason",
+    [
+        (
+            "Some text with broken \ufffd\ufffd\ufffd characters in it.",
+            "en",
+            v.GARBLED_REPLACEMENT_RATIO,
+            "garbled_replacement_chars",
+        ),
+        ("Itâ€™s a cafÃ© where peopleâ€™s dreams come true.", "en", v.GARBLED_MOJIBAKE_RATIO, "garbled_mojibake"),
+        ("锟斤拷锟斤拷烫烫烫的页面内容", "zh", v.GARBLED_MOJIBAKE_RATIO, "garbled_mojibake"),
+        # UTF-8 read as GBK
+        ("关于婢虫床28鏄?笉鏄??瑙勭殑最新相关内容", "zh", v.GARBLED_MOJIBAKE_RATIO, "garbled_mojibake"),
+        (
+            "Это текст на русском языке, а не английский text.",
+            "en",
+            v.GARBLED_UNEXPECTED_SCRIPT_RATIO,
+            "garbled_unexpected_script",
+        ),
+        ("中文内容\x00\x01\x02\x03控制字符", "zh", v.GARBLED_CONTROL_RATIO, "garbled_control_chars"),
+    ],
+)
 def test_garbled(text, lang, key, reason):
     assert signals(text, lang, v.GARBLED)[key] > 0
     assert decide(text, lang, v.GARBLED) == (False, reason)
 
 
-@pytest.mark.parametrize("text,lang,distinct", [
-    ("Best online casino with free spins and sports betting, plus a casino bonus.", "en", 4),
-    ("Casinos and pornographic are not matched inside other words; porn is.", "en", 1),
-    ("澳门赌场真人娱乐百家乐在线投注，六合彩开奖。", "zh", 5),  # longest match: 六合彩, not 六合
-])
+@pytest.mark.parametrize(
+    "text,lang,distinct",
+    [
+        ("Best online casino with free spins and sports betting, plus a casino bonus.", "en", 4),
+        ("Casinos and pornographic are not matched inside other words; porn is.", "en", 1),
+        ("澳门赌场真人娱乐百家乐在线投注，六合彩开奖。", "zh", 5),  # longest match: 六合彩, not 六合
+    ],
+)
 def test_blocklist(text, lang, distinct):
     s = signals(text, lang, v.WORD_BLOCKLIST)
     assert s[v.BLOCKLIST_DISTINCT] == distinct

@@ -4,14 +4,20 @@ from datatrove.data import Document
 from corpus.core import vocab as v
 
 
-@pytest.mark.parametrize("text,lang", [
-    # Chinese set with ASCII punctuation: lid.176 alone says "sv" for this abstract
-    ("归责原则是环境侵权制度的核心和关键,考察现行归责原则理论和实践不难发现,学说上存在过错责任与无过错责任之争,"
-     "立法上面临较大的困境.本文在分析现行归责原则的基础上,提出了完善我国环境侵权归责原则的建议.", "zh"),
-    ("東京は日本の首都です。人口がとても多い都市として知られています。", "ja"),  # kana: not Chinese
-    ("한국어 문장입니다. 漢字가 조금 있습니다.", "ko"),
-    ("The quick brown fox jumped over the lazy dog while 小狗 watched from the garden.", "en"),
-])
+@pytest.mark.parametrize(
+    "text,lang",
+    [
+        # Chinese set with ASCII punctuation: lid.176 alone says "sv" for this abstract
+        (
+            "归责原则是环境侵权制度的核心和关键,考察现行归责原则理论和实践不难发现,学说上存在过错责任与无过错责任之争,"
+            "立法上面临较大的困境.本文在分析现行归责原则的基础上,提出了完善我国环境侵权归责原则的建议.",
+            "zh",
+        ),
+        ("東京は日本の首都です。人口がとても多い都市として知られています。", "ja"),  # kana: not Chinese
+        ("한국어 문장입니다. 漢字가 조금 있습니다.", "ko"),
+        ("The quick brown fox jumped over the lazy dog while 小狗 watched from the garden.", "en"),
+    ],
+)
 def test_language_id_reads_the_script_of_han_text(text, lang):
     from filters.language import LanguageScorer
 
@@ -37,8 +43,12 @@ def mixed_jsonl(tmp_path_factory):
     import json
 
     path = tmp_path_factory.mktemp("mixed") / "mixed.jsonl"
-    path.write_text("".join(json.dumps({"id": f"d{i:02d}", "text": t}, ensure_ascii=False) + "\n"
-                            for i, t in enumerate(_mixed_texts())), encoding="utf-8")
+    path.write_text(
+        "".join(
+            json.dumps({"id": f"d{i:02d}", "text": t}, ensure_ascii=False) + "\n" for i, t in enumerate(_mixed_texts())
+        ),
+        encoding="utf-8",
+    )
     return path
 
 
@@ -54,12 +64,15 @@ def _build(src, out, **overrides):
     return out
 
 
-@pytest.mark.parametrize("assignment, rebuilt_with, annotate_all", [
-    ("en.lang_score.min=0.8", {"thresholds": {"en": {"lang_score": {"min": 0.8}}}}, False),  # tighter
-    # looser, for every language: documents dropped at lang_id need the later signals (--annotate-all)
-    ("lang_score.min=0.55", {"thresholds": {"*": {"lang_score": {"min": 0.55}}}}, True),
-    ("lang_id.keep=[en,zh,de]", {"lang_id": {"keep": ["en", "zh", "de"]}}, True),
-])
+@pytest.mark.parametrize(
+    "assignment, rebuilt_with, annotate_all",
+    [
+        ("en.lang_score.min=0.8", {"thresholds": {"en": {"lang_score": {"min": 0.8}}}}, False),  # tighter
+        # looser, for every language: documents dropped at lang_id need the later signals (--annotate-all)
+        ("lang_score.min=0.55", {"thresholds": {"*": {"lang_score": {"min": 0.55}}}}, True),
+        ("lang_id.keep=[en,zh,de]", {"lang_id": {"keep": ["en", "zh", "de"]}}, True),
+    ],
+)
 def test_refilter_replays_lang_id_as_a_rebuild(mixed_jsonl, tmp_path, assignment, rebuilt_with, annotate_all):
     from tests.clirun import corpus
     from tests.corpus.helpers import fates_by_id

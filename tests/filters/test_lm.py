@@ -46,6 +46,7 @@ def test_perplexity_agrees_with_direct_kenlm(demo_models, lang):
 
 def test_reference_text_has_lower_perplexity_than_spam(demo_models):
     ppl = Perplexity(str(model_dir(demo_models, "kenlm", "en")))
-    ref, spam = ppl(["The moon is the only natural satellite of the Earth.",
-                     "CLICK HERE 4 FREE $$$ win win win lol!!!"])
+    ref, spam = ppl(
+        ["The moon is the only natural satellite of the Earth.", "CLICK HERE 4 FREE $$$ win win win lol!!!"]
+    )
     assert ref < spam

@@ -56,8 +56,7 @@ def _with_rated_half(shared_data, data: LangData) -> tuple[LangData, list[str]]:
 
 def test_without_an_independent_good_set_no_cutoff_is_on(shared_data, tmp_path):
     m = train_quality("en", _recipe_data(shared_data, 200), str(tmp_path), SMALL)
-    assert m["cutoffs"] == {"min_score": None,
-                            "reason": "no good set independent of the training positives for en"}
+    assert m["cutoffs"] == {"min_score": None, "reason": "no good set independent of the training positives for en"}
     assert m["tradeoff"]["curve"] and set(m["tradeoff"]["information_only"]) >= {"reference/en-wikitext2.txt.gz"}
 
 

@@ -39,7 +39,7 @@ def test_heldout_split_is_deterministic_and_disjoint():
 def test_index_lists_every_model(demo_models):
     index = json.loads((model_dir(demo_models, "kenlm", "en").parents[1] / "index.json").read_text())
     assert index["demo"] is True
-    assert {(m["kind"], m["lang"]) for m in index["models"]} == {(k, l) for k in KINDS for l in ("en", "zh")}
+    assert {(m["kind"], m["lang"]) for m in index["models"]} == {(k, lang) for k in KINDS for lang in ("en", "zh")}
 
 
 def test_crawl_negatives_are_what_the_rules_reject():
@@ -59,9 +59,11 @@ def test_cutoffs_are_recorded_with_their_curve_and_rule(demo_models):
     is recorded, every cutoff is off with its reason, and the terminal says so in one line."""
     from filters.models.train import _report
 
-    for kind, cut_of in (("quality", lambda m: m["cutoffs"]["min_score"]),
-                         ("coherence", lambda m: m["cutoffs"]["min_score"]),
-                         ("kenlm", lambda m: m["bucket_cutoffs"]["middle"])):
+    for kind, cut_of in (
+        ("quality", lambda m: m["cutoffs"]["min_score"]),
+        ("coherence", lambda m: m["cutoffs"]["min_score"]),
+        ("kenlm", lambda m: m["bucket_cutoffs"]["middle"]),
+    ):
         for lang in ("en", "zh"):
             m = read_manifest(model_dir(demo_models, kind, lang))
             t = m["tradeoff"]
@@ -101,8 +103,10 @@ def test_rule_on_the_upper_side_and_with_per_set_floors():
     assert choose({"ref": ppl["ref"]}, "max", KeepRule(0.95)) == (156, "ref")  # 60 docs: may lose 3
 
 
-@pytest.mark.parametrize("n,floor,ok", [(19, 0.95, False), (20, 0.95, True), (49, 0.98, False), (50, 0.98, True),
-                                         (4, 0.8, False), (5, 0.8, True)])
+@pytest.mark.parametrize(
+    "n,floor,ok",
+    [(19, 0.95, False), (20, 0.95, True), (49, 0.98, False), (50, 0.98, True), (4, 0.8, False), (5, 0.8, True)],
+)
 def test_a_set_bounds_only_if_it_may_lose_one_document_at_its_floor(n, floor, ok):
     from filters.models.tradeoff import KeepRule, adequate, choose
 
@@ -144,7 +148,8 @@ def test_only_good_sets_independent_of_the_training_positives_bound_the_cutoff()
     small = tradeoff(crawl, few, poor, "max", KeepRule(0.98), independent=["rated 4-5 (train)"], lang="en")
     assert small["cutoff"] is None and small["off_reason"] == (
         "no good set independent of the training positives for en large enough: "
-        "rated 4-5 (train) n=30 (needs 50 at 98%), pooled too")
+        "rated 4-5 (train) n=30 (needs 50 at 98%), pooled too"
+    )
 
 
 def test_curve_rows_remove_more_crawl_as_the_cutoff_moves_and_print_as_a_table():
@@ -158,8 +163,9 @@ def test_curve_rows_remove_more_crawl_as_the_cutoff_moves_and_print_as_a_table()
     lines = format_table(t)
     assert any(line.endswith("<- rule") for line in lines) and not any("{" in line for line in lines + legend(t))
     # no crawl sample: the rows step through the poor sets' scores instead
-    rows = tradeoff([], GOOD, {"listings": [i / 100 for i in range(100)]}, "min", KeepRule(0.95),
-                    independent=list(GOOD))["curve"]
+    rows = tradeoff(
+        [], GOOD, {"listings": [i / 100 for i in range(100)]}, "min", KeepRule(0.95), independent=list(GOOD)
+    )["curve"]
     assert [r["poor_removed"]["listings"] for r in rows] == [round(0.1 * i, 1) for i in range(10)] + [0.99]
 
 
@@ -186,9 +192,14 @@ def test_models_without_recorded_cutoffs_drop_nothing_by_default(demo_models, tm
 def test_what_the_retention_benchmark_reads_is_matched_by_whole_path_components():
     from filters.models.ratings import in_retention
 
-    for src in ("html/zh-more", "html/zh-more/", "/data/shared/html/zh-more/gne_news_pages/tests/163/9.html.gz",
-                "warc/zh-news-00.warc.gz", "/work/shared/data/warc/en-articles-00.warc.gz",
-                "warc-real/commoncrawl_real/resiliparse_CC-MAIN-2020-34_sample.warc.gz"):
+    for src in (
+        "html/zh-more",
+        "html/zh-more/",
+        "/data/shared/html/zh-more/gne_news_pages/tests/163/9.html.gz",
+        "warc/zh-news-00.warc.gz",
+        "/work/shared/data/warc/en-articles-00.warc.gz",
+        "warc-real/commoncrawl_real/resiliparse_CC-MAIN-2020-34_sample.warc.gz",
+    ):
         assert in_retention(src), src
     for src in ("html/zh-more-2", "warc/multi-cache-00.warc.gz", "x/zh-news-00.warc.gz", ""):
         assert not in_retention(src), src
@@ -198,8 +209,9 @@ def test_what_the_retention_benchmark_reads_is_matched_by_whole_path_components(
 
 def _page(title: str, body: str) -> bytes:
     paras = "".join(f"<p>{s}</p>" for s in body.split(". "))
-    return (f"<html><head><title>{title}</title></head><body><article><h1>{title}</h1>{paras}</article>"
-            "</body></html>").encode()
+    return (
+        f"<html><head><title>{title}</title></head><body><article><h1>{title}</h1>{paras}</article></body></html>"
+    ).encode()
 
 
 def test_no_page_of_a_retention_source_reaches_training_or_the_cutoff_rule(tmp_path, monkeypatch):
@@ -212,34 +224,59 @@ def test_no_page_of_a_retention_source_reaches_training_or_the_cutoff_rule(tmp_p
     from filters.models.collect import collect
     from filters.models.train import TrainParams
 
-    text = ("The harbour town of Kirkwall grew around a red sandstone cathedral built in the twelfth century. "
-            "Fishing boats still land their catch at the old pier every morning before the ferries arrive. "
-            "Visitors walk the narrow streets to the museum, where the history of the islands is told in "
-            "letters, maps and tools that farmers and sailors used for many generations. ") * 3
+    text = (
+        "The harbour town of Kirkwall grew around a red sandstone cathedral built in the twelfth century. "
+        "Fishing boats still land their catch at the old pier every morning before the ferries arrive. "
+        "Visitors walk the narrow streets to the museum, where the history of the islands is told in "
+        "letters, maps and tools that farmers and sailors used for many generations. "
+    ) * 3
     data = tmp_path / "data"
-    shards = {"warc/zh-news-00.warc.gz": "https://news.example/", "warc/multi-cache-00.warc.gz": "https://blog.example/"}
+    shards = {
+        "warc/zh-news-00.warc.gz": "https://news.example/",
+        "warc/multi-cache-00.warc.gz": "https://blog.example/",
+    }
     for shard, host in shards.items():
         (data / shard).parent.mkdir(parents=True, exist_ok=True)
         town = host.split("//")[1].split(".")[0]  # news, blog: each page's text names its shard and number
-        write_warc(data / shard, [(f"{host}{i}.html", _page(f"{town} {i}", text.replace("Kirkwall", f"{town}{i}xq")))
-                                  for i in range(4)])
+        write_warc(
+            data / shard,
+            [(f"{host}{i}.html", _page(f"{town} {i}", text.replace("Kirkwall", f"{town}{i}xq"))) for i in range(4)],
+        )
     own = tmp_path / "ratings.jsonl"
-    own.write_text("".join(json.dumps({"url": f"{host}{i}.html", "lang": "en", "rating": 4, "split": "train",
-                                       "source_file": shard}) + "\n"
-                           for shard, host in shards.items() for i in range(2)))
+    own.write_text(
+        "".join(
+            json.dumps({"url": f"{host}{i}.html", "lang": "en", "rating": 4, "split": "train", "source_file": shard})
+            + "\n"
+            for shard, host in shards.items()
+            for i in range(2)
+        )
+    )
     monkeypatch.setattr(ratings, "OWN", own)
     assert {r.url: r.split for r in ratings.load(None)} == {
         **{f"https://news.example/{i}.html": "heldout" for i in range(2)},
-        **{f"https://blog.example/{i}.html": "train" for i in range(2)}}
-    cfg = load_config(None, inputs=tuple(str(data / s) for s in shards), output=str(tmp_path / "out"),
-                      stages=["url_filter", "lang_id"])
+        **{f"https://blog.example/{i}.html": "train" for i in range(2)},
+    }
+    cfg = load_config(
+        None,
+        inputs=tuple(str(data / s) for s in shards),
+        output=str(tmp_path / "out"),
+        stages=["url_filter", "lang_id"],
+    )
     assert build(cfg).exit_code == 0
     (data / "ref.txt").write_text("\n".join([text] * 10), encoding="utf-8")
     (tmp_path / "sources.yaml").write_text("reference: {en: [{path: ref.txt}]}\n", encoding="utf-8")
-    got = collect(str(data), (str(tmp_path / "out"),), str(tmp_path / "sources.yaml"), ("en",), TrainParams(),
-                  (str(tmp_path / "out"),))["en"]
-    assert list(got.rated) == ["good"] and sorted(t.split("xq")[0][-5:] for t in got.rated["good"]) == ["blog0",
-                                                                                                         "blog1"]
+    got = collect(
+        str(data),
+        (str(tmp_path / "out"),),
+        str(tmp_path / "sources.yaml"),
+        ("en",),
+        TrainParams(),
+        (str(tmp_path / "out"),),
+    )["en"]
+    assert list(got.rated) == ["good"] and sorted(t.split("xq")[0][-5:] for t in got.rated["good"]) == [
+        "blog0",
+        "blog1",
+    ]
     sample = got.crawl + got.crawl_rejected  # the unrated pages of multi-cache; none of zh-news
     assert sorted(t.split("xq")[0][-5:] for t in sample) == ["blog2", "blog3"]
     assert got.inputs["crawl"][0]["left_out"] == 6  # 4 of zh-news, 2 rated pages

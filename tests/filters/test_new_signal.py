@@ -31,8 +31,13 @@ def defaults_file(monkeypatch, tmp_path) -> str:
     monkeypatch.setattr(vocab, "KEYS", dict(vocab.KEYS))
     monkeypatch.setattr(vocab, "REASONS", dict(vocab.REASONS))
     # 1. the declaration, beside the garbled family's other signals in corpus/core/vocab.py
-    vocab.key(DIGITS, "float64", vocab.GARBLED, "digits / non-space characters",
-              above=(R_DIGITS, "more digits than prose carries"))
+    vocab.key(
+        DIGITS,
+        "float64",
+        vocab.GARBLED,
+        "digits / non-space characters",
+        above=(R_DIGITS, "more digits than prose carries"),
+    )
     # 2. the code: one more entry in the dict filters.heuristics.garbled.garbled returns
     garbled = families.FAMILIES[vocab.GARBLED]
     monkeypatch.setitem(families.FAMILIES, vocab.GARBLED, lambda u, p: {**garbled(u, p), DIGITS: digit_ratio(u.text)})
@@ -50,8 +55,9 @@ def test_the_config_bounds_the_new_signal(defaults_file):
     from corpus.core.configlib import ConfigError
     from corpus.core.writers import document_row
 
-    cfg = load_config(None, stages=[vocab.GARBLED], heuristics={"defaults": defaults_file},
-                      thresholds={"zh": {DIGITS: {"max": 0.3}}})
+    cfg = load_config(
+        None, stages=[vocab.GARBLED], heuristics={"defaults": defaults_file}, thresholds={"zh": {DIGITS: {"max": 0.3}}}
+    )
     rules = STAGES[vocab.GARBLED].rules_of(cfg)
     assert [(r.reason, r.max) for r in rules["en"] if r.key == DIGITS] == [(R_DIGITS, 0.5)]
     assert [(r.reason, r.max) for r in rules["zh"] if r.key == DIGITS] == [(R_DIGITS, 0.3)]
@@ -69,20 +75,30 @@ def test_the_new_signal_is_a_column_and_drops_with_its_reason(defaults_file, tmp
     from corpus.refilter import effective_config, refilter
     from filters.heuristics.table import markdown
 
-    texts = {"prose": "The river rose overnight and the ferry stayed in port until the water went down again.",
-             "numbers": "Order 1234 5678 9012 3456 7890 2468 1357 8642 9753 1029 3847 5610 7283 9182."}
+    texts = {
+        "prose": "The river rose overnight and the ferry stayed in port until the water went down again.",
+        "numbers": "Order 1234 5678 9012 3456 7890 2468 1357 8642 9753 1029 3847 5610 7283 9182.",
+    }
     src = tmp_path / "in.jsonl"
     src.write_text("".join(json.dumps({"id": i, "text": t}) + "\n" for i, t in texts.items()))
     out = str(tmp_path / "out")
-    cfg = load_config(None, inputs=(str(src),), output=out, stages=[vocab.GARBLED], input={"id_field": "id"},
-                      executor={"workers": 1}, heuristics={"defaults": defaults_file})
+    cfg = load_config(
+        None,
+        inputs=(str(src),),
+        output=out,
+        stages=[vocab.GARBLED],
+        input={"id_field": "id"},
+        executor={"workers": 1},
+        heuristics={"defaults": defaults_file},
+    )
     assert build(cfg).exit_code == 0
 
     files = [f for fate in ("kept", "dropped") for f in (tmp_path / "out" / fate).glob("*.parquet")]
     assert files and all(pq.read_schema(f).field(DIGITS).type == pa.float64() for f in files)
     con = connect(out)
     assert con.execute(f"select id, stage, reason, {DIGITS} > 0.5 from dropped").fetchall() == [
-        ("numbers", vocab.GARBLED, R_DIGITS, True)]
+        ("numbers", vocab.GARBLED, R_DIGITS, True)
+    ]
     assert con.execute(f"select id, {DIGITS} from kept").fetchall() == [("prose", 0.0)]
 
     looser = effective_config(out, sets=(f"{DIGITS}.max=1",))

@@ -10,10 +10,10 @@ from datatrove.data import Document
 from corpus.core import vocab
 from corpus.config import load_config
 from corpus.core.configlib import ConfigError
+from corpus.core.steps import ThresholdFilter
 from filters.page_type import STAGES, PageTypeScorer, page_shape
 
 page_type_rules = STAGES[0].rules_of
-from corpus.core.steps import ThresholdFilter
 
 NAV = "".join(f'<li><a href="/s/{i}">Section {i}</a></li>' for i in range(8))
 PARAS = [
@@ -30,22 +30,30 @@ def article_html(paras=PARAS, inline_link: bool = False) -> str:
     body = "".join(f"<p>{p}</p>" for p in paras)
     if inline_link:  # prose with a link inside: still prose
         body = body.replace("community hall", '<a href="/hall">community hall</a>')
-    return (f'<html><head><title>Library</title><script>var x = "{"a" * 500}";</script></head><body>'
-            f'<nav><ul class="menu">{NAV}</ul></nav><article><h1>Library stays open</h1>{body}</article>'
-            f'<footer><ul class="menu">{NAV}</ul></footer></body></html>')
+    return (
+        f'<html><head><title>Library</title><script>var x = "{"a" * 500}";</script></head><body>'
+        f'<nav><ul class="menu">{NAV}</ul></nav><article><h1>Library stays open</h1>{body}</article>'
+        f'<footer><ul class="menu">{NAV}</ul></footer></body></html>'
+    )
 
 
 def index_html(n: int = 30) -> str:
-    rows = "".join(f'<li class="item"><a href="/story/{i}">Headline number {i} about the town council</a>'
-                   f'<span class="date">2024-05-{i % 28 + 1:02d}</span></li>' for i in range(n))
+    rows = "".join(
+        f'<li class="item"><a href="/story/{i}">Headline number {i} about the town council</a>'
+        f'<span class="date">2024-05-{i % 28 + 1:02d}</span></li>'
+        for i in range(n)
+    )
     return f'<html><body><nav><ul class="menu">{NAV}</ul></nav><ul class="list">{rows}</ul></body></html>'
 
 
 def results_html(n: int = 10) -> str:
     """Search results: every card a title link and a snippet of real prose."""
-    cards = "".join(f'<div class="card"><h2><a href="/q/{i}">Riverside library hours, result {i} of the search</a>'
-                    f'</h2><p>{PARAS[i % 4]}</p></div>' for i in range(n))
-    return f"<html><body><div class=\"results\">{cards}</div></body></html>"
+    cards = "".join(
+        f'<div class="card"><h2><a href="/q/{i}">Riverside library hours, result {i} of the search</a>'
+        f"</h2><p>{PARAS[i % 4]}</p></div>"
+        for i in range(n)
+    )
+    return f'<html><body><div class="results">{cards}</div></body></html>'
 
 
 def signals(html: str) -> dict:
@@ -67,7 +75,8 @@ def test_index_of_thirty_links_against_an_article_with_a_nav_bar():
 def test_hidden_text_is_not_counted():
     s = signals(article_html())
     visible = sum(len("".join(p.split())) for p in PARAS + ["Library stays open"]) + 2 * sum(
-        len(f"Section{i}") for i in range(8))
+        len(f"Section{i}") for i in range(8)
+    )
     assert s[vocab.PAGE_TYPE_TEXT_CHARS] == visible  # no <title>, no <script>
 
 
@@ -109,18 +118,24 @@ def test_thresholds_per_language_from_the_data_file_and_overrides():
     assert set(rules) >= {"en", "zh", "*"}
     assert all(r.reason == vocab.R_LIST_PAGE for rs in rules.values() for r in rs)
     en_min = rules["en"][0].min
-    cfg = load_config(None, thresholds={"zh": {"page_type_prose_run": {"min": None}},
-                                        "*": {"page_type_link_density": {"max": 0.95}}})
+    cfg = load_config(
+        None, thresholds={"zh": {"page_type_prose_run": {"min": None}}, "*": {"page_type_link_density": {"max": 0.95}}}
+    )
     rules = page_type_rules(cfg)
     assert [r.key for r in rules["zh"]] == [vocab.PAGE_TYPE_LINK_DENSITY]
     assert {(r.key, r.min, r.max) for r in rules["en"]} == {
-        (vocab.PAGE_TYPE_PROSE_RUN, en_min, None), (vocab.PAGE_TYPE_LINK_DENSITY, None, 0.95)}
+        (vocab.PAGE_TYPE_PROSE_RUN, en_min, None),
+        (vocab.PAGE_TYPE_LINK_DENSITY, None, 0.95),
+    }
 
 
-@pytest.mark.parametrize("overrides,key", [
-    ({"en": {"page_type_prose_run": {"low": 3}}}, "thresholds.en.page_type_prose_run.low"),
-    ({"en": {"page_type_text_chars": {"min": 3}}}, "thresholds.en.page_type_text_chars"),
-])
+@pytest.mark.parametrize(
+    "overrides,key",
+    [
+        ({"en": {"page_type_prose_run": {"low": 3}}}, "thresholds.en.page_type_prose_run.low"),
+        ({"en": {"page_type_text_chars": {"min": 3}}}, "thresholds.en.page_type_text_chars"),
+    ],
+)
 def test_bad_threshold_names_its_key(overrides, key):
     with pytest.raises(ConfigError) as e:
         load_config(None, thresholds=overrides)  # at load, before any output is written
@@ -131,7 +146,9 @@ def test_refilter_set_routes_page_type_signals():
     from corpus.refilter import parse_set
 
     assert parse_set("zh.page_type_prose_run.min=50") == {"thresholds": {"zh": {"page_type_prose_run": {"min": 50}}}}
-    assert parse_set("page_type_link_density.max=0.9") == {"thresholds": {"*": {"page_type_link_density": {"max": 0.9}}}}
+    assert parse_set("page_type_link_density.max=0.9") == {
+        "thresholds": {"*": {"page_type_link_density": {"max": 0.9}}}
+    }
 
 
 def _warc(path, pages):
@@ -152,13 +169,18 @@ def test_build_drops_the_index_and_refilter_replays_it(tmp_path):
     from corpus.refilter import effective_config, refilter
     from corpus.core.sql import connect
 
-    warc = _warc(tmp_path / "in.warc.gz", [("https://a.example/story", article_html()),
-                                           ("https://a.example/", index_html())])
+    warc = _warc(
+        tmp_path / "in.warc.gz", [("https://a.example/story", article_html()), ("https://a.example/", index_html())]
+    )
     jsonl = tmp_path / "in.jsonl.gz"
     with gzip.open(jsonl, "wt", encoding="utf-8") as f:  # a short text: no HTML, so never a list page
         f.write(json.dumps({"text": PARAS[0], "url": "https://b.example/x"}) + "\n")
-    cfg = load_config(None, inputs=(str(warc), str(jsonl)), output=str(tmp_path / "out"),
-                      stages=("url_filter", "lang_id", "page_type"))
+    cfg = load_config(
+        None,
+        inputs=(str(warc), str(jsonl)),
+        output=str(tmp_path / "out"),
+        stages=("url_filter", "lang_id", "page_type"),
+    )
     assert build(cfg).exit_code == 0
     q = "select url, fate, stage, reason, page_type_prose_run from docs order by url"
     rows = {r[0]: r[1:] for r in connect(str(tmp_path / "out")).execute(q).fetchall()}

@@ -69,8 +69,12 @@ def test_real_build_drops_list_pages_at_page_type(tmp_path, shared_data):
     sets = html_pages(shared_data)
     pages = sets["list-pages"] + sets["gerapy-detail"]
     write_warc(tmp_path / "pages.warc.gz", pages)
-    cfg = load_config(None, inputs=(str(tmp_path / "pages.warc.gz"),), output=str(tmp_path / "out"),
-                      stages=("url_filter", "lang_id", "page_type"))
+    cfg = load_config(
+        None,
+        inputs=(str(tmp_path / "pages.warc.gz"),),
+        output=str(tmp_path / "out"),
+        stages=("url_filter", "lang_id", "page_type"),
+    )
     assert build(cfg).exit_code == 0
     rows = connect(str(tmp_path / "out")).execute("select url, fate, stage, reason from docs").fetchall()
     lists = [r for r in rows if "/list" in r[0]]

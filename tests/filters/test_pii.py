@@ -21,29 +21,35 @@ def test_invalid_id_checksum(number):
     assert not cn_id_valid(number)
 
 
-@pytest.mark.parametrize("text,placeholder,key", [
-    ("联系邮箱：zhang.san@mail.example.cn，欢迎来信。", "<EMAIL_1>", v.PII_EMAILS),
-    ("Write to jane_doe+news@example.co.uk today.", "<EMAIL_1>", v.PII_EMAILS),
-    ("手机 13812345678 或 +86 139-1234-5678", "<PHONE_1>", v.PII_PHONES),
-    ("Call +44 20 7946 0958 or (212) 555-0199.", "<PHONE_1>", v.PII_PHONES),
-    ("身份证号 11010519491231002X 已登记", "<ID_NUMBER_1>", v.PII_CN_IDS),
-    ("server at 203.0.113.42 answered", "<IP_1>", v.PII_IPS),
-    ("IPv6 2001:db8:85a3::8a2e:370:7334 is up", "<IP_1>", v.PII_IPS),
-])
+@pytest.mark.parametrize(
+    "text,placeholder,key",
+    [
+        ("联系邮箱：zhang.san@mail.example.cn，欢迎来信。", "<EMAIL_1>", v.PII_EMAILS),
+        ("Write to jane_doe+news@example.co.uk today.", "<EMAIL_1>", v.PII_EMAILS),
+        ("手机 13812345678 或 +86 139-1234-5678", "<PHONE_1>", v.PII_PHONES),
+        ("Call +44 20 7946 0958 or (212) 555-0199.", "<PHONE_1>", v.PII_PHONES),
+        ("身份证号 11010519491231002X 已登记", "<ID_NUMBER_1>", v.PII_CN_IDS),
+        ("server at 203.0.113.42 answered", "<IP_1>", v.PII_IPS),
+        ("IPv6 2001:db8:85a3::8a2e:370:7334 is up", "<IP_1>", v.PII_IPS),
+    ],
+)
 def test_replaced(text, placeholder, key):
     out, counts = anonymise(text)
     assert placeholder in out
     assert counts[key] >= 1
 
 
-@pytest.mark.parametrize("text", [
-    "身份证号 110105194912310021 校验位错误",  # bad checksum: not an ID, and 18 digits are no phone
-    "Version 1.2.3 released in 2024, build 12:30:45.",
-    "Invalid address 999.1.1.1 and price 1,234,567.",
-    "订单号 2023123112345678901 已发货",  # 19 digits
-    "电话区号 010，邮编 100871。",
-    "ratio 12:34 at time 10:20",
-])
+@pytest.mark.parametrize(
+    "text",
+    [
+        "身份证号 110105194912310021 校验位错误",  # bad checksum: not an ID, and 18 digits are no phone
+        "Version 1.2.3 released in 2024, build 12:30:45.",
+        "Invalid address 999.1.1.1 and price 1,234,567.",
+        "订单号 2023123112345678901 已发货",  # 19 digits
+        "电话区号 010，邮编 100871。",
+        "ratio 12:34 at time 10:20",
+    ],
+)
 def test_left_alone(text):
     out, counts = anonymise(text)
     assert out == text and sum(counts.values()) == 0

@@ -12,14 +12,25 @@ from corpus.config import load_config
 from filters.heuristics.families import FAMILIES
 
 STAGES = ("url_filter", "lang_id", *FAMILIES)
-INPUTS = ("warc/en-articles-00.warc.gz", "warc/zh-news-00.warc.gz", "warc-real/other_real_crawls/dolma_sample-0000.warc.gz",
-          "warc-real/commoncrawl_real/resiliparse_CC-MAIN-2020-34_sample.warc.gz")
+INPUTS = (
+    "warc/en-articles-00.warc.gz",
+    "warc/zh-news-00.warc.gz",
+    "warc-real/other_real_crawls/dolma_sample-0000.warc.gz",
+    "warc-real/commoncrawl_real/resiliparse_CC-MAIN-2020-34_sample.warc.gz",
+)
 
 
 def _build(inputs, out, annotate, thresholds=None, **extra):
-    cfg = load_config(None, inputs=tuple(str(p) for p in inputs), output=str(out), stages=STAGES,
-                      annotate_all=annotate, executor={"workers": 2},
-                      thresholds=thresholds or {}, **extra)
+    cfg = load_config(
+        None,
+        inputs=tuple(str(p) for p in inputs),
+        output=str(out),
+        stages=STAGES,
+        annotate_all=annotate,
+        executor={"workers": 2},
+        thresholds=thresholds or {},
+        **extra,
+    )
     result = build(cfg, overwrite=True)
     assert result.exit_code == 0
     return cfg
@@ -54,16 +65,22 @@ def test_refilter_equals_rebuild(annotated, tmp_path):
 
     jsonl = tmp_path / "extracted.jsonl"
     duckdb.connect().execute(f"""copy (select id, text, {v.URL} as url from read_parquet('{annotated}/*/*.parquet',
-                                 union_by_name=true) where {v.LANG} is not null order by id) to '{jsonl}' (format json)""")
+                                 union_by_name=true) where {v.LANG} is not null order by id) to '{jsonl}' (format json)""")  # noqa: E501
     source = tmp_path / "source"
     _build([jsonl], source, annotate=True, input={"id_field": "id"})
-    sets = ("en.gopher_word_count.min=120", "zh.gopher_word_count.min=150", "c4_sentences.min=3",
-            "fineweb_char_dup_ratio.max=0.05", "en.gopher_alpha_words_ratio.min=0.7")
+    sets = (
+        "en.gopher_word_count.min=120",
+        "zh.gopher_word_count.min=150",
+        "c4_sentences.min=3",
+        "fineweb_char_dup_ratio.max=0.05",
+        "en.gopher_alpha_words_ratio.min=0.7",
+    )
     cfg = effective_config(str(source), sets=sets)
     result = refilter(str(source), str(tmp_path / "refiltered"), cfg)
     rebuilt = tmp_path / "rebuilt"
-    _build([jsonl], rebuilt, annotate=False, thresholds=json.loads(json.dumps(cfg.thresholds)),
-           input={"id_field": "id"})
+    _build(
+        [jsonl], rebuilt, annotate=False, thresholds=json.loads(json.dumps(cfg.thresholds)), input={"id_field": "id"}
+    )
     assert _kept_ids(tmp_path / "refiltered") == _kept_ids(rebuilt)
     assert _kept_ids(tmp_path / "refiltered") != _kept_ids(source)  # the new thresholds changed something
     assert len(_kept_ids(rebuilt)) > 100
@@ -95,7 +112,7 @@ def test_report_is_self_contained(annotated, tmp_path):
 
     path = write_report(str(annotated), str(tmp_path / "r.html"))
     page = open(path, encoding="utf-8").read()
-    assert page.count("data:image/svg+xml;base64,") > 30 and "src=\"http" not in page
+    assert page.count("data:image/svg+xml;base64,") > 30 and 'src="http' not in page
     for needle in ("gopher_word_count", "fineweb_line_punct_ratio", "lang_not_kept", "too_few_sentences"):
         assert needle in page
     assert "<script" not in page.split("<pre>", 1)[-1].split("</pre>")[0]  # dropped text is escaped
@@ -116,5 +133,7 @@ def test_cli_calibrate_then_refilter(annotated, tmp_path):
     assert r.exit_code == 0, r.output
     funnel = json.load(open(tmp_path / "o2" / "funnel.json"))
     assert funnel["totals"]["dropped"] > json.load(open(annotated / "funnel.json"))["totals"]["dropped"]
-    r = runner.invoke(app, ["refilter", str(annotated), "--set", "en.gopher_word_count.min", "-o", str(tmp_path / "o3")])
+    r = runner.invoke(
+        app, ["refilter", str(annotated), "--set", "en.gopher_word_count.min", "-o", str(tmp_path / "o3")]
+    )
     assert r.exit_code == 2

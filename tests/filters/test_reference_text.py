@@ -26,11 +26,14 @@ def drop_shares(docs: list[str], lang: str) -> dict[str, float]:
 
 
 @pytest.mark.realdata
-@pytest.mark.parametrize("name,lang,load", [
-    ("en-wikitext2", "en", lambda d: wikitext_articles(d / "reference/en-wikitext2.txt.gz")[::3]),  # 41 articles
-    ("zh-csl-abstracts", "zh", lambda d: lines(d / "reference/zh-csl-abstracts.txt.gz", 400)),
-    ("zh-chid-passages", "zh", lambda d: lines(d / "reference/zh-chid-passages.txt.gz", 150, per_doc=3)),
-])
+@pytest.mark.parametrize(
+    "name,lang,load",
+    [
+        ("en-wikitext2", "en", lambda d: wikitext_articles(d / "reference/en-wikitext2.txt.gz")[::3]),  # 41 articles
+        ("zh-csl-abstracts", "zh", lambda d: lines(d / "reference/zh-csl-abstracts.txt.gz", 400)),
+        ("zh-chid-passages", "zh", lambda d: lines(d / "reference/zh-chid-passages.txt.gz", 150, per_doc=3)),
+    ],
+)
 def test_no_family_drops_much_clean_text(shared_data, name, lang, load):
     docs = load(shared_data)
     assert len(docs) >= 40
@@ -41,5 +44,7 @@ def test_no_family_drops_much_clean_text(shared_data, name, lang, load):
 def test_wikitext_detokenise():
     from filters.reference import detokenise
 
-    assert detokenise("the oak @-@ stump bonnet , a species ( mushroom ) 's cap is 4 @.@ 5 cm .") == \
-        "the oak-stump bonnet, a species (mushroom)'s cap is 4.5 cm."
+    assert (
+        detokenise("the oak @-@ stump bonnet , a species ( mushroom ) 's cap is 4 @.@ 5 cm .")
+        == "the oak-stump bonnet, a species (mushroom)'s cap is 4.5 cm."
+    )

@@ -9,12 +9,16 @@ from corpus.stages import STAGES
 from corpus.core.steps import ThresholdFilter
 from filters.coherence_segment import CoherenceSegmenter
 
-REF_EN = ("The lighthouse is a tower with a bright lamp that guides ships near dangerous coasts. "
-          "Early lighthouses burned wood or coal, and keepers climbed the stairs to feed the flames.\n"
-          "Glass lenses later focused the light into a narrow beam that sailors could see far out at sea.")
+REF_EN = (
+    "The lighthouse is a tower with a bright lamp that guides ships near dangerous coasts. "
+    "Early lighthouses burned wood or coal, and keepers climbed the stairs to feed the flames.\n"
+    "Glass lenses later focused the light into a narrow beam that sailors could see far out at sea."
+)
 REF_ZH = "长江是中国最长的河流，发源于青藏高原，向东流经多个省份。长江中下游平原河网密布，湖泊众多，盛产稻米和淡水鱼。"
-CASINO = ("Join the best online casino today for free spins on every slot machine and live baccarat tables. "
-          "Our sports betting page has the best betting odds for football and tennis every weekend of the season.")
+CASINO = (
+    "Join the best online casino today for free spins on every slot machine and live baccarat tables. "
+    "Our sports betting page has the best betting odds for football and tennis every weekend of the season."
+)
 
 
 def cfg_for(models: str, thresholds: dict | None = None, **scorers):
@@ -32,8 +36,10 @@ def _with_cutoffs(demo_models, tmp_path, quality: float = 0.25, tail: float = 90
 
     root = tmp_path / "models"
     shutil.copytree(demo_models, root)
-    for kind, section, name, value in (("quality", "cutoffs", "min_score", quality),
-                                       ("kenlm", "bucket_cutoffs", "middle", tail)):
+    for kind, section, name, value in (
+        ("quality", "cutoffs", "min_score", quality),
+        ("kenlm", "bucket_cutoffs", "middle", tail),
+    ):
         path = root / kind / "en" / "manifest.json"
         m = json.loads(path.read_text())
         m[section][name] = value
@@ -51,7 +57,12 @@ def test_rules_come_from_defaults_file_manifest_and_overrides(demo_models, tmp_p
     p = rules(vocab.PERPLEXITY, cfg)
     assert [r.reason for r in p["en"]] == [vocab.R_PPL_TAIL] and p["en"][0].max == 900.0
     s = rules(vocab.SAFETY, cfg)
-    assert [r.reason for r in s["zh"]] == [vocab.R_UNSAFE_URL, vocab.R_AGE_GATE, vocab.R_UNSAFE_TERMS, vocab.R_UNSAFE_CLASSIFIER]
+    assert [r.reason for r in s["zh"]] == [
+        vocab.R_UNSAFE_URL,
+        vocab.R_AGE_GATE,
+        vocab.R_UNSAFE_TERMS,
+        vocab.R_UNSAFE_CLASSIFIER,
+    ]
     assert STAGES[vocab.SAFETY].thresholds(cfg)["*"][vocab.SAFETY_TERM_HITS] == {"max": 2}
     # a number instead of `model` is an absolute cap, with its own reason
     capped = rules(vocab.PERPLEXITY, cfg_for(models, {"en": {"ppl_kenlm": {"max": 5000}}}))
@@ -75,7 +86,11 @@ def test_demo_models_come_with_lenient_thresholds(demo_models, monkeypatch):
     cfg = load_config(None)
     assert rules(vocab.QUALITY, cfg) == {"*": (), "en": (), "zh": ()}
     assert [r.reason for r in rules(vocab.PERPLEXITY, cfg)["en"]] == [vocab.R_PPL_ABOVE_CAP]
-    assert [r.reason for r in rules(vocab.SAFETY, cfg)["zh"]] == [vocab.R_UNSAFE_URL, vocab.R_AGE_GATE, vocab.R_UNSAFE_TERMS]
+    assert [r.reason for r in rules(vocab.SAFETY, cfg)["zh"]] == [
+        vocab.R_UNSAFE_URL,
+        vocab.R_AGE_GATE,
+        vocab.R_UNSAFE_TERMS,
+    ]
 
 
 def test_every_scorer_stage_is_registered_with_rules(demo_models):
@@ -98,10 +113,20 @@ def test_segmenter_keeps_the_longer_side():
     from datatrove.data import Document
 
     text = "short head part.\n" + "a much longer tail part that stays " * 3
-    d = Document(text=text, id="x", metadata={vocab.LANG: "en", vocab.COHERENCE_SCORE: 0.01,
-                                             vocab.COHERENCE_WEAKEST_BOUNDARY: text.index("a much")})
-    ok = Document(text="fine", id="y", metadata={vocab.LANG: "en", vocab.COHERENCE_SCORE: 0.9,
-                                                 vocab.COHERENCE_WEAKEST_BOUNDARY: 2})
+    d = Document(
+        text=text,
+        id="x",
+        metadata={
+            vocab.LANG: "en",
+            vocab.COHERENCE_SCORE: 0.01,
+            vocab.COHERENCE_WEAKEST_BOUNDARY: text.index("a much"),
+        },
+    )
+    ok = Document(
+        text="fine",
+        id="y",
+        metadata={vocab.LANG: "en", vocab.COHERENCE_SCORE: 0.9, vocab.COHERENCE_WEAKEST_BOUNDARY: 2},
+    )
     out = list(CoherenceSegmenter({"*": 0.5}).run(iter([d, ok])))
     assert out[0].text.startswith("a much longer") and out[0].metadata[vocab.COHERENCE_SEGMENTED]
     assert out[1].text == "fine" and out[1].metadata[vocab.COHERENCE_SEGMENTED] is False
@@ -113,18 +138,33 @@ def test_build_with_scorers_drops_by_rule_and_refilter_sql_agrees(demo_models, t
 
     src = tmp_path / "in.jsonl"
     docs = [REF_EN, REF_ZH, CASINO, REF_EN.replace("lighthouse", "beacon")]
-    src.write_text("".join(json.dumps({"text": t, "url": f"http://example.org/{i}"}) + "\n" for i, t in enumerate(docs)))
-    cfg = load_config(None, inputs=(str(src),), output=str(tmp_path / "out"),
-                      stages=["lang_id", "perplexity", "quality", "coherence", "safety"],
-                      scorers={"models_dir": demo_models},
-                      thresholds={"*": {"ppl_kenlm": {"max": None}, "quality_score": {"min": 0.0},
-                                        "coherence_score": {"min": 0.0}, "safety_score": {"max": 1.0}}})
+    src.write_text(
+        "".join(json.dumps({"text": t, "url": f"http://example.org/{i}"}) + "\n" for i, t in enumerate(docs))
+    )
+    cfg = load_config(
+        None,
+        inputs=(str(src),),
+        output=str(tmp_path / "out"),
+        stages=["lang_id", "perplexity", "quality", "coherence", "safety"],
+        scorers={"models_dir": demo_models},
+        thresholds={
+            "*": {
+                "ppl_kenlm": {"max": None},
+                "quality_score": {"min": 0.0},
+                "coherence_score": {"min": 0.0},
+                "safety_score": {"max": 1.0},
+            }
+        },
+    )
     result = build(cfg)
     assert result.funnel["totals"] == {"kept": 3, "dropped": 1, "failed": 0}
     con = connect(str(tmp_path / "out"))
-    assert con.execute("select stage, reason, safety_term_hits from dropped").fetchall() == \
-        [(vocab.SAFETY, vocab.R_UNSAFE_TERMS, 6)]
-    rows = con.execute("select lang, ppl_kenlm, ppl_bucket, quality_score, safety_score from kept order by lang").fetchall()
+    assert con.execute("select stage, reason, safety_term_hits from dropped").fetchall() == [
+        (vocab.SAFETY, vocab.R_UNSAFE_TERMS, 6)
+    ]
+    rows = con.execute(
+        "select lang, ppl_kenlm, ppl_bucket, quality_score, safety_score from kept order by lang"
+    ).fetchall()
     assert [r[0] for r in rows] == ["en", "en", "zh"] and all(r[1] > 1 and r[2] and 0 <= r[3] <= 1 for r in rows)
     fires = " or ".join(r.sql_fires() for r in rules(vocab.SAFETY, cfg)["en"])
     assert con.execute(f"select count(*) from docs where {fires}").fetchone()[0] == 1
@@ -158,8 +198,13 @@ def test_refilter_replays_the_recorded_cutoffs_without_the_models(demo_models, t
     src = tmp_path / "in.jsonl"
     docs = [REF_EN, REF_ZH, CASINO, REF_EN.replace("lighthouse", "beacon")]
     src.write_text("".join(json.dumps({"text": t}) + "\n" for t in docs))
-    cfg = load_config(None, inputs=(str(src),), output=str(tmp_path / "out"), stages=["lang_id", "quality"],
-                      scorers={"models_dir": str(models)})
+    cfg = load_config(
+        None,
+        inputs=(str(src),),
+        output=str(tmp_path / "out"),
+        stages=["lang_id", "quality"],
+        scorers={"models_dir": str(models)},
+    )
     assert build(cfg).exit_code == 0
     manifest_path = tmp_path / "out" / "manifest.json"
     manifest = json.loads(manifest_path.read_text())
@@ -174,9 +219,15 @@ def test_refilter_replays_the_recorded_cutoffs_without_the_models(demo_models, t
     result = refilter(str(tmp_path / "out"), str(tmp_path / "re"), strict)
     assert recorded["zh"]["cutoffs"] == {}  # off in the model: no rule to replay
     con = connect(str(tmp_path / "out"))
-    below = sum(n for lang, rec in recorded.items() if rec["cutoffs"] for (n,) in con.execute(
-        "select count(*) from docs where lang = ? and quality_score < ?",
-        [lang, rec["cutoffs"][vocab.QUALITY_SCORE]["min"]]).fetchall())
+    below = sum(
+        n
+        for lang, rec in recorded.items()
+        if rec["cutoffs"]
+        for (n,) in con.execute(
+            "select count(*) from docs where lang = ? and quality_score < ?",
+            [lang, rec["cutoffs"][vocab.QUALITY_SCORE]["min"]],
+        ).fetchall()
+    )
     assert result.funnel["totals"]["dropped"] == below > 0
     assert json.loads((tmp_path / "re" / "manifest.json").read_text())["models"]["quality"] == recorded
 
@@ -192,8 +243,10 @@ def test_a_page_scoring_exactly_the_cutoff_is_kept_as_the_rule_kept_it(demo_mode
 
     root = tmp_path / "models"
     shutil.copytree(demo_models, root)
-    cuts = {vocab.QUALITY: ("quality", ("cutoffs", "min_score"), 0.123456789123, "min"),
-            vocab.PERPLEXITY: ("kenlm", ("bucket_cutoffs", "middle"), 812.3456789123, "max")}
+    cuts = {
+        vocab.QUALITY: ("quality", ("cutoffs", "min_score"), 0.123456789123, "min"),
+        vocab.PERPLEXITY: ("kenlm", ("bucket_cutoffs", "middle"), 812.3456789123, "max"),
+    }
     for kind, (section, name), value, _ in cuts.values():
         path = root / kind / "en" / "manifest.json"
         m = json.loads(path.read_text())
@@ -215,11 +268,17 @@ def test_a_cutoff_that_is_off_makes_no_rule_and_says_why(demo_models):
     from filters.models.common import read_manifest
     from filters.models.registry import model_dir
 
-    for kind, section, name in (("quality", "cutoffs", "min_score"), ("kenlm", "bucket_cutoffs", "middle"),
-                                ("coherence", "cutoffs", "min_score")):
+    for kind, section, name in (
+        ("quality", "cutoffs", "min_score"),
+        ("kenlm", "bucket_cutoffs", "middle"),
+        ("coherence", "cutoffs", "min_score"),
+    ):
         m = read_manifest(model_dir(demo_models, kind, "zh"))
         assert m[section][name] is None and m["tradeoff"]["cutoff"] is None
-        assert m[section]["reason"] == m["tradeoff"]["off_reason"] == \
-            "no good set independent of the training positives for zh"
+        assert (
+            m[section]["reason"]
+            == m["tradeoff"]["off_reason"]
+            == "no good set independent of the training positives for zh"
+        )
     cfg = cfg_for(demo_models)
     assert rules(vocab.QUALITY, cfg)["zh"] == () and rules(vocab.PERPLEXITY, cfg)["zh"] == ()

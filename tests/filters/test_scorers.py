@@ -9,15 +9,19 @@ from filters.models.registry import model_dir
 from filters.safety_lists import SafetyLists
 from filters.scorers import CoherenceScorer, PerplexityScorer, QualityScorer, SafetyScorer
 
-BEES = ("The honey bee lives in colonies of many thousands of workers and a single queen. "
-        "Workers clean cells, feed larvae, build comb and guard the hive entrance.\n"
-        "A forager bee that finds flowers returns to the hive and dances on the comb. "
-        "The dance tells other bees the direction and distance of the flowers.\n"
-        "Bees pollinate many crops, and farmers worry about the decline of bee colonies.")
-ENGINE = ("The steam engine turns the heat of burning coal into work: boiling water makes steam in a boiler. "
-          "Steam pressure pushes a piston back and forth inside the cylinder of the engine.\n"
-          "Early steam engines pumped water out of coal mines, and a separate condenser made the engine efficient.\n"
-          "Railway locomotives and ships were later driven by steam engines burning coal.")
+BEES = (
+    "The honey bee lives in colonies of many thousands of workers and a single queen. "
+    "Workers clean cells, feed larvae, build comb and guard the hive entrance.\n"
+    "A forager bee that finds flowers returns to the hive and dances on the comb. "
+    "The dance tells other bees the direction and distance of the flowers.\n"
+    "Bees pollinate many crops, and farmers worry about the decline of bee colonies."
+)
+ENGINE = (
+    "The steam engine turns the heat of burning coal into work: boiling water makes steam in a boiler. "
+    "Steam pressure pushes a piston back and forth inside the cylinder of the engine.\n"
+    "Early steam engines pumped water out of coal mines, and a separate condenser made the engine efficient.\n"
+    "Railway locomotives and ships were later driven by steam engines burning coal."
+)
 
 
 def doc(text: str, lang: str = "en", url: str = "") -> Document:
@@ -26,8 +30,12 @@ def doc(text: str, lang: str = "en", url: str = "") -> Document:
 
 def test_scorers_annotate_declared_keys_and_skip_unknown_languages(demo_models):
     docs = [doc(BEES), doc("冰川在移动过程中不断刨蚀地面。许多河流的源头来自冰川融水。", "zh"), doc("Hallo Welt", "de")]
-    stages = {PerplexityScorer: vocab.PERPLEXITY, QualityScorer: vocab.QUALITY, CoherenceScorer: vocab.COHERENCE,
-              SafetyScorer: vocab.SAFETY}
+    stages = {
+        PerplexityScorer: vocab.PERPLEXITY,
+        QualityScorer: vocab.QUALITY,
+        CoherenceScorer: vocab.COHERENCE,
+        SafetyScorer: vocab.SAFETY,
+    }
     for cls, stage in stages.items():
         out = list(cls(demo_models, batch_size=2).run(iter([Document(d.text, d.id, dict(d.metadata)) for d in docs])))
         assert len(out) == 3 and [d.text for d in out] == [d.text for d in docs]  # never drops, never edits
@@ -61,7 +69,7 @@ def test_one_segment_has_no_coherence_score(demo_models):
 @pytest.mark.parametrize("text,n", [("Some text about bees.", 1), ("冰川 融水", 1), ("ok", 1)])
 def test_segments_keep_offsets(text, n):
     segs = segments(text)
-    assert len(segs) == n and all(text[s.start: s.start + len(s.text)] == s.text for s in segs)
+    assert len(segs) == n and all(text[s.start : s.start + len(s.text)] == s.text for s in segs)
 
 
 def test_negatives_mix_documents():
@@ -69,13 +77,16 @@ def test_negatives_mix_documents():
     assert len(negs) == 3 and all(n not in (BEES, ENGINE) for n in negs)
 
 
-@pytest.mark.parametrize("text,url,hits,url_hit", [
-    ("Visit our online casino for free spins and baccarat tonight", "", 3, 0),
-    ("The casino was a building; a roulette table.", "", 1, 0),
-    ("正规博彩娱乐城，真人荷官在线，百家乐", "", 4, 0),
-    ("A quiet article about tea.", "http://best-casino.example/x", 0, 1),
-    ("A quiet article about tea.", "http://example.org/tea", 0, 0),
-])
+@pytest.mark.parametrize(
+    "text,url,hits,url_hit",
+    [
+        ("Visit our online casino for free spins and baccarat tonight", "", 3, 0),
+        ("The casino was a building; a roulette table.", "", 1, 0),
+        ("正规博彩娱乐城，真人荷官在线，百家乐", "", 4, 0),
+        ("A quiet article about tea.", "http://best-casino.example/x", 0, 1),
+        ("A quiet article about tea.", "http://example.org/tea", 0, 0),
+    ],
+)
 def test_safety_lists(text, url, hits, url_hit, demo_models):
     out = SafetyScorer(demo_models).score_batch([doc(text, "zh" if "博" in text else "en", url)])[0]
     assert out[vocab.SAFETY_TERM_HITS] == hits and out[vocab.SAFETY_URL_HIT] == url_hit
@@ -90,12 +101,15 @@ def test_safety_lists_load_user_file(tmp_path):
     assert lists.term_hits("badword") == 0
 
 
-@pytest.mark.parametrize("text,gate", [
-    ("郑重声明：本站服务于海外华人，请未成年网友自觉离开！所有视频均来自网友分享。", 1),
-    ("未满18岁者请自觉离开本站。", 1),
-    ("This site contains explicit material. You must be 18 years of age or older to view adult content.", 1),
-    ("新规要求网吧禁止未成年人进入，违者将被处罚。", 0),  # news about the rule, not a gate
-    ("Voters must be 18 or older on election day.", 0),
-])
+@pytest.mark.parametrize(
+    "text,gate",
+    [
+        ("郑重声明：本站服务于海外华人，请未成年网友自觉离开！所有视频均来自网友分享。", 1),
+        ("未满18岁者请自觉离开本站。", 1),
+        ("This site contains explicit material. You must be 18 years of age or older to view adult content.", 1),
+        ("新规要求网吧禁止未成年人进入，违者将被处罚。", 0),  # news about the rule, not a gate
+        ("Voters must be 18 or older on election day.", 0),
+    ],
+)
 def test_age_gate(text, gate):
     assert int(SafetyLists.load().age_gate(text)) == gate

@@ -28,17 +28,24 @@ def article(i: int) -> str:
     return f"Report {i}. " + "The survey covered eleven sites along the river this year, two more than last. " * 12
 
 
-def warc_record(i: int, gz: bool, url: str | None = None, ctype: str = "text/html; charset=utf-8",
-                body: bytes | None = None) -> bytes:
+def warc_record(
+    i: int, gz: bool, url: str | None = None, ctype: str = "text/html; charset=utf-8", body: bytes | None = None
+) -> bytes:
     """One response record, alone (a gzip member when gz); fixed id and date, so its bytes are the same every run."""
     buf = io.BytesIO()
     writer = WARCWriter(buf, gzip=gz)
     http = StatusAndHeaders("200 OK", [("Content-Type", ctype)], protocol="HTTP/1.1")
     body = body if body is not None else f"<html><body><p>{article(i)}</p></body></html>".encode()
-    record = writer.create_warc_record(url or f"https://a.example/{i}", "response", payload=io.BytesIO(body),
-                                       http_headers=http, warc_headers_dict={
-                                           "WARC-Record-ID": f"<urn:uuid:00000000-0000-0000-0000-{i:012d}>",
-                                           "WARC-Date": "2024-01-01T00:00:00Z"})
+    record = writer.create_warc_record(
+        url or f"https://a.example/{i}",
+        "response",
+        payload=io.BytesIO(body),
+        http_headers=http,
+        warc_headers_dict={
+            "WARC-Record-ID": f"<urn:uuid:00000000-0000-0000-0000-{i:012d}>",
+            "WARC-Date": "2024-01-01T00:00:00Z",
+        },
+    )
     if url == "":
         record.rec_headers.remove_header("WARC-Target-URI")
     writer.write_record(record)
@@ -62,8 +69,11 @@ def shard(result, path) -> dict:
 
 
 def failed_rows(out) -> list[tuple]:
-    return connect(str(out)).execute(
-        "select id, stage, error_class, error_message, source_offset from failed order by id").fetchall()
+    return (
+        connect(str(out))
+        .execute("select id, stage, error_class, error_message, source_offset from failed order by id")
+        .fetchall()
+    )
 
 
 def urls(out, fates=("kept", "dropped")) -> set[str]:
@@ -77,13 +87,17 @@ def no_control_characters(s: str) -> bool:
 
 # ---------------------------------------------------------------- 3: output inside or equal to the input
 
+
 def _overlap(tmp_path, case):
     d = tmp_path / "d"
     (d / "in").mkdir(parents=True)
     warc = d / "in" / "a.warc.gz"
     warc.write_bytes(warc_record(0, gz=True))
-    return warc, {"same_dir": ([str(d / "in")], d / "in"), "file_in_output": ([str(warc)], d),
-                  "glob_under_output": ([str(d / "in" / "*.warc.gz")], d)}[case]
+    return warc, {
+        "same_dir": ([str(d / "in")], d / "in"),
+        "file_in_output": ([str(warc)], d),
+        "glob_under_output": ([str(d / "in" / "*.warc.gz")], d),
+    }[case]
 
 
 @pytest.mark.parametrize("overwrite", [False, True])
@@ -122,6 +136,7 @@ def test_output_inside_an_input_directory_is_never_read_as_input(tmp_path, rerun
 
 # ---------------------------------------------------------------- 10: which files a directory holds
 
+
 def test_directory_input_reads_only_files_of_a_known_input_format(tmp_path):
     d = tmp_path / "d"
     (d / "sub").mkdir(parents=True)
@@ -135,6 +150,7 @@ def test_directory_input_reads_only_files_of_a_known_input_format(tmp_path):
 
 
 # ---------------------------------------------------------------- 6: strings Parquet cannot store
+
 
 @pytest.mark.parametrize("field", ["text", "url", "id"])
 def test_lone_surrogate_in_a_jsonl_field_is_one_failed_row(tmp_path, field):
@@ -151,10 +167,13 @@ def test_lone_surrogate_in_a_jsonl_field_is_one_failed_row(tmp_path, field):
     assert urls(tmp_path / "out") == {"https://j.example/0", "https://j.example/2"}
 
 
-@pytest.mark.parametrize("name, content", [
-    (b"caf\xe9.jsonl", "jsonl"),  # Latin-1 file names from an old file system
-    (b"crawl-\xff\xfe.warc.gz", "warc"),
-])
+@pytest.mark.parametrize(
+    "name, content",
+    [
+        (b"caf\xe9.jsonl", "jsonl"),  # Latin-1 file names from an old file system
+        (b"crawl-\xff\xfe.warc.gz", "warc"),
+    ],
+)
 def test_file_name_that_is_not_utf8_is_read_and_accounted(tmp_path, name, content):
     d = tmp_path / "in"
     d.mkdir()
@@ -182,6 +201,7 @@ def test_payload_that_decodes_to_lone_surrogates_is_stored(tmp_path):
 
 # ---------------------------------------------------------------- 7: silent loss
 
+
 def _with_content_length(record: bytes, delta: int) -> bytes:
     start = record.index(b"Content-Length: ") + len(b"Content-Length: ")
     end = record.index(b"\r\n", start)
@@ -208,7 +228,7 @@ def test_damaged_record_is_one_failed_row_and_reading_resumes_after_it(tmp_path,
     records = [warc_record(i, gz=gz, url="" if (i == 1 and damage == "no_target_uri") else None) for i in range(4)]
     if damage == "corrupt_member":
         middle = len(records[1]) // 2
-        records[1] = records[1][:middle] + b"\xff" * 16 + records[1][middle + 16:]
+        records[1] = records[1][:middle] + b"\xff" * 16 + records[1][middle + 16 :]
     src = tmp_path / ("d.warc.gz" if gz else "d.warc")
     src.write_bytes(b"".join(records))
     result = run([src], tmp_path / "out")
@@ -223,8 +243,15 @@ def test_damaged_record_is_one_failed_row_and_reading_resumes_after_it(tmp_path,
 def test_parquet_value_that_is_not_utf8_fails_only_its_row(tmp_path):
     texts = [article(0).encode(), b"bad \xff\xfe bytes", article(2).encode(), article(3).encode()]
     src = tmp_path / "p.parquet"
-    pq.write_table(pa.table({"text": pa.array(texts, pa.binary()).view(pa.string()),
-                             "url": [f"https://p.example/{i}" for i in range(4)]}), src)
+    pq.write_table(
+        pa.table(
+            {
+                "text": pa.array(texts, pa.binary()).view(pa.string()),
+                "url": [f"https://p.example/{i}" for i in range(4)],
+            }
+        ),
+        src,
+    )
     result = run([src], tmp_path / "out")
     s = shard(result, str(src))
     assert s["records"] == 4 and s["failed"] == 1
@@ -234,6 +261,7 @@ def test_parquet_value_that_is_not_utf8_fails_only_its_row(tmp_path):
 
 
 # ---------------------------------------------------------------- 10: short, printable messages; safe terminal
+
 
 @pytest.mark.parametrize("name", ["garbage.warc", "garbage.warc.gz"])
 def test_garbage_warc_error_is_one_short_printable_line(tmp_path, name):
@@ -265,16 +293,21 @@ def test_crawl_data_reaches_the_terminal_escaped(tmp_path):
 
 # ---------------------------------------------------------------- 10: ids from input.id_field
 
+
 def test_repeated_id_field_value_is_a_failed_row(tmp_path):
-    rows = [{"text": article(i), "id": doc_id, "url": f"https://j.example/{i}"}
-            for i, doc_id in enumerate(["a", "b", "a", 7, "7"])]
+    rows = [
+        {"text": article(i), "id": doc_id, "url": f"https://j.example/{i}"}
+        for i, doc_id in enumerate(["a", "b", "a", 7, "7"])
+    ]
     src = write_jsonl(tmp_path / "ids.jsonl", [json.dumps(r) for r in rows])
     result = run([src], tmp_path / "out", input={"id_field": "id"})
     s = shard(result, src)
     assert s["records"] == 5 and s["failed"] == 2 and result.exit_code == 0
     failed = failed_rows(tmp_path / "out")
-    assert [(r[0], r[1], r[2]) for r in failed] == [("ids.jsonl#2", "read", "DuplicateId"),
-                                                     ("ids.jsonl#4", "read", "DuplicateId")]
+    assert [(r[0], r[1], r[2]) for r in failed] == [
+        ("ids.jsonl#2", "read", "DuplicateId"),
+        ("ids.jsonl#4", "read", "DuplicateId"),
+    ]
     assert "'a'" in failed[0][3] and "input.id_field" in failed[0][3]
     ids = connect(str(tmp_path / "out")).execute("select id from kept union all select id from dropped").fetchall()
     assert sorted(i for (i,) in ids) == ["7", "a", "b"]

@@ -49,17 +49,20 @@ def cli(*args, input=None):
 
 def snapshot(root) -> dict[str, str]:
     """Every file under root and a hash of its bytes: what a read-only command must leave as it was."""
-    return {str(p.relative_to(root)): hashlib.sha256(p.read_bytes()).hexdigest()
-            for p in sorted(root.rglob("*")) if p.is_file()}
+    return {
+        str(p.relative_to(root)): hashlib.sha256(p.read_bytes()).hexdigest()
+        for p in sorted(root.rglob("*"))
+        if p.is_file()
+    }
 
 
 # ---- corpus sql cannot write: the connection is opened so that no statement can touch a file
 
 ESCAPES = {
     "explain (analyze) copy": "EXPLAIN (ANALYZE) COPY (SELECT * FROM kept WHERE false) TO '{out}/kept/00000.parquet' "
-                              "(FORMAT parquet)",
+    "(FORMAT parquet)",
     "comment, explain analyze": "-- just looking\nEXPLAIN ANALYZE COPY (SELECT * FROM kept WHERE false) "
-                                "TO '{out}/kept/00000.parquet' (FORMAT parquet)",
+    "TO '{out}/kept/00000.parquet' (FORMAT parquet)",
     "block comment": "/* x */ explain analyze copy (select 1 as a) to '{out}/kept/new.parquet' (format parquet)",
     "copy to": "COPY (SELECT * FROM kept WHERE false) TO '{out}/kept/00000.parquet' (FORMAT parquet)",
     "copy elsewhere": "copy kept to '{tmp}/stolen.csv'",
@@ -101,8 +104,14 @@ def test_sql_views_still_read_everything(tmp_path, out):
 
     rows = all_rows(out)
     write_cluster_table(Layout(str(out)), {0: {"top_terms": "a b", "sample_ids": []}}, {0: 3}, {"k": 1})
-    r = cli("sql", out, "select (select count(*) from docs), (select count(*) from clusters), "
-                        "(select count(*) from docs where fate = 'dropped')", "--format", "csv")
+    r = cli(
+        "sql",
+        out,
+        "select (select count(*) from docs), (select count(*) from clusters), "
+        "(select count(*) from docs where fate = 'dropped')",
+        "--format",
+        "csv",
+    )
     assert r.exit_code == 0, r.output
     assert r.output.splitlines()[-1] == f"{sum(map(len, rows.values()))},1,{len(rows['dropped'])}"
 
@@ -146,13 +155,16 @@ def _foreign(d, name, content):
     return d
 
 
-@pytest.mark.parametrize("name,content", [
-    ("manifest.json", '{"name": "ext"}'),  # an npm-style project (the issue's report)
-    ("manifest.json", '{"config": {"name": "ext"}, "tokens": 10}'),
-    ("build-config.json", '{"name": "ext"}'),
-    ("build-config.json", "not json"),
-    ("corpus-output.json", '{"format": "something else", "version": 1}'),
-])
+@pytest.mark.parametrize(
+    "name,content",
+    [
+        ("manifest.json", '{"name": "ext"}'),  # an npm-style project (the issue's report)
+        ("manifest.json", '{"config": {"name": "ext"}, "tokens": 10}'),
+        ("build-config.json", '{"name": "ext"}'),
+        ("build-config.json", "not json"),
+        ("corpus-output.json", '{"format": "something else", "version": 1}'),
+    ],
+)
 def test_overwrite_refuses_a_directory_that_only_looks_like_a_build(tmp_path, demo_warc, spine_yaml, name, content):
     p = _foreign(tmp_path / "p", name, content)
     before = snapshot(tmp_path)

@@ -21,8 +21,12 @@ def _docs():
     for label in POLICY:
         is_format = label in ("ads", "spam")
         for i in range(PER_LABEL):
-            md = {vocab.TOPIC_LABEL: "culture" if is_format else label, vocab.TOPIC_SCORE: 0.9,
-                  vocab.FORMAT: label if is_format else "article", vocab.FORMAT_SCORE: 0.9}
+            md = {
+                vocab.TOPIC_LABEL: "culture" if is_format else label,
+                vocab.TOPIC_SCORE: 0.9,
+                vocab.FORMAT: label if is_format else "article",
+                vocab.FORMAT_SCORE: 0.9,
+            }
             docs.append(Document(text="x", id=f"shard-{label}.warc.gz#{i}", metadata=md))
     return docs
 
@@ -49,8 +53,19 @@ def test_same_ids_same_fates_and_the_seed_changes_them():
 
 def test_a_document_keeps_with_the_smaller_probability_of_its_two_labels():
     sampler = LabelSampler(None, 0, label_rules({"ads": 0.2, "sports": 0.9}))
-    docs = [Document(text="x", id=f"d#{i}", metadata={vocab.TOPIC_LABEL: "sports", vocab.TOPIC_SCORE: 1.0,
-                                                      vocab.FORMAT: "ads", vocab.FORMAT_SCORE: 1.0}) for i in range(5000)]
+    docs = [
+        Document(
+            text="x",
+            id=f"d#{i}",
+            metadata={
+                vocab.TOPIC_LABEL: "sports",
+                vocab.TOPIC_SCORE: 1.0,
+                vocab.FORMAT: "ads",
+                vocab.FORMAT_SCORE: 1.0,
+            },
+        )
+        for i in range(5000)
+    ]
     res = [sampler.filter(d) for d in docs]
     assert abs(sum(r is True for r in res) / len(res) - 0.2) <= 0.02
     assert {r[1] for r in res if r is not True} == {"downsampled_ads"}

@@ -6,15 +6,26 @@ from reports.models import tradeoff_section
 
 def _build_manifest(tmp_path, demo: bool) -> dict:
     good = {"wiki": [i / 100 for i in range(40, 100)], "rated 4-5 (train)": [0.3, 0.6, 0.9]}
-    t = tradeoff([i / 200 for i in range(200)], good, {"listings": [0.01, 0.02, 0.3]}, "min", KeepRule(0.95),
-                 independent=list(good))
+    t = tradeoff(
+        [i / 200 for i in range(200)],
+        good,
+        {"listings": [0.01, 0.02, 0.3]},
+        "min",
+        KeepRule(0.95),
+        independent=list(good),
+    )
     model = tmp_path / "quality" / "en"
     model.mkdir(parents=True)
     (model / "manifest.json").write_text(json.dumps({"tradeoff": t, "checksum": "abc"}))
-    return {"scorer_models": {"demo": demo, "stages": ["quality"]},
-            "models": {"quality": {"en": {"path": str(model), "sha256": "abc",
-                                          "cutoffs": {"quality_score": {"min": t["cutoff"]}}}},
-                       "lang_id": {"*": {"path": "x", "sha256": "y"}}}}, t
+    return {
+        "scorer_models": {"demo": demo, "stages": ["quality"]},
+        "models": {
+            "quality": {
+                "en": {"path": str(model), "sha256": "abc", "cutoffs": {"quality_score": {"min": t["cutoff"]}}}
+            },
+            "lang_id": {"*": {"path": "x", "sha256": "y"}},
+        },
+    }, t
 
 
 def test_report_shows_each_learned_scorers_curve_and_the_rules_point(tmp_path):
@@ -39,8 +50,9 @@ def test_a_cutoff_that_is_off_is_said_in_the_table(tmp_path):
     manifest, _ = _build_manifest(tmp_path, demo=False)
     path = tmp_path / "quality" / "en" / "manifest.json"
     good = {"wiki": [i / 100 for i in range(40, 100)]}
-    t = tradeoff([i / 200 for i in range(200)], good, {"listings": [0.01]}, "min", KeepRule(0.95), independent=[],
-                 lang="en")
+    t = tradeoff(
+        [i / 200 for i in range(200)], good, {"listings": [0.01]}, "min", KeepRule(0.95), independent=[], lang="en"
+    )
     path.write_text(json.dumps({"tradeoff": t, "checksum": "abc"}))
     manifest["models"]["quality"]["en"]["cutoffs"] = {}
     html = tradeoff_section(manifest)

@@ -16,13 +16,29 @@ from reports.report import write_report
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 WIDTH = 1400
-needs_chromium = pytest.mark.skipif(CHROMIUM is None, reason="chromium is not installed (Debian: apt-get install "
-                                    "chromium; `make test` installs it where apt is available)")
+needs_chromium = pytest.mark.skipif(
+    CHROMIUM is None,
+    reason="chromium is not installed (Debian: apt-get install "
+    "chromium; `make test` installs it where apt is available)",
+)
 
 
 def _chromium(*args: str) -> subprocess.CompletedProcess:
-    return subprocess.run([CHROMIUM, "--headless", "--no-sandbox", "--disable-gpu", "--hide-scrollbars",
-                           "--enable-logging=stderr", "--v=0", *args], capture_output=True, text=True, timeout=120)
+    return subprocess.run(
+        [
+            CHROMIUM,
+            "--headless",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--hide-scrollbars",
+            "--enable-logging=stderr",
+            "--v=0",
+            *args,
+        ],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
 
 
 def render(page, tmp_path) -> dict:
@@ -53,8 +69,12 @@ def built(tmp_path_factory):
     tmp = tmp_path_factory.mktemp("report")
     warc = write_demo_warc(str(tmp / "demo.warc.gz"))
     # a missing input path is a failed record: the report must list it
-    cfg = load_config(None, inputs=(warc, str(tmp / "missing.warc.gz")), output=str(tmp / "out"),
-                      stages=["url_filter", "lang_id", "gopher_quality", "dedup_exact"])
+    cfg = load_config(
+        None,
+        inputs=(warc, str(tmp / "missing.warc.gz")),
+        output=str(tmp / "out"),
+        stages=["url_filter", "lang_id", "gopher_quality", "dedup_exact"],
+    )
     result = build(cfg)
     assert result.funnel["totals"]["failed"] == 1
     return tmp / "out", result.funnel
@@ -101,9 +121,11 @@ def test_report_renders_every_plot_without_console_errors(built, tmp_path):
 @needs_chromium
 def test_render_notices_console_errors_and_blank_plots(tmp_path):
     page = tmp_path / "broken.html"
-    page.write_text("<!doctype html><html><body><figure class='plot' data-plot='empty' data-box='0,0,300,200'>"
-                    "<div style='width:300px;height:200px'></div></figure>"
-                    "<script>document.body.dataset.height = 400; console.error('boom');</script></body></html>")
+    page.write_text(
+        "<!doctype html><html><body><figure class='plot' data-plot='empty' data-box='0,0,300,200'>"
+        "<div style='width:300px;height:200px'></div></figure>"
+        "<script>document.body.dataset.height = 400; console.error('boom');</script></body></html>"
+    )
     seen = render(page, tmp_path)
     assert any("boom" in line for line in seen["console"])
     assert seen["ink"] == {"empty": 0.0}

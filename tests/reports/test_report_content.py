@@ -71,11 +71,26 @@ def test_funnel_has_bytes_in_and_text_out_for_the_html_to_text_step(built, page)
 
 
 def test_terminal_funnel_lists_every_reason_whole():
-    reasons = {f"gopher_too_many_{w}_lines_in_the_document": {"docs": i + 1, "chars": 10, "bytes": 20}
-               for i, w in enumerate(("bullet", "ellipsis", "hash", "short", "duplicate"))}
-    funnel = {"totals": {"kept": 1, "dropped": 15, "failed": 0},
-              "stages": [{"stage": "gopher_quality", "lang": "en", "docs_in": 16, "docs_out": 1, "chars_in": 100,
-                          "chars_out": 10, "bytes_in": 200, "bytes_out": 20, "removed": reasons}]}
+    reasons = {
+        f"gopher_too_many_{w}_lines_in_the_document": {"docs": i + 1, "chars": 10, "bytes": 20}
+        for i, w in enumerate(("bullet", "ellipsis", "hash", "short", "duplicate"))
+    }
+    funnel = {
+        "totals": {"kept": 1, "dropped": 15, "failed": 0},
+        "stages": [
+            {
+                "stage": "gopher_quality",
+                "lang": "en",
+                "docs_in": 16,
+                "docs_out": 1,
+                "chars_in": 100,
+                "chars_out": 10,
+                "bytes_in": 200,
+                "bytes_out": 20,
+                "removed": reasons,
+            }
+        ],
+    }
     text = format_funnel(funnel)
     assert "…" not in text
     for reason, v in reasons.items():
@@ -101,10 +116,15 @@ def test_funnel_plot_legend_covers_no_bar_and_names_every_language():
 def test_demo_models_banner_and_the_models_manifest(built, tmp_path, copy_build):
     out = copy_build(built[0])
     manifest = json.loads((out / "manifest.json").read_text())
-    manifest["scorer_models"] = {"demo": True, "models_dir": None, "stages": ["quality"],
-                                 "train_command": "corpus models train --data DATA -o models"}
-    manifest["models"]["quality"] = {"en": {"path": "/cache/demo/quality/en", "sha256": "ab" * 32,
-                                            "cutoffs": {"quality_score": {"min": 0.5}}}}
+    manifest["scorer_models"] = {
+        "demo": True,
+        "models_dir": None,
+        "stages": ["quality"],
+        "train_command": "corpus models train --data DATA -o models",
+    }
+    manifest["models"]["quality"] = {
+        "en": {"path": "/cache/demo/quality/en", "sha256": "ab" * 32, "cutoffs": {"quality_score": {"min": 0.5}}}
+    }
     (out / "manifest.json").write_text(json.dumps(manifest))
     source = open(write_report(str(out), str(tmp_path / "r.html")), encoding="utf-8").read()
     text = _text(source)
@@ -112,8 +132,9 @@ def test_demo_models_banner_and_the_models_manifest(built, tmp_path, copy_build)
     assert source.index("Demo models scored") < source.index("<section id='summary'>")  # before anything else
     assert "/cache/demo/quality/en" in text and "abababababab" in text and "quality_score min 0.5" in text
     # a build with real models has no banner
-    assert "Demo models scored" not in _text(open(write_report(str(built[0]), str(tmp_path / "p.html")),
-                                                   encoding="utf-8").read())
+    assert "Demo models scored" not in _text(
+        open(write_report(str(built[0]), str(tmp_path / "p.html")), encoding="utf-8").read()
+    )
 
 
 def test_thresholds_name_signal_and_reason_and_say_why_a_value_differs(page):
@@ -147,8 +168,11 @@ def test_page_folds_declares_cjk_fonts_and_fetches_nothing(page):
         assert re.search(rf"<section id='{anchor}'><details class='section' open><summary><h2>", page), anchor
     assert "<details class='stage'" in page and "setFolds(" in page
     body_font = re.search(r"body\{font:[^;]*?([^;}]*)[;}]", STYLE).group(0)
-    assert "Noto Sans CJK SC" in body_font and "Microsoft YaHei" in body_font and body_font.rstrip(";}").endswith(
-        "sans-serif")
+    assert (
+        "Noto Sans CJK SC" in body_font
+        and "Microsoft YaHei" in body_font
+        and body_font.rstrip(";}").endswith("sans-serif")
+    )
     assert all("Noto Sans CJK SC" in svg for svg in _figures(page))  # the figures' text: the same fallbacks
     assert not re.search(r"""(src|href)=["']?(https?:)?//""", page)
 

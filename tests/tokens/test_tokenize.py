@@ -10,8 +10,11 @@ from tokens.shards import TokenizeConfig, open_split, tokenize
 from tokens.sources import iter_docs, split_of
 from tokens.tokenizer import EOS_ID, TokenizerConfig, load, train_tokenizer
 
-EN = ["The river rose 42 feet in 1927 , flooding the valley .", "A short note about lobsters and their claws .",
-      "Trains left the station every 15 minutes on weekdays ."]
+EN = [
+    "The river rose 42 feet in 1927 , flooding the valley .",
+    "A short note about lobsters and their claws .",
+    "Trains left the station every 15 minutes on weekdays .",
+]
 ZH = ["今天的天气很好，我们去公园散步。", "这篇论文研究了贵州东南部的地质构造特征。", "他在2019年出版了第一本小说！"]
 
 
@@ -19,10 +22,12 @@ ZH = ["今天的天气很好，我们去公园散步。", "这篇论文研究了
 def corpus(tmp_path_factory):
     """A Parquet file in a build's layout (id, text, lang) and a trained tokenizer."""
     root = tmp_path_factory.mktemp("corpus")
-    docs = [(f"en-{i}", f"{t} ({i})", "en") for i in range(60) for t in EN[i % 3:i % 3 + 1]]
-    docs += [(f"zh-{i}", f"{t}（{i}）", "zh") for i in range(60) for t in ZH[i % 3:i % 3 + 1]]
-    pq.write_table(pa.table({"id": [d[0] for d in docs], "text": [d[1] for d in docs], "lang": [d[2] for d in docs]}),
-                   root / "kept.parquet")
+    docs = [(f"en-{i}", f"{t} ({i})", "en") for i in range(60) for t in EN[i % 3 : i % 3 + 1]]
+    docs += [(f"zh-{i}", f"{t}（{i}）", "zh") for i in range(60) for t in ZH[i % 3 : i % 3 + 1]]
+    pq.write_table(
+        pa.table({"id": [d[0] for d in docs], "text": [d[1] for d in docs], "lang": [d[2] for d in docs]}),
+        root / "kept.parquet",
+    )
     train_tokenizer([str(root / "kept.parquet")], str(root / "tok"), TokenizerConfig(vocab_size=400, char_budget=10**6))
     return root
 
@@ -42,8 +47,13 @@ def test_tokenizer_splits_digits_keeps_fullwidth_punctuation_and_falls_back_to_b
 
 def test_shards_hold_every_selected_document_with_eos(corpus, tmp_path):
     out = tmp_path / "shards"
-    index = tokenize([str(corpus / "kept.parquet")], str(corpus / "tok"), str(out),
-                     TokenizeConfig(val_fraction=0.2, shard_tokens=500, workers=1), where="lang = 'zh'")
+    index = tokenize(
+        [str(corpus / "kept.parquet")],
+        str(corpus / "tok"),
+        str(out),
+        TokenizeConfig(val_fraction=0.2, shard_tokens=500, workers=1),
+        where="lang = 'zh'",
+    )
     assert index["dtype"] == "uint16"
     docs = duckdb.sql(f"select * from '{out / 'docs.parquet'}'").df()
     assert set(docs["source"]) == {"zh"} and len(docs) == 60  # the predicate selected the Chinese rows
@@ -56,7 +66,7 @@ def test_shards_hold_every_selected_document_with_eos(corpus, tmp_path):
         shards = open_split(str(out), split)
         assert sum(len(s) for s in shards) == index["splits"][split]["tokens"]
         for _, d in docs[docs["split"] == split].iterrows():
-            ids = shards[d["shard"]][d["offset"]:d["offset"] + d["tokens"]]  # a document never straddles shards
+            ids = shards[d["shard"]][d["offset"] : d["offset"] + d["tokens"]]  # a document never straddles shards
             assert ids[-1] == EOS_ID
             assert sp.decode(ids[:-1].tolist()) == texts[d["id"]]
             assert split_of(texts[d["id"]], 0.2) == split

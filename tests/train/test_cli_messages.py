@@ -12,9 +12,19 @@ app = make_app(("train.cli",))
 
 
 def test_progress_in_a_log_is_plain_lines_and_a_finished_run_says_so(shards, tmp_path):
-    run = {"data": str(shards), "out_dir": str(tmp_path / "run"), "seq_len": 32, "batch_size": 4,
-           "model": {"preset": "tiny", "d_model": 64, "n_layers": 2, "max_seq_len": 32}, "max_steps": 4,
-           "log_every": 2, "eval_every": 2, "ckpt_every": 4, "eval_batches": 1, "cpu_threads": 1}
+    run = {
+        "data": str(shards),
+        "out_dir": str(tmp_path / "run"),
+        "seq_len": 32,
+        "batch_size": 4,
+        "model": {"preset": "tiny", "d_model": 64, "n_layers": 2, "max_seq_len": 32},
+        "max_steps": 4,
+        "log_every": 2,
+        "eval_every": 2,
+        "ckpt_every": 4,
+        "eval_batches": 1,
+        "cpu_threads": 1,
+    }
     (tmp_path / "train.yaml").write_text(yaml.safe_dump(run))
     r = CliRunner().invoke(app, ["train", "-c", str(tmp_path / "train.yaml")])
     assert r.exit_code == 0, r.output
@@ -29,8 +39,10 @@ def test_progress_in_a_log_is_plain_lines_and_a_finished_run_says_so(shards, tmp
 
 
 def test_eval_table_labels_counts_and_shows_chance():
-    result = {"val": {"en": {"loss": 3.2, "bpb": 1.1, "tokens": 12000}},
-              "mmlu": {"n": 57, "acc": 0.18, "acc_norm": 0.2, "chance": 0.25}}
+    result = {
+        "val": {"en": {"loss": 3.2, "bpb": 1.1, "tokens": 12000}},
+        "mmlu": {"n": 57, "acc": 0.18, "acc_norm": 0.2, "chance": 0.25},
+    }
     table = eval_summary(result)
     header, _, val, mmlu = table.splitlines()
     assert "chance" in header

@@ -45,16 +45,33 @@ def _kill_after(cmd, ready, delay, env=None):
 
 
 def _files(d):
-    return {os.path.relpath(os.path.join(r, f), d): open(os.path.join(r, f), "rb").read()
-            for r, _, fs in os.walk(d) for f in fs}
+    return {
+        os.path.relpath(os.path.join(r, f), d): open(os.path.join(r, f), "rb").read()
+        for r, _, fs in os.walk(d)
+        for f in fs
+    }
 
 
 @pytest.mark.parametrize("seed", range(TRIALS))
 def test_tokenize_killed_then_rerun_gives_the_same_shards(shards, tmp_path, seed):
     root = shards.parent
-    cmd = lambda out: [sys.executable, "-m", "corpus.cli", "tokenize", str(root / "sample.jsonl"),  # noqa: E731
-                       "-t", str(root / "tok"), "-o", str(out), "--val-fraction", "0.05", "--shard-tokens", "20000",
-                       "--workers", "2"]
+    cmd = lambda out: [
+        sys.executable,
+        "-m",
+        "corpus.cli",
+        "tokenize",
+        str(root / "sample.jsonl"),  # noqa: E731
+        "-t",
+        str(root / "tok"),
+        "-o",
+        str(out),
+        "--val-fraction",
+        "0.05",
+        "--shard-tokens",
+        "20000",
+        "--workers",
+        "2",
+    ]
     subprocess.run(cmd(tmp_path / "straight"), env=env_with_path(), check=True, capture_output=True)
     killed = tmp_path / "killed"
     delay = random.Random(seed).uniform(0, 0.5)
@@ -77,9 +94,19 @@ train(load_train_config(data=json.loads(sys.argv[1]), overrides={}))
 
 @pytest.mark.parametrize("seed", range(TRIALS))
 def test_train_killed_at_a_random_step_then_rerun_gives_the_same_losses(run_config, shards, tmp_path, seed):
-    data = {"data": str(shards), "model": {"preset": "tiny", "d_model": 64, "n_layers": 2, "max_seq_len": 64},
-            "seq_len": 64, "batch_size": 8, "max_steps": 20, "log_every": 5, "eval_every": 10, "ckpt_every": 5,
-            "eval_batches": 2, "progress": False, "optim": {"lr": 3e-3, "warmup_steps": 5}}
+    data = {
+        "data": str(shards),
+        "model": {"preset": "tiny", "d_model": 64, "n_layers": 2, "max_seq_len": 64},
+        "seq_len": 64,
+        "batch_size": 8,
+        "max_steps": 20,
+        "log_every": 5,
+        "eval_every": 10,
+        "ckpt_every": 5,
+        "eval_batches": 2,
+        "progress": False,
+        "optim": {"lr": 3e-3, "warmup_steps": 5},
+    }
     straight = run_config(**{"out_dir": str(tmp_path / "straight"), "ckpt_every": 5})
     train(straight)
     out = tmp_path / "killed"

@@ -51,9 +51,15 @@ def test_lr_schedule_warms_up_then_decays_to_min():
     assert lr_at(50, OptimConfig(lr=1.0, warmup_steps=10, schedule="constant"), 100) == 1.0
 
 
-@pytest.mark.parametrize("override,key", [({"seq_len": 128}, "seq_len"), ({"ckpt_every": 7}, "ckpt_every"),
-                                          ({"optim": {"schedule": "linear"}}, "optim.schedule"),
-                                          ({"batch_sz": 3}, "batch_sz")])
+@pytest.mark.parametrize(
+    "override,key",
+    [
+        ({"seq_len": 128}, "seq_len"),
+        ({"ckpt_every": 7}, "ckpt_every"),
+        ({"optim": {"schedule": "linear"}}, "optim.schedule"),
+        ({"batch_sz": 3}, "batch_sz"),
+    ],
+)
 def test_bad_run_config_names_the_key(run_config, override, key):
     with pytest.raises(ConfigError) as e:
         run_config(**override)

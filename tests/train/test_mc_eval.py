@@ -25,8 +25,9 @@ def test_reads_mmlu_and_cmmlu_layouts(shared_data, layout, name):
 def test_untrained_model_scores_near_chance_over_all_subjects(shared_data, shards):
     torch.manual_seed(0)
     sp = load(read_index(str(shards))["tokenizer"])
-    model = Transformer(ModelConfig(vocab_size=sp.get_piece_size(), d_model=64, n_layers=2, n_heads=4,
-                                    n_kv_heads=2, max_seq_len=256)).eval()
+    model = Transformer(
+        ModelConfig(vocab_size=sp.get_piece_size(), d_model=64, n_layers=2, n_heads=4, n_kv_heads=2, max_seq_len=256)
+    ).eval()
     n, acc = 0, 0.0
     for task, lang in (("mmlu", "en"), ("cmmlu", "zh")):
         r = eval_mc_task(model, sp, str(shared_data / "eval" / task), shots=1, lang=lang, sample=2)
@@ -37,8 +38,16 @@ def test_untrained_model_scores_near_chance_over_all_subjects(shared_data, shard
     assert abs(acc / n - 0.25) < 0.08, acc / n
 
 
-FACTS = [("Mira", "turquoise"), ("Tobin", "saffron"), ("Quill", "crimson"), ("Asha", "olive"),
-         ("Bram", "indigo"), ("Cato", "amber"), ("Dara", "silver"), ("Evin", "maroon")]
+FACTS = [
+    ("Mira", "turquoise"),
+    ("Tobin", "saffron"),
+    ("Quill", "crimson"),
+    ("Asha", "olive"),
+    ("Bram", "indigo"),
+    ("Cato", "amber"),
+    ("Dara", "silver"),
+    ("Evin", "maroon"),
+]
 
 
 def test_planted_answers_are_scored_correctly(shards, tmp_path):
@@ -50,13 +59,28 @@ def test_planted_answers_are_scored_correctly(shards, tmp_path):
             text = "\n\n".join(f"Question: What is the favourite colour of {n}?\nAnswer: {c}" for n, c in facts)
             f.write(json.dumps({"text": text}) + "\n")
     index = read_index(str(shards))
-    tokenize([str(tmp_path / "planted.jsonl")], index["tokenizer"], str(tmp_path / "shards"),
-             TokenizeConfig(val_fraction=0.1, workers=1))
-    cfg = load_train_config(data={
-        "data": str(tmp_path / "shards"), "out_dir": str(tmp_path / "run"), "seq_len": 64, "batch_size": 8,
-        "model": {"preset": "tiny", "d_model": 64, "n_layers": 2, "max_seq_len": 64}, "max_steps": 120,
-        "log_every": 10, "eval_every": 120, "ckpt_every": 120, "eval_batches": 1, "progress": False,
-        "optim": {"lr": 5e-3, "warmup_steps": 5, "schedule": "constant"}})
+    tokenize(
+        [str(tmp_path / "planted.jsonl")],
+        index["tokenizer"],
+        str(tmp_path / "shards"),
+        TokenizeConfig(val_fraction=0.1, workers=1),
+    )
+    cfg = load_train_config(
+        data={
+            "data": str(tmp_path / "shards"),
+            "out_dir": str(tmp_path / "run"),
+            "seq_len": 64,
+            "batch_size": 8,
+            "model": {"preset": "tiny", "d_model": 64, "n_layers": 2, "max_seq_len": 64},
+            "max_steps": 120,
+            "log_every": 10,
+            "eval_every": 120,
+            "ckpt_every": 120,
+            "eval_batches": 1,
+            "progress": False,
+            "optim": {"lr": 5e-3, "warmup_steps": 5, "schedule": "constant"},
+        }
+    )
     train(cfg)
     (tmp_path / "task" / "test").mkdir(parents=True)
     with open(tmp_path / "task" / "test" / "colours.csv", "w", newline="") as f:

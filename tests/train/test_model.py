@@ -49,8 +49,8 @@ def test_rope_scores_depend_only_on_relative_position(theta):
     cos, sin = rope_cache(16, 64, theta)
 
     def score(m, n):
-        rq = apply_rope(q.view(1, 1, 1, 16), cos[m:m + 1], sin[m:m + 1])
-        rk = apply_rope(k.view(1, 1, 1, 16), cos[n:n + 1], sin[n:n + 1])
+        rq = apply_rope(q.view(1, 1, 1, 16), cos[m : m + 1], sin[m : m + 1])
+        rk = apply_rope(k.view(1, 1, 1, 16), cos[n : n + 1], sin[n : n + 1])
         return (rq * rk).sum().item()
 
     assert score(5, 2) == pytest.approx(score(40, 37), abs=1e-4)
@@ -70,8 +70,10 @@ def test_swiglu_hidden_is_about_eight_thirds():
         assert h % 64 == 0 and 0 <= h - 8 * d / 3 < 64
 
 
-@pytest.mark.parametrize("name,low,high", [("tiny", 0.8e6, 1.4e6), ("proxy-100m", 80e6, 120e6),
-                                           ("yi-6b", 5.9e9, 6.2e9), ("yi-9b", 8.6e9, 9.0e9)])
+@pytest.mark.parametrize(
+    "name,low,high",
+    [("tiny", 0.8e6, 1.4e6), ("proxy-100m", 80e6, 120e6), ("yi-6b", 5.9e9, 6.2e9), ("yi-9b", 8.6e9, 9.0e9)],
+)
 def test_presets_have_the_stated_sizes(name, low, high):
     cfg = model_config({"preset": name}, vocab_size=64000 if name.startswith("yi") else 4096)
     with torch.device("meta"):  # no memory: shapes only
@@ -85,10 +87,15 @@ def test_tied_embeddings_share_one_matrix():
     assert m.lm_head.weight is m.embed_tokens.weight
 
 
-@pytest.mark.parametrize("section,key", [({"n_heads": 3, "d_model": 128}, "model.d_model"),
-                                         ({"n_kv_heads": 3}, "model.n_kv_heads"),
-                                         ({"preset": "nope"}, "model.preset"),
-                                         ({"d_modl": 3}, "model.d_modl")])
+@pytest.mark.parametrize(
+    "section,key",
+    [
+        ({"n_heads": 3, "d_model": 128}, "model.d_model"),
+        ({"n_kv_heads": 3}, "model.n_kv_heads"),
+        ({"preset": "nope"}, "model.preset"),
+        ({"d_modl": 3}, "model.d_modl"),
+    ],
+)
 def test_bad_model_config_names_the_key(section, key):
     with pytest.raises(ConfigError) as e:
         model_config({"preset": "tiny", **section} if "preset" not in section else section, vocab_size=100)

@@ -7,8 +7,9 @@ from train.surgery import LOSS_TOLERANCE, layer_cosines, upscale, upscale_report
 
 def _model(seed=0, layers=4):
     torch.manual_seed(seed)
-    return Transformer(ModelConfig(vocab_size=1000, d_model=64, n_layers=layers, n_heads=4, n_kv_heads=2,
-                                   max_seq_len=64))
+    return Transformer(
+        ModelConfig(vocab_size=1000, d_model=64, n_layers=layers, n_heads=4, n_kv_heads=2, max_seq_len=64)
+    )
 
 
 def _dampen(model, layers, scale):

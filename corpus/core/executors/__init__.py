@@ -30,8 +30,11 @@ class ExecutorConfig:
         check(self.tasks >= 0, "executor.tasks", "must be >= 0")
         # datatrove's tasks_per_job forks a pool inside a threaded Ray actor (it hung); tasks here already
         # share long-lived actors, which is what it was for
-        check(self.ray.get("tasks_per_job", 1) == 1, "executor.ray.tasks_per_job",
-              "not supported: tasks already run in long-lived actors (remove the key)")
+        check(
+            self.ray.get("tasks_per_job", 1) == 1,
+            "executor.ray.tasks_per_job",
+            "not supported: tasks already run in long-lived actors (remove the key)",
+        )
 
 
 def make_executor(ecfg: ExecutorConfig, pipeline: list, logging_dir: str, tasks: int, workers: int | None = None):
@@ -44,7 +47,9 @@ def make_executor(ecfg: ExecutorConfig, pipeline: list, logging_dir: str, tasks:
     return slurm.make_executor(ecfg.slurm, pipeline, logging_dir, tasks, workers)
 
 
-def run_pipeline(ecfg: ExecutorConfig, pipeline: list, logging_dir: str, tasks: int, workers: int | None = None) -> None:
+def run_pipeline(
+    ecfg: ExecutorConfig, pipeline: list, logging_dir: str, tasks: int, workers: int | None = None
+) -> None:
     """Run to completion (resuming completed tasks); raise if any task did not complete."""
     executor = make_executor(ecfg, pipeline, logging_dir, tasks, workers)
     if ecfg.kind == "slurm":
@@ -52,5 +57,7 @@ def run_pipeline(ecfg: ExecutorConfig, pipeline: list, logging_dir: str, tasks: 
     executor.run()
     missing = executor.get_incomplete_ranks(range(tasks))
     if missing:
-        raise IncompleteRun(f"{len(missing)} of {tasks} tasks did not complete{first_error(executor)} (see "
-                            f"{logging_dir}/logs); rerun the same command to finish them")
+        raise IncompleteRun(
+            f"{len(missing)} of {tasks} tasks did not complete{first_error(executor)} (see "
+            f"{logging_dir}/logs); rerun the same command to finish them"
+        )

@@ -15,8 +15,17 @@ class IncompleteRun(RuntimeError):
 # preload each worker of each pipeline imports numpy, pyarrow, scipy and datatrove afresh (1-2 s), and a
 # default build runs about 20 pipelines: on small inputs that was most of a dedup or scorer stage's wall
 # time. Only libraries that start no threads at import; the forkserver starts once per build process.
-WORKER_PRELOAD = ("__main__", "numpy", "pyarrow.parquet", "polars", "scipy.sparse.csgraph", "datatrove.io",
-                  "datatrove.pipeline.readers", "datatrove.pipeline.writers", "corpus.core.writers")
+WORKER_PRELOAD = (
+    "__main__",
+    "numpy",
+    "pyarrow.parquet",
+    "polars",
+    "scipy.sparse.csgraph",
+    "datatrove.io",
+    "datatrove.pipeline.readers",
+    "datatrove.pipeline.writers",
+    "corpus.core.writers",
+)
 
 DIED = "a worker process died (killed by a signal or out of memory)"
 

@@ -17,8 +17,14 @@ from corpus.core.executors.common import DIED, WORKER_PRELOAD, error_text, label
 
 def make_executor(pipeline: list, logging_dir: str, tasks: int, workers: int):
     _preload_forkserver()
-    return _LocalExecutor(pipeline=pipeline, tasks=tasks, workers=workers, logging_dir=logging_dir,
-                          skip_completed=True, verbose=logs.is_verbose())
+    return _LocalExecutor(
+        pipeline=pipeline,
+        tasks=tasks,
+        workers=workers,
+        logging_dir=logging_dir,
+        skip_completed=True,
+        verbose=logs.is_verbose(),
+    )
 
 
 def die_with_parent() -> None:

@@ -26,8 +26,15 @@ def make_executor(options: dict, pipeline: list, logging_dir: str, tasks: int, w
     # datatrove warns on every pipeline that a local OUT must be shared by the nodes (docs/scale.md says so)
     logger.disable("datatrove.executor.ray")
     try:
-        return _RayExecutor(pipeline=pipeline, tasks=tasks, workers=workers, logging_dir=logging_dir,
-                            skip_completed=True, verbose=logs.is_verbose(), **opts)
+        return _RayExecutor(
+            pipeline=pipeline,
+            tasks=tasks,
+            workers=workers,
+            logging_dir=logging_dir,
+            skip_completed=True,
+            verbose=logs.is_verbose(),
+            **opts,
+        )
     finally:
         logger.enable("datatrove.executor.ray")
 
@@ -61,8 +68,11 @@ class _RayExecutor(RayPipelineExecutor):
             self._merge_stats()
 
     def _actor_options(self) -> dict:
-        opts = {"num_cpus": self.cpus_per_task, "num_gpus": self.gpus_per_task,
-                "memory": int(self.mem_per_cpu_gb * self.cpus_per_task * 2**30)}
+        opts = {
+            "num_cpus": self.cpus_per_task,
+            "num_gpus": self.gpus_per_task,
+            "memory": int(self.mem_per_cpu_gb * self.cpus_per_task * 2**30),
+        }
         return {**opts, **(self.ray_remote_kwargs or {})}
 
     def _merge_stats(self) -> None:

@@ -16,8 +16,9 @@ def make_executor(options: dict, pipeline: list, logging_dir: str, tasks: int, w
     opts = dict(options)
     opts.setdefault("time", "24:00:00")
     opts.setdefault("job_name", "corpus-build")
-    return SlurmPipelineExecutor(pipeline=pipeline, tasks=tasks, workers=workers, logging_dir=logging_dir,
-                                 skip_completed=True, **opts)
+    return SlurmPipelineExecutor(
+        pipeline=pipeline, tasks=tasks, workers=workers, logging_dir=logging_dir, skip_completed=True, **opts
+    )
 
 
 def run(executor, logging_dir: str, tasks: int) -> None:
@@ -31,16 +32,20 @@ def run(executor, logging_dir: str, tasks: int) -> None:
         with open(job_file, encoding="utf-8") as f:
             job = f.read().strip()
         if _job_queued(job):  # submitting again would run the same tasks twice
-            raise IncompleteRun(f"slurm job {job} ({len(missing)} of {tasks} tasks left) is still queued or "
-                                "running; rerun the same command when it has finished")
+            raise IncompleteRun(
+                f"slurm job {job} ({len(missing)} of {tasks} tasks left) is still queued or "
+                "running; rerun the same command when it has finished"
+            )
     executor.run()
     if executor.job_id in (None, -1):
         return
     os.makedirs(logging_dir, exist_ok=True)
     with open(job_file, "w", encoding="utf-8") as f:
         f.write(str(executor.job_id))
-    raise IncompleteRun(f"slurm job {executor.job_id} submitted ({len(missing)} tasks); rerun the same command "
-                        "when it has finished to continue the build")
+    raise IncompleteRun(
+        f"slurm job {executor.job_id} submitted ({len(missing)} tasks); rerun the same command "
+        "when it has finished to continue the build"
+    )
 
 
 def _job_queued(job: str) -> bool:

@@ -33,6 +33,8 @@ FAST := not slow and not faults and not ray and not realdata
 
 lint: $(STAMP)
 	$(VENV)/bin/lint-imports --no-cache
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
 
 test: $(STAMP) browser lint
 	$(PY) -m pytest -q -x --timeout=300 -m "$(FAST)" tests

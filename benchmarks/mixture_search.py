@@ -57,16 +57,33 @@ def corpus(*args: str) -> None:
 def mixture_yaml(args, build: str, tok: str) -> dict:
     fill = {"data": os.path.abspath(args.data), "build": build}
     return {
-        "tokenizer": tok, "total_tokens": args.target_tokens, "seed": 0,
+        "tokenizer": tok,
+        "total_tokens": args.target_tokens,
+        "seed": 0,
         "sources": [{"name": n, "inputs": [p.format(**fill)], "where": w, "max_epochs": 4.0} for n, p, w in SOURCES],
         "targets": [{"name": n, "inputs": [p.format(**fill)]} for n, p in TARGETS],
         "search": {
-            "strategy": "dirichlet", "runs": args.runs, "prior": "tokens", "final_seeds": 3, "folds": 6,
+            "strategy": "dirichlet",
+            "runs": args.runs,
+            "prior": "tokens",
+            "final_seeds": 3,
+            "folds": 6,
             "metric": [f"loss.{n}" for n, _ in TARGETS],
-            "proxy": {"model": {"preset": "tiny", "d_model": 64, "n_layers": 2, "n_heads": 4, "n_kv_heads": 2,
-                                "max_seq_len": 128},
-                      "seq_len": 128, "batch_size": args.batch, "max_steps": args.steps, "cpu_threads": 1,
-                      "optim": {"lr": args.lr, "min_lr": args.lr / 10, "warmup_steps": 25}},
+            "proxy": {
+                "model": {
+                    "preset": "tiny",
+                    "d_model": 64,
+                    "n_layers": 2,
+                    "n_heads": 4,
+                    "n_kv_heads": 2,
+                    "max_seq_len": 128,
+                },
+                "seq_len": 128,
+                "batch_size": args.batch,
+                "max_steps": args.steps,
+                "cpu_threads": 1,
+                "optim": {"lr": args.lr, "min_lr": args.lr / 10, "warmup_steps": 25},
+            },
         },
     }
 
@@ -83,8 +100,9 @@ def prepare(args) -> str:
     if not os.path.exists(os.path.join(tok, "tokenizer.model")):
         fill = {"data": os.path.abspath(args.data), "build": build}
         inputs = dict.fromkeys(p.format(**fill) for _, p, _ in SOURCES)  # the kept table once
-        corpus("tokenizer", "train", *inputs, "-o", tok,
-               "--vocab-size", "2400", "--coverage", "0.98", "--chars", "3000000")
+        corpus(
+            "tokenizer", "train", *inputs, "-o", tok, "--vocab-size", "2400", "--coverage", "0.98", "--chars", "3000000"
+        )
     path = os.path.join(args.out, "mix.yaml")
     with open(path, "w") as f:
         yaml.safe_dump(mixture_yaml(args, build, tok), f, sort_keys=False, allow_unicode=True)
@@ -98,14 +116,21 @@ def figures(runs_dir: str, result: dict) -> dict:
     groups = result["compared"]
     prop, uni, best = groups["proposed"], groups["uniform"], groups["best"]
     return {
-        "search_runs": result["search_runs"], "all_runs": len(rows),
+        "search_runs": result["search_runs"],
+        "all_runs": len(rows),
         "run_wall_s": {"mean": float(np.mean([r["wall_s"] for r in rows])), "max": max(r["wall_s"] for r in rows)},
         "run_cpu_s": {"mean": float(np.mean([r["cpu_s"] for r in rows])), "max": max(r["cpu_s"] for r in rows)},
-        "chosen_model": result["chosen_model"], "heldout_spearman": result["heldout_spearman"],
+        "chosen_model": result["chosen_model"],
+        "heldout_spearman": result["heldout_spearman"],
         "heldout_spearman_best": result["heldout_spearman_best"],
-        "proposal": result["proposal"], "best_seen": result["best_seen"], "predicted": result["predicted"],
-        "proposed": prop, "uniform": uni, "best": best,
-        "gain_over_uniform": uni["mean"] - prop["mean"], "gain_over_best": best["mean"] - prop["mean"],
+        "proposal": result["proposal"],
+        "best_seen": result["best_seen"],
+        "predicted": result["predicted"],
+        "proposed": prop,
+        "uniform": uni,
+        "best": best,
+        "gain_over_uniform": uni["mean"] - prop["mean"],
+        "gain_over_best": best["mean"] - prop["mean"],
         "seed_noise_band": result["band"],
         "beats_uniform_beyond_noise": bool(uni["mean"] - prop["mean"] > result["band"]),
         "beats_best_beyond_noise": bool(best["mean"] - prop["mean"] > result["band"]),
@@ -127,8 +152,11 @@ def main() -> None:
     path = prepare(args)
     runs_dir = os.path.join(args.out, "runs")
     subprocess.run([sys.executable, "-m", "corpus.cli", "mix", "plan", path], check=True)
-    subprocess.run([sys.executable, "-m", "corpus.cli", "mix", "search", path, "-o", runs_dir], check=True,
-                   stdout=subprocess.DEVNULL)
+    subprocess.run(
+        [sys.executable, "-m", "corpus.cli", "mix", "search", path, "-o", runs_dir],
+        check=True,
+        stdout=subprocess.DEVNULL,
+    )
     from mixtures.mixture import load_mixture
     from mixtures.search import search_config, summary
 
@@ -143,16 +171,39 @@ def main() -> None:
     print("\n".join(result["verdict"]))
     print(json.dumps(result, indent=2))
     rho = result["heldout_spearman"][result["chosen_model"]]
-    record("mixture_search_spearman", round(rho, 3), 0.8,
-           f"held-out Spearman ({result['chosen_model']}, {result['search_runs']} runs)", rho >= 0.8, result)
-    gain = {"proposed": round(result["proposed"]["mean"], 3), "uniform": round(result["uniform"]["mean"], 3),
-            "best": round(result["best"]["mean"], 3), "gain": round(result["gain_over_uniform"], 3),
-            "gain_over_best": round(result["gain_over_best"], 3), "band": round(result["seed_noise_band"], 3)}
-    record("mixture_vs_uniform", gain, "gain > band", "mean target loss (nats/token); best = best sampled, retrained",
-           result["beats_uniform_beyond_noise"], result)
+    record(
+        "mixture_search_spearman",
+        round(rho, 3),
+        0.8,
+        f"held-out Spearman ({result['chosen_model']}, {result['search_runs']} runs)",
+        rho >= 0.8,
+        result,
+    )
+    gain = {
+        "proposed": round(result["proposed"]["mean"], 3),
+        "uniform": round(result["uniform"]["mean"], 3),
+        "best": round(result["best"]["mean"], 3),
+        "gain": round(result["gain_over_uniform"], 3),
+        "gain_over_best": round(result["gain_over_best"], 3),
+        "band": round(result["seed_noise_band"], 3),
+    }
+    record(
+        "mixture_vs_uniform",
+        gain,
+        "gain > band",
+        "mean target loss (nats/token); best = best sampled, retrained",
+        result["beats_uniform_beyond_noise"],
+        result,
+    )
     cpu = round(result["run_cpu_s"]["mean"], 1)
-    record("proxy_run_size", cpu, 90, f"CPU-s per proxy run (mean; wall mean {result['run_wall_s']['mean']:.0f} s)",
-           cpu <= 90, result)
+    record(
+        "proxy_run_size",
+        cpu,
+        90,
+        f"CPU-s per proxy run (mean; wall mean {result['run_wall_s']['mean']:.0f} s)",
+        cpu <= 90,
+        result,
+    )
 
 
 if __name__ == "__main__":

@@ -33,17 +33,28 @@ def main() -> None:
     (W, y, names), (Wt, yt, _) = load(data, "train", normalised=False), load(data, "test", normalised=False)
     rho = {k: round(spearman(fit(k, W, y).predict(Wt), yt), 4) for k in ("lightgbm", "linear")}
     print(f"{len(y)} train / {len(yt)} test mixtures of {len(names)} domains; Spearman, Pile-CC loss: {rho}")
-    record("regmix_spearman", rho, {"lightgbm": 0.95}, f"Spearman on {len(yt)} unseen mixtures",
-           rho["lightgbm"] >= 0.95, {"train_mixtures": len(y), "test_mixtures": len(yt), "domains": len(names)})
+    record(
+        "regmix_spearman",
+        rho,
+        {"lightgbm": 0.95},
+        f"Spearman on {len(yt)} unseen mixtures",
+        rho["lightgbm"] >= 0.95,
+        {"train_mixtures": len(y), "test_mixtures": len(yt), "domains": len(names)},
+    )
 
     new = {n: proposal_check(data, n) for n in (512, 128, 64)}
     old = old_default_check(data)
     print(json.dumps({"before": old, "now": new}, indent=1))
     value = {f"l1_{n}": f["l1"] for n, f in new.items()}
     met = new[512]["l1"] <= 0.2 and new[512]["predicted"] <= new[512]["predicted_published"]
-    record("regmix_proposal", value, {"l1_512": 0.2},
-           "L1 from RegMix's published 1B mixture (512 / 128 / 64 runs; fit predicts it no worse at 512)", met,
-           {"now": new, "before_issue_24": old})
+    record(
+        "regmix_proposal",
+        value,
+        {"l1_512": 0.2},
+        "L1 from RegMix's published 1B mixture (512 / 128 / 64 runs; fit predicts it no worse at 512)",
+        met,
+        {"now": new, "before_issue_24": old},
+    )
 
 
 if __name__ == "__main__":

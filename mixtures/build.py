@@ -71,10 +71,21 @@ def source_docs(mix: Mixture, scale: float = 1.0) -> dict[str, tuple[str, list[t
 def plan(mix: Mixture, tokens: int | None = None, scale: float = 1.0) -> list[dict]:
     """Per source: documents, tokens available, asked, implied epochs, a warning where needed."""
     docs = source_docs(mix, scale)
-    allocs = allocate({n: _token_sum(d) for n, (_, d) in docs.items()}, mix.weights(),
-                      tokens or mix.total_tokens, {s.name: s.max_epochs for s in mix.sources})
-    return [{"source": a.source, "weight": round(mix.weights()[a.source], 6), "docs": len(docs[a.source][1]),
-             **{k: v for k, v in asdict(a).items() if k != "source"}} for a in allocs]
+    allocs = allocate(
+        {n: _token_sum(d) for n, (_, d) in docs.items()},
+        mix.weights(),
+        tokens or mix.total_tokens,
+        {s.name: s.max_epochs for s in mix.sources},
+    )
+    return [
+        {
+            "source": a.source,
+            "weight": round(mix.weights()[a.source], 6),
+            "docs": len(docs[a.source][1]),
+            **{k: v for k, v in asdict(a).items() if k != "source"},
+        }
+        for a in allocs
+    ]
 
 
 class _MixDocIndex(_DocIndex):
@@ -93,7 +104,7 @@ def _copies(docs: list[tuple], granted: int) -> list[tuple[int, tuple]]:
 
 def _write(writer: _ShardWriter, rows: _MixDocIndex, shards, doc: tuple, source: str, split: str, epoch: int) -> int:
     doc_id, shard, offset, n, n_bytes = doc
-    ids = np.asarray(shards[shard][offset:offset + n])
+    ids = np.asarray(shards[shard][offset : offset + n])
     s, o = writer.add(ids)
     rows.add(id=doc_id, source=source, split=split, shard=s, offset=o, tokens=n, bytes=n_bytes, epoch=epoch)
     return n
@@ -113,8 +124,15 @@ def build(mix: Mixture, out: str, tokens: int | None = None, scale: float = 1.0)
     _prepare_out(out)
     budget = tokens or mix.total_tokens
     docs = source_docs(mix, scale)
-    allocs = {a.source: a for a in allocate({n: _token_sum(d) for n, (_, d) in docs.items()}, mix.weights(), budget,
-                                            {s.name: s.max_epochs for s in mix.sources})}
+    allocs = {
+        a.source: a
+        for a in allocate(
+            {n: _token_sum(d) for n, (_, d) in docs.items()},
+            mix.weights(),
+            budget,
+            {s.name: s.max_epochs for s in mix.sources},
+        )
+    }
     tmp = out.rstrip("/") + ".partial"
     shutil.rmtree(tmp, ignore_errors=True)
     index = read_index(next(iter(docs.values()))[0])
@@ -158,9 +176,16 @@ def _write_val(mix: Mixture, docs, writer, rows) -> dict[str, int]:
 
 def _write_index(out: str, pool_index: dict, writers, rows, mix: Mixture) -> None:
     index = {k: pool_index[k] for k in ("dtype", "vocab_size", "tokenizer", "tokenizer_sha256")}
-    index |= {"eos_id": EOS_ID, "inputs": [], "where": "", "val_fraction": None,
-              "splits": {s: {"shards": w.shards, "tokens": sum(x["tokens"] for x in w.shards),
-                             "docs": rows.count[s]} for s, w in writers.items()}}
+    index |= {
+        "eos_id": EOS_ID,
+        "inputs": [],
+        "where": "",
+        "val_fraction": None,
+        "splits": {
+            s: {"shards": w.shards, "tokens": sum(x["tokens"] for x in w.shards), "docs": rows.count[s]}
+            for s, w in writers.items()
+        },
+    }
     with open(os.path.join(out, INDEX_FILE), "w") as f:
         json.dump(index, f, indent=2, ensure_ascii=False)
 
@@ -168,12 +193,20 @@ def _write_index(out: str, pool_index: dict, writers, rows, mix: Mixture) -> Non
 def _manifest(mix: Mixture, budget: int, scale: float, allocs, realised, val, docs) -> dict:
     return {
         "mixture": to_dict(mix) | {"search": None},
-        "weights": mix.weights(), "seed": mix.seed, "budget_tokens": budget, "scale": scale,
+        "weights": mix.weights(),
+        "seed": mix.seed,
+        "budget_tokens": budget,
+        "scale": scale,
         "tokenizer_sha256": file_sha256(tokenizer_path(mix)),
-        "sources": {s.name: asdict(allocs[s.name]) | {"realised": realised[s.name],
-                                                      "pool": os.path.basename(docs[s.name][0]),
-                                                      "inputs": input_checksums(s.inputs, s.where)}
-                    for s in mix.sources},
+        "sources": {
+            s.name: asdict(allocs[s.name])
+            | {
+                "realised": realised[s.name],
+                "pool": os.path.basename(docs[s.name][0]),
+                "inputs": input_checksums(s.inputs, s.where),
+            }
+            for s in mix.sources
+        },
         "val_tokens": val,
     }
 

@@ -32,18 +32,24 @@ def register(app: typer.Typer) -> None:
         vocab_size: int = typer.Option(64000, "--vocab-size"),
         chars: int = typer.Option(20_000_000, "--chars", help="character budget, split evenly over input files"),
         where: str = typer.Option("", "--where", help="DuckDB SQL predicate over Parquet columns"),
-        coverage: float = typer.Option(0.9999, "--coverage", help="character coverage; the rest falls back to "
-                                       "bytes (small vocabularies with Chinese need e.g. 0.995)"),
+        coverage: float = typer.Option(
+            0.9999,
+            "--coverage",
+            help="character coverage; the rest falls back to bytes (small vocabularies with Chinese need e.g. 0.995)",
+        ),
         threads: int = typer.Option(2, "--threads"),
     ):
         """Train a Yi-style SentencePiece BPE tokenizer (digits split, byte fallback, no normalisation)."""
         from tokens.tokenizer import TokenizerConfig, train_tokenizer
 
         with _user_errors():
-            cfg = TokenizerConfig(vocab_size=vocab_size, char_budget=chars, character_coverage=coverage,
-                                  threads=threads)
+            cfg = TokenizerConfig(
+                vocab_size=vocab_size, char_budget=chars, character_coverage=coverage, threads=threads
+            )
             manifest = train_tokenizer(inputs, output, cfg, where=where)
-        typer.echo(json.dumps({k: manifest[k] for k in ("trained_on", "bytes_per_token", "sha256")}, ensure_ascii=False))
+        typer.echo(
+            json.dumps({k: manifest[k] for k in ("trained_on", "bytes_per_token", "sha256")}, ensure_ascii=False)
+        )
 
     @app.command("tokenize")
     def tokenize_cmd(
@@ -51,8 +57,11 @@ def register(app: typer.Typer) -> None:
         tokenizer: str = typer.Option(..., "-t", "--tokenizer", help="tokenizer directory or .model file"),
         output: str = typer.Option(..., "-o", "--output", help="shard directory"),
         where: str = typer.Option("", "--where", help="DuckDB SQL predicate selecting documents (Parquet)"),
-        source: Optional[str] = typer.Option(None, "--source", help="SQL expression naming a document's source "
-                                             "(default: lang for a build's output, else the file name)"),
+        source: Optional[str] = typer.Option(
+            None,
+            "--source",
+            help="SQL expression naming a document's source (default: lang for a build's output, else the file name)",
+        ),
         val_fraction: float = typer.Option(0.01, "--val-fraction"),
         shard_tokens: int = typer.Option(50_000_000, "--shard-tokens"),
         workers: int = typer.Option(2, "--workers"),
@@ -93,9 +102,23 @@ def register_mix(app: typer.Typer) -> None:
         if as_json:
             typer.echo(json.dumps(rows, indent=2))
             return
-        typer.echo(format_table(["source", "weight", "docs", "available", "asked", "epochs", "granted"],
-                                [(r["source"], f"{r['weight']:.3f}", r["docs"], r["available"], r["asked"],
-                                  f"{r['epochs']:.2f}", r["granted"]) for r in rows]))
+        typer.echo(
+            format_table(
+                ["source", "weight", "docs", "available", "asked", "epochs", "granted"],
+                [
+                    (
+                        r["source"],
+                        f"{r['weight']:.3f}",
+                        r["docs"],
+                        r["available"],
+                        r["asked"],
+                        f"{r['epochs']:.2f}",
+                        r["granted"],
+                    )
+                    for r in rows
+                ],
+            )
+        )
         for r in rows:
             if r["warning"]:
                 typer.echo(f"warning: {r['source']}: {r['warning']}", err=True)

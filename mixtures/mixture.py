@@ -52,6 +52,7 @@ class Source:
 @dataclass(frozen=True)
 class Target:
     """Held-out text (inputs, optional where) scored by loss, or a multiple-choice task directory (mc)."""
+
     name: str
     inputs: tuple[str, ...] = ()
     where: str = ""
@@ -105,8 +106,11 @@ def _resolve(path: str, base: str) -> str:
 def load_mixture(path: str | None = None, data: dict | None = None) -> Mixture:
     raw = dict(load_yaml(path) if path else data or {})
     base = os.path.dirname(os.path.abspath(path)) if path else ""
-    check("tokenizer" in raw and "sources" in raw and "total_tokens" in raw, "sources",
-          "a mixture needs tokenizer, sources and total_tokens")
+    check(
+        "tokenizer" in raw and "sources" in raw and "total_tokens" in raw,
+        "sources",
+        "a mixture needs tokenizer, sources and total_tokens",
+    )
     raw["tokenizer"] = _resolve(raw["tokenizer"], base)
     raw["cache"] = _resolve(raw.get("cache", ".mix-cache"), base)
     for section in ("sources", "targets"):
@@ -141,8 +145,9 @@ class Allocation:
     warning: str = ""
 
 
-def allocate(available: dict[str, int], weights: dict[str, float], total: int,
-             max_epochs: dict[str, float]) -> list[Allocation]:
+def allocate(
+    available: dict[str, int], weights: dict[str, float], total: int, max_epochs: dict[str, float]
+) -> list[Allocation]:
     """Tokens per source for a budget; the cap on epochs can leave a run short of its budget."""
     wsum = sum(weights.values())
     out = []

@@ -21,8 +21,11 @@ def export_runs(runs_dir: str, out: str) -> dict:
     domains = list(dict.fromkeys(k for r in rows for k in r if k.startswith(WEIGHT)))
     metrics = list(dict.fromkeys(k for r in rows for k in r if k.startswith(METRIC_PREFIXES) or k == "metric"))
     os.makedirs(out, exist_ok=True)
-    _write(os.path.join(out, RATIOS), ["run", "name"] + [d[len(WEIGHT):] for d in domains],
-           [[r["run"], r.get("kind", "")] + [r.get(d, 0.0) for d in domains] for r in rows])
+    _write(
+        os.path.join(out, RATIOS),
+        ["run", "name"] + [d[len(WEIGHT) :] for d in domains],
+        [[r["run"], r.get("kind", "")] + [r.get(d, 0.0) for d in domains] for r in rows],
+    )
     _write(os.path.join(out, METRICS), ["run"] + metrics, [[r["run"]] + [r.get(m, "") for m in metrics] for r in rows])
     return {"runs": len(rows), "domains": len(domains), "metrics": len(metrics)}
 

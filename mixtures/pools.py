@@ -44,8 +44,12 @@ def input_checksums(inputs: tuple[str, ...], where: str) -> dict[str, str]:
 
 def pool_key(mix: Mixture, item: Source | Target) -> str:
     val = item.val_fraction if isinstance(item, Source) else 1.0  # a target is validation text only
-    spec = {"tokenizer": _checksum(tokenizer_path(mix)), "inputs": input_checksums(item.inputs, item.where),
-            "where": item.where, "val_fraction": val}
+    spec = {
+        "tokenizer": _checksum(tokenizer_path(mix)),
+        "inputs": input_checksums(item.inputs, item.where),
+        "where": item.where,
+        "val_fraction": val,
+    }
     return hashlib.sha256(json.dumps(spec, sort_keys=True).encode()).hexdigest()[:16]
 
 
@@ -58,8 +62,14 @@ def pool(mix: Mixture, item: Source | Target) -> str:
     tmp = path + f".tmp{os.getpid()}"
     shutil.rmtree(tmp, ignore_errors=True)
     val = item.val_fraction if isinstance(item, Source) else 1.0
-    tokenize(list(item.inputs), tokenizer_path(mix), tmp, TokenizeConfig(val_fraction=val, workers=1),
-             where=item.where, source_expr=_sql_string(item.name))
+    tokenize(
+        list(item.inputs),
+        tokenizer_path(mix),
+        tmp,
+        TokenizeConfig(val_fraction=val, workers=1),
+        where=item.where,
+        source_expr=_sql_string(item.name),
+    )
     os.makedirs(mix.cache, exist_ok=True)
     if os.path.exists(path):  # another process finished the same pool first
         shutil.rmtree(tmp)
@@ -74,8 +84,9 @@ def _sql_string(s: str) -> str:
 
 def pool_docs(path: str, split: str) -> list[tuple[str, int, int, int, int]]:
     """(id, shard, offset, tokens, bytes) of one split, in the pool's (input) order."""
-    return duckdb.sql(f"select id, shard, \"offset\", tokens, bytes from '{os.path.join(path, DOCS_FILE)}' "
-                      f"where split = '{split}'").fetchall()
+    return duckdb.sql(
+        f"select id, shard, \"offset\", tokens, bytes from '{os.path.join(path, DOCS_FILE)}' where split = '{split}'"
+    ).fetchall()
 
 
 def pool_counts(path: str) -> dict:

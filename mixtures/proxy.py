@@ -40,10 +40,16 @@ def run_one(mix: Mixture, cfg, runs_dir: str, spec) -> dict:
     row |= {TOKENS + n: s["realised"]["tokens"] for n, s in manifest["sources"].items()}
     row |= {"epochs." + n: round(s["epochs"], 4) for n, s in manifest["sources"].items()}
     row |= _evaluate(mix, cfg, train_cfg)
-    row |= {"train_loss": last.get("loss"), "steps": train_cfg.max_steps, "proxy_tokens": tokens, "scale": scale,
-            "wall_s": round(time.perf_counter() - t0, 2),
-            "cpu_s": round(_cpu_s() - cpu0, 2), "config": json.dumps(to_dict(train_cfg)),
-            "finished_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())}
+    row |= {
+        "train_loss": last.get("loss"),
+        "steps": train_cfg.max_steps,
+        "proxy_tokens": tokens,
+        "scale": scale,
+        "wall_s": round(time.perf_counter() - t0, 2),
+        "cpu_s": round(_cpu_s() - cpu0, 2),
+        "config": json.dumps(to_dict(train_cfg)),
+        "finished_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+    }
     _tidy(out, cfg)
     return row
 
@@ -57,15 +63,25 @@ def _cpu_s() -> float:
 
 def proxy_tokens(cfg) -> int:
     p = cfg.proxy
-    return int(p.get("max_steps", 1000)) * int(p.get("batch_size", 16)) * int(p.get("grad_accum", 1)) * \
-        int(p.get("seq_len", 256))
+    return (
+        int(p.get("max_steps", 1000))
+        * int(p.get("batch_size", 16))
+        * int(p.get("grad_accum", 1))
+        * int(p.get("seq_len", 256))
+    )
 
 
 def _train_config(cfg, out: str, seed: int):
     from train.config import load_train_config
 
-    data = {"progress": False, "eval_every": 10**9, "ckpt_every": 10**9, "log_every": 10**9, "eval_batches": 4,
-            "cpu_threads": 1} | dict(cfg.proxy)
+    data = {
+        "progress": False,
+        "eval_every": 10**9,
+        "ckpt_every": 10**9,
+        "log_every": 10**9,
+        "eval_batches": 4,
+        "cpu_threads": 1,
+    } | dict(cfg.proxy)
     data |= {"data": os.path.join(out, "data"), "out_dir": os.path.join(out, "train"), "seed": seed}
     steps = int(data.get("max_steps", 1000))
     # one log line and one checkpoint, at the end (the proxy is too short to be worth resuming)

@@ -59,9 +59,16 @@ def _fit_one(kind: str, F: np.ndarray, y: np.ndarray, seed: int):
     import lightgbm as lgb
 
     model = lgb.LGBMRegressor(
-        n_estimators=1000, learning_rate=0.01, num_leaves=31,
+        n_estimators=1000,
+        learning_rate=0.01,
+        num_leaves=31,
         min_child_samples=min(20, max(2, len(y) // 8)),  # LightGBM's 20 leaves no split on a few dozen runs
-        random_state=seed, n_jobs=1, deterministic=True, force_row_wise=True, verbose=-1)
+        random_state=seed,
+        n_jobs=1,
+        deterministic=True,
+        force_row_wise=True,
+        verbose=-1,
+    )
     return model.fit(F, y)
 
 
@@ -77,6 +84,7 @@ class _Constant:
 class MixingLaw:
     """y = c + sign * exp(b + F @ t), fitted by nonlinear least squares from a flat start (t = 0,
     the curve through the runs' best value), once per sign; the better fit is kept."""
+
     c: float
     sign: float
     b: float
@@ -119,8 +127,7 @@ def dirichlet(alpha: np.ndarray, n: int, rng: np.random.Generator) -> np.ndarray
     return rng.dirichlet(alpha, size=n)
 
 
-def prior_draws(centre: np.ndarray, concentration: tuple[float, float], n: int,
-                rng: np.random.Generator) -> np.ndarray:
+def prior_draws(centre: np.ndarray, concentration: tuple[float, float], n: int, rng: np.random.Generator) -> np.ndarray:
     """RegMix's candidate prior: Dirichlet(c * centre), the centre a mixture (the sources' token
     shares), the strength c drawn log-uniformly from `concentration` for each draw. A small c puts
     nearly all the weight on one or two sources, so the corners of the simplex are sampled, which a
@@ -151,8 +158,13 @@ def choose(models: dict[str, dict]) -> str:
     return max(models, key=lambda k: (models[k]["heldout_spearman"] + models[k]["heldout_spearman_best"]) / 2)
 
 
-def propose(model: Fitted, W: np.ndarray, top_k: int, goal: str = "min",
-            steps: tuple[float, ...] = (0.5, 0.3, 0.2, 0.1, 0.05, 0.02, 0.01)) -> tuple[np.ndarray, float]:
+def propose(
+    model: Fitted,
+    W: np.ndarray,
+    top_k: int,
+    goal: str = "min",
+    steps: tuple[float, ...] = (0.5, 0.3, 0.2, 0.1, 0.05, 0.02, 0.01),
+) -> tuple[np.ndarray, float]:
     """The best mixture the fit predicts within the convex hull of its `top_k` best candidates `W`.
 
     Averaging the top_k (RegMix's last step) takes the hull's centre, which the fit rarely likes best:

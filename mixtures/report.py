@@ -29,7 +29,7 @@ def _load(runs_dir: str) -> tuple[list[dict], dict, list[str]]:
     rows = read_runs(runs_dir)
     if not rows:
         raise FileNotFoundError(f"{runs_dir} holds no finished runs (runs.jsonl)")
-    names = [k[len(WEIGHT):] for k in dict.fromkeys(k for r in rows for k in r if k.startswith(WEIGHT))]
+    names = [k[len(WEIGHT) :] for k in dict.fromkeys(k for r in rows for k in r if k.startswith(WEIGHT))]
     return rows, read_proposal(runs_dir), names
 
 
@@ -55,8 +55,9 @@ def search_summary(runs_dir: str) -> dict | None:
 def target_columns(rows: list[dict], names: list[str]) -> list[str]:
     """loss.T of every target (a loss column that is not a source's) and acc.T of every task."""
     cols = dict.fromkeys(k for r in rows for k in r)
-    return ([c for c in cols if c.startswith(LOSS) and c[len(LOSS):] not in names]
-            + [c for c in cols if c.startswith(ACC)])
+    return [c for c in cols if c.startswith(LOSS) and c[len(LOSS) :] not in names] + [
+        c for c in cols if c.startswith(ACC)
+    ]
 
 
 def verdict_section(s: dict | None) -> str:
@@ -85,10 +86,14 @@ def scatter_section(rows: list[dict], proposal: dict) -> str:
         ax.set_ylabel("actual metric")
         ax.set_title(f"{kind}: Spearman {m['heldout_spearman']:.3f}")
         figs.append(plots.embed(fig, f"fit-{kind}", f"{kind} predicted vs actual"))
-        lines.append(f"<li>{e(kind)}: Spearman rho {m['heldout_spearman']:.3f} over {len(runs)} held-out runs, "
-                     f"{m.get('heldout_spearman_best', float('nan')):.3f} among the best quarter</li>")
-    return (f"<h2 id='fit'>Regression (held-out predictions, {e(proposal['chosen_model'])} proposes)</h2>"
-            f"<ul>{''.join(lines)}</ul><div class='plots'>{''.join(figs)}</div>")
+        lines.append(
+            f"<li>{e(kind)}: Spearman rho {m['heldout_spearman']:.3f} over {len(runs)} held-out runs, "
+            f"{m.get('heldout_spearman_best', float('nan')):.3f} among the best quarter</li>"
+        )
+    return (
+        f"<h2 id='fit'>Regression (held-out predictions, {e(proposal['chosen_model'])} proposes)</h2>"
+        f"<ul>{''.join(lines)}</ul><div class='plots'>{''.join(figs)}</div>"
+    )
 
 
 def weights_section(rows: list[dict], names: list[str]) -> str:
@@ -114,32 +119,57 @@ def comparison_section(s: dict | None, names: list[str]) -> str:
     means = [g["mean"] for g in groups.values()]
     fig = plots._figure(5.5, 3)
     ax = fig.add_subplot()
-    ax.errorbar(range(len(labels)), means, yerr=[[m - g["min"] for m, g in zip(means, groups.values())],
-                                                [g["max"] - m for m, g in zip(means, groups.values())]],
-                fmt="o", capsize=6, color="#dd8452")
+    ax.errorbar(
+        range(len(labels)),
+        means,
+        yerr=[
+            [m - g["min"] for m, g in zip(means, groups.values())],
+            [g["max"] - m for m, g in zip(means, groups.values())],
+        ],
+        fmt="o",
+        capsize=6,
+        color="#dd8452",
+    )
     ax.set_xticks(range(len(labels)), labels)
     ax.set_ylabel("metric (min-max over seeds)")
-    mixes = {"proposed": s["proposal"], "uniform": {n: 1 / len(names) for n in names},
-             "best": s["best_seen"].get("weights", {})}
-    table = _table(["source"] + [LABELS[k] for k in groups],
-                   [[e(n)] + [f"{mixes[k].get(n, 0):.3f}" for k in groups] for n in names])
+    mixes = {
+        "proposed": s["proposal"],
+        "uniform": {n: 1 / len(names) for n in names},
+        "best": s["best_seen"].get("weights", {}),
+    }
+    table = _table(
+        ["source"] + [LABELS[k] for k in groups],
+        [[e(n)] + [f"{mixes[k].get(n, 0):.3f}" for k in groups] for n in names],
+    )
     cols = list(dict.fromkeys(c for g in groups.values() for c in g["columns"]))
-    stats = _table(["mixture", "seeds", "metric (mean)", "min", "max", "fit predicted"] + cols,
-                   [[e(LABELS[k]), g["n"], f"{g['mean']:.4f}", f"{g['min']:.4f}", f"{g['max']:.4f}",
-                     f"{s['predicted'][k]:.4f}"] + [f"{g['columns'].get(c, float('nan')):.4f}" for c in cols]
-                    for k, g in groups.items()])
-    return ("<h2 id='compare'>Proposal against uniform weights and the best sampled mixture</h2>"
-            + plots.embed(fig, "compare", "proposed vs uniform vs best sampled", "bars: the spread of the seeds")
-            + table + stats)
+    stats = _table(
+        ["mixture", "seeds", "metric (mean)", "min", "max", "fit predicted"] + cols,
+        [
+            [e(LABELS[k]), g["n"], f"{g['mean']:.4f}", f"{g['min']:.4f}", f"{g['max']:.4f}", f"{s['predicted'][k]:.4f}"]
+            + [f"{g['columns'].get(c, float('nan')):.4f}" for c in cols]
+            for k, g in groups.items()
+        ],
+    )
+    return (
+        "<h2 id='compare'>Proposal against uniform weights and the best sampled mixture</h2>"
+        + plots.embed(fig, "compare", "proposed vs uniform vs best sampled", "bars: the spread of the seeds")
+        + table
+        + stats
+    )
 
 
 def runs_section(rows: list[dict], names: list[str]) -> str:
     cols = target_columns(rows, names)
     head = ["run", "kind", "seed"] + names + ["metric"] + cols + ["wall s"]
     num = lambda v: f"{v:.4f}" if isinstance(v, float) else ""  # noqa: E731
-    body = [[e(str(r["run"])), e(str(r.get("kind", ""))), r.get("seed", "")]
-            + [f"{r.get(WEIGHT + n, 0):.3f}" for n in names]
-            + [num(r.get("metric"))] + [num(r.get(c)) for c in cols] + [r.get("wall_s", "")] for r in rows]
+    body = [
+        [e(str(r["run"])), e(str(r.get("kind", ""))), r.get("seed", "")]
+        + [f"{r.get(WEIGHT + n, 0):.3f}" for n in names]
+        + [num(r.get("metric"))]
+        + [num(r.get(c)) for c in cols]
+        + [r.get("wall_s", "")]
+        for r in rows
+    ]
     return f"<h2 id='runs'>Runs ({len(rows)})</h2>" + _table(head, body)
 
 
@@ -153,12 +183,19 @@ def write_report(runs_dir: str, path: str | None = None) -> str:
     rows, proposal, names = _load(runs_dir)
     rows = [r for r in rows if isinstance(r.get("metric"), (int, float))]
     s = search_summary(runs_dir)
-    body = (verdict_section(s) + scatter_section(rows, proposal) + weights_section(rows, names)
-            + comparison_section(s, names) + runs_section(rows, names))
+    body = (
+        verdict_section(s)
+        + scatter_section(rows, proposal)
+        + weights_section(rows, names)
+        + comparison_section(s, names)
+        + runs_section(rows, names)
+    )
     title = e(os.path.abspath(runs_dir))
     path = path or os.path.join(runs_dir, "report.html")
     with open(path, "w", encoding="utf-8") as f:
-        f.write(f"<!doctype html><html lang='en'><head><meta charset='utf-8'><title>mixture search: {title}</title>"
-                f"<style>{STYLE} .plots{{display:flex;flex-wrap:wrap;gap:8px}} .warn{{color:#b00020;font-weight:bold}}"
-                f"</style></head><body><h1>Mixture search <small>{title}</small></h1>{body}</body></html>")
+        f.write(
+            f"<!doctype html><html lang='en'><head><meta charset='utf-8'><title>mixture search: {title}</title>"
+            f"<style>{STYLE} .plots{{display:flex;flex-wrap:wrap;gap:8px}} .warn{{color:#b00020;font-weight:bold}}"
+            f"</style></head><body><h1>Mixture search <small>{title}</small></h1>{body}</body></html>"
+        )
     return path

@@ -21,9 +21,21 @@ from mixtures.runs import read_runs, rewrite_runs
 from mixtures.searchconfig import SearchConfig, metric_of, search_config
 
 SEARCH_FILE, PROPOSAL_FILE = "search.json", "proposal.json"
-REUSABLE = {"search.runs", "search.final_seeds", "search.regression", "search.folds", "search.candidates",
-            "search.top_k", "search.metric", "search.goal", "search.workers", "search.launcher",
-            "search.keep_checkpoints", "shard_tokens", "cache"}
+REUSABLE = {
+    "search.runs",
+    "search.final_seeds",
+    "search.regression",
+    "search.folds",
+    "search.candidates",
+    "search.top_k",
+    "search.metric",
+    "search.goal",
+    "search.workers",
+    "search.launcher",
+    "search.keep_checkpoints",
+    "shard_tokens",
+    "cache",
+}
 FIT_KEYS = ("metric", "goal", "regression", "folds", "candidates", "top_k", "prior", "concentration")
 
 
@@ -68,9 +80,12 @@ def open_runs_dir(mix: Mixture, cfg: SearchConfig, runs_dir: str) -> None:
         changed = [k for k in sorted(set(old) | set(now)) if not _reusable(k) and old.get(k) != now.get(k)]
         if changed:
             k = changed[0]
-            raise ConfigError(k, f"changed since the runs in {runs_dir} were made ({old.get(k, 'absent')} -> "
-                                 f"{now.get(k, 'absent')}), so new runs would not compare with them: change it "
-                                 f"back, or search into a new directory")
+            raise ConfigError(
+                k,
+                f"changed since the runs in {runs_dir} were made ({old.get(k, 'absent')} -> "
+                f"{now.get(k, 'absent')}), so new runs would not compare with them: change it "
+                f"back, or search into a new directory",
+            )
     _write_json(path, new)
     rows = read_runs(runs_dir)
     fresh = [r | {"metric": metric_of(r, cfg)} if all(c in r for c in cfg.metric) else r for r in rows]
@@ -88,8 +103,14 @@ def read_proposal(runs_dir: str) -> dict:
 
 def cached_proposal(runs_dir: str, cfg: SearchConfig, rows: list[dict], make: Callable[[list[dict]], dict]) -> dict:
     """proposal.json, refitted when the sampled runs or the fit's settings differ from its own."""
-    inputs = json.loads(json.dumps({"search_runs": sorted(r["run"] for r in rows if r["kind"] == "search"),
-                                    "fit": {k: to_dict(getattr(cfg, k)) for k in FIT_KEYS}}))
+    inputs = json.loads(
+        json.dumps(
+            {
+                "search_runs": sorted(r["run"] for r in rows if r["kind"] == "search"),
+                "fit": {k: to_dict(getattr(cfg, k)) for k in FIT_KEYS},
+            }
+        )
+    )
     p = read_proposal(runs_dir)
     if p.get("inputs") == inputs:
         return p

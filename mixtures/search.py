@@ -81,20 +81,35 @@ def sample_mixtures(mix: Mixture, cfg: SearchConfig, available: dict[str, int]) 
             out.setdefault(tuple(w))
             if len(out) == cfg.runs:
                 return np.array(list(out))
-    raise ValueError(f"search.runs: only {len(out)} distinct mixtures within the epoch caps (max_epochs) were "
-                     f"found; ask for fewer runs or raise max_epochs")
+    raise ValueError(
+        f"search.runs: only {len(out)} distinct mixtures within the epoch caps (max_epochs) were "
+        f"found; ask for fewer runs or raise max_epochs"
+    )
 
 
 # ---------------------------------------------------------------- the metric and the fit
 def _design(mix: Mixture, cfg: SearchConfig, runs: list[dict]) -> tuple[np.ndarray, np.ndarray]:
     """Weights (runs, sources) and each metric column (runs, columns); the metric is their mean."""
-    return (np.array([weights_of(r, mix.names) for r in runs]),
-            np.array([[r[c] for c in cfg.metric] for r in runs], dtype=np.float64))
+    return (
+        np.array([weights_of(r, mix.names) for r in runs]),
+        np.array([[r[c] for c in cfg.metric] for r in runs], dtype=np.float64),
+    )
 
 
-def fit_and_propose(X: np.ndarray, Y: np.ndarray, centre: np.ndarray, *, kinds=regression.MODELS, folds: int = 6,
-                    seed: int = 0, goal: str = "min", concentration=(0.1, 5.0), candidates: int = 100_000,
-                    top_k: int = 100, ok=None) -> dict:
+def fit_and_propose(
+    X: np.ndarray,
+    Y: np.ndarray,
+    centre: np.ndarray,
+    *,
+    kinds=regression.MODELS,
+    folds: int = 6,
+    seed: int = 0,
+    goal: str = "min",
+    concentration=(0.1, 5.0),
+    candidates: int = 100_000,
+    top_k: int = 100,
+    ok=None,
+) -> dict:
     """The whole fit on arrays: every model's held-out predictions (k folds) and rank correlations,
     the chosen model (regression.choose), and its proposal: the best mixture in the hull of the best
     `top_k` of `candidates` prior draws that stay within the sampled region (no source above its
@@ -104,8 +119,11 @@ def fit_and_propose(X: np.ndarray, Y: np.ndarray, centre: np.ndarray, *, kinds=r
     models = {}
     for kind in kinds:
         pred = regression.out_of_fold(kind, X, Y, folds, seed)
-        models[kind] = {"heldout_spearman": regression.spearman(pred, y),
-                        "heldout_spearman_best": regression.rank_best(pred, y, goal), "heldout_pred": pred}
+        models[kind] = {
+            "heldout_spearman": regression.spearman(pred, y),
+            "heldout_spearman_best": regression.rank_best(pred, y, goal),
+            "heldout_pred": pred,
+        }
     chosen = regression.choose(models)
     model = regression.fit(chosen, X, Y, seed)
     W = regression.prior_draws(centre, tuple(concentration), candidates, np.random.default_rng([seed, 1]))
@@ -113,30 +131,58 @@ def fit_and_propose(X: np.ndarray, Y: np.ndarray, centre: np.ndarray, *, kinds=r
     if ok is not None:
         W = W[ok(W)]
     w, predicted = regression.propose(model, W, top_k, goal)
-    return {"models": models, "chosen_model": chosen, "model": model, "weights": w, "predicted": predicted,
-            "candidates_in_region": len(W)}
+    return {
+        "models": models,
+        "chosen_model": chosen,
+        "model": model,
+        "weights": w,
+        "predicted": predicted,
+        "candidates_in_region": len(W),
+    }
 
 
 def propose(mix: Mixture, cfg: SearchConfig, rows: list[dict], available: dict[str, int]) -> dict:
     runs = [r for r in rows if r["kind"] == "search"]
     X, Y = _design(mix, cfg, runs)
-    fit = fit_and_propose(X, Y, prior_centre(mix, cfg, available), kinds=cfg.regression, folds=cfg.folds,
-                          seed=mix.seed, goal=cfg.goal, concentration=cfg.concentration,
-                          candidates=cfg.candidates, top_k=cfg.top_k, ok=feasible(mix, available))
+    fit = fit_and_propose(
+        X,
+        Y,
+        prior_centre(mix, cfg, available),
+        kinds=cfg.regression,
+        folds=cfg.folds,
+        seed=mix.seed,
+        goal=cfg.goal,
+        concentration=cfg.concentration,
+        candidates=cfg.candidates,
+        top_k=cfg.top_k,
+        ok=feasible(mix, available),
+    )
     best = (min if cfg.goal == "min" else max)(runs, key=lambda r: metric_of(r, cfg))
     best_w = weights_of(best, mix.names)
     uniform = np.full(len(mix.names), 1 / len(mix.names))
     predict = lambda w: float(fit["model"].predict(np.asarray(w, dtype=np.float64)[None, :])[0])  # noqa: E731
     return {
-        "metric": list(cfg.metric), "goal": cfg.goal, "definition": metric_definition(cfg),
-        "models": {k: {"heldout_spearman": m["heldout_spearman"], "heldout_spearman_best": m["heldout_spearman_best"],
-                       "heldout_pred": {r["run"]: float(p) for r, p in zip(runs, m["heldout_pred"])}}
-                   for k, m in fit["models"].items()},
+        "metric": list(cfg.metric),
+        "goal": cfg.goal,
+        "definition": metric_definition(cfg),
+        "models": {
+            k: {
+                "heldout_spearman": m["heldout_spearman"],
+                "heldout_spearman_best": m["heldout_spearman_best"],
+                "heldout_pred": {r["run"]: float(p) for r, p in zip(runs, m["heldout_pred"])},
+            }
+            for k, m in fit["models"].items()
+        },
         "chosen_model": fit["chosen_model"],
         "weights": {n: round(float(v), 6) for n, v in zip(mix.names, fit["weights"])},
-        "predicted": fit["predicted"], "predicted_uniform": predict(uniform),
-        "best_seen": {"run": best["run"], "metric": metric_of(best, cfg), "predicted": predict(best_w),
-                      "weights": dict(zip(mix.names, best_w))},
+        "predicted": fit["predicted"],
+        "predicted_uniform": predict(uniform),
+        "best_seen": {
+            "run": best["run"],
+            "metric": metric_of(best, cfg),
+            "predicted": predict(best_w),
+            "weights": dict(zip(mix.names, best_w)),
+        },
         "prior": {n: round(float(v), 6) for n, v in zip(mix.names, prior_centre(mix, cfg, available))},
         "candidates_in_region": fit["candidates_in_region"],
     }
@@ -154,8 +200,9 @@ class RunSpec:
 
 def search_specs(mix: Mixture, cfg: SearchConfig, available: dict[str, int]) -> list[RunSpec]:
     W = sample_mixtures(mix, cfg, available)
-    return [RunSpec(f"s{i:03d}", "search", dict(zip(mix.names, map(float, w))), mix.seed, mix.seed)
-            for i, w in enumerate(W)]
+    return [
+        RunSpec(f"s{i:03d}", "search", dict(zip(mix.names, map(float, w))), mix.seed, mix.seed) for i, w in enumerate(W)
+    ]
 
 
 def digest(weights: dict[str, float]) -> str:
@@ -166,16 +213,21 @@ def final_groups(mix: Mixture, proposal: dict, rows: list[dict]) -> list[tuple[s
     """(kind, run-id prefix, weights) of the three mixtures compared: a new proposal or a new best gets
     a new prefix, so what was trained for an earlier one stays in the table and out of the comparison."""
     best = next(r for r in rows if r["run"] == proposal["best_seen"]["run"])
-    return [("proposed", f"proposed-{digest(proposal['weights'])}", proposal["weights"]),
-            ("uniform", "uniform", {n: 1 / len(mix.names) for n in mix.names}),
-            ("best", f"best-{best['run']}", dict(zip(mix.names, weights_of(best, mix.names))))]
+    return [
+        ("proposed", f"proposed-{digest(proposal['weights'])}", proposal["weights"]),
+        ("uniform", "uniform", {n: 1 / len(mix.names) for n in mix.names}),
+        ("best", f"best-{best['run']}", dict(zip(mix.names, weights_of(best, mix.names)))),
+    ]
 
 
 def final_specs(mix: Mixture, cfg: SearchConfig, proposal: dict, rows: list[dict]) -> list[RunSpec]:
     """The three mixtures, each with seeds 1..final_seeds that vary the sample as well as the training
     (seed 0 is the sampled runs' own), so their spread is the whole noise of a proxy run."""
-    return [RunSpec(f"{prefix}-{k}", kind, w, mix.seed + k, mix.seed + k)
-            for k in range(1, cfg.final_seeds + 1) for kind, prefix, w in final_groups(mix, proposal, rows)]
+    return [
+        RunSpec(f"{prefix}-{k}", kind, w, mix.seed + k, mix.seed + k)
+        for k in range(1, cfg.final_seeds + 1)
+        for kind, prefix, w in final_groups(mix, proposal, rows)
+    ]
 
 
 def run_search(mix: Mixture, runs_dir: str, log=None) -> dict:
@@ -192,8 +244,7 @@ def run_search(mix: Mixture, runs_dir: str, log=None) -> dict:
             pool(mix, t)
     _execute(mix, cfg, runs_dir, search_specs(mix, cfg, available), log)
     if len(mix.names) > 1:  # the fit and its proposal; then, with final_seeds, the comparison
-        proposal = cached_proposal(runs_dir, cfg, read_runs(runs_dir),
-                                   lambda rows: propose(mix, cfg, rows, available))
+        proposal = cached_proposal(runs_dir, cfg, read_runs(runs_dir), lambda rows: propose(mix, cfg, rows, available))
         if cfg.final_seeds:
             _execute(mix, cfg, runs_dir, final_specs(mix, cfg, proposal, read_runs(runs_dir)), log)
     return summary(mix, cfg, runs_dir)
@@ -211,8 +262,10 @@ def _execute(mix: Mixture, cfg: SearchConfig, runs_dir: str, specs: list[RunSpec
         row["metric"] = metric_of(row, cfg)
         append_run(runs_dir, row)
         eta = (time.perf_counter() - t0) / i * (len(todo) - i)
-        log(f"run {start + i} of {n_all} ({row['run']}): metric {row['metric']:.4f}, {row['wall_s']:.0f} s, "
-            f"ETA {eta / 60:.1f} min")
+        log(
+            f"run {start + i} of {n_all} ({row['run']}): metric {row['metric']:.4f}, {row['wall_s']:.0f} s, "
+            f"ETA {eta / 60:.1f} min"
+        )
 
 
 def summary(mix: Mixture, cfg: SearchConfig, runs_dir: str) -> dict:
@@ -222,8 +275,12 @@ def summary(mix: Mixture, cfg: SearchConfig, runs_dir: str) -> dict:
     from mixtures.verdict import compare
 
     rows = read_runs(runs_dir)
-    out: dict = {"runs": len(rows), "search_runs": sum(r["kind"] == "search" for r in rows),
-                 "definition": metric_definition(cfg), "goal": cfg.goal}
+    out: dict = {
+        "runs": len(rows),
+        "search_runs": sum(r["kind"] == "search" for r in rows),
+        "definition": metric_definition(cfg),
+        "goal": cfg.goal,
+    }
     p = read_proposal(runs_dir)
     if p:
         out["proposal"] = p["weights"]
@@ -231,8 +288,11 @@ def summary(mix: Mixture, cfg: SearchConfig, runs_dir: str) -> dict:
         out["heldout_spearman"] = {k: v["heldout_spearman"] for k, v in p["models"].items()}
         out["heldout_spearman_best"] = {k: v["heldout_spearman_best"] for k, v in p["models"].items()}
         out["best_seen"] = p["best_seen"]
-        out["predicted"] = {"proposed": p["predicted"], "uniform": p["predicted_uniform"],
-                            "best": p["best_seen"]["predicted"]}
+        out["predicted"] = {
+            "proposed": p["predicted"],
+            "uniform": p["predicted_uniform"],
+            "best": p["best_seen"]["predicted"],
+        }
         columns = [f"loss.{t.name}" if t.inputs else f"acc.{t.name}" for t in mix.targets]
         prefixes = {kind: prefix for kind, prefix, _ in final_groups(mix, p, rows)}
         out |= compare(rows, prefixes, columns, cfg.goal)

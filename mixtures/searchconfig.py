@@ -39,15 +39,24 @@ class SearchConfig:
     def __post_init__(self):
         check(self.runs >= 2, "search.runs", "needs at least 2 runs")
         check(bool(self.metric), "search.metric", "name at least one runs-table column (e.g. loss.TARGET)")
-        check(set(self.regression) <= set(regression.MODELS), "search.regression",
-              f"known: {', '.join(regression.MODELS)}")
-        check(len(self.concentration) == 2 and 0 < self.concentration[0] <= self.concentration[1],
-              "search.concentration", "a range [low, high] with 0 < low <= high")
+        check(
+            set(self.regression) <= set(regression.MODELS),
+            "search.regression",
+            f"known: {', '.join(regression.MODELS)}",
+        )
+        check(
+            len(self.concentration) == 2 and 0 < self.concentration[0] <= self.concentration[1],
+            "search.concentration",
+            "a range [low, high] with 0 < low <= high",
+        )
         if isinstance(self.prior, str):
             check(self.prior in ("tokens", "uniform"), "search.prior", "tokens, uniform, or {source: share}")
         else:
-            check(all(v >= 0 for v in self.prior.values()) and sum(self.prior.values()) > 0, "search.prior",
-                  "shares must be >= 0, one of them > 0")
+            check(
+                all(v >= 0 for v in self.prior.values()) and sum(self.prior.values()) > 0,
+                "search.prior",
+                "shares must be >= 0, one of them > 0",
+            )
         check(self.final_seeds >= 0 and self.workers >= 1, "search.final_seeds", "need final_seeds >= 0, workers >= 1")
         check(self.candidates >= 1 and self.top_k >= 1, "search.top_k", "need candidates >= 1, top_k >= 1")
         check(all(g > 0 for g in self.grid), "search.grid", "weights must be > 0")

@@ -24,9 +24,15 @@ def compare(rows: list[dict], prefixes: dict[str, str], columns: list[str], goal
         if not rs:
             continue
         v = np.array([r["metric"] for r in rs], dtype=np.float64)
-        groups[kind] = {"n": len(rs), "mean": float(v.mean()), "min": float(v.min()), "max": float(v.max()),
-                        "values": v.tolist(), "runs": [r["run"] for r in rs],
-                        "columns": {c: float(np.mean([r[c] for r in rs])) for c in columns if all(c in r for r in rs)}}
+        groups[kind] = {
+            "n": len(rs),
+            "mean": float(v.mean()),
+            "min": float(v.min()),
+            "max": float(v.max()),
+            "values": v.tolist(),
+            "runs": [r["run"] for r in rs],
+            "columns": {c: float(np.mean([r[c] for r in rs])) for c in columns if all(c in r for r in rs)},
+        }
     spreads = [g["max"] - g["min"] for g in groups.values() if g["n"] > 1]
     return {"compared": groups, "band": max(spreads) if spreads else None}
 
@@ -43,26 +49,36 @@ def verdict(s: dict) -> list[str]:
     if "chosen_model" not in s:
         return lines + [f"no fit yet: {s['search_runs']} sampled runs finished"]
     rho, n = s["heldout_spearman"][s["chosen_model"]], s["search_runs"]
-    lines.append(f"fit: {s['chosen_model']}, held-out Spearman {rho:.3f} over {n} sampled runs "
-                 f"({s['heldout_spearman_best'][s['chosen_model']]:.3f} among the best quarter)")
+    lines.append(
+        f"fit: {s['chosen_model']}, held-out Spearman {rho:.3f} over {n} sampled runs "
+        f"({s['heldout_spearman_best'][s['chosen_model']]:.3f} among the best quarter)"
+    )
     if n < MIN_RUNS or rho < MIN_SPEARMAN:
-        lines.append(f"warning: this search cannot tell mixtures apart yet: add runs (held-out Spearman {rho:.2f} "
-                     f"over {n} runs; trust a fit from about {MIN_SPEARMAN} over {MIN_RUNS} or more runs)")
+        lines.append(
+            f"warning: this search cannot tell mixtures apart yet: add runs (held-out Spearman {rho:.2f} "
+            f"over {n} runs; trust a fit from about {MIN_SPEARMAN} over {MIN_RUNS} or more runs)"
+        )
     groups = s.get("compared", {})
     for kind, g in groups.items():
         cols = ", ".join(f"{c} {v:.4f}" for c, v in g["columns"].items())
-        lines.append(f"{LABELS[kind]}: metric {g['mean']:.4f} over {g['n']} seed{'s' * (g['n'] > 1)} "
-                     f"({g['min']:.4f} to {g['max']:.4f}; fit predicted {s['predicted'][kind]:.4f})"
-                     + (f"; {cols}" if cols else ""))
+        lines.append(
+            f"{LABELS[kind]}: metric {g['mean']:.4f} over {g['n']} seed{'s' * (g['n'] > 1)} "
+            f"({g['min']:.4f} to {g['max']:.4f}; fit predicted {s['predicted'][kind]:.4f})"
+            + (f"; {cols}" if cols else "")
+        )
     if "proposed" not in groups or len(groups) < 2:
-        return lines + ["no comparison yet: the proposal and the mixtures it is compared with are not trained "
-                        "(final_seeds: 0, or the search has not got there)"]
+        return lines + [
+            "no comparison yet: the proposal and the mixtures it is compared with are not trained "
+            "(final_seeds: 0, or the search has not got there)"
+        ]
     band = s["band"]
     if band is None:
         lines.append("seed band: unknown with one seed per mixture (set final_seeds: 2 or more)")
     else:
-        lines.append(f"seed band: {band:.4f} (the widest max - min over the seeds of one mixture; the seeds vary "
-                     f"the sample and the training)")
+        lines.append(
+            f"seed band: {band:.4f} (the widest max - min over the seeds of one mixture; the seeds vary "
+            f"the sample and the training)"
+        )
     outcome = []
     for other in (k for k in ("uniform", "best") if k in groups):
         gain = _gain(s, other)

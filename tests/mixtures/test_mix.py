@@ -22,8 +22,10 @@ from tests.clirun import corpus as run_cli
 from tokens.tokenizer import TokenizerConfig, train_tokenizer
 
 REPO = Path(__file__).resolve().parents[2]
-EN = ["The river rose {i} feet in the spring flood and the valley filled with water.",
-      "Trains left the station every {i} minutes on weekdays and twice an hour on Sundays."]
+EN = [
+    "The river rose {i} feet in the spring flood and the valley filled with water.",
+    "Trains left the station every {i} minutes on weekdays and twice an hour on Sundays.",
+]
 ZH = ["今天的天气很好，我们在第{i}天去公园散步。", "这篇论文研究了贵州东南部第{i}号剖面的地质构造特征。"]
 
 
@@ -34,22 +36,33 @@ def corpus(tmp_path_factory) -> Path:
     docs = [(f"en-{i}", EN[i % 2].format(i=i), "en") for i in range(80)]
     docs += [(f"zh-{i}", ZH[i % 2].format(i=i), "zh") for i in range(30)]
     (root / "kept").mkdir()
-    pq.write_table(pa.table({"id": [d[0] for d in docs], "text": [d[1] for d in docs], "lang": [d[2] for d in docs]}),
-                   root / "kept" / "00000.parquet")
+    pq.write_table(
+        pa.table({"id": [d[0] for d in docs], "text": [d[1] for d in docs], "lang": [d[2] for d in docs]}),
+        root / "kept" / "00000.parquet",
+    )
     (root / "notes.txt").write_text("\n".join(f"Short note number {i} about lobsters." for i in range(40)))
     (root / "target.txt").write_text("\n".join(f"The flood of {1900 + i} reached the station." for i in range(20)))
-    train_tokenizer([str(root / "kept"), str(root / "notes.txt")], str(root / "tok"),
-                    TokenizerConfig(vocab_size=400, char_budget=10**6))
+    train_tokenizer(
+        [str(root / "kept"), str(root / "notes.txt")],
+        str(root / "tok"),
+        TokenizerConfig(vocab_size=400, char_budget=10**6),
+    )
     return root
 
 
 def mixture(root: Path, **extra) -> dict:
-    return {"tokenizer": str(root / "tok"), "total_tokens": 4000, "seed": 0, "cache": str(root / "cache"),
-            "sources": [{"name": "en", "inputs": [str(root / "kept")], "where": "lang = 'en'", "weight": 0.3},
-                        {"name": "zh", "inputs": [str(root / "kept")], "where": "lang = 'zh'", "weight": 0.5,
-                         "max_epochs": 2.0},
-                        {"name": "notes", "inputs": [str(root / "notes.txt")], "weight": 0.2}],
-            "targets": [{"name": "target", "inputs": [str(root / "target.txt")]}]} | extra
+    return {
+        "tokenizer": str(root / "tok"),
+        "total_tokens": 4000,
+        "seed": 0,
+        "cache": str(root / "cache"),
+        "sources": [
+            {"name": "en", "inputs": [str(root / "kept")], "where": "lang = 'en'", "weight": 0.3},
+            {"name": "zh", "inputs": [str(root / "kept")], "where": "lang = 'zh'", "weight": 0.5, "max_epochs": 2.0},
+            {"name": "notes", "inputs": [str(root / "notes.txt")], "weight": 0.2},
+        ],
+        "targets": [{"name": "target", "inputs": [str(root / "target.txt")]}],
+    } | extra
 
 
 def test_budget_and_epochs_by_hand():
@@ -72,21 +85,38 @@ def test_plan_and_build_follow_the_arithmetic(corpus, tmp_path):
         assert r["asked"] == round(4000 * w) and r["epochs"] == pytest.approx(r["asked"] / r["available"])
     assert rows["zh"]["epochs"] > 2 and rows["zh"]["granted"] == 2 * rows["zh"]["available"]  # capped at 2 epochs
     manifest = build(mix, str(tmp_path / "out"))
-    docs = duckdb.sql(f"select source, epoch, count(*) n, sum(tokens) t from '{tmp_path / 'out' / 'docs.parquet'}' "
-                      "where split = 'train' group by all order by all").fetchall()
+    docs = duckdb.sql(
+        f"select source, epoch, count(*) n, sum(tokens) t from '{tmp_path / 'out' / 'docs.parquet'}' "
+        "where split = 'train' group by all order by all"
+    ).fetchall()
     zh = {e: (n, t) for s, e, n, t in docs if s == "zh"}
     assert sorted(zh) == [0, 1] and zh[0] == zh[1] == (rows["zh"]["docs"], rows["zh"]["available"])  # two whole copies
     for name, r in rows.items():  # realised = granted, up to the one document that crosses the line
         got = manifest["sources"][name]["realised"]["tokens"]
         assert r["granted"] <= got < r["granted"] + 40
-    val = duckdb.sql(f"select distinct source from '{tmp_path / 'out' / 'docs.parquet'}' where split = 'val'").fetchall()
+    val = duckdb.sql(
+        f"select distinct source from '{tmp_path / 'out' / 'docs.parquet'}' where split = 'val'"
+    ).fetchall()
     assert ("target",) in val
 
 
 def test_proxy_scale_keeps_the_repetition_rate(corpus):
-    mix = load_mixture(data=mixture(corpus, total_tokens=30000, sources=[
-        {"name": "en", "inputs": [str(corpus / "kept")], "where": "lang = 'en'", "weight": 0.5, "max_epochs": 50},
-        {"name": "notes", "inputs": [str(corpus / "notes.txt")], "weight": 0.5, "max_epochs": 50}]))
+    mix = load_mixture(
+        data=mixture(
+            corpus,
+            total_tokens=30000,
+            sources=[
+                {
+                    "name": "en",
+                    "inputs": [str(corpus / "kept")],
+                    "where": "lang = 'en'",
+                    "weight": 0.5,
+                    "max_epochs": 50,
+                },
+                {"name": "notes", "inputs": [str(corpus / "notes.txt")], "weight": 0.5, "max_epochs": 50},
+            ],
+        )
+    )
     full = {r["source"]: r for r in plan(mix)}
     proxy = {r["source"]: r for r in plan(mix, tokens=15000, scale=0.5)}
     for name in full:
@@ -99,7 +129,9 @@ def test_same_mixture_and_seed_give_identical_bytes(corpus, tmp_path):
     build(mix, str(tmp_path / "a"))
     build(mix, str(tmp_path / "b"))
     files = sorted(p.relative_to(tmp_path / "a") for p in (tmp_path / "a").rglob("*") if p.is_file())
-    assert {"index.json", "docs.parquet", "manifest.json", "train/00000.bin", "val/00000.bin"} <= {str(f) for f in files}
+    assert {"index.json", "docs.parquet", "manifest.json", "train/00000.bin", "val/00000.bin"} <= {
+        str(f) for f in files
+    }
     for f in files:
         assert (tmp_path / "a" / f).read_bytes() == (tmp_path / "b" / f).read_bytes(), f
     other = load_mixture(data=mixture(corpus, seed=1))
@@ -137,10 +169,16 @@ def test_mix_build_killed_mid_write_then_rerun_gives_the_same_bytes(corpus, tmp_
     assert len(straight) > 20 and files(killed) == straight and not (tmp_path / "killed.partial").exists()
 
 
-@pytest.mark.parametrize("change,key", [({"total_tokens": 0}, "total_tokens"), ({"bogus": 1}, "bogus"),
-                                        ({"sources": [{"name": "a", "inputs": ["x"], "weight": -1}]}, "sources.weight"),
-                                        ({"targets": [{"name": "en", "inputs": ["x"]}]}, "sources"),
-                                        ({"sources": [{"name": "A b", "inputs": ["x"]}]}, "sources[0].name")])
+@pytest.mark.parametrize(
+    "change,key",
+    [
+        ({"total_tokens": 0}, "total_tokens"),
+        ({"bogus": 1}, "bogus"),
+        ({"sources": [{"name": "a", "inputs": ["x"], "weight": -1}]}, "sources.weight"),
+        ({"targets": [{"name": "en", "inputs": ["x"]}]}, "sources"),
+        ({"sources": [{"name": "A b", "inputs": ["x"]}]}, "sources[0].name"),
+    ],
+)
 def test_bad_mixture_names_the_key(corpus, change, key):
     with pytest.raises(ConfigError) as e:
         load_mixture(data=mixture(corpus, **change))
@@ -148,11 +186,31 @@ def test_bad_mixture_names_the_key(corpus, change, key):
 
 
 def search_file(root: Path, tmp_path: Path, runs: int, final_seeds: int, **extra) -> str:
-    data = mixture(root, **extra, search={
-        "runs": runs, "final_seeds": final_seeds, "folds": 2, "candidates": 2000, "top_k": 20,
-        "proxy": {"model": {"preset": "tiny", "d_model": 32, "n_layers": 1, "n_heads": 2, "n_kv_heads": 1,
-                            "max_seq_len": 32}, "seq_len": 32, "batch_size": 4, "max_steps": 4,
-                  "optim": {"warmup_steps": 1}}})
+    data = mixture(
+        root,
+        **extra,
+        search={
+            "runs": runs,
+            "final_seeds": final_seeds,
+            "folds": 2,
+            "candidates": 2000,
+            "top_k": 20,
+            "proxy": {
+                "model": {
+                    "preset": "tiny",
+                    "d_model": 32,
+                    "n_layers": 1,
+                    "n_heads": 2,
+                    "n_kv_heads": 1,
+                    "max_seq_len": 32,
+                },
+                "seq_len": 32,
+                "batch_size": 4,
+                "max_steps": 4,
+                "optim": {"warmup_steps": 1},
+            },
+        },
+    )
     path = tmp_path / "space.yaml"
     path.write_text(yaml.safe_dump(data))
     return str(path)
@@ -166,18 +224,23 @@ def test_smoke_search_records_runs_proposes_and_reports(corpus, tmp_path):
 
     quiz = tmp_path / "quiz" / "test"
     quiz.mkdir(parents=True)
-    (quiz / "rivers_test.csv").write_text("question,choice0,choice1,choice2,choice3,answer\n"
-                                          + "".join(f"What rose {i} feet?,the river,a train,a note,a cat,0\n"
-                                                    for i in range(3)))
-    targets = [{"name": "target", "inputs": [str(corpus / "target.txt")]},
-               {"name": "quiz", "mc": str(tmp_path / "quiz"), "sample": 3}]
+    (quiz / "rivers_test.csv").write_text(
+        "question,choice0,choice1,choice2,choice3,answer\n"
+        + "".join(f"What rose {i} feet?,the river,a train,a note,a cat,0\n" for i in range(3))
+    )
+    targets = [
+        {"name": "target", "inputs": [str(corpus / "target.txt")]},
+        {"name": "quiz", "mc": str(tmp_path / "quiz"), "sample": 3},
+    ]
     mix = load_mixture(search_file(corpus, tmp_path, runs=4, final_seeds=1, targets=targets))
     result = run_search(mix, str(tmp_path / "runs"), log=lambda s: None)
     con = connect_runs(str(tmp_path / "runs"))
     kinds = dict(con.execute("select kind, count(*) from runs group by kind").fetchall())
     assert kinds == {"search": 4, "proposed": 1, "uniform": 1, "best": 1}
-    row = con.execute('select "loss.target", "loss.en", "w.en" + "w.zh" + "w.notes", wall_s, metric, cpu_s from runs '
-                      "where run = 's000'").fetchone()
+    row = con.execute(
+        'select "loss.target", "loss.en", "w.en" + "w.zh" + "w.notes", wall_s, metric, cpu_s from runs '
+        "where run = 's000'"
+    ).fetchone()
     assert row[0] > 0 and row[1] > 0 and row[2] == pytest.approx(1, abs=1e-5) and row[3] > 0 and row[4] == row[0]
     assert 0 < row[5] < 3 * row[3]  # CPU seconds, of the order of the wall time (one torch thread)
     acc = [a for (a,) in con.execute('select "acc.quiz" from runs').fetchall()]
@@ -185,8 +248,11 @@ def test_smoke_search_records_runs_proposes_and_reports(corpus, tmp_path):
     assert set(result["heldout_spearman"]) == set(MODELS)
     assert sum(result["proposal"].values()) == pytest.approx(1, abs=1e-5)
     html = open(write_report(str(tmp_path / "runs"))).read()
-    assert html.count("data:image/svg+xml;base64,") >= 2 + 3 + 1 and "Spearman" in html and "http" not in html.split(
-        "<body>")[1].replace("http-equiv", "")
+    assert (
+        html.count("data:image/svg+xml;base64,") >= 2 + 3 + 1
+        and "Spearman" in html
+        and "http" not in html.split("<body>")[1].replace("http-equiv", "")
+    )
     rep = run_cli("mix", "report", tmp_path / "runs")  # the verdict on the terminal and at the top of the page
     assert rep.returncode == 0 and rep.stdout.startswith("metric = loss.target (lower is better)")
     assert "this search cannot tell mixtures apart yet: add runs" in rep.stdout
@@ -224,7 +290,7 @@ def test_search_resumes_after_sigkill_without_redoing_finished_runs(corpus, tmp_
     assert f"{len(before)} of 4 search runs already finished" in done.stderr
     after = [json.loads(line) for line in table.read_text().splitlines()]
     assert sorted(r["run"] for r in after) == ["s000", "s001", "s002", "s003"]
-    assert after[:len(before)] == before  # finished runs kept as they were, not redone
+    assert after[: len(before)] == before  # finished runs kept as they were, not redone
 
 
 @pytest.mark.realdata
@@ -239,8 +305,10 @@ def test_regmix_regression_ranks_unseen_mixtures(shared_data):
     domains = [c for c in X.columns if c.startswith("train_")]
     target = "metric/the_pile_pile_cc_val_loss"
     assert len(X) == 512 and len(Xt) == 256 and len(domains) == 17
-    rho = {k: spearman(fit(k, X[domains].values, Y[target].values).predict(Xt[domains].values), Yt[target].values)
-           for k in ("lightgbm", "linear")}
+    rho = {
+        k: spearman(fit(k, X[domains].values, Y[target].values).predict(Xt[domains].values), Yt[target].values)
+        for k in ("lightgbm", "linear")
+    }
     print(f"RegMix Pile-CC, 256 unseen mixtures: Spearman lightgbm {rho['lightgbm']:.4f}, linear {rho['linear']:.4f}")
     assert rho["lightgbm"] >= 0.95
     assert 0.8 < rho["linear"] < rho["lightgbm"]
@@ -286,8 +354,9 @@ def test_parallel_runs_with_a_launcher(corpus, tmp_path, monkeypatch):
     from mixtures.search import run_search
 
     base = load_mixture(search_file(corpus, tmp_path, runs=2, final_seeds=0))
-    mix = load_mixture(data=mixture(corpus, search=dict(base.search, workers=2,
-                                                        launcher=f"{sys.executable} -m corpus.cli")))
+    mix = load_mixture(
+        data=mixture(corpus, search=dict(base.search, workers=2, launcher=f"{sys.executable} -m corpus.cli"))
+    )
     monkeypatch.setenv("PYTHONPATH", os.environ.get("PYTHONPATH") or str(REPO))  # the launcher's `corpus.cli`
     run_search(mix, str(tmp_path / "runs"), log=lambda s: None)
     rows = read_runs(str(tmp_path / "runs"))

@@ -13,6 +13,7 @@ from mixtures.mixture import load_mixture
 from mixtures.regression import prior_draws, propose
 from tests.clirun import corpus as cli
 
+
 def test_prior_reaches_the_corners_and_centres_on_the_token_shares():
     centre = np.r_[0.5, 0.2, 0.1, np.full(14, 0.2 / 14)]  # 17 sources, as RegMix's Pile domains
     W = prior_draws(centre, (0.1, 5.0), 20000, np.random.default_rng(0))
@@ -47,9 +48,13 @@ def test_regmix_proposal_lands_on_the_published_mixture(shared_data):
     from evalsets.regmix import proposal_check
 
     figures = {n: proposal_check(shared_data, n) for n in (512, 128, 64)}
-    print("RegMix proposal against the published 1B mixture:",
-          {n: {k: f[k] for k in ("chosen", "pile_cc", "l1", "predicted", "predicted_published")}
-           for n, f in figures.items()})
+    print(
+        "RegMix proposal against the published 1B mixture:",
+        {
+            n: {k: f[k] for k in ("chosen", "pile_cc", "l1", "predicted", "predicted_published")}
+            for n, f in figures.items()
+        },
+    )
     assert figures[512]["chosen"] == "lightgbm" and figures[512]["l1"] <= 0.2
     assert figures[512]["predicted"] <= figures[512]["predicted_published"]
     assert figures[64]["chosen"] == figures[128]["chosen"] == "mixing_law"  # the mixing law where runs are few
@@ -59,25 +64,60 @@ def test_regmix_proposal_lands_on_the_published_mixture(shared_data):
 def _summary(n_runs=30, rho=0.85, prop=(5.20, 5.21, 5.22), uni=(5.29, 5.30, 5.31), best=(5.27, 5.28, 5.28)):
     from mixtures.verdict import compare
 
-    rows = [{"run": f"{p}-{k}", "kind": kind, "metric": v, "loss.wiki_en": v - 1, "acc.mmlu": 0.25}
-            for kind, p, vals in (("proposed", "proposed-abc", prop), ("uniform", "uniform", uni),
-                                  ("best", "best-s001", best)) for k, v in enumerate(vals, 1)]
-    s = {"definition": "metric = the mean of loss.wiki_en, loss.wiki_zh (lower is better)", "goal": "min",
-         "search_runs": n_runs, "chosen_model": "mixing_law", "heldout_spearman": {"mixing_law": rho},
-         "heldout_spearman_best": {"mixing_law": rho}, "predicted": {"proposed": 5.2, "uniform": 5.3, "best": 5.28}}
-    return s | compare(rows, {"proposed": "proposed-abc", "uniform": "uniform", "best": "best-s001"},
-                       ["loss.wiki_en", "acc.mmlu"], "min")
+    rows = [
+        {"run": f"{p}-{k}", "kind": kind, "metric": v, "loss.wiki_en": v - 1, "acc.mmlu": 0.25}
+        for kind, p, vals in (
+            ("proposed", "proposed-abc", prop),
+            ("uniform", "uniform", uni),
+            ("best", "best-s001", best),
+        )
+        for k, v in enumerate(vals, 1)
+    ]
+    s = {
+        "definition": "metric = the mean of loss.wiki_en, loss.wiki_zh (lower is better)",
+        "goal": "min",
+        "search_runs": n_runs,
+        "chosen_model": "mixing_law",
+        "heldout_spearman": {"mixing_law": rho},
+        "heldout_spearman_best": {"mixing_law": rho},
+        "predicted": {"proposed": 5.2, "uniform": 5.3, "best": 5.28},
+    }
+    return s | compare(
+        rows,
+        {"proposed": "proposed-abc", "uniform": "uniform", "best": "best-s001"},
+        ["loss.wiki_en", "acc.mmlu"],
+        "min",
+    )
 
 
-@pytest.mark.parametrize("case,expect,absent", [
-    ({}, ["metric = the mean of loss.wiki_en, loss.wiki_zh", "the proposal won", "beat uniform weights by 0.0900",
-          "seed band: 0.0200", "acc.mmlu 0.2500"], ["warning"]),
-    ({"n_runs": 4, "rho": 0.4, "prop": (6.952,), "uni": (6.937,), "best": (6.928,)},
-     ["this search cannot tell mixtures apart yet: add runs", "unknown with one seed", "did not win",
-      "not better than uniform weights by 0.0150"], ["won:"]),
-    ({"prop": (5.28, 5.29, 5.30)}, ["did not win", "tied with uniform weights", "tied with best sampled"], []),
-    ({"prop": (5.40, 5.41, 5.42)}, ["lost to uniform weights by 0.1100, beyond the band"], []),
-])
+@pytest.mark.parametrize(
+    "case,expect,absent",
+    [
+        (
+            {},
+            [
+                "metric = the mean of loss.wiki_en, loss.wiki_zh",
+                "the proposal won",
+                "beat uniform weights by 0.0900",
+                "seed band: 0.0200",
+                "acc.mmlu 0.2500",
+            ],
+            ["warning"],
+        ),
+        (
+            {"n_runs": 4, "rho": 0.4, "prop": (6.952,), "uni": (6.937,), "best": (6.928,)},
+            [
+                "this search cannot tell mixtures apart yet: add runs",
+                "unknown with one seed",
+                "did not win",
+                "not better than uniform weights by 0.0150",
+            ],
+            ["won:"],
+        ),
+        ({"prop": (5.28, 5.29, 5.30)}, ["did not win", "tied with uniform weights", "tied with best sampled"], []),
+        ({"prop": (5.40, 5.41, 5.42)}, ["lost to uniform weights by 0.1100, beyond the band"], []),
+    ],
+)
 def test_verdict_says_whether_the_proposal_won(case, expect, absent):
     from mixtures.verdict import verdict
 
@@ -98,21 +138,47 @@ def texts(tmp_path_factory) -> Path:
     (root / "trains.txt").write_text("\n".join(f"Trains left every {i} minutes on weekdays." for i in range(60)))
     (root / "notes.txt").write_text("\n".join(f"Short note number {i} about lobsters." for i in range(60)))
     (root / "target.txt").write_text("\n".join(f"The flood of {1900 + i} reached the station." for i in range(20)))
-    train_tokenizer([str(root / f) for f in ("rivers.txt", "trains.txt", "notes.txt")], str(root / "tok"),
-                    TokenizerConfig(vocab_size=300, char_budget=10**6))
+    train_tokenizer(
+        [str(root / f) for f in ("rivers.txt", "trains.txt", "notes.txt")],
+        str(root / "tok"),
+        TokenizerConfig(vocab_size=300, char_budget=10**6),
+    )
     return root
 
 
 def space(root: Path, path: Path, runs: int, final_seeds: int, **search) -> Path:
-    data = {"tokenizer": str(root / "tok"), "total_tokens": 4000, "seed": 0, "cache": str(root / "cache"),
-            "sources": [{"name": n, "inputs": [str(root / f"{n}.txt")], "max_epochs": 20.0}
-                        for n in ("rivers", "trains", "notes")],
-            "targets": [{"name": "target", "inputs": [str(root / "target.txt")]}],
-            "search": {"runs": runs, "final_seeds": final_seeds, "folds": 2, "candidates": 2000, "top_k": 20,
-                       "proxy": {"model": {"preset": "tiny", "d_model": 32, "n_layers": 1, "n_heads": 2,
-                                           "n_kv_heads": 1, "max_seq_len": 32},
-                                 "seq_len": 32, "batch_size": 4, "max_steps": 3, "optim": {"warmup_steps": 1}},
-                       **search}}
+    data = {
+        "tokenizer": str(root / "tok"),
+        "total_tokens": 4000,
+        "seed": 0,
+        "cache": str(root / "cache"),
+        "sources": [
+            {"name": n, "inputs": [str(root / f"{n}.txt")], "max_epochs": 20.0} for n in ("rivers", "trains", "notes")
+        ],
+        "targets": [{"name": "target", "inputs": [str(root / "target.txt")]}],
+        "search": {
+            "runs": runs,
+            "final_seeds": final_seeds,
+            "folds": 2,
+            "candidates": 2000,
+            "top_k": 20,
+            "proxy": {
+                "model": {
+                    "preset": "tiny",
+                    "d_model": 32,
+                    "n_layers": 1,
+                    "n_heads": 2,
+                    "n_kv_heads": 1,
+                    "max_seq_len": 32,
+                },
+                "seq_len": 32,
+                "batch_size": 4,
+                "max_steps": 3,
+                "optim": {"warmup_steps": 1},
+            },
+            **search,
+        },
+    }
     path.write_text(yaml.safe_dump(data))
     return path
 
@@ -130,8 +196,9 @@ def test_a_search_grows_and_refuses_what_would_not_compare(texts, tmp_path):
     assert sorted(first) == ["s000", "s001", "s002"]
     assert json.loads((runs / "proposal.json").read_text())["inputs"]["search_runs"] == sorted(first)
     log: list[str] = []
-    grown = load_mixture(str(space(texts, tmp_path / "b.yaml", runs=4, final_seeds=2,
-                                   regression=["mixing_law", "sqrt_linear"])))
+    grown = load_mixture(
+        str(space(texts, tmp_path / "b.yaml", runs=4, final_seeds=2, regression=["mixing_law", "sqrt_linear"]))
+    )
     result = run_search(grown, str(runs), log=log.append)
     assert "3 of 4 search runs already finished" in log
     rows = read_runs(str(runs))
@@ -140,8 +207,10 @@ def test_a_search_grows_and_refuses_what_would_not_compare(texts, tmp_path):
     assert {(r["seed"], r["sample_seed"]) for r in rows if r["kind"] != "search"} == {(1, 1), (2, 2)}
     assert set(result["heldout_spearman"]) == {"mixing_law", "sqrt_linear"} and result["compared"]["uniform"]["n"] == 2
     small = load_mixture(str(space(texts, tmp_path / "c.yaml", runs=3, final_seeds=0)))
-    assert (sample_mixtures(grown, search_config(grown), {"rivers": 10**6, "trains": 10**6, "notes": 10**6})[:3]
-            == sample_mixtures(small, search_config(small), {"rivers": 10**6, "trains": 10**6, "notes": 10**6})).all()
+    assert (
+        sample_mixtures(grown, search_config(grown), {"rivers": 10**6, "trains": 10**6, "notes": 10**6})[:3]
+        == sample_mixtures(small, search_config(small), {"rivers": 10**6, "trains": 10**6, "notes": 10**6})
+    ).all()
 
     steps = yaml.safe_load((tmp_path / "b.yaml").read_text())
     steps["search"]["proxy"]["max_steps"] = 9  # a bigger proxy: its losses are not the same quantity

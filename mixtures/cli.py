@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 from contextlib import contextmanager
 from typing import Optional
 
@@ -18,6 +19,64 @@ def _user_errors():
         yield
     except (FileNotFoundError, FileExistsError, ValueError) as e:  # ConfigError is a ValueError
         fail(str(e))
+
+
+@contextmanager
+def _interruptible():
+    """Ctrl-C ends with one line and exit 130, as `corpus build` does: finished work is kept for the rerun."""
+    try:
+        yield
+    except KeyboardInterrupt:
+        typer.echo("interrupted: rerun the same command to resume", err=True)
+        raise typer.Exit(130) from None
+
+
+def _say(as_json: bool, blob, lines: list[str]) -> None:
+    """A few lines for a person; with --json, the blob scripts read."""
+    typer.echo(json.dumps(blob, ensure_ascii=False) if as_json else "\n".join(lines))
+
+
+_JSON = typer.Option(False, "--json", help="print the counts as one JSON object instead of a summary")
+
+
+def _split_lines(splits: dict) -> list[str]:
+    """One line per split of a shard directory's index.json."""
+    return [
+        f"{s}: {v['docs']:,} documents, {v['tokens']:,} tokens in {len(v['shards'])} shard"
+        + ("" if len(v["shards"]) == 1 else "s")
+        for s, v in splits.items()
+    ]
+
+
+def _tokenizer_lines(output: str, manifest: dict) -> list[str]:
+    t, bpt = manifest["trained_on"], manifest["bytes_per_token"]
+    return [
+        f"tokenizer: {os.path.join(output, manifest['model'])} "
+        f"(vocab {manifest['params']['vocab_size']:,}, sha256 {manifest['sha256'][:12]})",
+        f"trained on {t['lines']:,} lines, {t['chars']:,} characters",
+        "bytes per token: " + ", ".join(f"{name} {v}" for name, v in bpt.items()),
+    ]
+
+
+def _mix_lines(output: str, manifest: dict) -> list[str]:
+    from corpus.core.sql import format_table
+    from tokens.shards import read_index
+
+    rows = [
+        (
+            name,
+            f"{manifest['weights'][name]:.3f}",
+            s["realised"]["docs"],
+            s["realised"]["tokens"],
+            f"{s['realised']['tokens'] / max(1, s['available']):.2f}",
+        )
+        for name, s in manifest["sources"].items()
+    ]
+    return [
+        f"wrote {output} (seed {manifest['seed']}, budget {manifest['budget_tokens']:,} tokens)",
+        *_split_lines(read_index(output)["splits"]),
+        format_table(["source", "weight", "docs", "tokens", "epochs"], rows, footer=False),
+    ]
 
 
 def register(app: typer.Typer) -> None:
@@ -38,6 +97,7 @@ def register(app: typer.Typer) -> None:
             help="character coverage; the rest falls back to bytes (small vocabularies with Chinese need e.g. 0.995)",
         ),
         threads: int = typer.Option(2, "--threads"),
+        as_json: bool = _JSON,
     ):
         """Train a Yi-style SentencePiece BPE tokenizer (digits split, byte fallback, no normalisation)."""
         from tokens.tokenizer import TokenizerConfig, train_tokenizer
@@ -47,9 +107,8 @@ def register(app: typer.Typer) -> None:
                 vocab_size=vocab_size, char_budget=chars, character_coverage=coverage, threads=threads
             )
             manifest = train_tokenizer(inputs, output, cfg, where=where)
-        typer.echo(
-            json.dumps({k: manifest[k] for k in ("trained_on", "bytes_per_token", "sha256")}, ensure_ascii=False)
-        )
+        blob = {k: manifest[k] for k in ("trained_on", "bytes_per_token", "sha256")}
+        _say(as_json, blob, _tokenizer_lines(output, manifest))
 
     @app.command("tokenize")
     def tokenize_cmd(
@@ -65,6 +124,7 @@ def register(app: typer.Typer) -> None:
         val_fraction: float = typer.Option(0.01, "--val-fraction"),
         shard_tokens: int = typer.Option(50_000_000, "--shard-tokens"),
         workers: int = typer.Option(2, "--workers"),
+        as_json: bool = _JSON,
     ):
         """Tokenise documents into packed uint16/uint32 shards with an index and a hashed validation split."""
         from tokens.shards import TokenizeConfig, tokenize
@@ -72,7 +132,8 @@ def register(app: typer.Typer) -> None:
         with _user_errors():
             cfg = TokenizeConfig(val_fraction=val_fraction, shard_tokens=shard_tokens, workers=workers)
             index = tokenize(inputs, tokenizer, output, cfg, where=where, source_expr=source)
-        typer.echo(json.dumps({s: {k: v[k] for k in ("docs", "tokens")} for s, v in index["splits"].items()}))
+        blob = {s: {k: v[k] for k in ("docs", "tokens")} for s, v in index["splits"].items()}
+        _say(as_json, blob, [f"wrote {output}", *_split_lines(index["splits"])])
 
 
 def _load_mixture(path: str):
@@ -129,6 +190,7 @@ def register_mix(app: typer.Typer) -> None:
         output: str = typer.Option(..., "-o", "--output", help="shard directory (what `corpus train` reads)"),
         seed: Optional[int] = typer.Option(None, "--seed", help="sampling seed (default: the file's seed)"),
         tokens: int = typer.Option(0, "--tokens", help="budget (default: the file's total_tokens)"),
+        as_json: bool = _JSON,
     ):
         """Sample and pack the mixture into token shards with a manifest; same mixture + seed, same bytes."""
         from dataclasses import replace
@@ -138,12 +200,12 @@ def register_mix(app: typer.Typer) -> None:
         m = _load_mixture(mixture)
         if seed is not None:
             m = replace(m, seed=seed)
-        with _user_errors():
+        with _user_errors(), _interruptible():
             manifest = build(m, output, tokens or None)
         for name, s in manifest["sources"].items():
             if s["warning"]:
                 typer.echo(f"warning: {name}: {s['warning']}", err=True)
-        typer.echo(json.dumps({n: s["realised"] for n, s in manifest["sources"].items()}))
+        _say(as_json, {n: s["realised"] for n, s in manifest["sources"].items()}, _mix_lines(output, manifest))
 
     @mix.command("search")
     def search_cmd(
@@ -160,7 +222,7 @@ def register_mix(app: typer.Typer) -> None:
         from mixtures.verdict import verdict
 
         m = _load_mixture(space)
-        with _user_errors():
+        with _user_errors(), _interruptible():
             result = run_search(m, output)
         typer.echo(json.dumps(result, indent=2) if as_json else "\n".join(verdict(result)))
 

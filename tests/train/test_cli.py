@@ -55,7 +55,17 @@ def test_tokenizer_shards_train_eval_export_upscale_and_extend_context(shards, t
     )
     out = json.loads(
         invoke(
-            "tokenize", sample, "-t", tmp_path / "tok", "-o", tmp_path / "sh", "--workers", 1, "--val-fraction", 0.05
+            "tokenize",
+            sample,
+            "-t",
+            tmp_path / "tok",
+            "-o",
+            tmp_path / "sh",
+            "--workers",
+            1,
+            "--val-fraction",
+            0.05,
+            "--json",
         )
         .strip()
         .splitlines()[-1]

@@ -19,13 +19,14 @@ pytestmark = pytest.mark.faults
 TRIALS = int(os.environ.get("CORPUS_FAULT_TRIALS", "2"))
 
 
-def _kill_landing(cmd, ready, delay, env=None, clear=()):
+def _kill_landing(cmd, ready, delay, env=None, clear=(), done=None):
     """_kill_after, with shorter delays when the command ended first (a fast machine): True once a kill
-    landed, the paths in `clear` removed before each new try."""
+    landed before the work was finished (the path `done` absent: a process killed while it exits has
+    finished), the paths in `clear` removed before each new try."""
     import shutil
 
     for d in (delay, delay / 4, 0.0):
-        if _kill_after(cmd, ready, d, env):
+        if _kill_after(cmd, ready, d, env) and not (done and os.path.exists(done)):
             return True
         for p in clear:
             shutil.rmtree(p, ignore_errors=True)
@@ -75,7 +76,8 @@ def test_tokenize_killed_then_rerun_gives_the_same_shards(shards, tmp_path, seed
     subprocess.run(cmd(tmp_path / "straight"), env=env_with_path(), check=True, capture_output=True)
     killed = tmp_path / "killed"
     delay = random.Random(seed).uniform(0, 0.5)
-    assert _kill_landing(cmd(killed), killed, delay, clear=[killed]), "tokenize ended before the kill"
+    landed = _kill_landing(cmd(killed), killed, delay, clear=[killed], done=killed / "index.json")
+    assert landed, "tokenize ended before the kill"
     assert not (killed / "index.json").exists()
     subprocess.run(cmd(killed), env=env_with_path(), check=True, capture_output=True)
     straight, again = _files(tmp_path / "straight"), _files(killed)

@@ -40,20 +40,6 @@ def test_same_input_same_output(tmp_path, demo_warc, spine_build):
     assert all_rows(spine_build) == all_rows(tmp_path / "b")
 
 
-@pytest.mark.ray
-def test_ray_executor_matches_local(tmp_path, demo_warc, spine_build, ray_session):
-    result = build(
-        make_config(
-            [demo_warc],
-            tmp_path / "ray",
-            stages=SPINE,
-            executor={"kind": "ray", "workers": 2, "ray": {"init": {"num_cpus": 2}}},
-        )
-    )
-    assert result.exit_code == 0
-    assert all_rows(tmp_path / "ray") == all_rows(spine_build)
-
-
 def test_changed_config_refuses_to_resume(demo_warc, spine_build, copy_build):
     from corpus.build import ConfigChanged
 

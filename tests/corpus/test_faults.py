@@ -156,10 +156,29 @@ def _kill(proc, victim, rng):
 @pytest.mark.parametrize("victim", ["driver", "worker"])
 @pytest.mark.parametrize("seed", range(TRIALS))
 def test_kill_at_random_points_of_every_pipeline(tmp_path, shards, victim, seed):
-    """One build killed again and again, at a random moment of each pipeline in turn, then finished."""
+    """One build killed again and again, at a random moment of each pipeline in turn, then finished. On a
+    fast machine pipelines can end before the moment drawn: the trial is retried with new moments (every
+    try's rerun is checked) until kills landed in at least half of the pipelines."""
     paths, config, expected = shards
-    rng, out, kills, hit = random.Random(seed), tmp_path / "out", 0, 0
-    before = {}
+    for attempt in range(3):
+        out = tmp_path / f"out{attempt}"
+        kills, hit, before = _kill_each_pipeline(paths, config, out, victim, random.Random(seed * 100 + attempt))
+        done = subprocess.run(
+            [sys.executable, "-m", "corpus.cli", "build", *paths, "-c", str(config), "-o", str(out)],
+            env=env_with_path(),
+            capture_output=True,
+            text=True,
+        )
+        assert done.returncode == 0, done.stderr[-2000:]
+        _check_finished(out, expected, before)
+        if kills >= len(PIPELINES) // 2 and hit >= 1:
+            return
+    pytest.fail(f"in 3 tries, only {kills} kills ({hit} of a {victim}) landed in the build")
+
+
+def _kill_each_pipeline(paths, config, out, victim, rng) -> tuple[int, int, dict]:
+    """(kills, kills that hit the victim, task completions before the rerun)."""
+    kills, hit, before = 0, 0, {}
     for name in PIPELINES:
         proc = _start(paths, config, out)
         if not _wait_for(proc, out / "logs" / name):
@@ -173,17 +192,7 @@ def test_kill_at_random_points_of_every_pipeline(tmp_path, shards, victim, seed)
             proc.kill()
             proc.wait()
         kills += 1
-    before = {**_completions(out), **before}
-    done = subprocess.run(
-        [sys.executable, "-m", "corpus.cli", "build", *paths, "-c", str(config), "-o", str(out)],
-        env=env_with_path(),
-        capture_output=True,
-        text=True,
-    )
-    assert done.returncode == 0, done.stderr[-2000:]
-    # on an idle machine most pipelines' tasks end before the moment drawn, so a worker is not always there
-    assert kills >= len(PIPELINES) // 2 and hit >= 1, f"only {kills} kills ({hit} of a {victim}) landed in the build"
-    _check_finished(out, expected, before)
+    return kills, hit, {**_completions(out), **before}
 
 
 def test_worker_killed_as_the_pool_starts_ends_the_build(tmp_path, shards):

@@ -27,7 +27,7 @@ from corpus.core.configlib import to_dict
 from corpus.core.files import file_sha256
 from mixtures.mixture import Allocation, Mixture, allocate
 from mixtures.pools import input_checksums, pool, pool_counts, pool_docs, tokenizer_path
-from tokens.shards import DOCS_FILE, INDEX_FILE, SPLITS, _DocIndex, _ShardWriter, open_split, read_index
+from tokens.shards import DOCS_FILE, INDEX_FILE, SPLITS, DocIndex, ShardWriter, open_split, read_index
 from tokens.tokenizer import EOS_ID
 
 MANIFEST_FILE = "manifest.json"
@@ -88,8 +88,8 @@ def plan(mix: Mixture, tokens: int | None = None, scale: float = 1.0) -> list[di
     ]
 
 
-class _MixDocIndex(_DocIndex):
-    SCHEMA = _DocIndex.SCHEMA.append(pa.field("epoch", pa.int32()))
+class _MixDocIndex(DocIndex):
+    SCHEMA = DocIndex.SCHEMA.append(pa.field("epoch", pa.int32()))
 
 
 def _copies(docs: list[tuple], granted: int) -> list[tuple[int, tuple]]:
@@ -102,7 +102,7 @@ def _copies(docs: list[tuple], granted: int) -> list[tuple[int, tuple]]:
     return out + [(full, d) for d in prefix(docs, rest)] if rest else out
 
 
-def _write(writer: _ShardWriter, rows: _MixDocIndex, shards, doc: tuple, source: str, split: str, epoch: int) -> int:
+def _write(writer: ShardWriter, rows: _MixDocIndex, shards, doc: tuple, source: str, split: str, epoch: int) -> int:
     doc_id, shard, offset, n, n_bytes = doc
     ids = np.asarray(shards[shard][offset : offset + n])
     s, o = writer.add(ids)
@@ -136,7 +136,7 @@ def build(mix: Mixture, out: str, tokens: int | None = None, scale: float = 1.0)
     tmp = out.rstrip("/") + ".partial"
     shutil.rmtree(tmp, ignore_errors=True)
     index = read_index(next(iter(docs.values()))[0])
-    writers = {s: _ShardWriter(tmp, s, np.dtype(index["dtype"]), mix.shard_tokens) for s in SPLITS}
+    writers = {s: ShardWriter(tmp, s, np.dtype(index["dtype"]), mix.shard_tokens) for s in SPLITS}
     rows = _MixDocIndex(os.path.join(tmp, DOCS_FILE))
     realised = _write_train(docs, allocs, writers["train"], rows)
     val = _write_val(mix, docs, writers["val"], rows)

@@ -61,7 +61,7 @@ def _encode(texts: list[str]) -> list[list[int]]:
     return _SP.encode(texts)
 
 
-class _ShardWriter:
+class ShardWriter:
     def __init__(self, out: str, split: str, dtype: np.dtype, shard_tokens: int):
         self.out, self.split, self.dtype, self.limit = out, split, dtype, shard_tokens
         self.n, self.buf, self.size, self.shards = 0, [], 0, []
@@ -110,8 +110,8 @@ def tokenize(
     model_path = os.path.join(tokenizer_dir, "tokenizer.model") if os.path.isdir(tokenizer_dir) else tokenizer_dir
     vocab = load(model_path).get_piece_size()
     dtype = token_dtype(vocab)
-    writers = {s: _ShardWriter(out, s, dtype, cfg.shard_tokens) for s in SPLITS}
-    rows = _DocIndex(os.path.join(out, DOCS_FILE))
+    writers = {s: ShardWriter(out, s, dtype, cfg.shard_tokens) for s in SPLITS}
+    rows = DocIndex(os.path.join(out, DOCS_FILE))
     batches = _batches(iter_docs(inputs, where, source_expr), DOCS_PER_TASK)
     for batch, encoded in _encoded(batches, model_path, cfg.workers):
         _write_batch(batch, encoded, writers, rows, cfg)
@@ -137,7 +137,7 @@ def tokenize(
     return index
 
 
-class _DocIndex:
+class DocIndex:
     """docs.parquet written in row groups as documents arrive (memory bounded by one row group)."""
 
     SCHEMA = pa.schema(

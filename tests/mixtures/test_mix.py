@@ -18,6 +18,7 @@ from corpus.core.configlib import ConfigError
 from mixtures.build import build, plan, read_manifest
 from mixtures.mixture import allocate, load_mixture
 from mixtures.regression import MODELS
+from searchlib import tiny_search
 from tests.clirun import corpus as run_cli
 from tokens.tokenizer import TokenizerConfig, train_tokenizer
 
@@ -189,27 +190,7 @@ def search_file(root: Path, tmp_path: Path, runs: int, final_seeds: int, **extra
     data = mixture(
         root,
         **extra,
-        search={
-            "runs": runs,
-            "final_seeds": final_seeds,
-            "folds": 2,
-            "candidates": 2000,
-            "top_k": 20,
-            "proxy": {
-                "model": {
-                    "preset": "tiny",
-                    "d_model": 32,
-                    "n_layers": 1,
-                    "n_heads": 2,
-                    "n_kv_heads": 1,
-                    "max_seq_len": 32,
-                },
-                "seq_len": 32,
-                "batch_size": 4,
-                "max_steps": 4,
-                "optim": {"warmup_steps": 1},
-            },
-        },
+        search=tiny_search(runs, final_seeds, max_steps=4),
     )
     path = tmp_path / "space.yaml"
     path.write_text(yaml.safe_dump(data))

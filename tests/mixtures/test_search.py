@@ -11,6 +11,7 @@ import yaml
 from corpus.core.configlib import ConfigError
 from mixtures.mixture import load_mixture
 from mixtures.regression import prior_draws, propose
+from searchlib import tiny_search
 from tests.clirun import corpus as cli
 
 
@@ -156,28 +157,7 @@ def space(root: Path, path: Path, runs: int, final_seeds: int, **search) -> Path
             {"name": n, "inputs": [str(root / f"{n}.txt")], "max_epochs": 20.0} for n in ("rivers", "trains", "notes")
         ],
         "targets": [{"name": "target", "inputs": [str(root / "target.txt")]}],
-        "search": {
-            "runs": runs,
-            "final_seeds": final_seeds,
-            "folds": 2,
-            "candidates": 2000,
-            "top_k": 20,
-            "proxy": {
-                "model": {
-                    "preset": "tiny",
-                    "d_model": 32,
-                    "n_layers": 1,
-                    "n_heads": 2,
-                    "n_kv_heads": 1,
-                    "max_seq_len": 32,
-                },
-                "seq_len": 32,
-                "batch_size": 4,
-                "max_steps": 3,
-                "optim": {"warmup_steps": 1},
-            },
-            **search,
-        },
+        "search": tiny_search(runs, final_seeds, max_steps=3, **search),
     }
     path.write_text(yaml.safe_dump(data))
     return path

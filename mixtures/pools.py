@@ -16,6 +16,7 @@ import shutil
 import duckdb
 
 from corpus.core.files import file_sha256
+from corpus.core.sql import sql_literal
 from mixtures.mixture import Mixture, Source, Target
 from tokens.shards import DOCS_FILE, INDEX_FILE, TokenizeConfig, read_index, tokenize
 from tokens.sources import check_inputs
@@ -68,7 +69,7 @@ def pool(mix: Mixture, item: Source | Target) -> str:
         tmp,
         TokenizeConfig(val_fraction=val, workers=1),
         where=item.where,
-        source_expr=_sql_string(item.name),
+        source_expr=sql_literal(item.name),
     )
     os.makedirs(mix.cache, exist_ok=True)
     if os.path.exists(path):  # another process finished the same pool first
@@ -78,14 +79,11 @@ def pool(mix: Mixture, item: Source | Target) -> str:
     return path
 
 
-def _sql_string(s: str) -> str:
-    return "'" + s.replace("'", "''") + "'"
-
-
 def pool_docs(path: str, split: str) -> list[tuple[str, int, int, int, int]]:
     """(id, shard, offset, tokens, bytes) of one split, in the pool's (input) order."""
     return duckdb.sql(
-        f"select id, shard, \"offset\", tokens, bytes from '{os.path.join(path, DOCS_FILE)}' where split = '{split}'"
+        f'select id, shard, "offset", tokens, bytes from {sql_literal(os.path.join(path, DOCS_FILE))} '
+        f"where split = {sql_literal(split)}"
     ).fetchall()
 
 

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from typing import Iterator
 
 from corpus.core.files import open_text
+from corpus.core.sql import sql_literal
 
 PARQUET_BATCH_ROWS = 2048  # bounded memory: DuckDB hands over this many rows at a time
 
@@ -61,7 +62,7 @@ def check_inputs(inputs: list[str] | tuple[str, ...], where: str = "") -> list[s
     if where:
         try:
             duckdb.connect().execute(
-                f"describe select * from read_parquet({parquet!r}, union_by_name = true) where ({where})"
+                f"describe select * from read_parquet({_path_list(parquet)}, union_by_name = true) where ({where})"
             )
         except duckdb.Error as e:
             raise ValueError(f"--where {where!r}: {str(e).strip().splitlines()[0]}") from None
@@ -105,7 +106,7 @@ def _parquet_docs(files: list[str], where: str, source_expr: str | None) -> Iter
     import duckdb
 
     con = duckdb.connect()
-    rel = f"read_parquet({[os.path.abspath(p) for p in files]!r}, filename = true, union_by_name = true)"
+    rel = f"read_parquet({_path_list(os.path.abspath(p) for p in files)}, filename = true, union_by_name = true)"
     cols = {r[0] for r in con.execute(f"describe select * from {rel}").fetchall()}
     if source_expr is None:  # a build's output has `lang`; otherwise the file is the source
         source_expr = "coalesce(lang, 'unknown')" if "lang" in cols else "regexp_extract(filename, '[^/]*$')"
@@ -147,3 +148,8 @@ def split_of(text: str, val_fraction: float) -> str:
     """'val' or 'train' from a hash of the text: exact duplicates always land in the same split."""
     h = int.from_bytes(hashlib.blake2b(text.encode("utf-8"), digest_size=8).digest(), "big")
     return "val" if h < val_fraction * 2**64 else "train"
+
+
+def _path_list(paths) -> str:
+    """A DuckDB list of path literals, quoted the one way the project quotes SQL strings (sql_literal)."""
+    return "[" + ", ".join(sql_literal(p) for p in paths) + "]"

@@ -101,3 +101,12 @@ def test_uint32_for_large_vocabularies():
     from tokens.shards import token_dtype
 
     assert token_dtype(65536) == np.uint16 and token_dtype(64000) == np.uint16 and token_dtype(100_000) == np.uint32
+
+
+def test_inputs_whose_path_holds_a_quote(corpus, tmp_path):
+    """Paths reach DuckDB as SQL string literals, quotes doubled."""
+    src = tmp_path / "it's" / "kept.parquet"
+    src.parent.mkdir()
+    src.write_bytes((corpus / "kept.parquet").read_bytes())
+    docs = list(iter_docs([str(src)], where="lang = 'zh'"))
+    assert len(docs) == 60

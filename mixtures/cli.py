@@ -231,8 +231,8 @@ def register_mix(app: typer.Typer) -> None:
         runs: str = typer.Argument(..., help="runs directory of `corpus mix search`"),
         output: Optional[str] = typer.Option(None, "-o", "--output", help="HTML file (default RUNS/report.html)"),
     ):
-        """A self-contained HTML page: the verdict, predicted vs actual, metric against each weight, proposal
-        vs uniform vs the best sampled mixture. Prints the verdict and the page's path."""
+        """An HTML page (its charting script beside it, nothing fetched): the verdict, predicted vs actual,
+        metric against each weight, proposal vs uniform vs the best sampled mixture. Prints the verdict and the page's path."""
         from mixtures.report import search_summary, write_report
         from mixtures.verdict import verdict
 

@@ -1,4 +1,5 @@
-"""`corpus mix report RUNS`: one self-contained HTML page (figures embedded as SVG, no network).
+"""`corpus mix report RUNS`: one HTML page, its interactive charts drawn by plotly.js from a file beside it
+(reports.plots: nothing fetched from a network).
 
 Sections: the verdict (the metric's definition, the fit's held-out rank correlation, the proposal
 against uniform weights and the best sampled mixture against the seed band, per target too, and a
@@ -75,17 +76,38 @@ def scatter_section(rows: list[dict], proposal: dict) -> str:
     figs, lines = [], []
     for kind, m in proposal["models"].items():
         runs = list(m["heldout_pred"])
-        x = np.array([m["heldout_pred"][r] for r in runs])
-        y = np.array([actual[r] for r in runs])
-        fig = plots._figure(4.2, 3.6)
-        ax = fig.add_subplot()
-        ax.scatter(x, y, s=18, color="#4c72b0")
-        lo, hi = min(x.min(), y.min()), max(x.max(), y.max())
-        ax.plot([lo, hi], [lo, hi], color="#999999", lw=1, ls="--")
-        ax.set_xlabel("predicted (held out)")
-        ax.set_ylabel("actual metric")
-        ax.set_title(f"{kind}: Spearman {m['heldout_spearman']:.3f}")
-        figs.append(plots.embed(fig, f"fit-{kind}", f"{kind} predicted vs actual"))
+        x = np.array([m["heldout_pred"][r] for r in runs], dtype=float)
+        y = np.array([actual[r] for r in runs], dtype=float)
+        lo, hi = float(min(x.min(), y.min())), float(max(x.max(), y.max()))
+        data = [
+            {
+                "type": "scatter",
+                "mode": "markers",
+                "name": "held-out runs",
+                "x": [float(v) for v in x],
+                "y": [float(v) for v in y],
+                "text": [str(r) for r in runs],
+                "marker": {"color": "#4c72b0", "size": 7},
+                "hovertemplate": "run %{text}<br>predicted %{x:.4f}<br>actual %{y:.4f}<extra></extra>",
+            },
+            {
+                "type": "scatter",
+                "mode": "lines",
+                "name": "predicted = actual",
+                "x": [lo, hi],
+                "y": [lo, hi],
+                "line": {"color": "#999999", "width": 1, "dash": "dash"},
+                "hoverinfo": "skip",
+            },
+        ]
+        layout = plots.base_layout(
+            380,
+            title={"text": f"{e(kind)}: Spearman {m['heldout_spearman']:.3f}", "x": 0, "xref": "paper"},
+            margin={"t": 40},
+            xaxis={"title": {"text": "predicted (held out)"}},
+            yaxis={"title": {"text": "actual metric"}},
+        )
+        figs.append(plots.embed(data, layout, f"fit-{kind}", f"{kind} predicted vs actual"))
         lines.append(
             f"<li>{e(kind)}: Spearman rho {m['heldout_spearman']:.3f} over {len(runs)} held-out runs, "
             f"{m.get('heldout_spearman_best', float('nan')):.3f} among the best quarter</li>"
@@ -98,16 +120,28 @@ def scatter_section(rows: list[dict], proposal: dict) -> str:
 
 def weights_section(rows: list[dict], names: list[str]) -> str:
     search = [r for r in rows if r.get("kind") == "search"] or rows
-    y = np.array([r["metric"] for r in search])
+    y = [float(r["metric"]) for r in search]
     figs = []
     for n in names:
-        x = np.array([r.get(WEIGHT + n, 0.0) for r in search])
-        fig = plots._figure(3.2, 2.8)
-        ax = fig.add_subplot()
-        ax.scatter(x, y, s=14, color="#55a868")
-        ax.set_xlabel(f"weight of {n}")
-        ax.set_ylabel("metric")
-        figs.append(plots.embed(fig, f"weight-{n}", f"metric against the weight of {n}"))
+        data = [
+            {
+                "type": "scatter",
+                "mode": "markers",
+                "name": n,
+                "x": [float(r.get(WEIGHT + n, 0.0)) for r in search],
+                "y": y,
+                "text": [str(r["run"]) for r in search],
+                "marker": {"color": "#55a868", "size": 6},
+                "hovertemplate": "run %{text}<br>weight %{x:.3f}<br>metric %{y:.4f}<extra></extra>",
+            }
+        ]
+        layout = plots.base_layout(
+            300,
+            margin={"t": 15},
+            xaxis={"title": {"text": f"weight of {e(n)}"}},
+            yaxis={"title": {"text": "metric"}},
+        )
+        figs.append(plots.embed(data, layout, f"weight-{n}", f"metric against the weight of {n}"))
     return f"<h2 id='weights'>Metric against each source's weight</h2><div class='plots'>{''.join(figs)}</div>"
 
 
@@ -116,22 +150,34 @@ def comparison_section(s: dict | None, names: list[str]) -> str:
     if not groups:
         return ""
     labels = [f"{LABELS[k]} (n={g['n']})" for k, g in groups.items()]
-    means = [g["mean"] for g in groups.values()]
-    fig = plots._figure(5.5, 3)
-    ax = fig.add_subplot()
-    ax.errorbar(
-        range(len(labels)),
-        means,
-        yerr=[
-            [m - g["min"] for m, g in zip(means, groups.values())],
-            [g["max"] - m for m, g in zip(means, groups.values())],
-        ],
-        fmt="o",
-        capsize=6,
-        color="#dd8452",
+    means = [float(g["mean"]) for g in groups.values()]
+    data = [
+        {
+            "type": "scatter",
+            "mode": "markers",
+            "name": "mean over the seeds",
+            "x": labels,
+            "y": means,
+            "customdata": [[float(g["min"]), float(g["max"])] for g in groups.values()],
+            "error_y": {
+                "type": "data",
+                "symmetric": False,
+                "array": [float(g["max"]) - m for m, g in zip(means, groups.values())],
+                "arrayminus": [m - float(g["min"]) for m, g in zip(means, groups.values())],
+                "color": "#dd8452",
+                "width": 8,
+            },
+            "marker": {"color": "#dd8452", "size": 9},
+            "hovertemplate": "%{x}<br>mean %{y:.4f}<br>min %{customdata[0]:.4f}, max %{customdata[1]:.4f}"
+            "<extra></extra>",
+        }
+    ]
+    layout = plots.base_layout(
+        320,
+        margin={"t": 15, "r": 60},
+        xaxis={"type": "category"},
+        yaxis={"title": {"text": "metric (min-max over seeds)"}},
     )
-    ax.set_xticks(range(len(labels)), labels)
-    ax.set_ylabel("metric (min-max over seeds)")
     mixes = {
         "proposed": s["proposal"],
         "uniform": {n: 1 / len(names) for n in names},
@@ -152,7 +198,7 @@ def comparison_section(s: dict | None, names: list[str]) -> str:
     )
     return (
         "<h2 id='compare'>Proposal against uniform weights and the best sampled mixture</h2>"
-        + plots.embed(fig, "compare", "proposed vs uniform vs best sampled", "bars: the spread of the seeds")
+        + plots.embed(data, layout, "compare", "proposed vs uniform vs best sampled", "bars: the spread of the seeds")
         + table
         + stats
     )
@@ -195,7 +241,11 @@ def write_report(runs_dir: str, path: str | None = None) -> str:
     with open(path, "w", encoding="utf-8") as f:
         f.write(
             f"<!doctype html><html lang='en'><head><meta charset='utf-8'><title>mixture search: {title}</title>"
-            f"<style>{STYLE} .plots{{display:flex;flex-wrap:wrap;gap:8px}} .warn{{color:#b00020;font-weight:bold}}"
-            f"</style></head><body><h1>Mixture search <small>{title}</small></h1>{body}</body></html>"
+            f"<style>{STYLE} .plots{{display:flex;flex-wrap:wrap;gap:8px}} .plots figure{{flex:1 1 360px;"
+            f"max-width:520px}} figure[data-plot=compare]{{max-width:720px}} .warn{{color:#b00020;font-weight:bold}}"
+            f"</style>{plots.SCRIPT_TAG}</head><body><h1>Mixture search <small>{title}</small></h1>{body}"
+            f"<script>{plots.DRAW_SCRIPT}window.addEventListener('load', function () {{ drawPlots(document); }});"
+            "</script></body></html>"
         )
+    plots.write_script(os.path.dirname(os.path.abspath(path)))  # plotly.js beside the page
     return path

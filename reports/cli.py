@@ -17,9 +17,10 @@ def report(
     out: str = typer.Argument(..., help="build (or refilter) output directory"),
     output: Optional[str] = typer.Option(None, "-o", "--output", help="HTML file (default OUT/report.html)"),
 ):
-    """One self-contained HTML page: funnel, drop reasons with samples, thresholds on histograms, failed, config.
+    """One HTML page: funnel, drop reasons with samples, thresholds on histograms, failed, config.
 
-    Progress on stderr while it works (a bar for the histograms on a terminal)."""
+    Interactive charts (hover, zoom) drawn by plotly.min.js, written beside the page: nothing is fetched from a
+    network. Progress on stderr while it works (a bar for the histograms on a terminal)."""
     from corpus.core.progress import counted
     from corpus.core.sql import UnreadableBuild
     from reports.report import NotABuild, write_report

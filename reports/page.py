@@ -69,9 +69,8 @@ td.num{{text-align:right;font-variant-numeric:tabular-nums;white-space:nowrap}}
 .gone{{color:#c44e52;font-size:90%}}
 .row{{display:flex;gap:2em;flex-wrap:wrap;align-items:flex-start}}
 .row figure{{flex:1 1 500px}}
-figure{{margin:0}}
-figure img{{max-width:100%;height:auto}}
-.grid figure img{{width:100%}}
+figure{{margin:0;min-width:0}}
+figure .chart{{width:100%}}
 figcaption{{color:#666;font-size:90%;text-align:center}}
 .grid{{display:grid;grid-template-columns:repeat(auto-fill,minmax(520px,1fr));gap:1em}}
 .cards{{display:flex;gap:1em}}
@@ -90,23 +89,31 @@ table.thresholds td:last-child{{min-width:14em;color:#555;font-size:90%}}
 pre.config{{max-height:none}}
 """
 
-# Unfold all / fold all; `#unfold` in the address opens every section before the figures are measured (a
-# headless browser checks them). Then each figure is marked once its image is decoded, with where it is.
+# Unfold all / fold all; `#unfold` in the address opens every section before the figures are drawn (a headless
+# browser checks them). Once drawPlots (reports.plots.DRAW_SCRIPT) has drawn the figures, each is marked with
+# where its chart and its axes are, and the page with how many figures it has, how many were drawn, its height.
 SCRIPT = """
 function setFolds(open) { document.querySelectorAll('details').forEach(function (d) { d.open = open; }); }
 window.addEventListener('load', function () {
   if (location.hash === '#unfold') setFolds(true);
-  var figures = document.querySelectorAll('figure.plot');
-  var drawn = 0;
-  figures.forEach(function (f) {
-    var img = f.querySelector('img');
-    var r = f.getBoundingClientRect();
-    f.dataset.box = [r.left + window.scrollX, r.top + window.scrollY, r.width, r.height].map(Math.round).join(',');
-    if (img && img.complete && img.naturalWidth > 0 && r.width > 0 && r.height > 0) { f.dataset.drawn = '1'; drawn++; }
+  drawPlots(document).then(function () {
+    var figures = document.querySelectorAll('figure.plot');
+    var drawn = 0;
+    figures.forEach(function (f) {
+      var at = function (el) {
+        var r = el.getBoundingClientRect();
+        return [r.left + window.scrollX, r.top + window.scrollY, r.width, r.height].map(Math.round).join(',');
+      };
+      var chart = f.querySelector('.chart'), area = f.querySelector('.chart rect.nsewdrag');
+      var r = chart.getBoundingClientRect();
+      f.dataset.box = at(chart);
+      if (area) f.dataset.area = at(area);  // the axes' inside: the bars and lines, without the labels
+      if (f.dataset.drawn && chart.querySelector('svg.main-svg') && r.width > 0 && r.height > 0) drawn++;
+    });
+    document.body.dataset.plots = figures.length;
+    document.body.dataset.drawn = drawn;
+    document.body.dataset.height = document.documentElement.scrollHeight;
   });
-  document.body.dataset.plots = figures.length;
-  document.body.dataset.drawn = drawn;
-  document.body.dataset.height = document.documentElement.scrollHeight;
 });
 """
 

@@ -1,4 +1,5 @@
-"""`corpus report`: one self-contained HTML page (no network) that a data engineer opens first.
+"""`corpus report`: one HTML page that a data engineer opens first, its interactive charts drawn by plotly.js
+from a file beside it (reports.plots: nothing fetched from a network).
 
 Sections, each one a reader can fold: a banner when the demo models scored the documents; totals; the
 funnel as a stage x language pivot with a plot, and the bytes read against the text extracted; the top
@@ -403,8 +404,9 @@ def write_report(out: str, path: str | None = None, say: Callable[[str], None] |
     with open(path, "w", encoding="utf-8") as f:
         f.write(
             f"<!doctype html><html lang='en'><head><meta charset='utf-8'><title>corpus report: {title}</title>"
-            f"<style>{STYLE}</style></head><body><h1>Build report <small>{title}</small></h1><nav>{nav}</nav>"
-            f"{body}<script>{SCRIPT}</script></body></html>"
+            f"<style>{STYLE}</style>{plots.SCRIPT_TAG}</head><body><h1>Build report <small>{title}</small></h1>"
+            f"<nav>{nav}</nav>{body}<script>{plots.DRAW_SCRIPT}{SCRIPT}</script></body></html>"
         )
+    plots.write_script(os.path.dirname(os.path.abspath(path)))  # beside the page (under OUT: Layout.report_script)
     say(f"report: written in {time.monotonic() - t0:.1f}s ({os.path.getsize(path) / 1e6:.1f} MB)")
     return path

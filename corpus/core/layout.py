@@ -18,6 +18,8 @@ from corpus.core.vocab import FATE_DROPPED, FATE_FAILED, FATE_KEPT, FATES
 OUTPUT_MARKER = "corpus-output.json"
 OUTPUT_FORMAT = "corpus-toolkit/output"
 OUTPUT_VERSION = 1
+# the charting library every report page loads from its own folder (reports.plots writes it there)
+REPORT_SCRIPT = "plotly.min.js"
 # keys every config this toolkit has ever written has: how an output made before the marker is recognised
 _CONFIG_KEYS = frozenset({"inputs", "output", "stages"})
 
@@ -108,6 +110,10 @@ class Layout:
         """`corpus report`'s page, by default."""
         return self.path("report.html")
 
+    def report_script(self) -> str:
+        """The report's charting library (plotly.js), written beside the page: the page loads it from there."""
+        return self.path(REPORT_SCRIPT)
+
     def marker(self) -> str:
         return self.path(OUTPUT_MARKER)
 
@@ -124,6 +130,7 @@ class Layout:
             self.funnel(),
             self.config_file(),
             self.report_file(),
+            self.report_script(),
             self.lock_file(),
             self.marker(),
         ]

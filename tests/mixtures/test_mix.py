@@ -1,6 +1,7 @@
 import json
 import os
 import random
+import re
 import signal
 import subprocess
 import sys
@@ -230,10 +231,19 @@ def test_smoke_search_records_runs_proposes_and_reports(corpus, tmp_path):
     assert sum(result["proposal"].values()) == pytest.approx(1, abs=1e-5)
     html = open(write_report(str(tmp_path / "runs"))).read()
     assert (
-        html.count("data:image/svg+xml;base64,") >= 2 + 3 + 1
+        html.count('class="plot-data"') >= 2 + 3 + 1  # plotly charts: fits, weights, comparison
         and "Spearman" in html
         and "http" not in html.split("<body>")[1].replace("http-equiv", "")
     )
+    assert '<script src="plotly.min.js"' in html and (tmp_path / "runs" / "plotly.min.js").stat().st_size > 1e6
+    charts = {
+        m.group(1): json.loads(m.group(2))
+        for m in re.finditer(r'data-plot="([^"]+)".*?class="plot-data">(.*?)</script>', html)
+    }
+    metrics = dict(con.execute("select run, metric from runs where kind = 'search'").fetchall())
+    en = charts["weight-en"]["data"][0]
+    assert dict(zip(en["text"], en["y"])) == pytest.approx(metrics)  # the metric against each run's weight
+    assert charts["compare"]["layout"]["yaxis"]["title"]["text"] == "metric (min-max over seeds)"
     rep = run_cli("mix", "report", tmp_path / "runs")  # the verdict on the terminal and at the top of the page
     assert rep.returncode == 0 and rep.stdout.startswith("metric = loss.target (lower is better)")
     assert "this search cannot tell mixtures apart yet: add runs" in rep.stdout

@@ -1,20 +1,23 @@
 """What the report says, read from its HTML without a browser: the demo-model banner and the models'
 manifest, bytes against text at the front of the funnel, thresholds named by their signal and reason with
 the defaults file's reason for a per-language value, numbers with their nouns, sections a reader can fold,
-a CJK font stack; and `corpus report`'s progress and its one-line refusal of a directory that is no build."""
+a CJK font stack; the charts' data (plotly specs in the page, plotly.js beside it); and `corpus report`'s progress
+and its one-line refusal of a directory that is no build."""
 
-import base64
 import json
+import os
 import re
 
+import numpy as np
 import pytest
 from lxml import html as lhtml
 
 from corpus.build import build
 from corpus.core.funnel import format_funnel
+from corpus.core.layout import Layout
 from corpus.core.sql import connect, format_table
 from reports import plots
-from reports.page import STYLE
+from reports.page import SANS, STYLE
 from reports.report import write_report
 from tests.clirun import corpus
 from tests.corpus.helpers import make_config
@@ -37,10 +40,15 @@ def page(built, tmp_path_factory):
     return open(path, encoding="utf-8").read()
 
 
-def _figures(source: str) -> list[str]:
-    """The SVG text of every embedded figure."""
-    found = re.findall(r"data:image/svg\+xml;base64,([A-Za-z0-9+/=]+)", source)
-    return [base64.b64decode(data).decode() for data in found]
+def _charts(source: str) -> dict[str, dict]:
+    """Every figure's plotly spec ({"data": traces, "layout": ...}) by its name, with its description and caption."""
+    charts = {}
+    for fig in lhtml.fromstring(source).xpath("//figure[contains(@class, 'plot')]"):
+        spec = json.loads(fig.xpath(".//script[@class='plot-data']")[0].text)
+        caption = fig.xpath("./figcaption")
+        spec["alt"], spec["caption"] = fig.get("aria-label"), caption[0].text_content() if caption else ""
+        charts[fig.get("data-plot")] = spec
+    return charts
 
 
 def _text(source: str) -> str:
@@ -98,19 +106,77 @@ def test_terminal_funnel_lists_every_reason_whole():
     assert max(len(line) for line in text.splitlines()) < 140
 
 
-def test_funnel_plot_legend_covers_no_bar_and_names_every_language():
+def test_funnel_plot_legend_above_the_bars_names_every_language():
     stages = [f"stage_{i}" for i in range(12)]
     langs = ["en", "zh", "de", "fr", "unknown"]
     surviving = {(s, lang): 1000 - 50 * i for i, s in enumerate(stages) for lang in langs}
-    fig = plots.funnel_figure(stages, langs, surviving)
-    fig.canvas.draw()
-    renderer = fig.canvas.get_renderer()
-    ax = fig.axes[0]
-    legend = ax.get_legend()
-    assert [t.get_text() for t in legend.get_texts()] == langs
-    box = legend.get_window_extent(renderer)
-    for artist in list(ax.patches) + list(ax.texts):
-        assert not box.overlaps(artist.get_window_extent(renderer)), artist
+    data, layout = plots.funnel_figure(stages, langs, surviving)
+    bars = [t for t in data if t["type"] == "bar"]
+    assert [t["name"] for t in bars] == langs and all(t["y"] == stages for t in bars)
+    assert len({t["marker"]["color"] for t in bars}) == len(langs)
+    # the legend sits above the axes (paper y >= 1, anchored at its bottom): it covers no bar and no count;
+    # the x range leaves room for the count at the end of the longest bar (the browser test measures both)
+    legend = layout["legend"]
+    assert layout["showlegend"] and legend["orientation"] == "h" and legend["y"] >= 1 and legend["yanchor"] == "bottom"
+    (totals,) = [t for t in data if t["type"] == "scatter"]
+    assert totals["x"] == [5000 - 250 * i for i in range(12)] and totals["text"][0] == " 5,000"
+    assert layout["xaxis"]["range"][1] >= 1.1 * 5000 and layout["yaxis"]["autorange"] == "reversed"
+    assert layout["xaxis"]["title"]["text"] == "documents surviving the stage"
+
+
+def test_charts_hold_the_builds_numbers(built, page):
+    out, funnel = built
+    charts = _charts(page)
+    # the funnel chart: per language, the documents left after each stage, as funnel.json counts them
+    spec = charts["funnel"]
+    assert spec["alt"] == "documents surviving each stage, by language"
+    bars = {t["name"]: dict(zip(t["y"], t["x"])) for t in spec["data"] if t["type"] == "bar"}
+    for r in funnel["stages"]:
+        assert bars[r["lang"]][r["stage"]] == r["docs_out"], r
+    assert all("%{x:,}" in t["hovertemplate"] for t in spec["data"])  # hover: the values
+    # a histogram: its bars count every document, its threshold line stands at the threshold's value
+    con = connect(str(out))
+    spec = charts["fineweb_newline_ratio:en"]
+    n = con.execute(
+        "select count(fineweb_newline_ratio) from docs where lang = 'en' and fineweb_newline_ratio is not null"
+    ).fetchone()[0]
+    (bars,) = [t for t in spec["data"] if t["type"] == "bar"]
+    assert (
+        sum(bars["y"]) == n and len(bars["y"]) == plots.HISTOGRAM_BINS and f"n={n}" in spec["layout"]["title"]["text"]
+    )
+    (line,) = [t for t in spec["data"] if t["type"] == "scatter"]
+    assert line["name"].startswith("max 0.3 → fineweb_list_ratio: ") and line["name"].endswith("% fail")
+    assert set(line["x"]) == {0.3} and line["line"]["color"] == plots.THRESHOLD_COLOR
+    assert spec["alt"] == "histogram of fineweb_newline_ratio for en" and "(stage fineweb)" in spec["caption"]
+    assert spec["layout"]["yaxis"]["title"]["text"] == "documents"
+    # its legend: below the axis, in the margin it makes, never over a bar
+    assert spec["layout"]["legend"]["yref"] == "container" and spec["layout"]["legend"]["y"] == 0
+
+
+def test_histogram_notes_what_it_does_not_draw():
+    values = np.concatenate([np.linspace(0, 1, 400), [50.0, 60.0, 70.0]])
+    data, layout = plots.histogram_figure(
+        "sig", "zh", values, [("max 0.5 → a", 0.5, 0.5), ("max 900 → b", 900.0, 0.0)], ["en", "zh"]
+    )
+    assert [t["name"] for t in data if t["type"] == "scatter"] == ["max 0.5 → a: 50.0% fail"]
+    title = layout["title"]["text"]
+    assert "max 900 → b (off-scale): 0.0% fail" in title and "values beyond the axis, counted in the edge bins" in title
+    (bars,) = [t for t in data if t["type"] == "bar"]
+    assert sum(bars["y"]) == len(values) and bars["marker"]["color"] == plots.COLORS["zh"]
+    assert layout["xaxis"]["range"][1] < 50  # the three far values are clipped into the last bin, not drawn
+
+
+def test_report_writes_plotly_beside_the_page_and_overwrite_knows_it(built, tmp_path, copy_build):
+    out = copy_build(built[0])
+    page = write_report(str(out))
+    layout = Layout(str(out))
+    assert page == layout.report_file() and os.path.getsize(layout.report_script()) > 1_000_000
+    assert layout.report_script() in layout.entries()  # --overwrite deletes it with the rest of the build
+    source = open(page, encoding="utf-8").read()
+    assert '<script src="plotly.min.js"' in source and len(source) < 1_000_000  # the library is not in the page
+    (tmp_path / "elsewhere").mkdir()  # a page written with -o somewhere else: the library beside it there too
+    write_report(str(out), str(tmp_path / "elsewhere" / "r.html"))
+    assert (tmp_path / "elsewhere" / "plotly.min.js").stat().st_size == os.path.getsize(layout.report_script())
 
 
 def test_demo_models_banner_and_the_models_manifest(built, tmp_path, copy_build):
@@ -151,7 +217,9 @@ def test_thresholds_name_signal_and_reason_and_say_why_a_value_differs(page):
     assert curly[head.index("en")].startswith("0 ") and curly[head.index("zh")].startswith("1 ")
     assert "zh:" in curly[-1] and "Wikipedia" in curly[-1]  # the comment beside zh's value in heuristics.yaml
     # histogram legends carry the reason too
-    assert any("max 0.3 → fineweb_list_ratio" in svg for svg in _figures(page))
+    assert any(
+        t["name"].startswith("max 0.3 → fineweb_list_ratio") for c in _charts(page).values() for t in c["data"][1:]
+    )
 
 
 def test_no_naming_leaks_and_numbers_agree_with_their_nouns(page, built):
@@ -173,7 +241,9 @@ def test_page_folds_declares_cjk_fonts_and_fetches_nothing(page):
         and "Microsoft YaHei" in body_font
         and body_font.rstrip(";}").endswith("sans-serif")
     )
-    assert all("Noto Sans CJK SC" in svg for svg in _figures(page))  # the figures' text: the same fallbacks
+    charts = _charts(page)  # the charts' text: the same fallbacks
+    assert charts and all(c["layout"]["font"]["family"] == SANS for c in charts.values())
+    assert "Noto Sans CJK SC" in SANS
     assert not re.search(r"""(src|href)=["']?(https?:)?//""", page)
 
 

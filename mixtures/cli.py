@@ -232,7 +232,8 @@ def register_mix(app: typer.Typer) -> None:
         output: Optional[str] = typer.Option(None, "-o", "--output", help="HTML file (default RUNS/report.html)"),
     ):
         """An HTML page (its charting script beside it, nothing fetched): the verdict, predicted vs actual,
-        metric against each weight, proposal vs uniform vs the best sampled mixture. Prints the verdict and the page's path."""
+        metric against each weight, proposal vs uniform vs the best sampled mixture. Prints the verdict and the
+        page's path."""
         from mixtures.report import search_summary, write_report
         from mixtures.verdict import verdict
 

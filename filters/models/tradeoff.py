@@ -9,10 +9,13 @@ keeps at least its floor. Both the curve and the rule go into the model's manife
 Only a good set independent of the model's training positives may bound its cutoff: the held-out part
 of a source the model learned as good text is scored like its training part (near 1 by quality, low
 by perplexity), so a floor on it says nothing about web text. Such sets stay in the curve as
-information. A set (or the pool of sets too small alone) bounds only if it is big enough to lose a
-document at its floor, n x (1 - floor) >= 1 (`adequate`: 20 documents at 95%, 50 at 98%). Where no
-independent set is, the cutoff is off (None, with `off_reason`): the signal is recorded, nothing is
-dropped by it.
+information. A floor is a claim about text like the set, not about the set's own documents, so it
+must hold with `CONFIDENCE`: a set of n documents may lose k at the cutoff only where a one-sided
+exact binomial test says the share kept is >= its floor (P(Binomial(n, 1 - floor) <= k) <= 1 -
+CONFIDENCE; `allowed_losses`). A set too small to lose even none that way (floor^n > 1 - CONFIDENCE:
+fewer than 45 documents at 95%, 114 at 98%, 11 at 80%) is pooled with the other small ones, and the
+pool is judged the same way. Where no independent set is, the cutoff is off (None, with
+`off_reason`): the signal is recorded, nothing is dropped by it.
 
 `bound` is the side a document is removed on: "min" (quality, coherence: score below the cutoff)
 or "max" (perplexity: above it).
@@ -27,35 +30,73 @@ import numpy as np
 
 CURVE_CRAWL_SHARES = tuple(round(0.05 * i, 2) for i in range(0, 11))  # curve rows: 0%, 5%, ... 50% of the crawl removed
 CURVE_POOR_SHARES = tuple(round(0.1 * i, 1) for i in range(0, 11))  # without a crawl: 0%, 10%, ... of the poor sets
+# a floor holds for text like the set with this confidence; with "n x (1 - floor) >= 1" instead, the 12 rated-3
+# pages of the English train split set a cutoff at their 3rd lowest score and took rated 4-5 pages with it
+CONFIDENCE = 0.9
 
 
 @dataclass(frozen=True)
 class KeepRule:
     """Remove as much of the crawl as possible while every independent good set keeps >= `min_kept` (a
-    set named in `floors` keeps >= its own floor instead). A set too small to lose one document at its
-    floor (`adequate`) is pooled with the other small ones, and the pool is judged the same way."""
+    set named in `floors` keeps >= its own floor instead), with `CONFIDENCE`. A set too small for that
+    (`adequate`) is pooled with the other small ones, and the pool is judged the same way."""
 
     min_kept: float = 0.95
     floors: dict = field(default_factory=dict)
+    # the positives' held-out parts keep their floor too, once an independent set has turned the cutoff on
+    # (they never turn it on): for a perplexity tail, which is meant to be far from *every* kind of good text
+    positives_bound: bool = False
 
     def floor(self, name: str) -> float:
         return self.floors.get(name, self.min_kept)
 
     def describe(self) -> str:
         extra = "".join(f", {k} >= {v:.0%}" for k, v in sorted(self.floors.items()))
+        also = ", and so does the held-out part of every training positive," if self.positives_bound else ""
         return (
             f"remove as much of the crawl sample as possible while every good set independent of the "
-            f"training positives keeps >= {self.min_kept:.0%}{extra} (a set, or the pool of smaller ones, "
-            f"bounds only with n x (1 - floor) >= 1); no such set: no cutoff"
+            f"training positives keeps >= {self.min_kept:.0%}{extra}{also} with {CONFIDENCE:.0%} confidence (a set "
+            f"of n may lose k only if P(Binomial(n, 1 - floor) <= k) <= {1 - CONFIDENCE:.0%}; smaller sets are "
+            f"pooled); no independent set: no cutoff"
         )
 
 
 POOL = "(small sets pooled)"
 
 
+def allowed_losses(n: int, floor: float) -> int | None:
+    """The most of n documents a cutoff may remove while the share kept of text like them is >= floor with
+    `CONFIDENCE`: the largest k with P(X <= k) <= 1 - CONFIDENCE, X ~ Binomial(n, 1 - floor); None when
+    even k = 0 fails."""
+    p, alpha = 1.0 - floor, 1.0 - CONFIDENCE
+    if n <= 0 or p <= 0:
+        return None
+    if p >= 1:
+        return n
+    cdf, k = 0.0, -1
+    while k < n:
+        j = k + 1
+        cdf += math.exp(
+            math.lgamma(n + 1)
+            - math.lgamma(j + 1)
+            - math.lgamma(n - j + 1)
+            + j * math.log(p)
+            + (n - j) * math.log1p(-p)
+        )
+        if cdf > alpha + 1e-12:
+            break
+        k = j
+    return None if k < 0 else k
+
+
 def adequate(n: int, floor: float) -> bool:
-    """Whether a set of n documents can bound a cutoff at `floor`: it must be allowed to lose at least one."""
-    return n * (1.0 - floor) >= 1.0 - 1e-9
+    """Whether a set of n documents can bound a cutoff at `floor` (`allowed_losses`)."""
+    return allowed_losses(n, floor) is not None
+
+
+def needed(floor: float) -> int:
+    """The fewest documents that can bound a cutoff at `floor`."""
+    return math.ceil(math.log(1.0 - CONFIDENCE) / math.log(floor) - 1e-9)
 
 
 def _clean(values) -> np.ndarray:
@@ -88,7 +129,7 @@ def pooled(groups: dict[str, list], rule: KeepRule) -> tuple[dict[str, list], di
 def _limit(values: np.ndarray, floor: float, bound: str) -> float:
     """The farthest cutoff that still keeps >= floor of `values` (sorted)."""
     n = len(values)
-    k = int(math.floor(n * (1.0 - floor) + 1e-9))  # documents this set may lose
+    k = allowed_losses(n, floor)  # documents this set may lose; only adequate sets get here
     if bound == "min":  # removed: x < cutoff; keeping values[k:] allows a cutoff up to values[k]
         return float(values[min(k, n - 1)]) if k < n else math.inf
     return float(values[n - 1 - k]) if k < n else -math.inf  # removed: x > cutoff
@@ -114,8 +155,7 @@ def off_reason(good: dict[str, list], independent, rule: KeepRule, lang: str) ->
     if not mine:
         return what
     sizes = ", ".join(
-        f"{k} n={n} (needs {math.ceil(1 / (1 - rule.floor(k)) - 1e-9)} at {rule.floor(k):.0%})"
-        for k, n in sorted(mine.items())
+        f"{k} n={n} (needs {needed(rule.floor(k))} at {rule.floor(k):.0%})" for k, n in sorted(mine.items())
     )
     return f"{what} large enough: {sizes}, pooled too"
 
@@ -155,9 +195,12 @@ def tradeoff(
 ) -> dict:
     """The manifest's record: the rule, its cutoff (None when off, with `off_reason`) and the set that binds
     it, that point and the curve. Every good set is in the curve; only those named in `independent` (not
-    drawn from a source the model was trained on as a positive) may bound the cutoff."""
+    drawn from a source the model was trained on as a positive) may turn the cutoff on; with
+    `rule.positives_bound` every good set then keeps its floor."""
     bounding = {k: v for k, v in good.items() if k in set(independent)}
     cut, binding = choose(bounding, bound, rule)
+    if cut is not None and rule.positives_bound:
+        cut, binding = choose(good, bound, rule)
     docs = {"crawl": len(_clean(crawl)), **{k: len(_clean(v)) for k, v in {**good, **poor}.items()}}
     return {
         "rule": rule.describe(),
@@ -168,7 +211,8 @@ def tradeoff(
         "binding_set": binding,
         **({"off_reason": off_reason(good, bounding, rule, lang)} if cut is None else {}),
         "independent": sorted(bounding),
-        "information_only": sorted(k for k in good if k not in bounding),
+        "positives_bound": rule.positives_bound,
+        "information_only": [] if rule.positives_bound else sorted(k for k in good if k not in bounding),
         "docs": docs,
         "chosen": None if cut is None else point(cut, crawl, good, poor, bound),
         "curve": curve(crawl, good, poor, bound),
@@ -200,14 +244,19 @@ def format_table(t: dict, label: str = "cutoff") -> list[str]:
 
 
 def legend(t: dict) -> list[str]:
-    """What the short column names stand for."""
-    names, info = [n for names in columns(t) for n in names], set(t.get("information_only") or ())
-    return [
-        f"    {_short(n)} = {n}"
-        + (" (a training positive's held-out part: information, no floor)" if n in info else "")
-        for n in names
-        if _short(n) != n or n in info
-    ]
+    """What the short column names stand for, and which good sets are training positives' held-out parts."""
+    good, poor = columns(t)
+    info, indep = set(t.get("information_only") or ()), set(t.get("independent") or ())
+    note = {n: " (a training positive's held-out part: information, no floor)" for n in info}
+    if t.get("positives_bound"):
+        note.update(
+            {
+                n: " (a training positive's held-out part: keeps its floor once a cutoff is on)"
+                for n in good
+                if n not in indep
+            }
+        )
+    return [f"    {_short(n)} = {n}{note.get(n, '')}" for n in [*good, *poor] if _short(n) != n or n in note]
 
 
 def _short(name: str) -> str:

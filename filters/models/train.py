@@ -50,7 +50,7 @@ class TrainParams:
 
 SAFETY_DROP_SCORE = 0.99  # filters/data/scorers.yaml safety.max_score
 # roles read from the sources file (filters/data/train_sources.yaml)
-ROLES = ("reference", "articles", "listings", "low_quality", "spam", "safety")
+ROLES = ("reference", "articles", "calibration", "listings", "low_quality", "spam", "safety")
 NEGATIVE_ROLES = ("crawl_rejected", "listings", "low_quality", "spam")
 
 
@@ -63,10 +63,12 @@ class LangData:
     the safety lists reject), listings (list pages made of headlines), low_quality and spam.
     `crawl` (the rest of the crawl sample) trains nothing but coherence; the curves report how
     much of it each cutoff removes. `rated`: pages of the train split of the rated sets by band
-    (good, mid, poor; ratings.BANDS): sets of the cutoff rule, never training examples."""
+    (good, mid, poor; ratings.BANDS): sets of the cutoff rule, never training examples. `calibration`:
+    good text that no model trains on, so it bounds cutoffs like the rated good pages do."""
 
     reference: list[str]
     articles: list[str] = field(default_factory=list)
+    calibration: list[str] = field(default_factory=list)
     crawl: list[str] = field(default_factory=list)
     crawl_rejected: list[str] = field(default_factory=list)
     listings: list[str] = field(default_factory=list)
@@ -108,10 +110,11 @@ def _rule_sets(data: LangData, p: TrainParams, score) -> tuple[list, dict, dict,
     """(crawl, good, poor, floors, independent) of a trade-off curve, each text scored by `score` (texts ->
     values): good = each positive source's held-out part and the rated good / mid pages; poor = the
     held-out part of each negative role and the rated poor pages. Nothing here trained the model, but
-    only the rated sets are `independent` of its training positives and may bound its cutoff."""
+    only the rated sets and the calibration sources are `independent` of its training positives and may
+    bound its cutoff."""
     good = {k: score(v) for k, v in _held(data, p).items() if v}
     poor = {r: score(split(getattr(data, r), p.heldout, p.seed)[1]) for r in NEGATIVE_ROLES if getattr(data, r)}
-    rated_good = _rated_good(data, score)
+    rated_good = _independent_good(data, score)
     good.update(rated_good)
     for name, texts in _rated(data, "poor").items():
         poor[name] = score(texts)
@@ -122,9 +125,11 @@ def _rated(data: LangData, *bands: str) -> dict[str, list[str]]:
     return {f"{BAND_NAMES[b]} (train)": data.rated[b] for b in bands if data.rated.get(b)}
 
 
-def _rated_good(data: LangData, score) -> dict[str, list]:
-    """The rated good and mid pages (train split), scored: good sets independent of every model's positives."""
-    return {k: score(v) for k, v in _rated(data, "good", "mid").items()}
+def _independent_good(data: LangData, score) -> dict[str, list]:
+    """The rated good and mid pages (train split) and each calibration source, scored: good sets
+    independent of every model's positives."""
+    sets = {**_rated(data, "good", "mid"), **{f"{k} (calibration)": v for k, v in data.sources("calibration").items()}}
+    return {k: score(v) for k, v in sets.items() if v}
 
 
 def _floors(data: LangData, p: TrainParams) -> dict:
@@ -163,7 +168,8 @@ def train_kenlm(lang: str, data: LangData, root: str, p: TrainParams) -> dict:
     crawl, good, poor, floors, independent = _rule_sets(data, p, ppl)
     if not any(v for v in good.values()):
         good = held
-    curve = tradeoff(crawl, good, poor, "max", KeepRule(p.kenlm_min_kept, floors), independent=independent, lang=lang)
+    rule = KeepRule(p.kenlm_min_kept, floors, positives_bound=True)  # the tail: far from every kind of good text
+    curve = tradeoff(crawl, good, poor, "max", rule, independent=independent, lang=lang)
     cutoffs = {"head": _pct(held_all, p.head_percentile), "middle": curve["cutoff"], **_off(curve)}
     others = {
         "crawl": ppl(data.crawl),
@@ -275,7 +281,7 @@ def train_coherence(lang: str, data: LangData, root: str, p: TrainParams) -> dic
         scores.setdefault(source_of[d], []).append(model(d)[0])
     crawl = scores.pop("crawl", [])
     spliced = [model(d)[0] for d in coherence.make_negatives(held or train, p.seed + 1)]
-    rated = _rated_good(data, lambda texts: [model(t)[0] for t in texts])  # never among its positives
+    rated = _independent_good(data, lambda texts: [model(t)[0] for t in texts])  # never among its positives
     curve = tradeoff(
         crawl,
         {**(scores or {"crawl": crawl}), **rated},

@@ -105,9 +105,10 @@ def test_recipe_kenlm_keeps_real_articles_out_of_the_tail(shared_data, tmp_path)
     except FileNotFoundError:
         pytest.skip("KenLM's lmplz is not built")
     data, check = _with_rated_half(shared_data, _recipe_data(shared_data, 300))
-    m = train_kenlm("en", data, str(tmp_path), TrainParams(sp_vocab=4000))
+    # 80 documents are too few for the 98% floor with 90% confidence (114 needed); at 97% (76) they bound
+    m = train_kenlm("en", data, str(tmp_path), TrainParams(sp_vocab=4000, kenlm_min_kept=0.97))
     tail = m["bucket_cutoffs"]["middle"]
-    assert m["tradeoff"]["binding_set"] == "rated 4-5 (train)"  # 80 documents: may lose 1 at 98%
+    assert m["tradeoff"]["binding_set"] == "rated 4-5 (train)"
     ppl = lm.Perplexity(str(tmp_path / "kenlm" / "en"))
     gold = [p for p in ppl(check) if p is not None]
     assert sum(p <= tail for p in gold) / len(gold) >= 0.95

@@ -69,7 +69,8 @@ def test_cutoffs_are_recorded_with_their_curve_and_rule(demo_models):
             t = m["tradeoff"]
             assert cut_of(m) is None and t["cutoff"] is None and t["chosen"] is None and t["curve"]
             assert t["off_reason"] == f"no good set independent of the training positives for {lang}"
-            assert t["independent"] == [] and t["information_only"]
+            assert t["independent"] == [] and t["positives_bound"] is (kind == "kenlm")
+            assert bool(t["information_only"]) is (kind != "kenlm")  # a tail's positives keep floors instead
             assert t["rule"].startswith("remove as much of the crawl sample as possible")
             said = [line for line in _report(kind, lang, m) if "cutoff OFF" in line]
             assert said == [f"  cutoff OFF: {t['off_reason']}; the signal is recorded, nothing is dropped by it"]
@@ -77,55 +78,78 @@ def test_cutoffs_are_recorded_with_their_curve_and_rule(demo_models):
     assert max(r["poor_removed"]["spam"] for r in q) > 0.5  # the curve still shows what a cutoff would remove
 
 
-GOOD = {"wiki": [i / 100 for i in range(40, 100)], "news": [i / 100 for i in range(20, 80)]}  # 60 scores each
+GOOD = {"wiki": [i / 1000 for i in range(400, 1000, 3)], "news": [i / 1000 for i in range(200, 800, 3)]}  # 200 each
+
+
+def _binomial_losses(n: int, floor: float, confidence: float = 0.9) -> int | None:
+    """allowed_losses by direct summation with exact integers: the largest k with P(Binomial(n, 1 - floor) <= k)
+    <= 1 - confidence."""
+    from fractions import Fraction
+    from math import comb
+
+    p = 1 - Fraction(floor).limit_denominator(1000)
+    alpha, cdf, k = 1 - Fraction(confidence).limit_denominator(1000), Fraction(0), -1
+    while k < n and cdf + comb(n, k + 1) * p ** (k + 1) * (1 - p) ** (n - k - 1) <= alpha:
+        cdf += comb(n, k + 1) * p ** (k + 1) * (1 - p) ** (n - k - 1)
+        k += 1
+    return None if k < 0 else k
+
+
+@pytest.mark.parametrize("n", [1, 10, 11, 20, 44, 45, 60, 113, 114, 200, 741])
+@pytest.mark.parametrize("floor", [0.8, 0.95, 0.98])
+def test_a_set_may_lose_what_a_one_sided_binomial_test_allows(n, floor):
+    from filters.models.tradeoff import allowed_losses
+
+    assert allowed_losses(n, floor) == _binomial_losses(n, floor)
 
 
 def test_rule_picks_the_farthest_cutoff_every_good_set_allows():
-    """min: removed below the cutoff. 'news' is the loosest set: at 95% it may lose 3 of its 60
-    documents (0.20, 0.21, 0.22), so the cutoff is its 4th lowest score, 0.23."""
+    """min: removed below the cutoff. 'news' is the loosest set: 200 documents may lose 5 at 95% with 90%
+    confidence (P(Binomial(200, 0.05) <= 5) = 0.06, <= 6: 0.13), so the cutoff is its 6th lowest score."""
     from filters.models.tradeoff import KeepRule, choose, point
 
     cut, binding = choose(GOOD, "min", KeepRule(0.95))
-    assert (cut, binding) == (0.23, "news")
+    assert (cut, binding) == (0.215, "news")
     p = point(cut, [i / 10 for i in range(10)], GOOD, {"spam": [0.05, 0.1, 0.5]}, "min")
-    assert p["good_kept"] == {"wiki": 1.0, "news": 0.95} and p["crawl_removed"] == 0.3
+    assert p["good_kept"] == {"wiki": 1.0, "news": 0.975} and p["crawl_removed"] == 0.3
     assert p["poor_removed"] == {"spam": round(2 / 3, 4)}
 
 
 def test_rule_on_the_upper_side_and_with_per_set_floors():
-    """max (perplexity): removed above the cutoff. A set with its own floor (rated 3 at 80%) may
-    lose more than the others."""
+    """max (perplexity): removed above the cutoff. 20 rated-3 pages are too few for a 95% floor (45 needed);
+    with their own floor of 80% they may lose one and bind."""
     from filters.models.tradeoff import KeepRule, choose
 
-    ppl = {"ref": list(range(100, 160)), "rated 3 (train)": list(range(150, 170))}
-    assert choose(ppl, "max", KeepRule(0.95)) == (168, "rated 3 (train)")  # 20 docs: may lose 1
-    assert choose(ppl, "max", KeepRule(0.95, {"rated 3 (train)": 0.8})) == (165, "rated 3 (train)")
-    assert choose({"ref": ppl["ref"]}, "max", KeepRule(0.95)) == (156, "ref")  # 60 docs: may lose 3
+    ppl = {"ref": list(range(100, 300)), "rated 3 (train)": list(range(290, 310))}
+    assert choose(ppl, "max", KeepRule(0.95)) == (294, "ref")  # 200 docs: may lose 5
+    assert choose(ppl, "max", KeepRule(0.95, {"rated 3 (train)": 0.8})) == (308, "rated 3 (train)")
 
 
 @pytest.mark.parametrize(
     "n,floor,ok",
-    [(19, 0.95, False), (20, 0.95, True), (49, 0.98, False), (50, 0.98, True), (4, 0.8, False), (5, 0.8, True)],
+    [(44, 0.95, False), (45, 0.95, True), (113, 0.98, False), (114, 0.98, True), (10, 0.8, False), (11, 0.8, True)],
 )
-def test_a_set_bounds_only_if_it_may_lose_one_document_at_its_floor(n, floor, ok):
-    from filters.models.tradeoff import KeepRule, adequate, choose
+def test_a_set_bounds_only_if_it_may_lose_none_with_confidence(n, floor, ok):
+    """floor^n <= 10%: with every document kept, the share kept of text like them is >= floor at 90% confidence."""
+    from filters.models.tradeoff import KeepRule, adequate, choose, needed
 
-    assert adequate(n, floor) is ok
+    assert adequate(n, floor) is ok and (n >= needed(floor)) is ok
     cut, binding = choose({"rated 4-5 (train)": [i / 100 for i in range(n)]}, "min", KeepRule(floor))
-    assert (cut, binding) == ((0.01, "rated 4-5 (train)") if ok else (None, None))
+    assert (cut, binding) == ((0.0, "rated 4-5 (train)") if ok else (None, None))
 
 
 def test_small_sets_are_pooled_and_the_pool_is_judged_the_same_way():
     """Sets too small alone are read as one set at the highest floor among them, if that pool is large enough."""
     from filters.models.tradeoff import POOL, KeepRule, choose, pooled
 
-    sets = {**GOOD, "a": [0.01], "b": [0.5, 0.9]}
-    assert pooled(sets, KeepRule(0.9)) == ({**GOOD}, {"wiki": 0.9, "news": 0.9})  # 3 docs at 90%: too few
-    assert choose(sets, "min", KeepRule(0.6)) == (0.44, "news")  # 60 docs at 60%: may lose 24
-    small = {f"s{i}": [i / 100, 0.5] for i in range(10)}  # 10 sets of 2: a pool of 20
-    assert choose(small, "min", KeepRule(0.95)) == (0.01, POOL)
-    assert choose(small, "min", KeepRule(0.95, {"s0": 0.98})) == (None, None)  # the pool at 98% needs 50
-    assert choose({**small, "s0": [0.0] * 20}, "min", KeepRule(0.95))[1] == "s0"  # s0 alone; 18 left: no pool
+    good = {"wiki": [i / 100 for i in range(40, 100)], "news": [i / 100 for i in range(20, 80)]}  # 60 each
+    sets = {**good, "a": [0.01], "b": [0.5, 0.9]}
+    assert pooled(sets, KeepRule(0.9)) == ({**good}, {"wiki": 0.9, "news": 0.9})  # 3 docs at 90%: too few
+    assert choose(sets, "min", KeepRule(0.6)) == (0.38, "news")  # 60 docs at 60%: may lose 18
+    small = {f"s{i}": [i / 100, 0.5] for i in range(25)}  # 25 sets of 2: a pool of 50
+    assert choose(small, "min", KeepRule(0.95)) == (0.0, POOL)
+    assert choose(small, "min", KeepRule(0.95, {"s0": 0.98})) == (None, None)  # the pool at 98% needs 114
+    assert choose({**small, "s0": [0.0] * 50}, "min", KeepRule(0.95))[1] == "s0"  # s0 alone; 48 left: no pool
 
 
 def test_only_good_sets_independent_of_the_training_positives_bound_the_cutoff():
@@ -134,10 +158,10 @@ def test_only_good_sets_independent_of_the_training_positives_bound_the_cutoff()
     from filters.models.tradeoff import KeepRule, format_table, legend, tradeoff
 
     crawl, poor = [i / 200 for i in range(200)], {"spam": [0.01, 0.02, 0.3]}
-    own = {"reference/zh-csl.txt.gz": [0.99] * 60, "rated 4-5 (train)": [i / 100 for i in range(40, 100)]}
+    own = {"reference/zh-csl.txt.gz": [0.99] * 60, "rated 4-5 (train)": GOOD["wiki"]}
     t = tradeoff(crawl, own, poor, "min", KeepRule(0.95), independent=["rated 4-5 (train)"], lang="zh")
-    assert (t["cutoff"], t["binding_set"]) == (0.43, "rated 4-5 (train)")  # not 0.99, where the positives sit
-    assert t["chosen"]["good_kept"] == {"reference/zh-csl.txt.gz": 1.0, "rated 4-5 (train)": 0.95}
+    assert (t["cutoff"], t["binding_set"]) == (0.415, "rated 4-5 (train)")  # not 0.99, where the positives sit
+    assert t["chosen"]["good_kept"] == {"reference/zh-csl.txt.gz": 1.0, "rated 4-5 (train)": 0.975}
     assert t["information_only"] == ["reference/zh-csl.txt.gz"] and "off_reason" not in t
     assert any("information, no floor" in line for line in legend(t))
     off = tradeoff(crawl, own, poor, "min", KeepRule(0.95), independent=[], lang="zh")
@@ -148,8 +172,25 @@ def test_only_good_sets_independent_of_the_training_positives_bound_the_cutoff()
     small = tradeoff(crawl, few, poor, "max", KeepRule(0.98), independent=["rated 4-5 (train)"], lang="en")
     assert small["cutoff"] is None and small["off_reason"] == (
         "no good set independent of the training positives for en large enough: "
-        "rated 4-5 (train) n=30 (needs 50 at 98%), pooled too"
+        "rated 4-5 (train) n=30 (needs 114 at 98%), pooled too"
     )
+
+
+def test_a_perplexity_tail_keeps_every_positive_floor_once_an_independent_set_turns_it_on():
+    """positives_bound: the held-out part of a training positive never turns a cutoff on, but once an
+    independent set has, it keeps its floor too (the tail is far from every kind of good text)."""
+    from filters.models.tradeoff import KeepRule, legend, tradeoff
+
+    good = {"news (calibration)": list(range(100, 300)), "reference/zh-csl.txt.gz": list(range(200, 400))}
+    args = ([], good, {"spam": [500, 900]}, "max")
+    plain = tradeoff(*args, KeepRule(0.95), independent=["news (calibration)"])
+    tail = tradeoff(*args, KeepRule(0.95, positives_bound=True), independent=["news (calibration)"])
+    assert (plain["cutoff"], plain["binding_set"]) == (294, "news (calibration)")  # csl would lose 48%
+    assert (tail["cutoff"], tail["binding_set"]) == (394, "reference/zh-csl.txt.gz")  # 200 docs: may lose 5
+    assert tail["chosen"]["good_kept"]["reference/zh-csl.txt.gz"] == 0.975 and tail["information_only"] == []
+    assert any("keeps its floor once a cutoff is on" in line for line in legend(tail))
+    off = tradeoff(*args, KeepRule(0.95, positives_bound=True), independent=[])
+    assert off["cutoff"] is None and off["off_reason"].startswith("no good set independent")
 
 
 def test_curve_rows_remove_more_crawl_as_the_cutoff_moves_and_print_as_a_table():
@@ -159,7 +200,8 @@ def test_curve_rows_remove_more_crawl_as_the_cutoff_moves_and_print_as_a_table()
     t = tradeoff(crawl, GOOD, {"listings": [0.01, 0.02, 0.3]}, "min", KeepRule(0.95), independent=list(GOOD))
     removed = [r["crawl_removed"] for r in t["curve"]]
     assert removed == sorted(removed) and removed[0] == 0.0 and 0.45 <= removed[-1] <= 0.55
-    assert t["chosen"]["crawl_removed"] == round(46 / 200, 4) and t["binding_set"] == "news"
+    assert t["cutoff"] == 0.215 and t["binding_set"] == "news"
+    assert t["chosen"]["crawl_removed"] == round(sum(c < 0.215 for c in crawl) / 200, 4) == 0.215
     lines = format_table(t)
     assert any(line.endswith("<- rule") for line in lines) and not any("{" in line for line in lines + legend(t))
     # no crawl sample: the rows step through the poor sets' scores instead

@@ -16,6 +16,10 @@ search:
   final_seeds: 3           # the proposal, uniform weights and the best sampled mixture, each with this many seeds
 ```
 
+The proposal is claimed only when the chosen fit ranks the best quarter of the runs it did not see
+(held-out Spearman >= 0.7, `fit_and_propose`); otherwise the verdict recommends the best sampled run,
+and the fitted optimum is trained all the same, as a check.
+
 Phases: the sampled runs (`search`), then the fit and its proposal (proposal.json), then `proposed`,
 `uniform` and `best` runs with `final_seeds` seeds. Every phase is recomputed from what is on disk,
 so a killed search started again redoes only the run it was in, and a grown one (more runs, more
@@ -24,8 +28,10 @@ seeds, another fit) only what is new (mixtures/resume.py).
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
+import os
 import sys
 import time
 from dataclasses import dataclass, field
@@ -37,6 +43,7 @@ from mixtures import regression
 from mixtures.mixture import Mixture
 from mixtures.runs import append_run, read_runs, weights_of
 from mixtures.searchconfig import YI_GRID, SearchConfig, metric_definition, metric_of, search_config
+from mixtures.verdict import MIN_RANK_BEST
 
 __all__ = ["YI_GRID", "SearchConfig", "metric_of", "run_search", "sample_mixtures", "search_config", "summary"]
 
@@ -113,7 +120,14 @@ def fit_and_propose(
     """The whole fit on arrays: every model's held-out predictions (k folds) and rank correlations,
     the chosen model (regression.choose), and its proposal: the best mixture in the hull of the best
     `top_k` of `candidates` prior draws that stay within the sampled region (no source above its
-    largest sampled weight) and `ok` (the epoch caps). X: (runs, sources); Y: (runs,) or (runs, targets)."""
+    largest sampled weight) and `ok` (the epoch caps). X: (runs, sources); Y: (runs,) or (runs, targets).
+
+    `claimed`: whether the proposal may be claimed, which needs a fit that ranks the best quarter of the
+    runs it did not see (held-out Spearman there at least MIN_RANK_BEST). The optimum is where the fit
+    is best, which is where its errors flatter most; a fit that cannot order the good runs it has seen
+    cannot be trusted to find a better one beyond them (it predicts a mixture unlike any good run
+    far better than every run, and its error is the gain). Unclaimed, the search recommends the best
+    measured run; the fitted optimum is still returned (and trained, as a check)."""
     X, Y = np.asarray(X, dtype=np.float64), np.asarray(Y, dtype=np.float64)
     y = Y.mean(axis=1) if Y.ndim == 2 else Y
     models = {}
@@ -138,6 +152,7 @@ def fit_and_propose(
         "weights": w,
         "predicted": predicted,
         "candidates_in_region": len(W),
+        "claimed": bool(models[chosen]["heldout_spearman_best"] >= MIN_RANK_BEST),
     }
 
 
@@ -185,6 +200,8 @@ def propose(mix: Mixture, cfg: SearchConfig, rows: list[dict], available: dict[s
         },
         "prior": {n: round(float(v), 6) for n, v in zip(mix.names, prior_centre(mix, cfg, available))},
         "candidates_in_region": fit["candidates_in_region"],
+        "claimed": fit["claimed"],  # false: the verdict recommends best_seen, not the proposal
+        "min_rank_best": MIN_RANK_BEST,
     }
 
 
@@ -233,7 +250,7 @@ def final_specs(mix: Mixture, cfg: SearchConfig, proposal: dict, rows: list[dict
 def run_search(mix: Mixture, runs_dir: str, log=None) -> dict:
     from mixtures.build import source_docs
     from mixtures.pools import pool
-    from mixtures.resume import cached_proposal, open_runs_dir
+    from mixtures.resume import PROPOSAL_FILE, cached_proposal, open_runs_dir, read_proposal
 
     log = log or (lambda s: print(s, file=sys.stderr, flush=True))
     cfg = search_config(mix)
@@ -244,6 +261,9 @@ def run_search(mix: Mixture, runs_dir: str, log=None) -> dict:
             pool(mix, t)
     _execute(mix, cfg, runs_dir, search_specs(mix, cfg, available), log)
     if len(mix.names) > 1:  # the fit and its proposal; then, with final_seeds, the comparison
+        if "claimed" not in read_proposal(runs_dir):  # written before the claim rule (issue 24): refitted
+            with contextlib.suppress(FileNotFoundError):
+                os.remove(os.path.join(runs_dir, PROPOSAL_FILE))
         proposal = cached_proposal(runs_dir, cfg, read_runs(runs_dir), lambda rows: propose(mix, cfg, rows, available))
         if cfg.final_seeds:
             _execute(mix, cfg, runs_dir, final_specs(mix, cfg, proposal, read_runs(runs_dir)), log)
@@ -288,6 +308,8 @@ def summary(mix: Mixture, cfg: SearchConfig, runs_dir: str) -> dict:
         out["heldout_spearman"] = {k: v["heldout_spearman"] for k, v in p["models"].items()}
         out["heldout_spearman_best"] = {k: v["heldout_spearman_best"] for k, v in p["models"].items()}
         out["best_seen"] = p["best_seen"]
+        out["claimed"] = p.get("claimed", True)
+        out["min_rank_best"] = p.get("min_rank_best", MIN_RANK_BEST)
         out["predicted"] = {
             "proposed": p["predicted"],
             "uniform": p["predicted_uniform"],

@@ -40,6 +40,50 @@ def test_optimiser_finds_the_fitted_optimum_where_the_top_k_mean_does_not():
     assert pred < 0.15  # within L1 0.15 of the fitted optimum
 
 
+def _synthetic_fit(truth, seed: int, noise: float = 0.0):
+    """30 runs from the prior around a uniform centre, the metric a known function of the weights; the
+    square-root-linear fit and its proposal as the search makes them."""
+    from mixtures.search import fit_and_propose
+
+    centre = np.full(5, 0.2)
+    rng = np.random.default_rng(seed)
+    X = prior_draws(centre, (0.1, 5.0), 30, rng)
+    y = truth(X) + noise * rng.standard_normal(len(X))
+    return X, y, fit_and_propose(X, y, centre, kinds=("sqrt_linear",), candidates=20_000, top_k=50, seed=seed)
+
+
+@pytest.mark.parametrize("seed", [1, 2, 3])
+def test_a_fit_that_cannot_rank_the_best_runs_does_not_claim_its_optimum(seed):
+    """The truth rewards an interaction (the first two sources in equal shares, little of the rest) that a
+    fit on the square roots of the weights cannot express: the fit is right on average and wrong among
+    the good runs, and its optimum, which it predicts better than the best run, is truly worse. The fit
+    ranks the best quarter of the held-out runs badly, so the optimum is not claimed (the search
+    recommends the best measured run instead)."""
+
+    def truth(X):
+        return 5 + 4 * np.abs(X[:, 0] - X[:, 1]) + 2 * (X[:, 2:] ** 2).sum(axis=1)
+
+    X, y, r = _synthetic_fit(truth, seed)
+    best = X[np.argmin(y)][None]
+    assert r["predicted"] < r["model"].predict(best)[0]  # the fit promises a gain over the best run...
+    assert truth(r["weights"][None])[0] > y.min()  # ...that is not there
+    assert r["models"]["sqrt_linear"]["heldout_spearman_best"] < 0.7 and r["claimed"] is False
+
+
+@pytest.mark.parametrize("seed", [0, 1])
+def test_a_fit_that_ranks_the_best_runs_claims_an_optimum_beyond_them(seed):
+    """The truth is of the fit's own form (each source's benefit grows as the square root of its share),
+    measured with noise: the fit ranks the best runs, claims its optimum, and the optimum is truly better
+    than every run."""
+
+    def truth(X):
+        return 6 - np.sqrt(X) @ np.array([1.0, 0.6, 0.3, 0.2, 0.1])
+
+    X, y, r = _synthetic_fit(truth, seed, noise=0.005)
+    assert r["claimed"] is True and r["models"]["sqrt_linear"]["heldout_spearman_best"] >= 0.7
+    assert truth(r["weights"][None])[0] < y.min()
+
+
 @pytest.mark.slow
 def test_regmix_proposal_lands_on_the_published_mixture(shared_data):
     """Fitted on RegMix's 512 1M-parameter runs with the fit chosen automatically, the proposal is
@@ -62,7 +106,9 @@ def test_regmix_proposal_lands_on_the_published_mixture(shared_data):
     assert all(f["predicted"] <= f["predicted_published"] for f in figures.values())
 
 
-def _summary(n_runs=30, rho=0.85, prop=(5.20, 5.21, 5.22), uni=(5.29, 5.30, 5.31), best=(5.27, 5.28, 5.28)):
+def _summary(
+    n_runs=30, rho=0.85, prop=(5.20, 5.21, 5.22), uni=(5.29, 5.30, 5.31), best=(5.27, 5.28, 5.28), claimed=True
+):
     from mixtures.verdict import compare
 
     rows = [
@@ -82,6 +128,8 @@ def _summary(n_runs=30, rho=0.85, prop=(5.20, 5.21, 5.22), uni=(5.29, 5.30, 5.31
         "heldout_spearman": {"mixing_law": rho},
         "heldout_spearman_best": {"mixing_law": rho},
         "predicted": {"proposed": 5.2, "uniform": 5.3, "best": 5.28},
+        "best_seen": {"run": "s001", "metric": 5.27},
+        "claimed": claimed,
     }
     return s | compare(
         rows,
@@ -117,6 +165,23 @@ def _summary(n_runs=30, rho=0.85, prop=(5.20, 5.21, 5.22), uni=(5.29, 5.30, 5.31
         ),
         ({"prop": (5.28, 5.29, 5.30)}, ["did not win", "tied with uniform weights", "tied with best sampled"], []),
         ({"prop": (5.40, 5.41, 5.42)}, ["lost to uniform weights by 0.1100, beyond the band"], []),
+        (  # a fit that cannot rank the best runs: its optimum is trained as a check, never a win
+            {"claimed": False, "rho": 0.5, "prop": (5.40, 5.41, 5.42)},
+            [
+                "proposal not claimed: the fit ranks the best quarter of the runs it did not see at Spearman 0.50",
+                "recommended: the best sampled mixture (run s001, metric 5.2700)",
+                "fitted optimum (not claimed): metric 5.4100",
+                "fitted optimum (not claimed), trained as a check: it lost to uniform weights by 0.1100",
+                "verdict: no proposal claimed; the recommendation is the best sampled mixture: it beat uniform "
+                "weights by 0.0233, beyond the band",
+            ],
+            ["the proposal won", "the proposal did not win", "proposal: metric"],
+        ),
+        (
+            {"claimed": False, "rho": 0.5},
+            ["fitted optimum (not claimed), trained as a check: it beat uniform weights", "no proposal claimed"],
+            ["the proposal won"],
+        ),
     ],
 )
 def test_verdict_says_whether_the_proposal_won(case, expect, absent):

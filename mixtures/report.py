@@ -149,7 +149,9 @@ def comparison_section(s: dict | None, names: list[str]) -> str:
     groups = (s or {}).get("compared", {})
     if not groups:
         return ""
-    labels = [f"{LABELS[k]} (n={g['n']})" for k, g in groups.items()]
+    # an unclaimed proposal (its fit cannot rank the best runs) is trained as a check, never shown as the answer
+    names_of = {**LABELS, **({} if s.get("claimed", True) else {"proposed": "fitted optimum (not claimed)"})}
+    labels = [f"{names_of[k]} (n={g['n']})" for k, g in groups.items()]
     means = [float(g["mean"]) for g in groups.values()]
     data = [
         {
@@ -184,14 +186,21 @@ def comparison_section(s: dict | None, names: list[str]) -> str:
         "best": s["best_seen"].get("weights", {}),
     }
     table = _table(
-        ["source"] + [LABELS[k] for k in groups],
+        ["source"] + [names_of[k] for k in groups],
         [[e(n)] + [f"{mixes[k].get(n, 0):.3f}" for k in groups] for n in names],
     )
     cols = list(dict.fromkeys(c for g in groups.values() for c in g["columns"]))
     stats = _table(
         ["mixture", "seeds", "metric (mean)", "min", "max", "fit predicted"] + cols,
         [
-            [e(LABELS[k]), g["n"], f"{g['mean']:.4f}", f"{g['min']:.4f}", f"{g['max']:.4f}", f"{s['predicted'][k]:.4f}"]
+            [
+                e(names_of[k]),
+                g["n"],
+                f"{g['mean']:.4f}",
+                f"{g['min']:.4f}",
+                f"{g['max']:.4f}",
+                f"{s['predicted'][k]:.4f}",
+            ]
             + [f"{g['columns'].get(c, float('nan')):.4f}" for c in cols]
             for k, g in groups.items()
         ],

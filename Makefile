@@ -29,7 +29,7 @@ demo: $(STAMP)
 	$(VENV)/bin/corpus demo -o out/demo
 
 # the fast tier: every module and every command's happy path and one-line errors (minutes)
-FAST := not slow and not faults and not ray and not realdata
+FAST := not slow and not faults and not ray and not realdata and not remote
 
 lint: $(STAMP)
 	$(VENV)/bin/lint-imports --no-cache

@@ -15,8 +15,8 @@ from typing import Callable
 from datatrove.data import Document
 from loguru import logger
 
-from corpus.core import logs, progress, vocab
-from corpus.config import BuildConfig, same_config, to_dict
+from corpus.core import logs, progress, remote, vocab
+from corpus.config import BuildConfig, recorded, same_config
 from corpus.core.configlib import ConfigError
 from corpus.core.executors import run_pipeline
 from corpus.core.extract import ContentFilter, ExtractionFilter, Extractor
@@ -25,6 +25,7 @@ from corpus.core.funnel import compute_funnel, shard_accounting, write_json
 from corpus.core.layout import Layout
 from corpus.core.outdir import BuildLock, check_ours_or_empty, check_removable, check_writable, remove_output
 from corpus.core.progress import Display
+from corpus.core.remote_out import RemoteOutput
 from corpus.core.readers import CrawlReader, InputError, SignalReader, check_apart, check_text_field, resolve_inputs
 from corpus.stages import STAGES
 from corpus.core.writers import FateWriter, document_row, fail
@@ -98,6 +99,7 @@ def front_steps(cfg: BuildConfig, ctx: StageContext, files: list[str], base_dir:
             ic.url_field,
             cfg.content.max_bytes,
             limit=ic.limit,
+            storage=cfg.storage,
         ),
         ContentFilter(ctx, cfg.content.max_bytes, cfg.content.keep_text_plain),
         *page_type,
@@ -142,7 +144,7 @@ class ConfigChanged(RuntimeError):
 def _check_same_config(layout: Layout, cfg: BuildConfig) -> None:
     """Resuming is only sound with the config that produced the partial output."""
     path = layout.config_file()
-    current = json.dumps(to_dict(cfg), sort_keys=True, ensure_ascii=False)
+    current = json.dumps(recorded(cfg), sort_keys=True, ensure_ascii=False)
     if os.path.exists(path):
         with open(path, encoding="utf-8") as f:
             if not same_config(f.read(), cfg):  # (one written under former key names is the same config)
@@ -213,6 +215,7 @@ def run_segments(
     base_dir: str,
     display: Display | None = None,
     models: dict | None = None,
+    after_segment: Callable[[], object] | None = None,
 ) -> None:
     segments = plan_segments(cfg.stages)
     tasks = cfg.executor.tasks or max(1, len(files))
@@ -221,7 +224,7 @@ def run_segments(
         ctx = StageContext(layout, i, annotate_only=cfg.annotate_all, models=models)
         # the first segment reads the input files; the next ones, the survivors of the one before
         total, measure = (
-            (sum(os.path.getsize(f) for f in files), progress.BYTES)
+            (sum(remote.size(f, _storage(cfg)) for f in files), progress.BYTES)
             if i == 0
             else (progress.read_counts(layout, i - 1)[vocab.FATE_KEPT], progress.READ)
         )
@@ -229,6 +232,8 @@ def run_segments(
         shown = display.segment(layout, i, _label(i, seg), total, last, measure) if display else None
         with shown or contextlib.nullcontext():
             _run_segment(cfg, layout, files, base_dir, segments, i, ctx, tasks)
+        if after_segment:
+            after_segment()
 
 
 def _run_segment(
@@ -291,35 +296,71 @@ def build(
 ) -> BuildResult:
     """Raises ConfigError, OutputError or ConfigChanged before OUT is touched. `display` shows
     progress (corpus.core.progress); OUT/work/ is removed after success unless keep_work; `on_start`
-    runs once the checks passed, before any work (the CLI's notes: a mistake gets its one line only)."""
-    files, missing = resolve_inputs(cfg.inputs, cfg.input.glob, cfg.input.format, output=cfg.output)
+    runs once the checks passed, before any work (the CLI's notes: a mistake gets its one line only).
+    An OUT in object storage is built in a local mirror and copied up as it goes (corpus.core.remote_out)."""
+    storage = _storage(cfg)
+    files, missing = resolve_inputs(cfg.inputs, cfg.input.glob, cfg.input.format, output=cfg.output, storage=storage)
     if not files:
         raise ConfigError("inputs", f"no input files found in {', '.join(cfg.inputs) or 'nothing'}")
-    check_text_field(files, cfg.input.format, cfg.input.text_field)
-    check_writable(cfg.output)
-    if _every_record_failed(Layout(cfg.output)):
+    check_text_field(files, cfg.input.format, cfg.input.text_field, storage=storage)
+    if not remote.is_remote(cfg.output):
+        return _build_into(cfg.output, cfg, files, missing, overwrite, keep_work, display, on_start)
+    check_apart(cfg.inputs, cfg.output)
+    out = RemoteOutput(cfg.output, storage)
+    out.prepare(overwrite)
+    try:
+        return _build_into(out.local, cfg, files, missing, False, keep_work, display, on_start, out.push)
+    finally:  # however the build ends, the bucket gets what it has done (a rerun resumes from it)
+        n = out.push()
+        logger.info(f"{cfg.output}: {n} files copied up")
+
+
+def _storage(cfg: BuildConfig) -> dict | None:
+    return cfg.storage or None
+
+
+def _build_into(
+    out: str,
+    cfg: BuildConfig,
+    files: list[str],
+    missing: list[str],
+    overwrite: bool,
+    keep_work: bool,
+    display: Display | None,
+    on_start: Callable[[], None] | None,
+    after_segment: Callable[[], object] | None = None,
+) -> BuildResult:
+    """The build into the local directory `out` (cfg.output itself, or the mirror of a remote one)."""
+    check_writable(out)
+    if _every_record_failed(Layout(out)):
         logger.warning(f"{cfg.output}: every record of the previous build failed; starting afresh")
         overwrite = True
     if overwrite:
-        check_removable(cfg.output)
+        check_removable(out)
     else:
-        check_ours_or_empty(cfg.output)
+        check_ours_or_empty(out)
     check_apart(cfg.inputs, cfg.output)
-    layout = Layout(cfg.output)
+    layout = Layout(out)
     layout.ensure()
-    with BuildLock(cfg.output):
+    with BuildLock(out):
         if overwrite:  # under the lock: never the files of a build that is running
-            remove_output(cfg.output)
+            remove_output(out)
             layout.ensure()
         _check_same_config(layout, cfg)
         if on_start:
             on_start()
         with logs.to_file(layout.build_log()):
-            return _build(cfg, layout, files, missing, keep_work, display)
+            return _build(cfg, layout, files, missing, keep_work, display, after_segment)
 
 
 def _build(
-    cfg: BuildConfig, layout: Layout, files: list[str], missing: list[str], keep_work: bool, display: Display | None
+    cfg: BuildConfig,
+    layout: Layout,
+    files: list[str],
+    missing: list[str],
+    keep_work: bool,
+    display: Display | None,
+    after_segment: Callable[[], object] | None = None,
 ) -> BuildResult:
     from filters.scorer_stages import scorer_models
 
@@ -327,31 +368,31 @@ def _build(
     for m in missing:
         logger.error(f"input not found: {m}")
     _record_missing(layout, missing)
-    base_dir = os.path.commonpath([os.path.dirname(f) for f in files]) if files else "."
+    base_dir = remote.common_dir(files)
     models = model_records(cfg)
     if files and not _finished_before(layout):
         with display or contextlib.nullcontext():
-            run_segments(cfg, layout, files, base_dir, display, models)
+            run_segments(cfg, layout, files, base_dir, display, models, after_segment)
     write_empty_tables(layout)
-    funnel = compute_funnel(cfg.output, cfg.stages)
-    shards = shard_accounting(cfg.output)
+    funnel = compute_funnel(layout.root, cfg.stages)
+    shards = shard_accounting(layout.root)
     funnel["shards"] = shards
     write_json(layout.funnel(), funnel)
     bad = _bad_shards(shards)
     all_failed = _all_failed(funnel["totals"])
-    repeated = _repeated_ids(cfg.output) if cfg.input.id_field else 0
+    repeated = _repeated_ids(layout.root) if cfg.input.id_field else 0
     if repeated:
         logger.error(f"{repeated} values of input.id_field {cfg.input.id_field!r} are carried by more than one record")
     exit_code = 1 if bad or not files or all_failed or repeated else 0
     write_json(
         layout.manifest(),
         {
-            "config": to_dict(cfg),
+            "config": recorded(cfg),
             "versions": _versions(),
             "assets": _assets(cfg),
             "scorer_models": scorer_models(cfg),
             "models": models,
-            "inputs": [{"path": f, "bytes": os.path.getsize(f)} for f in files],
+            "inputs": [{"path": f, "bytes": remote.size(f, _storage(cfg))} for f in files],
             "missing_inputs": missing,
             "started": started,
             "finished": time.time(),

@@ -8,7 +8,8 @@ from typing import Optional
 
 import typer
 
-from corpus.core.clierrors import fail
+from corpus.core.clierrors import UsageError, fail
+from corpus.core.remote_cli import local
 from corpus.core.configlib import ConfigError
 
 # each module defines register(app); one per owner so that packages never edit each other's CLI.
@@ -116,7 +117,7 @@ def build(
             display=Display.for_terminal(verbose),
             on_start=lambda: notice and typer.echo(f"note: {notice}", err=True),
         )
-    except (ConfigChanged, ConfigError, OutputError) as e:
+    except (ConfigChanged, ConfigError, OutputError, UsageError) as e:
         fail(str(e))
     except IncompleteRun as e:  # slurm: submitted; or tasks that did not complete
         typer.echo(f"incomplete: {printable(str(e))}", err=True)  # the first error may quote crawl data
@@ -185,6 +186,7 @@ def sql(
 
     if fmt not in ("table", "csv", "json"):
         fail(f"--format must be table, csv or json, not {fmt!r}")
+    out = local(out)
     layout = Layout(out)
     runs = os.path.isdir(out) and not layout.holds_a_build() and holds_runs(out)  # a mixture search: view `runs`
     if not runs and (not os.path.isdir(out) or not layout.holds_a_build()):
@@ -282,7 +284,7 @@ def diff(
     from corpus.diff import NotABuild, diff_builds, format_diff
 
     try:
-        d = diff_builds(a, b, limit)
+        d = diff_builds(local(a), local(b), limit)
     except (NotABuild, UnreadableBuild, FileNotFoundError) as e:
         fail(str(e))
     if as_json:
@@ -305,7 +307,7 @@ def explain(
     from corpus.explain import NotABuild, UnknownId, explain as run, format_explanation
 
     try:
-        found = run(out, doc_id)
+        found = run(local(out), doc_id)
     except (NotABuild, UnknownId, UnreadableBuild, ConfigError, FileNotFoundError) as e:
         fail(str(e))
     if as_json:
@@ -340,6 +342,7 @@ def export(
     Hugging Face Llama layout (config.json + model.safetensors + tokenizer.model)."""
     from corpus.core.layout import Layout
 
+    source = local(source)
     if not (os.path.isdir(source) and Layout(source).holds_a_build()):
         try:
             from train.cli import export_checkpoint, is_checkpoint_or_run

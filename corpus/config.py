@@ -83,6 +83,9 @@ class BuildConfig:
     thresholds: dict[str, dict[str, dict[str, float | str | None]]] = field(default_factory=dict)
     input: InputConfig = field(default_factory=InputConfig)
     executor: ExecutorConfig = field(default_factory=ExecutorConfig)
+    # object storage: protocol (s3, gs, ...) -> fsspec options for inputs and outputs given as URLs
+    # (s3: {endpoint_url: http://127.0.0.1:8333, key: ..., secret: ...}); unset: the environment, ~/.aws
+    storage: dict[str, dict[str, Any]] = field(default_factory=dict)
     content: ContentConfig = field(default_factory=ContentConfig)
     extract: ExtractConfig = field(default_factory=ExtractConfig)
     url_filter: UrlFilterConfig = _stage_section(UrlFilterConfig)
@@ -102,6 +105,15 @@ class BuildConfig:
         check(len(set(self.stages)) == len(self.stages), "stages", "a stage is listed twice")
         check(0 <= self.seed < 2**32, "seed", "must be within [0, 2**32) (numpy and scikit-learn take no other)")
         self._check_thresholds()
+        self._check_storage()
+
+    def _check_storage(self) -> None:
+        for name in self.storage:
+            check(
+                name.isidentifier() and name == name.lower(),
+                f"storage.{name}",
+                "must be a protocol name in lower case (s3, gs, az, hf, ...), mapping to that protocol's options",
+            )
 
     def for_stage(self, stage: Stage) -> StageConfig:
         """What a stage's hooks are given: its own section and those it reads (Stage.reads), the thresholds
@@ -234,15 +246,23 @@ def stored_config(data: dict) -> BuildConfig:
     return from_dict(BuildConfig, data)
 
 
+def recorded(cfg: BuildConfig) -> dict:
+    """The config as OUT keeps it (build-config.json, manifest.json) and as a resume compares it: all but
+    `storage`, whose options say where the data is and may hold credentials, not what the build does."""
+    out = to_dict(cfg)
+    out.pop("storage", None)
+    return out
+
+
 def same_config(stored: str, cfg: BuildConfig) -> bool:
     """Whether the text of a build-config.json holds cfg, written now or under former key names (a build made
     before a rename resumes)."""
     import json
 
-    if stored == json.dumps(to_dict(cfg), sort_keys=True, ensure_ascii=False):
+    if stored == json.dumps(recorded(cfg), sort_keys=True, ensure_ascii=False):
         return True
     try:
-        return to_dict(stored_config(json.loads(stored))) == to_dict(cfg)
+        return recorded(stored_config(json.loads(stored))) == recorded(cfg)
     except (ValueError, TypeError, AttributeError):  # ConfigError is a ValueError
         return False
 

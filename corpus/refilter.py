@@ -228,12 +228,12 @@ def _write(out: str, layout2: Layout, cfg: BuildConfig, columns: dict[str, str] 
     )
     funnel = compute_funnel(layout2.root, cfg.stages)
     write_json(layout2.funnel(), funnel)
-    from corpus.core.configlib import to_dict
+    from corpus.config import recorded
 
     write_json(
         layout2.manifest(),
         {
-            "config": to_dict(cfg),
+            "config": recorded(cfg),
             "models": models,
             "refiltered_from": os.path.abspath(out),
             "started": started,

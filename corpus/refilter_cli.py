@@ -110,8 +110,13 @@ def refilter(
     """Re-apply threshold rules to stored signals (no recompute); write kept/dropped/failed + funnel."""
     from corpus.core.configlib import ConfigError
     from corpus.core.funnel import format_funnel
+    from corpus.core.remote import is_remote
+    from corpus.core.remote_cli import local
     from corpus.refilter import build_manifest, demo_score_warning, effective_config, given_fragments, refilter as run
 
+    if is_remote(output):
+        fail(f"-o {output}: refilter writes a local directory (its input may be in object storage)")
+    out = local(out)
     try:
         cfg = effective_config(out, config, tuple(sets or ()))
         warning = demo_score_warning(

@@ -74,7 +74,7 @@ def ray_session():
 
 
 # markers that follow from what a test uses, so that no file has to remember them
-_MARK_BY_FIXTURE = {"shared_data": "realdata", "ray_session": "ray"}
+_MARK_BY_FIXTURE = {"shared_data": "realdata", "ray_session": "ray", "s3_server": "remote"}
 
 
 def pytest_collection_modifyitems(items):

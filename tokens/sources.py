@@ -14,6 +14,7 @@ import os
 from dataclasses import dataclass
 from typing import Iterator
 
+from corpus.core import remote
 from corpus.core.files import open_text
 from corpus.core.sql import sql_literal
 
@@ -28,9 +29,10 @@ class SourceDoc:
 
 
 def expand(inputs: list[str] | tuple[str, ...]) -> list[str]:
-    """Files from paths, directories (their *.parquet / *.jsonl* / *.txt* files) and globs, sorted."""
+    """Files from paths, directories (their *.parquet / *.jsonl* / *.txt* files) and globs, sorted; one in
+    object storage is read from its local copy (corpus.core.remote.readable)."""
     files: list[str] = []
-    for item in inputs:
+    for item in map(remote.readable, inputs):
         if os.path.isdir(item):
             found = [
                 p

@@ -21,7 +21,7 @@ from datatrove.data import Document, DocumentsPipeline
 from datatrove.pipeline.base import PipelineStep
 from loguru import logger
 
-from corpus.core import progress, vocab
+from corpus.core import progress, remote, vocab
 from corpus.core.charset import decode, printable, storable
 from corpus.core.files import open_text
 from corpus.core.layout import Layout
@@ -69,35 +69,69 @@ def detect_format(path: str, configured: str = "auto") -> str:
 
 
 def resolve_inputs(
-    inputs: tuple[str, ...], pattern: str = "**/*", fmt: str = "auto", output: str | None = None
+    inputs: tuple[str, ...],
+    pattern: str = "**/*",
+    fmt: str = "auto",
+    output: str | None = None,
+    storage: dict | None = None,
 ) -> tuple[list[str], list[str]]:
     """Expand paths, directories and globs; returns (files sorted, missing inputs). A file is named by
     its real path, so one given twice under two spellings (or through a symlink) is read once. A
     directory yields the files of a known input format (with fmt auto: a readme.txt beside the shards
     is not one). A directory or glob holding `output` yields none of its files (a build into crawl/out
-    reads crawl/ without its own tables and logs); an input inside `output` is for check_apart to refuse."""
+    reads crawl/ without its own tables and logs); an input inside `output` is for check_apart to refuse.
+    A URL (s3://bucket/crawl/, s3://bucket/crawl/*.warc.gz) is listed in object storage with the fsspec
+    options `storage` gives its protocol (the config's `storage:`) and stays a URL; an endpoint or
+    credentials that do not work raise RemoteError (one line naming the URL), before anything is written."""
     files, missing = set(), []
     for item in inputs:
-        hits = _expand(item, pattern, fmt)
+        hits, folder = (
+            _expand_remote(item, pattern, fmt, storage) if remote.is_remote(item) else _expand(item, pattern, fmt)
+        )
         if output is not None and not _within(_root(item), output):
             hits = [h for h in hits if not _within(h, output)]
-        if hits or (os.path.isdir(item) and not _is_glob(item)):  # an empty directory is not a missing input
+        if hits or folder:  # an empty directory is not a missing input
             files.update(hits)
         else:
             missing.append(item)
-    return sorted({os.path.realpath(f) for f in files}), missing
+    return sorted({f if remote.is_remote(f) else os.path.realpath(f) for f in files}), missing
 
 
-def _expand(item: str, pattern: str, fmt: str) -> list[str]:
+def _expand(item: str, pattern: str, fmt: str) -> tuple[list[str], bool]:
+    """(the files, whether the item is a directory)"""
     if _is_glob(item):
-        return [h for h in globlib.glob(item, recursive=True) if os.path.isfile(h)]
+        return [h for h in globlib.glob(item, recursive=True) if os.path.isfile(h)], False
     if os.path.isdir(item):
         return [
             h
             for h in globlib.glob(os.path.join(item, pattern), recursive=True)
             if os.path.isfile(h) and (fmt != "auto" or _known_format(h))
+        ], True
+    return ([item] if os.path.isfile(item) else []), False
+
+
+def _expand_remote(item: str, pattern: str, fmt: str, storage: dict | None) -> tuple[list[str], bool]:
+    """_expand in object storage: (the objects' URLs, whether the item is a folder, i.e. a prefix)."""
+    fs, path = remote.filesystem(item, storage)
+    scheme = remote.protocol(item)
+
+    def files(found: dict, known_only: bool = False) -> list[str]:
+        return [
+            f"{scheme}://{k}"
+            for k, v in found.items()
+            if v.get("type") == "file" and (not known_only or _known_format(k))
         ]
-    return [item] if os.path.isfile(item) else []
+
+    try:
+        if _is_glob(item):
+            return files(remote.call(item, fs.glob, path, detail=True)), False
+        info = remote.call(item, fs.info, path.rstrip("/") or path)
+        if info.get("type") != "directory":
+            return [item], False
+        found = remote.call(item, fs.glob, f"{path.rstrip('/')}/{pattern}", detail=True)
+        return files(found, known_only=fmt == "auto"), True
+    except FileNotFoundError:  # no such object, prefix or bucket: a missing input, as a local path is
+        return [], False
 
 
 def check_apart(inputs: tuple[str, ...], output: str) -> None:
@@ -129,18 +163,24 @@ def _known_format(path: str) -> bool:
 
 
 def _within(path: str, directory: str) -> bool:
+    if remote.is_remote(path) or remote.is_remote(directory):  # a URL is within another URL only
+        if not (remote.is_remote(path) and remote.is_remote(directory)):
+            return False
+        path, directory = path.rstrip("/"), directory.rstrip("/")
+        return path == directory or path.startswith(directory + "/")
     path, directory = os.path.realpath(path), os.path.realpath(directory)
     return path == directory or path.startswith(directory.rstrip(os.sep) + os.sep)
 
 
-def first_record_fields(path: str, fmt: str) -> list[str] | None:
+def first_record_fields(path: str, fmt: str, storage: dict | None = None) -> list[str] | None:
     """Field names of a JSONL file's first record or a Parquet file's columns; None if unreadable."""
     try:
         if fmt == "parquet":
             import pyarrow.parquet as pq
 
-            return pq.read_schema(path).names
-        with open_text(path) as f:
+            with remote.open_file(path, storage) as f:
+                return pq.read_schema(f).names
+        with _open_text(path, storage) as f:
             line = next((ln for ln in f if ln.strip()), None)
         row = json.loads(line) if line else None
         return list(row) if isinstance(row, dict) else None
@@ -148,7 +188,9 @@ def first_record_fields(path: str, fmt: str) -> list[str] | None:
         return None
 
 
-def check_text_field(files: list[str], configured: str, text_field: str, sample: int = 20) -> None:
+def check_text_field(
+    files: list[str], configured: str, text_field: str, sample: int = 20, storage: dict | None = None
+) -> None:
     """Say up front when input.text_field names no field of the JSONL/Parquet inputs (every record
     would fail). Only when no sampled file has it: a mixed input still builds, failing per record."""
     from corpus.core.configlib import ConfigError
@@ -159,7 +201,7 @@ def check_text_field(files: list[str], configured: str, text_field: str, sample:
             fmt = detect_format(path, configured)
         except InputError:
             continue
-        if fmt in ("jsonl", "parquet") and (fields := first_record_fields(path, fmt)) is not None:
+        if fmt in ("jsonl", "parquet") and (fields := first_record_fields(path, fmt, storage)) is not None:
             if text_field in fields:
                 return
             seen.append((path, fields))
@@ -171,6 +213,22 @@ def check_text_field(files: list[str], configured: str, text_field: str, sample:
             "input.text_field",
             f"no field {text_field!r} in {os.path.basename(path)} (its fields: {', '.join(map(str, fields[:12]))})",
         )
+
+
+def _open_text(path: str, storage: dict | None = None):
+    return remote.open_text(path, storage) if remote.is_remote(path) else open_text(path)
+
+
+def _relative(path: str, base_dir: str) -> str:
+    """The path below base_dir, for a file or a URL (os.path.relpath would fold a URL's '//'). Where local
+    files and URLs are read together, no folder holds them all: a URL without its protocol, a file's path
+    without its leading '/'."""
+    if remote.is_remote(path):
+        base = base_dir.rstrip("/") + "/"
+        return path[len(base) :] if path.startswith(base) else path.split("://", 1)[1]
+    if not base_dir or remote.is_remote(base_dir):
+        return path.lstrip(os.sep)
+    return os.path.relpath(path, base_dir)
 
 
 def doc_id(rel_path: str, index: int) -> str:
@@ -233,9 +291,11 @@ class CrawlReader(PipelineStep):
         max_bytes: int = 5_000_000,
         segment: int = 0,
         limit: int = 0,
+        storage: dict | None = None,
     ):
         super().__init__()
         self.files, self.base_dir, self.layout, self.fmt = files, base_dir, layout, fmt
+        self.storage = storage  # fsspec options per protocol, for inputs in object storage (config `storage:`)
         self.text_field, self.id_field, self.url_field = text_field, id_field, url_field
         self.max_bytes, self.segment = max_bytes, segment
         self.limit = limit  # records read per file (input.limit); 0: all
@@ -243,7 +303,7 @@ class CrawlReader(PipelineStep):
 
     # ------------------------------------------------------------------ per-format record iterators
     def _warc_records(self, path: str) -> Iterator[Document]:
-        with Archive(path) as archive:
+        with Archive(path, self.storage) as archive:
             index = 0
             for item in archive:
                 if (doc := self._warc_doc(archive, item, index)) is not None:
@@ -307,7 +367,7 @@ class CrawlReader(PipelineStep):
         doc.text, md[vocab.CHARSET], md[vocab.CHARSET_SOURCE] = decode(body[: self.max_bytes], ct)
 
     def _jsonl_records(self, path: str) -> Iterator[Document]:
-        for index, line in enumerate(open_text(path)):
+        for index, line in enumerate(_open_text(path, self.storage)):
             yield self._row_doc(index, "jsonl", line)
 
     def _parquet_records(self, path: str) -> Iterator[Document]:
@@ -315,7 +375,7 @@ class CrawlReader(PipelineStep):
         counted."""
         import pyarrow.parquet as pq
 
-        f = pq.ParquetFile(path)
+        f = pq.ParquetFile(remote.open_file(path, self.storage) if remote.is_remote(path) else path)
         # only the fields read: a broken value in another column costs nothing
         columns = [
             c
@@ -391,7 +451,7 @@ class CrawlReader(PipelineStep):
     # ------------------------------------------------------------------ the step
     def _records(self, path: str) -> Iterator[Document]:
         # names as stored and shown: a non-UTF-8 file name's bytes written \xNN (Parquet holds valid Unicode only)
-        self._name, self._rel = storable(path), storable(os.path.relpath(path, self.base_dir))
+        self._name, self._rel = storable(path), storable(_relative(path, self.base_dir))
         try:
             fmt = detect_format(path, self.fmt)
             reader = {
@@ -404,6 +464,15 @@ class CrawlReader(PipelineStep):
         except Exception as e:  # cannot open / parse at all
             self._shard_errors += 1
             yield fail(self._doc(-1, 0, self.fmt), e)
+
+    def _size(self, path: str) -> int:
+        """Bytes of an input file, for progress (0 when it cannot be told)."""
+        if not remote.is_remote(path):
+            return os.path.getsize(path) if os.path.exists(path) else 0
+        try:
+            return remote.size(path, self.storage)
+        except (OSError, remote.RemoteError):
+            return 0
 
     def run(self, data: DocumentsPipeline = None, rank: int = 0, world_size: int = 1) -> DocumentsPipeline:
         for stale in self.layout.rank_outputs(self.segment, rank):
@@ -441,7 +510,7 @@ class CrawlReader(PipelineStep):
                     "shard_errors": self._shard_errors,
                     "skipped_record_types": dict(self._skipped),
                 }
-                done_bytes += os.path.getsize(path) if os.path.exists(path) else 0
+                done_bytes += self._size(path)
                 tally.set(progress.BYTES, done_bytes)
         Path(self.layout.accounting_dir()).mkdir(parents=True, exist_ok=True)
         with open(self.layout.accounting_file(rank), "w") as f:

@@ -18,6 +18,8 @@ from collections.abc import Generator, Iterator
 from warcio.archiveiterator import ArchiveIterator
 from warcio.recordloader import ArcWarcRecord
 
+from corpus.core import remote
+
 GZIP_MAGIC = b"\x1f\x8b\x08"
 RECORD_START = b"WARC/1."
 LINE_THEN_RECORD = b"\n" + RECORD_START
@@ -57,8 +59,8 @@ class Archive:
     """`for item in archive`: records (call `end()` after reading each) and DamagedRecord. Offsets are in
     the file, except in a file that is one gzip member around every record (there: decompressed)."""
 
-    def __init__(self, path: str):
-        self.raw = open(path, "rb")
+    def __init__(self, path: str, storage: dict | None = None):
+        self.raw = remote.open_file(path, storage)  # a local file, or an object in storage (fsspec options)
         gzipped = self.raw.read(len(GZIP_MAGIC)) == GZIP_MAGIC
         # one gzip member around all records: warcio refuses it, so it is read as one decompressed stream
         whole = gzipped and _several_records_in_first_member(self.raw)

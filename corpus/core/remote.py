@@ -1,0 +1,274 @@
+"""Paths in object storage (s3://, gs://, hf://, ... anything fsspec knows), through fsspec.
+
+Credentials and endpoints come the usual way: the environment (AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY,
+AWS_ENDPOINT_URL, ...), ~/.aws, or fsspec storage options per protocol in the YAML config
+(`storage: {s3: {endpoint_url: http://127.0.0.1:8333}}`, passed to `fsspec.filesystem`).
+
+A build whose output is remote runs against a local mirror of it (`mirror_dir`): the mirror is filled from
+the bucket before the build (`pull`), so a rerun anywhere resumes from what the bucket holds, and what the
+build wrote is copied back after each pipeline and at the end (`push`). Only a build's own entries
+(`Layout.entries()`) are ever deleted remotely.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import sys
+import os
+from pathlib import Path
+
+from corpus.core.clierrors import UsageError
+
+LOCAL_PROTOCOLS = ("file", "local")
+SEEN = ".objects.json"  # in a read-only copy: size and ETag of each object as last copied
+
+
+class RemoteError(UsageError):
+    """Object storage that cannot be reached or read: one line for the user, exit 2 (a ValueError, as the
+    other mistakes a user mends are; corpus.core.clierrors.UsageError)."""
+
+
+def is_remote(path: str) -> bool:
+    """A URL with a protocol other than the local file system (s3://bucket/key, hf://datasets/...)."""
+    head, sep, _ = str(path).partition("://")
+    return bool(sep) and head.lower() not in LOCAL_PROTOCOLS and "/" not in head
+
+
+def protocol(url: str) -> str:
+    return str(url).partition("://")[0].lower()
+
+
+def options_for(url: str, storage: dict | None) -> dict:
+    """The fsspec storage options the config gives this URL's protocol (s3 and s3a share them). An
+    `endpoint_url` at the top level is moved where s3fs reads it."""
+    opts = dict((storage or {}).get(protocol(url)) or {})
+    if protocol(url) in ("s3", "s3a") and "endpoint_url" in opts:
+        client = dict(opts.get("client_kwargs") or {})
+        client.setdefault("endpoint_url", opts.pop("endpoint_url"))
+        opts["client_kwargs"] = client
+    return opts
+
+
+def filesystem(url: str, storage: dict | None = None):
+    """(fsspec filesystem, path without the protocol) for a remote URL."""
+    import fsspec
+
+    try:
+        fs, path = fsspec.core.url_to_fs(url, **options_for(url, storage))
+    except (ImportError, ValueError) as e:
+        raise RemoteError(f"{url}: no file system for {protocol(url)}:// ({e})") from e
+    return fs, path
+
+
+def _explain(url: str, e: BaseException) -> str:
+    text = f"{type(e).__name__}: {e}"
+    low = text.lower()
+    if any(k in low for k in ("could not connect", "connect timeout", "connection refused", "endpoint")):
+        why = "the endpoint cannot be reached (check AWS_ENDPOINT_URL or storage.<protocol>.endpoint_url)"
+    elif any(k in low for k in ("credentials", "accessdenied", "access denied", "forbidden", "signature")):
+        why = "access denied: missing or wrong credentials (AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY, ~/.aws)"
+    elif "nosuchbucket" in low or "bucket does not exist" in low:
+        why = "no such bucket"
+    else:
+        why = text.splitlines()[0][:200]
+    return f"{url}: {why}"
+
+
+def call(url: str, fn, *args, **kwargs):
+    """fn(*args) with any storage error turned into one RemoteError line naming the URL and the likely cause."""
+    try:
+        return fn(*args, **kwargs)
+    except RemoteError:
+        raise
+    except FileNotFoundError:
+        raise
+    except Exception as e:  # botocore, aiohttp and fsspec raise many kinds; the user needs one line
+        raise RemoteError(_explain(url, e)) from e
+
+
+def check_reachable(url: str, storage: dict | None = None) -> None:
+    """Fail early, in one line, when the bucket of `url` cannot be listed (endpoint, credentials, bucket)."""
+    fs, path = filesystem(url, storage)
+    bucket = path.split("/", 1)[0]
+    call(url, fs.ls, bucket, detail=False)
+
+
+def cache_root() -> Path:
+    return Path(os.environ.get("CORPUS_CACHE") or Path.home() / ".cache" / "corpus-toolkit")
+
+
+def mirror_dir(url: str) -> str:
+    """The local folder a remote output is built in: one per URL, under the toolkit's cache."""
+    key = hashlib.sha256(url.rstrip("/").encode("utf-8")).hexdigest()[:16]
+    name = url.rstrip("/").rsplit("/", 1)[-1] or "out"
+    return str(cache_root() / "remote" / f"{name}-{key}")
+
+
+def _walk_local(root: str) -> dict[str, tuple[int, float]]:
+    out = {}
+    for dirpath, _, files in os.walk(root):
+        for f in files:
+            p = os.path.join(dirpath, f)
+            st = os.stat(p)
+            out[os.path.relpath(p, root)] = (st.st_size, st.st_mtime)
+    return out
+
+
+def remote_files(url: str, storage: dict | None = None) -> dict[str, int]:
+    """relative path -> size of every object under a remote prefix ({} when there is none)."""
+    fs, path = filesystem(url, storage)
+    path = path.rstrip("/")
+    try:
+        found = call(url, fs.find, path, detail=True)
+    except FileNotFoundError:
+        return {}
+    return {k[len(path) + 1 :]: int(v.get("size") or 0) for k, v in found.items() if k.startswith(path + "/")}
+
+
+def pull(url: str, local: str, storage: dict | None = None, skip=(), missing_only: bool = False) -> int:
+    """Copy the objects under `url` into the local folder: those it lacks, or (unless `missing_only`) holds at
+    another size; files under a top-level name in `skip` are left. Returns the number of files copied."""
+    fs, path = filesystem(url, storage)
+    have = _walk_local(local) if os.path.isdir(local) else {}
+    n = 0
+    for rel, size in sorted(remote_files(url, storage).items()):
+        local_rel = rel.replace("/", os.sep)
+        if rel.split("/", 1)[0] in skip or (local_rel in have and (missing_only or have[local_rel][0] == size)):
+            continue
+        dest = os.path.join(local, local_rel)
+        os.makedirs(os.path.dirname(dest), exist_ok=True)
+        call(url, fs.get_file, f"{path.rstrip('/')}/{rel}", dest + ".part")
+        os.replace(dest + ".part", dest)
+        n += 1
+    return n
+
+
+def push(local: str, url: str, storage: dict | None, before: dict, delete_under=(), skip=(), order=None) -> dict:
+    """Copy every local file that changed since `before` (rel path -> [size, mtime] as last copied) or that the
+    prefix lacks; then delete objects that are not local, but only under the top-level names in `delete_under`
+    (a build's own entries, e.g. its scratch once the build removed it). Files under a top-level name in
+    `skip` stay local; `order(rel)` ranks the files (lower first). Returns {"copied": n, "state": the new
+    `before`}."""
+    fs, path = filesystem(url, storage)
+    path = path.rstrip("/")
+    there = remote_files(url, storage)
+    here = _walk_local(local) if os.path.isdir(local) else {}
+    state, n = {}, 0
+    for rel, (size, mtime) in sorted(here.items(), key=lambda kv: ((order or (lambda _: 0))(kv[0]), kv[0])):
+        if rel.split(os.sep, 1)[0] in skip or rel.endswith((".part", ".tmp")):
+            continue
+        key = rel.replace(os.sep, "/")
+        if there.get(key) != size or before.get(key) != [size, mtime]:
+            call(url, fs.put_file, os.path.join(local, rel), f"{path}/{key}")
+            n += 1
+        state[key] = [size, mtime]
+    gone = [k for k in there if k not in state and k.split("/", 1)[0] in set(delete_under)]
+    if gone:
+        call(url, fs.rm, [f"{path}/{k}" for k in gone])
+    return {"copied": n, "state": state}
+
+
+def size(path: str, storage: dict | None = None) -> int:
+    """Bytes of a local file or a remote object."""
+    if not is_remote(path):
+        return os.path.getsize(path)
+    fs, p = filesystem(path, storage)
+    return int(call(path, fs.size, p))
+
+
+def common_dir(paths: list[str]) -> str:
+    """The deepest folder holding every path, for local paths and URLs alike (os.path.commonpath would fold
+    the '//' of a URL)."""
+    if not paths:
+        return "."
+    if not any(is_remote(p) for p in paths):
+        return os.path.commonpath([os.path.dirname(p) for p in paths])
+    dirs = [p.rsplit("/", 1)[0].split("/") for p in paths]
+    common = []
+    for parts in zip(*dirs):
+        if len(set(parts)) != 1:
+            break
+        common.append(parts[0])
+    return "/".join(common)
+
+
+def _glob_root(url: str) -> tuple[str, str]:
+    """(prefix without glob characters, the rest): s3://b/out/kept/*.parquet -> (s3://b/out/kept, *.parquet)."""
+    parts = url.split("/")
+    for i, p in enumerate(parts):
+        if any(c in p for c in "*?["):
+            return "/".join(parts[:i]), "/".join(parts[i:])
+    return url.rstrip("/"), ""
+
+
+def readable(path: str, storage: dict | None = None) -> str:
+    """A local path that holds what `path` holds: `path` itself when local; for a URL (a build's prefix, a
+    folder of it, or a glob under one), a read-only copy of the objects under it in the toolkit's cache, made
+    to match the bucket (files gone from it are removed from the copy). Nothing is written to the bucket."""
+    if not is_remote(path):
+        return path
+    root, rest = _glob_root(path)
+    fs, p = filesystem(root, storage)
+    key = hashlib.sha256(root.encode("utf-8")).hexdigest()[:16]
+    local = str(cache_root() / "remote-read" / f"{root.rsplit('/', 1)[-1] or 'root'}-{key}")
+    if call(root, fs.isfile, p):  # one object
+        os.makedirs(local, exist_ok=True)
+        dest = os.path.join(local, p.rsplit("/", 1)[-1])
+        call(root, fs.get_file, p, dest + ".part")
+        os.replace(dest + ".part", dest)
+        return dest
+    try:
+        found = call(root, fs.find, p.rstrip("/"), detail=True)
+    except FileNotFoundError:
+        found = {}
+    base = p.rstrip("/") + "/"
+    objects = {
+        k[len(base) :]: [int(v.get("size") or 0), str(v.get("ETag") or v.get("LastModified") or "")]
+        for k, v in found.items()
+        if k.startswith(base)
+    }
+    if not objects:
+        raise FileNotFoundError(f"{root}: no such folder or object")
+    seen_file = os.path.join(local, SEEN)
+    try:
+        with open(seen_file, encoding="utf-8") as f:
+            seen = json.load(f)
+    except (OSError, ValueError):
+        seen = {}
+    have = _walk_local(local) if os.path.isdir(local) else {}
+    for rel in set(have) - {k.replace("/", os.sep) for k in objects} - {SEEN}:
+        os.remove(os.path.join(local, rel))
+    n = 0
+    for rel, tag in sorted(objects.items()):
+        dest = os.path.join(local, rel.replace("/", os.sep))
+        if seen.get(rel) == tag and os.path.exists(dest):
+            continue
+        os.makedirs(os.path.dirname(dest), exist_ok=True)
+        call(root, fs.get_file, base + rel, dest + ".part")
+        os.replace(dest + ".part", dest)
+        n += 1
+    with open(seen_file, "w", encoding="utf-8") as f:
+        json.dump(objects, f)
+    if n:
+        print(f"{root}: {n} files copied into {local}", file=sys.stderr, flush=True)
+    return os.path.join(local, rest) if rest else local
+
+
+def open_file(path: str, storage: dict | None = None, mode: str = "rb"):
+    """A local file or a remote object opened for reading (remote: a seekable fsspec file, read in blocks)."""
+    if not is_remote(path):
+        return open(path, mode)
+    fs, p = filesystem(path, storage)
+    return call(path, fs.open, p, mode)
+
+
+def open_text(path: str, storage: dict | None = None):
+    """A remote object as UTF-8 text, decompressed as its name says (.gz, .zst); undecodable bytes become U+FFFD
+    (corpus.core.files.open_text for local files). Closing it closes every layer."""
+    from fsspec.core import OpenFile
+    from fsspec.utils import infer_compression
+
+    fs, p = filesystem(path, storage)
+    opened = OpenFile(fs, p, mode="rt", compression=infer_compression(p), encoding="utf-8", errors="replace")
+    return call(path, opened.open)

@@ -25,6 +25,7 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 
 from corpus.core.configlib import ConfigError, check, from_dict, load_yaml
+from corpus.core.remote import is_remote
 
 NAME_CHARS = set("abcdefghijklmnopqrstuvwxyz0123456789_-")
 
@@ -100,7 +101,10 @@ class Mixture:
 
 
 def _resolve(path: str, base: str) -> str:
-    return path if os.path.isabs(path) or not base else os.path.normpath(os.path.join(base, path))
+    """Relative to the mixture file; absolute paths and URLs (s3://..., read from a local copy) as given."""
+    if os.path.isabs(path) or not base or is_remote(path):
+        return path
+    return os.path.normpath(os.path.join(base, path))
 
 
 def load_mixture(path: str | None = None, data: dict | None = None) -> Mixture:

@@ -75,28 +75,32 @@ def train_tokenizer(inputs: list[str], out_dir: str, cfg: TokenizerConfig, where
     if first is None:
         raise ValueError("the inputs hold no text to train on" + (f" where {where}" if where else ""))
     os.makedirs(out_dir, exist_ok=True)
-    spm.SentencePieceTrainer.train(
-        sentence_iterator=itertools.chain([first], lines),
-        model_prefix=os.path.join(out_dir, "tokenizer"),
-        model_type="bpe",
-        vocab_size=cfg.vocab_size,
-        character_coverage=cfg.character_coverage,
-        split_digits=True,
-        byte_fallback=True,
-        normalization_rule_name="identity",
-        add_dummy_prefix=False,
-        remove_extra_whitespaces=False,
-        allow_whitespace_only_pieces=True,
-        split_by_whitespace=True,
-        max_sentence_length=cfg.max_line_chars * 4,
-        num_threads=cfg.threads,
-        pad_id=PAD_ID,
-        unk_id=UNK_ID,
-        bos_id=BOS_ID,
-        eos_id=EOS_ID,
-        input_sentence_size=0,
-        minloglevel=2,
-    )
+    try:
+        spm.SentencePieceTrainer.train(
+            sentence_iterator=itertools.chain([first], lines),
+            model_prefix=os.path.join(out_dir, "tokenizer"),
+            model_type="bpe",
+            vocab_size=cfg.vocab_size,
+            character_coverage=cfg.character_coverage,
+            split_digits=True,
+            byte_fallback=True,
+            normalization_rule_name="identity",
+            add_dummy_prefix=False,
+            remove_extra_whitespaces=False,
+            allow_whitespace_only_pieces=True,
+            split_by_whitespace=True,
+            max_sentence_length=cfg.max_line_chars * 4,
+            num_threads=cfg.threads,
+            pad_id=PAD_ID,
+            unk_id=UNK_ID,
+            bos_id=BOS_ID,
+            eos_id=EOS_ID,
+            input_sentence_size=0,
+            minloglevel=2,
+        )
+    except RuntimeError as e:  # SentencePiece's own checks (e.g. a vocabulary smaller than the characters seen)
+        first_line = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
+        raise ValueError(f"SentencePiece refused the training: {first_line.split('] ')[-1]}") from None
     model_path = os.path.join(out_dir, MODEL_FILE)
     manifest = {
         "model": MODEL_FILE,

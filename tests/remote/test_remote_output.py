@@ -59,6 +59,8 @@ def test_a_build_into_a_bucket_holds_the_rows_of_a_local_build_and_reads_back(
     got = corpus("sql", out, "select count(*) as n from kept", "--format", "csv", env=fresh)
     assert got.returncode == 0, got.stderr
     assert got.stdout.split() == ["n", str(len(connect(local_build).execute("select id from kept").fetchall()))]
+    tok = corpus("tokenizer", "train", out + "/kept", "-o", tmp_path / "tok", "--vocab-size", "1200", env=fresh)
+    assert tok.returncode == 0 and "trained on" in tok.stdout, tok.stderr
     page = corpus("report", out, "-o", tmp_path / "r.html", env=fresh)
     assert page.returncode == 0 and (tmp_path / "r.html").stat().st_size > 10_000, page.stderr
     assert corpus("report", out, "-o", out + "/r.html", env=fresh).returncode == 2  # nothing written there

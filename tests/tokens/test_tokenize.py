@@ -110,3 +110,12 @@ def test_inputs_whose_path_holds_a_quote(corpus, tmp_path):
     src.write_bytes((corpus / "kept.parquet").read_bytes())
     docs = list(iter_docs([str(src)], where="lang = 'zh'"))
     assert len(docs) == 60
+
+
+def test_a_training_sentencepiece_refuses_is_one_line_for_the_user(tmp_path):
+    """A vocabulary smaller than the characters the text needs: SentencePiece's reason, as a ValueError (the CLI
+    prints it in one line, exit 2), never its RuntimeError and traceback."""
+    src = tmp_path / "t.txt"
+    src.write_text("\n".join("".join(chr(0x4E00 + (i * 7 + j) % 3000) for j in range(40)) for i in range(200)))
+    with pytest.raises(ValueError, match="SentencePiece refused the training: Vocabulary size is smaller"):
+        train_tokenizer([str(src)], str(tmp_path / "tok"), TokenizerConfig(vocab_size=300, character_coverage=1.0))

@@ -136,6 +136,16 @@ CLAIMS = [
         "reading 5%, dedup 9% together",
     ),
     Claim(
+        "one_parse_equivalence",
+        "one parse per page (page_type signals and extraction share a tree): pages whose text, signals or "
+        "page_type decision differ from two parses",
+        "0",
+        "one_parse_check",
+        (),
+        0.7,
+        section="one-parse",
+    ),
+    Claim(
         "heuristics_throughput",
         "heuristic families vs datatrove's 4 filters (MB/s)",
         ">= 3x",

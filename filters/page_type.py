@@ -9,6 +9,11 @@ detectors do (Kohlschütter et al., "Boilerplate Detection using Shallow Text Fe
 stage after language ID decides from them with per-language thresholds
 (filters/data/page_type.yaml). Text inputs (JSONL, WET) have no HTML and get no signals, so the
 stage never drops them.
+
+One parse per page: the scorer parses the page the way extraction does (corpus.core.extract.parse_page,
+trafilatura's own parser), reads its signals from that tree without changing it (hidden elements and
+comments are skipped, not removed) and leaves the tree on the document for the Extractor, which drops
+it. Only a page trafilatura rejects is parsed here on its own (`parse`).
 """
 
 from __future__ import annotations
@@ -19,13 +24,13 @@ from pathlib import Path
 from datatrove.data import Document
 
 from corpus.core import vocab
-from corpus.core.extract import without_early_end
+from corpus.core.extract import HTML_TREE, parse_page, without_early_end
 from corpus.core.steps import Scorer, Stage, StageConfig, StageContext, thresholds_file
 from filters.config import PageTypeConfig
 
 DEFAULTS = Path(__file__).resolve().parent / "data" / "page_type.yaml"
 
-# never rendered as text: removed before anything is counted
+# never rendered as text: skipped (with what they hold, not their tails) when anything is counted
 HIDDEN_TAGS = (
     "script",
     "style",
@@ -43,6 +48,7 @@ HIDDEN_TAGS = (
     "embed",
     "canvas",
 )
+HIDDEN_SET = frozenset(HIDDEN_TAGS)
 # elements that start a new block of text (HTML's flow containers); inline ones (a, span, b, ...) do not
 BLOCK_TAGS = frozenset(
     {
@@ -131,17 +137,24 @@ def _chars(s: str | None) -> int:
     return len("".join(s.split())) if s else 0
 
 
-def _walk(root) -> tuple[dict, list]:
-    """One pass over the visible text. Returns element -> [characters in its subtree, of them link
-    characters, holds an <a href>], and the text in document order as (element it sits in, block,
-    inside a link, characters)."""
+def _walk(root) -> tuple[dict, list, int]:
+    """One pass over the visible text; the tree is only read. Returns element -> [characters in its
+    subtree, of them link characters, holds an <a href>] for every visible element, the text in
+    document order as (element it sits in, block, inside a link, characters), and the number of
+    <a href>. Hidden elements (HIDDEN_TAGS), comments and processing instructions are skipped with
+    everything inside them; their tails are text of the enclosing element, as if they were removed."""
     from lxml import etree
 
-    sizes, segments, stack = {}, [], []  # stack: (element, block, inside a link, its sizes)
-    for event, el in etree.iterwalk(root, events=("start", "end")):
+    sizes, segments, stack, links = {}, [], [], 0  # stack: (element, block, inside a link, its sizes)
+    walker = etree.iterwalk(root, events=("start", "end", "comment", "pi"))
+    for event, el in walker:
         if event == "start":
+            if el.tag in HIDDEN_SET and stack:  # (the root is never skipped)
+                walker.skip_subtree()
+                continue
             outer_block, outer_link = (stack[-1][1], stack[-1][2]) if stack else (root, False)
             is_link = el.tag == "a" and el.get("href") is not None
+            links += is_link
             block = el if el.tag in BLOCK_TAGS else outer_block
             in_link = outer_link or is_link
             size = [0, 0, is_link]
@@ -151,19 +164,24 @@ def _walk(root) -> tuple[dict, list]:
                 size[0] += n
                 size[1] += n if in_link else 0
             continue
-        el, _, _, size = stack.pop()
-        sizes[el] = size
-        if not stack:
+        if event == "end" and stack[-1][0] is el:
+            _, _, _, size = stack.pop()
+            sizes[el] = size
+            if not stack:
+                continue
+            psize = stack[-1][3]
+            psize[0] += size[0]
+            psize[1] += size[1]
+            psize[2] = psize[2] or size[2]
+        elif not stack:  # a comment beside the root
             continue
-        parent, block, in_link, psize = stack[-1]
-        psize[0] += size[0]
-        psize[1] += size[1]
-        psize[2] = psize[2] or size[2]
-        if el.tail and (n := _chars(el.tail)):  # a tail belongs to the enclosing element
+        # a tail belongs to the enclosing element (that of a skipped element or comment too)
+        if el.tail and (n := _chars(el.tail)):
+            parent, block, in_link, psize = stack[-1]
             segments.append((parent, block, in_link, n))
             psize[0] += n
             psize[1] += n if in_link else 0
-    return sizes, segments
+    return sizes, segments, links
 
 
 def _is_list(members: list, sizes: dict) -> bool:
@@ -177,13 +195,16 @@ def _is_list(members: list, sizes: dict) -> bool:
     )
 
 
-def _list_entries(root, sizes: dict) -> set:
-    """Menu entries, headline lists, result cards, thread rows (see LIST_* above)."""
+def _list_entries(sizes: dict) -> set:
+    """Menu entries, headline lists, result cards, thread rows (see LIST_* above), among the visible
+    elements (`sizes`, from _walk)."""
     entries = set()
-    for parent in root.xpath(f"descendant-or-self::*[count(*) >= {LIST_MIN_ITEMS}]"):
+    for parent in sizes:
+        if len(parent) < LIST_MIN_ITEMS:  # (counts hidden children too: a cheap bound, groups are counted below)
+            continue
         groups: dict[tuple, list] = {}
         for child in parent:
-            if isinstance(child.tag, str) and child.tag != "p":
+            if child.tag != "p" and child in sizes:  # visible elements only
                 groups.setdefault((child.tag, child.get("class", "")), []).append(child)
         for members in groups.values():
             if _is_list(members, sizes):
@@ -219,37 +240,45 @@ def _longest_prose_run(pieces: list) -> int:
 
 
 def parse(html: str):
-    """The page as lxml sees it, hidden elements and comments removed; None when unparseable."""
+    """The page as lxml's own HTML parser sees it, comments removed; None when unparseable. Only for a
+    page trafilatura's parser rejects (parse_page gives None): the signals of every other page are
+    read from the tree extraction uses."""
     from lxml import etree
 
     try:
         # bytes: lxml refuses str input that carries an XML encoding declaration; plain etree
         # elements (not lxml.html's) spare a Python class lookup per element
-        root = etree.fromstring(without_early_end(html).encode("utf-8", "replace"), etree.HTMLParser(encoding="utf-8"))
+        parser = etree.HTMLParser(encoding="utf-8", remove_comments=True, remove_pis=True)
+        root = etree.fromstring(without_early_end(html).encode("utf-8", "replace"), parser)
     except (etree.LxmlError, ValueError):
         return None
-    if root is None:
-        return None
-    etree.strip_elements(root, etree.Comment, etree.ProcessingInstruction, *HIDDEN_TAGS, with_tail=False)
     return root
 
 
-def page_shape(html: str) -> PageShape | None:
-    """None when there is no visible text (no evidence either way)."""
-    root = parse(html)
+def shape_of(root) -> PageShape | None:
+    """The signals of a parsed page, read without changing the tree; None when there is no visible
+    text (no evidence either way)."""
     if root is None:
         return None
-    sizes, segments = _walk(root)
+    sizes, segments, links = _walk(root)
     text, link = sizes[root][0], sizes[root][1]
     if not text:
         return None
-    pieces, listed = _pieces(segments, _list_entries(root, sizes))
-    links = sum(1 for a in root.iter("a") if a.get("href") is not None)
+    pieces, listed = _pieces(segments, _list_entries(sizes))
     return PageShape(text, link, links, _longest_prose_run(pieces), listed)
 
 
+def page_shape(html: str) -> PageShape | None:
+    """The signals of a page as the scorer reads them; None when there is no visible text."""
+    tree = parse_page(html)
+    return shape_of(tree if tree is not None else parse(html))
+
+
 class PageTypeScorer(Scorer):
-    """Runs before extraction, on HTML payloads only; other documents get no signals."""
+    """Runs before extraction, on HTML payloads only; other documents get no signals.
+
+    Parses the page once for both: the tree stays on the document (HTML_TREE, a private key that no
+    writer stores) for the Extractor, which takes it off; None there says trafilatura rejects the page."""
 
     name = "page type"
 
@@ -257,7 +286,9 @@ class PageTypeScorer(Scorer):
         if doc.metadata.get(vocab.PAYLOAD_KIND) != "html":
             return {}
         try:
-            shape = page_shape(doc.text)
+            tree = parse_page(doc.text)
+            doc.metadata[HTML_TREE] = tree
+            shape = shape_of(tree if tree is not None else parse(doc.text))
         except Exception:  # lxml on one odd page: no signals (so no decision), never a failed task
             self.stat_update("page_type_error")
             return {}

@@ -17,8 +17,13 @@ from corpus.core.tables import unwrap_layout_tables
 from corpus.core.writers import FateWriter, fail
 
 EXTRACT_STATUS = "_extract_status"  # ok | empty | timeout; read by ExtractionFilter
-_TABLE = re.compile(r"<table", re.I)  # pages without one go to trafilatura as text (no second tree)
+_TABLE = re.compile(r"<table", re.I)  # pages without one go to trafilatura as they come (text, or the shared tree)
 DUBIOUS_PREFIX = 50  # characters trafilatura.utils.load_html searches for "html" (is_dubious_html)
+# The page parsed once, by the page_type scorer (filters.page_type), for its signals and for extraction:
+# parse_page's tree, or None where trafilatura rejects the page. A private key (writers skip "_" keys); the
+# Extractor takes it off every document it sees, so it never outlives extraction.
+HTML_TREE = "_html_tree"
+_NOT_PARSED = object()
 
 
 class ContentFilter(CorpusFilter):
@@ -59,6 +64,14 @@ def without_early_end(html: str) -> str:
     return _EARLY_END.sub("", html)
 
 
+def parse_page(html: str):
+    """The tree Extractor.extract gives trafilatura for `html` (its own parser, encoding handling and
+    is_dubious_html check: trafilatura.utils.load_html), or None where trafilatura rejects the page."""
+    from trafilatura.utils import load_html
+
+    return load_html(without_early_end(html))
+
+
 class Extractor(PipelineStep):
     """Replaces HTML by its main text. Text documents pass unchanged. `mode` "trafilatura": trafilatura
     on every page; "fast": resiliparse where the page looks reliable for it (corpus.core.fast_extract),
@@ -92,15 +105,21 @@ class Extractor(PipelineStep):
         self.mode, self.fast_max_links = mode, fast_max_links
         self.failed = FateWriter(layout, vocab.FATE_FAILED, stage=vocab.EXTRACT, segment=segment)
 
-    def extract(self, html: str, url: str | None, fallbacks: bool = True) -> str:
-        """trafilatura's main text; `fallbacks` False skips its fallback extractors (fast=True)."""
+    def extract(self, html: str, url: str | None, fallbacks: bool = True, tree=_NOT_PARSED) -> str:
+        """trafilatura's main text; `fallbacks` False skips its fallback extractors (fast=True). `tree`:
+        parse_page(html) where the caller has it (one parse per page); it is changed in place."""
         import trafilatura
         from trafilatura.utils import load_html
 
-        def run(page: str) -> str:
+        def run(page: str, parsed=_NOT_PARSED) -> str:
             source = without_early_end(page)
-            if _TABLE.search(source):
-                source = load_html(source)  # trafilatura's own parser and checks: one parse serves both
+            table = _TABLE.search(source)
+            if parsed is not _NOT_PARSED:  # parse_page(page): what trafilatura would make of `source`
+                if parsed is None:  # it rejects the page
+                    return ""
+                source = parsed  # trafilatura copies a tree it is given and works on the copy
+            if table:
+                source = load_html(source)  # trafilatura's own parser and checks (a tree comes back as is)
                 if source is None:
                     return ""
                 unwrap_layout_tables(source)  # layout tables are not tables, whatever include_tables says
@@ -122,7 +141,7 @@ class Extractor(PipelineStep):
             # with nothing visible, and spaces after a line's last character (before a <br>)
             return clean_lines(text)
 
-        text = run(html)
+        text = run(html, tree)
         if not text and "html" not in html[:DUBIOUS_PREFIX].lower():
             # trafilatura discards a page whose first characters never say "html" when lxml finds
             # a single top-level element (old pages opening with a <script> before <html>); the
@@ -130,21 +149,21 @@ class Extractor(PipelineStep):
             text = run("<html>" + html)
         return text
 
-    def choose(self, html: str, url: str | None) -> tuple[str, str]:
-        """(main text, the extractor that gave it)."""
+    def choose(self, html: str, url: str | None, tree=_NOT_PARSED) -> tuple[str, str]:
+        """(main text, the extractor that gave it); `tree` as in `extract`."""
         if self.mode == "fast":
             page = fast_page(html)
             if reliable(page, self.fast_max_links):
                 return page.text, FAST
-        return self.extract(html, url), FULL
+        return self.extract(html, url, tree=tree), FULL
 
-    def _extract_with_timeout(self, html: str, url: str | None) -> tuple[str, str]:
+    def _extract_with_timeout(self, html: str, url: str | None, tree=_NOT_PARSED) -> tuple[str, str]:
         if threading.current_thread() is not threading.main_thread():
-            return self.choose(html, url)
+            return self.choose(html, url, tree)
         old = signal.signal(signal.SIGALRM, _alarm)
         signal.setitimer(signal.ITIMER_REAL, self.timeout_s)
         try:
-            return self.choose(html, url)
+            return self.choose(html, url, tree)
         finally:
             signal.setitimer(signal.ITIMER_REAL, 0)
             signal.signal(signal.SIGALRM, old)
@@ -153,13 +172,14 @@ class Extractor(PipelineStep):
         with self.failed as failed:
             for doc in data:
                 md = doc.metadata
+                tree = md.pop(HTML_TREE, _NOT_PARSED)  # off the document whatever happens to it below
                 if md.get(vocab.PAYLOAD_KIND) != "html":
                     md[EXTRACT_STATUS] = "ok" if doc.text.strip() else "empty"
                     yield doc
                     continue
                 try:
                     with self.track_time():
-                        doc.text, md[vocab.EXTRACTOR] = self._extract_with_timeout(doc.text, md.get(vocab.URL))
+                        doc.text, md[vocab.EXTRACTOR] = self._extract_with_timeout(doc.text, md.get(vocab.URL), tree)
                     md[EXTRACT_STATUS] = "ok" if doc.text.strip() else "empty"
                 except _Timeout:
                     md[EXTRACT_STATUS] = "timeout"

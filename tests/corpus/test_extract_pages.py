@@ -38,3 +38,41 @@ def test_same_text_with_or_without_leading_script(extractor, html):
 
 def test_page_without_main_text_stays_empty(extractor):
     assert extractor.extract(page("<img src='/a.png'>", SCRIPT_FIRST), None) == ""
+
+
+def _scored(html: str, kind: str = "html"):
+    from datatrove.data import Document
+
+    from corpus.core import vocab
+    from filters.page_type import PageTypeScorer
+
+    doc = Document(text=html, id="d", metadata={vocab.PAYLOAD_KIND: kind})
+    return next(PageTypeScorer().run([doc]))
+
+
+def test_page_trafilatura_rejects_keeps_its_signals_and_retry(extractor):
+    """The scorer's parse is trafilatura's: a page it rejects leaves None for the Extractor (no tree to
+    extract from), its signals come from lxml's own parser, and the retry with <html> still runs."""
+    from corpus.core import vocab
+    from corpus.core.extract import HTML_TREE, parse_page
+
+    html = page(BODY, SCRIPT_FIRST)
+    assert parse_page(html) is None
+    doc = _scored(html)
+    assert doc.metadata[HTML_TREE] is None and doc.metadata[vocab.PAGE_TYPE_PROSE_RUN] > 1000
+    (out,) = extractor.run([doc])
+    assert HTML_TREE not in out.metadata
+    assert out.text == extractor.extract(html, None) and "eleven sites" in out.text
+
+
+def test_tree_leaves_the_document_whatever_extracts_it(tmp_path):
+    from corpus.core import vocab
+    from corpus.core.extract import HTML_TREE
+    from corpus.core.fast_extract import FAST
+
+    fast = Extractor(Layout(str(tmp_path)), mode="fast")
+    (out,) = fast.run([_scored(page(BODY))])  # resiliparse's text, trafilatura never called
+    assert out.metadata[vocab.EXTRACTOR] == FAST
+    assert HTML_TREE not in out.metadata and "eleven sites" in out.text
+    doc = _scored(page(BODY), kind="text")  # no HTML: no tree
+    assert HTML_TREE not in doc.metadata

@@ -192,3 +192,87 @@ def test_build_drops_the_index_and_refilter_replays_it(tmp_path):
     refilter(str(tmp_path / "out"), str(tmp_path / "out2"), cfg2)
     kept = connect(str(tmp_path / "out2")).execute("select count(*) from kept").fetchone()[0]
     assert kept == 3
+
+
+# ---------------------------------------------------------------- one parse per page (page_type and extraction)
+
+NAV6 = "".join(f'<li><a href="/s/{i}">Section {i}</a></li>' for i in range(6))
+FOOT6 = "".join(f'<li><a href="/f/{i}">Footer link {i}</a></li>' for i in range(6))
+
+
+def harbour_html(hidden: bool = True) -> str:
+    """An article with a nav bar, a footer, a data table, and (`hidden`) a <title>, a <style>, comments,
+    a <noscript> paragraph and a <button> inside a paragraph."""
+    h = (lambda s: s) if hidden else (lambda s: "")
+    return (
+        f"<!DOCTYPE html><html><head>{h('<title>Harbour</title><style>p{color:red}</style>')}</head><body>"
+        f'{h("<!-- masthead -->")}<nav><ul class="menu">{NAV6}</ul></nav>'
+        "<article><h1>The harbour wall is repaired</h1>"
+        f"<p>Work on the old harbour wall finished on Friday, {h('<!-- ed. note -->')}three weeks ahead of the "
+        "schedule the port authority set in spring.</p>"
+        + h(
+            "<noscript><p>Enable scripts to see the map of the harbour and every mooring along the wall.</p></noscript>"
+        )
+        + f"<p>The contractor replaced four hundred metres of stone{h('<button>Share this</button>')} and raised the "
+        "parapet by half a metre to keep winter waves off the road.</p>"
+        "<p>Fishing boats that had moored in the next bay since March can return to their berths from Monday, "
+        "the authority said.</p>"
+        "<table><tr><td>Cost</td><td>2.1 million</td></tr><tr><td>Length</td><td>400 m</td></tr></table>"
+        f'</article><footer><ul class="menu">{FOOT6}</ul></footer></body></html>'
+    )
+
+
+# what the two-parse code (lxml's own parser for the signals, trafilatura's for the text) gave for harbour_html()
+HARBOUR_SIGNALS = {
+    vocab.PAGE_TYPE_TEXT_CHARS: 459,
+    vocab.PAGE_TYPE_LINKS: 12,
+    vocab.PAGE_TYPE_LINK_DENSITY: 0.248366,
+    vocab.PAGE_TYPE_PROSE_RUN: 345,
+    vocab.PAGE_TYPE_LIST_SHARE: 0.0,
+}
+HARBOUR_TEXT = (
+    "The harbour wall is repaired\n"
+    "Work on the old harbour wall finished on Friday, three weeks ahead of the schedule the port authority set in "
+    "spring.\n"
+    "The contractor replaced four hundred metres of stone and raised the parapet by half a metre to keep winter waves "
+    "off the road.\n"
+    "Fishing boats that had moored in the next bay since March can return to their berths from Monday, the authority "
+    "said.\n"
+    "| Cost | 2.1 million |\n"
+    "| Length | 400 m |"
+)
+
+
+def test_hidden_elements_and_comments_are_skipped_on_the_shared_tree_not_removed():
+    from lxml import etree
+
+    from corpus.core.extract import parse_page
+    from filters.page_type import shape_of
+
+    tree = parse_page(harbour_html())
+    before = etree.tostring(tree)
+    shape = shape_of(tree)
+    assert etree.tostring(tree) == before  # read only: extraction gets the page as trafilatura parsed it
+    assert tree.find(".//noscript") is not None and tree.find(".//button") is not None
+    assert shape == shape_of(parse_page(harbour_html(hidden=False)))  # as if they were not there
+    assert shape.signals() == HARBOUR_SIGNALS
+    # a tree that keeps its comments (lxml's own parser keeps them): skipped, their tails counted
+    kept = etree.fromstring(harbour_html().encode(), etree.HTMLParser())
+    assert any(isinstance(e, etree._Comment) for e in kept.iter())
+    assert shape_of(kept) == shape
+
+
+def test_one_parse_gives_the_two_parse_signals_and_text_and_the_tree_goes_with_extraction(tmp_path):
+    from corpus.core.extract import HTML_TREE, Extractor
+    from corpus.core.layout import Layout
+
+    doc = Document(text=harbour_html(), id="h", metadata={vocab.PAYLOAD_KIND: "html", vocab.URL: "https://h.example/a"})
+    (doc,) = PageTypeScorer().run([doc])
+    assert {k: doc.metadata[k] for k in HARBOUR_SIGNALS} == HARBOUR_SIGNALS
+    assert doc.metadata[HTML_TREE] is not None  # parsed once, for extraction too
+    (out,) = Extractor(Layout(str(tmp_path)), timeout_s=60).run([doc])
+    assert out.text == HARBOUR_TEXT
+    assert HTML_TREE not in out.metadata
+    # without the scorer (page_type not among the stages) the Extractor parses the page itself: same text
+    alone = Document(text=harbour_html(), id="a", metadata={vocab.PAYLOAD_KIND: "html"})
+    assert next(Extractor(Layout(str(tmp_path))).run([alone])).text == HARBOUR_TEXT

@@ -165,6 +165,16 @@ CLAIMS = [
         retired="the rules follow their papers where datatrove differs (docs/heuristics.md)",
     ),
     Claim(
+        "zh_segmentation",
+        "Chinese words from rjieba instead of jieba: documents of the shared Chinese sets whose heuristic "
+        "decisions differ",
+        "0",
+        "zh_segmentation_check",
+        (),
+        1,
+        section="heuristics",
+    ),
+    Claim(
         "refilter_speed",
         "`corpus refilter` vs full rebuild",
         ">= 20x faster, same kept set",

@@ -45,6 +45,8 @@ PACKAGES = (
     "torch",
     "accelerate",
     "jieba",
+    "rjieba",
+    "s3fs",
     "warcio",
     "resiliparse",
 )

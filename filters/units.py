@@ -3,7 +3,8 @@
 Every heuristic family reads its units from here, so a document is tokenised once however many
 rules look at it. English words come from a regex that splits like spaCy's blank English
 tokenizer (the one datatrove's Gopher/FineWeb filters use) at a fraction of its cost; Chinese
-words come from jieba (never from whitespace). Units are cached in the private metadata key
+words come from jieba's dictionary-only segmentation (never from whitespace), run by rjieba's native
+code where it is installed. Units are cached in the private metadata key
 ``_units`` and recomputed only when the text changed (a formatter rewrote it).
 """
 
@@ -53,12 +54,29 @@ def en_words(text: str) -> list[str]:
     return _EN_WORD.findall(text)
 
 
-def zh_words(text: str) -> list[str]:
-    import jieba
+def _segmenter():
+    """jieba's dictionary-only cut: rjieba's (jieba-rs, native code, the same dictionary and the same
+    tokens on every Chinese text of the shared data: benchmarks/zh_segmentation_check.py) where it is
+    installed, else jieba's own `lcut(text, HMM=False)`."""
+    try:
+        import rjieba
+    except ImportError:
+        import jieba
 
+        return lambda text: jieba.lcut(text, HMM=False)
+    return lambda text: rjieba.cut(text, hmm=False)
+
+
+_cut = None
+
+
+def zh_words(text: str) -> list[str]:
+    global _cut
+    if _cut is None:  # chosen on first use: a process that never sees Chinese imports neither
+        _cut = _segmenter()
     # dictionary-only segmentation: the HMM pass that guesses unknown words costs 4-5x the time
     # and only merges characters of rare names, which moves word counts by a few percent
-    return [w for w in jieba.lcut(text, HMM=False) if not w.isspace()]
+    return [w for w in _cut(text) if not w.isspace()]
 
 
 def is_han(lang: str | None) -> bool:

@@ -22,12 +22,19 @@ class ExecutorConfig:
     kind: Literal["local", "slurm", "ray"] = "local"
     workers: int = 1  # processes running tasks at once (local); -1: one per task
     tasks: int = 0  # 0: one task per input file
+    task_timeout_s: float = 0  # local and ray: a task running longer is stopped, left to the rerun; 0: no limit
     slurm: dict[str, Any] = field(default_factory=dict)  # passed to datatrove's SlurmPipelineExecutor
     ray: dict[str, Any] = field(default_factory=dict)  # passed to datatrove's RayPipelineExecutor
 
     def __post_init__(self):
         check(self.workers == -1 or self.workers >= 1, "executor.workers", "must be >= 1 or -1")
         check(self.tasks >= 0, "executor.tasks", "must be >= 0")
+        check(self.task_timeout_s >= 0, "executor.task_timeout_s", "must be >= 0 seconds (0: no limit)")
+        check(
+            self.kind != "slurm" or not self.task_timeout_s,
+            "executor.task_timeout_s",
+            "not applied on slurm: set executor.slurm.time (each job's limit)",
+        )
         # datatrove's tasks_per_job forks a pool inside a threaded Ray actor (it hung); tasks here already
         # share long-lived actors, which is what it was for
         check(
@@ -41,9 +48,9 @@ def make_executor(ecfg: ExecutorConfig, pipeline: list, logging_dir: str, tasks:
     workers = ecfg.workers if workers is None else workers
     workers = tasks if workers == -1 else min(workers, tasks)
     if ecfg.kind == "local":
-        return local.make_executor(pipeline, logging_dir, tasks, workers)
+        return local.make_executor(pipeline, logging_dir, tasks, workers, ecfg.task_timeout_s)
     if ecfg.kind == "ray":
-        return ray_actors.make_executor(ecfg.ray, pipeline, logging_dir, tasks, workers)
+        return ray_actors.make_executor(ecfg.ray, pipeline, logging_dir, tasks, workers, ecfg.task_timeout_s)
     return slurm.make_executor(ecfg.slurm, pipeline, logging_dir, tasks, workers)
 
 

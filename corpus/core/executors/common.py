@@ -30,6 +30,10 @@ WORKER_PRELOAD = (
 DIED = "a worker process died (killed by a signal or out of memory)"
 
 
+def timed_out(limit_s: float) -> str:
+    return f"exceeded executor.task_timeout_s={limit_s:g} s"
+
+
 def error_text(e: Exception) -> str:
     return f"{type(e).__name__}: {e}"
 

@@ -8,14 +8,15 @@ import os
 import signal
 import sys
 import threading
+import time
 
 from datatrove.executor import LocalPipelineExecutor
 
 from corpus.core import logs
-from corpus.core.executors.common import DIED, WORKER_PRELOAD, error_text, labelled
+from corpus.core.executors.common import DIED, WORKER_PRELOAD, error_text, labelled, timed_out
 
 
-def make_executor(pipeline: list, logging_dir: str, tasks: int, workers: int):
+def make_executor(pipeline: list, logging_dir: str, tasks: int, workers: int, task_timeout_s: float = 0):
     _preload_forkserver()
     return _LocalExecutor(
         pipeline=pipeline,
@@ -24,6 +25,7 @@ def make_executor(pipeline: list, logging_dir: str, tasks: int, workers: int):
         logging_dir=logging_dir,
         skip_completed=True,
         verbose=logs.is_verbose(),
+        task_timeout_s=task_timeout_s,
     )
 
 
@@ -49,11 +51,12 @@ def _preload_forkserver() -> None:
 
 class _LocalExecutor(LocalPipelineExecutor):
     """Tasks run in the build process (one worker) or in a pool of worker processes; a task's log lines
-    reach the terminal only with -v."""
+    reach the terminal only with -v. With a time limit every task runs in a worker process, which can be
+    killed."""
 
-    def __init__(self, *args, verbose: bool = False, **kwargs):
+    def __init__(self, *args, verbose: bool = False, task_timeout_s: float = 0, **kwargs):
         super().__init__(*args, **kwargs)
-        self.verbose = verbose
+        self.verbose, self.task_timeout_s = verbose, task_timeout_s
 
     def _run_for_rank(self, rank: int, local_rank: int = 0, node_rank: int = -1):
         with logs.datatrove_task(self.verbose):
@@ -73,7 +76,8 @@ class _LocalExecutor(LocalPipelineExecutor):
             return PipelineStats()
         self._launched = True
         self.save_executor_as_json()
-        outcomes = self._run_in_process(ranks) if self.workers == 1 else self._run_in_pool(ranks)
+        in_process = self.workers == 1 and not self.task_timeout_s
+        outcomes = self._run_in_process(ranks) if in_process else self._run_in_pool(ranks)
         stats = [o for o in outcomes if isinstance(o, PipelineStats)]
         self.errors = [o for o in outcomes if isinstance(o, str)]
         if not self.errors:
@@ -98,7 +102,8 @@ class _LocalExecutor(LocalPipelineExecutor):
         """Each worker has a pipe of its own: the build sends it a rank, it answers with the task's stats
         or error, and a worker that dies is seen on its process sentinel. concurrent.futures' pool (used
         before) hung now and then when a worker was killed while the pool was still starting the others
-        (CPython 3.11: the worker being started was never terminated and the pool waited to join it)."""
+        (CPython 3.11: the worker being started was never terminated and the pool waited to join it). A task
+        past executor.task_timeout_s is killed with its worker, and a new worker takes the next rank."""
         import multiprocessing
         from multiprocessing.connection import wait
 
@@ -113,9 +118,17 @@ class _LocalExecutor(LocalPipelineExecutor):
             for worker in pool:
                 busy[worker] = worker.give(pending.pop())
             while busy:
-                ready = set(wait([w.conn for w in busy] + [w.process.sentinel for w in busy]))
-                for worker in [w for w in busy if w.conn in ready or w.process.sentinel in ready]:
-                    rank, outcome = busy.pop(worker), worker.outcome()
+                ready = set(wait([w.conn for w in busy] + [w.process.sentinel for w in busy], self._wait_s(busy)))
+                for worker in list(busy):
+                    if worker.conn in ready or worker.process.sentinel in ready:
+                        rank, outcome = busy.pop(worker), worker.outcome()
+                    elif self.task_timeout_s and worker.running_s() >= self.task_timeout_s:
+                        rank, outcome = busy.pop(worker), timed_out(self.task_timeout_s)
+                        worker.stop(kill=True)
+                        if pending:
+                            pool.append(worker := _Worker(ctx, executor, worker.local_rank))
+                    else:
+                        continue
                     outcomes.append(labelled(rank, outcome))
                     if outcome == DIED:  # the pipeline stops: its other tasks are left to the rerun
                         return outcomes
@@ -127,11 +140,16 @@ class _LocalExecutor(LocalPipelineExecutor):
                 worker.stop(kill=not finished)
         return outcomes
 
+    def _wait_s(self, busy: dict) -> float | None:
+        """Until the longest-running task reaches the time limit (None: no limit)."""
+        return max(0.0, self.task_timeout_s - max(w.running_s() for w in busy)) if self.task_timeout_s else None
+
 
 class _Worker:
     """A task process of the local pool (forked by the forkserver) and its end of their pipe."""
 
     def __init__(self, ctx, executor: bytes, local_rank: int):
+        self.local_rank, self.since = local_rank, 0.0
         self.conn, child = ctx.Pipe()
         self.process = ctx.Process(target=_serve_tasks, args=(child, executor, local_rank, os.getpid()), daemon=True)
         self.process.start()
@@ -140,7 +158,11 @@ class _Worker:
     def give(self, rank: int) -> int:
         with contextlib.suppress(OSError):  # already dead: outcome() says so
             self.conn.send(rank)
+        self.since = time.monotonic()
         return rank
+
+    def running_s(self) -> float:
+        return time.monotonic() - self.since
 
     def outcome(self):
         """The task's stats, its error as text, or DIED."""

@@ -7,15 +7,16 @@ the `ray` package it drives.
 from __future__ import annotations
 
 import os
+import time
 
 from datatrove.executor.ray import RayPipelineExecutor
 from loguru import logger
 
 from corpus.core import logs
-from corpus.core.executors.common import DIED, WORKER_PRELOAD, error_text, labelled
+from corpus.core.executors.common import DIED, WORKER_PRELOAD, error_text, labelled, timed_out
 
 
-def make_executor(options: dict, pipeline: list, logging_dir: str, tasks: int, workers: int):
+def make_executor(options: dict, pipeline: list, logging_dir: str, tasks: int, workers: int, task_timeout_s: float = 0):
     """Starts Ray (a local cluster unless `init` names an address) if this process has not yet."""
     import ray
 
@@ -33,6 +34,7 @@ def make_executor(options: dict, pipeline: list, logging_dir: str, tasks: int, w
             logging_dir=logging_dir,
             skip_completed=True,
             verbose=logs.is_verbose(),
+            task_timeout_s=task_timeout_s,
             **opts,
         )
     finally:
@@ -44,11 +46,12 @@ class _RayExecutor(RayPipelineExecutor):
     one rank at a time. datatrove's RayPipelineExecutor starts a new actor (a fresh Python process that
     imports the whole pipeline) for every task, which took longer than a task on small files. Task ranks,
     completion markers, task logs and stats files are datatrove's (`_run_for_rank`); as in the local
-    executor every task runs whatever happens to the others, and the first errors are in `self.errors`."""
+    executor every task runs whatever happens to the others, and the first errors are in `self.errors`. The
+    actors run in the build's working directory where their node has it (a relative OUT or input)."""
 
-    def __init__(self, *args, verbose: bool = False, **kwargs):
+    def __init__(self, *args, verbose: bool = False, task_timeout_s: float = 0, **kwargs):
         super().__init__(*args, **kwargs)
-        self.verbose = verbose
+        self.verbose, self.task_timeout_s, self.cwd = verbose, task_timeout_s, os.getcwd()
 
     def run(self):
         import ray
@@ -61,8 +64,9 @@ class _RayExecutor(RayPipelineExecutor):
             return
         self._launched = True
         self.save_executor_as_json()
-        actors = _actor_pool(self._actor_options(), min(self.workers, len(ranks)))
-        outcomes = _run_on_actors(actors, ray.put(self), ranks)
+        options = self._actor_options()
+        actors = _actor_pool(options, min(self.workers, len(ranks)))
+        outcomes = _run_on_actors(actors, ray.put(self), ranks, self.task_timeout_s, options)
         self.errors = [o for o in outcomes if isinstance(o, str)]
         if not self.errors and not self.get_incomplete_ranks(range(self.world_size)):
             self._merge_stats()
@@ -100,6 +104,8 @@ class _TaskActor:
 
     def run(self, executor: "_RayExecutor", rank: int, local_rank: int):
         """The task's stats, or its error as text (its traceback is in the task's log)."""
+        if os.path.isdir(executor.cwd):
+            os.chdir(executor.cwd)
         try:
             with logs.datatrove_task(executor.verbose):
                 return executor._run_for_rank(rank, local_rank)
@@ -123,9 +129,10 @@ def _actor_pool(options: dict, wanted: int) -> list:
     return pool[:wanted]
 
 
-def _run_on_actors(actors: list, executor_ref, ranks: list[int]) -> list:
+def _run_on_actors(actors: list, executor_ref, ranks: list[int], timeout_s: float, options: dict) -> list:
     """Each free actor takes the next rank. A dead actor (killed, out of memory, its node lost) leaves its
-    rank incomplete and takes no more; the others go on."""
+    rank incomplete and takes no more; the others go on. An actor whose task is past `timeout_s` (0: no limit)
+    is killed, its rank left incomplete, and a new actor takes its place."""
     import ray
     from ray.exceptions import RayActorError
 
@@ -133,18 +140,74 @@ def _run_on_actors(actors: list, executor_ref, ranks: list[int]) -> list:
     while running or (pending and free):
         while pending and free:
             actor, rank = free.pop(), pending.pop()
-            running[actor.run.remote(executor_ref, rank, actors.index(actor))] = (rank, actor)
-        (done,), _ = ray.wait(list(running), num_returns=1)
-        rank, actor = running.pop(done)
-        try:
-            outcome = ray.get(done)
-        except RayActorError:
-            outcomes.append(labelled(rank, DIED))
-            _forget(actor)
+            running[actor.run.remote(executor_ref, rank, actors.index(actor))] = (rank, actor, time.monotonic())
+        first = min(since for *_, since in running.values())
+        wait_s = min(POLL_S, max(0.0, first + timeout_s - time.monotonic())) if timeout_s else POLL_S
+        done, _ = ray.wait(list(running), num_returns=1, timeout=wait_s)
+        if done:
+            rank, actor, _ = running.pop(done[0])
+            try:
+                outcomes.append(labelled(rank, ray.get(done[0])))
+                free.append(actor)
+            except RayActorError:
+                outcomes.append(labelled(rank, _death(actor)))
+                _forget(actor)
             continue
-        outcomes.append(labelled(rank, outcome))
-        free.append(actor)
+        states = _actor_states()
+        for ref, (rank, actor, since) in list(running.items()):
+            state = states.get(actor._actor_id.hex())
+            if state == "DEAD":  # with its raylet killed, a node's actor process can run on, orphaned, unheard of
+                running.pop(ref)
+                outcomes.append(labelled(rank, _death(actor)))
+                _forget(actor)
+            elif state == "PENDING_CREATION" and free:  # no room for it (a node lost): a started actor takes the rank
+                running.pop(ref)
+                pending.append(rank)
+                ray.kill(actor)
+                _forget(actor)
+            elif timeout_s and time.monotonic() - since >= timeout_s:
+                running.pop(ref)
+                outcomes.append(labelled(rank, timed_out(timeout_s)))
+                actors[actors.index(actor)] = new = _replace(actor, options)
+                free.append(new)
     return outcomes
+
+
+# how often the actors of the running tasks are looked up when none has answered
+POLL_S = 10.0
+
+
+def _actor_states() -> dict[str, str]:
+    """This job's actors: id -> state (Ray's actor table; ray.util.state would need the dashboard)."""
+    import ray
+    from ray._private.state import actors
+
+    job = ray.JobID.from_hex(ray.get_runtime_context().get_job_id())
+    return {a: info["State"] for a, info in actors(job_id=job).items()}
+
+
+def _death(actor) -> str:
+    """DIED and the node the actor was on; whether the node is lost, where Ray knows it already."""
+    import ray
+    from ray._private.state import actors
+
+    where = actors(actor._actor_id.hex()).get("Address", {})
+    node, ip = where.get("NodeID"), where.get("IPAddress")
+    if node and not any(n["NodeID"] == node and n["Alive"] for n in ray.nodes()):
+        return f"its Ray node was lost (node {node}, {ip})"
+    return f"{DIED} on Ray node {node} ({ip})" if node else DIED
+
+
+def _replace(actor, options: dict):
+    """Kill the actor (a task past its time limit) and start another in its place in the pool."""
+    import ray
+
+    ray.kill(actor)
+    new = ray.remote(_TaskActor).options(**options).remote()
+    for pool in _actors.values():
+        if actor in pool:
+            pool[pool.index(actor)] = new
+    return new
 
 
 def _forget(actor) -> None:

@@ -67,6 +67,7 @@ class BuildResult:
     bad_shards: tuple[str, ...]  # shards that could not be read through, or whose counts do not add up
     all_failed: bool  # records failed and none was kept or dropped
     repeated_ids: int = 0  # input.id_field values that more than one record carries (read by different tasks)
+    local: str = ""  # the directory holding the tables: OUT, or the local mirror of an OUT in object storage
 
 
 def plan_segments(stages: tuple[str, ...]) -> list[Segment]:
@@ -405,4 +406,4 @@ def _build(
     )
     if exit_code == 0 and not keep_work:
         shutil.rmtree(layout.scratch_dir(), ignore_errors=True)
-    return BuildResult(cfg.output, funnel, shards, exit_code, tuple(bad), all_failed, repeated)
+    return BuildResult(cfg.output, funnel, shards, exit_code, tuple(bad), all_failed, repeated, layout.root)

@@ -138,8 +138,14 @@ def build(
             'count(*) > 1")',
             err=True,
         )
-    typer.echo(f"output: {os.path.abspath(result.out)}")
+    typer.echo(f"output: {_shown(result.out)}")
     raise typer.Exit(result.exit_code)
+
+
+def _shown(out: str) -> str:
+    from corpus.core.remote import is_remote
+
+    return out if is_remote(out) else os.path.abspath(out)
 
 
 def _say_if_everything_failed(result) -> None:
@@ -150,7 +156,7 @@ def _say_if_everything_failed(result) -> None:
     from corpus.core.sql import connect
 
     cause, n = (
-        connect(result.out)
+        connect(result.local or result.out)
         .execute(
             "select coalesce(error_class, '?') || ': ' || coalesce(error_message, ''), count(*) from failed "
             "group by 1 order by 2 desc limit 1"

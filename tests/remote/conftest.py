@@ -25,6 +25,9 @@ from pathlib import Path
 
 import pytest
 
+from tests.scale.conftest import ray_nodes  # noqa: F401 (the two-node cluster, for test_remote_ray)
+from tests.scale.test_ray_nodes import shards  # noqa: F401 (its input shards)
+
 KEY, SECRET = "corpus-test", "corpus-test-secret"
 START_TIMEOUT_S = 60
 # every listening port of `weed server -filer -s3` gets a free one: tests beside ours may run a server too

@@ -126,15 +126,15 @@ def remote_files(url: str, storage: dict | None = None) -> dict[str, int]:
     return {k[len(path) + 1 :]: int(v.get("size") or 0) for k, v in found.items() if k.startswith(path + "/")}
 
 
-def pull(url: str, local: str, storage: dict | None = None, skip=(), missing_only: bool = False) -> int:
-    """Copy the objects under `url` into the local folder: those it lacks, or (unless `missing_only`) holds at
-    another size; files under a top-level name in `skip` are left. Returns the number of files copied."""
+def pull(url: str, local: str, storage: dict | None = None, skip=()) -> int:
+    """Copy into the local folder the objects under `url` that it lacks (a file it has is newer or the same);
+    files under a top-level name in `skip` are left. Returns the number of files copied."""
     fs, path = filesystem(url, storage)
     have = _walk_local(local) if os.path.isdir(local) else {}
     n = 0
-    for rel, size in sorted(remote_files(url, storage).items()):
+    for rel in sorted(remote_files(url, storage)):
         local_rel = rel.replace("/", os.sep)
-        if rel.split("/", 1)[0] in skip or (local_rel in have and (missing_only or have[local_rel][0] == size)):
+        if rel.split("/", 1)[0] in skip or local_rel in have:
             continue
         dest = os.path.join(local, local_rel)
         os.makedirs(os.path.dirname(dest), exist_ok=True)

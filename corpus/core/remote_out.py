@@ -57,7 +57,7 @@ class RemoteOutput:
         if overwrite:
             return
         os.makedirs(self.local, exist_ok=True)
-        n = remote.pull(self.url, self.local, self.storage, skip={self._lock}, missing_only=True)
+        n = remote.pull(self.url, self.local, self.storage, skip={self._lock})
         if n:
             print(f"{self.url}: {n} files of an earlier build copied into {self.local}", flush=True)
 

@@ -227,7 +227,7 @@ def run_segments(
         ctx = StageContext(layout, i, annotate_only=cfg.annotate_all, models=models)
         # the first segment reads the input files; the next ones, the survivors of the one before
         total, measure = (
-            (sum(remote.size(f, _storage(cfg)) for f in files), progress.BYTES)
+            (sum(remote.size(f, cfg.storage) for f in files), progress.BYTES)
             if i == 0
             else (progress.read_counts(layout, i - 1)[vocab.FATE_KEPT], progress.READ)
         )
@@ -301,14 +301,14 @@ def build(
     progress (corpus.core.progress); OUT/work/ is removed after success unless keep_work; `on_start`
     runs once the checks passed, before any work (the CLI's notes: a mistake gets its one line only).
     An OUT in object storage is built in a local mirror and copied up as it goes (corpus.core.remote_out)."""
-    storage = _storage(cfg)
+    storage = cfg.storage
     files, missing = resolve_inputs(cfg.inputs, cfg.input.glob, cfg.input.format, output=cfg.output, storage=storage)
     if not files:
         raise ConfigError("inputs", f"no input files found in {', '.join(cfg.inputs) or 'nothing'}")
     check_text_field(files, cfg.input.format, cfg.input.text_field, storage=storage)
     if not remote.is_remote(cfg.output):
         return _build_into(cfg.output, cfg, files, missing, overwrite, keep_work, display, on_start)
-    check_apart(cfg.inputs, cfg.output)
+    check_apart(cfg.inputs, cfg.output)  # before prepare(), which may clear the prefix for --overwrite
     out = RemoteOutput(cfg.output, storage)
     out.prepare(overwrite)
     try:
@@ -316,10 +316,6 @@ def build(
     finally:  # however the build ends, the bucket gets what it has done (a rerun resumes from it)
         n = out.push()
         logger.info(f"{cfg.output}: {n} files copied up")
-
-
-def _storage(cfg: BuildConfig) -> dict | None:
-    return cfg.storage or None
 
 
 def _build_into(
@@ -395,7 +391,7 @@ def _build(
             "assets": _assets(cfg),
             "scorer_models": scorer_models(cfg),
             "models": models,
-            "inputs": [{"path": f, "bytes": remote.size(f, _storage(cfg))} for f in files],
+            "inputs": [{"path": f, "bytes": remote.size(f, cfg.storage)} for f in files],
             "missing_inputs": missing,
             "started": started,
             "finished": time.time(),

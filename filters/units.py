@@ -10,6 +10,8 @@ code where it is installed. Units are cached in the private metadata key
 
 from __future__ import annotations
 
+import functools
+
 import re
 from functools import cached_property
 
@@ -54,8 +56,9 @@ def en_words(text: str) -> list[str]:
     return _EN_WORD.findall(text)
 
 
+@functools.cache
 def _segmenter():
-    """jieba's dictionary-only cut: rjieba's (jieba-rs, native code, the same dictionary and the same
+    """Chosen on first use (a process that never sees Chinese imports neither): jieba's dictionary-only cut: rjieba's (jieba-rs, native code, the same dictionary and the same
     tokens on every Chinese text of the shared data: benchmarks/zh_segmentation_check.py) where it is
     installed, else jieba's own `lcut(text, HMM=False)`."""
     try:
@@ -67,16 +70,10 @@ def _segmenter():
     return lambda text: rjieba.cut(text, hmm=False)
 
 
-_cut = None
-
-
 def zh_words(text: str) -> list[str]:
-    global _cut
-    if _cut is None:  # chosen on first use: a process that never sees Chinese imports neither
-        _cut = _segmenter()
     # dictionary-only segmentation: the HMM pass that guesses unknown words costs 4-5x the time
     # and only merges characters of rare names, which moves word counts by a few percent
-    return [w for w in _cut(text) if not w.isspace()]
+    return [w for w in _segmenter()(text) if not w.isspace()]
 
 
 def is_han(lang: str | None) -> bool:

@@ -392,7 +392,7 @@ def write_report(out: str, path: str | None = None, say: Callable[[str], None] |
         "Signals and thresholds",
         signals_section(con, rules, kept_langs, defaults, demo_stages, models, counted),
     )
-    from labels.report import label_mix_section  # topic and format label mix, largest clusters
+    from reports.labels import label_mix_section  # topic and format label mix, largest clusters
 
     say("report: label mix, failed records, models, config")
     labels = label_mix_section(con)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import gzip
 import hashlib
 import io
+import os
 from importlib import metadata
 from pathlib import Path
 
@@ -54,3 +55,9 @@ def package_versions(names: tuple[str, ...]) -> dict[str, str | None]:
         except metadata.PackageNotFoundError:
             out[name] = None
     return out
+
+
+def cache_root() -> Path:
+    """The toolkit's cache (demo models, mirrors and copies of builds in object storage): CORPUS_CACHE, or
+    ~/.cache/corpus-toolkit."""
+    return Path(os.environ.get("CORPUS_CACHE") or Path.home() / ".cache" / "corpus-toolkit")

@@ -23,7 +23,6 @@ from loguru import logger
 
 from corpus.core import progress, remote, vocab
 from corpus.core.charset import decode, printable, storable
-from corpus.core.files import open_text
 from corpus.core.layout import Layout
 from corpus.core.warc import Archive, DamagedRecord
 from corpus.core.writers import FateWriter, fail
@@ -180,7 +179,7 @@ def first_record_fields(path: str, fmt: str, storage: dict | None = None) -> lis
 
             with remote.open_file(path, storage) as f:
                 return pq.read_schema(f).names
-        with _open_text(path, storage) as f:
+        with remote.open_text(path, storage) as f:
             line = next((ln for ln in f if ln.strip()), None)
         row = json.loads(line) if line else None
         return list(row) if isinstance(row, dict) else None
@@ -213,10 +212,6 @@ def check_text_field(
             "input.text_field",
             f"no field {text_field!r} in {os.path.basename(path)} (its fields: {', '.join(map(str, fields[:12]))})",
         )
-
-
-def _open_text(path: str, storage: dict | None = None):
-    return remote.open_text(path, storage) if remote.is_remote(path) else open_text(path)
 
 
 def _relative(path: str, base_dir: str) -> str:
@@ -367,7 +362,7 @@ class CrawlReader(PipelineStep):
         doc.text, md[vocab.CHARSET], md[vocab.CHARSET_SOURCE] = decode(body[: self.max_bytes], ct)
 
     def _jsonl_records(self, path: str) -> Iterator[Document]:
-        for index, line in enumerate(_open_text(path, self.storage)):
+        for index, line in enumerate(remote.open_text(path, self.storage)):
             yield self._row_doc(index, "jsonl", line)
 
     def _parquet_records(self, path: str) -> Iterator[Document]:

@@ -14,11 +14,11 @@ from __future__ import annotations
 
 import hashlib
 import json
-import sys
 import os
-from pathlib import Path
+import sys
 
 from corpus.core.clierrors import UsageError
+from corpus.core.files import cache_root, open_text as open_local_text
 
 LOCAL_PROTOCOLS = ("file", "local")
 SEEN = ".objects.json"  # in a read-only copy: size and ETag of each object as last copied
@@ -94,15 +94,16 @@ def check_reachable(url: str, storage: dict | None = None) -> None:
     call(url, fs.ls, bucket, detail=False)
 
 
-def cache_root() -> Path:
-    return Path(os.environ.get("CORPUS_CACHE") or Path.home() / ".cache" / "corpus-toolkit")
+def _cache_dir(kind: str, url: str) -> str:
+    """One folder per URL under the toolkit's cache: its last path part and a hash of the whole URL."""
+    url = url.rstrip("/")
+    key = hashlib.sha256(url.encode("utf-8")).hexdigest()[:16]
+    return str(cache_root() / kind / f"{url.rsplit('/', 1)[-1] or 'root'}-{key}")
 
 
 def mirror_dir(url: str) -> str:
-    """The local folder a remote output is built in: one per URL, under the toolkit's cache."""
-    key = hashlib.sha256(url.rstrip("/").encode("utf-8")).hexdigest()[:16]
-    name = url.rstrip("/").rsplit("/", 1)[-1] or "out"
-    return str(cache_root() / "remote" / f"{name}-{key}")
+    """The local folder a remote output is built in."""
+    return _cache_dir("remote", url)
 
 
 def _walk_local(root: str) -> dict[str, tuple[int, float]]:
@@ -115,15 +116,27 @@ def _walk_local(root: str) -> dict[str, tuple[int, float]]:
     return out
 
 
-def remote_files(url: str, storage: dict | None = None) -> dict[str, int]:
-    """relative path -> size of every object under a remote prefix ({} when there is none)."""
-    fs, path = filesystem(url, storage)
+def _objects(url: str, fs, path: str) -> dict[str, dict]:
+    """relative path -> fsspec's details of every object under a prefix ({} when there is none)."""
     path = path.rstrip("/")
     try:
         found = call(url, fs.find, path, detail=True)
     except FileNotFoundError:
         return {}
-    return {k[len(path) + 1 :]: int(v.get("size") or 0) for k, v in found.items() if k.startswith(path + "/")}
+    return {k[len(path) + 1 :]: v for k, v in found.items() if k.startswith(path + "/")}
+
+
+def remote_files(url: str, storage: dict | None = None) -> dict[str, int]:
+    """relative path -> size of every object under a remote prefix ({} when there is none)."""
+    fs, path = filesystem(url, storage)
+    return {k: int(v.get("size") or 0) for k, v in _objects(url, fs, path).items()}
+
+
+def _download(url: str, fs, source: str, dest: str) -> None:
+    """One object to a local file, written aside and renamed: a copy cut short is never taken for whole."""
+    os.makedirs(os.path.dirname(dest) or ".", exist_ok=True)
+    call(url, fs.get_file, source, dest + ".part")
+    os.replace(dest + ".part", dest)
 
 
 def pull(url: str, local: str, storage: dict | None = None, skip=()) -> int:
@@ -132,14 +145,11 @@ def pull(url: str, local: str, storage: dict | None = None, skip=()) -> int:
     fs, path = filesystem(url, storage)
     have = _walk_local(local) if os.path.isdir(local) else {}
     n = 0
-    for rel in sorted(remote_files(url, storage)):
+    for rel in sorted(_objects(url, fs, path)):
         local_rel = rel.replace("/", os.sep)
         if rel.split("/", 1)[0] in skip or local_rel in have:
             continue
-        dest = os.path.join(local, local_rel)
-        os.makedirs(os.path.dirname(dest), exist_ok=True)
-        call(url, fs.get_file, f"{path.rstrip('/')}/{rel}", dest + ".part")
-        os.replace(dest + ".part", dest)
+        _download(url, fs, f"{path.rstrip('/')}/{rel}", os.path.join(local, local_rel))
         n += 1
     return n
 
@@ -210,23 +220,15 @@ def readable(path: str, storage: dict | None = None) -> str:
         return path
     root, rest = _glob_root(path)
     fs, p = filesystem(root, storage)
-    key = hashlib.sha256(root.encode("utf-8")).hexdigest()[:16]
-    local = str(cache_root() / "remote-read" / f"{root.rsplit('/', 1)[-1] or 'root'}-{key}")
+    local = _cache_dir("remote-read", root)
     if call(root, fs.isfile, p):  # one object
-        os.makedirs(local, exist_ok=True)
         dest = os.path.join(local, p.rsplit("/", 1)[-1])
-        call(root, fs.get_file, p, dest + ".part")
-        os.replace(dest + ".part", dest)
+        _download(root, fs, p, dest)
         return dest
-    try:
-        found = call(root, fs.find, p.rstrip("/"), detail=True)
-    except FileNotFoundError:
-        found = {}
     base = p.rstrip("/") + "/"
     objects = {
-        k[len(base) :]: [int(v.get("size") or 0), str(v.get("ETag") or v.get("LastModified") or "")]
-        for k, v in found.items()
-        if k.startswith(base)
+        k: [int(v.get("size") or 0), str(v.get("ETag") or v.get("LastModified") or "")]
+        for k, v in _objects(root, fs, p).items()
     }
     if not objects:
         raise FileNotFoundError(f"{root}: no such folder or object")
@@ -244,9 +246,7 @@ def readable(path: str, storage: dict | None = None) -> str:
         dest = os.path.join(local, rel.replace("/", os.sep))
         if seen.get(rel) == tag and os.path.exists(dest):
             continue
-        os.makedirs(os.path.dirname(dest), exist_ok=True)
-        call(root, fs.get_file, base + rel, dest + ".part")
-        os.replace(dest + ".part", dest)
+        _download(root, fs, base + rel, dest)
         n += 1
     with open(seen_file, "w", encoding="utf-8") as f:
         json.dump(objects, f)
@@ -264,11 +264,13 @@ def open_file(path: str, storage: dict | None = None, mode: str = "rb"):
 
 
 def open_text(path: str, storage: dict | None = None):
-    """A remote object as UTF-8 text, decompressed as its name says (.gz, .zst); undecodable bytes become U+FFFD
-    (corpus.core.files.open_text for local files). Closing it closes every layer."""
+    """A local file or a remote object as UTF-8 text, decompressed as its name says (.gz, .zst); undecodable
+    bytes become U+FFFD, as corpus.core.files.open_text reads a local file. Closing it closes every layer."""
     from fsspec.core import OpenFile
     from fsspec.utils import infer_compression
 
+    if not is_remote(path):
+        return open_local_text(path)
     fs, p = filesystem(path, storage)
     opened = OpenFile(fs, p, mode="rt", compression=infer_compression(p), encoding="utf-8", errors="replace")
     return call(path, opened.open)

@@ -9,9 +9,9 @@ from __future__ import annotations
 
 import fcntl
 import hashlib
-import os
 from pathlib import Path
 
+from corpus.core import files
 from filters.models.registry import INDEX, write_index
 from filters.models.train import LangData, TrainParams, train_all
 
@@ -56,8 +56,7 @@ def demo_digest() -> str:
 
 
 def cache_root() -> Path:
-    base = os.environ.get("CORPUS_CACHE") or os.path.join(os.path.expanduser("~"), ".cache", "corpus-toolkit")
-    return Path(base) / "demo-models" / demo_digest()
+    return files.cache_root() / "demo-models" / demo_digest()
 
 
 def ensure_demo_models(root: str | Path | None = None) -> str:

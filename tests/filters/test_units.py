@@ -45,8 +45,16 @@ def test_rjieba_cuts_like_jieba(text):
     assert rjieba_cut(text) == jieba_cut(text)
 
 
+@pytest.fixture(autouse=True)
+def fresh_segmenter():
+    """Each test chooses the segmenter afresh, and leaves none of its choices to the next."""
+    units._segmenter.cache_clear()
+    yield
+    units._segmenter.cache_clear()
+
+
 def family_signals(monkeypatch, cut) -> dict:
-    monkeypatch.setattr(units, "_cut", cut)
+    monkeypatch.setattr(units, "_segmenter", lambda: cut)
     u = units.Units(DOC, "zh")
     params = lang_params(HeuristicsConfig(), "zh")
     out = {}
@@ -65,7 +73,6 @@ def test_unit_signals_are_the_same_with_either_segmenter(monkeypatch):
 
 @needs_rjieba
 def test_units_use_rjieba_when_installed(monkeypatch):
-    monkeypatch.setattr(units, "_cut", None)
     calls, cut = [], rjieba.cut
     monkeypatch.setattr(rjieba, "cut", lambda text, hmm=True: calls.append(hmm) or cut(text, hmm=hmm))
     assert units.zh_words(DOC) == [w for w in jieba_cut(DOC) if not w.isspace()]
@@ -74,7 +81,6 @@ def test_units_use_rjieba_when_installed(monkeypatch):
 
 def test_units_fall_back_to_jieba_without_rjieba(monkeypatch):
     monkeypatch.setitem(sys.modules, "rjieba", None)  # `import rjieba` raises ImportError
-    monkeypatch.setattr(units, "_cut", None)
     cut = units._segmenter()
     calls = []
     monkeypatch.setattr(jieba, "lcut", lambda text, HMM=True: calls.append(HMM) or jieba_lcut(text, HMM=HMM))

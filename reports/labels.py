@@ -3,23 +3,10 @@ and the largest clusters (reports/report.py calls it; empty when the build has n
 
 from __future__ import annotations
 
-import html
-
 from corpus.core import vocab
+from reports.page import e, table
 
-e = html.escape
 TOP_CLUSTERS = 20
-
-
-def _table(head, rows, numeric=()) -> str:
-    th = "".join(f"<th>{e(h)}</th>" for h in head)
-    body = "".join(
-        "<tr>"
-        + "".join(f"<td class='num'>{c}</td>" if i in numeric else f"<td>{c}</td>" for i, c in enumerate(r))
-        + "</tr>"
-        for r in rows
-    )
-    return f"<table><thead><tr>{th}</tr></thead><tbody>{body}</tbody></table>"
 
 
 def _pct(a, b) -> str:
@@ -44,7 +31,7 @@ def label_mix_section(con) -> str:
         n, after, kept = (sum(r[i] for r in rows) for i in (1, 2, 3))
         parts.append(
             f"<h3>{title}</h3>"
-            + _table(
+            + table(
                 ["label", "labelled", "share", "after sampling", "share", "kept", "share of kept"],
                 [
                     [f"<code>{e(str(lab))}</code>", a, _pct(a, n), b, _pct(b, after), c, _pct(c, kept)]
@@ -61,7 +48,7 @@ def label_mix_section(con) -> str:
             f"select cluster_id, docs, kept, langs, top_topic, top_format, weight, top_terms "
             f"from clusters order by docs desc limit {TOP_CLUSTERS}"
         ).fetchall()
-        clusters = "<h3>Largest clusters</h3>" + _table(
+        clusters = "<h3>Largest clusters</h3>" + table(
             ["cluster", "docs", "kept", "languages", "top topic", "top format", "weight", "top terms"],
             [
                 [

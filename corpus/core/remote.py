@@ -61,13 +61,22 @@ def filesystem(url: str, storage: dict | None = None):
     return fs, path
 
 
+# per protocol: where its endpoint and its credentials come from, for the one line a failure gives
+_HINTS = {
+    "s3": ("AWS_ENDPOINT_URL or storage.s3.endpoint_url", "AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY, ~/.aws"),
+    "hf": ("HF_ENDPOINT or storage.hf.endpoint", "HF_TOKEN or `huggingface-cli login`"),
+}
+
+
 def _explain(url: str, e: BaseException) -> str:
     text = f"{type(e).__name__}: {e}"
     low = text.lower()
+    proto = protocol(url)
+    endpoint, credentials = _HINTS.get("s3" if proto == "s3a" else proto, (f"storage.{proto}", f"storage.{proto}"))
     if any(k in low for k in ("could not connect", "connect timeout", "connection refused", "endpoint")):
-        why = "the endpoint cannot be reached (check AWS_ENDPOINT_URL or storage.<protocol>.endpoint_url)"
+        why = f"the endpoint cannot be reached (check {endpoint})"
     elif any(k in low for k in ("credentials", "accessdenied", "access denied", "forbidden", "signature")):
-        why = "access denied: missing or wrong credentials (AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY, ~/.aws)"
+        why = f"access denied: missing or wrong credentials ({credentials})"
     elif "nosuchbucket" in low or "bucket does not exist" in low:
         why = "no such bucket"
     else:
@@ -90,8 +99,16 @@ def call(url: str, fn, *args, **kwargs):
 def check_reachable(url: str, storage: dict | None = None) -> None:
     """Fail early, in one line, when the bucket of `url` cannot be listed (endpoint, credentials, bucket)."""
     fs, path = filesystem(url, storage)
-    bucket = path.split("/", 1)[0]
-    call(url, fs.ls, bucket, detail=False)
+    call(url, fs.ls, _bucket(url, path), detail=False)
+
+
+def _bucket(url: str, path: str) -> str:
+    """The top of a URL's store: the bucket, or on the Hugging Face Hub the repository (datasets/owner/name,
+    owner/name for a model), whose listing is cheap."""
+    parts = path.split("/")
+    if protocol(url) == "hf":
+        return "/".join(parts[: 3 if parts[0] in ("datasets", "spaces") else 2])
+    return parts[0]
 
 
 def _cache_dir(kind: str, url: str) -> str:
@@ -114,6 +131,17 @@ def _walk_local(root: str) -> dict[str, tuple[int, float]]:
             st = os.stat(p)
             out[os.path.relpath(p, root)] = (st.st_size, st.st_mtime)
     return out
+
+
+def listing(local: str, skip=()) -> dict[str, list]:
+    """key (the object's path under the prefix) -> [size, mtime] of every file under a local folder, but those
+    under a top-level name in `skip` and copies still being written (.part, .tmp)."""
+    here = _walk_local(local) if os.path.isdir(local) else {}
+    return {
+        rel.replace(os.sep, "/"): [size, mtime]
+        for rel, (size, mtime) in here.items()
+        if rel.split(os.sep, 1)[0] not in skip and not rel.endswith((".part", ".tmp"))
+    }
 
 
 def _objects(url: str, fs, path: str) -> dict[str, dict]:
@@ -139,44 +167,64 @@ def _download(url: str, fs, source: str, dest: str) -> None:
     os.replace(dest + ".part", dest)
 
 
+def fetch(url: str, local: str, storage: dict | None, keys) -> None:
+    """Copy the objects `keys` under `url` into the local folder, in place of the files there."""
+    fs, path = filesystem(url, storage)
+    for key in keys:
+        _download(url, fs, f"{path.rstrip('/')}/{key}", os.path.join(local, key.replace("/", os.sep)))
+
+
 def pull(url: str, local: str, storage: dict | None = None, skip=()) -> int:
     """Copy into the local folder the objects under `url` that it lacks (a file it has is newer or the same);
     files under a top-level name in `skip` are left. Returns the number of files copied."""
-    fs, path = filesystem(url, storage)
     have = _walk_local(local) if os.path.isdir(local) else {}
-    n = 0
-    for rel in sorted(_objects(url, fs, path)):
-        local_rel = rel.replace("/", os.sep)
-        if rel.split("/", 1)[0] in skip or local_rel in have:
-            continue
-        _download(url, fs, f"{path.rstrip('/')}/{rel}", os.path.join(local, local_rel))
-        n += 1
-    return n
+    lacking = [
+        rel
+        for rel in sorted(remote_files(url, storage))
+        if rel.split("/", 1)[0] not in skip and rel.replace("/", os.sep) not in have
+    ]
+    fetch(url, local, storage, lacking)
+    return len(lacking)
 
 
 def push(local: str, url: str, storage: dict | None, before: dict, delete_under=(), skip=(), order=None) -> dict:
-    """Copy every local file that changed since `before` (rel path -> [size, mtime] as last copied) or that the
+    """Copy every local file that changed since `before` (key -> [size, mtime] as last copied) or that the
     prefix lacks; then delete objects that are not local, but only under the top-level names in `delete_under`
     (a build's own entries, e.g. its scratch once the build removed it). Files under a top-level name in
     `skip` stay local; `order(rel)` ranks the files (lower first). Returns {"copied": n, "state": the new
     `before`}."""
-    fs, path = filesystem(url, storage)
-    path = path.rstrip("/")
     there = remote_files(url, storage)
-    here = _walk_local(local) if os.path.isdir(local) else {}
-    state, n = {}, 0
-    for rel, (size, mtime) in sorted(here.items(), key=lambda kv: ((order or (lambda _: 0))(kv[0]), kv[0])):
-        if rel.split(os.sep, 1)[0] in skip or rel.endswith((".part", ".tmp")):
-            continue
-        key = rel.replace(os.sep, "/")
-        if there.get(key) != size or before.get(key) != [size, mtime]:
-            call(url, fs.put_file, os.path.join(local, rel), f"{path}/{key}")
-            n += 1
-        state[key] = [size, mtime]
-    gone = [k for k in there if k not in state and k.split("/", 1)[0] in set(delete_under)]
-    if gone:
-        call(url, fs.rm, [f"{path}/{k}" for k in gone])
-    return {"copied": n, "state": state}
+    state = listing(local, skip)
+    changed = [k for k, (size, mtime) in state.items() if there.get(k) != size or before.get(k) != [size, mtime]]
+    _upload(local, url, storage, changed, order)
+    delete(url, storage, [k for k in there if k not in state and k.split("/", 1)[0] in set(delete_under)])
+    return {"copied": len(changed), "state": state}
+
+
+def send(local: str, url: str, storage: dict | None, before: dict, skip=(), order=None) -> dict:
+    """What one writer of a shared prefix changed in its own copy of it since `before` (its `listing` then):
+    the objects of the files it deleted are deleted first, then the files it wrote are copied up (`order` as
+    for push). Nothing is listed in the bucket: the other writers' objects are never touched. Returns
+    {"sent": {key: [size, mtime]}, "gone": [keys]}."""
+    now = listing(local, skip)
+    gone = [k for k in before if k not in now]
+    delete(url, storage, gone)
+    sent = {k: v for k, v in now.items() if before.get(k) != v}
+    _upload(local, url, storage, list(sent), order)
+    return {"sent": sent, "gone": gone}
+
+
+def _upload(local: str, url: str, storage: dict | None, keys: list[str], order=None) -> None:
+    fs, path = filesystem(url, storage)
+    for key in sorted(keys, key=lambda k: ((order or (lambda _: 0))(k.replace("/", os.sep)), k)):
+        call(url, fs.put_file, os.path.join(local, key.replace("/", os.sep)), f"{path.rstrip('/')}/{key}")
+
+
+def delete(url: str, storage: dict | None, keys: list[str]) -> None:
+    """Delete the objects `keys` under `url` (one that is not there is no error)."""
+    if keys:
+        fs, path = filesystem(url, storage)
+        call(url, fs.rm, [f"{path.rstrip('/')}/{k}" for k in keys])
 
 
 def size(path: str, storage: dict | None = None) -> int:

@@ -1,6 +1,6 @@
 """A build output in object storage: built in a local mirror, copied to the bucket as it goes.
 
-The bucket prefix is the build: the same layout as a local OUT (corpus/core/layout.py), with the same
+The bucket prefix is the build: the same layout as a local OUT (corpus.core.layout), with the same
 marker. Before a build the mirror gets every object it lacks (a rerun on another machine resumes from
 what the bucket holds; on this one, the mirror's own files are newer and stay); after each pipeline and
 at the end, however the build ends, what changed is copied up, and objects the build removed (its scratch
@@ -8,6 +8,11 @@ once finished) are deleted, under the build's own entries only. `--overwrite` de
 only where it holds a build of ours, and only the build's entries; a prefix holding anything else is
 refused, as a local folder is. The lock is the mirror's: one build per output on one machine (object
 storage has no lock; two machines writing one prefix are the user's to avoid).
+
+On Ray the bucket is the only storage the nodes share (`TaskMirror`): each actor works in a mirror of its
+own on its node, filled from the bucket once per pipeline, and a task copies up what it changed before it
+answers; the build machine takes those changes into its mirror after the pipeline (`RemoteOutput.take`), so
+that its pushes neither miss nor delete what a task wrote on another node.
 """
 
 from __future__ import annotations
@@ -15,23 +20,42 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import shutil
+import uuid
+from dataclasses import dataclass
 
 from corpus.core import remote
 from corpus.core.layout import OUTPUT_FORMAT, OUTPUT_MARKER, Layout
 from corpus.core.outdir import OutputError, remove_output
 
 PUSHED = ".pushed.json"  # in the mirror: (size, mtime) of each file as last copied up; never an object
+_NAMES = Layout("")  # the layout's names, relative to a build's root
+LOCAL_ONLY = {_NAMES.lock_file(), PUSHED}
+ENTRIES = set(_NAMES.entries()) - LOCAL_ONLY
+
+# the remote outputs this process builds, by mirror: how an executor tells a pipeline of one
+_building: dict[str, RemoteOutput] = {}
+
+
+def building(path: str) -> RemoteOutput | None:
+    """The remote output this process builds whose mirror holds `path` (a pipeline's logging dir)."""
+    return next((o for root, o in _building.items() if path == root or path.startswith(root + os.sep)), None)
+
+
+def order(rel: str) -> int:
+    """Data before what says it is done: a task's outputs, then the logs holding its completion marker,
+    then the files at the top (manifest, funnel, marker). A push cut short (a kill) then never leaves a
+    finished-looking task without its output in the bucket."""
+    top = rel.split(os.sep, 1)[0]
+    return 2 if top == rel else 1 if top == _NAMES.logs_dir() else 0
 
 
 class RemoteOutput:
     def __init__(self, url: str, storage: dict | None = None):
         self.url = url.rstrip("/")
         self.storage = storage
-        self.local = remote.mirror_dir(self.url)
-        layout = Layout(self.local)
-        self._lock = os.path.basename(layout.lock_file())
-        self._entries = {os.path.basename(e) for e in layout.entries()} - {self._lock}
-        self._logs = os.path.basename(layout.logs_dir())
+        self.local = os.path.abspath(remote.mirror_dir(self.url))  # as the pipelines' paths have it
+        self.run = uuid.uuid4().hex  # tells the actors' mirrors of this run from those of an earlier one
 
     def holds_a_build(self, objects: dict[str, int]) -> bool:
         if OUTPUT_MARKER not in objects:
@@ -48,50 +72,113 @@ class RemoteOutput:
         if objects and not self.holds_a_build(objects):
             raise OutputError(f"{self.url!r} is not empty and holds no build of corpus (no {OUTPUT_MARKER})")
         if overwrite:
-            self._delete([k for k in objects if k.split("/", 1)[0] in self._entries])
+            remote.delete(self.url, self.storage, [k for k in objects if k.split("/", 1)[0] in ENTRIES])
             if os.path.isdir(self.local) and Layout(self.local).holds_a_build():
                 remove_output(self.local)
         if not (os.path.isdir(self.local) and Layout(self.local).holds_a_build()):
             with contextlib.suppress(FileNotFoundError):  # what was pushed from a mirror that is gone
                 os.remove(os.path.join(self.local, PUSHED))
+        _building[self.local] = self
         if overwrite:
             return
         os.makedirs(self.local, exist_ok=True)
-        n = remote.pull(self.url, self.local, self.storage, skip={self._lock})
+        n = remote.pull(self.url, self.local, self.storage, skip=LOCAL_ONLY)
         if n:
             print(f"{self.url}: {n} files of an earlier build copied into {self.local}", flush=True)
 
     def push(self) -> int:
         """Copies up every file changed since the last push; deletes objects of the build's entries that
         are gone from the mirror."""
-        pushed_file = os.path.join(self.local, PUSHED)
-        try:
-            with open(pushed_file, encoding="utf-8") as f:
-                before = json.load(f)
-        except (OSError, ValueError):
-            before = {}
         now = remote.push(
-            self.local,
-            self.url,
-            self.storage,
-            before,
-            delete_under=self._entries,
-            skip={self._lock, PUSHED},
-            order=self._order,
+            self.local, self.url, self.storage, self._pushed(), delete_under=ENTRIES, skip=LOCAL_ONLY, order=order
         )
-        with open(pushed_file + ".tmp", "w", encoding="utf-8") as f:
-            json.dump(now["state"], f)
-        os.replace(pushed_file + ".tmp", pushed_file)
+        self._save(now["state"])
         return now["copied"]
 
-    def _order(self, rel: str) -> int:
-        """Data before what says it is done: a task's outputs, then the logs holding its completion marker,
-        then the files at the top (manifest, funnel, marker). A push cut short (a kill) then never leaves a
-        finished-looking task without its output in the bucket."""
-        top = rel.split(os.sep, 1)[0]
-        return 2 if top == rel else 1 if top == self._logs else 0
+    def for_tasks(self, pipeline: str) -> TaskMirror:
+        return TaskMirror(self.url, self.storage, self.run, pipeline)
 
-    def _delete(self, keys: list[str]) -> None:
-        if keys:
-            fs, path = remote.filesystem(self.url, self.storage)
-            remote.call(self.url, fs.rm, [f"{path}/{k}" for k in keys])
+    def take(self, changes: list[dict]) -> None:
+        """Brings into the mirror what a pipeline's tasks sent (TaskMirror.send, in the order they answered):
+        the files they deleted are removed, those they wrote are copied down, then whatever else the bucket has
+        that the mirror lacks (from a task whose answer was lost). All of it counts as pushed: the next push
+        neither copies it up again nor deletes it."""
+        state, sent = self._pushed(), {}
+        for change in changes:
+            for key in change["gone"]:
+                sent.pop(key, None)
+                state.pop(key, None)
+                with contextlib.suppress(FileNotFoundError):
+                    os.remove(os.path.join(self.local, key.replace("/", os.sep)))
+            sent.update(change["sent"])
+        remote.fetch(self.url, self.local, self.storage, sorted(sent))
+        remote.pull(self.url, self.local, self.storage, skip=LOCAL_ONLY)
+        here = remote.listing(self.local, LOCAL_ONLY)
+        self._save({**state, **{k: here[k] for k in sent if k in here}})
+
+    def _pushed(self) -> dict:
+        try:
+            with open(os.path.join(self.local, PUSHED), encoding="utf-8") as f:
+                return json.load(f)
+        except (OSError, ValueError):
+            return {}
+
+    def _save(self, state: dict) -> None:
+        pushed_file = os.path.join(self.local, PUSHED)
+        with open(pushed_file + ".tmp", "w", encoding="utf-8") as f:
+            json.dump(state, f)
+        os.replace(pushed_file + ".tmp", pushed_file)
+
+
+@dataclass(frozen=True)
+class TaskMirror:
+    """A remote output as the tasks of one of its pipelines see it, on any Ray node. The paths in the pipeline
+    lie under the build machine's mirror; an actor works in a mirror of its own instead (`fill`), under its
+    node's CORPUS_CACHE, and each task copies up what it changed (`send`). One actor's: in a mirror shared by
+    the actors of a node, a task could not tell its own new files from the half-written ones of the others."""
+
+    url: str
+    storage: dict | None
+    run: str  # the build run (RemoteOutput.run)
+    pipeline: str  # its logging dir
+
+    def fill(self, actor: int) -> str:
+        """The mirror of the actor (its index in the build's pool), with what the bucket holds as the pipeline
+        starts: every file its tasks read was there by then, written by earlier pipelines or the build machine.
+        Filled once per pipeline; one filled for another run of the build is emptied first, as a file in it may
+        since have been rewritten elsewhere (the bucket is the build)."""
+        here = f"{os.path.abspath(remote.mirror_dir(self.url))}.{actor}"
+        filled = _read(_run_file(here))
+        if filled.split(" ")[0] != self.run:
+            shutil.rmtree(here, ignore_errors=True)
+        if filled != f"{self.run} {self.pipeline}":
+            remote.pull(self.url, here, self.storage, skip=LOCAL_ONLY)
+            Layout(here).ensure()  # with the folders the bucket holds no file of
+            _write(_run_file(here), f"{self.run} {self.pipeline}")
+        return here
+
+    def listing(self, here: str) -> dict:
+        return remote.listing(here, LOCAL_ONLY)
+
+    def send(self, here: str, before: dict) -> dict:
+        """What the task changed in the mirror since `before` (its listing as the task started), copied up
+        outputs first (`order`)."""
+        return remote.send(here, self.url, self.storage, before, skip=LOCAL_ONLY, order=order)
+
+
+def _run_file(mirror: str) -> str:
+    """Beside an actor's mirror: the build run and pipeline it was last filled for."""
+    return mirror + ".run"
+
+
+def _read(path: str) -> str:
+    try:
+        with open(path, encoding="utf-8") as f:
+            return f.read()
+    except OSError:
+        return ""
+
+
+def _write(path: str, text: str) -> None:
+    with open(path, "w", encoding="utf-8") as f:
+        f.write(text)

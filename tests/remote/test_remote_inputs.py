@@ -160,6 +160,21 @@ def test_an_endpoint_that_does_not_answer_ends_in_one_line(s3_server, tmp_path):
 
 
 @pytest.mark.timeout(180)
+@pytest.mark.parametrize("side", ["input", "output"])
+def test_a_hub_that_does_not_answer_ends_in_one_line_naming_hf_endpoint(tmp_path, demo_warc, side):
+    """hf:// goes through the same fsspec path (huggingface_hub's file system); no Hub is reachable here, so only
+    the failure is checked: one line naming the Hub's own setting, exit 2, nothing written."""
+    from tests.remote.conftest import free_ports
+
+    storage = {"hf": {"endpoint": f"http://127.0.0.1:{free_ports(1)[0]}"}}  # nothing listens there
+    url = "hf://datasets/someone/crawl/" + ("warc/" if side == "input" else "out")
+    out = tmp_path / "out"
+    args = [url, "-o", str(out)] if side == "input" else [demo_warc, "-o", url]
+    r = corpus("build", *args, "-c", _config(tmp_path, storage), "--stages", SPINE)
+    _assert_one_line_exit_2(r, url, "endpoint cannot be reached (check HF_ENDPOINT or storage.hf.endpoint)", out)
+
+
+@pytest.mark.timeout(180)
 @pytest.mark.parametrize("secret", ["wrong-secret", None], ids=["wrong-secret", "no-credentials"])
 def test_wrong_or_missing_credentials_end_in_one_line(s3_server, tmp_path, secret):
     bucket = s3_server.bucket("denied")

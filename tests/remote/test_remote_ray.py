@@ -1,6 +1,11 @@
 """A default build on the two-node Ray cluster (tests/scale/conftest.py) with its inputs and its output in the
-bucket: the rows of the local build, every column but source_file (the object's URL there)."""
+bucket: the rows of the local build, every column but source_file (the object's URL there). The nodes and the
+build share no mirror (each node has a CORPUS_CACHE of its own): only the bucket carries one node's outputs to
+the others and to the build. Below it, without Ray, what a task on another node changes (a stale output
+deleted, a new one written) reaches the bucket and the build's mirror, and a node's mirror from an earlier run is
+not trusted."""
 
+import glob
 import json
 import os
 import subprocess
@@ -8,10 +13,11 @@ import sys
 
 import pytest
 
+from corpus.core.layout import Layout
+from corpus.core.remote import delete, remote_files
+from corpus.core.remote_out import RemoteOutput
 from corpus.core.sql import connect
 from tests.scale.test_ray_nodes import ray_executor
-
-pytestmark = [pytest.mark.ray, pytest.mark.slow]
 
 
 def _rows_without_source(out: str) -> dict[str, list[tuple]]:
@@ -21,6 +27,8 @@ def _rows_without_source(out: str) -> dict[str, list[tuple]]:
     return {f: con.execute(f"select {sel} from {f} order by id").fetchall() for f in ("kept", "dropped", "failed")}
 
 
+@pytest.mark.ray
+@pytest.mark.slow
 @pytest.mark.timeout(900)
 def test_default_build_on_two_nodes_from_and_into_a_bucket_gives_the_local_rows(
     s3_server, ray_nodes, shards, tmp_path, monkeypatch
@@ -39,8 +47,11 @@ def test_default_build_on_two_nodes_from_and_into_a_bucket_gives_the_local_rows(
         cmd = [sys.executable, "-m", "corpus.cli", "build", *inputs, "-c", str(tmp_path / config), "-o", out]
         r = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=600)
         assert r.returncode == 0, r.stderr[-3000:]
-    from corpus.core.remote import readable
+    from corpus.core.remote import mirror_dir, readable
 
+    for name in ("head", "worker"):  # the tasks worked in their actor's mirror on their node, not in the build's
+        monkeypatch.setenv("CORPUS_CACHE", ray_nodes.cache(name))
+        assert glob.glob(os.path.join(f"{mirror_dir(f'{bucket}/out')}.*", "logs", "*", "completions", "*"))
     for k, v in {**s3_server.env, "CORPUS_CACHE": str(tmp_path / "cache")}.items():
         monkeypatch.setenv(k, v)
     copy = readable(f"{bucket}/out")
@@ -48,3 +59,51 @@ def test_default_build_on_two_nodes_from_and_into_a_bucket_gives_the_local_rows(
     assert {u for (u,) in connect(copy).execute("select distinct source_file from docs").fetchall()} == {
         f"{bucket}/crawl/{os.path.basename(s)}" for s in shards
     }
+
+
+def _write(path: str, text: str) -> None:
+    os.makedirs(os.path.dirname(path), exist_ok=True)
+    with open(path, "w", encoding="utf-8") as f:
+        f.write(text)
+
+
+def _read(path: str) -> str:
+    with open(path, encoding="utf-8") as f:
+        return f.read()
+
+
+@pytest.mark.timeout(120)
+def test_a_task_on_another_node_changes_the_bucket_and_the_build_takes_it(s3_server, tmp_path, monkeypatch):
+    url = f"{s3_server.bucket('node')}/out"
+    monkeypatch.setenv("CORPUS_CACHE", str(tmp_path / "build"))
+    out = RemoteOutput(url, s3_server.storage)
+    out.prepare(overwrite=False)
+    Layout(out.local).ensure()
+    stale, new, done = (os.path.join("kept", "00001.parquet"), os.path.join("kept", "00002.parquet"), "logs/c/00002")
+    _write(os.path.join(out.local, stale), "left by a killed task")
+    out.push()
+    mirror = out.for_tasks(os.path.join(out.local, "logs", "seg01"))
+
+    monkeypatch.setenv("CORPUS_CACHE", str(tmp_path / "node"))  # another machine's cache
+    here = mirror.fill(0)
+    assert here != out.local and _read(os.path.join(here, stale)) == "left by a killed task"
+    before = mirror.listing(here)
+    os.remove(os.path.join(here, stale))  # what the task's rerun does first
+    _write(os.path.join(here, new), "output")
+    _write(os.path.join(here, done), "")
+    change = mirror.send(here, before)
+    assert set(change["sent"]) == {"kept/00002.parquet", "logs/c/00002"} and change["gone"] == ["kept/00001.parquet"]
+
+    monkeypatch.setenv("CORPUS_CACHE", str(tmp_path / "build"))
+    out.take([change])
+    assert not os.path.exists(os.path.join(out.local, stale)) and _read(os.path.join(out.local, new)) == "output"
+    assert out.push() == 0  # nothing to copy again, and nothing the node wrote deleted
+    objects = remote_files(url, s3_server.storage)
+    assert "kept/00002.parquet" in objects and "logs/c/00002" in objects and "kept/00001.parquet" not in objects
+    delete(url, s3_server.storage, ["kept/never-there"])  # a file a task deletes may never have been sent
+
+    _write(os.path.join(out.local, new), "rewritten by a later run on another node")
+    out.push()
+    monkeypatch.setenv("CORPUS_CACHE", str(tmp_path / "node"))
+    rerun = RemoteOutput(url, s3_server.storage).for_tasks(mirror.pipeline)  # a new run: the mirror is refilled
+    assert _read(os.path.join(rerun.fill(0), new)) == "rewritten by a later run on another node"

@@ -1,6 +1,6 @@
 """A Ray cluster of several nodes on this machine: a head and worker nodes started with `ray start`, each with
-its own CPUs and temp dir, and builds run against it as `corpus build` subprocesses (this process never calls
-ray.init: tests/conftest.py's `ray_session` may hold an in-process Ray of its own).
+its own CPUs, temp dir and CORPUS_CACHE, and builds run against it as `corpus build` subprocesses (this process
+never calls ray.init: tests/conftest.py's `ray_session` may hold an in-process Ray of its own).
 
 Stopping is scoped to these nodes: every process whose command line names one of their temp dirs, with its
 descendants (the agents and actor workers a raylet starts name no temp dir). `ray stop` would stop every Ray
@@ -47,9 +47,16 @@ class RayNodes:
         if self.dirs.keys() != {name}:
             where = [f"--address={self.address}"]
         cmd = [RAY, "start", *where, f"--num-cpus={cpus}", f"--temp-dir={self.dirs[name]}", "--disable-usage-stats"]
-        r = subprocess.run(cmd, env=self.env, capture_output=True, text=True, timeout=120)
+        # a cache (and so a mirror of a remote OUT) of the node's own, as on a machine of its own: the actors
+        # inherit the raylet's environment
+        env = {**self.env, "CORPUS_CACHE": self.cache(name)}
+        r = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=120)
         assert r.returncode == 0, r.stdout[-2000:] + r.stderr[-2000:]
         self.wait_for_nodes(len(self.alive()))
+
+    def cache(self, name: str) -> str:
+        """The node's CORPUS_CACHE: no other node and no driver uses it."""
+        return os.path.join(self.dirs[name], "cache")
 
     def alive(self) -> list[str]:
         return [name for name in self.dirs if self.raylet(name) is not None]

@@ -12,7 +12,7 @@ import time
 from datatrove.executor.ray import RayPipelineExecutor
 from loguru import logger
 
-from corpus.core import logs
+from corpus.core import logs, remote_out
 from corpus.core.executors.common import DIED, WORKER_PRELOAD, error_text, labelled, timed_out
 
 
@@ -47,7 +47,8 @@ class _RayExecutor(RayPipelineExecutor):
     imports the whole pipeline) for every task, which took longer than a task on small files. Task ranks,
     completion markers, task logs and stats files are datatrove's (`_run_for_rank`); as in the local
     executor every task runs whatever happens to the others, and the first errors are in `self.errors`. The
-    actors run in the build's working directory where their node has it (a relative OUT or input)."""
+    actors run in the build's working directory where their node has it (a relative OUT or input). With an
+    OUT in a bucket each actor works in a mirror of it of its own (corpus.core.remote_out.TaskMirror)."""
 
     def __init__(self, *args, verbose: bool = False, task_timeout_s: float = 0, **kwargs):
         super().__init__(*args, **kwargs)
@@ -64,9 +65,16 @@ class _RayExecutor(RayPipelineExecutor):
             return
         self._launched = True
         self.save_executor_as_json()
+        out = remote_out.building(self.logging_dir.path)
+        mirror = out.for_tasks(self.logging_dir.path) if out else None
+        if out:
+            out.push()  # what the build machine wrote reaches the tasks on other nodes
         options = self._actor_options()
         actors = _actor_pool(options, min(self.workers, len(ranks)))
-        outcomes = _run_on_actors(actors, ray.put(self), ranks, self.task_timeout_s, options)
+        executor = ray.put(_pack(self, out.local if out else ""))
+        outcomes, changes = _run_on_actors(actors, executor, mirror, ranks, self.task_timeout_s, options)
+        if out:
+            out.take(changes)
         self.errors = [o for o in outcomes if isinstance(o, str)]
         if not self.errors and not self.get_incomplete_ranks(range(self.world_size)):
             self._merge_stats()
@@ -102,15 +110,60 @@ class _TaskActor:
         for module in WORKER_PRELOAD[1:]:  # not __main__: the actor's is Ray's worker script
             importlib.import_module(module)
 
-    def run(self, executor: "_RayExecutor", rank: int, local_rank: int):
-        """The task's stats, or its error as text (its traceback is in the task's log)."""
-        if os.path.isdir(executor.cwd):
-            os.chdir(executor.cwd)
+    def run(self, payload: bytes, mirror: remote_out.TaskMirror | None, rank: int, local_rank: int):
+        """The task's stats, or its error as text (its traceback is in the task's log); and for a remote OUT,
+        what the task changed there (TaskMirror.send; None where it could not tell the bucket, which leaves
+        the task incomplete)."""
+        if mirror is None:
+            return _run_task(_unpack(payload), rank, local_rank), None
         try:
-            with logs.datatrove_task(executor.verbose):
-                return executor._run_for_rank(rank, local_rank)
-        except Exception as e:  # noqa: BLE001
-            return error_text(e)
+            here = mirror.fill(local_rank)  # the actor's index in the pool
+            before = mirror.listing(here)
+            outcome = _run_task(_unpack(payload, here), rank, local_rank)
+            return outcome, mirror.send(here, before)
+        except Exception as e:  # noqa: BLE001 - the bucket unreachable: one line, as a task's error
+            return error_text(e), None
+
+
+def _run_task(executor: "_RayExecutor", rank: int, local_rank: int):
+    if os.path.isdir(executor.cwd):
+        os.chdir(executor.cwd)
+    try:
+        with logs.datatrove_task(executor.verbose):
+            return executor._run_for_rank(rank, local_rank)
+    except Exception as e:  # noqa: BLE001
+        return error_text(e)
+
+
+def _pack(executor: "_RayExecutor", root: str) -> bytes:
+    """The executor as the actors get it: pickled (cloudpickle, as Ray would) with every path under `root`
+    (the build machine's mirror of a remote OUT; "" for none) kept relative to it, so that _unpack puts it
+    under the mirror of the actor that runs the task. The paths are strings in the steps' and datatrove's
+    folders' attributes, which only pickling reaches everywhere."""
+    import io
+
+    from ray import cloudpickle
+
+    class Marking(cloudpickle.CloudPickler):
+        def persistent_id(self, obj):
+            if root and type(obj) is str and (obj == root or obj.startswith(root + os.sep)):
+                return obj[len(root) + 1 :]
+            return None
+
+    buf = io.BytesIO()
+    Marking(buf).dump(executor)
+    return buf.getvalue()
+
+
+def _unpack(payload: bytes, here: str = "") -> "_RayExecutor":
+    import io
+    import pickle
+
+    class Placing(pickle.Unpickler):
+        def persistent_load(self, rel: str) -> str:
+            return os.path.join(here, rel) if rel else here
+
+    return Placing(io.BytesIO(payload)).load()
 
 
 # the actors of this build, per Ray job (a new ray.init starts a new job) and per resource request
@@ -129,25 +182,31 @@ def _actor_pool(options: dict, wanted: int) -> list:
     return pool[:wanted]
 
 
-def _run_on_actors(actors: list, executor_ref, ranks: list[int], timeout_s: float, options: dict) -> list:
+def _run_on_actors(
+    actors: list, executor_ref, mirror, ranks: list[int], timeout_s: float, options: dict
+) -> tuple[list, list]:
     """Each free actor takes the next rank. A dead actor (killed, out of memory, its node lost) leaves its
     rank incomplete and takes no more; the others go on. An actor whose task is past `timeout_s` (0: no limit)
-    is killed, its rank left incomplete, and a new actor takes its place."""
+    is killed, its rank left incomplete, and a new actor takes its place. Returns the outcomes and, for a
+    remote OUT, what the tasks changed in it."""
     import ray
     from ray.exceptions import RayActorError
 
-    pending, free, running, outcomes = list(reversed(ranks)), list(actors), {}, []
+    pending, free, running, outcomes, changes = list(reversed(ranks)), list(actors), {}, [], []
     while running or (pending and free):
         while pending and free:
             actor, rank = free.pop(), pending.pop()
-            running[actor.run.remote(executor_ref, rank, actors.index(actor))] = (rank, actor, time.monotonic())
+            ref = actor.run.remote(executor_ref, mirror, rank, actors.index(actor))
+            running[ref] = (rank, actor, time.monotonic())
         first = min(since for *_, since in running.values())
         wait_s = min(POLL_S, max(0.0, first + timeout_s - time.monotonic())) if timeout_s else POLL_S
         done, _ = ray.wait(list(running), num_returns=1, timeout=wait_s)
         if done:
             rank, actor, _ = running.pop(done[0])
             try:
-                outcomes.append(labelled(rank, ray.get(done[0])))
+                outcome, change = ray.get(done[0])
+                outcomes.append(labelled(rank, outcome))
+                changes += [change] if change else []
                 free.append(actor)
             except RayActorError:
                 outcomes.append(labelled(rank, _death(actor)))
@@ -170,7 +229,7 @@ def _run_on_actors(actors: list, executor_ref, ranks: list[int], timeout_s: floa
                 outcomes.append(labelled(rank, timed_out(timeout_s)))
                 actors[actors.index(actor)] = new = _replace(actor, options)
                 free.append(new)
-    return outcomes
+    return outcomes, changes
 
 
 # how often the actors of the running tasks are looked up when none has answered

@@ -8,6 +8,7 @@ not trusted."""
 import glob
 import json
 import os
+import re
 import subprocess
 import sys
 
@@ -17,7 +18,7 @@ from corpus.core.layout import Layout
 from corpus.core.remote import delete, remote_files
 from corpus.core.remote_out import RemoteOutput
 from corpus.core.sql import connect
-from tests.scale.test_ray_nodes import ray_executor
+from tests.scale.test_ray_nodes import _kill_node_mid_task, corpus_build, incomplete_line, ray_executor
 
 
 def _rows_without_source(out: str) -> dict[str, list[tuple]]:
@@ -107,3 +108,42 @@ def test_a_task_on_another_node_changes_the_bucket_and_the_build_takes_it(s3_ser
     monkeypatch.setenv("CORPUS_CACHE", str(tmp_path / "node"))
     rerun = RemoteOutput(url, s3_server.storage).for_tasks(mirror.pipeline)  # a new run: the mirror is refilled
     assert _read(os.path.join(rerun.fill(0), new)) == "rewritten by a later run on another node"
+
+
+@pytest.mark.ray
+@pytest.mark.slow
+@pytest.mark.timeout(1200)
+def test_worker_node_lost_mid_build_into_a_bucket_then_the_rerun_gives_the_local_rows(
+    s3_server, ray_nodes, shards, tmp_path, monkeypatch
+):
+    """The node-loss test of tests/scale with the output in the bucket and a cache per node: the rerun, on a node
+    that never saw the build, resumes from what the bucket holds."""
+    bucket, cache = s3_server.bucket("lost"), str(tmp_path / "cache")
+    for s in shards:
+        s3_server.upload(s, f"{bucket}/crawl/{os.path.basename(s)}")
+    local = tmp_path / "local"
+    local_run = corpus_build(shards, local, "executor: {workers: 2}\n", {**os.environ, **ray_nodes.env})
+    assert local_run.returncode == 0, local_run.stderr[-3000:]
+    config = ray_executor(ray_nodes) + f"storage: {json.dumps(s3_server.storage)}\n"
+    (tmp_path / "ray.yaml").write_text(config)
+    cmd = [sys.executable, "-m", "corpus.cli", "build", f"{bucket}/crawl/", "-c", str(tmp_path / "ray.yaml")]
+    cmd += ["-o", f"{bucket}/out"]
+    env = {**os.environ, **ray_nodes.env, "CORPUS_CACHE": cache}
+    err = open(tmp_path / "stderr.txt", "w+")  # a file: a pipe nobody reads could stall the build
+    build = subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=err)
+    try:
+        node = _kill_node_mid_task(ray_nodes, "worker")
+        assert build.wait(timeout=600) == 3
+    finally:
+        build.kill()
+    err.seek(0)
+    line = incomplete_line(err.read())
+    assert re.search(rf"tasks did not complete; task \d: .*Ray node .*{node}", line), line
+    ray_nodes.start("worker2")  # a new node, with a cache of its own, takes the lost one's place
+    rerun = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=600)
+    assert rerun.returncode == 0, rerun.stderr[-3000:]
+    for k, v in {**s3_server.env, "CORPUS_CACHE": str(tmp_path / "reader")}.items():
+        monkeypatch.setenv(k, v)
+    from corpus.core.remote import readable
+
+    assert _rows_without_source(readable(f"{bucket}/out")) == _rows_without_source(str(local))

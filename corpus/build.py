@@ -316,6 +316,7 @@ def build(
     finally:  # however the build ends, the bucket gets what it has done (a rerun resumes from it)
         n = out.push()
         logger.info(f"{cfg.output}: {n} files copied up")
+        out.close()
 
 
 def _build_into(

@@ -56,6 +56,7 @@ class RemoteOutput:
         self.storage = storage
         self.local = os.path.abspath(remote.mirror_dir(self.url))  # as the pipelines' paths have it
         self.run = uuid.uuid4().hex  # tells the actors' mirrors of this run from those of an earlier one
+        self._on_close: dict = {}  # key -> what to do once the build ends (an executor's clean-up)
 
     def holds_a_build(self, objects: dict[str, int]) -> bool:
         if OUTPUT_MARKER not in objects:
@@ -97,6 +98,17 @@ class RemoteOutput:
 
     def for_tasks(self, pipeline: str) -> TaskMirror:
         return TaskMirror(self.url, self.storage, self.run, pipeline)
+
+    def on_close(self, key, fn) -> None:
+        """Runs `fn` when the build ends, once per key (the last one given)."""
+        self._on_close[key] = fn
+
+    def close(self) -> None:
+        """After the last push, however the build ended: the executors' clean-ups (the actors' mirrors on other
+        nodes are worth nothing to a rerun, which empties them)."""
+        for fn in self._on_close.values():
+            fn()
+        _building.pop(self.local, None)
 
     def take(self, changes: list[dict]) -> None:
         """Brings into the mirror what a pipeline's tasks sent (TaskMirror.send, in the order they answered):
@@ -147,7 +159,7 @@ class TaskMirror:
         starts: every file its tasks read was there by then, written by earlier pipelines or the build machine.
         Filled once per pipeline; one filled for another run of the build is emptied first, as a file in it may
         since have been rewritten elsewhere (the bucket is the build)."""
-        here = f"{os.path.abspath(remote.mirror_dir(self.url))}.{actor}"
+        here = self._here(actor)
         filled = _read(_run_file(here))
         if filled.split(" ")[0] != self.run:
             shutil.rmtree(here, ignore_errors=True)
@@ -156,6 +168,15 @@ class TaskMirror:
             Layout(here).ensure()  # with the folders the bucket holds no file of
             _write(_run_file(here), f"{self.run} {self.pipeline}")
         return here
+
+    def clear(self, actor: int) -> None:
+        here = self._here(actor)
+        shutil.rmtree(here, ignore_errors=True)
+        with contextlib.suppress(FileNotFoundError):
+            os.remove(_run_file(here))
+
+    def _here(self, actor: int) -> str:
+        return f"{os.path.abspath(remote.mirror_dir(self.url))}.{actor}"
 
     def listing(self, here: str) -> dict:
         return remote.listing(here, LOCAL_ONLY)

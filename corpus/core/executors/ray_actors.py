@@ -6,6 +6,8 @@ the `ray` package it drives.
 
 from __future__ import annotations
 
+import contextlib
+import functools
 import os
 import time
 
@@ -75,6 +77,8 @@ class _RayExecutor(RayPipelineExecutor):
         outcomes, changes = _run_on_actors(actors, executor, mirror, ranks, self.task_timeout_s, options)
         if out:
             out.take(changes)
+            for i, actor in enumerate(actors):  # (a replacement after a time limit has its index)
+                out.on_close(("ray actor", i), functools.partial(_clear_mirror, actor, mirror, i))
         self.errors = [o for o in outcomes if isinstance(o, str)]
         if not self.errors and not self.get_incomplete_ranks(range(self.world_size)):
             self._merge_stats()
@@ -110,6 +114,9 @@ class _TaskActor:
         for module in WORKER_PRELOAD[1:]:  # not __main__: the actor's is Ray's worker script
             importlib.import_module(module)
 
+    def clear(self, mirror: remote_out.TaskMirror, index: int) -> None:
+        mirror.clear(index)
+
     def run(self, payload: bytes, mirror: remote_out.TaskMirror | None, rank: int, local_rank: int):
         """The task's stats, or its error as text (its traceback is in the task's log); and for a remote OUT,
         what the task changed there (TaskMirror.send; None where it could not tell the bucket, which leaves
@@ -123,6 +130,14 @@ class _TaskActor:
             return outcome, mirror.send(here, before)
         except Exception as e:  # noqa: BLE001 - the bucket unreachable: one line, as a task's error
             return error_text(e), None
+
+
+def _clear_mirror(actor, mirror: remote_out.TaskMirror, index: int) -> None:
+    """Best effort: an actor lost with its node took its mirror's disk with it, or left it to the next run."""
+    import ray
+
+    with contextlib.suppress(Exception):  # a dead actor, a cluster already gone
+        ray.get(actor.clear.remote(mirror, index), timeout=CLEAR_TIMEOUT_S)
 
 
 def _run_task(executor: "_RayExecutor", rank: int, local_rank: int):
@@ -231,6 +246,8 @@ def _run_on_actors(
                 free.append(new)
     return outcomes, changes
 
+
+CLEAR_TIMEOUT_S = 60  # per actor mirror, at the end of a build
 
 # how often the actors of the running tasks are looked up when none has answered
 POLL_S = 10.0

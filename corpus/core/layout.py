@@ -9,6 +9,7 @@ from __future__ import annotations
 import glob
 import json
 import os
+import re
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -76,6 +77,19 @@ class Layout:
 
     def logging_dir(self, segment: int, part: str = "") -> str:
         return os.path.join(self.logs_dir(), f"seg{segment:02d}" + (f"-{part}" if part else ""))
+
+    @staticmethod
+    def segment_of(logging_dir: str) -> int | None:
+        """The segment whose pipeline logs into `logging_dir` (logging_dir's inverse); None for another folder."""
+        m = re.fullmatch(r"seg(\d{2,})(-.*)?", os.path.basename(os.path.normpath(logging_dir)))
+        return int(m.group(1)) if m else None
+
+    def segment_reads(self, segment: int) -> tuple[str, ...]:
+        """Where the tasks of a segment's pipelines read what earlier ones wrote: the survivors of the segment
+        before, the segment's own dedup scratch (dedup.layout.make_plan), the logs; the fate folders they only
+        write. Prefixes of paths under the root."""
+        before = (self.work_dir(segment - 1) + os.sep,) if segment else ()
+        return (*before, self.work_dir(segment) + "-", self.logs_dir() + os.sep)
 
     def progress_file(self, segment: int, rank: int) -> str:
         """Documents a running task has read and written so far (corpus.core.progress)."""

@@ -174,14 +174,15 @@ def fetch(url: str, local: str, storage: dict | None, keys) -> None:
         _download(url, fs, f"{path.rstrip('/')}/{key}", os.path.join(local, key.replace("/", os.sep)))
 
 
-def pull(url: str, local: str, storage: dict | None = None, skip=()) -> int:
+def pull(url: str, local: str, storage: dict | None = None, skip=(), wanted=None) -> int:
     """Copy into the local folder the objects under `url` that it lacks (a file it has is newer or the same);
-    files under a top-level name in `skip` are left. Returns the number of files copied."""
+    files under a top-level name in `skip`, or whose key `wanted(key)` refuses, are left. Returns the number of
+    files copied."""
     have = _walk_local(local) if os.path.isdir(local) else {}
     lacking = [
         rel
         for rel in sorted(remote_files(url, storage))
-        if rel.split("/", 1)[0] not in skip and rel.replace("/", os.sep) not in have
+        if rel.split("/", 1)[0] not in skip and rel.replace("/", os.sep) not in have and (wanted or bool)(rel)
     ]
     fetch(url, local, storage, lacking)
     return len(lacking)

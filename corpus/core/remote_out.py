@@ -164,7 +164,11 @@ class TaskMirror:
         if filled.split(" ")[0] != self.run:
             shutil.rmtree(here, ignore_errors=True)
         if filled != f"{self.run} {self.pipeline}":
-            remote.pull(self.url, here, self.storage, skip=LOCAL_ONLY)
+            wanted = self._reads()
+            for key in self.listing(here):  # what no task of this pipeline reads: the node's disk back
+                if not wanted(key):
+                    os.remove(os.path.join(here, key.replace("/", os.sep)))
+            remote.pull(self.url, here, self.storage, skip=LOCAL_ONLY, wanted=wanted)
             Layout(here).ensure()  # with the folders the bucket holds no file of
             _write(_run_file(here), f"{self.run} {self.pipeline}")
         return here
@@ -174,6 +178,15 @@ class TaskMirror:
         shutil.rmtree(here, ignore_errors=True)
         with contextlib.suppress(FileNotFoundError):
             os.remove(_run_file(here))
+
+    def _reads(self):
+        """key -> whether the tasks of this pipeline may read it: the files at the top and what the pipeline's
+        segment reads (Layout.segment_reads); everything, for a pipeline of no segment."""
+        segment = Layout.segment_of(self.pipeline)
+        if segment is None:
+            return lambda key: True
+        prefixes = tuple(p.replace(os.sep, "/") for p in _NAMES.segment_reads(segment))
+        return lambda key: "/" not in key or key.startswith(prefixes)
 
     def _here(self, actor: int) -> str:
         return f"{os.path.abspath(remote.mirror_dir(self.url))}.{actor}"

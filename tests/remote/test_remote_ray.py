@@ -80,28 +80,47 @@ def test_a_task_on_another_node_changes_the_bucket_and_the_build_takes_it(s3_ser
     out = RemoteOutput(url, s3_server.storage)
     out.prepare(overwrite=False)
     Layout(out.local).ensure()
-    stale, new, done = (os.path.join("kept", "00001.parquet"), os.path.join("kept", "00002.parquet"), "logs/c/00002")
+    stale, new, done = (
+        os.path.join("work", "seg00", "00001.parquet"),
+        os.path.join("work", "seg01-minhash", "docs", "00002.parquet"),
+        "logs/c/00002",
+    )
     _write(os.path.join(out.local, stale), "left by a killed task")
+    unread = os.path.join("kept", "00000.parquet")  # a fate file: written by tasks, read by none
+    _write(os.path.join(out.local, unread), "rows")
     out.push()
     mirror = out.for_tasks(os.path.join(out.local, "logs", "seg01"))
 
     monkeypatch.setenv("CORPUS_CACHE", str(tmp_path / "node"))  # another machine's cache
     here = mirror.fill(0)
     assert here != out.local and _read(os.path.join(here, stale)) == "left by a killed task"
+    assert not os.path.exists(os.path.join(here, unread))  # only what the segment's tasks read is copied
     before = mirror.listing(here)
     os.remove(os.path.join(here, stale))  # what the task's rerun does first
     _write(os.path.join(here, new), "output")
     _write(os.path.join(here, done), "")
     change = mirror.send(here, before)
-    assert set(change["sent"]) == {"kept/00002.parquet", "logs/c/00002"} and change["gone"] == ["kept/00001.parquet"]
+    assert set(change["sent"]) == {"work/seg01-minhash/docs/00002.parquet", "logs/c/00002"} and change["gone"] == [
+        "work/seg00/00001.parquet"
+    ]
 
     monkeypatch.setenv("CORPUS_CACHE", str(tmp_path / "build"))
     out.take([change])
     assert not os.path.exists(os.path.join(out.local, stale)) and _read(os.path.join(out.local, new)) == "output"
     assert out.push() == 0  # nothing to copy again, and nothing the node wrote deleted
     objects = remote_files(url, s3_server.storage)
-    assert "kept/00002.parquet" in objects and "logs/c/00002" in objects and "kept/00001.parquet" not in objects
+    assert (
+        "work/seg01-minhash/docs/00002.parquet" in objects
+        and "logs/c/00002" in objects
+        and "work/seg00/00001.parquet" not in objects
+    )
     delete(url, s3_server.storage, ["kept/never-there"])  # a file a task deletes may never have been sent
+
+    monkeypatch.setenv("CORPUS_CACHE", str(tmp_path / "node"))
+    later = out.for_tasks(os.path.join(out.local, "logs", "seg03"))  # a later segment reads neither file
+    assert later.fill(0) == here and not os.path.exists(os.path.join(here, new))
+    assert os.path.exists(os.path.join(here, done))
+    monkeypatch.setenv("CORPUS_CACHE", str(tmp_path / "build"))
 
     _write(os.path.join(out.local, new), "rewritten by a later run on another node")
     out.push()

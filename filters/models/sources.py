@@ -31,10 +31,15 @@ def _rows(f, fmt: str, header: bool):
     return ({str(i): v for i, v in enumerate(r)} for r in reader)
 
 
-def read_source(root: str | Path, spec: dict) -> list[str] | list[tuple[str, int]]:
+def read_source(root: str | Path, spec: dict, lang: str = "en") -> list[str] | list[tuple[str, int]]:
     """Texts of one source; (text, label) pairs when the spec names a label column. `join: N` makes
-    one document of every N consecutive rows, one a line (headlines -> a portal's list page)."""
+    one document of every N consecutive rows, one a line (headlines -> a portal's list page);
+    `teasers: N` makes N home pages of (field, blurb) rows (filters/models/synthetic.py)."""
     texts = _read_source(root, spec)
+    if spec.get("teasers"):
+        from filters.models.synthetic import teaser_pages
+
+        return teaser_pages(texts, int(spec["teasers"]), lang, int(spec.get("seed") or 0))
     n = int(spec.get("join") or 1)
     if n > 1:
         texts = ["\n".join(texts[i : i + n]) for i in range(0, len(texts) - n + 1, n)]
@@ -66,6 +71,8 @@ def _read_source(root: str | Path, spec: dict) -> list[str] | list[tuple[str, in
                 continue
             if "label" in spec:
                 out.append((text, int(str(row.get(spec["label"])) in spec["unsafe"])))
+            elif "blurb" in spec:
+                out.append((text, str(row.get(spec["blurb"]) or "").strip()))
             else:
                 out.append(text)
         return out
@@ -77,7 +84,7 @@ def read_role(root: str | Path, sources: dict, role: str, lang: str) -> tuple[li
 
     texts, inputs = [], []
     for spec in sources.get(role, {}).get(lang, []):
-        got = read_source(root, spec)
+        got = read_source(root, spec, lang)
         texts += got
         inputs.append({"path": spec["path"], "sha256": file_sha256(Path(root) / spec["path"]), "records": len(got)})
     return texts, inputs

@@ -50,8 +50,8 @@ class TrainParams:
 
 SAFETY_DROP_SCORE = 0.99  # filters/data/scorers.yaml safety.max_score
 # roles read from the sources file (filters/data/train_sources.yaml)
-ROLES = ("reference", "articles", "calibration", "listings", "low_quality", "spam", "safety")
-NEGATIVE_ROLES = ("crawl_rejected", "listings", "low_quality", "spam")
+ROLES = ("reference", "articles", "calibration", "listings", "teasers", "low_quality", "spam", "safety")
+NEGATIVE_ROLES = ("crawl_rejected", "listings", "teasers", "low_quality", "spam")
 
 
 @dataclass
@@ -60,7 +60,8 @@ class LangData:
 
     Positives: reference (Wikipedia-like) and articles (well-formed news, essays, fiction, web text).
     Negatives of the quality model: crawl_rejected (crawl documents the heuristics, page_type or
-    the safety lists reject), listings (list pages made of headlines), low_quality and spam.
+    the safety lists reject), listings (list pages made of headlines), teasers (home pages made of
+    headlines, blurbs and interface words), low_quality and spam.
     `crawl` (the rest of the crawl sample) trains nothing but coherence; the curves report how
     much of it each cutoff removes. `rated`: pages of the train split of the rated sets by band
     (good, mid, poor; ratings.BANDS): sets of the cutoff rule, never training examples. `calibration`:
@@ -72,6 +73,7 @@ class LangData:
     crawl: list[str] = field(default_factory=list)
     crawl_rejected: list[str] = field(default_factory=list)
     listings: list[str] = field(default_factory=list)
+    teasers: list[str] = field(default_factory=list)
     rated: dict = field(default_factory=dict)
     low_quality: list[str] = field(default_factory=list)
     spam: list[str] = field(default_factory=list)

@@ -18,7 +18,7 @@ from corpus.core.layout import Layout
 from corpus.core.remote import delete, remote_files
 from corpus.core.remote_out import RemoteOutput
 from corpus.core.sql import connect
-from tests.scale.test_ray_nodes import _kill_node_mid_task, corpus_build, incomplete_line, ray_executor
+from tests.scale.test_ray_nodes import build_losing_a_node, corpus_build, ray_executor
 
 
 def _rows_without_source(out: str) -> dict[str, list[tuple]]:
@@ -148,15 +148,7 @@ def test_worker_node_lost_mid_build_into_a_bucket_then_the_rerun_gives_the_local
     cmd = [sys.executable, "-m", "corpus.cli", "build", f"{bucket}/crawl/", "-c", str(tmp_path / "ray.yaml")]
     cmd += ["-o", f"{bucket}/out"]
     env = {**os.environ, **ray_nodes.env, "CORPUS_CACHE": cache}
-    err = open(tmp_path / "stderr.txt", "w+")  # a file: a pipe nobody reads could stall the build
-    build = subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=err)
-    try:
-        node = _kill_node_mid_task(ray_nodes, "worker")
-        assert build.wait(timeout=600) == 3
-    finally:
-        build.kill()
-    err.seek(0)
-    line = incomplete_line(err.read())
+    node, line = build_losing_a_node(cmd, env, ray_nodes, tmp_path)
     assert re.search(rf"tasks did not complete; task \d: .*Ray node .*{node}", line), line
     ray_nodes.start("worker2")  # a new node, with a cache of its own, takes the lost one's place
     rerun = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=600)

@@ -137,20 +137,26 @@ def _kill_node_mid_task(nodes, name: str, timeout: float = 300) -> str:
     raise AssertionError(f"no task ran on node {name}")
 
 
+def build_losing_a_node(cmd: list[str], env: dict, nodes, tmp_path: Path) -> tuple[str, str]:
+    """Runs the build command, kills the worker node as soon as it runs a task, checks the build ends with exit
+    3; (the lost node's id, the build's `incomplete:` line)."""
+    err = open(tmp_path / "stderr.txt", "w+")  # a file: a pipe nobody reads could stall the build
+    build = subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=err)
+    try:
+        node = _kill_node_mid_task(nodes, "worker")
+        assert build.wait(timeout=600) == 3
+    finally:
+        build.kill()
+    err.seek(0)
+    return node, incomplete_line(err.read())
+
+
 @pytest.mark.timeout(1200)
 def test_worker_node_lost_mid_build_then_the_rerun_gives_the_local_rows(tmp_path, shards, local_rows, ray_nodes):
     out, config = tmp_path / "out", ray_executor(ray_nodes)
     (tmp_path / "out.yaml").write_text(config)
     cmd = [sys.executable, "-m", "corpus.cli", "build", *shards, "-c", str(tmp_path / "out.yaml"), "-o", str(out)]
-    err = open(tmp_path / "stderr.txt", "w+")  # a file: a pipe nobody reads could stall the build
-    build = subprocess.Popen(cmd, env=ray_nodes.env, stdout=subprocess.DEVNULL, stderr=err)
-    try:
-        node = _kill_node_mid_task(ray_nodes, "worker")
-        assert build.wait(timeout=600) == 3
-    finally:
-        build.kill()
-    err.seek(0)
-    line = incomplete_line(err.read())
+    node, line = build_losing_a_node(cmd, ray_nodes.env, ray_nodes, tmp_path)
     assert re.search(rf"1 of {SHARDS} tasks did not complete; task \d: .*Ray node .*{node}", line), line
     assert "rerun the same command" in line
     ray_nodes.start("worker2")  # a new node takes the lost one's place

@@ -82,7 +82,7 @@ def make_plan(
     need = records(files) * record_bytes * SORT_OVERHEAD
     budget = memory_mb * 2**20
     shards = max(1, math.ceil(need / budget))
-    work = os.path.join(layout.scratch_dir(), f"seg{segment:02d}-{stage}")
+    work = f"{layout.work_dir(segment)}-{stage}"  # under Layout.segment_reads(segment)
     return DedupPlan(work, files, shards, spill_records=max(1024, int(budget / SORT_OVERHEAD / record_bytes)))
 
 

@@ -113,8 +113,9 @@ class RemoteOutput:
     def take(self, changes: list[dict]) -> None:
         """Brings into the mirror what a pipeline's tasks sent (TaskMirror.send, in the order they answered):
         the files they deleted are removed, those they wrote are copied down, then whatever else the bucket has
-        that the mirror lacks (from a task whose answer was lost). All of it counts as pushed: the next push
-        neither copies it up again nor deletes it."""
+        that the mirror lacks (from a task whose answer was lost). What the tasks sent counts as pushed: the next
+        push neither copies it up again nor deletes it (a file taken only by that last pull is copied up again,
+        the same bytes)."""
         state, sent = self._pushed(), {}
         for change in changes:
             for key in change["gone"]:

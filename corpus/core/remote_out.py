@@ -23,6 +23,7 @@ import os
 import shutil
 import uuid
 from dataclasses import dataclass
+from pathlib import Path
 
 from corpus.core import remote
 from corpus.core.layout import OUTPUT_FORMAT, OUTPUT_MARKER, Layout
@@ -171,7 +172,7 @@ class TaskMirror:
                     os.remove(os.path.join(here, key.replace("/", os.sep)))
             remote.pull(self.url, here, self.storage, skip=LOCAL_ONLY, wanted=wanted)
             Layout(here).ensure()  # with the folders the bucket holds no file of
-            _write(_run_file(here), f"{self.run} {self.pipeline}")
+            Path(_run_file(here)).write_text(f"{self.run} {self.pipeline}", encoding="utf-8")
         return here
 
     def clear(self, actor: int) -> None:
@@ -212,8 +213,3 @@ def _read(path: str) -> str:
             return f.read()
     except OSError:
         return ""
-
-
-def _write(path: str, text: str) -> None:
-    with open(path, "w", encoding="utf-8") as f:
-        f.write(text)

@@ -168,9 +168,10 @@ def test_a_hub_that_does_not_answer_ends_in_one_line_naming_hf_endpoint(tmp_path
 
     storage = {"hf": {"endpoint": f"http://127.0.0.1:{free_ports(1)[0]}"}}  # nothing listens there
     url = "hf://datasets/someone/crawl/" + ("warc/" if side == "input" else "out")
-    out = tmp_path / "out"
+    cache = tmp_path / "cache"  # where the mirror of a remote OUT would go
+    out = tmp_path / "out" if side == "input" else cache
     args = [url, "-o", str(out)] if side == "input" else [demo_warc, "-o", url]
-    r = corpus("build", *args, "-c", _config(tmp_path, storage), "--stages", SPINE)
+    r = corpus("build", *args, "-c", _config(tmp_path, storage), "--stages", SPINE, env={"CORPUS_CACHE": str(cache)})
     _assert_one_line_exit_2(r, url, "endpoint cannot be reached (check HF_ENDPOINT or storage.hf.endpoint)", out)
 
 

@@ -114,6 +114,7 @@ def front_steps(cfg: BuildConfig, ctx: StageContext, files: list[str], base_dir:
             cfg.extract.favor,
             mode=cfg.extract.mode,
             fast_max_links=cfg.extract.fast_max_links,
+            link_lists=cfg.extract.link_lists,
         ),
         ExtractionFilter(ctx),
     ]

@@ -12,6 +12,7 @@ from datatrove.pipeline.base import PipelineStep
 from corpus.core import vocab
 from corpus.core.fast_extract import FAST, FULL, clean_lines, fast_page, reliable
 from corpus.core.layout import Layout
+from corpus.core.link_lists import anchor_texts, strip_link_lists
 from corpus.core.steps import CorpusFilter, StageContext
 from corpus.core.tables import unwrap_layout_tables
 from corpus.core.writers import FateWriter, fail
@@ -75,7 +76,9 @@ def parse_page(html: str):
 class Extractor(PipelineStep):
     """Replaces HTML by its main text. Text documents pass unchanged. `mode` "trafilatura": trafilatura
     on every page; "fast": resiliparse where the page looks reliable for it (corpus.core.fast_extract),
-    trafilatura elsewhere. Which one extracted a page is its `extractor` signal.
+    trafilatura elsewhere. Which one extracted a page is its `extractor` signal. `link_lists`: lines of
+    the main text that are runs of the page's anchor texts ("hot news", "related" headline lists) are
+    removed after extraction (corpus.core.link_lists); the characters removed are its `link_list_chars`.
 
     The per-document timeout uses SIGALRM where the step runs on a process's main thread (local
     and Slurm executors); elsewhere (some Ray setups) extraction runs without a timeout.
@@ -94,6 +97,7 @@ class Extractor(PipelineStep):
         segment: int = 0,
         mode: str = "trafilatura",
         fast_max_links: float = 10.0,
+        link_lists: bool = False,
     ):
         super().__init__()
         self.timeout_s, self.include_tables, self.include_comments, self.favor = (
@@ -102,7 +106,7 @@ class Extractor(PipelineStep):
             include_comments,
             favor,
         )
-        self.mode, self.fast_max_links = mode, fast_max_links
+        self.mode, self.fast_max_links, self.link_lists = mode, fast_max_links, link_lists
         self.failed = FateWriter(layout, vocab.FATE_FAILED, stage=vocab.EXTRACT, segment=segment)
 
     def extract(self, html: str, url: str | None, fallbacks: bool = True, tree=_NOT_PARSED) -> str:
@@ -157,13 +161,25 @@ class Extractor(PipelineStep):
                 return page.text, FAST
         return self.extract(html, url, tree=tree), FULL
 
-    def _extract_with_timeout(self, html: str, url: str | None, tree=_NOT_PARSED) -> tuple[str, str]:
+    def main_text(self, html: str, url: str | None, tree=_NOT_PARSED) -> tuple[str, str, int]:
+        """(main text, the extractor that gave it, characters of link lists removed from it); `tree` as in
+        `extract`. The anchors are read from the tree before trafilatura (or layout-table unwrapping) sees it."""
+        if not self.link_lists:
+            return *self.choose(html, url, tree), 0
+        if tree is _NOT_PARSED:
+            tree = parse_page(html)
+        anchors = anchor_texts(tree if tree is not None else parse_page("<html>" + html))
+        text, used = self.choose(html, url, tree)
+        text, removed = strip_link_lists(text, anchors)
+        return text, used, removed
+
+    def _extract_with_timeout(self, html: str, url: str | None, tree=_NOT_PARSED) -> tuple[str, str, int]:
         if threading.current_thread() is not threading.main_thread():
-            return self.choose(html, url, tree)
+            return self.main_text(html, url, tree)
         old = signal.signal(signal.SIGALRM, _alarm)
         signal.setitimer(signal.ITIMER_REAL, self.timeout_s)
         try:
-            return self.choose(html, url, tree)
+            return self.main_text(html, url, tree)
         finally:
             signal.setitimer(signal.ITIMER_REAL, 0)
             signal.signal(signal.SIGALRM, old)
@@ -179,7 +195,11 @@ class Extractor(PipelineStep):
                     continue
                 try:
                     with self.track_time():
-                        doc.text, md[vocab.EXTRACTOR] = self._extract_with_timeout(doc.text, md.get(vocab.URL), tree)
+                        doc.text, md[vocab.EXTRACTOR], removed = self._extract_with_timeout(
+                            doc.text, md.get(vocab.URL), tree
+                        )
+                    if self.link_lists:
+                        md[vocab.LINK_LIST_CHARS] = removed
                     md[EXTRACT_STATUS] = "ok" if doc.text.strip() else "empty"
                 except _Timeout:
                     md[EXTRACT_STATUS] = "timeout"

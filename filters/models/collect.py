@@ -7,6 +7,7 @@ from collections import Counter
 from filters.models import ratings
 from filters.models.crawl_labels import rejection_reasons
 from filters.models.sources import crawl_texts, load_sources, read_role
+from filters.models.synthetic import layout_spec
 from filters.models.train import ROLES, LangData, TrainParams
 
 
@@ -59,7 +60,8 @@ def collect(
             rejected = [t for (t, _, _), r in zip(docs, reasons) if r is not None]
             inputs["crawl"] = records
             inputs["crawl_rejected"] = [{"rule_reasons": dict(Counter(r for r in reasons if r))}]
-        out[lang] = LangData(crawl=crawl, crawl_rejected=rejected, rated=by_band, inputs=inputs, **roles)
+        layout = layout_spec((sources.get("layout") or {}).get(lang) or {}, lang)
+        out[lang] = LangData(crawl=crawl, crawl_rejected=rejected, rated=by_band, inputs=inputs, layout=layout, **roles)
     return out
 
 

@@ -1,5 +1,6 @@
-"""Home and landing pages composed from real headlines: quality negatives with the shape of thin
-promotional text.
+"""Training text in the shapes of web pages: home and landing pages composed from real headlines
+(quality negatives with the shape of thin promotional text), and good text re-laid out as a web
+article's lines (quality positives).
 
 The web's poor pages that pass the heuristics are often a site's front page: a few menu labels, then
 teasers (a headline, perhaps its first sentence, a call to action or a date), then a footer. Their
@@ -12,6 +13,7 @@ from filters/data/web_interface.yaml.
 from __future__ import annotations
 
 import random
+import re
 from functools import cache
 from pathlib import Path
 
@@ -60,3 +62,56 @@ def teaser_pages(items: list[tuple[str, str]], pages: int, lang: str, seed: int 
             lines += [*rng.sample(nav, rng.randint(3, 8)), f"© {rng.randint(2010, 2024)} {words['rights']}"]
         out.append("\n".join(lines))
     return out
+
+
+# a sentence (clause) ends after these marks: Han ones anywhere, ASCII ones before a space or a non-ASCII
+# character (Chinese abstracts often use ASCII punctuation; "3.5" and "e.g." stay whole)
+_SENTENCE_END = re.compile(r"(?<=[。！？])|(?<=[.!?])(?=[\s\u0080-\uffff])")
+_CLAUSE_END = re.compile(r"(?<=[，；：])|(?<=[,;:])(?=[\s\u0080-\uffff])")
+
+
+def _pieces(text: str, ends: re.Pattern) -> list[str]:
+    return [s for s in (p.strip() for p in ends.split(text)) if s]
+
+
+def _join(pieces: list[str]) -> str:
+    """Pieces of one line: a space between Latin ones (the split took it), none after a Han mark."""
+    out = pieces[0]
+    for p in pieces[1:]:
+        out += (" " if out[-1].isascii() and p[0].isascii() else "") + p
+    return out
+
+
+def relayout(text: str, rng: random.Random, clauses: bool) -> str:
+    """`text` as a web article lays it out: a line for every 1-3 sentences, or with `clauses` a line for
+    every clause (the short broken lines of many Chinese social-media and notice pages)."""
+    parts, lines, i = _pieces(text, _SENTENCE_END), [], 0
+    while i < len(parts):
+        k = rng.randint(1, 3)
+        lines.append(_join(parts[i : i + k]))
+        i += k
+    if clauses:
+        lines = [c for line in lines for c in _pieces(line, _CLAUSE_END)]
+    return "\n".join(lines)
+
+
+def web_layout(texts: list[str], share: float, clauses: float = 0.0, seed: int = 0) -> list[str]:
+    """`texts` with a `share` of them (drawn with `seed`) re-laid out by `relayout`, a `clauses` share of
+    those a clause a line; the others unchanged. Positives that are one paragraph a line (reference
+    abstracts, Wikipedia paragraphs) teach a model with line marks that any page of short lines is a
+    listing; the same words in a web page's lines teach it that shape alone is not poor."""
+    rng = random.Random(seed)
+    return [relayout(t, rng, rng.random() < clauses) if rng.random() < share else t for t in texts]
+
+
+def layout_spec(spec: dict, lang: str) -> dict:
+    """A sources file's `layout` entry for `lang`, checked: web_layout's keyword arguments."""
+    unknown = set(spec) - {"share", "clauses", "seed"}
+    if unknown:
+        raise ValueError(f"layout.{lang}: unknown keys {sorted(unknown)} (share, clauses, seed)")
+    for key in ("share", "clauses"):
+        if not 0 <= float(spec.get(key, 0)) <= 1:
+            raise ValueError(f"layout.{lang}.{key} must be between 0 and 1, got {spec[key]!r}")
+    if spec and "share" not in spec:
+        raise ValueError(f"layout.{lang}: `share` is required")
+    return {k: (int(v) if k == "seed" else float(v)) for k, v in spec.items()}

@@ -17,6 +17,7 @@ from filters.models import coherence, lm, textclf
 from filters.models.common import ensure_dir, model_checksum, sha256_texts, split, write_manifest
 from filters.models.ratings import BAND_NAMES
 from filters.models.registry import model_dir
+from filters.models.synthetic import web_layout
 from filters.models.tradeoff import KeepRule, format_table, legend, tradeoff
 
 
@@ -79,6 +80,7 @@ class LangData:
     spam: list[str] = field(default_factory=list)
     safety: list[tuple[str, int]] = field(default_factory=list)
     inputs: dict = field(default_factory=dict)
+    layout: dict = field(default_factory=dict)  # the quality positives' web layout (synthetic.web_layout)
 
     def sources(self, role: str) -> dict[str, list[str]]:
         """A role's texts by source path (the input records hold each source's count, in order)."""
@@ -215,6 +217,8 @@ def train_quality(lang: str, data: LangData, root: str, p: TrainParams) -> dict:
     out, t0 = ensure_dir(model_dir(root, "quality", lang)), time.time()
     neg_roles = tuple(r for r in NEGATIVE_ROLES if getattr(data, r))
     pos_train = _train_side(data, p, "reference", "articles")
+    if data.layout:
+        pos_train = web_layout(pos_train, **data.layout)
     neg_train = _train_side(data, p, *neg_roles)
     path = str(Path(out) / textclf.MODEL_FILE)
     used_seed = textclf.train_fasttext(
@@ -252,6 +256,7 @@ def train_quality(lang: str, data: LangData, root: str, p: TrainParams) -> dict:
         "min_kept": p.quality_min_kept,
         "line_marks": p.line_marks,
         "labels": {"pos": "reference + articles", "neg": " + ".join(neg_roles)},
+        "positives_layout": data.layout or None,
         "negatives_oversampled": True,
         "cutoff": f"the point of the trade-off rule: {curve['rule']}",
     }

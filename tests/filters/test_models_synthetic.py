@@ -1,12 +1,19 @@
-"""The `teasers` negatives: home pages composed from (headline, blurb) rows and interface words."""
+"""Training text in web shapes: the `teasers` negatives (home pages composed from (headline, blurb) rows
+and interface words) and the quality positives' web layout."""
 
 import csv
+import dataclasses
 import gzip
+import random
 
 import pytest
 
+from filters.models.common import read_manifest
+from filters.models.demo import DEMO_PARAMS, demo_data
+from filters.models.registry import model_dir
 from filters.models.sources import read_source
-from filters.models.synthetic import first_sentence, interface_words, teaser_pages
+from filters.models.synthetic import first_sentence, interface_words, layout_spec, relayout, teaser_pages, web_layout
+from filters.models.train import train_quality
 
 ITEMS = [
     (f"Headline number {i} (AP)", f"AP - The first sentence of item {i} says what happened today. A second one.")
@@ -53,3 +60,63 @@ def test_a_teasers_source_reads_title_and_blurb_columns(tmp_path):
     assert len(pages) == 7 and all("Headline number" in p for p in pages)
     with pytest.raises(ValueError, match="no interface words for 'xx'"):
         read_source(tmp_path, spec, "xx")
+
+
+ZH = "今天上午，市政府召开发布会。会议介绍了新的交通规划：地铁三号线将于明年开通！市民怎么看？记者进行了采访。"
+EN = "The council met on Monday. It approved the plan, which costs more than expected! Will it pass? Nobody knows."
+
+
+@pytest.mark.parametrize("text", [ZH, EN])
+@pytest.mark.parametrize("clauses", [False, True])
+def test_relayout_keeps_every_character_in_order_and_only_moves_line_breaks(text, clauses):
+    for seed in range(5):
+        got = relayout(text, random.Random(seed), clauses)
+        assert got.replace("\n", "").replace(" ", "") == text.replace(" ", "")
+        lines = got.split("\n")
+        assert all(line.strip() == line and line for line in lines)
+        ends = "。！？" if text is ZH else ".!?"
+        marks = ends + ("，；：" if text is ZH else ",;:") * clauses
+        assert 2 <= len(lines) <= sum(map(text.count, marks))
+        assert all(line[-1] in marks for line in lines)  # a line ends where a sentence (or clause) does
+
+
+def test_clause_lines_are_shorter_than_sentence_lines():
+    sentences = relayout(ZH * 4, random.Random(1), False).split("\n")
+    clauses = relayout(ZH * 4, random.Random(1), True).split("\n")
+    assert len(clauses) > len(sentences) and max(map(len, clauses)) < max(map(len, sentences))
+
+
+def test_web_layout_relays_its_share_and_repeats_with_the_seed():
+    texts = [f"{ZH}{i}" for i in range(400)]
+    got = web_layout(texts, 0.5, 0.3, seed=5)
+    changed = [g for g, t in zip(got, texts) if g != t]
+    assert 160 < len(changed) < 240 and got == web_layout(texts, 0.5, 0.3, seed=5)
+    assert got != web_layout(texts, 0.5, 0.3, seed=6)
+    assert web_layout(texts, 0.0, 1.0) == texts and all("\n" in g for g in web_layout(texts, 1.0))
+
+
+@pytest.mark.parametrize(
+    "spec, error",
+    [
+        ({"share": 1.5}, "share must be between 0 and 1"),
+        ({"share": 0.5, "clauses": -0.1}, "clauses must be between 0 and 1"),
+        ({"share": 0.5, "clause": 0.1}, "unknown keys \\['clause'\\]"),
+        ({"clauses": 0.2}, "`share` is required"),
+    ],
+)
+def test_a_bad_layout_entry_is_refused_with_its_key(spec, error):
+    with pytest.raises(ValueError, match=error):
+        layout_spec(spec, "zh")
+
+
+def test_a_quality_model_records_the_layout_of_its_positives(tmp_path):
+    data = demo_data()["zh"]
+    train_quality(
+        "zh", dataclasses.replace(data, layout={"share": 1.0, "clauses": 0.5, "seed": 2}), str(tmp_path), DEMO_PARAMS
+    )
+    train_quality("zh", data, str(tmp_path / "plain"), DEMO_PARAMS)
+    got = read_manifest(model_dir(tmp_path, "quality", "zh"))
+    plain = read_manifest(model_dir(tmp_path / "plain", "quality", "zh"))
+    assert got["params"]["positives_layout"] == {"share": 1.0, "clauses": 0.5, "seed": 2}
+    assert plain["params"]["positives_layout"] is None
+    assert got["files"]["model.ftz"]["sha256"] != plain["files"]["model.ftz"]["sha256"]

@@ -56,8 +56,8 @@ class ExtractConfig:
     mode: Literal["trafilatura", "fast"] = "trafilatura"
     fast_max_links: float = 10.0  # the chooser trusts resiliparse up to this many <a> per 1000 visible characters
     # remove link lists ("hot news", "related" headlines: runs of lines that are mostly the page's anchor
-    # texts) from the main text (corpus/core/link_lists.py); off: with it on, link-dump spam passed the
-    # safety stage (docs/extraction.md)
+    # texts) from the main text (corpus/core/link_lists.py); off until the rated pages are rated again on
+    # the text it gives (docs/extraction.md has both sides)
     link_lists: bool = False
 
     def __post_init__(self):

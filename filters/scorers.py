@@ -142,7 +142,9 @@ class SafetyScorer(ModelScorer):
     def score_batch(self, docs: list[Document]) -> list[dict]:
         out = super().score_batch(docs)
         for d, signals in zip(docs, out):
-            signals[vocab.SAFETY_TERM_HITS] = self.lists.term_hits(d.text)
+            # a page's link lists are what it shows too: extraction took them out of the text (extract.link_lists)
+            links = d.metadata.get(vocab.LINK_LISTS)
+            signals[vocab.SAFETY_TERM_HITS] = self.lists.term_hits(f"{d.text}\n{links}" if links else d.text)
             signals[vocab.SAFETY_URL_HIT] = int(self.lists.url_hit(d.metadata.get(vocab.URL) or ""))
             signals[vocab.SAFETY_AGE_GATE] = int(self.lists.age_gate(d.text))
         return out

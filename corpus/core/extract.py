@@ -78,7 +78,7 @@ class Extractor(PipelineStep):
     on every page; "fast": resiliparse where the page looks reliable for it (corpus.core.fast_extract),
     trafilatura elsewhere. Which one extracted a page is its `extractor` signal. `link_lists`: lines of
     the main text that are runs of the page's anchor texts ("hot news", "related" headline lists) are
-    removed after extraction (corpus.core.link_lists); the characters removed are its `link_list_chars`.
+    removed after extraction (corpus.core.link_lists); the lines removed are its `link_lists` signal.
 
     The per-document timeout uses SIGALRM where the step runs on a process's main thread (local
     and Slurm executors); elsewhere (some Ray setups) extraction runs without a timeout.
@@ -161,11 +161,11 @@ class Extractor(PipelineStep):
                 return page.text, FAST
         return self.extract(html, url, tree=tree), FULL
 
-    def main_text(self, html: str, url: str | None, tree=_NOT_PARSED) -> tuple[str, str, int]:
-        """(main text, the extractor that gave it, characters of link lists removed from it); `tree` as in
+    def main_text(self, html: str, url: str | None, tree=_NOT_PARSED) -> tuple[str, str, str]:
+        """(main text, the extractor that gave it, the link-list lines removed from it); `tree` as in
         `extract`. The anchors are read from the tree before trafilatura (or layout-table unwrapping) sees it."""
         if not self.link_lists:
-            return *self.choose(html, url, tree), 0
+            return *self.choose(html, url, tree), ""
         if tree is _NOT_PARSED:
             tree = parse_page(html)
         anchors = anchor_texts(tree if tree is not None else parse_page("<html>" + html))
@@ -173,7 +173,7 @@ class Extractor(PipelineStep):
         text, removed = strip_link_lists(text, anchors)
         return text, used, removed
 
-    def _extract_with_timeout(self, html: str, url: str | None, tree=_NOT_PARSED) -> tuple[str, str, int]:
+    def _extract_with_timeout(self, html: str, url: str | None, tree=_NOT_PARSED) -> tuple[str, str, str]:
         if threading.current_thread() is not threading.main_thread():
             return self.main_text(html, url, tree)
         old = signal.signal(signal.SIGALRM, _alarm)
@@ -199,7 +199,7 @@ class Extractor(PipelineStep):
                             doc.text, md.get(vocab.URL), tree
                         )
                     if self.link_lists:
-                        md[vocab.LINK_LIST_CHARS] = removed
+                        md[vocab.LINK_LISTS] = removed
                     md[EXTRACT_STATUS] = "ok" if doc.text.strip() else "empty"
                 except _Timeout:
                     md[EXTRACT_STATUS] = "timeout"

@@ -63,16 +63,16 @@ def _link_chars(body: str, anchors: list[str]) -> int:
     return chars
 
 
-def strip_link_lists(text: str, anchors: set[str]) -> tuple[str, int]:
-    """`text` without its link-list runs, and the characters removed (0: `text` itself)."""
+def strip_link_lists(text: str, anchors: set[str]) -> tuple[str, str]:
+    """`text` without its link-list runs, and the lines removed ("": `text` itself)."""
     if not text or not anchors:
-        return text, 0
+        return text, ""
     lines = text.split("\n")
     bodies = [_BULLET.sub("", " ".join(line.split())) for line in lines]
     flat = "\n".join(bodies)
     present = sorted((a for a in anchors if a in flat), key=len, reverse=True)
     if not present:
-        return text, 0
+        return text, ""
     visible = [_visible(b) for b in bodies]
     link = [False] * len(lines)
     for i, body in enumerate(bodies):
@@ -98,6 +98,6 @@ def strip_link_lists(text: str, anchors: set[str]) -> tuple[str, int]:
         i = last + 1
     removed = sum(v for d, v in zip(drop, visible) if d)
     if not removed or removed > MAX_SHARE * sum(visible):
-        return text, 0
+        return text, ""
     kept = "\n".join(line for line, d in zip(lines, drop) if not d)
-    return kept, len(text) - len(kept)
+    return kept, "\n".join(line for line, d in zip(lines, drop) if d)

@@ -188,12 +188,12 @@ EXTRACTOR = key(
     "what extracted the main text: trafilatura, or resiliparse "
     "(extract.mode fast, on a page the chooser trusts it with)",
 )
-LINK_LIST_CHARS = key(
-    "link_list_chars",
-    "int64",
+LINK_LISTS = key(
+    "link_lists",
+    "string",
     EXTRACT,
-    "characters of link lists (runs of the page's anchor texts) removed from the main text "
-    "(extract.link_lists; absent when off)",
+    "the link-list lines (runs of the page's anchor texts) removed from the main text, one a line; the "
+    "safety stage counts their terms as the page's (extract.link_lists; absent when off, empty when none)",
 )
 R_EMPTY_EXTRACTION = reason("empty_extraction", EXTRACT, "the extractor found no main text")
 R_EXTRACT_TIMEOUT = reason("extract_timeout", EXTRACT, "extraction ran past extract.timeout_s")

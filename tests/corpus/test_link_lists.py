@@ -47,21 +47,22 @@ def test_headline_list_goes_article_stays(tmp_path):
     assert sum(h in text for h in HEADLINES) == 0
     assert "views" not in text and "Most read" not in text  # the counts between the links and the heading
     assert text.count("eleven sites") == 6
-    assert removed == len(plain) - len(text) > 0
+    assert sum(h in removed for h in HEADLINES) == 5 and removed.startswith("Most read")
+    assert sorted(plain.split("\n")) == sorted(text.split("\n") + removed.split("\n"))  # lines moved, none lost
 
 
 @pytest.mark.parametrize("body", [ARTICLE + LINKED_PROSE, LINKED_PROSE])
 def test_prose_with_links_is_kept(tmp_path, body):
     html = page(body)
     text, _, removed = extractor(tmp_path).main_text(html, None)
-    assert removed == 0
+    assert removed == ""
     assert text == extractor(tmp_path, on=False).choose(html, None)[0]
 
 
 def test_page_of_links_only_is_left_whole(tmp_path):
     html = page(LINKS_ONLY)
     text, _, removed = extractor(tmp_path).main_text(html, None)
-    assert removed == 0 and sum(h in text for h in HEADLINES) == 5
+    assert removed == "" and sum(h in text for h in HEADLINES) == 5
 
 
 @pytest.mark.parametrize(
@@ -111,7 +112,7 @@ def test_runs(lines, anchors, removed_lines):
     text = "\n".join(lines)
     out, removed = strip_link_lists(text, anchors)
     assert len(text.split("\n")) - len(out.split("\n")) == removed_lines
-    assert removed == len(text) - len(out)
+    assert len(removed.split("\n")) == removed_lines if removed_lines else removed == ""
 
 
 def test_anchor_texts_collapse_whitespace_and_skip_single_characters():
@@ -129,8 +130,8 @@ def test_run_writes_the_signal_only_when_on(tmp_path):
         return next(extractor(tmp_path, on).run([doc])).metadata
 
     on, off = run(True), run(False)
-    assert on[vocab.LINK_LIST_CHARS] > 0 and on[vocab.EXTRACT_CHARS] < off[vocab.EXTRACT_CHARS]
-    assert vocab.LINK_LIST_CHARS not in off
+    assert on[vocab.LINK_LISTS].count("\n") >= 5 and on[vocab.EXTRACT_CHARS] < off[vocab.EXTRACT_CHARS]
+    assert vocab.LINK_LISTS not in off
 
 
 def test_config_switch():
@@ -158,8 +159,8 @@ def test_a_build_with_the_switch_on_keeps_the_article_without_its_list(tmp_path)
             extract={"link_lists": on},
         )
         assert build(cfg).exit_code == 0
-        got[on] = connect(str(out)).execute(f"select text, {vocab.LINK_LIST_CHARS} from docs").fetchall()
+        got[on] = connect(str(out)).execute(f"select text, {vocab.LINK_LISTS} from docs").fetchall()
     [(text, removed)] = got[True]
     [(plain, none)] = got[False]
     assert text.count("eleven sites") == 6 and not any(h in text for h in HEADLINES)
-    assert sum(h in plain for h in HEADLINES) == 5 and removed > 0 and none is None
+    assert sum(h in plain for h in HEADLINES) == 5 and sum(h in removed for h in HEADLINES) == 5 and none is None

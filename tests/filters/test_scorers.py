@@ -93,6 +93,17 @@ def test_safety_lists(text, url, hits, url_hit, demo_models):
     assert 0.0 <= out[vocab.SAFETY_SCORE] <= 1.0
 
 
+@pytest.mark.parametrize(
+    "links, hits",
+    [(None, 1), ("", 1), ("Visit our online casino for free spins\nBaccarat tonight", 4), ("Casino news", 1)],
+)
+def test_safety_terms_count_the_link_lists_extraction_removed(links, hits, demo_models):
+    d = doc("The casino was a building; a roulette table.")
+    if links is not None:
+        d.metadata[vocab.LINK_LISTS] = links
+    assert SafetyScorer(demo_models).score_batch([d])[0][vocab.SAFETY_TERM_HITS] == hits
+
+
 def test_safety_lists_load_user_file(tmp_path):
     p = tmp_path / "lists.yaml"
     p.write_text("terms:\n  en:\n    x: [bad word]\nurl_patterns: ['evil']\n")

@@ -133,88 +133,182 @@ class PageShape:
         }
 
 
+# what str.split() splits an ASCII string at (str.isspace() of the 128 ASCII code points)
+_ASCII_SPACE = b"\t\n\x0b\x0c\r\x1c\x1d\x1e\x1f "
+
+
 def _chars(s: str | None) -> int:
     return len("".join(s.split())) if s else 0
 
 
-def _walk(root) -> tuple[dict, list, int]:
-    """One pass over the visible text; the tree is only read. Returns element -> [characters in its
-    subtree, of them link characters, holds an <a href>] for every visible element, the text in
-    document order as (element it sits in, block, inside a link, characters), and the number of
-    <a href>. Hidden elements (HIDDEN_TAGS), comments and processing instructions are skipped with
-    everything inside them; their tails are text of the enclosing element, as if they were removed."""
+def _count(s: str) -> int:
+    """_chars of a string that is not empty and not all whitespace, without building its words: an ASCII
+    string (most of a page, and what a check of one flag tells) loses its whitespace in one C call."""
+    if s.isascii():
+        return len(s.encode("ascii").translate(None, _ASCII_SPACE))
+    return len("".join(s.split()))
+
+
+def _shape(root) -> PageShape | None:
+    """One pass over the visible text; the tree is only read. Hidden elements (HIDDEN_TAGS), comments and
+    processing instructions are skipped with everything inside them; their tails are text of the
+    enclosing element, as if they were removed. The root is never skipped, and its tail is not read.
+
+    The nodes come in document order from lxml's iterator (one Python step per node, no end events):
+    an element closes when its last child is done, which its number of children tells. Running totals
+    (characters, link characters, <a href>) and the text as parallel lists of numbers (per segment its
+    block, a number per block element, and its characters, negative inside a link) stand for the
+    sizes of every element: its subtree is a stretch of document order, so its sizes are the totals at
+    its end less those at its start and its text is a range of segments. Only the children of an
+    element with at least LIST_MIN_ITEMS children are kept, as candidate list entries (_entry_groups
+    when their parent closes)."""
     from lxml import etree
 
-    sizes, segments, stack, links = {}, [], [], 0  # stack: (element, block, inside a link, its sizes)
-    walker = etree.iterwalk(root, events=("start", "end", "comment", "pi"))
-    for event, el in walker:
-        if event == "start":
-            if el.tag in HIDDEN_SET and stack:  # (the root is never skipped)
-                walker.skip_subtree()
+    skipped = HIDDEN_SET | {etree.Comment, etree.ProcessingInstruction}
+    blocks, min_items = BLOCK_TAGS, LIST_MIN_ITEMS
+    seg_block: list[int] = []  # per text segment, in document order: its block (0: the root's)
+    seg_chars: list[int] = []  # its characters, negative inside a link
+    add_block, add_chars = seg_block.append, seg_chars.append
+    entries: list[tuple[int, int]] = []  # segment ranges of list entries
+    chars = link_chars = links = blocks_seen = 0
+    # the open element and its state: its block, whether it is inside a link, its children as candidate
+    # entries (None when fewer than LIST_MIN_ITEMS) and how many of them are still to come; the stack
+    # holds the enclosing elements' states with the open element's tag and totals at its start
+    tag = root.tag
+    in_link = tag == "a" and root.get("href") is not None
+    links += in_link
+    cur, block, remaining = root, 0, len(root)
+    kids = [] if remaining >= min_items else None
+    stack: list[tuple] = [(None, 0, False, None, 0, tag, 0, 0, 0, 0)]
+    push, pop = stack.append, stack.pop
+    text = root.text
+    if text and not text.isspace():
+        n = _count(text)
+        add_block(block)
+        add_chars(-n if in_link else n)
+        chars, link_chars = n, n if in_link else 0
+    nodes = root.iter()
+    next(nodes)  # the root
+    for el in nodes:
+        tag = el.tag
+        if tag in skipped:
+            if len(el):
+                _skip_subtree(nodes, el)
+        else:
+            c0, l0, k0, s0 = chars, link_chars, links, len(seg_chars)
+            is_link = tag == "a" and el.get("href") is not None
+            if is_link:
+                links += 1
+            if tag in blocks:
+                blocks_seen += 1
+                el_block = blocks_seen
+            else:
+                el_block = block
+            el_link = in_link or is_link
+            text = el.text
+            if text and not text.isspace():
+                n = _count(text)
+                add_block(el_block)
+                chars += n
+                if el_link:
+                    link_chars += n
+                    add_chars(-n)
+                else:
+                    add_chars(n)
+            n = len(el)
+            if n:  # open until its last child is done
+                push((cur, block, in_link, kids, remaining, tag, c0, l0, k0, s0))
+                cur, block, in_link, kids, remaining = el, el_block, el_link, [] if n >= min_items else None, n
                 continue
-            outer_block, outer_link = (stack[-1][1], stack[-1][2]) if stack else (root, False)
-            is_link = el.tag == "a" and el.get("href") is not None
-            links += is_link
-            block = el if el.tag in BLOCK_TAGS else outer_block
-            in_link = outer_link or is_link
-            size = [0, 0, is_link]
-            stack.append((el, block, in_link, size))
-            if el.text and (n := _chars(el.text)):
-                segments.append((el, block, in_link, n))
-                size[0] += n
-                size[1] += n if in_link else 0
-            continue
-        if event == "end" and stack[-1][0] is el:
-            _, _, _, size = stack.pop()
-            sizes[el] = size
-            if not stack:
-                continue
-            psize = stack[-1][3]
-            psize[0] += size[0]
-            psize[1] += size[1]
-            psize[2] = psize[2] or size[2]
-        elif not stack:  # a comment beside the root
-            continue
-        # a tail belongs to the enclosing element (that of a skipped element or comment too)
-        if el.tail and (n := _chars(el.tail)):
-            parent, block, in_link, psize = stack[-1]
-            segments.append((parent, block, in_link, n))
-            psize[0] += n
-            psize[1] += n if in_link else 0
-    return sizes, segments, links
+            if kids is not None and tag != "p":  # a leaf among candidate entries
+                kids.append((chars - c0, link_chars - l0, links > k0, s0, len(seg_chars), (tag, el.get("class", ""))))
+        while True:  # el is done: its tail is text of the open element, which may close in turn
+            tail = el.tail
+            if tail and not tail.isspace():
+                n = _count(tail)
+                add_block(block)
+                chars += n
+                if in_link:
+                    link_chars += n
+                    add_chars(-n)
+                else:
+                    add_chars(n)
+            remaining -= 1
+            if remaining:
+                break
+            if kids is not None and len(kids) >= min_items:
+                _entry_groups(kids, entries)
+            el = cur
+            cur, block, in_link, kids, remaining, tag, c0, l0, k0, s0 = pop()
+            if cur is None:  # the root closed
+                break
+            if kids is not None and tag != "p":
+                kids.append((chars - c0, link_chars - l0, links > k0, s0, len(seg_chars), (tag, el.get("class", ""))))
+    if not chars:
+        return None
+    in_entry = bytearray(len(seg_chars))
+    for s0, s1 in entries:
+        in_entry[s0:s1] = b"\x01" * (s1 - s0)
+    # consecutive text of one block as [block, in a list entry, link chars, other chars] (as _pieces)
+    pieces, listed, last, piece = [], 0, -1, None
+    for b, n, e in zip(seg_block, seg_chars, in_entry):
+        if b != last:
+            last, piece = b, [b, e, 0, 0]
+            pieces.append(piece)
+        if n < 0:
+            piece[2] -= n
+        else:
+            piece[3] += n
+            if e:
+                listed += n
+    return PageShape(chars, link_chars, links, _longest_prose_run(pieces), listed)
 
 
-def _is_list(members: list, sizes: dict) -> bool:
-    if len(members) < LIST_MIN_ITEMS or sum(sizes[m][2] for m in members) < LIST_LINKED_SHARE * len(members):
+def _skip_subtree(nodes, el) -> None:
+    """Advances `nodes` (an iter() of the tree, just past el) over el's descendants, in C."""
+    from collections import deque
+    from itertools import islice
+
+    deque(islice(nodes, sum(1 for _ in el.iterdescendants())), maxlen=0)
+
+
+def _is_entry_group(sizes: list) -> bool:
+    """Whether siblings of one tag and class, as their [characters, link characters, holds an <a href>],
+    are list entries (LIST_* above)."""
+    n = len(sizes)
+    if n < LIST_MIN_ITEMS or sum(s[2] for s in sizes) < LIST_LINKED_SHARE * n:
         return False
-    total = sum(sizes[m][0] for m in members)
+    total = sum(s[0] for s in sizes)
     return (
         total > 0
-        and max(sizes[m][0] for m in members) <= LIST_MAX_ITEM_SHARE * total
-        and sum(sizes[m][1] for m in members) >= LIST_MIN_LINK_SHARE * total
+        and max(s[0] for s in sizes) <= LIST_MAX_ITEM_SHARE * total
+        and sum(s[1] for s in sizes) >= LIST_MIN_LINK_SHARE * total
     )
 
 
-def _list_entries(sizes: dict) -> set:
-    """Menu entries, headline lists, result cards, thread rows (see LIST_* above), among the visible
-    elements (`sizes`, from _walk)."""
-    entries = set()
-    for parent in sizes:
-        if len(parent) < LIST_MIN_ITEMS:  # (counts hidden children too: a cheap bound, groups are counted below)
-            continue
-        groups: dict[tuple, list] = {}
-        for child in parent:
-            if child.tag != "p" and child in sizes:  # visible elements only
-                groups.setdefault((child.tag, child.get("class", "")), []).append(child)
-        for members in groups.values():
-            if _is_list(members, sizes):
-                entries.update(members)
-    return entries
+def _entry_groups(kids: list, entries: list) -> None:
+    """Menu entries, headline lists, result cards, thread rows among the visible children of one element
+    (not <p>), each as (characters, link characters, holds an <a href>, first segment, end segment,
+    (tag, class)): the segment ranges of those that are list entries go to `entries`."""
+    groups: dict[tuple, list] = {}
+    for k in kids:
+        groups.setdefault(k[5], []).append(k)
+    for members in groups.values():
+        if _is_entry_group(members):
+            entries.extend((m[3], m[4]) for m in members)
+
+
+def _is_list(members: list, sizes: dict) -> bool:
+    """_is_entry_group of elements, with their sizes as element -> [characters, link characters, holds an
+    <a href>] (the reference in benchmarks/one_parse_check.py uses it)."""
+    return _is_entry_group([sizes[m] for m in members])
 
 
 def _pieces(segments: list, entries: set) -> tuple[list, int]:
     """Consecutive text of one block as [block, in a list entry, link chars, other chars], and the
-    non-link characters inside list entries."""
+    non-link characters inside list entries, from the text as (element it sits in, block, inside a
+    link, characters) and the entry elements (the reference in benchmarks/one_parse_check.py; _shape
+    does the same on segment numbers)."""
     inside = set()
     for e in entries:
         inside.update(e.iter())
@@ -258,14 +352,7 @@ def parse(html: str):
 def shape_of(root) -> PageShape | None:
     """The signals of a parsed page, read without changing the tree; None when there is no visible
     text (no evidence either way)."""
-    if root is None:
-        return None
-    sizes, segments, links = _walk(root)
-    text, link = sizes[root][0], sizes[root][1]
-    if not text:
-        return None
-    pieces, listed = _pieces(segments, _list_entries(sizes))
-    return PageShape(text, link, links, _longest_prose_run(pieces), listed)
+    return None if root is None else _shape(root)
 
 
 def page_shape(html: str) -> PageShape | None:

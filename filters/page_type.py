@@ -223,6 +223,7 @@ def _shape(root) -> PageShape | None:
             if kids is not None and tag != "p":  # a leaf among candidate entries
                 kids.append((chars - c0, link_chars - l0, links > k0, s0, len(seg_chars), (tag, el.get("class", ""))))
         while True:  # el is done: its tail is text of the open element, which may close in turn
+            # (counted inline like el.text above, not through a helper: this runs once per node)
             tail = el.tail
             if tail and not tail.isspace():
                 n = _count(tail)

@@ -46,9 +46,40 @@ def train_fasttext(
             f.write("\n".join(rows) + "\n")
         # a fresh interpreter per training: in a process that has run other native trainers
         # (SentencePiece, KenLM) fastText was seen to diverge for seeds that train cleanly alone
-        ctx = multiprocessing.get_context("spawn")
-        with ctx.Pool(1) as pool:
-            return pool.apply(_train, (path, out_path, params, seed, threads))
+        return _in_fresh_process(_train, path, out_path, params, seed, threads)
+
+
+def _in_fresh_process(fn, *args):
+    """fn(*args) in a spawned interpreter. A process, not a pool: a child that dies before answering (a
+    script whose top level is not guarded re-runs itself in the child and fails there) ends the call with
+    an error, where a pool would start a new child after each failed one and never return."""
+    ctx = multiprocessing.get_context("spawn")
+    receive, send = ctx.Pipe(duplex=False)
+    proc = ctx.Process(target=_answer, args=(send, fn, args))
+    proc.start()
+    send.close()
+    try:
+        ok, value = receive.recv()
+    except EOFError:
+        ok, value = False, None
+    proc.join()
+    if ok:
+        return value
+    if isinstance(value, BaseException):
+        raise value
+    raise RuntimeError(
+        f"the training process ended (exit code {proc.exitcode}) before it trained: a script that trains "
+        "models must put its top-level code under `if __name__ == '__main__':` (multiprocessing's spawn)"
+    )
+
+
+def _answer(send, fn, args) -> None:
+    try:
+        send.send((True, fn(*args)))
+    except BaseException as e:  # noqa: BLE001 - the caller re-raises it
+        send.send((False, e))
+    finally:
+        send.close()
 
 
 def _train(path: str, out_path: str, params: dict, seed: int, threads: int) -> int:

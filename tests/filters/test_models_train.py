@@ -322,3 +322,32 @@ def test_no_page_of_a_retention_source_reaches_training_or_the_cutoff_rule(tmp_p
     sample = got.crawl + got.crawl_rejected  # the unrated pages of multi-cache; none of zh-news
     assert sorted(t.split("xq")[0][-5:] for t in sample) == ["blog2", "blog3"]
     assert got.inputs["crawl"][0]["left_out"] == 6  # 4 of zh-news, 2 rated pages
+
+
+POS = [f"The river survey counted {i} nesting birds along the northern bank this spring." for i in range(40)]
+NEG = [f"cheap pills buy now {i} click here win prize" for i in range(40)]
+
+
+def test_training_errors_come_back_from_the_fresh_process(tmp_path):
+    from filters.models.textclf import Classifier, train_fasttext
+
+    assert train_fasttext(POS, NEG, str(tmp_path / "m.ftz"), {"epoch": 5, "lr": 0.5}, 0, 1) == 0
+    assert Classifier(str(tmp_path / "m.ftz"))(POS[:1])[0] > 0.5
+    with pytest.raises(ValueError, match="m.ftz"):  # fastText's own error, raised in the child
+        train_fasttext(POS, NEG, str(tmp_path / "missing" / "m.ftz"), {"epoch": 1}, 0, 1)
+
+
+def test_a_script_without_a_main_guard_fails_in_one_error_instead_of_hanging(tmp_path):
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    script = tmp_path / "train.py"
+    script.write_text(
+        f"import sys; sys.path.insert(0, {str(Path(__file__).resolve().parents[2])!r})\n"
+        "from filters.models.textclf import train_fasttext\n"
+        f"train_fasttext({POS!r}, {NEG!r}, {str(tmp_path / 'm.ftz')!r}, {{'epoch': 1}}, 0, 1)\n"
+    )
+    done = subprocess.run([sys.executable, str(script)], capture_output=True, text=True, timeout=120)
+    assert done.returncode == 1
+    assert "if __name__ == '__main__':" in done.stderr.strip().splitlines()[-1]

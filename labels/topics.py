@@ -7,7 +7,6 @@ word bigrams plus subword character n-grams. Held-out splits are by content hash
 
 from __future__ import annotations
 
-import multiprocessing
 import os
 import random
 import tempfile
@@ -82,7 +81,7 @@ def _upsample(rows: list[tuple[str, str]], n: int, seed: int) -> list[tuple[str,
 
 
 def train_model(rows: list[tuple[str, str]], out_path: str, p: TopicParams) -> int:
-    from filters.models.textclf import _train
+    from filters.models.textclf import in_fresh_process
 
     rows = list(rows)
     random.Random(p.seed).shuffle(rows)
@@ -92,10 +91,16 @@ def train_model(rows: list[tuple[str, str]], out_path: str, p: TopicParams) -> i
             for text, lab in rows:
                 f.write(f"{PREFIX}{lab} {ft_line(text, MAX_CHARS)}\n")
         raw = os.path.join(tmp, "model.bin")
-        ctx = multiprocessing.get_context("spawn")  # a fresh interpreter, as filters.models.textclf does
-        with ctx.Pool(1) as pool:
-            used = pool.apply(_train, (path, raw, p.fasttext, p.seed, p.threads))
-            pool.apply(_quantize if p.quantize else _copy, (raw, out_path, path))
+        finish = _quantize if p.quantize else _copy
+        # a fresh interpreter, as filters.models.textclf does
+        return in_fresh_process(_train_and_finish, path, raw, out_path, p.fasttext, p.seed, p.threads, finish)
+
+
+def _train_and_finish(path: str, raw: str, out_path: str, params: dict, seed: int, threads: int, finish) -> int:
+    from filters.models.textclf import _train
+
+    used = _train(path, raw, params, seed, threads)
+    finish(raw, out_path, path)
     return used
 
 

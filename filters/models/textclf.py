@@ -46,10 +46,10 @@ def train_fasttext(
             f.write("\n".join(rows) + "\n")
         # a fresh interpreter per training: in a process that has run other native trainers
         # (SentencePiece, KenLM) fastText was seen to diverge for seeds that train cleanly alone
-        return _in_fresh_process(_train, path, out_path, params, seed, threads)
+        return in_fresh_process(_train, path, out_path, params, seed, threads)
 
 
-def _in_fresh_process(fn, *args):
+def in_fresh_process(fn, *args):
     """fn(*args) in a spawned interpreter. A process, not a pool: a child that dies before answering (a
     script whose top level is not guarded re-runs itself in the child and fails there) ends the call with
     an error, where a pool would start a new child after each failed one and never return."""

@@ -16,6 +16,7 @@ from __future__ import annotations
 import json
 import os
 from dataclasses import dataclass
+from concurrent.futures import ProcessPoolExecutor
 from multiprocessing import get_context
 from typing import Iterator
 
@@ -182,15 +183,18 @@ def _encoded(
         _init_worker(model_path)
         yield from ((b, _encode([d.text for d in b])) for b in batches)
         return
-    with get_context("spawn").Pool(workers, initializer=_init_worker, initargs=(model_path,)) as pool:
+    # an executor, not a Pool: a worker that dies (or a script without a __main__ guard, whose spawned
+    # workers die starting up) ends the run with BrokenProcessPool where a Pool waits forever
+    spawn = get_context("spawn")
+    with ProcessPoolExecutor(workers, mp_context=spawn, initializer=_init_worker, initargs=(model_path,)) as pool:
         window: list = []
         for b in batches:
-            window.append((b, pool.apply_async(_encode, ([d.text for d in b],))))
+            window.append((b, pool.submit(_encode, [d.text for d in b])))
             if len(window) > 2 * workers:
                 batch, result = window.pop(0)
-                yield batch, result.get()
+                yield batch, result.result()
         for batch, result in window:
-            yield batch, result.get()
+            yield batch, result.result()
 
 
 def _write_batch(batch: list[SourceDoc], encoded: list[list[int]], writers, rows, cfg: TokenizeConfig) -> None:

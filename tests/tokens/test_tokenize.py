@@ -119,3 +119,19 @@ def test_a_training_sentencepiece_refuses_is_one_line_for_the_user(tmp_path):
     src.write_text("\n".join("".join(chr(0x4E00 + (i * 7 + j) % 3000) for j in range(40)) for i in range(200)))
     with pytest.raises(ValueError, match="SentencePiece refused the training: Vocabulary size is smaller"):
         train_tokenizer([str(src)], str(tmp_path / "tok"), TokenizerConfig(vocab_size=300, character_coverage=1.0))
+
+
+def test_a_script_without_a_main_guard_fails_instead_of_hanging(corpus, tmp_path):
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    script = tmp_path / "tok.py"
+    script.write_text(
+        f"import sys; sys.path.insert(0, {str(Path(__file__).resolve().parents[2])!r})\n"
+        "from tokens.shards import TokenizeConfig, tokenize\n"
+        f"tokenize([{str(corpus / 'kept.parquet')!r}], {str(corpus / 'tok')!r}, {str(tmp_path / 'out')!r}, "
+        "TokenizeConfig(workers=2))\n"
+    )
+    done = subprocess.run([sys.executable, str(script)], capture_output=True, text=True, timeout=120)
+    assert done.returncode == 1 and "BrokenProcessPool" in done.stderr

@@ -53,7 +53,10 @@ def train(
         fail(f"unknown kinds {bad} (known: {', '.join(TRAINERS)})")
     params = TrainParams(seed=seed, threads=threads, heldout=heldout, sp_vocab=sp_vocab)
     typer.echo("reading training data ...")
-    per_lang = collect(data, tuple(crawl or ()), sources, tuple(langs.split(",")), params, tuple(rated or ()))
+    try:
+        per_lang = collect(data, tuple(crawl or ()), sources, tuple(langs.split(",")), params, tuple(rated or ()))
+    except (OSError, ValueError) as e:  # a sources file naming a missing file or a bad value: nothing written yet
+        fail(f"training data ({sources or 'the default sources file'}): {e}")
     entries = train_all(per_lang, output, params, kind_list, log=typer.echo)
     write_index(
         output,

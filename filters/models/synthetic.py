@@ -110,8 +110,9 @@ def layout_spec(spec: dict, lang: str) -> dict:
     if unknown:
         raise ValueError(f"layout.{lang}: unknown keys {sorted(unknown)} (share, clauses, seed)")
     for key in ("share", "clauses"):
-        if not 0 <= float(spec.get(key, 0)) <= 1:
-            raise ValueError(f"layout.{lang}.{key} must be between 0 and 1, got {spec[key]!r}")
+        value = spec.get(key, 0)
+        if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 <= value <= 1:
+            raise ValueError(f"layout.{lang}.{key} must be a number between 0 and 1, got {value!r}")
     if spec and "share" not in spec:
         raise ValueError(f"layout.{lang}: `share` is required")
     return {k: (int(v) if k == "seed" else float(v)) for k, v in spec.items()}

@@ -67,6 +67,8 @@ def in_fresh_process(fn, *args):
         return value
     if isinstance(value, BaseException):
         raise value
+    if proc.exitcode < 0:
+        raise RuntimeError(f"the training process was killed (signal {-proc.exitcode}) before it answered")
     raise RuntimeError(
         f"the training process ended (exit code {proc.exitcode}) before it trained: a script that trains "
         "models must put its top-level code under `if __name__ == '__main__':` (multiprocessing's spawn)"

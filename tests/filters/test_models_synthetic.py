@@ -98,8 +98,9 @@ def test_web_layout_relays_its_share_and_repeats_with_the_seed():
 @pytest.mark.parametrize(
     "spec, error",
     [
-        ({"share": 1.5}, "share must be between 0 and 1"),
-        ({"share": 0.5, "clauses": -0.1}, "clauses must be between 0 and 1"),
+        ({"share": 1.5}, "share must be a number between 0 and 1"),
+        ({"share": "half"}, "share must be a number between 0 and 1, got 'half'"),
+        ({"share": 0.5, "clauses": -0.1}, "clauses must be a number between 0 and 1"),
         ({"share": 0.5, "clause": 0.1}, "unknown keys \\['clause'\\]"),
         ({"clauses": 0.2}, "`share` is required"),
     ],
@@ -120,3 +121,27 @@ def test_a_quality_model_records_the_layout_of_its_positives(tmp_path):
     assert got["params"]["positives_layout"] == {"share": 1.0, "clauses": 0.5, "seed": 2}
     assert plain["params"]["positives_layout"] is None
     assert got["files"]["model.ftz"]["sha256"] != plain["files"]["model.ftz"]["sha256"]
+
+
+@pytest.mark.parametrize(
+    "sources, error",
+    [
+        (
+            "reference: {zh: [{path: ref.txt}]}\nlayout: {zh: {share: 2}}\n",
+            "layout.zh.share must be a number between 0 and 1, got 2",
+        ),
+        ("reference: {zh: [{path: missing.txt}]}\n", "missing.txt"),
+    ],
+)
+def test_models_train_refuses_a_bad_sources_file_in_one_line_and_writes_nothing(tmp_path, sources, error):
+    from tests.clirun import corpus
+
+    (tmp_path / "sources.yaml").write_text(sources, encoding="utf-8")
+    (tmp_path / "ref.txt").write_text(ZH + "\n", encoding="utf-8")
+    out = tmp_path / "models"
+    r = corpus(
+        "models", "train", "--data", tmp_path, "--sources", tmp_path / "sources.yaml", "--langs", "zh", "-o", out
+    )
+    assert r.returncode == 2 and r.stderr.count("\n") == 1
+    assert r.stderr.startswith("error: training data (") and error in r.stderr
+    assert not out.exists()

@@ -351,3 +351,17 @@ def test_a_script_without_a_main_guard_fails_in_one_error_instead_of_hanging(tmp
     done = subprocess.run([sys.executable, str(script)], capture_output=True, text=True, timeout=120)
     assert done.returncode == 1
     assert "if __name__ == '__main__':" in done.stderr.strip().splitlines()[-1]
+
+
+def _killed() -> None:
+    import os
+    import signal
+
+    os.kill(os.getpid(), signal.SIGKILL)
+
+
+def test_a_training_process_killed_ends_the_call_with_the_signal():
+    from filters.models.textclf import in_fresh_process
+
+    with pytest.raises(RuntimeError, match="killed \\(signal 9\\)"):
+        in_fresh_process(_killed)

@@ -48,13 +48,11 @@ def texts_by_url(out: Path) -> dict[str, str]:
 
 def score_pages(models: Path, texts: list[str], lang: str) -> dict[str, list]:
     from filters.models.coherence import CoherenceModel
-    from filters.models.common import read_manifest
     from filters.models.lm import Perplexity
     from filters.models.registry import model_dir
-    from filters.models.textclf import MODEL_FILE, Classifier
+    from filters.models.textclf import Classifier
 
-    q = model_dir(models, "quality", lang)
-    clf = Classifier(str(q / MODEL_FILE), bool(read_manifest(q)["params"].get("line_marks")))
+    clf = Classifier.from_dir(model_dir(models, "quality", lang))
     coh = CoherenceModel(str(model_dir(models, "coherence", lang)))
     ppl = Perplexity(str(model_dir(models, "kenlm", lang)))
     return {

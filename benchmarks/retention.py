@@ -139,6 +139,8 @@ def main() -> int:
     elif models:
         s, broken = summaries[None], check_floors(summaries[None])
         value = {"floors broken": len(broken), **{f"{SHORT[n]} kept": f"{s[n]['kept']}/{s[n]['pages']}" for n in GOOD}}
+        for band, v in sorted(s["gne-articles"].get("by_rating", {}).items(), reverse=True):
+            value[f"GNE rated {band} kept"] = f"{v['kept']}/{v['pages']}"  # what the GNE floor counts, by rubric
         record(
             "retention_real_models",
             value,

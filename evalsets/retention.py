@@ -17,6 +17,7 @@ from pathlib import Path
 
 from evalsets.labelled import SETS, prf, tokens
 from evalsets.retention_inputs import KINDS, NO_FLOOR, REFERENCE, cc_spam_urls, prepare_inputs
+from filters.models import ratings
 
 FLOORS = {  # set -> {metric: floor}; "max" metrics are ceilings
     "en-articles": {"kept_share": 0.95, "content_retention": 0.92, "kept_precision": 0.95},
@@ -172,6 +173,8 @@ def evaluate(inputs_info: dict, set_of: dict[str, str], res: dict, stages: tuple
             "max_dropped_share": dropped_share,
             "kept_examples": [u for u in urls if res[u]["fate"] == "kept"][:5] if kind == "junk" else [],
         }
+    for name, bands in kept_by_rating(set_of, res, inputs_info.get("rated", {})).items():
+        summary[name]["by_rating"] = bands
     summary["planted-copies"] = score_planted(inputs_info["planted"], gold["en"], res, stages)
     # good pages lost: (set, stage, reason) -> count and examples
     losses: dict[tuple, list] = defaultdict(list)
@@ -188,6 +191,18 @@ def evaluate(inputs_info: dict, set_of: dict[str, str], res: dict, stages: tuple
         for k, v in sorted(losses.items(), key=lambda kv: (kv[0][0], -len(kv[1])))
     }
     return summary
+
+
+def kept_by_rating(set_of: dict[str, str], res: dict, rated: dict[str, int]) -> dict[str, dict]:
+    """{good set: {"3-5"|"0-2": {kept, pages}}} over its pages that a rating set rates (`rated`: url ->
+    rating, filters/models/ratings.py): whether what a set loses is what the rubric calls poor."""
+    out: dict[str, dict] = {}
+    for url, name in set_of.items():
+        if KINDS[name] in ("gold", "article") and url in rated:
+            band = out.setdefault(name, {}).setdefault("3-5" if rated[url] >= 3 else "0-2", {"kept": 0, "pages": 0})
+            band["pages"] += 1
+            band["kept"] += res[url]["fate"] == "kept" or res[url]["dup_of_kept"]
+    return out
 
 
 def check_floors(summary: dict) -> list[str]:
@@ -218,6 +233,7 @@ def run(
         set_of[u] = "cc-zh-spam"
     cfg = run_build(inputs, work / "out", config, models_dir, workers, overrides)
     res = fates(work / "out")
+    info["rated"] = {r.url: r.rating for r in ratings.load(data)}
     summary = evaluate(info, set_of, res, tuple(cfg.stages))
     summary["_config"] = {
         "stages": list(cfg.stages),
@@ -241,6 +257,8 @@ def print_summary(summary: dict) -> None:
                 f" {s['content_retention']:7.3f} {s['kept_precision']:6.3f} {s['extract_p']:6.3f} "
                 f"{s['extract_r']:6.3f} {s['extract_f1']:6.3f}"
             )
+        if s.get("by_rating"):
+            row += "   rated " + ", ".join(f"{b}: {v['kept']}/{v['pages']}" for b, v in sorted(s["by_rating"].items()))
         print(row)
         for u in s.get("kept_examples") or []:
             print(f"{'':20}kept junk: {u}")

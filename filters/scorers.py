@@ -82,10 +82,9 @@ class QualityScorer(ModelScorer):
     kind = "quality"
 
     def load(self, path: str):
-        from filters.models.common import read_manifest
-        from filters.models.textclf import MODEL_FILE, Classifier
+        from filters.models.textclf import Classifier
 
-        return Classifier(f"{path}/{MODEL_FILE}", bool(read_manifest(path)["params"].get("line_marks")))
+        return Classifier.from_dir(path)
 
     def score_texts(self, model, docs: list[Document]) -> list[dict]:
         return [{vocab.QUALITY_SCORE: s} for s in model([d.text for d in docs])]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import multiprocessing
 import os
 import random
@@ -101,20 +102,43 @@ def _train(path: str, out_path: str, params: dict, seed: int, threads: int) -> i
 
 
 class Classifier:
-    def __init__(self, path: str, line_marks: bool = False):
+    """`shift`: the log-odds subtracted from every probability (`shifted`); a quality model's manifest
+    records the one that puts its language's cutoff at 0.5 (`from_dir`)."""
+
+    def __init__(self, path: str, line_marks: bool = False, shift: float = 0.0):
         import fasttext
 
         self.model = fasttext.load_model(path)
-        self.line_marks = line_marks
+        self.line_marks, self.shift = line_marks, shift
+
+    @classmethod
+    def from_dir(cls, model_dir) -> Classifier:
+        """The model of a `corpus models train` folder, loaded as its manifest says."""
+        from filters.models.common import read_manifest
+
+        params = read_manifest(model_dir)["params"]
+        return cls(os.path.join(model_dir, MODEL_FILE), bool(params.get("line_marks")), params.get("score_shift", 0.0))
 
     def __call__(self, texts: list[str]) -> list[float]:
-        """Probability of the positive label per text."""
+        """Probability of the positive label per text (its log-odds less `shift`)."""
         labels, probs = self.model.predict([ft_line(t, line_marks=self.line_marks) for t in texts], k=2)
         out = []
         for lab, p in zip(labels, probs):
             d = dict(zip(lab, p))
             out.append(float(min(1.0, max(0.0, d.get(POS, 1.0 - d.get(NEG, 0.0))))))
-        return out
+        return shifted(out, self.shift)
+
+
+def logit(p: float) -> float:
+    return math.log(p / (1.0 - p))
+
+
+def shifted(scores: list, shift: float) -> list:
+    """Each probability's log-odds less `shift` (a prior correction: the order within a language is
+    unchanged); 0, 1 and None stay as they are."""
+    if not shift:
+        return list(scores)
+    return [s if s is None or s <= 0.0 or s >= 1.0 else 1.0 / (1.0 + math.exp(shift - logit(s))) for s in scores]
 
 
 def auc(pos_scores: list[float], neg_scores: list[float]) -> float | None:

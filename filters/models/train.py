@@ -228,7 +228,12 @@ def train_quality(lang: str, data: LangData, root: str, p: TrainParams) -> dict:
     crawl, good, poor, floors, independent = _rule_sets(data, p, clf)
     if not good:  # tiny demo data: nothing held out
         good = {"reference_train": clf(pos_train)}
-    curve = tradeoff(crawl, good, poor, "min", KeepRule(p.quality_min_kept, floors), independent=independent, lang=lang)
+    rule = KeepRule(p.quality_min_kept, floors)
+    curve = tradeoff(crawl, good, poor, "min", rule, independent=independent, lang=lang)
+    shift = _score_shift(curve["cutoff"])
+    if shift:  # the same curve and point, on the scores the scorer will write
+        crawl, good, poor = (textclf.shifted(crawl, shift), _shift_sets(good, shift), _shift_sets(poor, shift))
+        curve = tradeoff(crawl, good, poor, "min", rule, independent=independent, lang=lang)
     pos = [x for k, v in good.items() if k in _held(data, p) for x in v] or good.get("reference_train", [])
     neg = {r: poor[r] for r in neg_roles if r in poor}
     rated = {k: v for k, v in {**good, **poor}.items() if k.startswith("rated")}
@@ -259,6 +264,9 @@ def train_quality(lang: str, data: LangData, root: str, p: TrainParams) -> dict:
         "positives_layout": data.layout or None,
         "negatives_oversampled": True,
         "cutoff": f"the point of the trade-off rule: {curve['rule']}",
+        "score_shift": shift,
+        "score": "fastText's probability of the positive label, its log-odds less score_shift: the cutoff is "
+        "0.5 in every language whose rule set one, so one threshold reads the same across languages",
     }
     return write_manifest(
         out,
@@ -362,6 +370,15 @@ def train_safety(lang: str, data: LangData, root: str, p: TrainParams) -> dict:
         t0,
         {"checksum": model_checksum(out)},
     )
+
+
+def _score_shift(cutoff: float | None) -> float:
+    """The log-odds that move a quality cutoff to 0.5 (none for no cutoff, or one at 0 or 1)."""
+    return textclf.logit(cutoff) if cutoff is not None and 0.0 < cutoff < 1.0 else 0.0
+
+
+def _shift_sets(sets: dict[str, list], shift: float) -> dict[str, list]:
+    return {k: textclf.shifted(v, shift) for k, v in sets.items()}
 
 
 def _off(curve: dict) -> dict:

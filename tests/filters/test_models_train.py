@@ -365,3 +365,27 @@ def test_a_training_process_killed_ends_the_call_with_the_signal():
 
     with pytest.raises(RuntimeError, match="killed \\(signal 9\\)"):
         in_fresh_process(_killed)
+
+
+@pytest.mark.parametrize("cut", [0.0003, 0.2, 0.93])
+def test_the_quality_score_shift_puts_the_cutoff_at_one_half_and_keeps_every_decision(cut):
+    from filters.models.textclf import shifted
+    from filters.models.train import _score_shift
+
+    raw = [0.0, 1e-6, cut / 2, cut, (1 + cut) / 2, 0.999999, 1.0]
+    got = shifted([*raw, None], _score_shift(cut))
+    assert got[3] == 0.5 and got[0] == 0.0 and got[6] == 1.0 and got[7] is None
+    assert got[:7] == sorted(got[:7]) and len(set(got[:7])) == 7
+    assert [g >= 0.5 for g in got[:7]] == [r >= cut for r in raw]
+    assert _score_shift(None) == _score_shift(0.0) == _score_shift(1.0) == 0.0
+
+
+def test_a_quality_model_loads_with_the_shift_its_manifest_records(tmp_path):
+    from filters.models.common import MANIFEST
+    from filters.models.textclf import MODEL_FILE, Classifier, shifted, train_fasttext
+
+    train_fasttext(POS, NEG, str(tmp_path / MODEL_FILE), {"epoch": 5, "lr": 0.5}, 0, 1)
+    (tmp_path / MANIFEST).write_text(json.dumps({"params": {"line_marks": False, "score_shift": 2.0}}))
+    texts = POS[:3] + NEG[:3]
+    raw = Classifier(str(tmp_path / MODEL_FILE))(texts)
+    assert Classifier.from_dir(tmp_path)(texts) == shifted(raw, 2.0) != raw

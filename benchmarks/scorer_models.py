@@ -87,12 +87,13 @@ def rated_view(data: Path, work: Path = RECIPE, reuse: bool = True) -> Path:
 
 def recipe_models(data: Path, work: Path = RECIPE) -> Path:
     """The documented recipe's models under work/models: trained, with the crawl sample and the rated view
-    built first, unless work/models holds models trained from exactly those two builds."""
+    built first, unless work/models holds models trained from exactly those two builds by the same trainer
+    code and sources file (`trainer_digest`, kept beside the models)."""
     from filters.models.registry import INDEX
 
     models, sample, view = work / "models", work / "train-crawl", work / "rated-view"
-    index = models / INDEX
-    if index.exists():
+    index, stamp = models / INDEX, work / "models.trainer"
+    if index.exists() and stamp.exists() and stamp.read_text(encoding="utf-8") == trainer_digest():
         trained = json.loads(index.read_text(encoding="utf-8"))
         if trained.get("crawl") == [str(sample)] and trained.get("rated") == [str(view)]:
             print(f"models: reusing {models} (trained from {sample} and {view})")
@@ -100,7 +101,20 @@ def recipe_models(data: Path, work: Path = RECIPE) -> Path:
     build([str(data / s) for s in TRAIN_SHARDS], sample, TRAIN_STAGES, reuse=False)
     rated_view(data, work, reuse=False)
     cli("models", "train", "--data", str(data), "--crawl", str(sample), "--rated", str(view), "-o", str(models))
+    stamp.write_text(trainer_digest(), encoding="utf-8")
     return models
+
+
+def trainer_digest() -> str:
+    """sha256 over the trainer's code (filters/models/*.py) and the default sources file: models trained by
+    other code or from other sources are not the recipe's."""
+    import hashlib
+
+    root = Path(__file__).resolve().parents[1] / "filters"
+    h = hashlib.sha256()
+    for f in [*sorted((root / "models").glob("*.py")), root / "data" / "train_sources.yaml"]:
+        h.update(f.name.encode() + b"\0" + f.read_bytes())
+    return h.hexdigest()
 
 
 def cascade_build(data: Path, models: Path, work: Path) -> tuple[str, str]:

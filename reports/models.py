@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import os
 
+from filters.models.textclf import shift_note
 from filters.models.tradeoff import columns
 from reports.page import e, section, table
 
@@ -93,7 +94,8 @@ def tradeoff_section(manifest: dict) -> str:
                 f"{sig} {b} {v:.6g}" for sig, bounds in (rec.get("cutoffs") or {}).items() for b, v in bounds.items()
             )
             point = (
-                f"Its point: <b>{t['cutoff']:.6g}</b>, bound by <i>{e(t['binding_set'])}</i>"
+                f"Its point: <b>{t['cutoff']:.6g}</b>{e(shift_note(m.get('params') or {}))}, bound by "
+                f"<i>{e(t['binding_set'])}</i>"
                 if t["cutoff"] is not None
                 else f"<b>Cutoff off</b>: {e(t.get('off_reason') or 'no independent good set')}; the signal is "
                 "recorded, nothing is dropped by it"

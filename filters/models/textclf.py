@@ -141,6 +141,13 @@ def shifted(scores: list, shift: float) -> list:
     return [s if s is None or s <= 0.0 or s >= 1.0 else 1.0 / (1.0 + math.exp(shift - logit(s))) for s in scores]
 
 
+def shift_note(params: dict) -> str:
+    """' (probability P, score_shift S)' for a manifest whose scores are shifted: its 0.5 cutoff as the
+    classifier's own probability; '' otherwise."""
+    shift = params.get("score_shift")
+    return f" (probability {shifted([0.5], -shift)[0]:.6g}, score_shift {shift:.4g})" if shift else ""
+
+
 def auc(pos_scores: list[float], neg_scores: list[float]) -> float | None:
     from sklearn.metrics import roc_auc_score
 

@@ -450,7 +450,7 @@ def _report(kind: str, lang: str, m: dict) -> list[str]:
             *legend(t),
         ]
         lines.append(
-            f"  cutoff {t['cutoff']:.6g}, bound by {t['binding_set']}: {t['rule']}"
+            f"  cutoff {t['cutoff']:.6g}{textclf.shift_note(m['params'])}, bound by {t['binding_set']}: {t['rule']}"
             if t["cutoff"] is not None
             else f"  cutoff OFF: {t['off_reason']}; the signal is recorded, nothing is dropped by it"
         )

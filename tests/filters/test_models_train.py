@@ -369,7 +369,7 @@ def test_a_training_process_killed_ends_the_call_with_the_signal():
 
 @pytest.mark.parametrize("cut", [0.0003, 0.2, 0.93])
 def test_the_quality_score_shift_puts_the_cutoff_at_one_half_and_keeps_every_decision(cut):
-    from filters.models.textclf import shifted
+    from filters.models.textclf import shift_note, shifted
     from filters.models.train import _score_shift
 
     raw = [0.0, 1e-6, cut / 2, cut, (1 + cut) / 2, 0.999999, 1.0]
@@ -378,6 +378,8 @@ def test_the_quality_score_shift_puts_the_cutoff_at_one_half_and_keeps_every_dec
     assert got[:7] == sorted(got[:7]) and len(set(got[:7])) == 7
     assert [g >= 0.5 for g in got[:7]] == [r >= cut for r in raw]
     assert _score_shift(None) == _score_shift(0.0) == _score_shift(1.0) == 0.0
+    said = shift_note({"score_shift": _score_shift(cut)})  # the terminal's and the report's cutoff line
+    assert said.startswith(f" (probability {cut:.6g}, score_shift ")
 
 
 def test_a_quality_model_loads_with_the_shift_its_manifest_records(tmp_path):

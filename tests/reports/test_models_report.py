@@ -58,3 +58,11 @@ def test_a_cutoff_that_is_off_is_said_in_the_table(tmp_path):
     html = tradeoff_section(manifest)
     assert "<b>Cutoff off</b>: no good set independent of the training positives for en" in html
     assert "wiki kept (n=60) (information, no floor)" in html and html.count("<tr>") == 1 + len(t["curve"])
+
+
+def test_a_shifted_quality_cutoff_is_shown_with_the_classifiers_own_probability(tmp_path):
+    manifest, t = _build_manifest(tmp_path, demo=False)
+    path = tmp_path / "quality" / "en" / "manifest.json"
+    path.write_text(json.dumps({**json.loads(path.read_text()), "params": {"score_shift": 2.0}}))
+    html = tradeoff_section(manifest)
+    assert f"<b>{t['cutoff']:.6g}</b> (probability 0.880797, score_shift 2)" in html  # sigmoid(2)

@@ -5,7 +5,7 @@ STAMP := $(VENV)/.installed
 
 .PHONY: demo test test-all lint install browser clean
 
-$(STAMP): pyproject.toml
+$(STAMP): pyproject.toml setup.py corpus/core/_blocks.pyx
 	python3 -m venv $(VENV)
 	$(VENV)/bin/pip install -q -U pip
 	$(VENV)/bin/pip install -q torch==2.13.0

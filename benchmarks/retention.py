@@ -5,6 +5,7 @@ scores and the floors are `evalsets.retention`; tests/filters/test_retention.py 
     python -m benchmarks.retention --train-models             # models trained by the recipe: retention_real_models
     python -m benchmarks.retention --models-dir MODELS        # the same claim with models trained before
     python -m benchmarks.retention --modes trafilatura fast   # both extraction modes side by side: fast_mode_quality
+    python -m benchmarks.retention --modes trafilatura native # the same for the native core: native_mode_quality
     python -m benchmarks.retention -c build.yaml              # any other config: printed, not recorded
 """
 
@@ -66,12 +67,16 @@ def record_default(s: dict) -> None:
     )
 
 
-def record_fast_mode(by_mode: dict[str, dict]) -> None:
-    """Fast mode minus trafilatura on what both must keep: F1, pages kept, kept precision."""
-    t, f = by_mode["trafilatura"], by_mode["fast"]
+MODE_CLAIMS = {"fast": "fast_mode_quality", "native": "native_mode_quality"}
+
+
+def record_mode_quality(by_mode: dict[str, dict], mode: str) -> None:
+    """`mode` minus trafilatura on what both must keep: F1, content retention, kept precision, pages kept."""
+    t, f = by_mode["trafilatura"], by_mode[mode]
     diff = {}
     for n in GOLD:
         diff[f"{SHORT[n]} F1"] = round(f[n]["extract_f1"] - t[n]["extract_f1"], 4)
+        diff[f"{SHORT[n]} content retention"] = round(f[n]["content_retention"] - t[n]["content_retention"], 4)
         diff[f"{SHORT[n]} kept precision"] = round(f[n]["kept_precision"] - t[n]["kept_precision"], 4)
     for n in GOOD:
         diff[f"{SHORT[n]} pages kept"] = f[n]["kept"] - t[n]["kept"]
@@ -87,10 +92,10 @@ def record_fast_mode(by_mode: dict[str, dict]) -> None:
         for mode, s in by_mode.items()
     }
     record(
-        "fast_mode_quality",
+        MODE_CLAIMS[mode],
         diff,
         0,
-        "fast minus trafilatura (>= 0: no worse)",
+        f"{mode} minus trafilatura (>= 0: no worse)",
         all(v >= 0 for v in diff.values()),
         {**details, "floors_broken": {m: check_floors(s) for m, s in by_mode.items()}},
     )
@@ -109,9 +114,10 @@ def main() -> int:
     ap.add_argument(
         "--modes",
         nargs="+",
-        choices=("trafilatura", "fast"),
+        choices=("trafilatura", "native", "fast"),
         default=None,
-        help="one build per extract.mode (trafilatura fast: the fast_mode_quality claim)",
+        help="one build per extract.mode (trafilatura and fast or native: the fast_mode_quality or "
+        "native_mode_quality claim)",
     )
     ap.add_argument("--work", type=Path, default=scratch("retention"), help="generated inputs and the builds")
     ap.add_argument("--workers", type=int, default=2)
@@ -134,8 +140,9 @@ def main() -> int:
     if args.config:
         return 0
     if args.modes:
-        if set(args.modes) == {"trafilatura", "fast"} and not models:
-            record_fast_mode(summaries)
+        for mode in MODE_CLAIMS:
+            if {"trafilatura", mode} <= set(args.modes) and not models:
+                record_mode_quality(summaries, mode)
     elif models:
         s, broken = summaries[None], check_floors(summaries[None])
         value = {"floors broken": len(broken), **{f"{SHORT[n]} kept": f"{s[n]['kept']}/{s[n]['pages']}" for n in GOOD}}

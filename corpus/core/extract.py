@@ -10,7 +10,7 @@ from datatrove.data import Document, DocumentsPipeline
 from datatrove.pipeline.base import PipelineStep
 
 from corpus.core import vocab
-from corpus.core.fast_extract import FAST, FULL, clean_lines, fast_page, reliable
+from corpus.core.fast_extract import FAST, FULL, NATIVE, clean_lines, fast_page, native_text, reliable
 from corpus.core.layout import Layout
 from corpus.core.link_lists import anchor_texts, strip_link_lists
 from corpus.core.steps import CorpusFilter, StageContext
@@ -155,7 +155,13 @@ class Extractor(PipelineStep):
 
     def choose(self, html: str, url: str | None, tree=_NOT_PARSED) -> tuple[str, str]:
         """(main text, the extractor that gave it); `tree` as in `extract`."""
-        if self.mode == "fast":
+        if self.mode == "native":
+            if tree is _NOT_PARSED:
+                tree = parse_page(html)
+            text = native_text(tree)
+            if text:
+                return text, NATIVE
+        elif self.mode == "fast":
             page = fast_page(html)
             if reliable(page, self.fast_max_links):
                 return page.text, FAST

@@ -185,8 +185,8 @@ EXTRACTOR = key(
     "extractor",
     "string",
     EXTRACT,
-    "what extracted the main text: trafilatura, or resiliparse "
-    "(extract.mode fast, on a page the chooser trusts it with)",
+    "what extracted the main text: trafilatura, native (extract.mode native, where the native core "
+    "finds one main content) or resiliparse (extract.mode fast, on a page the chooser trusts it with)",
 )
 LINK_LISTS = key(
     "link_lists",

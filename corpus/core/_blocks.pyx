@@ -1,11 +1,10 @@
 # cython: language_level=3, boundscheck=False, wraparound=False, cdivision=True
 """The native extraction core: one C walk over lxml's libxml2 tree of a page, then the main content
-chosen from the walk's blocks. What it keeps, when it declines and how it was measured:
-corpus/core/native_extract.py and docs/extraction.md."""
+chosen from the walk's blocks (extract.mode native: corpus/core/extract.py). What it keeps, when it
+declines and how it was measured: docs/extraction.md."""
 
-from libc.string cimport strcmp
 from cpython.unicode cimport PyUnicode_DecodeUTF8
-from libc.string cimport strlen
+from libc.string cimport strcmp, strlen
 
 from lxml.includes.tree cimport xmlNode, xmlAttr
 from lxml.includes.etreepublic cimport _Element, import_lxml__etree
@@ -154,9 +153,9 @@ cdef class _Walk:
         if in_link:
             self.link_chars += len(s.strip())
 
-    cdef void open(self, xmlNode* node, bytes tag, bint boiler, int hint):
+    cdef void open(self, bytes tag, bint boiler, int hint):
         self.flush()
-        self.parent.append(self.stack[len(self.stack) - 1])  # -1 at the top
+        self.parent.append(self.stack[len(self.stack) - 1] if self.stack else -1)
         self.stack.append(len(self.tags))
         self.tags.append(tag)
         self.boiler.append(boiler)
@@ -188,10 +187,10 @@ cdef class _Walk:
                 hint = 3
             elif not hint:
                 hint = 2 if tag == b"article" else 1 if (tag == b"main" or _attr(node, "role") == b"main") else 0
-            self.open(node, tag, boiler, hint)
+            self.open(tag, boiler, hint)
             opened = True
         elif boiler and kind != LINK:  # a boilerplate-named inline element: a unit the choice can drop
-            self.open(node, tag, True, 0)
+            self.open(tag, True, 0)
             opened = True
         in_link = in_link or kind == LINK
         cdef xmlNode* child = node.children
@@ -231,9 +230,8 @@ cdef double _tally(_Walk w, list dead, list prose):
             wt = _weight(text)
             prose[owner] += wt
             total += wt
-    for i in range(len(prose) - 1, 0, -1):
-        if w.parent[i] >= 0:
-            prose[w.parent[i]] += prose[i]
+    for i in range(len(prose) - 1, 0, -1):  # children come after their parent; element 0 has none
+        prose[w.parent[i]] += prose[i]
     return total
 
 
@@ -244,12 +242,10 @@ def main_text(root):
     cdef double total, kept_chars = 0, kept_links = 0, all_weight = 0
     if root is None or not isinstance(root, _Element):
         return None, "no tree"
-    w.stack.append(-1)
+    w.open(b"", False, 0)  # element 0 holds everything, so every line has an owner whatever the root's tag
     w.element((<_Element>root)._c_node, False)
     w.flush()
     n = len(w.parent)
-    if n == 0:
-        return None, "no blocks"
     prose = [0.0] * n
     total = _tally(w, [False] * n, prose)
     if total < MIN_PROSE:

@@ -10,7 +10,7 @@ from datatrove.data import Document, DocumentsPipeline
 from datatrove.pipeline.base import PipelineStep
 
 from corpus.core import vocab
-from corpus.core.fast_extract import FAST, FULL, NATIVE, clean_lines, fast_page, native_text, reliable
+from corpus.core.fast_extract import FAST, FULL, NATIVE, clean_lines, fast_page, reliable
 from corpus.core.layout import Layout
 from corpus.core.link_lists import anchor_texts, strip_link_lists
 from corpus.core.steps import CorpusFilter, StageContext
@@ -71,6 +71,15 @@ def parse_page(html: str):
     from trafilatura.utils import load_html
 
     return load_html(without_early_end(html))
+
+
+def native_text(tree) -> str:
+    """The native core's main text of a page parse_page parsed, cleaned like trafilatura's output; "" where
+    the core finds no single main content (trafilatura extracts those)."""
+    from corpus.core._blocks import main_text
+
+    text, _how = main_text(tree)
+    return clean_lines(text) if text else ""
 
 
 class Extractor(PipelineStep):

@@ -57,12 +57,3 @@ def reliable(page: FastPage, max_links_per_kchar: float) -> bool:
     trafilatura are link blocks that survive (navigation, 'top stories', comment and archive lists),
     and a page with few links per character of text has few of them to leave in."""
     return len(page.text) >= MIN_FAST_CHARS and page.links_per_kchar <= max_links_per_kchar
-
-
-def native_text(tree) -> str:
-    """The native core's main text of a page parsed by corpus.core.extract.parse_page, cleaned like
-    trafilatura's output; "" where the core finds no single main content and trafilatura should extract."""
-    from corpus.core._blocks import main_text
-
-    text, _how = main_text(tree)
-    return clean_lines(text) if text else ""

@@ -84,6 +84,13 @@ def test_no_tree():
     assert main_text(None) == (None, "no tree")
 
 
+def test_root_of_any_tag():
+    from lxml import html
+
+    root = html.fragment_fromstring("<span>" + " ".join(PARAS) + "</span>")  # text owned by no block element
+    assert main_text(root) == (" ".join(PARAS), "density")
+
+
 def test_build_records_the_native_extractor(tmp_path):
     warc = write_demo_warc(str(tmp_path / "demo.warc.gz"))
     res = build(make_config([warc], tmp_path / "out", stages=["lang_id"], extract={"mode": "native"}))

@@ -7,9 +7,11 @@ from cpython.unicode cimport PyUnicode_DecodeUTF8
 from libc.string cimport strcmp, strlen
 
 from lxml.includes.tree cimport xmlNode, xmlAttr
-from lxml.includes.etreepublic cimport _Element, import_lxml__etree
+from lxml.includes.etreepublic cimport _Document, _Element, elementFactory, import_lxml__etree
 
 import re
+
+from corpus.core.tables import is_layout
 
 import_lxml__etree()
 
@@ -38,6 +40,7 @@ _KINDS = {
     ),
     b"a": LINK,
 }
+_CELLS = frozenset((b"td", b"th"))
 # blocks that hold a paragraph, not a page's parts: a content name on them styles text, it does not place it
 _PARAGRAPHS = frozenset(b"p h1 h2 h3 h4 h5 h6 li dd dt blockquote pre br hr tr caption summary address".split())
 # class/id words of page furniture; an element named so is dropped unless it holds most of the page's prose
@@ -46,7 +49,8 @@ BOILER_WORDS = frozenset(
     "nav navbar navigation menu footer sidebar comment comments share sharing social related breadcrumb "
     "breadcrumbs crumbs advert advertisement ad ads banner cookie cookies newsletter subscribe promo widget tags "
     "pagination pager recommend recommended recommendations copyright login signup popup modal toolbar masthead "
-    "byline caption credit hot rank ranking topbar trending outbrain taboola sponsored".split()
+    "byline caption credit hot rank ranking topbar trending outbrain taboola sponsored metadata noprint navbox "
+    "ambox infobox".split()
 )
 # class/id values that name an article's body (hint 3); <article> is 2, <main> or role=main 1
 CONTENT_NAMES = frozenset(
@@ -57,8 +61,14 @@ CONTENT_NAMES = frozenset(
 )
 _CONTENT_PARTS = ("article-body", "articlebody", "entry-content", "post-content", "story-body", "article-content")
 _WORD = re.compile(r"[^a-z0-9]+")
+_URL_LINE = re.compile(r"https?://\S+$")
+_CAMEL = re.compile(r"(?<=[a-z0-9])(?=[A-Z])")
+# CSS frameworks' "display: none" classes (Bootstrap, Tachyons, screen-reader-only text), unless another class
+# shows the element at some size or in print ("d-none d-md-block" is desktop content)
+HIDING_CLASSES = frozenset("hidden d-none dn sr-only visually-hidden screen-reader-text".split())
+_SHOWN_AT = re.compile(r"d-(?:sm|md|lg|xl|xxl|print)-|(?:db|dib|di|dt|flex)-(?:ns|m|l)$")
 _HIDDEN_STYLE = ("display:none", "visibility:hidden")
-_names_seen = {}  # (class, id) -> (boilerplate, hint): names repeat within and across pages
+_names_seen = {}  # (class, id) -> (boilerplate, hint, hidden): names repeat within and across pages
 MAX_NAMES = 100_000
 
 # a line is prose when at most this share of it is link text and it is long enough to be a sentence
@@ -92,11 +102,14 @@ cdef object _attr(xmlNode* node, const char* name):
 
 
 def _names(cls: bytes | None, ident: bytes | None) -> tuple:
-    """(boilerplate, content hint 0 or 3) from an element's class and id."""
-    text = b" ".join(x for x in (cls, ident) if x).decode("utf-8", "replace").lower()
-    words = set(_WORD.split(text))
+    """(boilerplate, content hint 0 or 3, hidden) from an element's class and id."""
+    raw = b" ".join(x for x in (cls, ident) if x).decode("utf-8", "replace")
+    text = raw.lower()
+    words = set(_WORD.split(_CAMEL.sub(" ", raw).lower()))  # "GoogleDfpAd-adCaption": google dfp ad ad caption
     hint = 3 if (set(text.split()) & CONTENT_NAMES or any(p in text for p in _CONTENT_PARTS)) else 0
-    return bool(words & BOILER_WORDS), hint
+    classes = set((cls or b"").decode("utf-8", "replace").split())
+    hidden = bool(classes & HIDING_CLASSES) and not any(_SHOWN_AT.match(c) for c in classes)
+    return bool(words & BOILER_WORDS), hint, hidden
 
 
 cdef bint _hidden(xmlNode* node):
@@ -132,10 +145,17 @@ cdef class _Walk:
     cdef list chunks
     cdef Py_ssize_t link_chars
     cdef list stack
+    cdef _Document doc
+    # a data table (corpus.core.tables: a grid of short values) is written as trafilatura writes it, a row a
+    # line; a layout table's cells are blocks like any others
+    cdef int data_tables
+    cdef list cells  # the cells of the data-table row being walked, None outside one
+    cdef Py_ssize_t cell_start
 
-    def __init__(self):
+    def __init__(self, _Document doc):
         self.lines, self.parent, self.boiler, self.hint, self.tags = [], [], [], [], []
         self.chunks, self.link_chars, self.stack = [], 0, []
+        self.doc, self.data_tables, self.cells, self.cell_start = doc, 0, None, 0
 
     cdef void flush(self):
         if self.chunks:
@@ -146,6 +166,32 @@ cdef class _Walk:
                 self.lines.append((text, min(self.link_chars, len(text)), self.stack[len(self.stack) - 1]))
             self.chunks = []
         self.link_chars = 0
+
+    cdef void row(self, xmlNode* node, bint in_link):
+        """A data table's row: one line, `| cell | cell |`, whatever blocks its cells hold."""
+        self.open(b"tr", False, 0)
+        self.cells = []
+        self.children(node, in_link)
+        self.chunks = []  # what stood between the cells: whitespace
+        if self.cells:
+            self.lines.append(("| " + " | ".join(self.cells) + " |", self.link_chars, self.stack[len(self.stack) - 1]))
+        self.cells, self.link_chars = None, 0
+        self.stack.pop()
+
+    cdef void cell(self, xmlNode* node, bint in_link):
+        self.cell_start = len(self.chunks)
+        self.children(node, in_link)
+        self.cells.append(" ".join("".join(self.chunks[self.cell_start :]).split()))
+        del self.chunks[self.cell_start :]
+
+    cdef void children(self, xmlNode* node, bint in_link):
+        cdef xmlNode* child = node.children
+        while child is not NULL:
+            if child.type == ELEMENT_NODE:
+                self.element(child, in_link)
+            elif (child.type == TEXT_NODE or child.type == CDATA_NODE) and child.content is not NULL:
+                self.add(<const char*>child.content, in_link)
+            child = child.next
 
     cdef void add(self, const char* content, bint in_link):
         cdef str s = PyUnicode_DecodeUTF8(content, strlen(content), "replace")
@@ -169,7 +215,7 @@ cdef class _Walk:
         if kind == DROP or _hidden(node):
             return
         cls, ident = _attr(node, "class"), _attr(node, "id")
-        boiler, hint = False, 0
+        boiler, hint, hidden = False, 0, False
         if cls or ident:
             key = (cls, ident)
             found = _names_seen.get(key)
@@ -177,8 +223,29 @@ cdef class _Walk:
                 found = _names(cls, ident)
                 if len(_names_seen) < MAX_NAMES:
                     _names_seen[key] = found
-            boiler, hint = found
+            boiler, hint, hidden = found
+            if hidden and tag not in (b"html", b"body"):
+                return
+        if self.cells is not None:  # inside a data table's row, which is one line
+            if tag in _CELLS:
+                self.cell(node, in_link)
+            else:
+                if kind == BLOCK:
+                    self.chunks.append(" ")
+                self.children(node, in_link or kind == LINK)
+            return
         if kind == BLOCK:
+            if tag == b"tr" and self.data_tables:
+                self.row(node, in_link)
+                return
+            if tag == b"table" and not is_layout(elementFactory(self.doc, node)):
+                self.data_tables += 1
+                self.open(tag, boiler, 0)
+                self.children(node, in_link)
+                self.flush()
+                self.stack.pop()
+                self.data_tables -= 1
+                return
             if tag in (b"html", b"body"):
                 boiler = False
             if tag in _PARAGRAPHS:
@@ -189,20 +256,26 @@ cdef class _Walk:
                 hint = 2 if tag == b"article" else 1 if (tag == b"main" or _attr(node, "role") == b"main") else 0
             self.open(tag, boiler, hint)
             opened = True
-        elif boiler and kind != LINK:  # a boilerplate-named inline element: a unit the choice can drop
-            self.open(tag, True, 0)
+        elif boiler and kind != LINK:
+            if not _holds_block(node):
+                return  # furniture inside a line (a language note, a share button): gone, the line goes on
+            self.open(tag, True, 0)  # an inline-named container (custom elements): a unit the choice can drop
             opened = True
-        in_link = in_link or kind == LINK
-        cdef xmlNode* child = node.children
-        while child is not NULL:
-            if child.type == ELEMENT_NODE:
-                self.element(child, in_link)
-            elif (child.type == TEXT_NODE or child.type == CDATA_NODE) and child.content is not NULL:
-                self.add(<const char*>child.content, in_link)
-            child = child.next
+        self.children(node, in_link or kind == LINK)
         if opened:
             self.flush()
             self.stack.pop()
+
+
+cdef bint _holds_block(xmlNode* node):
+    cdef xmlNode* child = node.children
+    while child is not NULL:
+        if child.type == ELEMENT_NODE and (
+            _KINDS.get(<bytes>(<const char*>child.name), INLINE) == BLOCK or _holds_block(child)
+        ):
+            return True
+        child = child.next
+    return False
 
 
 cdef bint _prose(str text, Py_ssize_t links):
@@ -237,11 +310,12 @@ cdef double _tally(_Walk w, list dead, list prose):
 
 def main_text(root):
     """(main text or None, how it was chosen or why none was): None leaves the page to trafilatura."""
-    cdef _Walk w = _Walk()
+    cdef _Walk w
     cdef Py_ssize_t n, i, best = -1, top = 0
     cdef double total, kept_chars = 0, kept_links = 0, all_weight = 0
     if root is None or not isinstance(root, _Element):
         return None, "no tree"
+    w = _Walk((<_Element>root)._doc)
     w.open(b"", False, 0)  # element 0 holds everything, so every line has an owner whatever the root's tag
     w.element((<_Element>root)._c_node, False)
     w.flush()
@@ -276,37 +350,19 @@ def main_text(root):
     for i in range(best, n):
         inside[i] = i == best or (w.parent[i] >= best and inside[w.parent[i]])
     out = []
-    row, row_parent = [], -1
     for text, links, owner in w.lines:
         if inside[owner] and not dead[owner]:
             all_weight += _weight(text)
-            if links > LINE_MAX_LINKS * len(text) or text.startswith("<"):
-                continue
+            if links > LINE_MAX_LINKS * len(text) or text.startswith("<") or _URL_LINE.match(text):
+                continue  # link lines, markup left as text, a bare address (share and print widgets write them)
             kept_chars += len(text)
             kept_links += links
-            if w.tags[owner] in _CELLS and (not row or (w.parent[owner] == row_parent and row[len(row) - 1][1] != owner)):
-                row.append((text, owner))  # one line per cell so far: the row is one line, as trafilatura gives it
-                row_parent = w.parent[owner]
-                continue
-            _end_row(out, row)
             out.append("- " + text if w.tags[owner] == b"li" else text)  # list items as trafilatura gives them
-    _end_row(out, row)
     if kept_links > MAX_LINK_SHARE * max(kept_chars, 1):
         return None, "links"
     if how == "density" and prose[best] < DENSITY_PURITY * all_weight:
         return None, "mixed"
     return "\n".join(out), how
-
-
-_CELLS = frozenset((b"td", b"th"))
-
-
-cdef void _end_row(list out, list row):
-    if len(row) > 1:
-        out.append("| " + " | ".join(text for text, _ in row) + " |")
-    elif row:
-        out.append(row[0][0])
-    row.clear()
 
 
 cdef bint _inside(_Walk w, Py_ssize_t i, Py_ssize_t ancestor):

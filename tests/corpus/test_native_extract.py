@@ -128,3 +128,35 @@ def test_labelled_pages_against_trafilatura_and_gold(tmp_path, shared_data, lang
     assert taken >= 0.75 * pages  # 177 of 181 English pages, 56 of 69 Chinese ones
     assert sum(agree) / taken >= 0.93  # token F1 against trafilatura's text: 0.97 / 0.96
     assert sum(f1_native) / pages >= sum(f1_full) / pages - 0.002  # 0.963 vs 0.960 / 0.938 vs 0.933
+
+
+@pytest.mark.parametrize(
+    "extra, kept",
+    [
+        ("<div class='d-none'>Only in print: this page may be reproduced for private study.</div>", False),
+        ("<div class='d-none d-md-block'>Shown on desktop screens: the survey's second season.</div>", True),
+        ("<div class='f6 dn'>You have been successfully subscribed to the newsletter.</div>", False),
+        ("<div class='GoogleDfpAd-adCaption'>Advertisement</div>", False),  # camelCase words are words
+        ("<p>https://a.example/news/river-report-2019-11-20</p>", False),  # a share widget's address
+    ],
+)
+def test_hidden_classes_furniture_names_and_bare_addresses(extra, kept):
+    html = page(f"<article>{paragraphs(PARAS[:3])}{extra}{paragraphs(PARAS[3:])}</article>")
+    text = main_text(parse_page(html))[0]
+    line = parse_page(html).xpath("//article/*[4]")[0].text_content()
+    assert (line in text.split("\n")) is kept
+    assert [x for x in text.split("\n") if x != line] == PARAS
+
+
+def test_furniture_inside_a_line_leaves_the_line_whole():
+    note = "<span class='noprint'>(Korean: 주영훈)</span>"
+    sentence = "The songwriter Joo Young-hoon {} noticed his voice and signed him for the band that autumn."
+    html = page(f"<article>{paragraphs(PARAS)}<p>{sentence.format(note)}</p></article>")
+    assert main_text(parse_page(html))[0].split("\n")[-1] == " ".join(sentence.format("").split())
+
+
+def test_data_table_rows_are_lines_layout_table_cells_are_blocks():
+    grid = "<table><tr><th>Site</th><th>Clarity</th></tr><tr><td>North <b>bank</b></td><td>4.5 m</td></tr></table>"
+    layout = f"<table><tr><td>{paragraphs(PARAS[:2])}</td><td>{paragraphs(PARAS[2:])}</td></tr></table>"
+    lines = main_text(parse_page(page(f"<article>{layout}{grid}</article>")))[0].split("\n")
+    assert lines == [*PARAS, "| Site | Clarity |", "| North bank | 4.5 m |"]

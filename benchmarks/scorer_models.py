@@ -106,14 +106,20 @@ def recipe_models(data: Path, work: Path = RECIPE) -> Path:
 
 
 def trainer_digest() -> str:
-    """sha256 over the trainer's code (filters/models/*.py) and the default sources file: models trained by
-    other code or from other sources are not the recipe's."""
+    """sha256 over the trainer's code (filters/models/*.py), the default sources file, and what gives the
+    training builds their text (the extraction code and the default extract config): models trained by other
+    code, from other sources or from text extracted otherwise are not the recipe's."""
     import hashlib
 
-    root = Path(__file__).resolve().parents[1] / "filters"
+    from corpus.config import load_config
+
+    root = Path(__file__).resolve().parents[1]
+    models = root / "filters" / "models"
+    extraction = [root / "corpus" / "core" / f for f in ("extract.py", "_blocks.pyx")]
     h = hashlib.sha256()
-    for f in [*sorted((root / "models").glob("*.py")), root / "data" / "train_sources.yaml"]:
+    for f in [*sorted(models.glob("*.py")), root / "filters" / "data" / "train_sources.yaml", *extraction]:
         h.update(f.name.encode() + b"\0" + f.read_bytes())
+    h.update(repr(load_config(None).extract).encode())
     return h.hexdigest()
 
 

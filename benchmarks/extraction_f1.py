@@ -4,9 +4,10 @@ plain trafilatura.extract.
 Ours: the WARC shards of the labelled pages go through `corpus.build.build` (CrawlReader ->
 content -> Extractor -> ...) once per `extract.mode` (native, the default: the native core where it
 finds one main content; trafilatura; fast: resiliparse on the pages the chooser trusts it with), and
-the text each record ends with (kept or dropped after extraction; empty when dropped before or failed) is scored. F1 is also given on the even and odd
-pages (index in the sorted page ids): the chooser's threshold was picked on the even ones
-(benchmarks/extraction_chooser.py), so the odd ones are held out. Baseline: the same pages'
+the text each record ends with (kept or dropped after extraction; empty when dropped before or
+failed) is scored. F1 is also given on the even and odd pages (index in the sorted page ids): the
+chooser's threshold was picked on the even ones (benchmarks/extraction_chooser.py), so the odd ones
+are held out. Baseline: the same pages'
 raw bytes given to `trafilatura.extract` with its defaults. Scores are bag-of-tokens precision,
 recall and F1 per page (mean over pages) and pooled over all pages (micro); tokens are Han
 characters one by one and runs of other letters/digits, case-folded; whitespace and

@@ -54,7 +54,7 @@ class ExtractConfig:
     # trafilatura: trafilatura on every page; native: the native core (corpus/core/_blocks.pyx) on the
     # pages where it finds one main content, trafilatura on the others; fast: resiliparse on the pages the
     # chooser trusts it with, trafilatura on the others (docs/extraction.md)
-    mode: Literal["trafilatura", "native", "fast"] = "native"
+    mode: Literal["trafilatura", "native", "fast"] = "trafilatura"
     fast_max_links: float = 10.0  # the chooser trusts resiliparse up to this many <a> per 1000 visible characters
     # remove link lists ("hot news", "related" headlines: runs of lines that are mostly the page's anchor
     # texts) from the main text (corpus/core/link_lists.py); off until the rated pages are rated again on

@@ -174,7 +174,8 @@ cdef class _Walk:
         self.children(node, in_link)
         self.chunks = []  # what stood between the cells: whitespace
         if self.cells:
-            self.lines.append(("| " + " | ".join(self.cells) + " |", self.link_chars, self.stack[len(self.stack) - 1]))
+            text = "| " + " | ".join(self.cells) + " |"
+            self.lines.append((text, min(self.link_chars, len(text)), self.stack[len(self.stack) - 1]))
         self.cells, self.link_chars = None, 0
         self.stack.pop()
 

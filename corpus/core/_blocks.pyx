@@ -150,12 +150,11 @@ cdef class _Walk:
     # line; a layout table's cells are blocks like any others
     cdef int data_tables
     cdef list cells  # the cells of the data-table row being walked, None outside one
-    cdef Py_ssize_t cell_start
 
     def __init__(self, _Document doc):
         self.lines, self.parent, self.boiler, self.hint, self.tags = [], [], [], [], []
         self.chunks, self.link_chars, self.stack = [], 0, []
-        self.doc, self.data_tables, self.cells, self.cell_start = doc, 0, None, 0
+        self.doc, self.data_tables, self.cells = doc, 0, None
 
     cdef void flush(self):
         if self.chunks:
@@ -180,10 +179,10 @@ cdef class _Walk:
         self.stack.pop()
 
     cdef void cell(self, xmlNode* node, bint in_link):
-        self.cell_start = len(self.chunks)
+        cdef Py_ssize_t start = len(self.chunks)
         self.children(node, in_link)
-        self.cells.append(" ".join("".join(self.chunks[self.cell_start :]).split()))
-        del self.chunks[self.cell_start :]
+        self.cells.append(" ".join("".join(self.chunks[start:]).split()))
+        del self.chunks[start:]
 
     cdef void children(self, xmlNode* node, bint in_link):
         cdef xmlNode* child = node.children

@@ -39,11 +39,13 @@ TARGETS = {"4-5": 0.95, "3": 0.80, "0-2": 0.30}  # kept share: at least, at leas
 SETS = ("shared", "own")  # the targets hold on each rated set
 
 
-def texts_by_url(out: Path) -> dict[str, str]:
+def texts_by_url(out: Path) -> dict[str, tuple[str, str | None]]:
+    """url -> (text, the extractor that gave it) of every page the build kept."""
+    from corpus.core import vocab
     from corpus.core.sql import connect
 
-    rows = connect(str(out)).execute("select url, text from kept where length(text) > 0").fetchall()
-    return {u: t for u, t in rows}
+    rows = connect(str(out)).execute(f"select url, text, {vocab.EXTRACTOR} from kept where length(text) > 0")
+    return {u: (t, x) for u, t, x in rows.fetchall()}
 
 
 def score_pages(models: Path, texts: list[str], lang: str) -> dict[str, list]:
@@ -71,8 +73,9 @@ def auc(scores: list, good: list[bool]) -> float | None:
     return None if v is None else round(v, 4)
 
 
-def ranking(models: Path, rated: list, texts: dict[str, str]) -> dict:
-    """{set: {scorer: {all, en, zh}}} on held-out rated pages that have text in the view build."""
+def ranking(models: Path, rated: list, texts: dict[str, tuple]) -> dict:
+    """{set: {scorer: {all, en, zh}}} on held-out rated pages that have text in the view build (each by the
+    rating of the text its extractor gave)."""
     out = {}
     for set_name in ("shared", "own", "both"):
         pages = [r for r in rated if r.split == "heldout" and r.url in texts and set_name in (r.set_name, "both")]
@@ -82,12 +85,13 @@ def ranking(models: Path, rated: list, texts: dict[str, str]) -> dict:
             mine = [r for r in pages if r.lang == lang]
             if not mine:
                 continue
-            s = score_pages(models, [texts[r.url] for r in mine], lang)
+            s = score_pages(models, [texts[r.url][0] for r in mine], lang)
+            good = [r.rating_of(texts[r.url][1]) >= 3 for r in mine]
             for k, v in s.items():
                 by_scorer.setdefault(k, {"scores": [], "good": []})
                 by_scorer[k]["scores"] += v
-                by_scorer[k]["good"] += [r.rating >= 3 for r in mine]
-                res.setdefault(k, {})[lang] = auc(v, [r.rating >= 3 for r in mine])
+                by_scorer[k]["good"] += good
+                res.setdefault(k, {})[lang] = auc(v, good)
         for k, v in by_scorer.items():
             res[k]["all"] = auc(v["scores"], v["good"])
         out[set_name] = res
@@ -95,13 +99,14 @@ def ranking(models: Path, rated: list, texts: dict[str, str]) -> dict:
 
 
 def keep_rates(rated: list, fates: dict) -> dict:
-    """{set: {band: {kept, pages, share}}} of held-out rated pages through the default build."""
+    """{set: {band: {kept, pages, share}}} of held-out rated pages through the default build, each in the
+    band of the rating of the text its extractor gave."""
     out = {}
     for set_name in ("shared", "own", "both"):
         pages = [r for r in rated if r.split == "heldout" and r.url in fates and set_name in (r.set_name, "both")]
         res = {}
         for band, (lo, hi) in BANDS.items():
-            got = [r for r in pages if lo <= r.rating <= hi]
+            got = [r for r in pages if lo <= r.rating_of(fates[r.url]["extractor"]) <= hi]
             kept = [r for r in got if fates[r.url]["fate"] == "kept" or fates[r.url]["dup_of_kept"]]
             res[band] = {
                 "kept": len(kept),
@@ -129,7 +134,9 @@ def splices(models: Path, rated: list, texts: dict[str, str]) -> dict:
     out = {}
     for lang in ("en", "zh"):
         orig = [
-            texts[r.url] for r in rated if r.split == "heldout" and r.lang == lang and r.rating >= 4 and r.url in texts
+            texts[r.url][0]
+            for r in rated
+            if r.split == "heldout" and r.lang == lang and r.url in texts and r.rating_of(texts[r.url][1]) >= 4
         ]
         if len(orig) < 4:
             continue

@@ -106,9 +106,10 @@ def recipe_models(data: Path, work: Path = RECIPE) -> Path:
 
 
 def trainer_digest() -> str:
-    """sha256 over the trainer's code (filters/models/*.py), the default sources file, and what gives the
-    training builds their text (the extraction code and the default extract config): models trained by other
-    code, from other sources or from text extracted otherwise are not the recipe's."""
+    """sha256 over the trainer's code (filters/models/*.py), the default sources file, this repository's
+    rating files (they set the cutoffs), and what gives the training builds their text (the extraction code
+    and the default extract config): models trained by other code, from other sources, ratings or text
+    extracted otherwise are not the recipe's."""
     import hashlib
 
     from corpus.config import load_config
@@ -117,7 +118,8 @@ def trainer_digest() -> str:
     models = root / "filters" / "models"
     extraction = [root / "corpus" / "core" / f for f in ("extract.py", "_blocks.pyx")]
     h = hashlib.sha256()
-    for f in [*sorted(models.glob("*.py")), root / "filters" / "data" / "train_sources.yaml", *extraction]:
+    rated = sorted(p for p in (root / "filters" / "data" / "ratings").iterdir() if p.suffix in (".jsonl", ".tsv"))
+    for f in [*sorted(models.glob("*.py")), root / "filters" / "data" / "train_sources.yaml", *rated, *extraction]:
         h.update(f.name.encode() + b"\0" + f.read_bytes())
     h.update(repr(load_config(None).extract).encode())
     return h.hexdigest()

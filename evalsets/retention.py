@@ -53,19 +53,20 @@ def run_build(
 
 
 def fates(out: Path) -> dict[str, dict]:
-    """url -> {fate, stage, reason, lang, text (the text at the end, '' before extraction)}."""
+    """url -> {fate, stage, reason, lang, text (the text at the end, '' before extraction), dup_of_kept,
+    extractor}."""
     from corpus.core import vocab
     from corpus.core.sql import connect
 
     con = connect(str(out))
     # a near-duplicate whose cluster kept a member, or an exact copy: its text is in the corpus
-    rows = con.execute(f"""select url, fate, stage, reason, lang, text,
+    rows = con.execute(f"""select url, fate, stage, reason, lang, text, {vocab.EXTRACTOR},
                                   stage = '{vocab.DEDUP_EXACT}' or (stage = '{vocab.DEDUP_MINHASH}' and
                                   {vocab.DEDUP_CLUSTER_ID} in (select {vocab.DEDUP_CLUSTER_ID} from kept))
                            from docs""").fetchall()
     before_extract = (vocab.READ, vocab.CONTENT, vocab.EXTRACT)
     res = {}
-    for url, fate, stage, reason, lang, text, dup_of_kept in rows:
+    for url, fate, stage, reason, lang, text, extractor, dup_of_kept in rows:
         extracted = fate == "kept" or (fate == "dropped" and stage not in before_extract)
         res[url] = {
             "fate": fate,
@@ -74,6 +75,7 @@ def fates(out: Path) -> dict[str, dict]:
             "lang": lang,
             "text": (text or "") if extracted else "",
             "dup_of_kept": bool(dup_of_kept),
+            "extractor": extractor,
         }
     return res
 
@@ -193,13 +195,15 @@ def evaluate(inputs_info: dict, set_of: dict[str, str], res: dict, stages: tuple
     return summary
 
 
-def kept_by_rating(set_of: dict[str, str], res: dict, rated: dict[str, int]) -> dict[str, dict]:
+def kept_by_rating(set_of: dict[str, str], res: dict, rated: dict) -> dict[str, dict]:
     """{good set: {"3-5"|"0-2": {kept, pages}}} over its pages that a rating set rates (`rated`: url ->
-    rating, filters/models/ratings.py): whether what a set loses is what the rubric calls poor."""
+    filters.models.ratings.Rated; the rating of the text the page's extractor gave): whether what a set
+    loses is what the rubric calls poor."""
     out: dict[str, dict] = {}
     for url, name in set_of.items():
         if KINDS[name] in ("gold", "article") and url in rated:
-            band = out.setdefault(name, {}).setdefault("3-5" if rated[url] >= 3 else "0-2", {"kept": 0, "pages": 0})
+            rating = rated[url].rating_of(res[url]["extractor"])
+            band = out.setdefault(name, {}).setdefault("3-5" if rating >= 3 else "0-2", {"kept": 0, "pages": 0})
             band["pages"] += 1
             band["kept"] += res[url]["fate"] == "kept" or res[url]["dup_of_kept"]
     return out
@@ -233,7 +237,7 @@ def run(
         set_of[u] = "cc-zh-spam"
     cfg = run_build(inputs, work / "out", config, models_dir, workers, overrides)
     res = fates(work / "out")
-    info["rated"] = {r.url: r.rating for r in ratings.load(data)}
+    info["rated"] = {r.url: r for r in ratings.load(data)}
     summary = evaluate(info, set_of, res, tuple(cfg.stages))
     summary["_config"] = {
         "stages": list(cfg.stages),

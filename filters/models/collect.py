@@ -68,14 +68,20 @@ def collect(
 def rated_train_texts(builds: tuple[str, ...], lang: str, rated: dict) -> dict[str, list[str]]:
     """band -> texts of the train split's rated pages of one language found (by url) in the builds'
     documents that reached language ID; a page is taken once, and never one of a retention source (by
-    its rating's source file, or by the shard the build read it from)."""
+    its rating's source file, or by the shard the build read it from); its band is that of the rating of
+    the text its extractor gave (`Rated.rating_of`)."""
+    from corpus.core import vocab
     from corpus.core.sql import connect
 
     out, seen = {}, set()
     for b in builds:
-        for url, text, src in (
+        for url, text, src, extractor in (
             connect(str(b))
-            .execute("select url, text, source_file from docs where lang = ? and length(text) > 0 order by id", [lang])
+            .execute(
+                f"select url, text, source_file, {vocab.EXTRACTOR} from docs where lang = ? and length(text) > 0 "
+                "order by id",
+                [lang],
+            )
             .fetchall()
         ):
             r = rated.get(url)
@@ -87,5 +93,5 @@ def rated_train_texts(builds: tuple[str, ...], lang: str, rated: dict) -> dict[s
                 and not ratings.in_retention(src or "")
             ):
                 seen.add(url)
-                out.setdefault(ratings.band(r.rating), []).append(text)
+                out.setdefault(ratings.band(r.rating_of(extractor)), []).append(text)
     return out

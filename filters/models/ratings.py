@@ -1,7 +1,9 @@
 """Pages rated 0-5 by the rubric (filters/data/ratings/README.md), with a fixed train / held-out split.
 
 Two sets: the shared data folder's `quality/ratings.jsonl` (its split is `shared_split.tsv` here) and
-this repository's own `filters/data/ratings/ratings.jsonl` (a `split` field per row). Training reads
+this repository's own `filters/data/ratings/ratings.jsonl` (a `split` field per row). Both were rated on
+trafilatura's text; `rerated.jsonl` rates again, on the text the native core gives, the pages of either set
+where that text differs from the one rated (`Rated.rating_of` picks by a document's `extractor`). Training reads
 only the train part; the held-out part is for checking (benchmarks/learned_filters.py) and never
 chooses anything. A page of a shard or folder the retention benchmark reads (`RETENTION_SOURCES`) is
 held out whatever its split says (`load`), and `collect` leaves such pages out of the crawl sample
@@ -19,6 +21,7 @@ RATINGS_DIR = Path(__file__).resolve().parents[1] / "data" / "ratings"
 OWN = RATINGS_DIR / "ratings.jsonl"
 SHARED = "quality/ratings.jsonl"  # relative to the shared data folder
 SHARED_SPLIT = RATINGS_DIR / "shared_split.tsv"
+RERATED = RATINGS_DIR / "rerated.jsonl"
 # what the retention benchmark reads (evalsets/retention_inputs.py), relative to the shared data folder: a
 # shard, or a folder and everything under it (compared by whole path components, so "html/zh-more" matches
 # "html/zh-more" and "/data/html/zh-more/gne_news_pages/x.html.gz", never "html/zh-more-2")
@@ -44,6 +47,12 @@ class Rated:
     split: str  # "train" | "heldout"
     source_file: str
     set_name: str  # "shared" | "own"
+    # (extractor, rating) of the text another extractor gives where it differs from the text rated
+    again: tuple[tuple[str, int], ...] = ()
+
+    def rating_of(self, extractor: str | None) -> int:
+        """The rating of the text a document got from `extractor` (its `extractor` signal)."""
+        return dict(self.again).get(extractor, self.rating) if extractor else self.rating
 
 
 def band(rating: int) -> str:
@@ -92,4 +101,8 @@ def load(data_root: str | Path | None, own: Path | None = None) -> list[Rated]:
     if own.exists():
         for r in _jsonl(own):
             out.append(Rated(r["url"], r["lang"], int(r["rating"]), r["split"], r["source_file"], "own"))
+    again: dict[str, list] = {}
+    for r in _jsonl(RERATED) if RERATED.exists() else []:
+        again.setdefault(r["url"], []).append((r["extractor"], int(r["rating"])))
+    out = [replace(r, again=tuple(again[r.url])) if r.url in again else r for r in out]
     return [replace(r, split="heldout") if in_retention(r.source_file, r.url) else r for r in out]

@@ -324,6 +324,40 @@ def test_no_page_of_a_retention_source_reaches_training_or_the_cutoff_rule(tmp_p
     assert got.inputs["crawl"][0]["left_out"] == 6  # 4 of zh-news, 2 rated pages
 
 
+@pytest.mark.parametrize("mode, band", [("trafilatura", "good"), ("native", "poor")])
+def test_a_rated_page_is_banded_by_the_rating_of_the_text_its_extractor_gave(tmp_path, monkeypatch, mode, band):
+    """rerated.jsonl rates again the text the native core gives: a build that extracted the page that way
+    sets the cutoff rule's sets with that rating, one that used trafilatura with the first."""
+    from corpus.build import build
+    from corpus.config import load_config
+    from corpus.core.sql import connect
+    from evalsets.retention_inputs import write_warc
+    from filters.models import ratings
+    from filters.models.collect import rated_train_texts
+
+    text = (
+        "The harbour town of Kirkwall grew around a red sandstone cathedral built in the twelfth century. "
+        "Fishing boats still land their catch at the old pier every morning before the ferries arrive. "
+    ) * 4
+    url, shard = "https://blog.example/0.html", "warc/multi-cache-00.warc.gz"
+    (tmp_path / "warc").mkdir()
+    write_warc(tmp_path / shard, [(url, _page("Kirkwall", text))])
+    row = {"url": url, "lang": "en", "rating": 4, "split": "train", "source_file": shard}
+    (tmp_path / "own.jsonl").write_text(json.dumps(row) + "\n")
+    (tmp_path / "again.jsonl").write_text(json.dumps({"url": url, "extractor": "native", "rating": 1}) + "\n")
+    monkeypatch.setattr(ratings, "OWN", tmp_path / "own.jsonl")
+    monkeypatch.setattr(ratings, "RERATED", tmp_path / "again.jsonl")
+    (page,) = ratings.load(None)
+    assert (page.rating, page.rating_of("native"), page.rating_of("trafilatura"), page.rating_of(None)) == (4, 1, 4, 4)
+    out = tmp_path / "out"
+    cfg = load_config(
+        None, inputs=(str(tmp_path / shard),), output=str(out), stages=["lang_id"], extract={"mode": mode}
+    )
+    assert build(cfg).exit_code == 0
+    assert connect(str(out)).execute("select extractor from docs").fetchall() == [(mode,)]  # the core takes it
+    assert list(rated_train_texts((str(out),), "en", {url: page})) == [band]
+
+
 POS = [f"The river survey counted {i} nesting birds along the northern bank this spring." for i in range(40)]
 NEG = [f"cheap pills buy now {i} click here win prize" for i in range(40)]
 

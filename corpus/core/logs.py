@@ -30,6 +30,23 @@ _sinks = _Sinks()
 _devnull = None
 
 
+def _lib_dirs_once() -> None:
+    """loguru works out the interpreter's library folders (about 40 sysconfig lookups, 2.5 ms) on every
+    `logger.add`, and a build adds three or four sinks for each of its tasks (datatrove's task logger, then
+    ours back): about 0.25 s of a default build of the shared WARC shards. They do not change in a process."""
+    import functools
+
+    from loguru import _better_exceptions
+
+    formatter = getattr(_better_exceptions, "ExceptionFormatter", None)
+    found = getattr(formatter, "_get_lib_dirs", None)
+    if found is not None and not hasattr(found, "cache_info"):
+        formatter._get_lib_dirs = staticmethod(functools.cache(found))
+
+
+_lib_dirs_once()
+
+
 def configure(verbose: bool) -> None:
     """The driver's terminal sink (a CLI command calls this once)."""
     # datatrove colours its task sinks from this variable; a file or pipe gets plain text

@@ -8,6 +8,7 @@ little vocabulary, compared with how much the rest of the document shares.
 
 from __future__ import annotations
 
+import functools
 import math
 import re
 import zlib
@@ -86,47 +87,74 @@ def _add(out: list, text: str, a: int, b: int) -> None:
 
 def content_terms(text: str) -> list[str]:
     toks = tokens(text, max_chars=100_000)
+    han = [HAN.match(t) is not None for t in toks]
     # words cut to their first STEM letters: "lobsters" and "lobster" meet (a stemmer for free)
-    terms = [t[:STEM] for t in toks if len(t) > 2 and t.isalpha() and not HAN.match(t) and t not in _STOP]
-    terms += [a + b for a, b in zip(toks, toks[1:]) if HAN.match(a) and HAN.match(b)]
+    terms = [t[:STEM] for t, h in zip(toks, han) if not h and len(t) > 2 and t.isalpha() and t not in _STOP]
+    terms += [a + b for a, b, ha, hb in zip(toks, toks[1:], han, han[1:]) if ha and hb]
     return terms
 
 
+@functools.lru_cache(maxsize=1 << 16)  # a document's terms repeat: a lookup is cheaper than the hash
 def bucket(term: str) -> int:
     return zlib.crc32(term.encode("utf-8")) & (N_BUCKETS - 1)
 
 
-def seg_vectors(segs: list[TextSegment], idf: np.ndarray) -> tuple[list[dict[int, float]], int]:
-    """IDF-weighted hashed bags, one per segment, and the number of content terms seen."""
-    vecs, n_terms = [], 0
-    for s in segs:
-        v: dict[int, float] = {}
-        terms = content_terms(s.text)
-        n_terms += len(terms)
-        for t in terms:
-            b = bucket(t)
-            v[b] = v.get(b, 0.0) + float(idf[b])
-        vecs.append(v)
-    return vecs, n_terms
+BAND = 8  # pairs of segments up to 7 apart: the windows (2W - 1 apart at most) and the distant pairs
+SLAB = 128  # segments per dense block of the term matrix: memory SLAB x (distinct terms of the document)
 
 
-def _add_vecs(vs: list[dict]) -> dict:
-    out: dict[int, float] = {}
-    for v in vs:
-        for k, x in v.items():
-            out[k] = out.get(k, 0.0) + x
-    return out
+def _entries(segs: list[TextSegment]) -> tuple[np.ndarray, np.ndarray, int]:
+    """(segment index, bucket) of every content term in document order, and the number of terms."""
+    rows, cols = [], []
+    for i, s in enumerate(segs):
+        b = [bucket(t) for t in content_terms(s.text)]
+        rows += [i] * len(b)
+        cols += b
+    return np.asarray(rows, dtype=np.int64), np.asarray(cols, dtype=np.int64), len(cols)
 
 
-def cosine(a: dict, b: dict) -> float:
-    if not a or not b:
-        return 0.0
-    if len(a) > len(b):
-        a, b = b, a
-    dot = sum(x * b.get(k, 0.0) for k, x in a.items())
-    na = math.sqrt(sum(x * x for x in a.values()))
-    nb = math.sqrt(sum(x * x for x in b.values()))
-    return dot / (na * nb) if na and nb else 0.0
+def _products(segs: list[TextSegment], idf: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, float, int]:
+    """Dot products of the segments' IDF-weighted hashed bags v_i (sum of idf[bucket] over a segment's
+    terms): band[i, o] = v_i . v_(i+o) for o < BAND (0 past the end), vt[i] = v_i . total, vl[i] = v_i .
+    (v_0 + ... + v_(i-1)); the total's squared norm; the number of terms. The bags are dense rows over the
+    document's distinct buckets, SLAB segments (plus the BAND - 1 after them) at a time."""
+    n = len(segs)
+    rows, cols, n_terms = _entries(segs)
+    uniq, col = np.unique(cols, return_inverse=True)
+    w = idf[cols].astype(np.float64)
+    m = len(uniq)
+    total = np.bincount(col, weights=w, minlength=m)
+    band, vt, vl = np.zeros((n, BAND)), np.zeros(n), np.zeros(n)
+    left = np.zeros(m)  # v_0 + ... + v_(start-1)
+    bounds = np.searchsorted(rows, np.arange(n + 1))  # entries of segment i: bounds[i]:bounds[i + 1]
+    for start in range(0, n, SLAB):
+        stop, reach = min(n, start + SLAB), min(n, start + SLAB + BAND - 1)
+        a, b = bounds[start], bounds[reach]
+        slab = np.bincount((rows[a:b] - start) * m + col[a:b], weights=w[a:b], minlength=(reach - start) * m)
+        slab = slab.reshape(reach - start, m)  # (h, m): segments start..reach-1
+        gram = slab @ slab.T  # (h, h)
+        h = stop - start
+        for o in range(BAND):
+            d = np.diagonal(gram, o)[:h]
+            band[start : start + len(d), o] = d
+        vt[start:stop] = slab[:h] @ total
+        vl[start:stop] = slab[:h] @ left + np.tril(gram[:h, :h], -1).sum(axis=1)
+        left += slab[:h].sum(axis=0)
+    return band, vt, vl, float(total @ total), n_terms
+
+
+def _cos(dot, na2, nb2):
+    """Cosine from a dot product and two squared norms (arrays); 0 where a side is empty."""
+    ok = (na2 > 1e-12) & (nb2 > 1e-12)
+    return np.where(ok, dot / np.sqrt(np.where(ok, na2 * nb2, 1.0)), 0.0)
+
+
+def _minus(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """a - b, 0 within rounding of it: a part's dot with the rest of the document is a difference of two
+    large sums, and parts that share nothing with the rest must tie at 0 (the weakest boundary is then the
+    first of them, not rounding's pick)."""
+    d = a - b
+    return np.where(np.abs(d) <= 1e-9 * np.maximum(np.abs(a), np.abs(b)), 0.0, d)
 
 
 def features(segs: list[TextSegment], idf: np.ndarray) -> tuple[np.ndarray, int, float] | None:
@@ -135,59 +163,57 @@ def features(segs: list[TextSegment], idf: np.ndarray) -> tuple[np.ndarray, int,
     n = len(segs)
     if n < 2:
         return None
-    vecs, n_tokens = seg_vectors(segs, idf)
-    window = [cosine(_add_vecs(vecs[max(0, i - WINDOW) : i]), _add_vecs(vecs[i : i + WINDOW])) for i in range(1, n)]
-    total = _add_vecs(vecs)
-    block, rest = _split_sims(vecs, total)
-    adjacent = [cosine(vecs[i - 1], vecs[i]) for i in range(1, n)]
-    distant = [cosine(vecs[i], vecs[j]) for i in range(n) for j in range(i + 2, min(n, i + 8))]
-    weakest = int(np.argmin(np.asarray(window) + np.asarray(block)))
+    band, vt, vl, tt, n_tokens = _products(segs, idf)
+    vv = band[:, 0]
+    g = lambda p, q: band[p, q - p]  # noqa: E731 - v_p . v_q for p <= q < p + BAND, arrays of p and q
+    # windows: the WINDOW segments before each boundary i (1..n-1) against the WINDOW from it
+    cut = np.arange(1, n)
+    dot, na2, nb2 = np.zeros(n - 1), np.zeros(n - 1), np.zeros(n - 1)
+    for x in range(1, WINDOW + 1):
+        p = cut - x
+        ok_p = p >= 0
+        for y in range(WINDOW):
+            q = cut + y
+            ok = ok_p & (q < n)
+            dot += np.where(ok, g(np.where(ok, p, 0), np.where(ok, q, 0)), 0.0)
+        for x2 in range(1, WINDOW + 1):  # the left window's squared norm: its pairs p <= p2
+            p2 = cut - x2
+            ok = ok_p & (p2 >= 0)
+            pair = np.where(ok, g(np.where(ok, np.minimum(p, p2), 0), np.where(ok, np.maximum(p, p2), 0)), 0.0)
+            na2 += pair
+    for y in range(WINDOW):
+        q = cut + y
+        for y2 in range(WINDOW):
+            q2 = cut + y2
+            ok = (q < n) & (q2 < n)
+            nb2 += np.where(ok, g(np.where(ok, np.minimum(q, q2), 0), np.where(ok, np.maximum(q, q2), 0)), 0.0)
+    window = _cos(dot, na2, nb2)
+    # everything before each boundary against everything after it, and each segment against the rest
+    ll = np.cumsum(vv + 2 * vl)[:-1]
+    lt = np.cumsum(vt)[:-1]
+    block = _cos(_minus(lt, ll), ll, tt - 2 * lt + ll)
+    rest = _cos(_minus(vt, vv), vv, tt - 2 * vt + vv)
+    adjacent = _cos(band[:-1, 1], vv[:-1], vv[1:])
+    distant = np.concatenate([_cos(band[: n - o, o], vv[: n - o], vv[o:]) for o in range(2, min(n, BAND))] or [[]])
+    weakest = int(np.argmin(window + block))
     mean_w = float(np.mean(window))
+    mean_adj = float(np.mean(adjacent))
     f = [
-        min(block),
-        block[weakest],
+        float(block.min()),
+        float(block[weakest]),
         float(np.mean(block)),
-        min(window),
+        float(window.min()),
         mean_w,
-        min(adjacent),
-        float(np.mean(adjacent)),
-        float(np.mean(adjacent)) - (float(np.mean(distant)) if distant else float(np.mean(adjacent))),
-        min(rest),
-        min(window) / (mean_w + 1e-6),
-        sum(a == 0.0 for a in adjacent) / len(adjacent),
+        float(adjacent.min()),
+        mean_adj,
+        mean_adj - (float(np.mean(distant)) if len(distant) else mean_adj),
+        float(rest.min()),
+        float(window.min()) / (mean_w + 1e-6),
+        float(np.count_nonzero(adjacent == 0.0)) / len(adjacent),
         math.log(n),
         math.log1p(n_tokens / n),
     ]
-    return np.asarray(f, dtype=np.float64), weakest + 1, window[weakest]
-
-
-def _dot(a: dict, b: dict) -> float:
-    if len(a) > len(b):
-        a, b = b, a
-    return sum(x * b.get(k, 0.0) for k, x in a.items())
-
-
-def _split_sims(vecs: list[dict], total: dict) -> tuple[list[float], list[float]]:
-    """(block, rest): similarity of everything before each boundary with everything after it (a
-    splice shows as one boundary whose sides share almost nothing), and of each segment with the
-    rest of the document. Norms come from running dot products: O(terms), not O(segments x vocabulary)."""
-    tt = _dot(total, total)
-    block, left, lt, ll = [], {}, 0.0, 0.0  # left block, <left, total>, <left, left>
-    for v in vecs[:-1]:
-        ll += 2 * _dot(left, v) + _dot(v, v)
-        lt += _dot(v, total)
-        for k, x in v.items():
-            left[k] = left.get(k, 0.0) + x
-        block.append(_cos(lt - ll, ll, tt - 2 * lt + ll))
-    rest = []
-    for v in vecs:
-        vt, vv = _dot(v, total), _dot(v, v)
-        rest.append(_cos(vt - vv, vv, tt - 2 * vt + vv))
-    return block, rest
-
-
-def _cos(dot: float, na2: float, nb2: float) -> float:
-    return dot / math.sqrt(na2 * nb2) if na2 > 1e-12 and nb2 > 1e-12 else 0.0
+    return np.asarray(f, dtype=np.float64), weakest + 1, float(window[weakest])
 
 
 def document_frequencies(docs: list[str]) -> np.ndarray:

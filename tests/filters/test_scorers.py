@@ -61,6 +61,73 @@ def test_weakest_boundary_is_the_splice(demo_models):
     assert 0.0 <= score <= 1.0 and sim < 0.2
 
 
+def _reference_features(segs, idf):
+    """The 13 coherence features straight from their definitions, on dense bags (slow, for checking)."""
+    import math
+
+    import numpy as np
+
+    from filters.models.coherence_features import WINDOW, bucket, content_terms
+
+    terms = [[bucket(t) for t in content_terms(s.text)] for s in segs]
+    cols = sorted({b for ts in terms for b in ts})
+    where = {b: k for k, b in enumerate(cols)}
+    v = np.zeros((len(segs), len(cols)))
+    for i, ts in enumerate(terms):
+        for b in ts:
+            v[i, where[b]] += float(idf[b])
+
+    def cos(a, b):
+        na, nb = float(np.linalg.norm(a)), float(np.linalg.norm(b))
+        return float(a @ b) / (na * nb) if na and nb else 0.0
+
+    n, total = len(segs), v.sum(axis=0)
+    window = [cos(v[max(0, i - WINDOW) : i].sum(0), v[i : i + WINDOW].sum(0)) for i in range(1, n)]
+    block = [cos(v[:i].sum(0), v[i:].sum(0)) for i in range(1, n)]
+    rest = [cos(v[i], total - v[i]) for i in range(n)]
+    adjacent = [cos(v[i - 1], v[i]) for i in range(1, n)]
+    distant = [cos(v[i], v[j]) for i in range(n) for j in range(i + 2, min(n, i + 8))]
+    weakest = int(np.argmin(np.asarray(window) + np.asarray(block)))
+    mean_w, mean_a = float(np.mean(window)), float(np.mean(adjacent))
+    return [
+        min(block),
+        block[weakest],
+        float(np.mean(block)),
+        min(window),
+        mean_w,
+        min(adjacent),
+        mean_a,
+        mean_a - (float(np.mean(distant)) if distant else mean_a),
+        min(rest),
+        min(window) / (mean_w + 1e-6),
+        sum(a == 0.0 for a in adjacent) / len(adjacent),
+        math.log(n),
+        math.log1p(sum(map(len, terms)) / n),
+    ], weakest + 1
+
+
+@pytest.mark.parametrize("slab", [1, 3, 128])
+def test_coherence_features_are_their_definitions_whatever_the_slab(monkeypatch, slab):
+    """The features come from dot products of dense slabs of SLAB segments (and the 7 after them); a
+    slab of 1 or 3 segments must give what the definitions give on the whole document."""
+    import numpy as np
+
+    from filters.models import coherence_features as cf
+
+    monkeypatch.setattr(cf, "SLAB", slab)
+    idf = np.random.default_rng(0).uniform(1.0, 4.0, cf.N_BUCKETS).astype(np.float32)
+    river = "冰川融水汇入河流，沿岸的村庄依靠它灌溉农田和果园。"
+    engine = "发动机的活塞在气缸里往复运动，把燃料的能量变成转动。"
+    texts = (BEES + "\n" + ENGINE, "\n".join([BEES, ENGINE, "Buy now!", BEES, ENGINE]), "\n".join([river, engine] * 3))
+    for text in texts:
+        segs = cf.segments(text)
+        assert len(segs) >= 2
+        got, right, _ = cf.features(segs, idf)
+        want, want_right = _reference_features(segs, idf)
+        assert right == want_right
+        np.testing.assert_allclose(got, want, rtol=1e-9, atol=1e-12)
+
+
 def test_one_segment_has_no_coherence_score(demo_models):
     model = CoherenceModel(str(model_dir(demo_models, "coherence", "en")))
     assert model("Just one short sentence here.") == (None, -1, None)

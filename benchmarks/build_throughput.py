@@ -69,27 +69,127 @@ def local_lid_filter(languages: list[str]):
     return step
 
 
-def run_datatrove(folder: Path, n_files: int, workers: int, out: Path) -> int:
-    from datatrove.executor import LocalPipelineExecutor
+def _extract_lid(folder: Path) -> list:
+    """The head every datatrove side here shares: WarcReader -> Trafilatura (our options) -> LID (en, zh)."""
     from datatrove.pipeline.extractors import Trafilatura
     from datatrove.pipeline.readers import WarcReader
-    from datatrove.pipeline.writers import ParquetWriter
 
-    pipeline = [
+    return [
         WarcReader(str(folder), glob_pattern="*.warc.gz"),
         Trafilatura(favour_precision=False, deduplicate=False, timeout=10.0),
         local_lid_filter(["en", "zh"]),
-        ParquetWriter(str(out / "data"), compression="zstd"),
     ]
-    LocalPipelineExecutor(pipeline=pipeline, tasks=n_files, workers=workers, logging_dir=str(out / "logs")).run()
-    with open(out / "logs" / "stats.json") as f:
+
+
+def _warc_records(logging_dir: Path) -> int:
+    """Records WarcReader read, from an executor's stats.json."""
+    with open(logging_dir / "stats.json") as f:
         stats = json.load(f)
     reader = next(s for s in stats if "Warc" in s["name"])
-    return int(
-        reader["stats"]["documents"]["total"]
-        if isinstance(reader["stats"]["documents"], dict)
-        else reader["stats"]["documents"]
+    docs = reader["stats"]["documents"]
+    return int(docs["total"] if isinstance(docs, dict) else docs)
+
+
+def run_datatrove(folder: Path, n_files: int, workers: int, out: Path) -> int:
+    from datatrove.executor import LocalPipelineExecutor
+    from datatrove.pipeline.writers import ParquetWriter
+
+    pipeline = [*_extract_lid(folder), ParquetWriter(str(out / "data"), compression="zstd")]
+    LocalPipelineExecutor(pipeline=pipeline, tasks=n_files, workers=workers, logging_dir=str(out / "logs")).run()
+    return _warc_records(out / "logs")
+
+
+def run_datatrove_full(folder: Path, n_files: int, workers: int, out: Path) -> int:
+    """What a datatrove user would write for the least of what our default build does: extraction, LID,
+    datatrove's 4 heuristic filters, MinHash near-duplicate removal, Parquet. Records read, as run_datatrove.
+
+    1. WarcReader -> Trafilatura -> LID (en, zh) -> GopherRepetition -> GopherQuality -> C4Quality ->
+       FineWebQuality (their default language, English) -> JsonlWriter (uncompressed, so stage 4 does not
+       extract again) -> MinhashDedupSignature; one task per file.
+    2. MinhashDedupBuckets, one task per bucket (as datatrove's minhash example). 3. MinhashDedupCluster, 1 task.
+    4. this rank's stage-1 file -> MinhashDedupFilter -> ParquetWriter (zstd); one task per file.
+    MinHash as ours (dedup/config.py): 14 bands x 8 rows, 5-word shingles (ours shingles Chinese by
+    characters; datatrove's English word tokenizer on everything). It does less than the default build:
+    no URL filter, page type, garbled/blocklist/correction/PII, KenLM perplexity, quality and coherence
+    classifiers, exact or paragraph dedup, safety, and no accounting of what was dropped; and with English
+    defaults GopherQuality drops every Chinese page (too few English stop words), so the filters after it and
+    MinHash see English pages only.
+    """
+    from datatrove.executor import LocalPipelineExecutor
+    from datatrove.pipeline.dedup.minhash import (
+        MinhashConfig,
+        MinhashDedupBuckets,
+        MinhashDedupCluster,
+        MinhashDedupFilter,
+        MinhashDedupSignature,
     )
+    from datatrove.pipeline.filters import (
+        C4QualityFilter,
+        FineWebQualityFilter,
+        GopherQualityFilter,
+        GopherRepetitionFilter,
+    )
+    from datatrove.pipeline.readers import JsonlReader
+    from datatrove.pipeline.writers import JsonlWriter, ParquetWriter
+
+    class RankFileReader(JsonlReader):
+        """Only this rank's own stage-1 file, in its order (MinhashDedupFilter's indices count the documents
+        stage 1's rank signed). JsonlReader would deal the files that exist round-robin: a rank whose
+        documents were all filtered out writes no file and would shift every later rank."""
+
+        def run(self, data=None, rank: int = 0, world_size: int = 1):
+            name = f"{rank:05d}.jsonl"
+            if self.data_folder.isfile(name):
+                for doc in self.read_files_shard([name]):
+                    self.update_doc_stats(doc)
+                    yield doc
+
+    config = MinhashConfig(n_grams=5, num_buckets=14, hashes_per_bucket=8)
+    mh, logs, kept = out / "minhash", out / "logs", out / "filtered"
+    signatures = LocalPipelineExecutor(
+        pipeline=[
+            *_extract_lid(folder),
+            GopherRepetitionFilter(),
+            GopherQualityFilter(),
+            C4QualityFilter(),
+            FineWebQualityFilter(),
+            JsonlWriter(str(kept), output_filename="${rank}.jsonl", compression=None),
+            MinhashDedupSignature(output_folder=str(mh / "signatures"), config=config),
+        ],
+        tasks=n_files,
+        workers=workers,
+        logging_dir=str(logs / "1-signatures"),
+    )
+    buckets = LocalPipelineExecutor(
+        pipeline=[
+            MinhashDedupBuckets(input_folder=str(mh / "signatures"), output_folder=str(mh / "buckets"), config=config)
+        ],
+        tasks=config.num_buckets,
+        workers=workers,
+        logging_dir=str(logs / "2-buckets"),
+        depends=signatures,
+    )
+    clusters = LocalPipelineExecutor(
+        pipeline=[
+            MinhashDedupCluster(input_folder=str(mh / "buckets"), output_folder=str(mh / "remove_ids"), config=config)
+        ],
+        tasks=1,
+        workers=workers,
+        logging_dir=str(logs / "3-clusters"),
+        depends=buckets,
+    )
+    LocalPipelineExecutor(
+        pipeline=[
+            RankFileReader(str(kept), add_file_path=False),
+            MinhashDedupFilter(input_folder=str(mh / "remove_ids")),
+            ParquetWriter(str(out / "data"), compression="zstd"),
+        ],
+        tasks=n_files,
+        workers=workers,
+        logging_dir=str(logs / "4-filter"),
+        depends=clusters,
+    ).run()
+    return _warc_records(logs / "1-signatures")
 
 
 def run_ours(files: list[str], workers: int, out: Path, extract: dict) -> int:

@@ -15,9 +15,12 @@ them (kept rows and rows dropped from page_type on; their text as stored, so aft
 where they got that far), per language: word units (regex words for English, jieba for Chinese)
 first, then each family on the shared units.
 
+The same build is profiled again with the other extract.mode (native while trafilatura is the default),
+in the result's details and the table's last columns.
+
     python -m benchmarks.stage_profile [--data ../shared/data] [--out DIR]
 
-Records the claim stage_profile (the five largest stages' share of the build's wall time; no bound).
+Records the claim stage_profile (the five largest stages' share of the default build's wall time; no bound).
 """
 
 from __future__ import annotations
@@ -36,6 +39,7 @@ os.environ.setdefault("TLDEXTRACT_PUBLIC_SUFFIX_LIST_URLS", "")
 os.environ.setdefault("LOGURU_LEVEL", "WARNING")
 
 from benchmarks.results import add_data_arg, record, scratch  # noqa: E402
+from corpus.core.fast_extract import NATIVE  # noqa: E402
 
 READ_ROW = "read + decode, datatrove overhead"
 
@@ -173,15 +177,22 @@ def main() -> int:
     load_before = os.getloadavg()
     seconds, wall = profile_build(cfg)
     seconds["set-up, funnel, manifest"] = max(wall - sum(seconds.values()), 0.0)
+    other = NATIVE if cfg.extract.mode != NATIVE else "trafilatura"  # the other side of the extraction choice
+    cfg_other = load_config(
+        None, inputs=shards, output=str(work / f"out-{other}"), executor={"workers": 1}, extract={"mode": other}
+    )
+    seconds_other, wall_other = profile_build(cfg_other)
+    seconds_other["set-up, funnel, manifest"] = max(wall_other - sum(seconds_other.values()), 0.0)
 
     print(
-        f"default build ({', '.join(cfg.stages)}), extract.mode {cfg.extract.mode}, 1 worker, "
-        f"{len(shards)} shards, {os.cpu_count()} CPUs, load average before: {load_before}"
+        f"default build ({', '.join(cfg.stages)}), 1 worker, {len(shards)} shards, {os.cpu_count()} CPUs, "
+        f"load average before: {load_before}; extract.mode {cfg.extract.mode} (default) and {other}"
     )
-    print(f"{'stage':36} {'seconds':>8} {'share':>6}")
+    print(f"{'stage':36} {'seconds':>8} {'share':>6} {other + ' s':>14} {'share':>6}")
     for stage, s in sorted(seconds.items(), key=lambda kv: -kv[1]):
-        print(f"{stage:36} {s:8.2f} {100 * s / wall:5.1f}%")
-    print(f"{'total (build wall time)':36} {wall:8.2f}")
+        o = seconds_other.get(stage, 0.0)
+        print(f"{stage:36} {s:8.2f} {100 * s / wall:5.1f}% {o:14.2f} {100 * o / wall_other:5.1f}%")
+    print(f"{'total (build wall time)':36} {wall:8.2f} {'':6} {wall_other:14.2f}")
 
     print("\nheuristic families per language, timed again on the texts that reached them (seconds)")
     table = heuristics_by_language(cfg.output)
@@ -203,6 +214,8 @@ def main() -> int:
             "seconds": seconds,
             "wall_s": wall,
             "stages": list(cfg.stages),
+            "extract_mode": cfg.extract.mode,
+            "other_mode": {"extract_mode": other, "seconds": seconds_other, "wall_s": wall_other},
             "heuristics_by_language": [
                 {"lang": lang, "docs": n, "chars": chars, "units_s": t_units, **fams}
                 for lang, n, chars, t_units, fams in table

@@ -130,3 +130,33 @@ def test_slurm_build_submits_waits_and_finishes_on_the_rerun(tmp_path):
 def test_ray_tasks_per_job_is_refused_at_load():
     with pytest.raises(ConfigError, match="tasks_per_job"):
         ExecutorConfig(kind="ray", ray={"tasks_per_job": 4})
+
+
+class _BlasThreads:
+    """A step that writes the BLAS thread count of the process running its task."""
+
+    def __init__(self, folder: str):
+        self.folder = folder
+
+    def __call__(self, data, rank: int = 0, world_size: int = 1):
+        import json
+        from pathlib import Path
+
+        from threadpoolctl import threadpool_info
+
+        threads = [p["num_threads"] for p in threadpool_info() if p["user_api"] == "blas"]
+        Path(self.folder, f"{rank}.json").write_text(json.dumps(threads))
+        yield from data or ()
+
+
+@pytest.mark.parametrize("workers", [1, 2])
+def test_a_task_runs_with_one_blas_thread(tmp_path, workers):
+    import json
+
+    import numpy  # noqa: F401 - loads the BLAS whose threads are counted
+
+    ex = make_executor(ExecutorConfig(workers=workers), [_BlasThreads(str(tmp_path))], str(tmp_path / "logs"), 2)
+    ex.run()
+    assert not ex.errors
+    seen = [json.loads((tmp_path / f"{r}.json").read_text()) for r in range(2)]
+    assert all(threads and set(threads) == {1} for threads in seen), seen

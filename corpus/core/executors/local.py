@@ -13,7 +13,7 @@ import time
 from datatrove.executor import LocalPipelineExecutor
 
 from corpus.core import logs
-from corpus.core.executors.common import DIED, WORKER_PRELOAD, error_text, labelled, timed_out
+from corpus.core.executors.common import DIED, WORKER_PRELOAD, error_text, labelled, one_thread_per_task, timed_out
 
 
 def make_executor(pipeline: list, logging_dir: str, tasks: int, workers: int, task_timeout_s: float = 0):
@@ -59,6 +59,7 @@ class _LocalExecutor(LocalPipelineExecutor):
         self.verbose, self.task_timeout_s = verbose, task_timeout_s
 
     def _run_for_rank(self, rank: int, local_rank: int = 0, node_rank: int = -1):
+        one_thread_per_task()
         with logs.datatrove_task(self.verbose):
             return super()._run_for_rank(rank, local_rank, node_rank)
 

@@ -15,7 +15,7 @@ from datatrove.executor.ray import RayPipelineExecutor
 from loguru import logger
 
 from corpus.core import logs, remote_out
-from corpus.core.executors.common import DIED, WORKER_PRELOAD, error_text, labelled, timed_out
+from corpus.core.executors.common import DIED, WORKER_PRELOAD, error_text, labelled, one_thread_per_task, timed_out
 
 
 def make_executor(options: dict, pipeline: list, logging_dir: str, tasks: int, workers: int, task_timeout_s: float = 0):
@@ -144,6 +144,7 @@ def _run_task(executor: "_RayExecutor", rank: int, local_rank: int):
     if os.path.isdir(executor.cwd):
         os.chdir(executor.cwd)
     try:
+        one_thread_per_task()
         with logs.datatrove_task(executor.verbose):
             return executor._run_for_rank(rank, local_rank)
     except Exception as e:  # noqa: BLE001

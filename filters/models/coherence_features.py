@@ -157,6 +157,23 @@ def _minus(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     return np.where(np.abs(d) <= 1e-9 * np.maximum(np.abs(a), np.abs(b)), 0.0, d)
 
 
+def _window_sims(band: np.ndarray, n: int) -> np.ndarray:
+    """(n - 1,): cosine of the WINDOW segments before each boundary i (1..n-1) with the WINDOW from it,
+    their bags' dot products and squared norms summed from the band."""
+    cut = np.arange(1, n)
+
+    def dot(p: np.ndarray, q: np.ndarray) -> np.ndarray:  # v_p . v_q, p <= q, 0 where p or q is no segment
+        ok = (p >= 0) & (q < n)
+        return np.where(ok, band[np.where(ok, p, 0), np.where(ok, q - p, 0)], 0.0)
+
+    left = [cut - x for x in range(1, WINDOW + 1)]
+    right = [cut + y for y in range(WINDOW)]
+    across = sum(dot(p, q) for p in left for q in right)
+    na2 = sum(dot(np.minimum(p, p2), np.maximum(p, p2)) for p in left for p2 in left)
+    nb2 = sum(dot(np.minimum(q, q2), np.maximum(q, q2)) for q in right for q2 in right)
+    return _cos(across, na2, nb2)
+
+
 def features(segs: list[TextSegment], idf: np.ndarray) -> tuple[np.ndarray, int, float] | None:
     """(feature vector, index of the weakest boundary's right segment, its window similarity);
     None for a document with fewer than two segments (nothing to compare)."""
@@ -165,29 +182,7 @@ def features(segs: list[TextSegment], idf: np.ndarray) -> tuple[np.ndarray, int,
         return None
     band, vt, vl, tt, n_tokens = _products(segs, idf)
     vv = band[:, 0]
-    g = lambda p, q: band[p, q - p]  # noqa: E731 - v_p . v_q for p <= q < p + BAND, arrays of p and q
-    # windows: the WINDOW segments before each boundary i (1..n-1) against the WINDOW from it
-    cut = np.arange(1, n)
-    dot, na2, nb2 = np.zeros(n - 1), np.zeros(n - 1), np.zeros(n - 1)
-    for x in range(1, WINDOW + 1):
-        p = cut - x
-        ok_p = p >= 0
-        for y in range(WINDOW):
-            q = cut + y
-            ok = ok_p & (q < n)
-            dot += np.where(ok, g(np.where(ok, p, 0), np.where(ok, q, 0)), 0.0)
-        for x2 in range(1, WINDOW + 1):  # the left window's squared norm: its pairs p <= p2
-            p2 = cut - x2
-            ok = ok_p & (p2 >= 0)
-            pair = np.where(ok, g(np.where(ok, np.minimum(p, p2), 0), np.where(ok, np.maximum(p, p2), 0)), 0.0)
-            na2 += pair
-    for y in range(WINDOW):
-        q = cut + y
-        for y2 in range(WINDOW):
-            q2 = cut + y2
-            ok = (q < n) & (q2 < n)
-            nb2 += np.where(ok, g(np.where(ok, np.minimum(q, q2), 0), np.where(ok, np.maximum(q, q2), 0)), 0.0)
-    window = _cos(dot, na2, nb2)
+    window = _window_sims(band, n)
     # everything before each boundary against everything after it, and each segment against the rest
     ll = np.cumsum(vv + 2 * vl)[:-1]
     lt = np.cumsum(vt)[:-1]

@@ -37,11 +37,22 @@ def _cpu_seconds() -> float:
 _START = {"wall": time.time(), "cpu": _cpu_seconds(), "load": os.getloadavg()}
 
 
+def _data_folder(value: str) -> Path:
+    """--data as a folder that exists: a wrong path is one line from argparse, not a traceback from the
+    first build that finds no input."""
+    import argparse
+
+    path = Path(value)
+    if not path.is_dir():
+        raise argparse.ArgumentTypeError(f"no such folder: {value} (the shared data folder)")
+    return path
+
+
 def add_data_arg(ap) -> None:
     ap.add_argument(
         "--data",
-        type=Path,
-        default=default_data(),
+        type=_data_folder,
+        default=str(default_data()),  # a string default goes through `type` too, so it is checked as well
         help="the shared data folder (default: $CORPUS_SHARED_DATA, else ../shared/data)",
     )
 
